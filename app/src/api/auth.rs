@@ -1,0 +1,31 @@
+//! Sign-in, session refresh, sign-out and "who am I".
+
+use gloo_net::http::Method;
+use shared::api::{LoginRequest, Session, User};
+
+use super::client::{decode, encode, get_json, send_once, ApiError};
+use crate::state::auth::AuthState;
+
+/// Exchanges email and password for a session; the server also sets the
+/// HttpOnly refresh cookie.
+pub async fn login(request: &LoginRequest) -> Result<Session, ApiError> {
+    let json = encode(request)?;
+    decode(send_once(Method::POST, "/auth/login", None, Some(&json)).await?).await
+}
+
+/// Buys a new access token with the refresh cookie (sent by the browser).
+pub async fn refresh() -> Result<Session, ApiError> {
+    decode(send_once(Method::POST, "/auth/refresh", None, None).await?).await
+}
+
+/// Ends the session on the server and clears the refresh cookie.
+pub async fn logout(token: Option<&str>) -> Result<(), ApiError> {
+    send_once(Method::POST, "/auth/logout", token, None)
+        .await
+        .map(|_| ())
+}
+
+#[allow(dead_code)] // The session already carries the user; kept for a later profile page.
+pub async fn me(auth: AuthState) -> Result<User, ApiError> {
+    get_json(auth, "/me").await
+}

@@ -1,0 +1,217 @@
+//! The HTTP plumbing every API call shares: JSON bodies, the bearer token,
+//! one silent retry after a refresh when the token has expired, and turning
+//! any failure into an [`ApiError`] a person can read.
+
+use gloo_net::http::{Method, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shared::{ErrorBody, ErrorCode};
+use web_sys::RequestCredentials;
+
+use crate::state::auth::AuthState;
+
+/// Every endpoint lives under this prefix on the app's own origin.
+pub const API_BASE: &str = "/api/v1";
+
+/// A failed call: the HTTP status (0 when the server was never reached) and
+/// the server's error body, or one written here when the server sent none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn network() -> Self {
+        ApiError {
+            status: 0,
+            body: ErrorBody::new(
+                ErrorCode::Unavailable,
+                "Harbour can't reach the server. Check your connection and try again.",
+            ),
+        }
+    }
+
+    pub fn unreadable(status: u16) -> Self {
+        ApiError {
+            status,
+            body: ErrorBody::new(
+                ErrorCode::Internal,
+                "The server sent a reply Harbour could not read. Try again in a moment.",
+            ),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.body.code.as_str()
+    }
+
+    pub fn message(&self) -> &str {
+        &self.body.message
+    }
+
+    /// The request field a validation error is about, if the server named one.
+    pub fn field(&self) -> Option<&str> {
+        self.body.field.as_deref()
+    }
+
+    pub fn is_token_expired(&self) -> bool {
+        self.body.code == ErrorCode::TokenExpired
+    }
+
+    /// The session is gone for good: signing in again is the only way on.
+    pub fn ends_session(&self) -> bool {
+        self.status == 401
+    }
+}
+
+/// The body we show when the server answered with an error but no readable
+/// error body (a proxy page, an empty 502 and so on).
+fn fallback_error(status: u16) -> ApiError {
+    let (code, message) = match status {
+        400 => (
+            ErrorCode::BadRequest,
+            "Harbour sent a request the server did not understand.",
+        ),
+        401 => (
+            ErrorCode::Unauthenticated,
+            "Your session has ended. Sign in again.",
+        ),
+        403 => (
+            ErrorCode::Forbidden,
+            "You don't have permission to do that.",
+        ),
+        404 => (ErrorCode::NotFound, "That item no longer exists."),
+        409 => (
+            ErrorCode::Conflict,
+            "Someone changed this at the same time. Reload and try again.",
+        ),
+        413 => (ErrorCode::PayloadTooLarge, "That is too large to send."),
+        422 => (
+            ErrorCode::Validation,
+            "Some details are not valid. Check the form and try again.",
+        ),
+        429 => (
+            ErrorCode::TooManyRequests,
+            "Too many attempts. Wait a minute and try again.",
+        ),
+        502..=504 => (
+            ErrorCode::Unavailable,
+            "The server is not available right now. Try again in a moment.",
+        ),
+        _ => (
+            ErrorCode::Internal,
+            "Something went wrong on the server. Try again in a moment.",
+        ),
+    };
+    ApiError {
+        status,
+        body: ErrorBody::new(code, message),
+    }
+}
+
+async fn error_from(response: Response) -> ApiError {
+    let status = response.status();
+    match response.text().await {
+        Ok(text) => match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => ApiError { status, body },
+            Err(_) => fallback_error(status),
+        },
+        Err(_) => fallback_error(status),
+    }
+}
+
+pub fn encode<B: Serialize>(body: &B) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|_| ApiError::unreadable(0))
+}
+
+pub async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let status = response.status();
+    response
+        .json::<T>()
+        .await
+        .map_err(|_| ApiError::unreadable(status))
+}
+
+/// Sends one request as is; a non-2xx answer becomes an [`ApiError`].
+pub async fn send_once(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Result<Response, ApiError> {
+    let mut builder = RequestBuilder::new(&format!("{API_BASE}{path}"))
+        .method(method)
+        // The refresh cookie is HttpOnly and scoped to our origin.
+        .credentials(RequestCredentials::SameOrigin)
+        .header("Accept", "application/json");
+    if let Some(token) = token {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = match body {
+        Some(json) => builder
+            .header("Content-Type", "application/json")
+            .body(json.to_owned()),
+        None => builder.build(),
+    }
+    .map_err(|_| ApiError::network())?;
+    let response = request.send().await.map_err(|_| ApiError::network())?;
+    if response.ok() {
+        Ok(response)
+    } else {
+        Err(error_from(response).await)
+    }
+}
+
+/// Sends a request as the signed-in person. An expired token is refreshed
+/// once and the request retried; a session the server no longer accepts
+/// signs the person out.
+pub async fn send_authed(
+    auth: AuthState,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<Response, ApiError> {
+    let token = auth.access_token_untracked();
+    let first = send_once(method.clone(), path, token.as_deref(), body.as_deref()).await;
+    let outcome = match first {
+        Err(error) if error.is_token_expired() => {
+            let session = auth.refresh().await?;
+            send_once(method, path, Some(&session.access_token), body.as_deref()).await
+        }
+        other => other,
+    };
+    if let Err(error) = &outcome {
+        if error.ends_session() {
+            auth.end_session();
+        }
+    }
+    outcome
+}
+
+pub async fn get_json<T: DeserializeOwned>(auth: AuthState, path: &str) -> Result<T, ApiError> {
+    decode(send_authed(auth, Method::GET, path, None).await?).await
+}
+
+pub async fn send_json<B: Serialize, T: DeserializeOwned>(
+    auth: AuthState,
+    method: Method,
+    path: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    let json = encode(body)?;
+    decode(send_authed(auth, method, path, Some(json)).await?).await
+}
+
+/// For endpoints that answer 204 No Content.
+pub async fn send_no_content<B: Serialize>(
+    auth: AuthState,
+    method: Method,
+    path: &str,
+    body: &B,
+) -> Result<(), ApiError> {
+    let json = encode(body)?;
+    send_authed(auth, method, path, Some(json))
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,9 @@
+//! Typed calls to the Harbour REST API under `/api/v1`, one module per
+//! resource, all built on the request helpers in `client`.
+
+pub mod auth;
+pub mod client;
+pub mod teams;
+pub mod users;
+
+pub use client::ApiError;

@@ -1,0 +1,28 @@
+//! Admin calls on user accounts: list, create, update and reset a password.
+
+use gloo_net::http::Method;
+use shared::api::{CreateUser, ResetPassword, UpdateUser, User};
+use shared::UserId;
+
+use super::client::{get_json, send_json, send_no_content, ApiError};
+use crate::state::auth::AuthState;
+
+pub async fn list(auth: AuthState) -> Result<Vec<User>, ApiError> {
+    get_json(auth, "/users").await
+}
+
+pub async fn create(auth: AuthState, user: &CreateUser) -> Result<User, ApiError> {
+    send_json(auth, Method::POST, "/users", user).await
+}
+
+pub async fn update(auth: AuthState, id: UserId, change: &UpdateUser) -> Result<User, ApiError> {
+    send_json(auth, Method::PATCH, &format!("/users/{id}"), change).await
+}
+
+pub async fn reset_password(
+    auth: AuthState,
+    id: UserId,
+    reset: &ResetPassword,
+) -> Result<(), ApiError> {
+    send_no_content(auth, Method::POST, &format!("/users/{id}/password"), reset).await
+}

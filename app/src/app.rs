@@ -1,0 +1,36 @@
+//! The root component: provides the app-wide contexts and declares every route.
+
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::app_shell::AppShell;
+use crate::pages::{
+    inbox::InboxPage, login::LoginPage, not_found::NotFoundPage, teams::TeamsPage, users::UsersPage,
+};
+use crate::state::{auth::AuthState, live::LiveState};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let auth = AuthState::new();
+    let live = LiveState::new();
+    provide_context(auth);
+    provide_context(live);
+    // A reload keeps people signed in: the refresh cookie buys a new access token.
+    auth.restore();
+
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFoundPage /> }>
+                <Route path=path!("/login") view=LoginPage />
+                <ParentRoute path=path!("") view=AppShell>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/inbox" /> } />
+                    <Route path=path!("/inbox") view=InboxPage />
+                    <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/users" /> } />
+                    <Route path=path!("/admin/users") view=UsersPage />
+                    <Route path=path!("/admin/teams") view=TeamsPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,34 @@
+//! Shows its children to admins and a plain explanation to everyone else.
+//! The server enforces the same rule; this only saves a pointless request.
+
+use leptos::prelude::*;
+use shared::{ErrorBody, ErrorCode};
+
+use crate::api::ApiError;
+use crate::components::error_state::ErrorState;
+use crate::components::icon::IconKind;
+use crate::state::auth::AuthState;
+
+#[component]
+pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let forbidden = || {
+        let error = ApiError {
+            status: 403,
+            body: ErrorBody::new(
+                ErrorCode::Forbidden,
+                "Only administrators can open this page. Ask an administrator if you need access.",
+            ),
+        };
+        view! {
+            <div class="page">
+                <ErrorState error=error icon=IconKind::Lock />
+            </div>
+        }
+    };
+    view! {
+        <Show when=move || auth.is_admin() fallback=forbidden>
+            {children()}
+        </Show>
+    }
+}

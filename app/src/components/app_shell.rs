@@ -1,0 +1,80 @@
+//! The frame around every signed-in page: navigation, top bar, connection
+//! bar and the page itself. Sends signed-out visitors to /login and keeps
+//! the live connection running while someone is signed in.
+
+use leptos::prelude::*;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+
+use crate::components::connection_bar::ConnectionBar;
+use crate::components::side_nav::SideNav;
+use crate::components::skeleton_rows::SkeletonRows;
+use crate::components::top_bar::TopBar;
+use crate::state::auth::{AuthState, AuthStatus};
+use crate::state::live::LiveState;
+
+#[component]
+pub fn AppShell() -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let live = expect_context::<LiveState>();
+    let navigate = use_navigate();
+
+    Effect::new(move |_| {
+        if auth.status() == AuthStatus::SignedOut {
+            navigate(
+                "/login",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    Effect::new(move |_| {
+        if auth.status() == AuthStatus::SignedIn {
+            live.ensure_started(auth);
+        } else {
+            live.stop();
+        }
+    });
+    // An open socket is told about each new token so it is not dropped
+    // when the old one expires.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let token = auth.access_token();
+        if let (Some(Some(before)), Some(now)) = (&previous, &token) {
+            if before != now {
+                live.reauth(now.clone());
+            }
+        }
+        token
+    });
+    on_cleanup(move || live.stop());
+
+    let signed_in = move || auth.status() == AuthStatus::SignedIn;
+    view! {
+        <div class="app-frame">
+            <ConnectionBar />
+            <div class="app-layout">
+                <SideNav />
+                <div class="app-column">
+                    <TopBar />
+                    <main id="main" class="app-main">
+                        <Show
+                            when=signed_in
+                            fallback=|| {
+                                view! {
+                                    <div class="page">
+                                        <SkeletonRows rows=6 label="Restoring your session…" />
+                                    </div>
+                                }
+                            }
+                        >
+                            <Outlet />
+                        </Show>
+                    </main>
+                </div>
+            </div>
+        </div>
+    }
+}

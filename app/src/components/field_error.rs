@@ -1,0 +1,17 @@
+//! The message under a form field that the server or the form rejected.
+//! The input points at it with `aria-describedby`.
+
+use leptos::prelude::*;
+
+#[component]
+pub fn FieldError(
+    /// Element id, referenced by the input's `aria-describedby`.
+    id: &'static str,
+    message: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        {move || {
+            message.get().map(|text| view! { <p class="field-error" id=id>{text}</p> })
+        }}
+    }
+}

@@ -1,0 +1,243 @@
+//! The "Add a user" form: checks the obvious on the spot, sends the rest to
+//! the server, and shows each complaint next to the field it is about.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{CreateUser, Team, User, MIN_PASSWORD_LEN};
+use shared::{Role, TeamId};
+
+use crate::api::{self, ApiError};
+use crate::components::field_error::FieldError;
+use crate::components::team_picker::TeamPicker;
+use crate::remote::RemoteList;
+use crate::state::auth::AuthState;
+
+/// The fields of this form, named as the API names them in `ErrorBody.field`.
+const FIELDS: [&str; 5] = ["name", "email", "role", "password", "teams"];
+
+/// One message per field, plus one for the form as a whole.
+#[derive(Clone, Copy)]
+struct Errors {
+    fields: [RwSignal<Option<String>>; 5],
+    form: RwSignal<Option<ApiError>>,
+}
+
+impl Errors {
+    fn new() -> Self {
+        Errors {
+            fields: std::array::from_fn(|_| RwSignal::new(None)),
+            form: RwSignal::new(None),
+        }
+    }
+
+    fn field(&self, name: &str) -> RwSignal<Option<String>> {
+        let index = FIELDS.iter().position(|f| *f == name).unwrap_or(0);
+        self.fields[index]
+    }
+
+    fn clear(&self) {
+        self.fields.iter().for_each(|f| f.set(None));
+        self.form.set(None);
+    }
+
+    /// Puts a server error next to its field, or above the button.
+    fn show(&self, error: ApiError) {
+        match error.field().filter(|f| FIELDS.contains(f)) {
+            Some(field) => self.field(field).set(Some(error.message().to_owned())),
+            None => self.form.set(Some(error)),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.with_untracked(Option::is_some))
+    }
+}
+
+#[component]
+pub fn NewUserForm(
+    teams: RemoteList<Team>,
+    on_created: Callback<User>,
+    on_retry_teams: Callback<()>,
+) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Agent);
+    let password = RwSignal::new(String::new());
+    let selected_teams = RwSignal::new(Vec::<TeamId>::new());
+    let errors = Errors::new();
+    let busy = RwSignal::new(false);
+    let added = RwSignal::new(None::<String>);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        added.set(None);
+        let request = CreateUser {
+            name: name.get_untracked().trim().to_owned(),
+            email: email.get_untracked().trim().to_owned(),
+            role: role.get_untracked(),
+            password: password.get_untracked(),
+            teams: selected_teams.get_untracked(),
+        };
+        if request.name.is_empty() {
+            errors
+                .field("name")
+                .set(Some("Enter the person's name.".into()));
+        }
+        if !request.email.contains('@') {
+            errors.field("email").set(Some(
+                "Enter an email address, like amy.chan@example.com.".into(),
+            ));
+        }
+        if request.password.chars().count() < MIN_PASSWORD_LEN {
+            errors
+                .field("password")
+                .set(Some(format!("Use at least {MIN_PASSWORD_LEN} characters.")));
+        }
+        if errors.any() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            match api::users::create(auth, &request).await {
+                Ok(user) => {
+                    added.try_set(Some(format!(
+                        "{} was added and can sign in now.",
+                        user.name
+                    )));
+                    name.try_set(String::new());
+                    email.try_set(String::new());
+                    password.try_set(String::new());
+                    role.try_set(Role::Agent);
+                    selected_teams.try_set(Vec::new());
+                    on_created.run(user);
+                }
+                Err(error) => errors.show(error),
+            }
+            busy.try_set(false);
+        });
+    };
+
+    let invalid =
+        move |field: &'static str| move || errors.field(field).with(Option::is_some).to_string();
+    let described = move |field: &'static str, id: &'static str| {
+        move || errors.field(field).with(Option::is_some).then_some(id)
+    };
+
+    view! {
+        <form id="new-user-form" class="form-grid" novalidate on:submit=submit>
+            <div class="field">
+                <label for="new-user-name">"Full name"</label>
+                <input
+                    id="new-user-name"
+                    name="name"
+                    type="text"
+                    autocomplete="off"
+                    bind:value=name
+                    aria-invalid=invalid("name")
+                    aria-describedby=described("name", "new-user-name-error")
+                />
+                <FieldError id="new-user-name-error" message=errors.field("name").into() />
+            </div>
+            <div class="field">
+                <label for="new-user-email">"Email"</label>
+                <input
+                    id="new-user-email"
+                    name="email"
+                    type="email"
+                    autocomplete="off"
+                    bind:value=email
+                    aria-invalid=invalid("email")
+                    aria-describedby=described("email", "new-user-email-error")
+                />
+                <FieldError id="new-user-email-error" message=errors.field("email").into() />
+            </div>
+            <div class="field">
+                <label for="new-user-role">"Role"</label>
+                <select
+                    id="new-user-role"
+                    name="role"
+                    aria-invalid=invalid("role")
+                    aria-describedby=described("role", "new-user-role-error")
+                    on:change=move |ev| {
+                        if let Ok(choice) = event_target_value(&ev).parse::<Role>() {
+                            role.set(choice);
+                        }
+                    }
+                >
+                    {Role::ALL
+                        .iter()
+                        .map(|r| {
+                            let r = *r;
+                            view! {
+                                <option value=r.as_str() prop:selected=move || role.get() == r>
+                                    {r.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <FieldError id="new-user-role-error" message=errors.field("role").into() />
+            </div>
+            <div class="field">
+                <label for="new-user-password">"Temporary password"</label>
+                <input
+                    id="new-user-password"
+                    name="password"
+                    type="password"
+                    autocomplete="new-password"
+                    bind:value=password
+                    aria-invalid=invalid("password")
+                    aria-describedby=move || {
+                        if errors.field("password").with(Option::is_some) {
+                            "new-user-password-error new-user-password-hint"
+                        } else {
+                            "new-user-password-hint"
+                        }
+                    }
+                />
+                <p class="field-hint" id="new-user-password-hint">
+                    {format!("At least {MIN_PASSWORD_LEN} characters. Share it in person, not by chat.")}
+                </p>
+                <FieldError id="new-user-password-error" message=errors.field("password").into() />
+            </div>
+            <fieldset class="field field-wide">
+                <legend>"Teams"</legend>
+                <TeamPicker
+                    teams=teams
+                    selected=selected_teams
+                    id_prefix="new-user-team".to_owned()
+                    on_retry=on_retry_teams
+                />
+                <FieldError id="new-user-teams-error" message=errors.field("teams").into() />
+            </fieldset>
+            <div class="form-footer field-wide">
+                {move || {
+                    errors
+                        .form
+                        .get()
+                        .map(|error| {
+                            view! {
+                                <p class="form-error" role="alert" data-code=error.code()>
+                                    {error.message().to_owned()}
+                                </p>
+                            }
+                        })
+                }}
+                {move || {
+                    added.get().map(|text| view! { <p class="form-success" role="status">{text}</p> })
+                }}
+                <button type="submit" class="button button-primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Adding…" } else { "Add user" }}
+                </button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,109 @@
+//! The small form an admin uses to give someone a new password.
+
+use leptos::ev::SubmitEvent;
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{ResetPassword, MIN_PASSWORD_LEN};
+use shared::UserId;
+
+use crate::api::{self, ApiError};
+use crate::state::auth::AuthState;
+
+#[component]
+pub fn ResetPasswordForm(
+    user_id: UserId,
+    user_name: String,
+    on_done: Callback<()>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let local_error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let input = NodeRef::<html::Input>::new();
+    let input_id = format!("reset-password-{user_id}");
+    let error_id = format!("reset-password-{user_id}-error");
+    let label_for = input_id.clone();
+    let described_by = error_id.clone();
+
+    // Focus moves into the form when it opens, for keyboard users.
+    Effect::new(move |_| {
+        if let Some(element) = input.get() {
+            let _ = element.focus();
+        }
+    });
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        local_error.set(None);
+        let new_password = password.get_untracked();
+        if new_password.chars().count() < MIN_PASSWORD_LEN {
+            local_error.set(Some(format!("Use at least {MIN_PASSWORD_LEN} characters.")));
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            match api::users::reset_password(
+                auth,
+                user_id,
+                &ResetPassword {
+                    password: new_password,
+                },
+            )
+            .await
+            {
+                Ok(()) => on_done.run(()),
+                Err(failure) => {
+                    error.try_set(Some(failure));
+                }
+            }
+            busy.try_set(false);
+        });
+    };
+
+    let message = move || {
+        local_error
+            .get()
+            .or_else(|| error.with(|e| e.as_ref().map(|e| e.message().to_owned())))
+    };
+    let has_error = move || message().is_some();
+    view! {
+        <form class="inline-form reset-password-form" novalidate on:submit=submit>
+            <div class="field">
+                <label for=label_for>{format!("New password for {user_name}")}</label>
+                <input
+                    id=input_id
+                    node_ref=input
+                    name="new_password"
+                    type="password"
+                    autocomplete="new-password"
+                    bind:value=password
+                    aria-invalid=move || has_error().to_string()
+                    aria-describedby=described_by
+                    on:keydown=move |ev| {
+                        if ev.key() == "Escape" {
+                            on_cancel.run(());
+                        }
+                    }
+                />
+                <p class="field-error" id=error_id role="alert">
+                    {message}
+                </p>
+            </div>
+            <div class="inline-form-actions">
+                <button type="submit" class="button button-primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Saving…" } else { "Set password" }}
+                </button>
+                <button type="button" class="button button-ghost" on:click=move |_| on_cancel.run(())>
+                    "Cancel"
+                </button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,69 @@
+//! The bar above every signed-in page: live status on the left, the person
+//! signed in and the sign-out button on the right.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::components::icon::{Icon, IconKind};
+use crate::components::live_indicator::LiveIndicator;
+use crate::state::auth::AuthState;
+
+/// "Amy Chan" -> "AC"; "陳大文" -> "陳".
+fn initials(name: &str) -> String {
+    let mut words = name.split_whitespace();
+    let first = words.next().and_then(|w| w.chars().next());
+    let last = words.last().and_then(|w| w.chars().next());
+    first
+        .into_iter()
+        .chain(last)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let signing_out = RwSignal::new(false);
+    let name = move || auth.user().map(|u| u.name).unwrap_or_default();
+    let role = move || auth.user().map(|u| u.role.label()).unwrap_or_default();
+
+    let sign_out = move |_| {
+        if signing_out.get_untracked() {
+            return;
+        }
+        signing_out.set(true);
+        // The shell sends us to /login once the session is gone.
+        spawn_local(async move {
+            auth.sign_out().await;
+            signing_out.try_set(false);
+        });
+    };
+
+    view! {
+        <header class="top-bar">
+            <LiveIndicator />
+            <div class="top-bar-spacer"></div>
+            <div class="user-chip">
+                <span class="avatar" aria-hidden="true">
+                    {move || initials(&name())}
+                </span>
+                <span class="user-chip-text">
+                    <span class="current-user">{name}</span>
+                    <span class="current-role">{role}</span>
+                </span>
+            </div>
+            <button
+                id="sign-out"
+                type="button"
+                class="button button-ghost"
+                on:click=sign_out
+                disabled=move || signing_out.get()
+            >
+                <Icon kind=IconKind::SignOut />
+                <span class="button-label">
+                    {move || if signing_out.get() { "Signing out…" } else { "Sign out" }}
+                </span>
+            </button>
+        </header>
+    }
+}

@@ -1,0 +1,298 @@
+//! One user in the Users table, with its actions: change role, change teams,
+//! reset password, deactivate or reactivate. Results and errors appear in a
+//! detail row right under it.
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{Team, UpdateUser, User};
+use shared::{Role, TeamId};
+
+use crate::api::{self, ApiError};
+use crate::components::reset_password_form::ResetPasswordForm;
+use crate::components::team_picker::TeamPicker;
+use crate::remote::RemoteList;
+use crate::state::auth::AuthState;
+
+/// Columns in the users table, for the detail row's `colspan`.
+const COLUMNS: &str = "6";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Panel {
+    Closed,
+    Teams,
+    Password,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Notice {
+    Done(String),
+    Failed(ApiError),
+}
+
+#[component]
+pub fn UserRow(
+    user: User,
+    teams: RemoteList<Team>,
+    is_self: bool,
+    on_change: Callback<User>,
+) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let id = user.id;
+    let current = RwSignal::new(user);
+    let panel = RwSignal::new(Panel::Closed);
+    let notice = RwSignal::new(None::<Notice>);
+    let busy = RwSignal::new(false);
+    let chosen_teams = RwSignal::new(Vec::<TeamId>::new());
+    let role_select = NodeRef::<html::Select>::new();
+
+    let name = move || current.with(|u| u.name.clone());
+    let active = move || current.with(|u| u.active);
+
+    // Sends one change; `done` says what happened, in words, on success.
+    let apply = move |change: UpdateUser, done: String| {
+        busy.set(true);
+        notice.set(None);
+        spawn_local(async move {
+            match api::users::update(auth, id, &change).await {
+                Ok(updated) => {
+                    current.try_set(updated.clone());
+                    panel.try_set(Panel::Closed);
+                    notice.try_set(Some(Notice::Done(done)));
+                    on_change.run(updated);
+                }
+                Err(error) => {
+                    notice.try_set(Some(Notice::Failed(error)));
+                    // Puts the role menu back to what the server holds.
+                    if let (Some(select), Some(role)) = (
+                        role_select.get_untracked(),
+                        current.try_with_untracked(|u| u.role),
+                    ) {
+                        select.set_value(role.as_str());
+                    }
+                }
+            }
+            busy.try_set(false);
+        });
+    };
+
+    let change_role = move |ev| {
+        let Ok(role) = event_target_value(&ev).parse::<Role>() else {
+            return;
+        };
+        if current.with_untracked(|u| u.role) != role {
+            let done = format!("{} is now {}.", name(), with_article(role));
+            apply(
+                UpdateUser {
+                    role: Some(role),
+                    ..Default::default()
+                },
+                done,
+            );
+        }
+    };
+    let toggle_active = move |_| {
+        let activate = !active();
+        let done = if activate {
+            format!("{} can sign in again.", name())
+        } else {
+            format!("{} was deactivated and can no longer sign in.", name())
+        };
+        apply(
+            UpdateUser {
+                active: Some(activate),
+                ..Default::default()
+            },
+            done,
+        );
+    };
+    let toggle_panel = move |which: Panel| {
+        notice.set(None);
+        if which == Panel::Teams {
+            chosen_teams.set(current.with(|u| u.teams.iter().map(|t| t.id).collect()));
+        }
+        panel.update(|open| *open = if *open == which { Panel::Closed } else { which });
+    };
+    let save_teams = move |_| {
+        let done = format!("Teams for {} were updated.", name());
+        apply(
+            UpdateUser {
+                teams: Some(chosen_teams.get_untracked()),
+                ..Default::default()
+            },
+            done,
+        );
+    };
+
+    let team_names = move || {
+        current.with(|u| {
+            if u.teams.is_empty() {
+                "No team".to_owned()
+            } else {
+                u.teams
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        })
+    };
+    let self_note = "You can't change your own role or deactivate yourself.";
+
+    view! {
+        <tr class="user-row" class:is-inactive=move || !active() data-user-id=id.to_string()>
+            <th scope="row" class="cell-name">
+                {name}
+                {is_self.then(|| view! { <span class="badge badge-neutral">"You"</span> })}
+            </th>
+            <td class="cell-email">{move || current.with(|u| u.email.clone())}</td>
+            <td class="cell-role">
+                <select
+                    node_ref=role_select
+                    class="select-compact"
+                    aria-label=move || format!("Role of {}", name())
+                    title=is_self.then_some(self_note)
+                    disabled=move || busy.get() || is_self
+                    on:change=change_role
+                >
+                    {Role::ALL
+                        .iter()
+                        .map(|r| {
+                            let r = *r;
+                            view! {
+                                <option value=r.as_str() prop:selected=move || current.with(|u| u.role == r)>
+                                    {r.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </td>
+            <td class="cell-teams">{team_names}</td>
+            <td class="cell-status">
+                <span class=move || if active() { "status status-active" } else { "status status-inactive" }>
+                    {move || if active() { "Active" } else { "Deactivated" }}
+                </span>
+            </td>
+            <td class="cell-actions">
+                <div class="row-actions">
+                    <button
+                        type="button"
+                        class="button button-small"
+                        aria-expanded=move || (panel.get() == Panel::Teams).to_string()
+                        disabled=move || busy.get()
+                        on:click=move |_| toggle_panel(Panel::Teams)
+                    >
+                        "Teams"
+                    </button>
+                    <button
+                        type="button"
+                        class="button button-small"
+                        aria-expanded=move || (panel.get() == Panel::Password).to_string()
+                        disabled=move || busy.get()
+                        on:click=move |_| toggle_panel(Panel::Password)
+                    >
+                        "Reset password"
+                    </button>
+                    <button
+                        type="button"
+                        class=move || {
+                            if active() { "button button-small button-danger" } else { "button button-small" }
+                        }
+                        title=is_self.then_some(self_note)
+                        disabled=move || busy.get() || is_self
+                        on:click=toggle_active
+                    >
+                        {move || if active() { "Deactivate" } else { "Reactivate" }}
+                    </button>
+                </div>
+            </td>
+        </tr>
+        <Show when=move || panel.get() != Panel::Closed || notice.with(Option::is_some)>
+            <tr class="row-detail">
+                <td colspan=COLUMNS>
+                    {move || match panel.get() {
+                        Panel::Closed => ().into_any(),
+                        Panel::Password => {
+                            view! {
+                                <ResetPasswordForm
+                                    user_id=id
+                                    user_name=name()
+                                    on_done=Callback::new(move |()| {
+                                        panel.set(Panel::Closed);
+                                        notice.set(Some(Notice::Done(format!(
+                                            "Password changed for {}. Give it to them in person or by phone.",
+                                            name(),
+                                        ))));
+                                    })
+                                    on_cancel=Callback::new(move |()| panel.set(Panel::Closed))
+                                />
+                            }
+                                .into_any()
+                        }
+                        Panel::Teams => {
+                            view! {
+                                <div class="inline-form">
+                                    <fieldset class="field">
+                                        <legend>{format!("Teams for {}", name())}</legend>
+                                        <TeamPicker
+                                            teams=teams
+                                            selected=chosen_teams
+                                            id_prefix=format!("user-{id}-team")
+                                        />
+                                    </fieldset>
+                                    <div class="inline-form-actions">
+                                        <button
+                                            type="button"
+                                            class="button button-primary"
+                                            disabled=move || busy.get()
+                                            on:click=save_teams
+                                        >
+                                            "Save teams"
+                                        </button>
+                                        <button
+                                            type="button"
+                                            class="button button-ghost"
+                                            on:click=move |_| panel.set(Panel::Closed)
+                                        >
+                                            "Cancel"
+                                        </button>
+                                    </div>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    }}
+                    {move || {
+                        notice
+                            .get()
+                            .map(|n| match n {
+                                Notice::Done(text) => {
+                                    view! { <p class="form-success" role="status">{text}</p> }.into_any()
+                                }
+                                Notice::Failed(error) => {
+                                    view! {
+                                        <p class="form-error" role="alert" data-code=error.code()>
+                                            {error.message().to_owned()}
+                                        </p>
+                                    }
+                                        .into_any()
+                                }
+                            })
+                    }}
+                </td>
+            </tr>
+        </Show>
+    }
+}
+
+/// "an Agent", "a Supervisor": for sentences about role changes.
+fn with_article(role: Role) -> String {
+    let label = role.label();
+    let article = if label.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {}", label.to_lowercase())
+}

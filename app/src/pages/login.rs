@@ -1,0 +1,136 @@
+//! The sign-in page at /login.
+
+use leptos::ev::SubmitEvent;
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+use shared::api::LoginRequest;
+
+use crate::api;
+use crate::components::icon::{Icon, IconKind};
+use crate::state::auth::{AuthState, AuthStatus};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let navigate = use_navigate();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<(String, &'static str)>);
+    let busy = RwSignal::new(false);
+    let password_input = NodeRef::<html::Input>::new();
+
+    // Signed in already (or just now): straight to work.
+    Effect::new(move |_| {
+        if auth.status() == AuthStatus::SignedIn {
+            navigate(
+                "/inbox",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let request = LoginRequest {
+            email: email.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+        };
+        if request.email.is_empty() || request.password.is_empty() {
+            error.set(Some((
+                "Enter your email address and password.".into(),
+                "validation",
+            )));
+            return;
+        }
+        error.set(None);
+        busy.set(true);
+        spawn_local(async move {
+            match api::auth::login(&request).await {
+                Ok(session) => {
+                    password.try_set(String::new());
+                    auth.start_session(session);
+                }
+                Err(failure) => {
+                    error.try_set(Some((failure.message().to_owned(), failure.code())));
+                    password.try_set(String::new());
+                    busy.try_set(false);
+                    if let Some(input) = password_input.get_untracked() {
+                        let _ = input.focus();
+                    }
+                }
+            }
+        });
+    };
+
+    view! {
+        <main id="main" class="login-page">
+            <div class="login-panel">
+                <div class="login-brand">
+                    <span class="brand-mark">
+                        <Icon kind=IconKind::Anchor />
+                    </span>
+                    <span class="brand-name">"Harbour"</span>
+                </div>
+                <h1 class="login-title">"Sign in"</h1>
+                <p class="login-lede">"Your team's WeChat customer service inbox."</p>
+                <form class="login-form" novalidate on:submit=submit>
+                    <div class="field">
+                        <label for="login-email">"Work email"</label>
+                        <input
+                            id="login-email"
+                            name="email"
+                            type="email"
+                            autocomplete="username"
+                            inputmode="email"
+                            autofocus
+                            required
+                            bind:value=email
+                        />
+                    </div>
+                    <div class="field">
+                        <label for="login-password">"Password"</label>
+                        <input
+                            id="login-password"
+                            name="password"
+                            type="password"
+                            autocomplete="current-password"
+                            required
+                            node_ref=password_input
+                            bind:value=password
+                        />
+                    </div>
+                    {move || {
+                        error
+                            .get()
+                            .map(|(message, code)| {
+                                view! {
+                                    <p class="form-error" role="alert" data-code=code>
+                                        {message}
+                                    </p>
+                                }
+                            })
+                    }}
+                    <button
+                        type="submit"
+                        class="button button-primary button-block"
+                        disabled=move || busy.get()
+                    >
+                        {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </form>
+                <p class="login-footnote">
+                    "Sign-ins and every action in Harbour are recorded for compliance."
+                </p>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,5 @@
+//! App-wide state shared through Leptos contexts: the session and the live
+//! connection.
+
+pub mod auth;
+pub mod live;

@@ -1,0 +1,140 @@
+//! The `harbour` command line: serve, migrate, manage users and teams,
+//! verify the audit chain.
+
+use crate::clock::Clock;
+use crate::config::{Config, Settings};
+use crate::store::{Store, StoreOptions};
+use crate::Application;
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use shared::api::CreateUser;
+use shared::Role;
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "harbour", version, about = "Harbour: a shared team inbox for WeChat.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Check the event log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Team name (repeatable).
+        #[arg(long = "team")]
+        teams: Vec<String>,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exits non-zero naming the first bad seq.
+    Verify,
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    raw.parse()
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(config.database_url.expose(), &StoreOptions { max_connections: 4 }).await?;
+    store.migrate().await.context("database migrations failed")?;
+    Ok(store)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::from_settings(&cli.settings)?;
+    let clock = Clock::System;
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            tracing::info!(address = %app.address(), "Harbour is listening");
+            println!("Harbour is running on http://{}", app.address());
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            open_store(&config).await?;
+            println!("Migrations are applied.");
+        }
+        Command::User(UserCommand::Create { email, name, role, teams, password_stdin }) => {
+            if !password_stdin {
+                bail!("pass --password-stdin and the password on standard input");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let store = open_store(&config).await?;
+            let mut team_ids = Vec::new();
+            for team in &teams {
+                match store.team_by_name(team).await? {
+                    Some(id) => team_ids.push(id),
+                    None => bail!("there is no team named `{team}`; create it with `harbour team create --name`"),
+                }
+            }
+            let input = CreateUser { email, name, role, password, teams: team_ids };
+            let user = crate::accounts::create_user(&store, clock.now(), None, &input)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Created {} <{}> as {} with id {}.", user.name, user.email, user.role, user.id);
+        }
+        Command::Team(TeamCommand::Create { name }) => {
+            let store = open_store(&config).await?;
+            let team = crate::accounts::create_team(&store, clock.now(), None, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Created team {} with id {}.", team.name, team.id);
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = open_store(&config).await?;
+            let report = store.verify_chain().await?;
+            match report.fault {
+                None => println!("The event log is intact: {} events verified.", report.checked),
+                Some(fault) => {
+                    eprintln!("The event log is broken at seq {}: {fault}.", fault.first_bad_seq());
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,201 @@
+//! Typed configuration from flags and `HARBOUR_*` environment variables.
+//! Secrets are wrapped so `Debug` and logs never show them.
+
+use anyhow::{bail, Context};
+use base64::Engine;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// 32 bytes that sign access tokens and (later) encrypt secrets at rest.
+pub type SecretKey = Secret<[u8; 32]>;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: Secret<String>,
+    pub data_dir: PathBuf,
+    pub secret_key: SecretKey,
+    /// Where the built app lives; served with an SPA fallback.
+    pub dist_dir: PathBuf,
+    /// Access-token lifetime in seconds.
+    pub access_ttl_secs: i64,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_ttl_secs: i64,
+    /// Whether to mark the refresh cookie `Secure` (HTTPS deployments).
+    pub secure_cookies: bool,
+    /// Whether to start the job workers in this process.
+    pub run_workers: bool,
+}
+
+/// Raw settings as given on the command line or in the environment, before checking.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "HARBOUR_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    #[arg(long, env = "HARBOUR_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite database, the generated secret key and media.
+    #[arg(long, env = "HARBOUR_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// 32 bytes as 64 hex characters or base64; generated into the data dir when absent.
+    #[arg(long, env = "HARBOUR_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Directory of the built web app.
+    #[arg(long, env = "HARBOUR_DIST_DIR", default_value = "dist")]
+    pub dist_dir: PathBuf,
+    /// Mark cookies Secure (set when Harbour is served over HTTPS).
+    #[arg(long, env = "HARBOUR_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// Checks every setting; an error is one sentence naming the setting.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Config> {
+        let bind: SocketAddr = settings.bind.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "HARBOUR_BIND must be an address like 127.0.0.1:8080, not `{}`.",
+                settings.bind
+            )
+        })?;
+        let database_url = match &settings.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", settings.data_dir.join("harbour.db").display()),
+        };
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            bail!("HARBOUR_DATABASE_URL must start with sqlite:// or postgres://.");
+        }
+        let secret_key = match &settings.secret_key {
+            Some(raw) => parse_secret_key(raw)?,
+            None => load_or_create_key(&settings.data_dir)?,
+        };
+        Ok(Config {
+            bind,
+            database_url: Secret::new(database_url),
+            data_dir: settings.data_dir.clone(),
+            secret_key,
+            dist_dir: settings.dist_dir.clone(),
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            secure_cookies: settings.secure_cookies,
+            run_workers: true,
+        })
+    }
+
+    /// A configuration for tests: port 0, the given database, a random key.
+    pub fn for_tests(database_url: &str, data_dir: &Path) -> Config {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: Secret::new(database_url.to_owned()),
+            data_dir: data_dir.to_owned(),
+            secret_key: Secret::new(rand::random()),
+            dist_dir: data_dir.join("dist"),
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            secure_cookies: false,
+            run_workers: true,
+        }
+    }
+}
+
+pub fn parse_secret_key(raw: &str) -> anyhow::Result<SecretKey> {
+    let raw = raw.trim();
+    let bytes = if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(raw).ok()
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(raw).ok()
+    };
+    match bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()) {
+        Some(key) => Ok(Secret::new(key)),
+        None => bail!("HARBOUR_SECRET_KEY must be 32 bytes written as 64 hex characters or base64."),
+    }
+}
+
+/// Reads `secret.key` from the data dir, creating it (mode 0600) on first run.
+fn load_or_create_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
+    let path = data_dir.join("secret.key");
+    if path.exists() {
+        let raw = std::fs::read_to_string(&path)
+            .with_context(|| format!("HARBOUR_DATA_DIR: cannot read {}", path.display()))?;
+        return parse_secret_key(&raw)
+            .with_context(|| format!("{} is not a valid key", path.display()));
+    }
+    std::fs::create_dir_all(data_dir).with_context(|| {
+        format!("HARBOUR_DATA_DIR: cannot create {}", data_dir.display())
+    })?;
+    let key: [u8; 32] = rand::random();
+    write_private(&path, hex::encode(key).as_bytes())
+        .with_context(|| format!("HARBOUR_DATA_DIR: cannot write {}", path.display()))?;
+    Ok(Secret::new(key))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let dir = std::env::temp_dir();
+        let config = Config::for_tests("postgres://user:hunter2@db/harbour", &dir);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_the_setting() {
+        let settings = Settings { bind: "nonsense".into(), secret_key: Some("00".repeat(32)), ..Default::default() };
+        let err = Config::from_settings(&settings).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("HARBOUR_BIND"), "{err}");
+    }
+
+    #[test]
+    fn a_short_secret_key_is_refused() {
+        let err = parse_secret_key("abcd").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("HARBOUR_SECRET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_names_the_setting() {
+        let settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            database_url: Some("mysql://x".into()),
+            secret_key: Some("00".repeat(32)),
+            ..Default::default()
+        };
+        let err = Config::from_settings(&settings).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("HARBOUR_DATABASE_URL"), "{err}");
+    }
+}

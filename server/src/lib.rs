@@ -1,0 +1,20 @@
+//! Harbour's server: HTTP API, live socket, storage, jobs and the command line.
+
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod jobs;
+pub mod metrics;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod ws;
+
+pub use config::Config;
+pub use startup::Application;

@@ -1,0 +1,169 @@
+//! Sign-in, token refresh (rotating, with reuse detection), sign-out and `me`.
+
+use super::ApiJson;
+use crate::accounts::normalise_email;
+use crate::auth::{self, AuthUser};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::events::{append, NewEvent};
+use crate::store::tokens::{self, NewRefreshToken};
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde_json::json;
+use shared::api::{LoginRequest, Session, User};
+use shared::UserId;
+use std::net::SocketAddr;
+use uuid::Uuid;
+
+pub const REFRESH_COOKIE: &str = "harbour_refresh";
+const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(me))
+}
+
+fn refresh_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build((REFRESH_COOKIE, token))
+        .path("/api/v1/auth")
+        .http_only(true)
+        .secure(state.config.secure_cookies)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::seconds(state.config.refresh_ttl_secs))
+        .build()
+}
+
+fn expired_cookie() -> Cookie<'static> {
+    Cookie::build((REFRESH_COOKIE, "")).path("/api/v1/auth").http_only(true).max_age(time::Duration::ZERO).build()
+}
+
+/// Refuses when this account or this address failed too often recently.
+async fn check_throttle(state: &AppState, keys: &[(String, i64)]) -> AppResult<()> {
+    let now = state.clock.now();
+    for (key, limit) in keys {
+        let (failures, oldest) = state.store.login_failures_since(key, now - THROTTLE_WINDOW_MS).await?;
+        if failures >= *limit {
+            let retry_after_secs = (oldest.unwrap_or(now) + THROTTLE_WINDOW_MS - now).max(1000) / 1000;
+            return Err(AppError::TooManyRequests { retry_after_secs });
+        }
+    }
+    Ok(())
+}
+
+fn session(state: &AppState, user: User) -> AppResult<Session> {
+    let access_token = auth::issue_access_token(&state.keys, &user, state.clock.now(), state.config.access_ttl_secs)?;
+    Ok(Session { access_token, expires_in: state.config.access_ttl_secs, user })
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    ApiJson(input): ApiJson<LoginRequest>,
+) -> AppResult<impl IntoResponse> {
+    let email = normalise_email(&input.email).map_err(|_| AppError::InvalidCredentials)?;
+    let account_key = format!("account:{email}");
+    let address_key = format!("address:{}", peer.ip());
+    check_throttle(&state, &[(account_key.clone(), MAX_FAILURES_PER_ACCOUNT), (address_key.clone(), MAX_FAILURES_PER_ADDRESS)]).await?;
+
+    let credentials = state.store.credentials(&email).await?;
+    let password = input.password.clone();
+    // Argon2 is deliberately slow; keep it off the async threads.
+    let (credentials, matches) = tokio::task::spawn_blocking(move || {
+        let hash = credentials.as_ref().map(|c| c.password_hash.as_str()).unwrap_or_else(|| auth::decoy_hash());
+        let matches = auth::verify_password(&password, hash) && credentials.is_some();
+        (credentials, matches)
+    })
+    .await
+    .map_err(AppError::internal)?;
+    let now = state.clock.now();
+
+    let Some(credentials) = credentials.filter(|_| matches) else {
+        let mut tx = state.store.begin().await?;
+        tokens::record_login_failure(&mut tx, now, &[account_key, address_key]).await?;
+        let payload = json!({ "email": email, "address": peer.ip().to_string() });
+        append(&mut tx, now, &[NewEvent::new("auth.login_failed", None, payload)]).await?;
+        state.store.commit(tx).await?;
+        return Err(AppError::InvalidCredentials);
+    };
+    let user = credentials.user;
+    if !user.active {
+        return Err(AppError::AccountDisabled);
+    }
+
+    let (token, token_hash) = auth::new_refresh_token();
+    let family = Uuid::new_v4().to_string();
+    let mut tx = state.store.begin().await?;
+    tokens::clear_login_failures(&mut tx, &account_key).await?;
+    let id = Uuid::new_v4().to_string();
+    let expires_at = now + state.config.refresh_ttl_secs * 1000;
+    tokens::insert_refresh_token(&mut tx, now, &NewRefreshToken { id: &id, family: &family, user: user.id, token_hash: &token_hash, expires_at }).await?;
+    let payload = json!({ "user": user.id, "address": peer.ip().to_string() });
+    append(&mut tx, now, &[NewEvent::new("auth.login", Some(user.id), payload)]).await?;
+    state.store.commit(tx).await?;
+
+    let body = session(&state, user)?;
+    Ok((jar.add(refresh_cookie(&state, token)), Json(body)))
+}
+
+async fn refresh(State(state): State<AppState>, jar: CookieJar) -> AppResult<impl IntoResponse> {
+    let presented = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty());
+    let Some(presented) = presented else { return Err(AppError::Unauthenticated) };
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let Some(row) = tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented)).await? else {
+        return Err(AppError::Unauthenticated);
+    };
+    let user_id: UserId = row.user_id.parse().map_err(|_| AppError::Unauthenticated)?;
+    if row.revoked_at.is_some() || row.expires_at <= now {
+        return Err(AppError::Unauthenticated);
+    }
+    if row.used_at.is_some() || !tokens::mark_used(&mut tx, now, &row.id).await? {
+        // An old token came back: someone may have stolen it. End the whole family.
+        tokens::revoke_family(&mut tx, now, &row.family).await?;
+        let payload = json!({ "user": user_id, "family": row.family });
+        append(&mut tx, now, &[NewEvent::new("auth.refresh_reused", Some(user_id), payload)]).await?;
+        state.store.commit(tx).await?;
+        return Err(AppError::Unauthenticated);
+    }
+    let (token, token_hash) = auth::new_refresh_token();
+    let id = Uuid::new_v4().to_string();
+    let expires_at = now + state.config.refresh_ttl_secs * 1000;
+    tokens::insert_refresh_token(&mut tx, now, &NewRefreshToken { id: &id, family: &row.family, user: user_id, token_hash: &token_hash, expires_at }).await?;
+    state.store.commit(tx).await?;
+
+    let user = state.store.user(user_id).await?.ok_or(AppError::Unauthenticated)?;
+    if !user.active {
+        return Err(AppError::AccountDisabled);
+    }
+    let body = session(&state, user)?;
+    Ok((jar.add(refresh_cookie(&state, token)), Json(body)))
+}
+
+async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<impl IntoResponse> {
+    if let Some(presented) = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty()) {
+        let now = state.clock.now();
+        let mut tx = state.store.begin().await?;
+        if let Some(row) = tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented)).await? {
+            tokens::revoke_family(&mut tx, now, &row.family).await?;
+            let user: Option<UserId> = row.user_id.parse().ok();
+            append(&mut tx, now, &[NewEvent::new("auth.logout", user, json!({ "user": user }))]).await?;
+        }
+        state.store.commit(tx).await?;
+    }
+    Ok((jar.add(expired_cookie()), StatusCode::NO_CONTENT))
+}
+
+async fn me(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<User>> {
+    let user = state.store.user(user.id).await?.ok_or(AppError::Unauthenticated)?;
+    Ok(Json(user))
+}

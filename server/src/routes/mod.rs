@@ -1,0 +1,73 @@
+//! The HTTP surface: one module per resource, assembled here with the
+//! layers every request passes (request id, tracing, metrics, body limit)
+//! and the static app with its SPA fallback.
+
+mod auth;
+mod events;
+mod health;
+mod live;
+mod spa;
+mod teams;
+mod users;
+
+pub use auth::REFRESH_COOKIE;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// JSON body extractor whose rejections use the JSON error body.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(err) => AppError::BadRequest(format!("The request body has the wrong shape: {}", err.body_text())),
+            JsonRejection::JsonSyntaxError(_) => AppError::BadRequest("The request body is not valid JSON.".into()),
+            JsonRejection::MissingJsonContentType(_) => AppError::BadRequest("Send the body as application/json.".into()),
+            JsonRejection::BytesRejection(_) => AppError::PayloadTooLarge,
+            _ => AppError::BadRequest("The request body could not be read.".into()),
+        }
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(teams::router())
+        .merge(events::router())
+        .merge(live::router())
+        .merge(health::router())
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route("/api", axum::routing::any(api_not_found));
+    let metrics = state.metrics.clone();
+    api.fallback(spa::fallback)
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn api_not_found() -> AppError {
+    AppError::NotFound("That API endpoint")
+}
+
+/// Used by tests that assert the status of a JSON error.
+pub fn status_of(err: &AppError) -> StatusCode {
+    err.status()
+}

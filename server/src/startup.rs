@@ -1,0 +1,141 @@
+//! `Application::build(config)`: connect and migrate the store, create the
+//! first admin on an empty database, start the hub and job workers, bind.
+
+use crate::auth::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::jobs::{Handlers, Worker};
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::state::AppState;
+use crate::store::{Store, StoreOptions};
+use anyhow::Context;
+use shared::api::CreateUser;
+use shared::Role;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub struct Application {
+    listener: TcpListener,
+    pub state: AppState,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// The first admin's sign-in, shown once on first start.
+#[derive(Debug)]
+pub struct FirstAdmin {
+    pub email: String,
+    pub password: String,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        Self::build_with_clock(config, Clock::System).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Application> {
+        let store = Store::connect(config.database_url.expose(), &StoreOptions::default()).await?;
+        store.migrate().await.context("database migrations failed")?;
+        if let Some(admin) = create_first_admin(&store, &clock).await? {
+            print_first_admin(&admin);
+        }
+        let hub = Hub::new();
+        let mut tasks = vec![hub.start(store.clone()).await?];
+        if config.run_workers {
+            let worker = Worker::new(store.clone(), clock.clone(), Handlers::default());
+            tasks.push(tokio::spawn(worker.run(Duration::from_millis(500))));
+        }
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("HARBOUR_BIND: cannot listen on {}", config.bind))?;
+        let state = AppState {
+            store,
+            hub,
+            clock,
+            keys: Arc::new(TokenKeys::new(config.secret_key.expose())),
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+        };
+        Ok(Application { listener, state, tasks })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| self.state.config.bind)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let app = routes::router(self.state.clone());
+        let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        for task in self.tasks {
+            task.abort();
+        }
+        self.state.store.close().await;
+        served.context("the HTTP server stopped with an error")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// On an empty database, creates an admin with a random password.
+pub async fn create_first_admin(store: &Store, clock: &Clock) -> anyhow::Result<Option<FirstAdmin>> {
+    if store.user_count().await? > 0 {
+        return Ok(None);
+    }
+    let password = random_password();
+    let input = CreateUser {
+        email: "admin@harbour.local".into(),
+        name: "Administrator".into(),
+        role: Role::Admin,
+        password: password.clone(),
+        teams: vec![],
+    };
+    match crate::accounts::create_user(store, clock.now(), None, &input).await {
+        Ok(user) => Ok(Some(FirstAdmin { email: user.email, password })),
+        // Another node created it first.
+        Err(crate::error::AppError::Conflict(_)) => Ok(None),
+        Err(err) => Err(anyhow::anyhow!("cannot create the first admin: {err}")),
+    }
+}
+
+/// 20 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
+pub fn random_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+fn print_first_admin(admin: &FirstAdmin) {
+    // Printed to the terminal once, deliberately not through the logger.
+    println!();
+    println!("  Harbour created the first admin account. Sign in with:");
+    println!("    email:    {}", admin.email);
+    println!("    password: {}", admin.password);
+    println!("  This password is shown only now. Change it under Admin → Users.");
+    println!();
+}

@@ -1,0 +1,133 @@
+//! Refresh tokens (stored hashed, rotated, revoked by family on reuse) and
+//! the failed-login counters behind throttling.
+
+use super::{Store, Tx};
+use crate::error::AppResult;
+use crate::{on_read, on_tx};
+use shared::UserId;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RefreshTokenRow {
+    pub id: String,
+    pub family: String,
+    pub user_id: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub struct NewRefreshToken<'a> {
+    pub id: &'a str,
+    pub family: &'a str,
+    pub user: UserId,
+    pub token_hash: &'a str,
+    pub expires_at: i64,
+}
+
+pub async fn insert_refresh_token(tx: &mut Tx, now: i64, t: &NewRefreshToken<'_>) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, family, user_id, token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(t.id)
+        .bind(t.family)
+        .bind(t.user.to_string())
+        .bind(t.token_hash)
+        .bind(now)
+        .bind(t.expires_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+/// Finds a token by hash inside the write transaction (so rotation is atomic).
+pub async fn find_refresh_token(tx: &mut Tx, token_hash: &str) -> AppResult<Option<RefreshTokenRow>> {
+    let sql_lock = match tx {
+        Tx::Sqlite(_) => "",
+        Tx::Postgres(_) => " FOR UPDATE",
+    };
+    let sql = format!(
+        "SELECT id, family, user_id, expires_at, used_at, revoked_at FROM refresh_tokens \
+         WHERE token_hash = $1{sql_lock}"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(&sql).bind(token_hash).fetch_optional(&mut *c).await?))
+}
+
+/// Marks a token used; returns false if someone else used it first.
+pub async fn mark_used(tx: &mut Tx, now: i64, id: &str) -> AppResult<bool> {
+    let n = on_tx!(tx, c => {
+        sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+pub async fn revoke_family(tx: &mut Tx, now: i64, family: &str) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+        )
+        .bind(family)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+/// Revokes every session of a user (deactivation, password reset).
+pub async fn revoke_user_tokens(tx: &mut Tx, now: i64, user: UserId) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user.to_string())
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+pub async fn record_login_failure(tx: &mut Tx, now: i64, keys: &[String]) -> AppResult<()> {
+    for key in keys {
+        on_tx!(tx, c => {
+            sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+                .bind(key)
+                .bind(now)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+    }
+    Ok(())
+}
+
+pub async fn clear_login_failures(tx: &mut Tx, key: &str) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
+}
+
+impl Store {
+    /// Failures for `key` since `since`, and the oldest of them (for Retry-After).
+    pub async fn login_failures_since(&self, key: &str, since: i64) -> AppResult<(i64, Option<i64>)> {
+        Ok(on_read!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE key = $1 AND at >= $2")
+                .bind(key)
+                .bind(since)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+}

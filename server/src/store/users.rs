@@ -1,0 +1,283 @@
+//! Users and teams: the read models behind accounts and access.
+
+use super::{is_unique_violation, Store, Tx};
+use crate::error::{AppError, AppResult};
+use crate::{on_read, on_tx};
+use shared::api::{Team, TeamRef, User};
+use shared::{Role, TeamId, UserId};
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    active: bool,
+    created_at: i64,
+}
+
+/// What sign-in needs: the user and their password hash.
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MembershipRow {
+    user_id: String,
+    team_id: String,
+    team_name: String,
+}
+
+fn parse_id<T: std::str::FromStr>(raw: &str) -> AppResult<T> {
+    raw.parse().map_err(|_| AppError::internal(anyhow::anyhow!("corrupt id in database")))
+}
+
+fn to_user(row: UserRow, teams: Vec<TeamRef>) -> AppResult<User> {
+    Ok(User {
+        id: parse_id(&row.id)?,
+        email: row.email,
+        name: row.name,
+        role: row.role.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?,
+        active: row.active,
+        teams,
+        created_at: row.created_at,
+    })
+}
+
+const USER_COLUMNS: &str = "id, email, name, role, active, created_at";
+
+/// New user fields, already validated.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+    pub teams: &'a [TeamId],
+}
+
+pub async fn insert_user(tx: &mut Tx, now: i64, new: &NewUser<'_>) -> AppResult<UserId> {
+    let id = UserId(Uuid::new_v4());
+    let result = on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO users (id, email, name, role, password_hash, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6)",
+        )
+        .bind(id.to_string())
+        .bind(new.email)
+        .bind(new.name)
+        .bind(new.role.as_str())
+        .bind(new.password_hash)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    });
+    match result {
+        Ok(_) => {}
+        Err(err) if is_unique_violation(&err, "email") => {
+            return Err(AppError::Conflict(format!("A user with the email {} already exists.", new.email)))
+        }
+        Err(err) => return Err(err.into()),
+    }
+    set_teams(tx, id, new.teams).await?;
+    Ok(id)
+}
+
+/// Replaces a user's team memberships; unknown teams are a validation error.
+pub async fn set_teams(tx: &mut Tx, user: UserId, teams: &[TeamId]) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("DELETE FROM team_members WHERE user_id = $1")
+            .bind(user.to_string())
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    for team in teams {
+        let exists: Option<String> = on_tx!(tx, c => {
+            sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
+                .bind(team.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        if exists.is_none() {
+            return Err(AppError::validation("teams", format!("There is no team with id {team}.")));
+        }
+        on_tx!(tx, c => {
+            sqlx::query(
+                "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(team.to_string())
+            .bind(user.to_string())
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+    }
+    Ok(())
+}
+
+pub async fn update_user_fields(
+    tx: &mut Tx,
+    now: i64,
+    id: UserId,
+    name: Option<&str>,
+    role: Option<Role>,
+    active: Option<bool>,
+) -> AppResult<()> {
+    let done = on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE users SET name = COALESCE($2, name), role = COALESCE($3, role), \
+             active = COALESCE($4, active), updated_at = $5 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(name)
+        .bind(role.map(Role::as_str))
+        .bind(active)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    if done == 0 {
+        return Err(AppError::NotFound("That user"));
+    }
+    Ok(())
+}
+
+pub async fn set_password_hash(tx: &mut Tx, now: i64, id: UserId, hash: &str) -> AppResult<()> {
+    let done = on_tx!(tx, c => {
+        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(hash)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    if done == 0 {
+        return Err(AppError::NotFound("That user"));
+    }
+    Ok(())
+}
+
+pub async fn insert_team(tx: &mut Tx, now: i64, name: &str) -> AppResult<TeamId> {
+    let id = TeamId(Uuid::new_v4());
+    let result = on_tx!(tx, c => {
+        sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(id.to_string())
+            .bind(name)
+            .bind(now)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+    });
+    match result {
+        Ok(_) => Ok(id),
+        Err(err) if is_unique_violation(&err, "teams") => {
+            Err(AppError::Conflict(format!("A team named {name} already exists.")))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Counts active admins other than `except`, inside a write transaction.
+pub async fn other_active_admins(tx: &mut Tx, except: UserId) -> AppResult<i64> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = TRUE AND id <> $1",
+        )
+        .bind(except.to_string())
+        .fetch_one(&mut *c)
+        .await?
+    }))
+}
+
+impl Store {
+    async fn memberships(&self, user: Option<UserId>) -> AppResult<Vec<MembershipRow>> {
+        let sql = "SELECT m.user_id, m.team_id, t.name AS team_name FROM team_members m \
+                   JOIN teams t ON t.id = m.team_id WHERE ($1 IS NULL OR m.user_id = $1) \
+                   ORDER BY t.name";
+        let user = user.map(|u| u.to_string());
+        Ok(on_read!(self, pool => {
+            sqlx::query_as(sql).bind(&user).fetch_all(pool).await?
+        }))
+    }
+
+    pub async fn user(&self, id: UserId) -> AppResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row: Option<UserRow> = on_read!(self, pool => {
+            sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let teams = self
+            .memberships(Some(id))
+            .await?
+            .into_iter()
+            .map(|m| Ok(TeamRef { id: parse_id(&m.team_id)?, name: m.team_name }))
+            .collect::<AppResult<Vec<_>>>()?;
+        to_user(row, teams).map(Some)
+    }
+
+    pub async fn credentials(&self, email: &str) -> AppResult<Option<Credentials>> {
+        let row: Option<(String, String)> = on_read!(self, pool => {
+            sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some((id, password_hash)) = row else { return Ok(None) };
+        let user = self.user(parse_id(&id)?).await?.ok_or(AppError::NotFound("That user"))?;
+        Ok(Some(Credentials { user, password_hash }))
+    }
+
+    pub async fn list_users(&self) -> AppResult<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name, email");
+        let rows: Vec<UserRow> = on_read!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        let memberships = self.memberships(None).await?;
+        rows.into_iter()
+            .map(|row| {
+                let teams = memberships
+                    .iter()
+                    .filter(|m| m.user_id == row.id)
+                    .map(|m| Ok(TeamRef { id: parse_id(&m.team_id)?, name: m.team_name.clone() }))
+                    .collect::<AppResult<Vec<_>>>()?;
+                to_user(row, teams)
+            })
+            .collect()
+    }
+
+    pub async fn user_count(&self) -> AppResult<i64> {
+        Ok(on_read!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?
+        }))
+    }
+
+    pub async fn list_teams(&self) -> AppResult<Vec<Team>> {
+        let rows: Vec<(String, String, i64, i64)> = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT t.id, t.name, t.created_at, \
+                 (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS member_count \
+                 FROM teams t ORDER BY t.name",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, name, created_at, member_count)| {
+                Ok(Team { id: parse_id(&id)?, name, member_count, created_at })
+            })
+            .collect()
+    }
+
+    pub async fn team_by_name(&self, name: &str) -> AppResult<Option<TeamId>> {
+        let id: Option<String> = on_read!(self, pool => {
+            sqlx::query_scalar("SELECT id FROM teams WHERE name = $1")
+                .bind(name)
+                .fetch_optional(pool)
+                .await?
+        });
+        id.map(|id| parse_id(&id)).transpose()
+    }
+}

@@ -1,0 +1,213 @@
+//! The live-socket session: authenticate by first message, replay what the
+//! client missed from the log, then stream live events the user may see.
+//! Generic over `Sink`/`Stream` so it is tested without a network.
+
+use crate::auth::AuthUser;
+use crate::error::AppError;
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use shared::api::Event;
+use shared::ws::{ClientMessage, ServerMessage};
+use shared::Seq;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{timeout, Instant};
+
+/// What a session needs from the rest of the server.
+pub trait SessionBackend: Send + Sync {
+    fn authenticate(&self, token: &str) -> impl Future<Output = Result<AuthUser, AppError>> + Send;
+    fn events_after(&self, after: Seq, limit: i64) -> impl Future<Output = anyhow::Result<Vec<Event>>> + Send;
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+    fn head(&self) -> impl Future<Output = anyhow::Result<Seq>> + Send;
+}
+
+/// Whether `user` may see `event`. Admin and compliance see everything;
+/// others see events of their teams, and events they caused themselves.
+/// The inbox work refines this per conversation.
+pub fn visible_to(user: &AuthUser, event: &Event) -> bool {
+    if user.role.sees_all_teams() {
+        return true;
+    }
+    match event.team {
+        Some(team) => user.teams.contains(&team),
+        None => event.actor == Some(user.id),
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    pub hello_timeout: Duration,
+    pub heartbeat: Duration,
+    /// Close when the client has said nothing for this long.
+    pub idle_timeout: Duration,
+    /// Close when one message cannot be handed to the client within this time.
+    pub send_timeout: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            hello_timeout: Duration::from_secs(10),
+            heartbeat: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why a session ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    ClientClosed,
+    Unauthenticated(String),
+    BadMessage,
+    TooSlow,
+    Idle,
+    ServerError,
+}
+
+/// A message the client sent, or a reason it could not be read.
+pub type Incoming = Result<ClientMessage, String>;
+
+pub async fn run_session<Si, St, B>(mut sink: Si, mut stream: St, backend: &B, config: &SessionConfig) -> SessionEnd
+where
+    Si: Sink<ServerMessage> + Unpin,
+    St: Stream<Item = Incoming> + Unpin,
+    B: SessionBackend,
+{
+    let (token, last_seq) = match timeout(config.hello_timeout, stream.next()).await {
+        Ok(Some(Ok(ClientMessage::Hello { token, last_seq }))) => (token, last_seq),
+        Ok(None) => return SessionEnd::ClientClosed,
+        Err(_) => return close(&mut sink, SessionEnd::Idle, "The socket sent no hello in time.").await,
+        Ok(Some(_)) => {
+            return close(&mut sink, SessionEnd::BadMessage, "The first message must be a hello.").await
+        }
+    };
+    let mut user = match backend.authenticate(&token).await {
+        Ok(user) => user,
+        Err(err) => return close(&mut sink, SessionEnd::Unauthenticated(err.code().as_str().into()), &err.to_string()).await,
+    };
+
+    // Subscribe before reading the log, so nothing committed in between is missed.
+    let mut live = backend.subscribe();
+    let Ok(head) = backend.head().await else { return SessionEnd::ServerError };
+    if !send(&mut sink, ServerMessage::Welcome { head }, config).await {
+        return SessionEnd::TooSlow;
+    }
+    let mut sent_up_to = last_seq;
+    if let Err(end) = replay(&mut sink, backend, &user, &mut sent_up_to, None, config).await {
+        return end;
+    }
+    if !send(&mut sink, ServerMessage::Live { head: sent_up_to.max(head) }, config).await {
+        return SessionEnd::TooSlow;
+    }
+
+    let mut heartbeat = tokio::time::interval(config.heartbeat);
+    heartbeat.reset();
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            incoming = stream.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    None => return SessionEnd::ClientClosed,
+                    Some(Ok(ClientMessage::Ping)) => {
+                        if !send(&mut sink, ServerMessage::Pong, config).await { return SessionEnd::TooSlow; }
+                    }
+                    Some(Ok(ClientMessage::Reauth { token })) => match backend.authenticate(&token).await {
+                        Ok(fresh) => user = fresh,
+                        Err(err) => return close(&mut sink, SessionEnd::Unauthenticated(err.code().as_str().into()), &err.to_string()).await,
+                    },
+                    Some(Ok(ClientMessage::Hello { .. })) | Some(Err(_)) => {
+                        return close(&mut sink, SessionEnd::BadMessage, "The socket sent a message Harbour does not understand.").await;
+                    }
+                }
+            }
+            received = live.recv() => match received {
+                Ok(event) => {
+                    if event.seq <= sent_up_to { continue; }
+                    if event.seq.0 > sent_up_to.0 + 1 {
+                        // Fill any hole from the log so order and completeness hold.
+                        let until = Seq(event.seq.0 - 1);
+                        if let Err(end) = replay(&mut sink, backend, &user, &mut sent_up_to, Some(until), config).await {
+                            return end;
+                        }
+                    }
+                    if visible_to(&user, &event)
+                        && !send(&mut sink, ServerMessage::Event { event: (*event).clone() }, config).await
+                    {
+                        return SessionEnd::TooSlow;
+                    }
+                    sent_up_to = event.seq;
+                }
+                Err(RecvError::Lagged(_)) => {
+                    return close(&mut sink, SessionEnd::TooSlow, "This connection fell too far behind; reconnect to catch up.").await;
+                }
+                Err(RecvError::Closed) => return SessionEnd::ServerError,
+            },
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > config.idle_timeout {
+                    return close(&mut sink, SessionEnd::Idle, "The connection was idle for too long.").await;
+                }
+                if !send(&mut sink, ServerMessage::Ping, config).await { return SessionEnd::TooSlow; }
+            }
+        }
+    }
+}
+
+/// Sends the visible events after `sent_up_to` (up to `until`, or the end of the log).
+async fn replay<Si, B>(
+    sink: &mut Si,
+    backend: &B,
+    user: &AuthUser,
+    sent_up_to: &mut Seq,
+    until: Option<Seq>,
+    config: &SessionConfig,
+) -> Result<(), SessionEnd>
+where
+    Si: Sink<ServerMessage> + Unpin,
+    B: SessionBackend,
+{
+    const PAGE: i64 = 500;
+    loop {
+        let page = backend.events_after(*sent_up_to, PAGE).await.map_err(|_| SessionEnd::ServerError)?;
+        let full = page.len() as i64 == PAGE;
+        for event in page {
+            if until.is_some_and(|u| event.seq > u) {
+                return Ok(());
+            }
+            if visible_to(user, &event) && !send(sink, ServerMessage::Event { event: event.clone() }, config).await {
+                return Err(SessionEnd::TooSlow);
+            }
+            *sent_up_to = event.seq;
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
+async fn send<Si>(sink: &mut Si, message: ServerMessage, config: &SessionConfig) -> bool
+where
+    Si: Sink<ServerMessage> + Unpin,
+{
+    matches!(timeout(config.send_timeout, sink.send(message)).await, Ok(Ok(())))
+}
+
+async fn close<Si>(sink: &mut Si, end: SessionEnd, message: &str) -> SessionEnd
+where
+    Si: Sink<ServerMessage> + Unpin,
+{
+    let code = match &end {
+        SessionEnd::Unauthenticated(code) => code.clone(),
+        SessionEnd::BadMessage => "bad_message".into(),
+        SessionEnd::TooSlow => "too_slow".into(),
+        SessionEnd::Idle => "idle".into(),
+        SessionEnd::ClientClosed | SessionEnd::ServerError => "closing".into(),
+    };
+    let closing = ServerMessage::Closing { code, message: message.to_owned() };
+    let _ = timeout(Duration::from_secs(1), sink.send(closing)).await;
+    let _ = timeout(Duration::from_secs(1), sink.close()).await;
+    end
+}

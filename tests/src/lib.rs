@@ -1,0 +1,1 @@
+//! Cross-crate test suite: API tests against a spawned server and browser tests.
