@@ -1,1 +1,31 @@
-//! Cross-crate test suite: API tests against a spawned server and browser tests.
+//! Shared test support: a real SQLite file or a fresh, uniquely named
+//! PostgreSQL database per test (dropped afterwards), and `spawn_app`,
+//! which runs the real server in-process on port 0.
+
+pub mod db;
+pub mod app;
+
+pub use app::{spawn_app, TestApp};
+pub use db::{Backend, TestDb};
+
+/// Generates one `#[tokio::test]` per backend for an `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::db::postgres_available().await {
+                        super::$name($crate::Backend::Postgres).await
+                    }
+                }
+            }
+        )*
+    };
+}

@@ -164,7 +164,10 @@ impl Store {
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match &self.db {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            // IMMEDIATE takes the write lock up front, so a read-then-write
+            // transaction never fails with a stale snapshot when another
+            // process (the CLI, a second server) writes to the same file.
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

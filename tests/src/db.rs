@@ -1,0 +1,85 @@
+//! Test databases: a SQLite file in a temp dir, or a PostgreSQL database
+//! named `harbour_test_<uuid>` created for one test and dropped after it.
+
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server PostgreSQL tests connect to; `HARBOUR_TEST_POSTGRES` overrides.
+pub fn postgres_base() -> String {
+    std::env::var("HARBOUR_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// Whether PostgreSQL answers. Under `CI=true` an unreachable server is a
+/// failure, never a silent skip.
+pub async fn postgres_available() -> bool {
+    let url = format!("{}/postgres", postgres_base());
+    let ok = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&url).await.is_ok()
+    })
+    .await
+    .unwrap_or(false);
+    if !ok {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("PostgreSQL is not reachable at {} and CI=true: start it (pg_ctlcluster 15 main start)", postgres_base());
+        }
+        eprintln!("skipping: PostgreSQL is not reachable at {}", postgres_base());
+    }
+    ok
+}
+
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("harbour.db").display());
+                TestDb { backend, url, dir, pg_name: None }
+            }
+            Backend::Postgres => {
+                let name = format!("harbour_test_{}", uuid::Uuid::new_v4().simple());
+                admin_exec(&format!("CREATE DATABASE {name}")).await;
+                let url = format!("{}/{name}", postgres_base());
+                TestDb { backend, url, dir, pg_name: Some(name) }
+            }
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_owned()
+    }
+}
+
+async fn admin_exec(sql: &str) {
+    use sqlx::Connection;
+    let url = format!("{}/postgres", postgres_base());
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
+    sqlx::query(sql).execute(&mut conn).await.expect(sql);
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            // Drop runs outside async; use a private runtime on its own thread.
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(admin_exec(&sql));
+                }
+            })
+            .join();
+        }
+    }
+}

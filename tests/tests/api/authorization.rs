@@ -1,0 +1,79 @@
+//! Every endpoint, asked by every role and by nobody: who gets in.
+
+use harbour_tests::{on_both_backends, spawn_app, Backend};
+use serde_json::{json, Value};
+use shared::Role;
+
+on_both_backends!(every_endpoint_admits_exactly_the_roles_it_should);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Nobody,
+    As(Role),
+}
+
+async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let mut tokens = vec![(Who::Nobody, String::new()), (Who::As(Role::Admin), admin.clone())];
+    for role in [Role::Agent, Role::Supervisor, Role::Compliance] {
+        tokens.push((Who::As(role), app.user_with_role(&admin, role, &[]).await.1));
+    }
+    let (target, _) = app.user_with_role(&admin, Role::Agent, &[]).await;
+    let user_path = format!("/api/v1/users/{}", target.id);
+    let password_path = format!("{user_path}/password");
+
+    let admin_only = [Role::Admin].as_slice();
+    let audit = [Role::Admin, Role::Compliance].as_slice();
+    let everyone = Role::ALL.as_slice();
+    // (method, path, body, roles allowed, success status)
+    let cases: Vec<(&str, String, Option<Value>, &[Role], u16)> = vec![
+        ("GET", "/api/v1/me".into(), None, everyone, 200),
+        ("GET", "/api/v1/users".into(), None, admin_only, 200),
+        ("GET", user_path.clone(), None, admin_only, 200),
+        ("PATCH", user_path.clone(), Some(json!({ "name": "Renamed" })), admin_only, 200),
+        ("POST", password_path, Some(json!({ "password": "another long password" })), admin_only, 204),
+        ("GET", "/api/v1/teams".into(), None, everyone, 200),
+        ("GET", "/api/v1/events".into(), None, audit, 200),
+        ("GET", "/api/v1/audit/verify".into(), None, audit, 200),
+    ];
+    for (method, path, body, allowed, success) in &cases {
+        for (who, token) in &tokens {
+            let mut request = app.client.request(method.parse().expect("method"), app.url(path));
+            if *who != Who::Nobody {
+                request = request.bearer_auth(token);
+            }
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let status = request.send().await.expect("request").status().as_u16();
+            let expected = match who {
+                Who::Nobody => 401,
+                Who::As(role) if allowed.contains(role) => *success,
+                Who::As(_) => 403,
+            };
+            assert_eq!(status, expected, "{method} {path} as {who:?}");
+        }
+    }
+
+    // Creating things: each role tries with a distinct name so successes do not collide.
+    for (who, token) in &tokens {
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let team = app.client.post(app.url("/api/v1/teams")).bearer_auth(token).json(&json!({ "name": format!("Team {tag}") })).send().await.expect("team");
+        let user = app
+            .client
+            .post(app.url("/api/v1/users"))
+            .bearer_auth(token)
+            .json(&json!({ "email": format!("{tag}@example.com"), "name": "N", "role": "agent", "password": "a long enough password" }))
+            .send()
+            .await
+            .expect("user");
+        let expected = match who {
+            Who::Nobody => 401,
+            Who::As(Role::Admin) => 201,
+            Who::As(_) => 403,
+        };
+        assert_eq!(team.status().as_u16(), expected, "POST /api/v1/teams as {who:?}");
+        assert_eq!(user.status().as_u16(), expected, "POST /api/v1/users as {who:?}");
+    }
+}

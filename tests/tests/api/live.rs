@@ -1,0 +1,142 @@
+//! The live socket over a real connection: authentication by first message,
+//! replay after a reconnect with each event exactly once, team filtering.
+
+use futures::{SinkExt, StreamExt};
+use harbour_server::store::events::{append, NewEvent};
+use harbour_tests::{on_both_backends, spawn_app, Backend, TestApp};
+use serde_json::json;
+use shared::api::{Event, Team};
+use shared::ws::{ClientMessage, ServerMessage};
+use shared::{Role, Seq};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+on_both_backends!(
+    a_reconnecting_client_gets_each_missed_event_exactly_once,
+    a_socket_without_a_valid_hello_is_closed_with_a_reason,
+    an_agent_receives_only_events_of_their_teams,
+);
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open(app: &TestApp) -> Socket {
+    let url = format!("ws://127.0.0.1:{}/api/v1/ws", app.port);
+    tokio_tungstenite::connect_async(url).await.expect("connect").0
+}
+
+async fn send(socket: &mut Socket, message: &ClientMessage) {
+    let text = serde_json::to_string(message).expect("json");
+    socket.send(Message::Text(text.into())).await.expect("send");
+}
+
+async fn next_message(socket: &mut Socket) -> Option<ServerMessage> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.ok()??.ok()?;
+        match frame {
+            Message::Text(text) => return serde_json::from_str(&text).ok(),
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// Says hello and collects the replay up to `Live`.
+async fn hello(app: &TestApp, token: &str, last_seq: Seq) -> (Socket, Vec<Event>, Seq) {
+    let mut socket = open(app).await;
+    send(&mut socket, &ClientMessage::Hello { token: token.into(), last_seq }).await;
+    assert!(matches!(next_message(&mut socket).await, Some(ServerMessage::Welcome { .. })));
+    let mut replayed = Vec::new();
+    loop {
+        match next_message(&mut socket).await {
+            Some(ServerMessage::Event { event }) => replayed.push(event),
+            Some(ServerMessage::Live { head }) => return (socket, replayed, head),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// Waits for live events until one of `kind` arrives.
+async fn live_until(socket: &mut Socket, kind: &str) -> Vec<Event> {
+    let mut got = Vec::new();
+    while let Some(message) = next_message(socket).await {
+        if let ServerMessage::Event { event } = message {
+            let done = event.kind == kind;
+            got.push(event);
+            if done {
+                return got;
+            }
+        }
+    }
+    panic!("socket closed before a {kind} event; got {got:?}");
+}
+
+async fn create_team(app: &TestApp, token: &str, name: &str) -> Team {
+    app.client.post(app.url("/api/v1/teams")).bearer_auth(token).json(&json!({ "name": name })).send().await.expect("team").json().await.expect("team json")
+}
+
+async fn a_reconnecting_client_gets_each_missed_event_exactly_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.admin_token().await;
+    let (mut socket, replayed, head) = hello(&app, &token, Seq(0)).await;
+    assert!(replayed.iter().any(|e| e.kind == "auth.login"));
+    assert_eq!(replayed.last().map(|e| e.seq), Some(head));
+
+    create_team(&app, &token, "Live one").await;
+    let live = live_until(&mut socket, "team.created").await;
+    let last_seen = live.last().map(|e| e.seq).expect("an event");
+    socket.close(None).await.expect("close");
+
+    // While the client is away, five changes happen.
+    for i in 0..5 {
+        create_team(&app, &token, &format!("While away {i}")).await;
+    }
+    let (mut socket, missed, _) = hello(&app, &token, last_seen).await;
+    let names: Vec<_> = missed.iter().filter_map(|e| e.payload["name"].as_str()).collect();
+    assert_eq!(names, (0..5).map(|i| format!("While away {i}")).collect::<Vec<_>>());
+    let seqs: Vec<i64> = missed.iter().map(|e| e.seq.0).collect();
+    assert_eq!(seqs, (last_seen.0 + 1..=last_seen.0 + 5).collect::<Vec<_>>(), "each once, in order");
+
+    // And live events continue after the replay without repeats.
+    create_team(&app, &token, "After return").await;
+    let after = live_until(&mut socket, "team.created").await;
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].seq.0, last_seen.0 + 6);
+}
+
+async fn a_socket_without_a_valid_hello_is_closed_with_a_reason(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut socket = open(&app).await;
+    send(&mut socket, &ClientMessage::Hello { token: "forged".into(), last_seq: Seq(0) }).await;
+    match next_message(&mut socket).await {
+        Some(ServerMessage::Closing { code, .. }) => assert_eq!(code, "unauthenticated"),
+        other => panic!("unexpected {other:?}"),
+    }
+    let mut socket = open(&app).await;
+    send(&mut socket, &ClientMessage::Ping).await;
+    match next_message(&mut socket).await {
+        Some(ServerMessage::Closing { code, .. }) => assert_eq!(code, "bad_message"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+async fn an_agent_receives_only_events_of_their_teams(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let team_a = create_team(&app, &admin, "Team A").await;
+    let team_b = create_team(&app, &admin, "Team B").await;
+    let (agent, agent_token) = app.user_with_role(&admin, Role::Agent, &[team_a.id]).await;
+    let (_, replayed, _) = hello(&app, &agent_token, Seq(0)).await;
+    assert!(replayed.iter().all(|e| e.team == Some(team_a.id) || e.actor == Some(agent.id)), "{replayed:?}");
+    assert!(!replayed.iter().any(|e| e.team == Some(team_b.id)));
+
+    let (mut socket, _, _) = hello(&app, &agent_token, Seq(0)).await;
+    for (team, marker) in [(team_b.id, "for B"), (team_a.id, "for A")] {
+        let mut tx = app.store.begin().await.expect("begin");
+        let event = NewEvent::new("test.team_scoped", None, json!({ "marker": marker })).in_team(Some(team));
+        append(&mut tx, app.clock.now(), &[event]).await.expect("append");
+        app.store.commit(tx).await.expect("commit");
+    }
+    let got = live_until(&mut socket, "test.team_scoped").await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].payload["marker"], "for A");
+}
