@@ -2,6 +2,7 @@
 //! on SQLite and on PostgreSQL.
 
 mod auth;
+mod cli;
 mod authorization;
 mod jobs;
 mod live;

@@ -1,0 +1,166 @@
+//! The `harbour` binary itself: first start, users and teams from the
+//! command line, `audit verify` exit codes, and readable config errors.
+
+use harbour_server::store::{Store, StoreOptions};
+use harbour_tests::{on_both_backends, Backend, TestDb};
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+on_both_backends!(
+    audit_verify_passes_an_intact_log_and_names_the_first_bad_seq,
+    users_and_teams_can_be_created_from_the_command_line,
+);
+
+/// The `harbour` binary next to this test binary, built on first use.
+fn harbour_bin() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current exe");
+        let dir = exe.parent().and_then(|d| d.parent()).expect("target dir").to_owned();
+        let bin = dir.join("harbour");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo).args(["build", "--quiet", "-p", "harbour-server", "--bin", "harbour"]).status().expect("cargo build");
+        assert!(status.success(), "building harbour failed");
+        bin
+    })
+    .clone()
+}
+
+fn harbour(db: &TestDb) -> Command {
+    let mut command = Command::new(harbour_bin());
+    command
+        .env("HARBOUR_DATABASE_URL", &db.url)
+        .env("HARBOUR_DATA_DIR", db.data_dir())
+        .env_remove("HARBOUR_SECRET_KEY")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn run(mut command: Command, stdin: Option<&str>) -> (i32, String, String) {
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("spawn harbour");
+    if let Some(input) = stdin {
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let output = child.wait_with_output().expect("wait");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn audit_verify_passes_an_intact_log_and_names_the_first_bad_seq(backend: Backend) {
+    for (tampering, bad_seq) in [
+        (vec!["UPDATE events SET kind = 'forged' WHERE seq = 2"], 2),
+        (vec!["DELETE FROM events WHERE seq = 3"], 3),
+        (vec!["UPDATE events SET seq = 100 WHERE seq = 2", "UPDATE events SET seq = 2 WHERE seq = 4", "UPDATE events SET seq = 4 WHERE seq = 100"], 2),
+    ] {
+        let db = TestDb::new(backend).await;
+        for team in ["Alpha", "Bravo", "Charlie", "Delta"] {
+            let mut command = harbour(&db);
+            command.args(["team", "create", "--name", team]);
+            assert_eq!(run(command, None).0, 0);
+        }
+        let mut verify = harbour(&db);
+        verify.args(["audit", "verify"]);
+        let (code, stdout, _) = run(verify, None);
+        assert_eq!(code, 0, "{stdout}");
+        assert!(stdout.contains("intact: 4 events"), "{stdout}");
+
+        let store = Store::connect(&db.url, &StoreOptions::default()).await.expect("connect");
+        for sql in &tampering {
+            crate::store::tamper(&store, sql).await;
+        }
+        store.close().await;
+        let mut verify = harbour(&db);
+        verify.args(["audit", "verify"]);
+        let (code, _, stderr) = run(verify, None);
+        assert_ne!(code, 0);
+        assert!(stderr.contains(&format!("broken at seq {bad_seq}")), "{tampering:?}: {stderr}");
+    }
+}
+
+async fn users_and_teams_can_be_created_from_the_command_line(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let mut team = harbour(&db);
+    team.args(["team", "create", "--name", "HK Desk"]);
+    let (code, stdout, stderr) = run(team, None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Created team HK Desk"));
+
+    let mut user = harbour(&db);
+    user.args(["user", "create", "--email", "ken@example.com", "--name", "Ken Lau", "--role", "supervisor", "--team", "HK Desk", "--password-stdin"]);
+    let (code, stdout, stderr) = run(user, Some("a long enough password\n"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Ken Lau <ken@example.com> as supervisor"), "{stdout}");
+    assert!(!stdout.contains("a long enough password"));
+
+    let mut weak = harbour(&db);
+    weak.args(["user", "create", "--email", "amy@example.com", "--name", "Amy", "--role", "agent", "--password-stdin"]);
+    let (code, _, stderr) = run(weak, Some("short\n"));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("at least 12 characters"), "{stderr}");
+
+    let mut no_team = harbour(&db);
+    no_team.args(["user", "create", "--email", "bo@example.com", "--name", "Bo", "--role", "agent", "--team", "Nope", "--password-stdin"]);
+    let (code, _, stderr) = run(no_team, Some("a long enough password\n"));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no team named `Nope`"), "{stderr}");
+
+    let store = Store::connect(&db.url, &StoreOptions::default()).await.expect("connect");
+    let users = store.list_users().await.expect("users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].teams[0].name, "HK Desk");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn first_start_creates_an_admin_and_prints_a_random_password_once() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut serve = harbour(&db);
+    serve.env("HARBOUR_BIND", "127.0.0.1:0").env("HARBOUR_DIST_DIR", db.data_dir()).arg("serve");
+    serve.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = serve.spawn().expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines: Vec<String> = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout).lines().map_while(Result::ok).take_while(|l| !l.starts_with("Harbour is running")).collect()
+    })
+    .await
+    .expect("read");
+    let password = lines.iter().find_map(|l| l.trim().strip_prefix("password:")).map(str::trim).expect("a password line").to_owned();
+    assert!(password.len() >= 20);
+    assert!(db.data_dir().join("secret.key").exists(), "a secret key is generated on first run");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Second start: the admin exists, nothing is printed, and the password works.
+    let store = Store::connect(&db.url, &StoreOptions::default()).await.expect("connect");
+    let creds = store.credentials("admin@harbour.local").await.expect("query").expect("admin exists");
+    assert!(harbour_server::auth::verify_password(&password, &creds.password_hash));
+    assert!(harbour_server::startup::create_first_admin(&store, &harbour_server::clock::Clock::System).await.expect("again").is_none());
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_start_up_with_one_sentence_naming_it() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut serve = harbour(&db);
+    serve.env("HARBOUR_BIND", "not-an-address").arg("serve");
+    let (code, _, stderr) = run(serve, None);
+    assert_ne!(code, 0);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("HARBOUR_BIND"), "{stderr}");
+
+    let mut serve = harbour(&db);
+    serve.env("HARBOUR_SECRET_KEY", "too-short").arg("migrate");
+    let (code, _, stderr) = run(serve, None);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("HARBOUR_SECRET_KEY") && !stderr.contains("too-short"), "{stderr}");
+
+    let help = run({ let mut c = Command::new(harbour_bin()); c.arg("--help"); c }, None).1;
+    for command in ["serve", "migrate", "user", "team", "audit"] {
+        assert!(help.contains(command), "{help}");
+    }
+}
