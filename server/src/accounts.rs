@@ -13,13 +13,19 @@ pub fn normalise_email(raw: &str) -> AppResult<String> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         })
         && !email.chars().any(char::is_whitespace);
     if valid {
         Ok(email)
     } else {
-        Err(AppError::validation("email", "Enter an email address like name@example.com."))
+        Err(AppError::validation(
+            "email",
+            "Enter an email address like name@example.com.",
+        ))
     }
 }
 
@@ -29,7 +35,10 @@ fn validate_name(raw: &str) -> AppResult<String> {
         return Err(AppError::validation("name", "Enter a name."));
     }
     if name.chars().count() > 100 {
-        return Err(AppError::validation("name", "Names can be at most 100 characters."));
+        return Err(AppError::validation(
+            "name",
+            "Names can be at most 100 characters.",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -42,36 +51,68 @@ pub fn validate_password(password: &str) -> AppResult<()> {
         ));
     }
     if password.len() > 1024 {
-        return Err(AppError::validation("password", "Passwords can be at most 1024 bytes."));
+        return Err(AppError::validation(
+            "password",
+            "Passwords can be at most 1024 bytes.",
+        ));
     }
     Ok(())
 }
 
-pub async fn create_user(store: &Store, now: i64, actor: Option<UserId>, input: &CreateUser) -> AppResult<User> {
+pub async fn create_user(
+    store: &Store,
+    now: i64,
+    actor: Option<UserId>,
+    input: &CreateUser,
+) -> AppResult<User> {
     let email = normalise_email(&input.email)?;
     let name = validate_name(&input.name)?;
     validate_password(&input.password)?;
     let password_hash = hash_password(&input.password)?;
     let mut tx = store.begin().await?;
-    let new = users::NewUser { email: &email, name: &name, role: input.role, password_hash: &password_hash, teams: &input.teams };
+    let new = users::NewUser {
+        email: &email,
+        name: &name,
+        role: input.role,
+        password_hash: &password_hash,
+        teams: &input.teams,
+    };
     let id = users::insert_user(&mut tx, now, &new).await?;
     let payload = json!({ "user": id, "email": email, "name": name, "role": input.role, "teams": input.teams });
-    append(&mut tx, now, &[NewEvent::new("user.created", actor, payload)]).await?;
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new("user.created", actor, payload)],
+    )
+    .await?;
     store.commit(tx).await?;
     store.user(id).await?.ok_or(AppError::NotFound("That user"))
 }
 
-pub async fn update_user(store: &Store, now: i64, actor: UserId, id: UserId, input: &UpdateUser) -> AppResult<User> {
+pub async fn update_user(
+    store: &Store,
+    now: i64,
+    actor: UserId,
+    id: UserId,
+    input: &UpdateUser,
+) -> AppResult<User> {
     let name = input.name.as_deref().map(validate_name).transpose()?;
-    let before = store.user(id).await?.ok_or(AppError::NotFound("That user"))?;
+    let before = store
+        .user(id)
+        .await?
+        .ok_or(AppError::NotFound("That user"))?;
     let demotes_admin = before.role == Role::Admin
         && (input.role.is_some_and(|r| r != Role::Admin) || input.active == Some(false));
     if actor == id && (demotes_admin || input.active == Some(false)) {
-        return Err(AppError::Conflict("You cannot deactivate or demote your own account.".into()));
+        return Err(AppError::Conflict(
+            "You cannot deactivate or demote your own account.".into(),
+        ));
     }
     let mut tx = store.begin().await?;
     if demotes_admin && users::other_active_admins(&mut tx, id).await? == 0 {
-        return Err(AppError::Conflict("Harbour needs at least one active admin.".into()));
+        return Err(AppError::Conflict(
+            "Harbour needs at least one active admin.".into(),
+        ));
     }
     users::update_user_fields(&mut tx, now, id, name.as_deref(), input.role, input.active).await?;
     if let Some(teams) = &input.teams {
@@ -81,33 +122,67 @@ pub async fn update_user(store: &Store, now: i64, actor: UserId, id: UserId, inp
         tokens::revoke_user_tokens(&mut tx, now, id).await?;
     }
     let payload = json!({ "user": id, "changes": input });
-    append(&mut tx, now, &[NewEvent::new("user.updated", Some(actor), payload)]).await?;
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new("user.updated", Some(actor), payload)],
+    )
+    .await?;
     store.commit(tx).await?;
     store.user(id).await?.ok_or(AppError::NotFound("That user"))
 }
 
-pub async fn reset_password(store: &Store, now: i64, actor: UserId, id: UserId, password: &str) -> AppResult<()> {
+pub async fn reset_password(
+    store: &Store,
+    now: i64,
+    actor: UserId,
+    id: UserId,
+    password: &str,
+) -> AppResult<()> {
     validate_password(password)?;
     let hash = hash_password(password)?;
     let mut tx = store.begin().await?;
     users::set_password_hash(&mut tx, now, id, &hash).await?;
     tokens::revoke_user_tokens(&mut tx, now, id).await?;
-    append(&mut tx, now, &[NewEvent::new("user.password_reset", Some(actor), json!({ "user": id }))]).await?;
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new(
+            "user.password_reset",
+            Some(actor),
+            json!({ "user": id }),
+        )],
+    )
+    .await?;
     store.commit(tx).await?;
     Ok(())
 }
 
-pub async fn create_team(store: &Store, now: i64, actor: Option<UserId>, name: &str) -> AppResult<Team> {
+pub async fn create_team(
+    store: &Store,
+    now: i64,
+    actor: Option<UserId>,
+    name: &str,
+) -> AppResult<Team> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
-        return Err(AppError::validation("name", "Enter a team name of at most 80 characters."));
+        return Err(AppError::validation(
+            "name",
+            "Enter a team name of at most 80 characters.",
+        ));
     }
     let mut tx = store.begin().await?;
     let id: TeamId = users::insert_team(&mut tx, now, name).await?;
-    let event = NewEvent::new("team.created", actor, json!({ "team": id, "name": name })).in_team(Some(id));
+    let event =
+        NewEvent::new("team.created", actor, json!({ "team": id, "name": name })).in_team(Some(id));
     append(&mut tx, now, &[event]).await?;
     store.commit(tx).await?;
-    Ok(Team { id, name: name.to_owned(), member_count: 0, created_at: now })
+    Ok(Team {
+        id,
+        name: name.to_owned(),
+        member_count: 0,
+        created_at: now,
+    })
 }
 
 #[cfg(test)]
@@ -116,7 +191,10 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(normalise_email("  Amy@Example.COM ").ok().as_deref(), Some("amy@example.com"));
+        assert_eq!(
+            normalise_email("  Amy@Example.COM ").ok().as_deref(),
+            Some("amy@example.com")
+        );
         for bad in ["", "amy", "amy@", "@x.com", "amy@localhost", "a my@x.com"] {
             assert!(normalise_email(bad).is_err(), "{bad}");
         }

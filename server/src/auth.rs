@@ -24,7 +24,11 @@ pub fn hash_password(password: &str) -> AppResult<String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -48,7 +52,10 @@ impl TokenKeys {
         hasher.update(b"harbour-jwt-v1");
         hasher.update(secret);
         let key = hasher.finalize();
-        TokenKeys { encoding: EncodingKey::from_secret(&key), decoding: DecodingKey::from_secret(&key) }
+        TokenKeys {
+            encoding: EncodingKey::from_secret(&key),
+            decoding: DecodingKey::from_secret(&key),
+        }
     }
 }
 
@@ -60,9 +67,19 @@ pub struct Claims {
     pub exp: i64,
 }
 
-pub fn issue_access_token(keys: &TokenKeys, user: &User, now_ms: i64, ttl_secs: i64) -> AppResult<String> {
+pub fn issue_access_token(
+    keys: &TokenKeys,
+    user: &User,
+    now_ms: i64,
+    ttl_secs: i64,
+) -> AppResult<String> {
     let iat = now_ms / 1000;
-    let claims = Claims { sub: user.id.to_string(), role: user.role, iat, exp: iat + ttl_secs };
+    let claims = Claims {
+        sub: user.id.to_string(),
+        role: user.role,
+        iat,
+        exp: iat + ttl_secs,
+    };
     jsonwebtoken::encode(&Header::default(), &claims, &keys.encoding).map_err(AppError::internal)
 }
 
@@ -119,7 +136,11 @@ impl AuthUser {
     pub async fn from_token(state: &AppState, token: &str) -> AppResult<AuthUser> {
         let claims = decode_access_token(&state.keys, token, state.clock.now())?;
         let id: UserId = claims.sub.parse().map_err(|_| AppError::Unauthenticated)?;
-        let user = state.store.user(id).await?.ok_or(AppError::Unauthenticated)?;
+        let user = state
+            .store
+            .user(id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if !user.active {
             return Err(AppError::AccountDisabled);
         }
@@ -137,14 +158,20 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
 }
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(AppError::Unauthenticated)?;
         AuthUser::from_token(state, token).await
     }

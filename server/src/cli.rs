@@ -13,7 +13,11 @@ use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "harbour", version, about = "Harbour: a shared team inbox for WeChat.")]
+#[command(
+    name = "harbour",
+    version,
+    about = "Harbour: a shared team inbox for WeChat."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -77,8 +81,15 @@ fn parse_role(raw: &str) -> Result<Role, String> {
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(config.database_url.expose(), &StoreOptions { max_connections: 4 }).await?;
-    store.migrate().await.context("database migrations failed")?;
+    let store = Store::connect(
+        config.database_url.expose(),
+        &StoreOptions { max_connections: 4 },
+    )
+    .await?;
+    store
+        .migrate()
+        .await
+        .context("database migrations failed")?;
     Ok(store)
 }
 
@@ -96,12 +107,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             open_store(&config).await?;
             println!("Migrations are applied.");
         }
-        Command::User(UserCommand::Create { email, name, role, teams, password_stdin }) => {
+        Command::User(UserCommand::Create {
+            email,
+            name,
+            role,
+            teams,
+            password_stdin,
+        }) => {
             if !password_stdin {
                 bail!("pass --password-stdin and the password on standard input");
             }
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
             let store = open_store(&config).await?;
             let mut team_ids = Vec::new();
@@ -111,11 +130,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     None => bail!("there is no team named `{team}`; create it with `harbour team create --name`"),
                 }
             }
-            let input = CreateUser { email, name, role, password, teams: team_ids };
+            let input = CreateUser {
+                email,
+                name,
+                role,
+                password,
+                teams: team_ids,
+            };
             let user = crate::accounts::create_user(&store, clock.now(), None, &input)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("Created {} <{}> as {} with id {}.", user.name, user.email, user.role, user.id);
+            println!(
+                "Created {} <{}> as {} with id {}.",
+                user.name, user.email, user.role, user.id
+            );
         }
         Command::Team(TeamCommand::Create { name }) => {
             let store = open_store(&config).await?;
@@ -128,9 +156,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_store(&config).await?;
             let report = store.verify_chain().await?;
             match report.fault {
-                None => println!("The event log is intact: {} events verified.", report.checked),
+                None => println!(
+                    "The event log is intact: {} events verified.",
+                    report.checked
+                ),
                 Some(fault) => {
-                    eprintln!("The event log is broken at seq {}: {fault}.", fault.first_bad_seq());
+                    eprintln!(
+                        "The event log is broken at seq {}: {fault}.",
+                        fault.first_bad_seq()
+                    );
                     return Ok(ExitCode::from(2));
                 }
             }

@@ -80,9 +80,15 @@ impl Config {
         })?;
         let database_url = match &settings.database_url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}", settings.data_dir.join("harbour.db").display()),
+            None => format!(
+                "sqlite://{}",
+                settings.data_dir.join("harbour.db").display()
+            ),
         };
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             bail!("HARBOUR_DATABASE_URL must start with sqlite:// or postgres://.");
         }
         let secret_key = match &settings.secret_key {
@@ -127,7 +133,9 @@ pub fn parse_secret_key(raw: &str) -> anyhow::Result<SecretKey> {
     };
     match bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()) {
         Some(key) => Ok(Secret::new(key)),
-        None => bail!("HARBOUR_SECRET_KEY must be 32 bytes written as 64 hex characters or base64."),
+        None => {
+            bail!("HARBOUR_SECRET_KEY must be 32 bytes written as 64 hex characters or base64.")
+        }
     }
 }
 
@@ -140,9 +148,8 @@ fn load_or_create_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
         return parse_secret_key(&raw)
             .with_context(|| format!("{} is not a valid key", path.display()));
     }
-    std::fs::create_dir_all(data_dir).with_context(|| {
-        format!("HARBOUR_DATA_DIR: cannot create {}", data_dir.display())
-    })?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("HARBOUR_DATA_DIR: cannot create {}", data_dir.display()))?;
     let key: [u8; 32] = rand::random();
     write_private(&path, hex::encode(key).as_bytes())
         .with_context(|| format!("HARBOUR_DATA_DIR: cannot write {}", path.display()))?;
@@ -176,14 +183,24 @@ mod tests {
 
     #[test]
     fn a_bad_bind_address_names_the_setting() {
-        let settings = Settings { bind: "nonsense".into(), secret_key: Some("00".repeat(32)), ..Default::default() };
-        let err = Config::from_settings(&settings).err().map(|e| e.to_string()).unwrap_or_default();
+        let settings = Settings {
+            bind: "nonsense".into(),
+            secret_key: Some("00".repeat(32)),
+            ..Default::default()
+        };
+        let err = Config::from_settings(&settings)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("HARBOUR_BIND"), "{err}");
     }
 
     #[test]
     fn a_short_secret_key_is_refused() {
-        let err = parse_secret_key("abcd").err().map(|e| e.to_string()).unwrap_or_default();
+        let err = parse_secret_key("abcd")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("HARBOUR_SECRET_KEY"), "{err}");
     }
 
@@ -195,7 +212,10 @@ mod tests {
             secret_key: Some("00".repeat(32)),
             ..Default::default()
         };
-        let err = Config::from_settings(&settings).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = Config::from_settings(&settings)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("HARBOUR_DATABASE_URL"), "{err}");
     }
 }

@@ -24,7 +24,10 @@ pub struct Hub {
 impl Hub {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(BROADCAST_CAPACITY);
-        Hub { sender, broadcast_head: Arc::new(AtomicI64::new(0)) }
+        Hub {
+            sender,
+            broadcast_head: Arc::new(AtomicI64::new(0)),
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
@@ -65,7 +68,9 @@ impl Hub {
         loop {
             let after = self.broadcast_head();
             let events = store.events_after(after, 1_000).await?;
-            let Some(last) = events.last().map(|e| e.seq) else { return Ok(()) };
+            let Some(last) = events.last().map(|e| e.seq) else {
+                return Ok(());
+            };
             let full_page = events.len() == 1_000;
             for event in events {
                 // No receivers is fine: nobody is connected.

@@ -23,7 +23,8 @@ impl Handlers {
         F: Fn(Job) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.by_kind.insert(kind.to_owned(), Arc::new(move |job| Box::pin(handler(job))));
+        self.by_kind
+            .insert(kind.to_owned(), Arc::new(move |job| Box::pin(handler(job))));
     }
 }
 
@@ -46,15 +47,25 @@ pub struct PassReport {
 
 impl Worker {
     pub fn new(store: Store, clock: Clock, handlers: Handlers) -> Self {
-        Worker { store, clock, handlers, lease_ms: 60_000, batch: 16 }
+        Worker {
+            store,
+            clock,
+            handlers,
+            lease_ms: 60_000,
+            batch: 16,
+        }
     }
 
     /// Claims and runs what is due now. Tests call this directly with a manual clock.
     pub async fn run_once(&self) -> anyhow::Result<PassReport> {
-        let jobs = self.store.claim_jobs(self.clock.now(), self.lease_ms, self.batch).await?;
+        let jobs = self
+            .store
+            .claim_jobs(self.clock.now(), self.lease_ms, self.batch)
+            .await?;
         let mut report = PassReport::default();
         for job in jobs {
-            let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
+            let span =
+                tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
             let _enter = span.enter();
             let outcome = match self.handlers.by_kind.get(&job.kind) {
                 Some(handler) => handler(job.clone()).await,
@@ -65,7 +76,9 @@ impl Worker {
                 Ok(()) => self.store.complete_job(&job, now).await?,
                 Err(error) => {
                     tracing::warn!(error = %error, "job failed");
-                    self.store.fail_job(&job, now, error, rand::random::<f64>()).await?
+                    self.store
+                        .fail_job(&job, now, error, rand::random::<f64>())
+                        .await?
                 }
             };
             match (kept, outcome.is_ok()) {

@@ -11,7 +11,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 /// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const BUCKETS: [f64; 11] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -30,10 +32,14 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         if let Ok(mut requests) = self.requests.lock() {
-            *requests.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+            *requests
+                .entry((method.to_owned(), route.to_owned(), status))
+                .or_default() += 1;
         }
         if let Ok(mut latency) = self.latency.lock() {
-            let h = latency.entry((method.to_owned(), route.to_owned())).or_default();
+            let h = latency
+                .entry((method.to_owned(), route.to_owned()))
+                .or_default();
             for (i, bound) in BUCKETS.iter().enumerate() {
                 if seconds <= *bound {
                     h.counts[i] += 1;
@@ -46,7 +52,9 @@ impl Metrics {
 
     pub fn render(&self, job_queue_depth: Option<i64>) -> String {
         let mut out = String::new();
-        out.push_str("# HELP harbour_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP harbour_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE harbour_http_requests_total counter\n");
         if let Ok(requests) = self.requests.lock() {
             for ((method, route, status), n) in requests.iter() {
@@ -61,14 +69,30 @@ impl Metrics {
                 for (i, bound) in BUCKETS.iter().enumerate() {
                     let _ = writeln!(out, "harbour_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}", h.counts[i]);
                 }
-                let _ = writeln!(out, "harbour_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.total);
-                let _ = writeln!(out, "harbour_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
-                let _ = writeln!(out, "harbour_http_request_duration_seconds_count{{{labels}}} {}", h.total);
+                let _ = writeln!(
+                    out,
+                    "harbour_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                    h.total
+                );
+                let _ = writeln!(
+                    out,
+                    "harbour_http_request_duration_seconds_sum{{{labels}}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "harbour_http_request_duration_seconds_count{{{labels}}} {}",
+                    h.total
+                );
             }
         }
         out.push_str("# HELP harbour_websocket_connections Open live sockets.\n");
         out.push_str("# TYPE harbour_websocket_connections gauge\n");
-        let _ = writeln!(out, "harbour_websocket_connections {}", self.ws_connections.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "harbour_websocket_connections {}",
+            self.ws_connections.load(Ordering::Relaxed)
+        );
         if let Some(depth) = job_queue_depth {
             out.push_str("# HELP harbour_job_queue_depth Jobs queued or running.\n");
             out.push_str("# TYPE harbour_job_queue_depth gauge\n");
@@ -79,15 +103,30 @@ impl Metrics {
 }
 
 /// Middleware recording every request under its route template, never its raw path.
-pub async fn track(State(metrics): State<std::sync::Arc<Metrics>>, request: Request, next: Next) -> Response {
+pub async fn track(
+    State(metrics): State<std::sync::Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().as_str().to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| if request.uri().path().starts_with("/api/") { "/api/unmatched".into() } else { "static".into() });
+        .unwrap_or_else(|| {
+            if request.uri().path().starts_with("/api/") {
+                "/api/unmatched".into()
+            } else {
+                "static".into()
+            }
+        });
     let started = Instant::now();
     let response = next.run(request).await;
-    metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }

@@ -38,7 +38,10 @@ impl Application {
 
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Application> {
         let store = Store::connect(config.database_url.expose(), &StoreOptions::default()).await?;
-        store.migrate().await.context("database migrations failed")?;
+        store
+            .migrate()
+            .await
+            .context("database migrations failed")?;
         if let Some(admin) = create_first_admin(&store, &clock).await? {
             print_first_admin(&admin);
         }
@@ -59,11 +62,17 @@ impl Application {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
         };
-        Ok(Application { listener, state, tasks })
+        Ok(Application {
+            listener,
+            state,
+            tasks,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| self.state.config.bind)
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.config.bind)
     }
 
     pub fn port(&self) -> u16 {
@@ -72,9 +81,12 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let app = routes::router(self.state.clone());
-        let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
         for task in self.tasks {
             task.abort();
         }
@@ -89,7 +101,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -102,7 +115,10 @@ async fn shutdown_signal() {
 }
 
 /// On an empty database, creates an admin with a random password.
-pub async fn create_first_admin(store: &Store, clock: &Clock) -> anyhow::Result<Option<FirstAdmin>> {
+pub async fn create_first_admin(
+    store: &Store,
+    clock: &Clock,
+) -> anyhow::Result<Option<FirstAdmin>> {
     if store.user_count().await? > 0 {
         return Ok(None);
     }
@@ -115,7 +131,10 @@ pub async fn create_first_admin(store: &Store, clock: &Clock) -> anyhow::Result<
         teams: vec![],
     };
     match crate::accounts::create_user(store, clock.now(), None, &input).await {
-        Ok(user) => Ok(Some(FirstAdmin { email: user.email, password })),
+        Ok(user) => Ok(Some(FirstAdmin {
+            email: user.email,
+            password,
+        })),
         // Another node created it first.
         Err(crate::error::AppError::Conflict(_)) => Ok(None),
         Err(err) => Err(anyhow::anyhow!("cannot create the first admin: {err}")),
@@ -127,7 +146,9 @@ pub fn random_password() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+    (0..20)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 fn print_first_admin(admin: &FirstAdmin) {

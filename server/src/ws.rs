@@ -17,7 +17,11 @@ use tokio::time::{timeout, Instant};
 /// What a session needs from the rest of the server.
 pub trait SessionBackend: Send + Sync {
     fn authenticate(&self, token: &str) -> impl Future<Output = Result<AuthUser, AppError>> + Send;
-    fn events_after(&self, after: Seq, limit: i64) -> impl Future<Output = anyhow::Result<Vec<Event>>> + Send;
+    fn events_after(
+        &self,
+        after: Seq,
+        limit: i64,
+    ) -> impl Future<Output = anyhow::Result<Vec<Event>>> + Send;
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
     fn head(&self) -> impl Future<Output = anyhow::Result<Seq>> + Send;
 }
@@ -70,7 +74,12 @@ pub enum SessionEnd {
 /// A message the client sent, or a reason it could not be read.
 pub type Incoming = Result<ClientMessage, String>;
 
-pub async fn run_session<Si, St, B>(mut sink: Si, mut stream: St, backend: &B, config: &SessionConfig) -> SessionEnd
+pub async fn run_session<Si, St, B>(
+    mut sink: Si,
+    mut stream: St,
+    backend: &B,
+    config: &SessionConfig,
+) -> SessionEnd
 where
     Si: Sink<ServerMessage> + Unpin,
     St: Stream<Item = Incoming> + Unpin,
@@ -79,19 +88,40 @@ where
     let (token, last_seq) = match timeout(config.hello_timeout, stream.next()).await {
         Ok(Some(Ok(ClientMessage::Hello { token, last_seq }))) => (token, last_seq),
         Ok(None) => return SessionEnd::ClientClosed,
-        Err(_) => return close(&mut sink, SessionEnd::Idle, "The socket sent no hello in time.").await,
+        Err(_) => {
+            return close(
+                &mut sink,
+                SessionEnd::Idle,
+                "The socket sent no hello in time.",
+            )
+            .await
+        }
         Ok(Some(_)) => {
-            return close(&mut sink, SessionEnd::BadMessage, "The first message must be a hello.").await
+            return close(
+                &mut sink,
+                SessionEnd::BadMessage,
+                "The first message must be a hello.",
+            )
+            .await
         }
     };
     let mut user = match backend.authenticate(&token).await {
         Ok(user) => user,
-        Err(err) => return close(&mut sink, SessionEnd::Unauthenticated(err.code().as_str().into()), &err.to_string()).await,
+        Err(err) => {
+            return close(
+                &mut sink,
+                SessionEnd::Unauthenticated(err.code().as_str().into()),
+                &err.to_string(),
+            )
+            .await
+        }
     };
 
     // Subscribe before reading the log, so nothing committed in between is missed.
     let mut live = backend.subscribe();
-    let Ok(head) = backend.head().await else { return SessionEnd::ServerError };
+    let Ok(head) = backend.head().await else {
+        return SessionEnd::ServerError;
+    };
     if !send(&mut sink, ServerMessage::Welcome { head }, config).await {
         return SessionEnd::TooSlow;
     }
@@ -99,7 +129,15 @@ where
     if let Err(end) = replay(&mut sink, backend, &user, &mut sent_up_to, None, config).await {
         return end;
     }
-    if !send(&mut sink, ServerMessage::Live { head: sent_up_to.max(head) }, config).await {
+    if !send(
+        &mut sink,
+        ServerMessage::Live {
+            head: sent_up_to.max(head),
+        },
+        config,
+    )
+    .await
+    {
         return SessionEnd::TooSlow;
     }
 
@@ -171,13 +209,25 @@ where
 {
     const PAGE: i64 = 500;
     loop {
-        let page = backend.events_after(*sent_up_to, PAGE).await.map_err(|_| SessionEnd::ServerError)?;
+        let page = backend
+            .events_after(*sent_up_to, PAGE)
+            .await
+            .map_err(|_| SessionEnd::ServerError)?;
         let full = page.len() as i64 == PAGE;
         for event in page {
             if until.is_some_and(|u| event.seq > u) {
                 return Ok(());
             }
-            if visible_to(user, &event) && !send(sink, ServerMessage::Event { event: event.clone() }, config).await {
+            if visible_to(user, &event)
+                && !send(
+                    sink,
+                    ServerMessage::Event {
+                        event: event.clone(),
+                    },
+                    config,
+                )
+                .await
+            {
                 return Err(SessionEnd::TooSlow);
             }
             *sent_up_to = event.seq;
@@ -192,7 +242,10 @@ async fn send<Si>(sink: &mut Si, message: ServerMessage, config: &SessionConfig)
 where
     Si: Sink<ServerMessage> + Unpin,
 {
-    matches!(timeout(config.send_timeout, sink.send(message)).await, Ok(Ok(())))
+    matches!(
+        timeout(config.send_timeout, sink.send(message)).await,
+        Ok(Ok(()))
+    )
 }
 
 async fn close<Si>(sink: &mut Si, end: SessionEnd, message: &str) -> SessionEnd
@@ -206,7 +259,10 @@ where
         SessionEnd::Idle => "idle".into(),
         SessionEnd::ClientClosed | SessionEnd::ServerError => "closing".into(),
     };
-    let closing = ServerMessage::Closing { code, message: message.to_owned() };
+    let closing = ServerMessage::Closing {
+        code,
+        message: message.to_owned(),
+    };
     let _ = timeout(Duration::from_secs(1), sink.send(closing)).await;
     let _ = timeout(Duration::from_secs(1), sink.close()).await;
     end

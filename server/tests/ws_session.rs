@@ -21,15 +21,31 @@ struct FakeBackend {
 
 impl FakeBackend {
     fn new(role: Role, teams: Vec<TeamId>, capacity: usize) -> Arc<Self> {
-        let user = AuthUser { id: UserId(uuid::Uuid::new_v4()), role, name: "Amy".into(), teams };
-        Arc::new(FakeBackend { log: Mutex::new(Vec::new()), live: broadcast::channel(capacity).0, user })
+        let user = AuthUser {
+            id: UserId(uuid::Uuid::new_v4()),
+            role,
+            name: "Amy".into(),
+            teams,
+        };
+        Arc::new(FakeBackend {
+            log: Mutex::new(Vec::new()),
+            live: broadcast::channel(capacity).0,
+            user,
+        })
     }
 
     /// Appends to the log and, if `publish`, broadcasts like the hub does.
     fn commit(&self, team: Option<TeamId>, publish: bool) -> Seq {
         let mut log = self.log.lock().expect("log");
         let seq = Seq(log.len() as i64 + 1);
-        let event = Event { seq, at: 0, kind: "test".into(), actor: None, team, payload: serde_json::json!({ "n": seq.0 }) };
+        let event = Event {
+            seq,
+            at: 0,
+            kind: "test".into(),
+            actor: None,
+            team,
+            payload: serde_json::json!({ "n": seq.0 }),
+        };
         log.push(event.clone());
         if publish {
             let _ = self.live.send(Arc::new(event));
@@ -40,11 +56,20 @@ impl FakeBackend {
 
 impl SessionBackend for FakeBackend {
     async fn authenticate(&self, token: &str) -> Result<AuthUser, AppError> {
-        if token == "good" { Ok(self.user.clone()) } else { Err(AppError::Unauthenticated) }
+        if token == "good" {
+            Ok(self.user.clone())
+        } else {
+            Err(AppError::Unauthenticated)
+        }
     }
     async fn events_after(&self, after: Seq, limit: i64) -> anyhow::Result<Vec<Event>> {
         let log = self.log.lock().expect("log");
-        Ok(log.iter().filter(|e| e.seq > after).take(limit as usize).cloned().collect())
+        Ok(log
+            .iter()
+            .filter(|e| e.seq > after)
+            .take(limit as usize)
+            .cloned()
+            .collect())
     }
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.live.subscribe()
@@ -64,8 +89,13 @@ fn start(backend: &Arc<FakeBackend>, buffer: usize, config: SessionConfig) -> Cl
     let (to_server, incoming) = mpsc::unbounded();
     let (outgoing, from_server) = mpsc::channel(buffer);
     let backend = backend.clone();
-    let session = tokio::spawn(async move { run_session(outgoing, incoming, &*backend, &config).await });
-    Client { to_server, from_server, session }
+    let session =
+        tokio::spawn(async move { run_session(outgoing, incoming, &*backend, &config).await });
+    Client {
+        to_server,
+        from_server,
+        session,
+    }
 }
 
 impl Client {
@@ -73,7 +103,10 @@ impl Client {
         self.to_server.unbounded_send(Ok(message)).expect("say");
     }
     async fn hear(&mut self) -> ServerMessage {
-        tokio::time::timeout(Duration::from_secs(120), self.from_server.next()).await.expect("in time").expect("a message")
+        tokio::time::timeout(Duration::from_secs(120), self.from_server.next())
+            .await
+            .expect("in time")
+            .expect("a message")
     }
     async fn hear_events_until_live(&mut self) -> Vec<i64> {
         assert!(matches!(self.hear().await, ServerMessage::Welcome { .. }));
@@ -95,7 +128,10 @@ async fn a_client_gets_what_it_missed_then_live_events_each_once() {
         backend.commit(None, true);
     }
     let mut client = start(&backend, 64, SessionConfig::default());
-    client.say(ClientMessage::Hello { token: "good".into(), last_seq: Seq(2) });
+    client.say(ClientMessage::Hello {
+        token: "good".into(),
+        last_seq: Seq(2),
+    });
     assert_eq!(client.hear_events_until_live().await, vec![3, 4, 5]);
     backend.commit(None, true);
     backend.commit(None, true);
@@ -111,7 +147,10 @@ async fn a_client_gets_what_it_missed_then_live_events_each_once() {
 async fn a_hole_in_the_broadcast_is_filled_from_the_log() {
     let backend = FakeBackend::new(Role::Admin, vec![], 64);
     let mut client = start(&backend, 64, SessionConfig::default());
-    client.say(ClientMessage::Hello { token: "good".into(), last_seq: Seq(0) });
+    client.say(ClientMessage::Hello {
+        token: "good".into(),
+        last_seq: Seq(0),
+    });
     assert!(client.hear_events_until_live().await.is_empty());
     backend.commit(None, false); // committed but its broadcast was lost
     backend.commit(None, true);
@@ -132,7 +171,10 @@ async fn an_agent_hears_only_their_teams() {
     backend.commit(Some(mine), true);
     backend.commit(None, true);
     let mut client = start(&backend, 64, SessionConfig::default());
-    client.say(ClientMessage::Hello { token: "good".into(), last_seq: Seq(0) });
+    client.say(ClientMessage::Hello {
+        token: "good".into(),
+        last_seq: Seq(0),
+    });
     assert_eq!(client.hear_events_until_live().await, vec![2]);
     backend.commit(Some(theirs), true);
     backend.commit(Some(mine), true);
@@ -146,26 +188,45 @@ async fn an_agent_hears_only_their_teams() {
 async fn a_bad_token_or_a_missing_hello_closes_with_a_reason() {
     let backend = FakeBackend::new(Role::Admin, vec![], 8);
     let mut client = start(&backend, 8, SessionConfig::default());
-    client.say(ClientMessage::Hello { token: "forged".into(), last_seq: Seq(0) });
-    assert!(matches!(client.hear().await, ServerMessage::Closing { code, .. } if code == "unauthenticated"));
-    assert_eq!(client.session.await.expect("join"), SessionEnd::Unauthenticated("unauthenticated".into()));
+    client.say(ClientMessage::Hello {
+        token: "forged".into(),
+        last_seq: Seq(0),
+    });
+    assert!(
+        matches!(client.hear().await, ServerMessage::Closing { code, .. } if code == "unauthenticated")
+    );
+    assert_eq!(
+        client.session.await.expect("join"),
+        SessionEnd::Unauthenticated("unauthenticated".into())
+    );
 
     let mut client = start(&backend, 8, SessionConfig::default());
     client.say(ClientMessage::Ping);
-    assert!(matches!(client.hear().await, ServerMessage::Closing { code, .. } if code == "bad_message"));
+    assert!(
+        matches!(client.hear().await, ServerMessage::Closing { code, .. } if code == "bad_message")
+    );
 }
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_cut_off() {
     let backend = FakeBackend::new(Role::Admin, vec![], 1024);
-    let config = SessionConfig { send_timeout: Duration::from_millis(200), ..SessionConfig::default() };
+    let config = SessionConfig {
+        send_timeout: Duration::from_millis(200),
+        ..SessionConfig::default()
+    };
     // Room for 4 messages; the client then never reads again.
     let client = start(&backend, 4, config);
-    client.say(ClientMessage::Hello { token: "good".into(), last_seq: Seq(0) });
+    client.say(ClientMessage::Hello {
+        token: "good".into(),
+        last_seq: Seq(0),
+    });
     for _ in 0..50 {
         backend.commit(None, true);
     }
-    let end = tokio::time::timeout(Duration::from_secs(5), client.session).await.expect("ends").expect("join");
+    let end = tokio::time::timeout(Duration::from_secs(5), client.session)
+        .await
+        .expect("ends")
+        .expect("join");
     assert_eq!(end, SessionEnd::TooSlow);
 }
 
@@ -174,14 +235,19 @@ async fn a_client_that_falls_behind_the_broadcast_is_cut_off() {
     // A tiny broadcast buffer stands in for the hub's bounded one.
     let backend = FakeBackend::new(Role::Admin, vec![], 2);
     let mut client = start(&backend, 1024, SessionConfig::default());
-    client.say(ClientMessage::Hello { token: "good".into(), last_seq: Seq(0) });
+    client.say(ClientMessage::Hello {
+        token: "good".into(),
+        last_seq: Seq(0),
+    });
     assert!(client.hear_events_until_live().await.is_empty());
     // Give the session no chance to drain between sends.
     for _ in 0..20 {
         backend.commit(None, true);
     }
     let mut closing = None;
-    while let Ok(Some(message)) = tokio::time::timeout(Duration::from_secs(5), client.from_server.next()).await {
+    while let Ok(Some(message)) =
+        tokio::time::timeout(Duration::from_secs(5), client.from_server.next()).await
+    {
         if let ServerMessage::Closing { code, .. } = message {
             closing = Some(code);
             break;
@@ -194,7 +260,10 @@ async fn a_client_that_falls_behind_the_broadcast_is_cut_off() {
 async fn heartbeats_flow_and_a_silent_client_is_closed() {
     let backend = FakeBackend::new(Role::Admin, vec![], 8);
     let mut client = start(&backend, 64, SessionConfig::default());
-    client.say(ClientMessage::Hello { token: "good".into(), last_seq: Seq(0) });
+    client.say(ClientMessage::Hello {
+        token: "good".into(),
+        last_seq: Seq(0),
+    });
     assert!(client.hear_events_until_live().await.is_empty());
     client.say(ClientMessage::Ping);
     assert_eq!(client.hear().await, ServerMessage::Pong);

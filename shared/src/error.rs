@@ -54,6 +54,10 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ErrorBody { code, message: message.into(), field: None }
+        ErrorBody {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 }

@@ -12,9 +12,14 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
     /// Must be the first message. `last_seq` is 0 for a client that has seen nothing.
-    Hello { token: String, last_seq: Seq },
+    Hello {
+        token: String,
+        last_seq: Seq,
+    },
     /// Sent by the client when its access token was refreshed.
-    Reauth { token: String },
+    Reauth {
+        token: String,
+    },
     Ping,
 }
 
@@ -22,12 +27,21 @@ pub enum ClientMessage {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Authenticated; replay of missed events follows, then `Live`.
-    Welcome { head: Seq },
+    Welcome {
+        head: Seq,
+    },
     /// Replay is done; everything after this is live.
-    Live { head: Seq },
-    Event { event: Event },
+    Live {
+        head: Seq,
+    },
+    Event {
+        event: Event,
+    },
     Ping,
     Pong,
     /// The server is closing the socket for this reason.
-    Closing { code: String, message: String },
+    Closing {
+        code: String,
+        message: String,
+    },
 }

@@ -31,7 +31,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_on(db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let store = Store::connect(&db.url, &StoreOptions::default()).await.expect("connect");
+    let store = Store::connect(&db.url, &StoreOptions::default())
+        .await
+        .expect("connect");
     store.migrate().await.expect("migrate");
     let clock = Clock::manual(START);
     if store.user_count().await.expect("count") == 0 {
@@ -42,15 +44,29 @@ pub async fn spawn_app_on(db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestA
             password: PASSWORD.into(),
             teams: vec![],
         };
-        harbour_server::accounts::create_user(&store, clock.now(), None, &admin).await.expect("admin");
+        harbour_server::accounts::create_user(&store, clock.now(), None, &admin)
+            .await
+            .expect("admin");
     }
     let mut config = Config::for_tests(&db.url, &db.data_dir());
     adjust(&mut config);
-    let app = Application::build_with_clock(config, clock.clone()).await.expect("build app");
+    let app = Application::build_with_clock(config, clock.clone())
+        .await
+        .expect("build app");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
-    TestApp { address: format!("http://127.0.0.1:{port}"), port, store, clock, client, db }
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        store,
+        clock,
+        client,
+        db,
+    }
 }
 
 impl TestApp {
@@ -60,10 +76,18 @@ impl TestApp {
 
     /// A fresh client with its own cookie jar (another browser).
     pub fn new_client(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).build().expect("client")
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client")
     }
 
-    pub async fn login_with(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+    pub async fn login_with(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
         client
             .post(self.url("/api/v1/auth/login"))
             .json(&json!({ "email": email, "password": password }))
@@ -76,11 +100,20 @@ impl TestApp {
     pub async fn admin_token(&self) -> String {
         let response = self.login_with(&self.client, ADMIN_EMAIL, PASSWORD).await;
         assert_eq!(response.status(), 200, "admin sign-in");
-        response.json::<Session>().await.expect("session").access_token
+        response
+            .json::<Session>()
+            .await
+            .expect("session")
+            .access_token
     }
 
     /// Creates a user through the API and returns a token for them.
-    pub async fn user_with_role(&self, admin_token: &str, role: Role, teams: &[shared::TeamId]) -> (shared::api::User, String) {
+    pub async fn user_with_role(
+        &self,
+        admin_token: &str,
+        role: Role,
+        teams: &[shared::TeamId],
+    ) -> (shared::api::User, String) {
         let email = format!("{}-{}@example.com", role, uuid::Uuid::new_v4().simple());
         let response = self
             .client
@@ -92,12 +125,23 @@ impl TestApp {
             .expect("create user");
         assert_eq!(response.status(), 201, "create {role}");
         let user: shared::api::User = response.json().await.expect("user");
-        let session: Session = self.login_with(&self.new_client(), &email, PASSWORD).await.json().await.expect("session");
+        let session: Session = self
+            .login_with(&self.new_client(), &email, PASSWORD)
+            .await
+            .json()
+            .await
+            .expect("session");
         (user, session.access_token)
     }
 
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.expect("get");
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("get");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }

@@ -11,7 +11,8 @@ pub enum Backend {
 
 /// The server PostgreSQL tests connect to; `HARBOUR_TEST_POSTGRES` overrides.
 pub fn postgres_base() -> String {
-    std::env::var("HARBOUR_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("HARBOUR_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// Whether PostgreSQL answers. Under `CI=true` an unreachable server is a
@@ -28,7 +29,10 @@ pub async fn postgres_available() -> bool {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("PostgreSQL is not reachable at {} and CI=true: start it (pg_ctlcluster 15 main start)", postgres_base());
         }
-        eprintln!("skipping: PostgreSQL is not reachable at {}", postgres_base());
+        eprintln!(
+            "skipping: PostgreSQL is not reachable at {}",
+            postgres_base()
+        );
     }
     ok
 }
@@ -46,13 +50,23 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", dir.path().join("harbour.db").display());
-                TestDb { backend, url, dir, pg_name: None }
+                TestDb {
+                    backend,
+                    url,
+                    dir,
+                    pg_name: None,
+                }
             }
             Backend::Postgres => {
                 let name = format!("harbour_test_{}", uuid::Uuid::new_v4().simple());
                 admin_exec(&format!("CREATE DATABASE {name}")).await;
                 let url = format!("{}/{name}", postgres_base());
-                TestDb { backend, url, dir, pg_name: Some(name) }
+                TestDb {
+                    backend,
+                    url,
+                    dir,
+                    pg_name: Some(name),
+                }
             }
         }
     }
@@ -65,7 +79,9 @@ impl TestDb {
 async fn admin_exec(sql: &str) {
     use sqlx::Connection;
     let url = format!("{}/postgres", postgres_base());
-    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to PostgreSQL");
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("connect to PostgreSQL");
     sqlx::query(sql).execute(&mut conn).await.expect(sql);
 }
 
@@ -75,7 +91,10 @@ impl Drop for TestDb {
             // Drop runs outside async; use a private runtime on its own thread.
             let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
             let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     rt.block_on(admin_exec(&sql));
                 }
             })

@@ -2,8 +2,9 @@
 //! PostgreSQL database per test (dropped afterwards), and `spawn_app`,
 //! which runs the real server in-process on port 0.
 
-pub mod db;
 pub mod app;
+pub mod browser;
+pub mod db;
 
 pub use app::{spawn_app, TestApp};
 pub use db::{Backend, TestDb};

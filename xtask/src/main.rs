@@ -1,1 +1,214 @@
-fn main() {}
+//! `cargo xtask run|test|bench|dist`: everything beyond `cargo build`.
+//! Installs the tools Harbour needs (offline-friendly), builds the app with
+//! Trunk, and runs the server, the test suite or the benchmarks.
+
+mod tools;
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run              build everything and run Harbour on SQLite at ./data on http://127.0.0.1:8080
+  test             install test tools, then fmt, clippy, every test on SQLite and PostgreSQL, browser tests
+  bench store      event appends per second against a plain insert, on SQLite and PostgreSQL
+  dist             build the release app and server only";
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("xtask: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    ensure_target_dir();
+    match args.first().map(String::as_str) {
+        Some("run") => run_harbour(&root, &args[1..]),
+        Some("test") => test(&root),
+        Some("bench") => bench(&args[1..]),
+        Some("dist") => dist(&root),
+        _ => {
+            println!("{USAGE}");
+            Ok(())
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Builds land outside the clone, so a fresh clone reuses earlier builds.
+fn ensure_target_dir() {
+    if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+        let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
+        std::env::set_var("CARGO_TARGET_DIR", format!("{home}/.cache/harbour-target"));
+    }
+}
+
+fn target_dir() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+}
+
+pub fn step(title: &str) {
+    println!("\n==> {title}");
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn sh(command: &mut Command) -> Result<()> {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Builds the app with Trunk (offline) and precompresses it for the server.
+fn build_app(root: &Path) -> Result<()> {
+    tools::ensure_app_tools(root)?;
+    step("Building the app (trunk build --release)");
+    sh(Command::new("trunk")
+        .args(["build", "--release", "--offline"])
+        .current_dir(root))?;
+    precompress(&root.join("dist"))
+}
+
+fn build_server(profile_release: bool) -> Result<()> {
+    step("Building the server");
+    let mut command = cargo();
+    command.args(["build", "-p", "harbour-server", "--bin", "harbour"]);
+    if profile_release {
+        command.arg("--release");
+    }
+    sh(&mut command)
+}
+
+fn dist(root: &Path) -> Result<()> {
+    build_app(root)?;
+    build_server(true)
+}
+
+fn run_harbour(root: &Path, rest: &[String]) -> Result<()> {
+    dist(root)?;
+    let bin = target_dir().join("release").join("harbour");
+    step("Starting Harbour on http://127.0.0.1:8080 (Ctrl-C stops it)");
+    let mut command = Command::new(bin);
+    command
+        .arg("serve")
+        .args(rest)
+        .env("HARBOUR_DIST_DIR", root.join("dist"));
+    if std::env::var_os("HARBOUR_DATA_DIR").is_none() {
+        command.env("HARBOUR_DATA_DIR", root.join("data"));
+    }
+    sh(&mut command)
+}
+
+fn test(root: &Path) -> Result<()> {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    tools::ensure_browser()?;
+    tools::check_postgres(ci)?;
+    step("Checking formatting (cargo fmt --check)");
+    sh(cargo().args(["fmt", "--all", "--check"]))?;
+    step("Linting the server side (clippy, warnings denied)");
+    sh(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    tools::ensure_app_tools(root)?;
+    step("Linting the app for wasm32 (clippy, warnings denied)");
+    sh(cargo().args([
+        "clippy",
+        "-p",
+        "harbour-app",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    build_app(root)?;
+    step("Running every test on SQLite and PostgreSQL, and the browser tests");
+    sh(cargo()
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .env("HARBOUR_TEST_DIST", root.join("dist"))
+        .env(
+            "HARBOUR_SCREENSHOTS",
+            root.join("target").join("screenshots"),
+        ))?;
+    println!("\nAll checks passed.");
+    Ok(())
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    let Some(which) = args.first() else {
+        bail!("usage: cargo xtask bench store")
+    };
+    step(&format!("Benchmark: {which} (release build)"));
+    sh(cargo()
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "harbour-tests",
+            "--bin",
+            "harbour-bench",
+            "--",
+        ])
+        .args(args))
+}
+
+/// Writes `.br` and `.gz` beside every text and wasm asset, for `ServeDir`.
+fn precompress(dist: &Path) -> Result<()> {
+    use std::io::Write;
+    for entry in
+        std::fs::read_dir(dist).with_context(|| format!("cannot read {}", dist.display()))?
+    {
+        let path = entry?.path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if !matches!(ext, "html" | "js" | "wasm" | "css" | "svg" | "json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&bytes)?;
+        std::fs::write(with_suffix(&path, "gz"), gz.finish()?)?;
+        let mut br = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params)?;
+        std::fs::write(with_suffix(&path, "br"), br)?;
+    }
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}

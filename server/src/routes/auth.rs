@@ -43,16 +43,24 @@ fn refresh_cookie(state: &AppState, token: String) -> Cookie<'static> {
 }
 
 fn expired_cookie() -> Cookie<'static> {
-    Cookie::build((REFRESH_COOKIE, "")).path("/api/v1/auth").http_only(true).max_age(time::Duration::ZERO).build()
+    Cookie::build((REFRESH_COOKIE, ""))
+        .path("/api/v1/auth")
+        .http_only(true)
+        .max_age(time::Duration::ZERO)
+        .build()
 }
 
 /// Refuses when this account or this address failed too often recently.
 async fn check_throttle(state: &AppState, keys: &[(String, i64)]) -> AppResult<()> {
     let now = state.clock.now();
     for (key, limit) in keys {
-        let (failures, oldest) = state.store.login_failures_since(key, now - THROTTLE_WINDOW_MS).await?;
+        let (failures, oldest) = state
+            .store
+            .login_failures_since(key, now - THROTTLE_WINDOW_MS)
+            .await?;
         if failures >= *limit {
-            let retry_after_secs = (oldest.unwrap_or(now) + THROTTLE_WINDOW_MS - now).max(1000) / 1000;
+            let retry_after_secs =
+                (oldest.unwrap_or(now) + THROTTLE_WINDOW_MS - now).max(1000) / 1000;
             return Err(AppError::TooManyRequests { retry_after_secs });
         }
     }
@@ -60,8 +68,17 @@ async fn check_throttle(state: &AppState, keys: &[(String, i64)]) -> AppResult<(
 }
 
 fn session(state: &AppState, user: User) -> AppResult<Session> {
-    let access_token = auth::issue_access_token(&state.keys, &user, state.clock.now(), state.config.access_ttl_secs)?;
-    Ok(Session { access_token, expires_in: state.config.access_ttl_secs, user })
+    let access_token = auth::issue_access_token(
+        &state.keys,
+        &user,
+        state.clock.now(),
+        state.config.access_ttl_secs,
+    )?;
+    Ok(Session {
+        access_token,
+        expires_in: state.config.access_ttl_secs,
+        user,
+    })
 }
 
 async fn login(
@@ -73,13 +90,23 @@ async fn login(
     let email = normalise_email(&input.email).map_err(|_| AppError::InvalidCredentials)?;
     let account_key = format!("account:{email}");
     let address_key = format!("address:{}", peer.ip());
-    check_throttle(&state, &[(account_key.clone(), MAX_FAILURES_PER_ACCOUNT), (address_key.clone(), MAX_FAILURES_PER_ADDRESS)]).await?;
+    check_throttle(
+        &state,
+        &[
+            (account_key.clone(), MAX_FAILURES_PER_ACCOUNT),
+            (address_key.clone(), MAX_FAILURES_PER_ADDRESS),
+        ],
+    )
+    .await?;
 
     let credentials = state.store.credentials(&email).await?;
     let password = input.password.clone();
     // Argon2 is deliberately slow; keep it off the async threads.
     let (credentials, matches) = tokio::task::spawn_blocking(move || {
-        let hash = credentials.as_ref().map(|c| c.password_hash.as_str()).unwrap_or_else(|| auth::decoy_hash());
+        let hash = credentials
+            .as_ref()
+            .map(|c| c.password_hash.as_str())
+            .unwrap_or_else(|| auth::decoy_hash());
         let matches = auth::verify_password(&password, hash) && credentials.is_some();
         (credentials, matches)
     })
@@ -91,7 +118,12 @@ async fn login(
         let mut tx = state.store.begin().await?;
         tokens::record_login_failure(&mut tx, now, &[account_key, address_key]).await?;
         let payload = json!({ "email": email, "address": peer.ip().to_string() });
-        append(&mut tx, now, &[NewEvent::new("auth.login_failed", None, payload)]).await?;
+        append(
+            &mut tx,
+            now,
+            &[NewEvent::new("auth.login_failed", None, payload)],
+        )
+        .await?;
         state.store.commit(tx).await?;
         return Err(AppError::InvalidCredentials);
     };
@@ -106,9 +138,25 @@ async fn login(
     tokens::clear_login_failures(&mut tx, &account_key).await?;
     let id = Uuid::new_v4().to_string();
     let expires_at = now + state.config.refresh_ttl_secs * 1000;
-    tokens::insert_refresh_token(&mut tx, now, &NewRefreshToken { id: &id, family: &family, user: user.id, token_hash: &token_hash, expires_at }).await?;
+    tokens::insert_refresh_token(
+        &mut tx,
+        now,
+        &NewRefreshToken {
+            id: &id,
+            family: &family,
+            user: user.id,
+            token_hash: &token_hash,
+            expires_at,
+        },
+    )
+    .await?;
     let payload = json!({ "user": user.id, "address": peer.ip().to_string() });
-    append(&mut tx, now, &[NewEvent::new("auth.login", Some(user.id), payload)]).await?;
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new("auth.login", Some(user.id), payload)],
+    )
+    .await?;
     state.store.commit(tx).await?;
 
     let body = session(&state, user)?;
@@ -116,11 +164,18 @@ async fn login(
 }
 
 async fn refresh(State(state): State<AppState>, jar: CookieJar) -> AppResult<impl IntoResponse> {
-    let presented = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty());
-    let Some(presented) = presented else { return Err(AppError::Unauthenticated) };
+    let presented = jar
+        .get(REFRESH_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty());
+    let Some(presented) = presented else {
+        return Err(AppError::Unauthenticated);
+    };
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    let Some(row) = tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented)).await? else {
+    let Some(row) =
+        tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented)).await?
+    else {
         return Err(AppError::Unauthenticated);
     };
     let user_id: UserId = row.user_id.parse().map_err(|_| AppError::Unauthenticated)?;
@@ -131,17 +186,37 @@ async fn refresh(State(state): State<AppState>, jar: CookieJar) -> AppResult<imp
         // An old token came back: someone may have stolen it. End the whole family.
         tokens::revoke_family(&mut tx, now, &row.family).await?;
         let payload = json!({ "user": user_id, "family": row.family });
-        append(&mut tx, now, &[NewEvent::new("auth.refresh_reused", Some(user_id), payload)]).await?;
+        append(
+            &mut tx,
+            now,
+            &[NewEvent::new("auth.refresh_reused", Some(user_id), payload)],
+        )
+        .await?;
         state.store.commit(tx).await?;
         return Err(AppError::Unauthenticated);
     }
     let (token, token_hash) = auth::new_refresh_token();
     let id = Uuid::new_v4().to_string();
     let expires_at = now + state.config.refresh_ttl_secs * 1000;
-    tokens::insert_refresh_token(&mut tx, now, &NewRefreshToken { id: &id, family: &row.family, user: user_id, token_hash: &token_hash, expires_at }).await?;
+    tokens::insert_refresh_token(
+        &mut tx,
+        now,
+        &NewRefreshToken {
+            id: &id,
+            family: &row.family,
+            user: user_id,
+            token_hash: &token_hash,
+            expires_at,
+        },
+    )
+    .await?;
     state.store.commit(tx).await?;
 
-    let user = state.store.user(user_id).await?.ok_or(AppError::Unauthenticated)?;
+    let user = state
+        .store
+        .user(user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     if !user.active {
         return Err(AppError::AccountDisabled);
     }
@@ -150,13 +225,24 @@ async fn refresh(State(state): State<AppState>, jar: CookieJar) -> AppResult<imp
 }
 
 async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<impl IntoResponse> {
-    if let Some(presented) = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty()) {
+    if let Some(presented) = jar
+        .get(REFRESH_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+    {
         let now = state.clock.now();
         let mut tx = state.store.begin().await?;
-        if let Some(row) = tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented)).await? {
+        if let Some(row) =
+            tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented)).await?
+        {
             tokens::revoke_family(&mut tx, now, &row.family).await?;
             let user: Option<UserId> = row.user_id.parse().ok();
-            append(&mut tx, now, &[NewEvent::new("auth.logout", user, json!({ "user": user }))]).await?;
+            append(
+                &mut tx,
+                now,
+                &[NewEvent::new("auth.logout", user, json!({ "user": user }))],
+            )
+            .await?;
         }
         state.store.commit(tx).await?;
     }
@@ -164,6 +250,10 @@ async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<impl
 }
 
 async fn me(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<User>> {
-    let user = state.store.user(user.id).await?.ok_or(AppError::Unauthenticated)?;
+    let user = state
+        .store
+        .user(user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     Ok(Json(user))
 }

@@ -23,7 +23,11 @@ struct EventsQuery {
     limit: Option<i64>,
 }
 
-async fn list_events(State(state): State<AppState>, user: AuthUser, Query(q): Query<EventsQuery>) -> AppResult<Json<Vec<Event>>> {
+async fn list_events(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<EventsQuery>,
+) -> AppResult<Json<Vec<Event>>> {
     user.require(&[Role::Admin, Role::Compliance])?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     Ok(Json(state.store.events_after(Seq(q.after), limit).await?))

@@ -23,14 +23,20 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if state.store.ready().await {
         (StatusCode::OK, "ready")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable or migrations pending")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unreachable or migrations pending",
+        )
     }
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let depth = state.store.job_queue_depth().await.ok();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(depth),
     )
 }

@@ -42,14 +42,23 @@ async fn serve_socket(state: AppState, socket: WebSocket) {
             Ok(Message::Text(text)) => {
                 Some(serde_json::from_str::<ClientMessage>(&text).map_err(|e| e.to_string()))
             }
-            Ok(Message::Binary(_)) => Some(Err::<ClientMessage, String>("binary frames are not accepted".into())),
+            Ok(Message::Binary(_)) => Some(Err::<ClientMessage, String>(
+                "binary frames are not accepted".into(),
+            )),
             Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => None,
             Ok(Message::Close(_)) | Err(_) => Some(Err("closed".into())),
         }
     });
     // A close or transport error ends the stream.
-    let stream = stream.take_while(|m: &Incoming| futures::future::ready(!matches!(m, Err(e) if e == "closed")));
-    let end = run_session(Box::pin(sink), Box::pin(stream), &state, &SessionConfig::default()).await;
+    let stream = stream
+        .take_while(|m: &Incoming| futures::future::ready(!matches!(m, Err(e) if e == "closed")));
+    let end = run_session(
+        Box::pin(sink),
+        Box::pin(stream),
+        &state,
+        &SessionConfig::default(),
+    )
+    .await;
     tracing::debug!(?end, "live socket closed");
     state.metrics.ws_connections.fetch_sub(1, Ordering::Relaxed);
 }

@@ -29,9 +29,16 @@ pub struct ApiJson<T>(pub T);
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::JsonDataError(err) => AppError::BadRequest(format!("The request body has the wrong shape: {}", err.body_text())),
-            JsonRejection::JsonSyntaxError(_) => AppError::BadRequest("The request body is not valid JSON.".into()),
-            JsonRejection::MissingJsonContentType(_) => AppError::BadRequest("Send the body as application/json.".into()),
+            JsonRejection::JsonDataError(err) => AppError::BadRequest(format!(
+                "The request body has the wrong shape: {}",
+                err.body_text()
+            )),
+            JsonRejection::JsonSyntaxError(_) => {
+                AppError::BadRequest("The request body is not valid JSON.".into())
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                AppError::BadRequest("Send the body as application/json.".into())
+            }
             JsonRejection::BytesRejection(_) => AppError::PayloadTooLarge,
             _ => AppError::BadRequest("The request body could not be read.".into()),
         }

@@ -25,6 +25,7 @@ async fn create_team(
     ApiJson(input): ApiJson<CreateTeam>,
 ) -> AppResult<(StatusCode, Json<Team>)> {
     actor.require_admin()?;
-    let team = accounts::create_team(&state.store, state.clock.now(), Some(actor.id), &input.name).await?;
+    let team =
+        accounts::create_team(&state.store, state.clock.now(), Some(actor.id), &input.name).await?;
     Ok((StatusCode::CREATED, Json(team)))
 }

@@ -28,9 +28,17 @@ async fn list_users(State(state): State<AppState>, actor: AuthUser) -> AppResult
     Ok(Json(state.store.list_users().await?))
 }
 
-async fn get_user(State(state): State<AppState>, actor: AuthUser, Path(id): Path<String>) -> AppResult<Json<User>> {
+async fn get_user(
+    State(state): State<AppState>,
+    actor: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<User>> {
     actor.require_admin()?;
-    let user = state.store.user(parse_user_id(&id)?).await?.ok_or(AppError::NotFound("That user"))?;
+    let user = state
+        .store
+        .user(parse_user_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound("That user"))?;
     Ok(Json(user))
 }
 
@@ -40,7 +48,8 @@ async fn create_user(
     ApiJson(input): ApiJson<CreateUser>,
 ) -> AppResult<(StatusCode, Json<User>)> {
     actor.require_admin()?;
-    let user = accounts::create_user(&state.store, state.clock.now(), Some(actor.id), &input).await?;
+    let user =
+        accounts::create_user(&state.store, state.clock.now(), Some(actor.id), &input).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -52,7 +61,9 @@ async fn update_user(
 ) -> AppResult<Json<User>> {
     actor.require_admin()?;
     let id = parse_user_id(&id)?;
-    Ok(Json(accounts::update_user(&state.store, state.clock.now(), actor.id, id, &input).await?))
+    Ok(Json(
+        accounts::update_user(&state.store, state.clock.now(), actor.id, id, &input).await?,
+    ))
 }
 
 async fn reset_password(
@@ -63,6 +74,13 @@ async fn reset_password(
 ) -> AppResult<StatusCode> {
     actor.require_admin()?;
     let id = parse_user_id(&id)?;
-    accounts::reset_password(&state.store, state.clock.now(), actor.id, id, &input.password).await?;
+    accounts::reset_password(
+        &state.store,
+        state.clock.now(),
+        actor.id,
+        id,
+        &input.password,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

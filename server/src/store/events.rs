@@ -25,7 +25,12 @@ pub struct NewEvent {
 
 impl NewEvent {
     pub fn new(kind: &'static str, actor: Option<UserId>, payload: serde_json::Value) -> Self {
-        NewEvent { kind, actor, team: None, payload }
+        NewEvent {
+            kind,
+            actor,
+            team: None,
+            payload,
+        }
     }
 
     pub fn in_team(mut self, team: Option<TeamId>) -> Self {
@@ -187,10 +192,17 @@ impl std::fmt::Display for ChainFault {
                 write!(f, "seq {expected} is missing (the next row is seq {found})")
             }
             ChainFault::HashMismatch { seq } => {
-                write!(f, "seq {seq} does not match its hash: the row was altered or reordered")
+                write!(
+                    f,
+                    "seq {seq} does not match its hash: the row was altered or reordered"
+                )
             }
             ChainFault::Truncated { last, head } => {
-                write!(f, "seq {} is missing: the log ends at {last} but its head is {head}", last + 1)
+                write!(
+                    f,
+                    "seq {} is missing: the log ends at {last} but its head is {head}",
+                    last + 1
+                )
             }
         }
     }
@@ -247,8 +259,14 @@ impl Store {
             let page_len = rows.len() as i64;
             for row in rows {
                 if row.seq != expected {
-                    let fault = ChainFault::Gap { expected, found: row.seq };
-                    return Ok(VerifyReport { checked: expected - 1, fault: Some(fault) });
+                    let fault = ChainFault::Gap {
+                        expected,
+                        found: row.seq,
+                    };
+                    return Ok(VerifyReport {
+                        checked: expected - 1,
+                        fault: Some(fault),
+                    });
                 }
                 let recomputed = chain_hash(
                     &prev_hash,
@@ -263,7 +281,10 @@ impl Store {
                 );
                 if recomputed != row.hash {
                     let fault = ChainFault::HashMismatch { seq: row.seq };
-                    return Ok(VerifyReport { checked: expected - 1, fault: Some(fault) });
+                    return Ok(VerifyReport {
+                        checked: expected - 1,
+                        fault: Some(fault),
+                    });
                 }
                 prev_hash = row.hash;
                 cursor = row.seq;
@@ -278,13 +299,19 @@ impl Store {
             sqlx::query_as("SELECT seq, hash FROM event_head WHERE id = 1").fetch_one(pool).await?
         });
         let fault = if head.seq != last {
-            Some(ChainFault::Truncated { last, head: head.seq })
+            Some(ChainFault::Truncated {
+                last,
+                head: head.seq,
+            })
         } else if head.hash != prev_hash {
             // The rows chain up but the head disagrees: the tail was rewritten.
             Some(ChainFault::HashMismatch { seq: last })
         } else {
             None
         };
-        Ok(VerifyReport { checked: last, fault })
+        Ok(VerifyReport {
+            checked: last,
+            fault,
+        })
     }
 }

@@ -37,7 +37,12 @@ pub struct NewJob {
 
 impl NewJob {
     pub fn now(kind: &str, payload: serde_json::Value, now: i64) -> Self {
-        NewJob { kind: kind.to_owned(), payload, run_at: now, max_attempts: 8 }
+        NewJob {
+            kind: kind.to_owned(),
+            payload,
+            run_at: now,
+            max_attempts: 8,
+        }
     }
 }
 

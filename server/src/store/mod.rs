@@ -27,7 +27,10 @@ pub enum Backend {
 /// `seq` order trivially the commit order) and a pool of readers.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -80,7 +83,9 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_connections: 16 }
+        StoreOptions {
+            max_connections: 16,
+        }
     }
 }
 
@@ -126,7 +131,10 @@ impl Store {
                 .context("cannot connect to PostgreSQL")?;
             Db::Postgres(pool)
         };
-        Ok(Store { db, appended: Arc::new(Notify::new()) })
+        Ok(Store {
+            db,
+            appended: Arc::new(Notify::new()),
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -44,7 +44,10 @@ pub async fn insert_refresh_token(tx: &mut Tx, now: i64, t: &NewRefreshToken<'_>
 }
 
 /// Finds a token by hash inside the write transaction (so rotation is atomic).
-pub async fn find_refresh_token(tx: &mut Tx, token_hash: &str) -> AppResult<Option<RefreshTokenRow>> {
+pub async fn find_refresh_token(
+    tx: &mut Tx,
+    token_hash: &str,
+) -> AppResult<Option<RefreshTokenRow>> {
     let sql_lock = match tx {
         Tx::Sqlite(_) => "",
         Tx::Postgres(_) => " FOR UPDATE",
@@ -121,7 +124,11 @@ pub async fn clear_login_failures(tx: &mut Tx, key: &str) -> AppResult<()> {
 
 impl Store {
     /// Failures for `key` since `since`, and the oldest of them (for Retry-After).
-    pub async fn login_failures_since(&self, key: &str, since: i64) -> AppResult<(i64, Option<i64>)> {
+    pub async fn login_failures_since(
+        &self,
+        key: &str,
+        since: i64,
+    ) -> AppResult<(i64, Option<i64>)> {
         Ok(on_read!(self, pool => {
             sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE key = $1 AND at >= $2")
                 .bind(key)

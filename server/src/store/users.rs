@@ -31,7 +31,8 @@ struct MembershipRow {
 }
 
 fn parse_id<T: std::str::FromStr>(raw: &str) -> AppResult<T> {
-    raw.parse().map_err(|_| AppError::internal(anyhow::anyhow!("corrupt id in database")))
+    raw.parse()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("corrupt id in database")))
 }
 
 fn to_user(row: UserRow, teams: Vec<TeamRef>) -> AppResult<User> {
@@ -39,7 +40,10 @@ fn to_user(row: UserRow, teams: Vec<TeamRef>) -> AppResult<User> {
         id: parse_id(&row.id)?,
         email: row.email,
         name: row.name,
-        role: row.role.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?,
+        role: row
+            .role
+            .parse()
+            .map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?,
         active: row.active,
         teams,
         created_at: row.created_at,
@@ -77,7 +81,10 @@ pub async fn insert_user(tx: &mut Tx, now: i64, new: &NewUser<'_>) -> AppResult<
     match result {
         Ok(_) => {}
         Err(err) if is_unique_violation(&err, "email") => {
-            return Err(AppError::Conflict(format!("A user with the email {} already exists.", new.email)))
+            return Err(AppError::Conflict(format!(
+                "A user with the email {} already exists.",
+                new.email
+            )))
         }
         Err(err) => return Err(err.into()),
     }
@@ -102,7 +109,10 @@ pub async fn set_teams(tx: &mut Tx, user: UserId, teams: &[TeamId]) -> AppResult
                 .await?
         });
         if exists.is_none() {
-            return Err(AppError::validation("teams", format!("There is no team with id {team}.")));
+            return Err(AppError::validation(
+                "teams",
+                format!("There is no team with id {team}."),
+            ));
         }
         on_tx!(tx, c => {
             sqlx::query(
@@ -175,9 +185,9 @@ pub async fn insert_team(tx: &mut Tx, now: i64, name: &str) -> AppResult<TeamId>
     });
     match result {
         Ok(_) => Ok(id),
-        Err(err) if is_unique_violation(&err, "teams") => {
-            Err(AppError::Conflict(format!("A team named {name} already exists.")))
-        }
+        Err(err) if is_unique_violation(&err, "teams") => Err(AppError::Conflict(format!(
+            "A team named {name} already exists."
+        ))),
         Err(err) => Err(err.into()),
     }
 }
@@ -215,7 +225,12 @@ impl Store {
             .memberships(Some(id))
             .await?
             .into_iter()
-            .map(|m| Ok(TeamRef { id: parse_id(&m.team_id)?, name: m.team_name }))
+            .map(|m| {
+                Ok(TeamRef {
+                    id: parse_id(&m.team_id)?,
+                    name: m.team_name,
+                })
+            })
             .collect::<AppResult<Vec<_>>>()?;
         to_user(row, teams).map(Some)
     }
@@ -227,21 +242,35 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        let Some((id, password_hash)) = row else { return Ok(None) };
-        let user = self.user(parse_id(&id)?).await?.ok_or(AppError::NotFound("That user"))?;
-        Ok(Some(Credentials { user, password_hash }))
+        let Some((id, password_hash)) = row else {
+            return Ok(None);
+        };
+        let user = self
+            .user(parse_id(&id)?)
+            .await?
+            .ok_or(AppError::NotFound("That user"))?;
+        Ok(Some(Credentials {
+            user,
+            password_hash,
+        }))
     }
 
     pub async fn list_users(&self) -> AppResult<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name, email");
-        let rows: Vec<UserRow> = on_read!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        let rows: Vec<UserRow> =
+            on_read!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
         let memberships = self.memberships(None).await?;
         rows.into_iter()
             .map(|row| {
                 let teams = memberships
                     .iter()
                     .filter(|m| m.user_id == row.id)
-                    .map(|m| Ok(TeamRef { id: parse_id(&m.team_id)?, name: m.team_name.clone() }))
+                    .map(|m| {
+                        Ok(TeamRef {
+                            id: parse_id(&m.team_id)?,
+                            name: m.team_name.clone(),
+                        })
+                    })
                     .collect::<AppResult<Vec<_>>>()?;
                 to_user(row, teams)
             })
@@ -266,7 +295,12 @@ impl Store {
         });
         rows.into_iter()
             .map(|(id, name, created_at, member_count)| {
-                Ok(Team { id: parse_id(&id)?, name, member_count, created_at })
+                Ok(Team {
+                    id: parse_id(&id)?,
+                    name,
+                    member_count,
+                    created_at,
+                })
             })
             .collect()
     }

@@ -19,24 +19,41 @@ async fn signing_in_returns_a_token_and_an_httponly_refresh_cookie(backend: Back
     let app = spawn_app(backend).await;
     let response = app.login_with(&app.client, ADMIN_EMAIL, PASSWORD).await;
     assert_eq!(response.status(), 200);
-    let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     assert!(cookie.starts_with("harbour_refresh="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     let session: Session = response.json().await.expect("session");
     assert_eq!(session.user.email, ADMIN_EMAIL);
     let (status, me) = app.get_json("/api/v1/me", &session.access_token).await;
     assert_eq!(status, 200);
     assert_eq!(me["email"], ADMIN_EMAIL);
     // Emails are matched without regard to case or surrounding spaces.
-    let again = app.login_with(&app.new_client(), "  ADMIN@example.com ", PASSWORD).await;
+    let again = app
+        .login_with(&app.new_client(), "  ADMIN@example.com ", PASSWORD)
+        .await;
     assert_eq!(again.status(), 200);
     let kinds = event_kinds(&app).await;
-    assert!(kinds.iter().filter(|k| *k == "auth.login").count() >= 2, "{kinds:?}");
+    assert!(
+        kinds.iter().filter(|k| *k == "auth.login").count() >= 2,
+        "{kinds:?}"
+    );
 }
 
 async fn a_wrong_password_gets_a_readable_error_and_is_logged(backend: Backend) {
     let app = spawn_app(backend).await;
-    for (email, password) in [(ADMIN_EMAIL, "wrong password!!"), ("nobody@example.com", PASSWORD), ("not an email", PASSWORD)] {
+    for (email, password) in [
+        (ADMIN_EMAIL, "wrong password!!"),
+        ("nobody@example.com", PASSWORD),
+        ("not an email", PASSWORD),
+    ] {
         let response = app.login_with(&app.client, email, password).await;
         assert_eq!(response.status(), 401);
         let body: Value = response.json().await.expect("json");
@@ -44,13 +61,22 @@ async fn a_wrong_password_gets_a_readable_error_and_is_logged(backend: Backend) 
         assert_eq!(body["message"], "The email or password is not correct.");
     }
     let kinds = event_kinds(&app).await;
-    assert_eq!(kinds.iter().filter(|k| *k == "auth.login_failed").count(), 2, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "auth.login_failed").count(),
+        2,
+        "{kinds:?}"
+    );
 }
 
 async fn repeated_failures_throttle_the_account(backend: Backend) {
     let app = spawn_app(backend).await;
     for _ in 0..5 {
-        assert_eq!(app.login_with(&app.client, ADMIN_EMAIL, "wrong password!!").await.status(), 401);
+        assert_eq!(
+            app.login_with(&app.client, ADMIN_EMAIL, "wrong password!!")
+                .await
+                .status(),
+            401
+        );
     }
     // Even the right password is refused while throttled.
     let response = app.login_with(&app.client, ADMIN_EMAIL, PASSWORD).await;
@@ -60,7 +86,12 @@ async fn repeated_failures_throttle_the_account(backend: Backend) {
     assert_eq!(body["code"], "too_many_requests");
     // The window passes.
     app.clock.advance(16 * 60 * 1000);
-    assert_eq!(app.login_with(&app.client, ADMIN_EMAIL, PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.login_with(&app.client, ADMIN_EMAIL, PASSWORD)
+            .await
+            .status(),
+        200
+    );
 }
 
 async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
@@ -69,12 +100,20 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
     let first_cookie = set_cookie_value(&login);
     // A client that keeps the old cookie, like a thief would.
     let thief = reqwest::Client::new();
-    let refreshed = app.client.post(app.url("/api/v1/auth/refresh")).send().await.expect("refresh");
+    let refreshed = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .send()
+        .await
+        .expect("refresh");
     assert_eq!(refreshed.status(), 200);
     let second_cookie = set_cookie_value(&refreshed);
     assert_ne!(first_cookie, second_cookie, "the refresh token rotates");
     let session: Session = refreshed.json().await.expect("session");
-    assert_eq!(app.get_json("/api/v1/me", &session.access_token).await.0, 200);
+    assert_eq!(
+        app.get_json("/api/v1/me", &session.access_token).await.0,
+        200
+    );
 
     let reuse = thief
         .post(app.url("/api/v1/auth/refresh"))
@@ -84,16 +123,28 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
         .expect("reuse");
     assert_eq!(reuse.status(), 401);
     // The reuse ended the whole family, including the legitimate newer token.
-    let after = app.client.post(app.url("/api/v1/auth/refresh")).send().await.expect("refresh");
+    let after = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .send()
+        .await
+        .expect("refresh");
     assert_eq!(after.status(), 401);
-    assert!(event_kinds(&app).await.contains(&"auth.refresh_reused".to_string()));
+    assert!(event_kinds(&app)
+        .await
+        .contains(&"auth.refresh_reused".to_string()));
 }
 
 async fn logout_revokes_the_refresh_token(backend: Backend) {
     let app = spawn_app(backend).await;
     let login = app.login_with(&app.client, ADMIN_EMAIL, PASSWORD).await;
     let cookie = set_cookie_value(&login);
-    let out = app.client.post(app.url("/api/v1/auth/logout")).send().await.expect("logout");
+    let out = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .send()
+        .await
+        .expect("logout");
     assert_eq!(out.status(), 204);
     let replay = reqwest::Client::new()
         .post(app.url("/api/v1/auth/refresh"))
@@ -113,10 +164,24 @@ async fn an_expired_access_token_is_refused_with_token_expired(backend: Backend)
     assert_eq!(status, 401);
     assert_eq!(body["code"], "token_expired");
     // The refresh cookie still works and yields a fresh token.
-    let refreshed: Session = app.client.post(app.url("/api/v1/auth/refresh")).send().await.expect("refresh").json().await.expect("session");
-    assert_eq!(app.get_json("/api/v1/me", &refreshed.access_token).await.0, 200);
+    let refreshed: Session = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .send()
+        .await
+        .expect("refresh")
+        .json()
+        .await
+        .expect("session");
+    assert_eq!(
+        app.get_json("/api/v1/me", &refreshed.access_token).await.0,
+        200
+    );
     let (status, body) = app.get_json("/api/v1/me", "not-a-token").await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("unauthenticated")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
 }
 
 async fn a_deactivated_user_cannot_sign_in_or_refresh(backend: Backend) {
@@ -133,8 +198,13 @@ async fn a_deactivated_user_cannot_sign_in_or_refresh(backend: Backend) {
         .expect("patch");
     assert_eq!(response.status(), 200);
     let (status, body) = app.get_json("/api/v1/me", &token).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("account_disabled")));
-    let login = app.login_with(&app.new_client(), &user.email, harbour_tests::app::PASSWORD).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("account_disabled"))
+    );
+    let login = app
+        .login_with(&app.new_client(), &user.email, harbour_tests::app::PASSWORD)
+        .await;
     assert_eq!(login.status(), 403);
 }
 

@@ -15,7 +15,10 @@ enum Who {
 async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
-    let mut tokens = vec![(Who::Nobody, String::new()), (Who::As(Role::Admin), admin.clone())];
+    let mut tokens = vec![
+        (Who::Nobody, String::new()),
+        (Who::As(Role::Admin), admin.clone()),
+    ];
     for role in [Role::Agent, Role::Supervisor, Role::Compliance] {
         tokens.push((Who::As(role), app.user_with_role(&admin, role, &[]).await.1));
     }
@@ -31,15 +34,29 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
         ("GET", "/api/v1/me".into(), None, everyone, 200),
         ("GET", "/api/v1/users".into(), None, admin_only, 200),
         ("GET", user_path.clone(), None, admin_only, 200),
-        ("PATCH", user_path.clone(), Some(json!({ "name": "Renamed" })), admin_only, 200),
-        ("POST", password_path, Some(json!({ "password": "another long password" })), admin_only, 204),
+        (
+            "PATCH",
+            user_path.clone(),
+            Some(json!({ "name": "Renamed" })),
+            admin_only,
+            200,
+        ),
+        (
+            "POST",
+            password_path,
+            Some(json!({ "password": "another long password" })),
+            admin_only,
+            204,
+        ),
         ("GET", "/api/v1/teams".into(), None, everyone, 200),
         ("GET", "/api/v1/events".into(), None, audit, 200),
         ("GET", "/api/v1/audit/verify".into(), None, audit, 200),
     ];
     for (method, path, body, allowed, success) in &cases {
         for (who, token) in &tokens {
-            let mut request = app.client.request(method.parse().expect("method"), app.url(path));
+            let mut request = app
+                .client
+                .request(method.parse().expect("method"), app.url(path));
             if *who != Who::Nobody {
                 request = request.bearer_auth(token);
             }
@@ -59,7 +76,14 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
     // Creating things: each role tries with a distinct name so successes do not collide.
     for (who, token) in &tokens {
         let tag = uuid::Uuid::new_v4().simple().to_string();
-        let team = app.client.post(app.url("/api/v1/teams")).bearer_auth(token).json(&json!({ "name": format!("Team {tag}") })).send().await.expect("team");
+        let team = app
+            .client
+            .post(app.url("/api/v1/teams"))
+            .bearer_auth(token)
+            .json(&json!({ "name": format!("Team {tag}") }))
+            .send()
+            .await
+            .expect("team");
         let user = app
             .client
             .post(app.url("/api/v1/users"))
@@ -73,7 +97,15 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             Who::As(Role::Admin) => 201,
             Who::As(_) => 403,
         };
-        assert_eq!(team.status().as_u16(), expected, "POST /api/v1/teams as {who:?}");
-        assert_eq!(user.status().as_u16(), expected, "POST /api/v1/users as {who:?}");
+        assert_eq!(
+            team.status().as_u16(),
+            expected,
+            "POST /api/v1/teams as {who:?}"
+        );
+        assert_eq!(
+            user.status().as_u16(),
+            expected,
+            "POST /api/v1/users as {who:?}"
+        );
     }
 }

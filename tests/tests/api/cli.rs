@@ -17,10 +17,24 @@ fn harbour_bin() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         let exe = std::env::current_exe().expect("current exe");
-        let dir = exe.parent().and_then(|d| d.parent()).expect("target dir").to_owned();
+        let dir = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .expect("target dir")
+            .to_owned();
         let bin = dir.join("harbour");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "--quiet", "-p", "harbour-server", "--bin", "harbour"]).status().expect("cargo build");
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "harbour-server",
+                "--bin",
+                "harbour",
+            ])
+            .status()
+            .expect("cargo build");
         assert!(status.success(), "building harbour failed");
         bin
     })
@@ -38,10 +52,18 @@ fn harbour(db: &TestDb) -> Command {
 }
 
 fn run(mut command: Command, stdin: Option<&str>) -> (i32, String, String) {
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = command.spawn().expect("spawn harbour");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     }
     drop(child.stdin.take());
     let output = child.wait_with_output().expect("wait");
@@ -56,7 +78,14 @@ async fn audit_verify_passes_an_intact_log_and_names_the_first_bad_seq(backend: 
     for (tampering, bad_seq) in [
         (vec!["UPDATE events SET kind = 'forged' WHERE seq = 2"], 2),
         (vec!["DELETE FROM events WHERE seq = 3"], 3),
-        (vec!["UPDATE events SET seq = 100 WHERE seq = 2", "UPDATE events SET seq = 2 WHERE seq = 4", "UPDATE events SET seq = 4 WHERE seq = 100"], 2),
+        (
+            vec![
+                "UPDATE events SET seq = 100 WHERE seq = 2",
+                "UPDATE events SET seq = 2 WHERE seq = 4",
+                "UPDATE events SET seq = 4 WHERE seq = 100",
+            ],
+            2,
+        ),
     ] {
         let db = TestDb::new(backend).await;
         for team in ["Alpha", "Bravo", "Charlie", "Delta"] {
@@ -70,7 +99,9 @@ async fn audit_verify_passes_an_intact_log_and_names_the_first_bad_seq(backend: 
         assert_eq!(code, 0, "{stdout}");
         assert!(stdout.contains("intact: 4 events"), "{stdout}");
 
-        let store = Store::connect(&db.url, &StoreOptions::default()).await.expect("connect");
+        let store = Store::connect(&db.url, &StoreOptions::default())
+            .await
+            .expect("connect");
         for sql in &tampering {
             crate::store::tamper(&store, sql).await;
         }
@@ -79,7 +110,10 @@ async fn audit_verify_passes_an_intact_log_and_names_the_first_bad_seq(backend: 
         verify.args(["audit", "verify"]);
         let (code, _, stderr) = run(verify, None);
         assert_ne!(code, 0);
-        assert!(stderr.contains(&format!("broken at seq {bad_seq}")), "{tampering:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("broken at seq {bad_seq}")),
+            "{tampering:?}: {stderr}"
+        );
     }
 }
 
@@ -92,25 +126,64 @@ async fn users_and_teams_can_be_created_from_the_command_line(backend: Backend) 
     assert!(stdout.contains("Created team HK Desk"));
 
     let mut user = harbour(&db);
-    user.args(["user", "create", "--email", "ken@example.com", "--name", "Ken Lau", "--role", "supervisor", "--team", "HK Desk", "--password-stdin"]);
+    user.args([
+        "user",
+        "create",
+        "--email",
+        "ken@example.com",
+        "--name",
+        "Ken Lau",
+        "--role",
+        "supervisor",
+        "--team",
+        "HK Desk",
+        "--password-stdin",
+    ]);
     let (code, stdout, stderr) = run(user, Some("a long enough password\n"));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("Ken Lau <ken@example.com> as supervisor"), "{stdout}");
+    assert!(
+        stdout.contains("Ken Lau <ken@example.com> as supervisor"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("a long enough password"));
 
     let mut weak = harbour(&db);
-    weak.args(["user", "create", "--email", "amy@example.com", "--name", "Amy", "--role", "agent", "--password-stdin"]);
+    weak.args([
+        "user",
+        "create",
+        "--email",
+        "amy@example.com",
+        "--name",
+        "Amy",
+        "--role",
+        "agent",
+        "--password-stdin",
+    ]);
     let (code, _, stderr) = run(weak, Some("short\n"));
     assert_ne!(code, 0);
     assert!(stderr.contains("at least 12 characters"), "{stderr}");
 
     let mut no_team = harbour(&db);
-    no_team.args(["user", "create", "--email", "bo@example.com", "--name", "Bo", "--role", "agent", "--team", "Nope", "--password-stdin"]);
+    no_team.args([
+        "user",
+        "create",
+        "--email",
+        "bo@example.com",
+        "--name",
+        "Bo",
+        "--role",
+        "agent",
+        "--team",
+        "Nope",
+        "--password-stdin",
+    ]);
     let (code, _, stderr) = run(no_team, Some("a long enough password\n"));
     assert_ne!(code, 0);
     assert!(stderr.contains("no team named `Nope`"), "{stderr}");
 
-    let store = Store::connect(&db.url, &StoreOptions::default()).await.expect("connect");
+    let store = Store::connect(&db.url, &StoreOptions::default())
+        .await
+        .expect("connect");
     let users = store.list_users().await.expect("users");
     assert_eq!(users.len(), 1);
     assert_eq!(users[0].teams[0].name, "HK Desk");
@@ -121,26 +194,56 @@ async fn users_and_teams_can_be_created_from_the_command_line(backend: Backend) 
 async fn first_start_creates_an_admin_and_prints_a_random_password_once() {
     let db = TestDb::new(Backend::Sqlite).await;
     let mut serve = harbour(&db);
-    serve.env("HARBOUR_BIND", "127.0.0.1:0").env("HARBOUR_DIST_DIR", db.data_dir()).arg("serve");
+    serve
+        .env("HARBOUR_BIND", "127.0.0.1:0")
+        .env("HARBOUR_DIST_DIR", db.data_dir())
+        .arg("serve");
     serve.stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = serve.spawn().expect("spawn");
     let stdout = child.stdout.take().expect("stdout");
     let lines: Vec<String> = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout).lines().map_while(Result::ok).take_while(|l| !l.starts_with("Harbour is running")).collect()
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .take_while(|l| !l.starts_with("Harbour is running"))
+            .collect()
     })
     .await
     .expect("read");
-    let password = lines.iter().find_map(|l| l.trim().strip_prefix("password:")).map(str::trim).expect("a password line").to_owned();
+    let password = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .map(str::trim)
+        .expect("a password line")
+        .to_owned();
     assert!(password.len() >= 20);
-    assert!(db.data_dir().join("secret.key").exists(), "a secret key is generated on first run");
+    assert!(
+        db.data_dir().join("secret.key").exists(),
+        "a secret key is generated on first run"
+    );
     let _ = child.kill();
     let _ = child.wait();
 
     // Second start: the admin exists, nothing is printed, and the password works.
-    let store = Store::connect(&db.url, &StoreOptions::default()).await.expect("connect");
-    let creds = store.credentials("admin@harbour.local").await.expect("query").expect("admin exists");
-    assert!(harbour_server::auth::verify_password(&password, &creds.password_hash));
-    assert!(harbour_server::startup::create_first_admin(&store, &harbour_server::clock::Clock::System).await.expect("again").is_none());
+    let store = Store::connect(&db.url, &StoreOptions::default())
+        .await
+        .expect("connect");
+    let creds = store
+        .credentials("admin@harbour.local")
+        .await
+        .expect("query")
+        .expect("admin exists");
+    assert!(harbour_server::auth::verify_password(
+        &password,
+        &creds.password_hash
+    ));
+    assert!(harbour_server::startup::create_first_admin(
+        &store,
+        &harbour_server::clock::Clock::System
+    )
+    .await
+    .expect("again")
+    .is_none());
 }
 
 #[tokio::test]
@@ -157,9 +260,20 @@ async fn a_bad_setting_stops_start_up_with_one_sentence_naming_it() {
     serve.env("HARBOUR_SECRET_KEY", "too-short").arg("migrate");
     let (code, _, stderr) = run(serve, None);
     assert_ne!(code, 0);
-    assert!(stderr.contains("HARBOUR_SECRET_KEY") && !stderr.contains("too-short"), "{stderr}");
+    assert!(
+        stderr.contains("HARBOUR_SECRET_KEY") && !stderr.contains("too-short"),
+        "{stderr}"
+    );
 
-    let help = run({ let mut c = Command::new(harbour_bin()); c.arg("--help"); c }, None).1;
+    let help = run(
+        {
+            let mut c = Command::new(harbour_bin());
+            c.arg("--help");
+            c
+        },
+        None,
+    )
+    .1;
     for command in ["serve", "migrate", "user", "team", "audit"] {
         assert!(help.contains(command), "{help}");
     }

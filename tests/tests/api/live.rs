@@ -17,11 +17,15 @@ on_both_backends!(
     an_agent_receives_only_events_of_their_teams,
 );
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn open(app: &TestApp) -> Socket {
     let url = format!("ws://127.0.0.1:{}/api/v1/ws", app.port);
-    tokio_tungstenite::connect_async(url).await.expect("connect").0
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect")
+        .0
 }
 
 async fn send(socket: &mut Socket, message: &ClientMessage) {
@@ -31,7 +35,10 @@ async fn send(socket: &mut Socket, message: &ClientMessage) {
 
 async fn next_message(socket: &mut Socket) -> Option<ServerMessage> {
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.ok()??.ok()?;
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .ok()??
+            .ok()?;
         match frame {
             Message::Text(text) => return serde_json::from_str(&text).ok(),
             Message::Close(_) => return None,
@@ -43,8 +50,18 @@ async fn next_message(socket: &mut Socket) -> Option<ServerMessage> {
 /// Says hello and collects the replay up to `Live`.
 async fn hello(app: &TestApp, token: &str, last_seq: Seq) -> (Socket, Vec<Event>, Seq) {
     let mut socket = open(app).await;
-    send(&mut socket, &ClientMessage::Hello { token: token.into(), last_seq }).await;
-    assert!(matches!(next_message(&mut socket).await, Some(ServerMessage::Welcome { .. })));
+    send(
+        &mut socket,
+        &ClientMessage::Hello {
+            token: token.into(),
+            last_seq,
+        },
+    )
+    .await;
+    assert!(matches!(
+        next_message(&mut socket).await,
+        Some(ServerMessage::Welcome { .. })
+    ));
     let mut replayed = Vec::new();
     loop {
         match next_message(&mut socket).await {
@@ -71,7 +88,16 @@ async fn live_until(socket: &mut Socket, kind: &str) -> Vec<Event> {
 }
 
 async fn create_team(app: &TestApp, token: &str, name: &str) -> Team {
-    app.client.post(app.url("/api/v1/teams")).bearer_auth(token).json(&json!({ "name": name })).send().await.expect("team").json().await.expect("team json")
+    app.client
+        .post(app.url("/api/v1/teams"))
+        .bearer_auth(token)
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .expect("team")
+        .json()
+        .await
+        .expect("team json")
 }
 
 async fn a_reconnecting_client_gets_each_missed_event_exactly_once(backend: Backend) {
@@ -91,10 +117,22 @@ async fn a_reconnecting_client_gets_each_missed_event_exactly_once(backend: Back
         create_team(&app, &token, &format!("While away {i}")).await;
     }
     let (mut socket, missed, _) = hello(&app, &token, last_seen).await;
-    let names: Vec<_> = missed.iter().filter_map(|e| e.payload["name"].as_str()).collect();
-    assert_eq!(names, (0..5).map(|i| format!("While away {i}")).collect::<Vec<_>>());
+    let names: Vec<_> = missed
+        .iter()
+        .filter_map(|e| e.payload["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        (0..5)
+            .map(|i| format!("While away {i}"))
+            .collect::<Vec<_>>()
+    );
     let seqs: Vec<i64> = missed.iter().map(|e| e.seq.0).collect();
-    assert_eq!(seqs, (last_seen.0 + 1..=last_seen.0 + 5).collect::<Vec<_>>(), "each once, in order");
+    assert_eq!(
+        seqs,
+        (last_seen.0 + 1..=last_seen.0 + 5).collect::<Vec<_>>(),
+        "each once, in order"
+    );
 
     // And live events continue after the replay without repeats.
     create_team(&app, &token, "After return").await;
@@ -106,7 +144,14 @@ async fn a_reconnecting_client_gets_each_missed_event_exactly_once(backend: Back
 async fn a_socket_without_a_valid_hello_is_closed_with_a_reason(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut socket = open(&app).await;
-    send(&mut socket, &ClientMessage::Hello { token: "forged".into(), last_seq: Seq(0) }).await;
+    send(
+        &mut socket,
+        &ClientMessage::Hello {
+            token: "forged".into(),
+            last_seq: Seq(0),
+        },
+    )
+    .await;
     match next_message(&mut socket).await {
         Some(ServerMessage::Closing { code, .. }) => assert_eq!(code, "unauthenticated"),
         other => panic!("unexpected {other:?}"),
@@ -126,14 +171,22 @@ async fn an_agent_receives_only_events_of_their_teams(backend: Backend) {
     let team_b = create_team(&app, &admin, "Team B").await;
     let (agent, agent_token) = app.user_with_role(&admin, Role::Agent, &[team_a.id]).await;
     let (_, replayed, _) = hello(&app, &agent_token, Seq(0)).await;
-    assert!(replayed.iter().all(|e| e.team == Some(team_a.id) || e.actor == Some(agent.id)), "{replayed:?}");
+    assert!(
+        replayed
+            .iter()
+            .all(|e| e.team == Some(team_a.id) || e.actor == Some(agent.id)),
+        "{replayed:?}"
+    );
     assert!(!replayed.iter().any(|e| e.team == Some(team_b.id)));
 
     let (mut socket, _, _) = hello(&app, &agent_token, Seq(0)).await;
     for (team, marker) in [(team_b.id, "for B"), (team_a.id, "for A")] {
         let mut tx = app.store.begin().await.expect("begin");
-        let event = NewEvent::new("test.team_scoped", None, json!({ "marker": marker })).in_team(Some(team));
-        append(&mut tx, app.clock.now(), &[event]).await.expect("append");
+        let event = NewEvent::new("test.team_scoped", None, json!({ "marker": marker }))
+            .in_team(Some(team));
+        append(&mut tx, app.clock.now(), &[event])
+            .await
+            .expect("append");
         app.store.commit(tx).await.expect("commit");
     }
     let got = live_until(&mut socket, "test.team_scoped").await;

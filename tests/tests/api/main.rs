@@ -2,8 +2,8 @@
 //! on SQLite and on PostgreSQL.
 
 mod auth;
-mod cli;
 mod authorization;
+mod cli;
 mod jobs;
 mod live;
 mod operability;

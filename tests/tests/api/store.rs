@@ -16,7 +16,9 @@ on_both_backends!(
 );
 
 async fn store_for(db: &TestDb) -> Store {
-    let store = Store::connect(&db.url, &StoreOptions::default()).await.expect("connect");
+    let store = Store::connect(&db.url, &StoreOptions::default())
+        .await
+        .expect("connect");
     store.migrate().await.expect("migrate");
     store
 }
@@ -24,9 +26,17 @@ async fn store_for(db: &TestDb) -> Store {
 async fn write_events(store: &Store, n: usize) {
     for i in 0..n {
         let mut tx = store.begin().await.expect("begin");
-        append(&mut tx, 1_000 + i as i64, &[NewEvent::new("test.written", None, json!({ "i": i, "text": "還款 repayment" }))])
-            .await
-            .expect("append");
+        append(
+            &mut tx,
+            1_000 + i as i64,
+            &[NewEvent::new(
+                "test.written",
+                None,
+                json!({ "i": i, "text": "還款 repayment" }),
+            )],
+        )
+        .await
+        .expect("append");
         store.commit(tx).await.expect("commit");
     }
 }
@@ -46,7 +56,11 @@ async fn concurrent_writers_get_gapless_seq_in_commit_order(backend: Backend) {
                     NewEvent::new("test.b", None, json!({ "writer": writer, "i": i })),
                 ];
                 let appended = append(&mut tx, 5, &events).await.expect("append");
-                assert_eq!(appended[1].seq.0, appended[0].seq.0 + 1, "one transaction's events are adjacent");
+                assert_eq!(
+                    appended[1].seq.0,
+                    appended[0].seq.0 + 1,
+                    "one transaction's events are adjacent"
+                );
                 store.commit(tx).await.expect("commit");
             }
         }));
@@ -54,7 +68,10 @@ async fn concurrent_writers_get_gapless_seq_in_commit_order(backend: Backend) {
     for task in tasks {
         task.await.expect("writer");
     }
-    let events = stores[0].events_after(shared::Seq(0), 10_000).await.expect("read");
+    let events = stores[0]
+        .events_after(shared::Seq(0), 10_000)
+        .await
+        .expect("read");
     assert_eq!(events.len(), 640);
     for (i, event) in events.iter().enumerate() {
         assert_eq!(event.seq.0, i as i64 + 1, "gapless");
@@ -67,7 +84,11 @@ async fn verify_names_an_altered_row(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = store_for(&db).await;
     write_events(&store, 10).await;
-    tamper(&store, "UPDATE events SET payload = '{\"i\":99}' WHERE seq = 4").await;
+    tamper(
+        &store,
+        "UPDATE events SET payload = '{\"i\":99}' WHERE seq = 4",
+    )
+    .await;
     let report = store.verify_chain().await.expect("verify");
     assert_eq!(report.fault, Some(ChainFault::HashMismatch { seq: 4 }));
     assert_eq!(report.checked, 3);
@@ -78,8 +99,19 @@ async fn verify_names_a_deleted_row(backend: Backend) {
     let store = store_for(&db).await;
     write_events(&store, 10).await;
     tamper(&store, "DELETE FROM events WHERE seq = 6").await;
-    let fault = store.verify_chain().await.expect("verify").fault.expect("a fault");
-    assert_eq!(fault, ChainFault::Gap { expected: 6, found: 7 });
+    let fault = store
+        .verify_chain()
+        .await
+        .expect("verify")
+        .fault
+        .expect("a fault");
+    assert_eq!(
+        fault,
+        ChainFault::Gap {
+            expected: 6,
+            found: 7
+        }
+    );
     assert_eq!(fault.first_bad_seq(), 6);
 }
 
@@ -91,7 +123,12 @@ async fn verify_names_reordered_rows(backend: Backend) {
     tamper(&store, "UPDATE events SET seq = 1000 WHERE seq = 3").await;
     tamper(&store, "UPDATE events SET seq = 3 WHERE seq = 8").await;
     tamper(&store, "UPDATE events SET seq = 8 WHERE seq = 1000").await;
-    let fault = store.verify_chain().await.expect("verify").fault.expect("a fault");
+    let fault = store
+        .verify_chain()
+        .await
+        .expect("verify")
+        .fault
+        .expect("a fault");
     assert_eq!(fault.first_bad_seq(), 3);
 }
 
@@ -100,7 +137,12 @@ async fn verify_names_a_truncated_tail(backend: Backend) {
     let store = store_for(&db).await;
     write_events(&store, 5).await;
     tamper(&store, "DELETE FROM events WHERE seq = 5").await;
-    let fault = store.verify_chain().await.expect("verify").fault.expect("a fault");
+    let fault = store
+        .verify_chain()
+        .await
+        .expect("verify")
+        .fault
+        .expect("a fault");
     assert_eq!(fault.first_bad_seq(), 5);
 }
 
@@ -109,10 +151,22 @@ async fn a_rolled_back_transaction_leaves_no_gap(backend: Backend) {
     let store = store_for(&db).await;
     write_events(&store, 2).await;
     let mut tx = store.begin().await.expect("begin");
-    append(&mut tx, 1, &[NewEvent::new("test.rolled_back", None, json!({}))]).await.expect("append");
+    append(
+        &mut tx,
+        1,
+        &[NewEvent::new("test.rolled_back", None, json!({}))],
+    )
+    .await
+    .expect("append");
     drop(tx);
     write_events(&store, 1).await;
-    let seqs: Vec<i64> = store.events_after(shared::Seq(0), 100).await.expect("read").iter().map(|e| e.seq.0).collect();
+    let seqs: Vec<i64> = store
+        .events_after(shared::Seq(0), 100)
+        .await
+        .expect("read")
+        .iter()
+        .map(|e| e.seq.0)
+        .collect();
     assert_eq!(seqs, vec![1, 2, 3]);
     assert_eq!(store.verify_chain().await.expect("verify").fault, None);
 }

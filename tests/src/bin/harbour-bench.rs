@@ -1,0 +1,97 @@
+//! `cargo xtask bench store`: event appends per second (hash chain, head
+//! lock, one transaction per event) against a plain insert of the same rows
+//! without the chain, measured in the same run on SQLite and PostgreSQL.
+
+use harbour_server::store::events::{append, NewEvent};
+use harbour_server::store::{Db, Store, StoreOptions};
+use harbour_tests::{Backend, TestDb};
+use serde_json::json;
+use std::time::Instant;
+
+const EVENTS: usize = 4_000;
+
+#[tokio::main]
+async fn main() {
+    let which = std::env::args().nth(1).unwrap_or_default();
+    if which != "store" {
+        eprintln!("usage: harbour-bench store");
+        std::process::exit(2);
+    }
+    println!("| backend | writers | chained appends/s | plain inserts/s | ratio chained/plain |");
+    println!("|---|---|---|---|---|");
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if backend == Backend::Postgres && !harbour_tests::db::postgres_available().await {
+            continue;
+        }
+        for writers in [1, 8] {
+            let db = TestDb::new(backend).await;
+            let store = Store::connect(&db.url, &StoreOptions::default())
+                .await
+                .expect("connect");
+            store.migrate().await.expect("migrate");
+            create_plain_table(&store).await;
+            // Alternate the two kinds of work so drift in machine load hits both.
+            let (mut chained, mut plain) = (0.0, 0.0);
+            for _ in 0..2 {
+                plain += run(&store, writers, false).await;
+                chained += run(&store, writers, true).await;
+            }
+            println!(
+                "| {backend:?} | {writers} | {:.0} | {:.0} | {:.2} |",
+                chained / 2.0,
+                plain / 2.0,
+                chained / plain
+            );
+            assert!(store.verify_chain().await.expect("verify").fault.is_none());
+            store.close().await;
+        }
+    }
+}
+
+async fn create_plain_table(store: &Store) {
+    let sql = "CREATE TABLE plain_events (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, kind TEXT NOT NULL, \
+               actor TEXT, team TEXT, payload TEXT NOT NULL, hash TEXT NOT NULL)";
+    match &store.db {
+        Db::Sqlite { writer, .. } => sqlx::query(sql).execute(writer).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .expect("create plain table");
+}
+
+/// Writes `EVENTS` rows with `writers` concurrent tasks; returns rows per second.
+async fn run(store: &Store, writers: usize, chained: bool) -> f64 {
+    static NEXT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for writer in 0..writers {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..EVENTS / writers {
+                let payload = json!({ "writer": writer, "i": i, "text": "你好，我想問還款 hello" });
+                if chained {
+                    let mut tx = store.begin().await.expect("begin");
+                    append(&mut tx, 1, &[NewEvent::new("bench.event", None, payload)])
+                        .await
+                        .expect("append");
+                    store.commit(tx).await.expect("commit");
+                } else {
+                    let seq = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    plain_insert(&store, seq, &payload.to_string()).await;
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    EVENTS as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn plain_insert(store: &Store, seq: i64, payload: &str) {
+    let sql = "INSERT INTO plain_events (seq, at, kind, actor, team, payload, hash) VALUES ($1, 1, 'bench.event', NULL, NULL, $2, 'x')";
+    let mut tx = store.begin().await.expect("begin");
+    harbour_server::on_tx!(&mut tx, c => {
+        sqlx::query(sql).bind(seq).bind(payload).execute(&mut *c).await.expect("insert").rows_affected()
+    });
+    store.commit(tx).await.expect("commit");
+}

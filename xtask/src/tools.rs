@@ -1,0 +1,144 @@
+//! Installs what the build and tests need when it is missing: the wasm32
+//! target, Trunk 0.21, wasm-bindgen-cli at the Cargo.lock version, wasm-opt,
+//! and Debian's Chromium with its driver and CJK fonts.
+
+use crate::{sh, step};
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::process::Command;
+
+const TRUNK_VERSION: &str = "0.21.14";
+const WASM_OPT_CRATE_VERSION: &str = "0.116.1";
+
+fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
+pub fn wasm_bindgen_version(root: &Path) -> Result<String> {
+    let lock =
+        std::fs::read_to_string(root.join("Cargo.lock")).context("cannot read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen entry")
+}
+
+pub fn ensure_app_tools(root: &Path) -> Result<()> {
+    let targets = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
+        step("Installing the wasm32 target");
+        sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    if !output_of("trunk", &["--version"]).is_some_and(|v| v.contains(TRUNK_VERSION)) {
+        step(&format!(
+            "Installing Trunk {TRUNK_VERSION} (a few minutes, once)"
+        ));
+        sh(Command::new("cargo").args([
+            "install",
+            "--locked",
+            "trunk",
+            "--version",
+            TRUNK_VERSION,
+        ]))?;
+    }
+    let bindgen = wasm_bindgen_version(root)?;
+    if !output_of("wasm-bindgen", &["--version"]).is_some_and(|v| v.contains(&bindgen)) {
+        step(&format!("Installing wasm-bindgen-cli {bindgen} (once)"));
+        // Not --locked: its lock file pins a crate version the registry no longer serves.
+        sh(Command::new("cargo").args([
+            "install",
+            "--force",
+            "wasm-bindgen-cli",
+            "--version",
+            &bindgen,
+        ]))?;
+    }
+    if !output_of("wasm-opt", &["--version"]).is_some_and(|v| v.contains("version 116")) {
+        step("Installing wasm-opt (binaryen 116; about five minutes, once)");
+        sh(Command::new("cargo").args([
+            "install",
+            "--force",
+            "wasm-opt",
+            "--version",
+            WASM_OPT_CRATE_VERSION,
+        ]))?;
+    }
+    check_trunk_config(root, &bindgen)
+}
+
+/// Trunk must use the installed tools, never download them.
+fn check_trunk_config(root: &Path, bindgen: &str) -> Result<()> {
+    let trunk =
+        std::fs::read_to_string(root.join("Trunk.toml")).context("cannot read Trunk.toml")?;
+    if !trunk.contains(&format!("wasm_bindgen = \"{bindgen}\"")) {
+        bail!("Trunk.toml [tools] wasm_bindgen must be \"{bindgen}\" (the version in Cargo.lock), or Trunk will try to download it");
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    output_of("id", &["-u"]).is_some_and(|u| u.trim() == "0")
+}
+
+pub fn ensure_browser() -> Result<()> {
+    let have = |p: &str| Path::new(p).exists();
+    let fonts = have("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+        && have("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf");
+    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") && fonts {
+        return Ok(());
+    }
+    step("Installing Chromium, ChromeDriver and CJK/emoji fonts from Debian");
+    let packages = [
+        "chromium",
+        "chromium-driver",
+        "fonts-noto-cjk",
+        "fonts-noto-color-emoji",
+    ];
+    let apt = |args: &[&str]| {
+        let mut command = if is_root() {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    sh(&mut apt(&["update", "-qq"]))?;
+    let mut install = apt(&["install", "-y", "-qq"]);
+    install.args(packages);
+    sh(&mut install)
+}
+
+/// Postgres must answer; under CI=true its absence is an error, not a skip.
+pub fn check_postgres(ci: bool) -> Result<()> {
+    let reachable = std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:5432".parse().context("address")?,
+        std::time::Duration::from_secs(3),
+    )
+    .is_ok();
+    match (reachable, ci) {
+        (true, _) => Ok(()),
+        (false, true) => bail!("PostgreSQL is not reachable at 127.0.0.1:5432 and CI=true; start it (pg_ctlcluster 15 main start)"),
+        (false, false) => {
+            eprintln!("warning: PostgreSQL is not reachable at 127.0.0.1:5432; its tests will be skipped");
+            Ok(())
+        }
+    }
+}
