@@ -1,21 +1,19 @@
-//! The WeChat protocol crate: signatures, the AES envelope, XML, API clients
-//! and a fake WeChat. It is filled in by the Official Account channel work;
-//! for now it only holds the callback signature check the server will use.
+//! The WeChat protocol crate: callback signatures, the AES message envelope,
+//! callback XML and typed Official Account messages and passive replies.
+//!
+//! The usual entry points are [`signature::verify_url`] for the `GET` URL
+//! verification and [`callback::receive`] for a `POST` push; both take the raw
+//! query string parsed with [`query::Query::parse`]. See `PROTOCOL.md` in the
+//! shared docs for the wire format these modules implement.
 
-/// WeChat's URL-verification signature: sha1 of the sorted, concatenated
-/// token, timestamp and nonce, as lowercase hex.
-pub fn signature_inputs_sorted<'a>(token: &'a str, timestamp: &'a str, nonce: &'a str) -> [&'a str; 3] {
-    let mut parts = [token, timestamp, nonce];
-    parts.sort_unstable();
-    parts
-}
+pub mod callback;
+pub mod crypto;
+pub mod message;
+pub mod query;
+pub mod signature;
+pub mod xml;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signature_inputs_are_sorted_lexicographically() {
-        assert_eq!(signature_inputs_sorted("b", "c", "a"), ["a", "b", "c"]);
-    }
-}
+pub use callback::{receive, CallbackConfig, CallbackError, Mode};
+pub use crypto::{CryptoError, MessageCrypto};
+pub use message::{DedupeKey, InboundMessage, MessageKind, MsgId, OpenId, OriginalId};
+pub use query::Query;
