@@ -24,6 +24,8 @@ pub enum AppError {
     Forbidden,
     #[error("{0} was not found.")]
     NotFound(&'static str),
+    #[error("This endpoint does not accept that method.")]
+    MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
@@ -59,6 +61,7 @@ impl AppError {
             }
             AppError::AccountDisabled | AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -77,6 +80,7 @@ impl AppError {
             AppError::AccountDisabled => ErrorCode::AccountDisabled,
             AppError::Forbidden => ErrorCode::Forbidden,
             AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,

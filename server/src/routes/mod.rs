@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::HeaderName;
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -56,7 +56,8 @@ pub fn router(state: AppState) -> Router {
         .merge(live::router())
         .merge(health::router())
         .route("/api/{*rest}", axum::routing::any(api_not_found))
-        .route("/api", axum::routing::any(api_not_found));
+        .route("/api", axum::routing::any(api_not_found))
+        .method_not_allowed_fallback(method_not_allowed);
     let metrics = state.metrics.clone();
     api.fallback(spa::fallback)
         .layer(DefaultBodyLimit::max(1024 * 1024))
@@ -70,11 +71,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn api_not_found() -> AppError {
-    AppError::NotFound("That API endpoint")
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
 }
 
-/// Used by tests that assert the status of a JSON error.
-pub fn status_of(err: &AppError) -> StatusCode {
-    err.status()
+async fn api_not_found() -> AppError {
+    AppError::NotFound("That API endpoint")
 }
