@@ -1,4 +1,4 @@
-//! Typed identifiers that appear in Official Account messages.
+//! Typed identifiers that appear in Official Account messages and API calls.
 
 use std::fmt;
 use std::str::FromStr;
@@ -39,6 +39,11 @@ string_id!(
 string_id!(
     /// An account's original id, `gh_` + 12 hex (`ToUserName` of a push).
     OriginalId
+);
+string_id!(
+    /// An Official Account's `appid`, `wx` + 16 hex (the receive id of its
+    /// ciphertexts, and the key of its API credentials).
+    AppId
 );
 string_id!(
     /// A temporary media id; the file expires three days after upload.

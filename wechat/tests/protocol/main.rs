@@ -1,9 +1,11 @@
-//! One test binary for the wechat crate: every shared fixture vector, plus
-//! property tests for the parsers and the crypto envelope.
+//! One test binary for the wechat protocol core: every shared fixture vector,
+//! API request snapshots, and property tests for the parsers and the crypto
+//! envelope.
 
 mod encrypted;
 mod fixtures;
 mod plain;
 mod properties;
 mod reply;
+mod requests;
 mod verify;

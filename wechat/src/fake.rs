@@ -1,0 +1,250 @@
+//! A fake WeChat: a real HTTP server on the API paths [`ApiClient`] uses,
+//! enforcing the platform's rules against an injectable clock, recording what
+//! each follower received, and failing or stalling on request.
+//!
+//! Rules enforced: appid/secret on token fetch (40013/40125); tokens live
+//! 7200 s (42001) and a replaced one works 5 more minutes; unknown tokens
+//! 40001, missing 41001; the 48-hour window opened by
+//! [`FakeWeChat::record_follower_message`] (45015), 5 messages per window
+//! (45047), unfollowed recipients (43004), unknown openids (40003); text
+//! empty (44004) or over 2048 bytes (45002), news with more than one article
+//! (45008), unknown msgtype (40008); media ids unknown, of another account,
+//! of the wrong type or older than 3 days (40007); uploads: bad type (40004),
+//! no file (41005), empty (40006), wrong extension (40005), over the size
+//! limit (40009-40012).
+//!
+//! [`ApiClient`]: crate::client::ApiClient
+
+mod routes;
+mod state;
+
+pub use state::{
+    ReceivedMessage, Refusal, MAX_TEXT_BYTES, TOKEN_LIFETIME, TOKEN_OVERLAP, WINDOW,
+    WINDOW_MESSAGES,
+};
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::task::JoinHandle;
+
+use crate::client::{AccessToken, AppSecret, MediaType};
+use crate::clock::{Clock, ManualClock, UnixMillis};
+use crate::message::{AppId, MediaId, OpenId};
+use state::State;
+
+/// What the handlers share.
+struct Shared {
+    base_url: String,
+    clock: ManualClock,
+    state: Mutex<State>,
+    faults: Mutex<Faults>,
+    rid: AtomicU64,
+}
+
+#[derive(Default)]
+struct Faults {
+    fail: HashMap<String, VecDeque<i64>>,
+    delay: HashMap<String, VecDeque<Duration>>,
+    calls: HashMap<String, usize>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section leaves the data consistent, so a panic elsewhere
+    // must not wedge the fake.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `/cgi-bin/token` and `cgi-bin/token` name the same path.
+fn normalise(path: &str) -> String {
+    format!("/{}", path.trim_start_matches('/'))
+}
+
+impl Shared {
+    fn now(&self) -> UnixMillis {
+        self.clock.now()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    fn next_rid(&self) -> String {
+        format!("fake-{:08x}", self.rid.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Counts a call to `path` and takes its next injected delay and failure.
+    fn take_faults(&self, path: &str) -> (Option<Duration>, Option<i64>) {
+        let mut faults = lock(&self.faults);
+        *faults.calls.entry(path.to_owned()).or_default() += 1;
+        let delay = faults.delay.get_mut(path).and_then(VecDeque::pop_front);
+        let fail = faults.fail.get_mut(path).and_then(VecDeque::pop_front);
+        (delay, fail)
+    }
+}
+
+/// A running fake WeChat. Dropping it stops the server.
+pub struct FakeWeChat {
+    shared: Arc<Shared>,
+    server: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for FakeWeChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeWeChat")
+            .field("base_url", &self.shared.base_url)
+            .field("now", &self.shared.now())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeWeChat {
+    /// Starts on `bind` (use port 0 for a free port) with its own
+    /// [`ManualClock`] standing at [`ManualClock::default`].
+    pub async fn start(bind: impl ToSocketAddrs) -> io::Result<FakeWeChat> {
+        Self::start_with_clock(bind, ManualClock::default()).await
+    }
+
+    /// Starts with a clock the caller keeps (e.g. shared with a client, or
+    /// built with [`ManualClock::from_shared`] over an `Arc<AtomicI64>`).
+    pub async fn start_with_clock(
+        bind: impl ToSocketAddrs,
+        clock: ManualClock,
+    ) -> io::Result<FakeWeChat> {
+        let listener = TcpListener::bind(bind).await?;
+        let mut addr: SocketAddr = listener.local_addr()?;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let shared = Arc::new(Shared {
+            base_url: format!("http://{addr}"),
+            clock,
+            state: Mutex::new(State::default()),
+            faults: Mutex::new(Faults::default()),
+            rid: AtomicU64::new(1),
+        });
+        let app = routes::router(Arc::clone(&shared));
+        let server = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "the fake WeChat stopped");
+            }
+        });
+        Ok(FakeWeChat { shared, server })
+    }
+
+    /// `http://127.0.0.1:PORT`, to give to `ApiClient::builder(..).base_url`.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The fake's clock; advance it to expire tokens, windows and media.
+    pub fn clock(&self) -> &ManualClock {
+        &self.shared.clock
+    }
+
+    /// Lets `appid` fetch tokens with `secret`.
+    pub fn register_app(&self, appid: &AppId, secret: &AppSecret) {
+        self.shared.state().register_app(appid, secret);
+    }
+
+    /// `openid` follows `appid` (a `subscribe` push). Opens no window.
+    pub fn record_follow(&self, appid: &AppId, openid: &OpenId, at: UnixMillis) {
+        self.shared.state().record_follow(appid, openid, at);
+    }
+
+    /// `openid` wrote to `appid` at `at`: they follow, and a 48-hour window
+    /// with 5 messages opens (replacing the previous one).
+    pub fn record_follower_message(&self, appid: &AppId, openid: &OpenId, at: UnixMillis) {
+        self.shared
+            .state()
+            .record_follower_message(appid, openid, at);
+    }
+
+    /// `openid` unfollowed `appid`; sends now fail with 43004.
+    pub fn record_unsubscribe(&self, appid: &AppId, openid: &OpenId) {
+        self.shared.state().record_unsubscribe(appid, openid);
+    }
+
+    /// Stores media a follower sent (as the platform does for an `image` or
+    /// `voice` push), subject to the upload rules; returns its media id.
+    pub fn store_follower_media(
+        &self,
+        appid: &AppId,
+        media_type: MediaType,
+        filename: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<MediaId, Refusal> {
+        let now = self.shared.now();
+        let stored = self.shared.state().store_media(
+            appid,
+            media_type,
+            filename,
+            content_type,
+            bytes,
+            now,
+        )?;
+        let id = stored
+            .get("media_id")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        Ok(MediaId::new(id))
+    }
+
+    /// Every customer-service message `openid` received, oldest first.
+    pub fn received(&self, openid: &OpenId) -> Vec<ReceivedMessage> {
+        self.shared.state().received(openid)
+    }
+
+    /// How many tokens `appid` was issued.
+    pub fn tokens_issued(&self, appid: &AppId) -> usize {
+        self.shared.state().tokens_issued(appid)
+    }
+
+    /// The latest token issued to `appid`.
+    pub fn current_token(&self, appid: &AppId) -> Option<AccessToken> {
+        self.shared
+            .state()
+            .current_token(appid)
+            .map(AccessToken::new)
+    }
+
+    /// How many requests reached `path` (injected failures included).
+    pub fn calls(&self, path: &str) -> usize {
+        let faults = lock(&self.shared.faults);
+        faults.calls.get(&normalise(path)).copied().unwrap_or(0)
+    }
+
+    /// The next request to `path` is answered with `errcode` and has no
+    /// effect. Calls queue up: two calls fail the next two requests.
+    pub fn fail_next(&self, path: &str, errcode: i64) {
+        let mut faults = lock(&self.shared.faults);
+        faults
+            .fail
+            .entry(normalise(path))
+            .or_default()
+            .push_back(errcode);
+    }
+
+    /// The next request to `path` waits `delay` (real time) before it is
+    /// handled.
+    pub fn delay_next(&self, path: &str, delay: Duration) {
+        let mut faults = lock(&self.shared.faults);
+        faults
+            .delay
+            .entry(normalise(path))
+            .or_default()
+            .push_back(delay);
+    }
+}
+
+impl Drop for FakeWeChat {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
