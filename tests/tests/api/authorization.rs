@@ -6,6 +6,9 @@ use shared::Role;
 
 on_both_backends!(every_endpoint_admits_exactly_the_roles_it_should);
 
+/// (method, path, body, roles allowed, success status)
+type Case<'a> = (&'a str, String, Option<Value>, &'a [Role], u16);
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Who {
     Nobody,
@@ -30,7 +33,7 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
     let audit = [Role::Admin, Role::Compliance].as_slice();
     let everyone = Role::ALL.as_slice();
     // (method, path, body, roles allowed, success status)
-    let cases: Vec<(&str, String, Option<Value>, &[Role], u16)> = vec![
+    let cases: Vec<Case> = vec![
         ("GET", "/api/v1/me".into(), None, everyone, 200),
         ("GET", "/api/v1/users".into(), None, admin_only, 200),
         ("GET", user_path.clone(), None, admin_only, 200),
