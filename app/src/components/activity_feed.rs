@@ -93,7 +93,7 @@ pub fn ActivityFeed() -> impl IntoView {
                     "Nothing yet. Sign-ins, new users and messages appear here as they happen."
                 </p>
             </Show>
-            <ol class="activity-list" aria-live="polite" aria-label="Latest events">
+            <ol class="activity-list" aria-live="polite" aria-label="Latest events" tabindex="0">
                 <For
                     each=move || live.recent.get()
                     key=|event| event.seq

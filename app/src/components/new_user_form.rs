@@ -208,7 +208,7 @@ pub fn NewUserForm(
                 </p>
                 <FieldError id="new-user-password-error" message=errors.field("password").into() />
             </div>
-            <fieldset class="field field-wide">
+            <fieldset class="field field-teams">
                 <legend>"Teams"</legend>
                 <TeamPicker
                     teams=teams
@@ -218,26 +218,28 @@ pub fn NewUserForm(
                 />
                 <FieldError id="new-user-teams-error" message=errors.field("teams").into() />
             </fieldset>
-            <div class="form-footer field-wide">
-                {move || {
-                    errors
-                        .form
-                        .get()
-                        .map(|error| {
-                            view! {
-                                <p class="form-error" role="alert" data-code=error.code()>
-                                    {error.message().to_owned()}
-                                </p>
-                            }
-                        })
-                }}
-                {move || {
-                    added.get().map(|text| view! { <p class="form-success" role="status">{text}</p> })
-                }}
+            <div class="form-submit">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Adding…" } else { "Add user" }}
                 </button>
             </div>
+            {move || {
+                errors
+                    .form
+                    .get()
+                    .map(|error| {
+                        view! {
+                            <p class="form-error field-wide" role="alert" data-code=error.code()>
+                                {error.message().to_owned()}
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                added
+                    .get()
+                    .map(|text| view! { <p class="form-success field-wide" role="status">{text}</p> })
+            }}
         </form>
     }
 }

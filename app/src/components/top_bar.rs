@@ -41,17 +41,21 @@ pub fn TopBar() -> impl IntoView {
 
     view! {
         <header class="top-bar">
-            <LiveIndicator />
+            <Show when=move || auth.user().is_some()>
+                <LiveIndicator />
+            </Show>
             <div class="top-bar-spacer"></div>
-            <div class="user-chip">
-                <span class="avatar" aria-hidden="true">
-                    {move || initials(&name())}
-                </span>
-                <span class="user-chip-text">
-                    <span class="current-user">{name}</span>
-                    <span class="current-role">{role}</span>
-                </span>
-            </div>
+            <Show when=move || auth.user().is_some()>
+                <div class="user-chip">
+                    <span class="avatar" aria-hidden="true">
+                        {move || initials(&name())}
+                    </span>
+                    <span class="user-chip-text">
+                        <span class="current-user">{name}</span>
+                        <span class="current-role">{role}</span>
+                    </span>
+                </div>
+            </Show>
             <button
                 id="sign-out"
                 type="button"

@@ -15,7 +15,7 @@ use crate::remote::RemoteList;
 use crate::state::auth::AuthState;
 
 /// Columns in the users table, for the detail row's `colspan`.
-const COLUMNS: &str = "6";
+const COLUMNS: &str = "5";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Panel {
@@ -141,11 +141,13 @@ pub fn UserRow(
 
     view! {
         <tr class="user-row" class:is-inactive=move || !active() data-user-id=id.to_string()>
-            <th scope="row" class="cell-name">
-                {name}
-                {is_self.then(|| view! { <span class="badge badge-neutral">"You"</span> })}
+            <th scope="row" class="cell-person">
+                <span class="person-name">
+                    {name}
+                    {is_self.then(|| view! { <span class="badge badge-neutral">"You"</span> })}
+                </span>
+                <span class="person-email">{move || current.with(|u| u.email.clone())}</span>
             </th>
-            <td class="cell-email">{move || current.with(|u| u.email.clone())}</td>
             <td class="cell-role">
                 <select
                     node_ref=role_select
@@ -179,6 +181,7 @@ pub fn UserRow(
                     <button
                         type="button"
                         class="button button-small"
+                        aria-label=move || format!("Edit teams of {}", name())
                         aria-expanded=move || (panel.get() == Panel::Teams).to_string()
                         disabled=move || busy.get()
                         on:click=move |_| toggle_panel(Panel::Teams)
@@ -188,6 +191,7 @@ pub fn UserRow(
                     <button
                         type="button"
                         class="button button-small"
+                        aria-label=move || format!("Reset password of {}", name())
                         aria-expanded=move || (panel.get() == Panel::Password).to_string()
                         disabled=move || busy.get()
                         on:click=move |_| toggle_panel(Panel::Password)

@@ -37,8 +37,7 @@ pub fn UsersTable(
                     <caption class="visually-hidden">"User accounts"</caption>
                     <thead>
                         <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col">"Email"</th>
+                            <th scope="col">"Name and email"</th>
                             <th scope="col">"Role"</th>
                             <th scope="col">"Teams"</th>
                             <th scope="col">"Status"</th>

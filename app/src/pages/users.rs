@@ -46,7 +46,7 @@ fn UsersAdmin() -> impl IntoView {
             />
             <section class="card" aria-labelledby="new-user-title">
                 <h2 id="new-user-title" class="card-title">
-                    "Add a user"
+                    "New user"
                 </h2>
                 <NewUserForm
                     teams=teams

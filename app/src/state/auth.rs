@@ -137,7 +137,7 @@ impl AuthState {
             Ok(session) => self.start_session(session.clone()),
             // Only drop the session this refresh was for: someone may have
             // signed in on the login page while it was under way.
-            Err(error) if error.ends_session() => {
+            Err(error) if error.ends_session() || error.status == 403 => {
                 if self.access_token_untracked() == token_before {
                     self.end_session();
                 }
