@@ -34,6 +34,8 @@ pub struct Browser {
 impl Browser {
     /// Starts ChromeDriver on a free port and a headless Chromium of `width`×`height`.
     pub async fn start(width: u32, height: u32) -> Browser {
+        // Two TLS backends are linked (reqwest's and fantoccini's); pick one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let driver = Command::new("/usr/bin/chromedriver")
             .arg(format!("--port={port}"))
@@ -72,8 +74,15 @@ impl Browser {
                 .await
             {
                 Ok(client) => {
-                    // Window size in CSS pixels for the viewport, not the outer window.
+                    // Size the viewport, not the outer window: add the browser's own chrome.
                     let _ = client.set_window_size(width, height).await;
+                    let chrome = client
+                        .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];", vec![])
+                        .await
+                        .ok()
+                        .and_then(|v| serde_json::from_value::<(u32, u32)>(v).ok())
+                        .unwrap_or((0, 0));
+                    let _ = client.set_window_size(width + chrome.0, height + chrome.1).await;
                     return Browser {
                         client,
                         driver,
