@@ -82,7 +82,9 @@ impl Browser {
                         .ok()
                         .and_then(|v| serde_json::from_value::<(u32, u32)>(v).ok())
                         .unwrap_or((0, 0));
-                    let _ = client.set_window_size(width + chrome.0, height + chrome.1).await;
+                    let _ = client
+                        .set_window_size(width + chrome.0, height + chrome.1)
+                        .await;
                     return Browser {
                         client,
                         driver,

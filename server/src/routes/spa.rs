@@ -52,7 +52,7 @@ pub fn is_hashed_asset(path: &str) -> bool {
         .unwrap_or(name)
         .trim_end_matches("_bg");
     stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+        .is_some_and(|(_, hash)| hash.len() >= 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -65,6 +65,10 @@ mod tests {
         assert!(is_hashed_asset("/main-0123456789abcdef.css"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/inbox"));
+        assert!(
+            is_hashed_asset("/favicon-7cc44c3f78860f2.svg"),
+            "trunk drops leading zeros"
+        );
         assert!(!is_hashed_asset("/favicon.svg"));
     }
 }
