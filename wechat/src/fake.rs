@@ -13,9 +13,14 @@
 //! no file (41005), empty (40006), wrong extension (40005), over the size
 //! limit (40009-40012).
 //!
+//! [`simulator`] plays the other side of the platform: followers whose
+//! messages and events are pushed to Harbour's callback URL, signed,
+//! encrypted and retried as WeChat does.
+//!
 //! [`ApiClient`]: crate::client::ApiClient
 
 mod routes;
+pub mod simulator;
 mod state;
 
 pub use state::{
@@ -194,6 +199,13 @@ impl FakeWeChat {
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default();
         Ok(MediaId::new(id))
+    }
+
+    /// Where the file behind `media_id` can be fetched without a token, as
+    /// the `PicUrl` of an `image` push points at the platform's CDN.
+    pub fn media_url(&self, media_id: &MediaId) -> String {
+        let path = routes::FOLLOWER_MEDIA.replace("{media_id}", media_id.as_str());
+        format!("{}{path}", self.shared.base_url)
     }
 
     /// Every customer-service message `openid` received, oldest first.

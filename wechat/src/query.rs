@@ -121,6 +121,24 @@ pub fn percent_decode(input: &str) -> Result<String, QueryError> {
     String::from_utf8(out).map_err(|_| QueryError::InvalidUtf8)
 }
 
+/// Percent-encodes `input` for a query value: everything but RFC 3986
+/// unreserved characters (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`, so base64's
+/// `+ / =` survive a strict decoder.
+pub fn percent_encode(input: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(input.len());
+    for &b in input.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+    }
+    out
+}
+
 fn hex_value(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -137,6 +155,13 @@ mod tests {
     #[test]
     fn plus_signs_survive_decoding() {
         assert_eq!(percent_decode("a+b%2Bc%2F%3D").as_deref(), Ok("a+b+c/="));
+    }
+
+    #[test]
+    fn encoding_round_trips_through_decoding() {
+        let value = "a+b/c= 你好&x";
+        assert_eq!(percent_encode("a+b/="), "a%2Bb%2F%3D");
+        assert_eq!(percent_decode(&percent_encode(value)).as_deref(), Ok(value));
     }
 
     #[test]

@@ -23,6 +23,11 @@ type Params = Query<HashMap<String, String>>;
 /// body limit) decide.
 const UPLOAD_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
+/// Where `media/get` points for a video.
+const VIDEO_LINK: &str = "/fake/video/{media_id}";
+/// Where a follower's media is served, as `PicUrl` is on `mmbiz.qpic.cn`.
+pub(super) const FOLLOWER_MEDIA: &str = "/fake/media/{media_id}";
+
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(paths::TOKEN, get(token))
@@ -34,7 +39,8 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         )
         .route(paths::MEDIA_GET, get(media_get))
         .route(paths::USER_INFO, get(user_info))
-        .route("/fake/video/{media_id}", get(video_link))
+        .route(VIDEO_LINK, get(media_link))
+        .route(FOLLOWER_MEDIA, get(media_link))
         .with_state(shared)
 }
 
@@ -204,7 +210,8 @@ async fn media_get(State(shared): State<Arc<Shared>>, params: Params) -> Respons
         let media = shared.state().media(&appid, &media_id, now)?.clone();
         Ok(match media.media_type {
             MediaType::Video => {
-                let url = format!("{}/fake/video/{media_id}", shared.base_url);
+                let path = VIDEO_LINK.replace("{media_id}", media_id.as_str());
+                let url = format!("{}{path}", shared.base_url);
                 Json(json!({ "video_url": url })).into_response()
             }
             _ => file_response(media.content_type, &media.filename, media.bytes),
@@ -225,7 +232,8 @@ fn file_response(content_type: String, filename: &str, bytes: Vec<u8>) -> Respon
         .into_response()
 }
 
-async fn video_link(State(shared): State<Arc<Shared>>, Path(media_id): Path<String>) -> Response {
+/// A stored file by id alone, unauthenticated like the platform's CDN links.
+async fn media_link(State(shared): State<Arc<Shared>>, Path(media_id): Path<String>) -> Response {
     let now = shared.now();
     let found = shared
         .state()
