@@ -40,6 +40,35 @@ pub enum Command {
     /// Check the event log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Connect channels.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Connect a WeChat Official Account; prints its id and callback path.
+    AddOfficialAccount {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        app_id: String,
+        #[arg(long)]
+        app_secret: String,
+        #[arg(long)]
+        token: String,
+        /// The 43-character EncodingAESKey (not needed in plain mode).
+        #[arg(long, default_value = "")]
+        aes_key: String,
+        #[arg(long, value_parser = ["plain", "compatible", "safe"])]
+        mode: String,
+        /// WeChat's API base URL (the fake WeChat's in demos and tests).
+        #[arg(long)]
+        api_base: Option<String>,
+        /// Team whose agents see this channel's conversations.
+        #[arg(long)]
+        team: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +180,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("Created team {} with id {}.", team.name, team.id);
+        }
+        Command::Channel(ChannelCommand::AddOfficialAccount {
+            name,
+            app_id,
+            app_secret,
+            token,
+            aes_key,
+            mode,
+            api_base,
+            team,
+        }) => {
+            let store = open_store(&config).await?;
+            let team = match team {
+                Some(team) => Some(
+                    store
+                        .team_by_name(&team)
+                        .await?
+                        .with_context(|| format!("there is no team named `{team}`"))?,
+                ),
+                None => None,
+            };
+            let mode = crate::channels::official_account::parse_mode(&mode)
+                .context("--mode must be plain, compatible or safe")?;
+            let input = shared::api::CreateOfficialAccount {
+                name,
+                app_id,
+                app_secret,
+                token,
+                encoding_aes_key: aes_key,
+                mode,
+                api_base,
+                team,
+            };
+            let secrets = crate::secrets::SecretBox::new(config.secret_key.expose());
+            let channel = crate::channels::create_official_account(
+                &store,
+                &secrets,
+                clock.now(),
+                None,
+                &input,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Connected {} ({}) as channel {}.",
+                channel.name, channel.app_id, channel.id
+            );
+            println!("Callback path: {}", channel.callback_path);
         }
         Command::Audit(AuditCommand::Verify) => {
             let store = open_store(&config).await?;

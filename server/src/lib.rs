@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod hub;
 pub mod jobs;
 pub mod metrics;
 pub mod routes;
+pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -2,13 +2,16 @@
 //! first admin on an empty database, start the hub and job workers, bind.
 
 use crate::auth::TokenKeys;
+use crate::channels::sender::Sender;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::jobs::{Handlers, Worker};
 use crate::metrics::Metrics;
 use crate::routes;
+use crate::secrets::SecretBox;
 use crate::state::AppState;
+use crate::store::outbound::SEND_JOB;
 use crate::store::{Store, StoreOptions};
 use anyhow::Context;
 use shared::api::CreateUser;
@@ -47,8 +50,15 @@ impl Application {
         }
         let hub = Hub::new();
         let mut tasks = vec![hub.start(store.clone()).await?];
+        let secrets = Arc::new(SecretBox::new(config.secret_key.expose()));
         if config.run_workers {
-            let worker = Worker::new(store.clone(), clock.clone(), Handlers::default());
+            let sender = Sender::new(store.clone(), secrets.clone(), clock.clone());
+            let mut handlers = Handlers::default();
+            handlers.register(SEND_JOB, move |job| {
+                let sender = sender.clone();
+                async move { sender.run(job).await }
+            });
+            let worker = Worker::new(store.clone(), clock.clone(), handlers);
             tasks.push(tokio::spawn(worker.run(Duration::from_millis(500))));
         }
         let listener = TcpListener::bind(config.bind)
@@ -59,6 +69,7 @@ impl Application {
             hub,
             clock,
             keys: Arc::new(TokenKeys::new(config.secret_key.expose())),
+            secrets,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
         };

@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
+use crate::secrets::SecretBox;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -16,4 +17,5 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keys: Arc<TokenKeys>,
     pub metrics: Arc<Metrics>,
+    pub secrets: Arc<SecretBox>,
 }

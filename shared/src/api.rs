@@ -93,3 +93,58 @@ pub struct Event {
 
 /// Minimum password length for accounts.
 pub const MIN_PASSWORD_LEN: usize = 12;
+
+/// How an Official Account encrypts its callbacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackMode {
+    Plain,
+    Compatible,
+    Safe,
+}
+
+/// A connected channel as the API shows it: never any secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: String,
+    /// `wechat_oa` for an Official Account.
+    pub kind: String,
+    pub name: String,
+    pub app_id: String,
+    pub mode: CallbackMode,
+    pub api_base: String,
+    /// Where WeChat must send callbacks, e.g. `/wechat/oa/{id}`.
+    pub callback_path: String,
+    pub team: Option<TeamId>,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+/// Connects an Official Account. The secrets are stored encrypted and never returned.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CreateOfficialAccount {
+    pub name: String,
+    pub app_id: String,
+    pub app_secret: String,
+    pub token: String,
+    /// The 43-character EncodingAESKey; may be empty in plain mode.
+    #[serde(default)]
+    pub encoding_aes_key: String,
+    pub mode: CallbackMode,
+    /// WeChat's API base URL; defaults to `https://api.weixin.qq.com`.
+    #[serde(default)]
+    pub api_base: Option<String>,
+    #[serde(default)]
+    pub team: Option<TeamId>,
+}
+
+impl std::fmt::Debug for CreateOfficialAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateOfficialAccount")
+            .field("name", &self.name)
+            .field("app_id", &self.app_id)
+            .field("mode", &self.mode)
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}

@@ -3,12 +3,15 @@
 //! and the static app with its SPA fallback.
 
 mod auth;
+mod channels;
+mod conversations;
 mod events;
 mod health;
 mod live;
 mod spa;
 mod teams;
 mod users;
+mod wechat_callback;
 
 pub use auth::REFRESH_COOKIE;
 
@@ -51,6 +54,9 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
         .merge(users::router())
+        .merge(channels::router())
+        .merge(conversations::router())
+        .merge(wechat_callback::router())
         .merge(teams::router())
         .merge(events::router())
         .merge(live::router())

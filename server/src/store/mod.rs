@@ -2,8 +2,11 @@
 //! PostgreSQL (several nodes). Queries live here and nowhere else; both
 //! backends share the SQL text wherever the dialects agree.
 
+pub mod channels;
 pub mod events;
+pub mod inbox;
 pub mod jobs;
+pub mod outbound;
 pub mod tokens;
 pub mod users;
 

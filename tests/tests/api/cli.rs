@@ -278,3 +278,51 @@ async fn a_bad_setting_stops_start_up_with_one_sentence_naming_it() {
         assert!(help.contains(command), "{help}");
     }
 }
+
+#[tokio::test]
+async fn an_official_account_can_be_connected_from_the_command_line() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let mut add = harbour(&db);
+    add.args([
+        "channel",
+        "add-official-account",
+        "--name",
+        "Demo OA",
+        "--app-id",
+        "wx1a2b3c4d5e6f7a8b",
+        "--app-secret",
+        "s3cret-value",
+        "--token",
+        "inboxTestToken2024",
+        "--aes-key",
+        "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",
+        "--mode",
+        "safe",
+        "--api-base",
+        "http://127.0.0.1:9",
+    ]);
+    let (code, stdout, stderr) = run(add, None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Callback path: /wechat/oa/"), "{stdout}");
+    assert!(!stdout.contains("s3cret-value") && !stderr.contains("s3cret-value"));
+    let mut bad = harbour(&db);
+    bad.args([
+        "channel",
+        "add-official-account",
+        "--name",
+        "Bad",
+        "--app-id",
+        "wx2",
+        "--app-secret",
+        "s",
+        "--token",
+        "abcdef",
+        "--aes-key",
+        "short",
+        "--mode",
+        "safe",
+    ]);
+    let (code, _, stderr) = run(bad, None);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("EncodingAESKey"), "{stderr}");
+}

@@ -3,9 +3,11 @@
 
 mod auth;
 mod authorization;
+mod channels;
 mod cli;
 mod jobs;
 mod live;
 mod operability;
+mod replies;
 mod store;
 mod users;

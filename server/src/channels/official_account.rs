@@ -1,0 +1,190 @@
+//! A WeChat Official Account channel: validation and creation, and loading
+//! its callback credentials (opened from the sealed secrets) per request.
+
+use crate::error::{AppError, AppResult};
+use crate::secrets::SecretBox;
+use crate::store::events::{append, NewEvent};
+use crate::store::{channels, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use shared::api::{CallbackMode, Channel, CreateOfficialAccount};
+use shared::{TeamId, UserId};
+use wechat::callback::CallbackConfig;
+
+pub const KIND: &str = "wechat_oa";
+pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
+
+/// The sealed part of a channel.
+#[derive(Serialize, Deserialize)]
+pub struct OfficialAccountSecrets {
+    pub app_secret: String,
+    pub token: String,
+    pub encoding_aes_key: String,
+}
+
+/// A channel with its secrets opened, for handling callbacks and sending.
+pub struct OfficialAccount {
+    pub channel: Channel,
+    pub secrets: OfficialAccountSecrets,
+}
+
+impl std::fmt::Debug for OfficialAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfficialAccount")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OfficialAccount {
+    pub fn callback_config(&self) -> AppResult<CallbackConfig> {
+        let s = &self.secrets;
+        let config = match self.channel.mode {
+            CallbackMode::Plain => Ok(CallbackConfig::plain(&s.token)),
+            CallbackMode::Compatible => {
+                CallbackConfig::compatible(&s.token, &s.encoding_aes_key, &self.channel.app_id)
+            }
+            CallbackMode::Safe => {
+                CallbackConfig::safe(&s.token, &s.encoding_aes_key, &self.channel.app_id)
+            }
+        };
+        config.map_err(|e| {
+            AppError::internal(anyhow::anyhow!(
+                "stored channel key is invalid: {}",
+                e.code()
+            ))
+        })
+    }
+
+    pub fn team(&self) -> Option<TeamId> {
+        self.channel.team
+    }
+}
+
+pub fn mode_name(mode: CallbackMode) -> &'static str {
+    match mode {
+        CallbackMode::Plain => "plain",
+        CallbackMode::Compatible => "compatible",
+        CallbackMode::Safe => "safe",
+    }
+}
+
+pub fn parse_mode(raw: &str) -> Option<CallbackMode> {
+    match raw {
+        "plain" => Some(CallbackMode::Plain),
+        "compatible" => Some(CallbackMode::Compatible),
+        "safe" => Some(CallbackMode::Safe),
+        _ => None,
+    }
+}
+
+fn validate(input: &CreateOfficialAccount) -> AppResult<String> {
+    if input.name.trim().is_empty() || input.name.chars().count() > 80 {
+        return Err(AppError::validation(
+            "name",
+            "Enter a channel name of at most 80 characters.",
+        ));
+    }
+    let app_id = input.app_id.trim();
+    if app_id.is_empty() || app_id.len() > 64 || !app_id.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(AppError::validation(
+            "app_id",
+            "Enter the AppID from the WeChat admin console, e.g. wx1a2b3c4d5e6f7a8b.",
+        ));
+    }
+    if input.app_secret.trim().is_empty() {
+        return Err(AppError::validation(
+            "app_secret",
+            "Enter the AppSecret from the WeChat admin console.",
+        ));
+    }
+    let token_ok = (3..=32).contains(&input.token.len())
+        && input.token.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !token_ok {
+        return Err(AppError::validation(
+            "token",
+            "The Token must be 3 to 32 letters or digits, as WeChat requires.",
+        ));
+    }
+    let needs_key = input.mode != CallbackMode::Plain;
+    if (needs_key || !input.encoding_aes_key.is_empty())
+        && wechat::crypto::decode_encoding_aes_key(&input.encoding_aes_key).is_err()
+    {
+        return Err(AppError::validation(
+            "encoding_aes_key",
+            "The EncodingAESKey must be the 43 characters WeChat generated.",
+        ));
+    }
+    let api_base = input
+        .api_base
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(DEFAULT_API_BASE);
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+        return Err(AppError::validation(
+            "api_base",
+            "The API base must be an http(s) URL.",
+        ));
+    }
+    Ok(api_base.trim_end_matches('/').to_owned())
+}
+
+pub async fn create_official_account(
+    store: &Store,
+    secret_box: &SecretBox,
+    now: i64,
+    actor: Option<UserId>,
+    input: &CreateOfficialAccount,
+) -> AppResult<Channel> {
+    let api_base = validate(input)?;
+    let secrets = OfficialAccountSecrets {
+        app_secret: input.app_secret.trim().to_owned(),
+        token: input.token.clone(),
+        encoding_aes_key: input.encoding_aes_key.clone(),
+    };
+    let sealed = secret_box.seal(&serde_json::to_vec(&secrets).map_err(AppError::internal)?)?;
+    let new = channels::NewChannel {
+        kind: KIND,
+        name: input.name.trim(),
+        app_id: input.app_id.trim(),
+        mode: mode_name(input.mode),
+        api_base: &api_base,
+        secrets: &sealed,
+        team: input.team,
+    };
+    let mut tx = store.begin().await?;
+    let id = channels::insert_channel(&mut tx, now, &new).await?;
+    // The event records what was connected, never the secrets.
+    let payload =
+        json!({ "channel": id, "name": new.name, "app_id": new.app_id, "mode": new.mode });
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new("channel.created", actor, payload).in_team(input.team)],
+    )
+    .await?;
+    store.commit(tx).await?;
+    store
+        .channel(&id)
+        .await?
+        .ok_or(AppError::NotFound("That channel"))
+}
+
+/// Loads an Official Account with its secrets opened.
+pub async fn load(
+    store: &Store,
+    secret_box: &SecretBox,
+    id: &str,
+) -> AppResult<Option<OfficialAccount>> {
+    let Some((channel, sealed)) = store.channel_with_secrets(id).await? else {
+        return Ok(None);
+    };
+    if channel.kind != KIND {
+        return Ok(None);
+    }
+    let opened = secret_box.open(&sealed)?;
+    let secrets = serde_json::from_slice(&opened).map_err(AppError::internal)?;
+    Ok(Some(OfficialAccount { channel, secrets }))
+}

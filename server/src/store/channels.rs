@@ -1,0 +1,108 @@
+//! The channels table: connected accounts, their sealed secrets never
+//! leaving this module except to be opened by the channel code.
+
+use super::{is_unique_violation, Store, Tx};
+use crate::error::{AppError, AppResult};
+use crate::{on_read, on_tx};
+use shared::api::Channel;
+use shared::TeamId;
+use uuid::Uuid;
+
+pub struct NewChannel<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub app_id: &'a str,
+    pub mode: &'a str,
+    pub api_base: &'a str,
+    pub secrets: &'a [u8],
+    pub team: Option<TeamId>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChannelRow {
+    id: String,
+    kind: String,
+    name: String,
+    app_id: String,
+    mode: String,
+    api_base: String,
+    team_id: Option<String>,
+    active: bool,
+    created_at: i64,
+}
+
+const COLUMNS: &str = "id, kind, name, app_id, mode, api_base, team_id, active, created_at";
+
+fn to_channel(row: ChannelRow) -> Channel {
+    Channel {
+        callback_path: format!("/wechat/oa/{}", row.id),
+        id: row.id,
+        kind: row.kind,
+        name: row.name,
+        app_id: row.app_id,
+        mode: crate::channels::official_account::parse_mode(&row.mode)
+            .unwrap_or(shared::api::CallbackMode::Safe),
+        api_base: row.api_base,
+        team: row.team_id.and_then(|t| t.parse().ok()),
+        active: row.active,
+        created_at: row.created_at,
+    }
+}
+
+pub async fn insert_channel(tx: &mut Tx, now: i64, new: &NewChannel<'_>) -> AppResult<String> {
+    let id = Uuid::new_v4().simple().to_string();
+    let result = on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO channels (id, kind, name, app_id, mode, api_base, secrets, team_id, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9)",
+        )
+        .bind(&id)
+        .bind(new.kind)
+        .bind(new.name)
+        .bind(new.app_id)
+        .bind(new.mode)
+        .bind(new.api_base)
+        .bind(new.secrets)
+        .bind(new.team.map(|t| t.to_string()))
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    });
+    match result {
+        Ok(_) => Ok(id),
+        Err(err) if is_unique_violation(&err, "app_id") => Err(AppError::Conflict(format!(
+            "The account {} is already connected.",
+            new.app_id
+        ))),
+        Err(err) if matches!(&err, sqlx::Error::Database(db) if db.is_foreign_key_violation()) => {
+            Err(AppError::validation("team", "There is no such team."))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+impl Store {
+    pub async fn channel(&self, id: &str) -> AppResult<Option<Channel>> {
+        Ok(self.channel_with_secrets(id).await?.map(|(c, _)| c))
+    }
+
+    /// The channel and its sealed secrets (still encrypted).
+    pub async fn channel_with_secrets(&self, id: &str) -> AppResult<Option<(Channel, Vec<u8>)>> {
+        let sql = format!("SELECT {COLUMNS} FROM channels WHERE id = $1");
+        let row: Option<ChannelRow> =
+            on_read!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        let Some(row) = row else { return Ok(None) };
+        let sealed: Vec<u8> = on_read!(self, pool => {
+            sqlx::query_scalar("SELECT secrets FROM channels WHERE id = $1").bind(id).fetch_one(pool).await?
+        });
+        Ok(Some((to_channel(row), sealed)))
+    }
+
+    pub async fn list_channels(&self) -> AppResult<Vec<Channel>> {
+        let sql = format!("SELECT {COLUMNS} FROM channels ORDER BY name");
+        let rows: Vec<ChannelRow> =
+            on_read!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(to_channel).collect())
+    }
+}

@@ -1,0 +1,144 @@
+//! Storing an inbound WeChat push: contact, conversation, message and its
+//! event in the caller's transaction, exactly once per dedupe key.
+
+use super::events::{append, NewEvent};
+use super::{is_unique_violation, Tx};
+use crate::error::AppResult;
+use crate::on_tx;
+use serde_json::json;
+use shared::TeamId;
+use uuid::Uuid;
+
+/// One push, flattened for storage.
+pub struct Inbound<'a> {
+    pub channel_id: &'a str,
+    pub team: Option<TeamId>,
+    pub open_id: &'a str,
+    pub dedupe_key: &'a str,
+    /// `text`, `image`, `voice`, `location`, `event`, …
+    pub kind: &'a str,
+    /// Readable text for the timeline and search (message text, a label, the event name).
+    pub body: Option<&'a str>,
+    pub fields: &'a serde_json::Value,
+    /// True for a user message: it (re)opens the 48-hour reply window.
+    pub opens_window: bool,
+    /// `Some(true)` for subscribe, `Some(false)` for unsubscribe.
+    pub subscribed: Option<bool>,
+}
+
+/// What was stored; `None` from [`store_inbound`] means a retry of a push already stored.
+#[derive(Clone, Debug)]
+pub struct StoredInbound {
+    pub message_id: String,
+    pub conversation_id: String,
+    pub contact_id: String,
+}
+
+pub async fn store_inbound(
+    tx: &mut Tx,
+    now: i64,
+    push: &Inbound<'_>,
+) -> AppResult<Option<StoredInbound>> {
+    let seen: Option<String> = on_tx!(tx, c => {
+        sqlx::query_scalar("SELECT id FROM messages WHERE channel_id = $1 AND dedupe_key = $2")
+            .bind(push.channel_id)
+            .bind(push.dedupe_key)
+            .fetch_optional(&mut *c)
+            .await?
+    });
+    if seen.is_some() {
+        return Ok(None);
+    }
+    let contact_id: String = on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "INSERT INTO contacts (id, channel_id, open_id, subscribed, last_inbound_at, replies_in_window, created_at, updated_at) \
+             VALUES ($1, $2, $3, COALESCE($4, TRUE), CASE WHEN $5 THEN $6 END, 0, $6, $6) \
+             ON CONFLICT (channel_id, open_id) DO UPDATE SET \
+               subscribed = COALESCE($4, contacts.subscribed), \
+               last_inbound_at = CASE WHEN $5 THEN $6 ELSE contacts.last_inbound_at END, \
+               replies_in_window = CASE WHEN $5 THEN 0 ELSE contacts.replies_in_window END, \
+               updated_at = $6 \
+             RETURNING id",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(push.channel_id)
+        .bind(push.open_id)
+        .bind(push.subscribed)
+        .bind(push.opens_window)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?
+    });
+    let (conversation_id, team): (String, Option<String>) = on_tx!(tx, c => {
+        sqlx::query_as(
+            "INSERT INTO conversations (id, channel_id, contact_id, team_id, status, last_message_at, created_at) \
+             VALUES ($1, $2, $3, $4, 'open', $5, $5) \
+             ON CONFLICT (contact_id) DO UPDATE SET last_message_at = $5, \
+               status = CASE WHEN conversations.status IN ('resolved', 'snoozed') THEN 'open' ELSE conversations.status END \
+             RETURNING id, team_id",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(push.channel_id)
+        .bind(&contact_id)
+        .bind(push.team.map(|t| t.to_string()))
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?
+    });
+    let message_id = Uuid::new_v4().to_string();
+    let inserted = on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO messages (id, channel_id, conversation_id, direction, kind, body, fields, dedupe_key, created_at) \
+             VALUES ($1, $2, $3, 'in', $4, $5, $6, $7, $8)",
+        )
+        .bind(&message_id)
+        .bind(push.channel_id)
+        .bind(&conversation_id)
+        .bind(push.kind)
+        .bind(push.body)
+        .bind(push.fields.to_string())
+        .bind(push.dedupe_key)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    });
+    match inserted {
+        Ok(_) => {}
+        // A concurrent retry of the same push won the race: this one is a duplicate.
+        Err(err) if is_unique_violation(&err, "dedupe") => return Ok(None),
+        Err(err) => return Err(err.into()),
+    }
+    let team = team.and_then(|t| t.parse().ok());
+    let payload = json!({
+        "conversation": conversation_id,
+        "message": message_id,
+        "contact": contact_id,
+        "channel": push.channel_id,
+        "kind": push.kind,
+        "body": push.body,
+    });
+    append(
+        tx,
+        now,
+        &[NewEvent::new("message.received", None, payload).in_team(team)],
+    )
+    .await?;
+    Ok(Some(StoredInbound {
+        message_id,
+        conversation_id,
+        contact_id,
+    }))
+}
+
+impl super::Store {
+    /// Counts of inbound messages per channel, for tests and the demo.
+    pub async fn inbound_message_count(&self, channel_id: &str) -> AppResult<i64> {
+        Ok(crate::on_read!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND direction = 'in'")
+                .bind(channel_id)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+}

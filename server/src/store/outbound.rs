@@ -1,0 +1,284 @@
+//! Outbound replies: the reply window per contact, queuing a reply with its
+//! send job, and the at-most-once state machine
+//! `queued -> sending -> sent | failed | unknown`.
+
+use super::events::{append, NewEvent};
+use super::jobs::{enqueue, NewJob};
+use super::{Store, Tx};
+use crate::error::{AppError, AppResult};
+use crate::{on_read, on_tx};
+use serde_json::json;
+use shared::{TeamId, UserId};
+use uuid::Uuid;
+
+pub const WINDOW_MS: i64 = 48 * 3_600_000;
+pub const REPLIES_PER_WINDOW: i64 = 5;
+pub const SEND_JOB: &str = "wechat.send";
+
+/// A conversation with what sending to its contact needs.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReplyTarget {
+    pub conversation_id: String,
+    pub channel_id: String,
+    pub team_id: Option<String>,
+    pub contact_id: String,
+    pub open_id: String,
+    pub subscribed: bool,
+    pub last_inbound_at: Option<i64>,
+    pub replies_in_window: i64,
+}
+
+impl ReplyTarget {
+    pub fn team(&self) -> Option<TeamId> {
+        self.team_id.as_deref().and_then(|t| t.parse().ok())
+    }
+
+    /// When the 48-hour window closes, if it is open at `now`.
+    pub fn window_closes_at(&self, now: i64) -> Option<i64> {
+        self.last_inbound_at
+            .map(|at| at + WINDOW_MS)
+            .filter(|closes| *closes > now)
+    }
+
+    pub fn replies_left(&self, now: i64) -> i64 {
+        if self.window_closes_at(now).is_some() {
+            (REPLIES_PER_WINDOW - self.replies_in_window).max(0)
+        } else {
+            0
+        }
+    }
+
+    /// Why a reply cannot go out now, as a sentence for the agent.
+    pub fn refusal(&self, now: i64) -> Option<String> {
+        if !self.subscribed {
+            return Some(
+                "This client has unfollowed the account, so WeChat will not deliver replies."
+                    .into(),
+            );
+        }
+        match self.last_inbound_at {
+            None => Some("This client has not written yet, so WeChat has no reply window open.".into()),
+            Some(at) if at + WINDOW_MS <= now => {
+                let hours = (now - at - WINDOW_MS) / 3_600_000;
+                Some(format!(
+                    "WeChat closed the reply window {} ago. Send a template message instead.",
+                    if hours < 1 { "less than an hour".to_owned() } else { format!("{hours} h") }
+                ))
+            }
+            Some(_) if self.replies_in_window >= REPLIES_PER_WINDOW => Some(
+                "You have sent 5 replies since the client last wrote; wait for them to write again.".into(),
+            ),
+            Some(_) => None,
+        }
+    }
+}
+
+const TARGET_SQL: &str =
+    "SELECT v.id AS conversation_id, v.channel_id, v.team_id, c.id AS contact_id, c.open_id, \
+     c.subscribed, c.last_inbound_at, c.replies_in_window \
+     FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1";
+
+impl Store {
+    pub async fn reply_target(&self, conversation_id: &str) -> AppResult<Option<ReplyTarget>> {
+        Ok(
+            on_read!(self, pool => sqlx::query_as(TARGET_SQL).bind(conversation_id).fetch_optional(pool).await?),
+        )
+    }
+
+    pub async fn message_conversation(&self, message_id: &str) -> AppResult<Option<String>> {
+        Ok(on_read!(self, pool => {
+            sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = $1")
+                .bind(message_id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    pub async fn message_status(
+        &self,
+        message_id: &str,
+    ) -> AppResult<Option<(String, Option<String>)>> {
+        Ok(on_read!(self, pool => {
+            sqlx::query_as("SELECT COALESCE(status, 'received'), error FROM messages WHERE id = $1")
+                .bind(message_id)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+}
+
+/// Queues a text reply and its send job in one transaction, or refuses with
+/// the window's reason. Counts the reply against the window at once, so five
+/// quick replies cannot all pass the check.
+pub async fn queue_text_reply(
+    store: &Store,
+    now: i64,
+    author: UserId,
+    conversation_id: &str,
+    text: &str,
+) -> AppResult<String> {
+    let mut tx = store.begin().await?;
+    let lock = match tx {
+        Tx::Sqlite(_) => "",
+        Tx::Postgres(_) => " FOR UPDATE OF c",
+    };
+    let sql = format!("{TARGET_SQL}{lock}");
+    let target: Option<ReplyTarget> = on_tx!(&mut tx, c => sqlx::query_as(&sql).bind(conversation_id).fetch_optional(&mut *c).await?);
+    let target = target.ok_or(AppError::NotFound("That conversation"))?;
+    if let Some(reason) = target.refusal(now) {
+        return Err(AppError::Conflict(reason));
+    }
+    let message_id = Uuid::new_v4().to_string();
+    on_tx!(&mut tx, c => {
+        sqlx::query(
+            "INSERT INTO messages (id, channel_id, conversation_id, direction, kind, body, fields, dedupe_key, status, author, created_at) \
+             VALUES ($1, $2, $3, 'out', 'text', $4, '{}', $5, 'queued', $6, $7)",
+        )
+        .bind(&message_id)
+        .bind(&target.channel_id)
+        .bind(&target.conversation_id)
+        .bind(text)
+        .bind(format!("out:{message_id}"))
+        .bind(author.to_string())
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    on_tx!(&mut tx, c => {
+        sqlx::query("UPDATE contacts SET replies_in_window = replies_in_window + 1 WHERE id = $1")
+            .bind(&target.contact_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    enqueue(
+        &mut tx,
+        now,
+        &NewJob {
+            max_attempts: 5,
+            ..NewJob::now(SEND_JOB, json!({ "message": message_id }), now)
+        },
+    )
+    .await?;
+    let payload = json!({ "conversation": target.conversation_id, "message": message_id, "status": "queued", "body": text });
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new("message.queued", Some(author), payload).in_team(target.team())],
+    )
+    .await?;
+    store.commit(tx).await?;
+    Ok(message_id)
+}
+
+/// The outbound message a send job is about to deliver.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Outgoing {
+    pub id: String,
+    pub conversation_id: String,
+    pub channel_id: String,
+    pub body: Option<String>,
+    pub open_id: String,
+    pub team_id: Option<String>,
+}
+
+/// Moves `queued -> sending` and commits before anything is sent. `None`
+/// means the message is not queued: if it was left `sending` by a worker that
+/// died mid-send, it becomes `unknown` and is never sent again.
+pub async fn claim_for_sending(
+    store: &Store,
+    now: i64,
+    message_id: &str,
+) -> AppResult<Option<Outgoing>> {
+    let mut tx = store.begin().await?;
+    let moved = on_tx!(&mut tx, c => {
+        sqlx::query("UPDATE messages SET status = 'sending' WHERE id = $1 AND status = 'queued'")
+            .bind(message_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    if moved == 0 {
+        let stranded = on_tx!(&mut tx, c => {
+            sqlx::query("UPDATE messages SET status = 'unknown', error = $2 WHERE id = $1 AND status = 'sending'")
+                .bind(message_id)
+                .bind("Harbour stopped while sending this message, so it may or may not have reached the client. It was not resent.")
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        if stranded == 1 {
+            record_outcome_event(&mut tx, now, message_id, "unknown").await?;
+        }
+        store.commit(tx).await?;
+        return Ok(None);
+    }
+    let outgoing: Outgoing = on_tx!(&mut tx, c => {
+        sqlx::query_as(
+            "SELECT m.id, m.conversation_id, m.channel_id, m.body, c.open_id, v.team_id FROM messages m \
+             JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id WHERE m.id = $1",
+        )
+        .bind(message_id)
+        .fetch_one(&mut *c)
+        .await?
+    });
+    store.commit(tx).await?;
+    Ok(Some(outgoing))
+}
+
+/// Records how a send ended: `sent`, `failed` (with the reason for the
+/// agent), `unknown`, or back to `queued` for a definite, retryable refusal.
+pub async fn finish_sending(
+    store: &Store,
+    now: i64,
+    message_id: &str,
+    status: &str,
+    error: Option<&str>,
+) -> AppResult<()> {
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, c => {
+        sqlx::query(
+            "UPDATE messages SET status = $2, error = $3, sent_at = CASE WHEN $2 = 'sent' THEN $4 ELSE sent_at END \
+             WHERE id = $1 AND status = 'sending'",
+        )
+        .bind(message_id)
+        .bind(status)
+        .bind(error)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    if status != "queued" {
+        record_outcome_event(&mut tx, now, message_id, status).await?;
+    }
+    store.commit(tx).await?;
+    Ok(())
+}
+
+async fn record_outcome_event(
+    tx: &mut Tx,
+    now: i64,
+    message_id: &str,
+    status: &str,
+) -> AppResult<()> {
+    let row: (String, Option<String>, Option<String>) = on_tx!(tx, c => {
+        sqlx::query_as(
+            "SELECT m.conversation_id, v.team_id, m.error FROM messages m JOIN conversations v ON v.id = m.conversation_id WHERE m.id = $1",
+        )
+        .bind(message_id)
+        .fetch_one(&mut *c)
+        .await?
+    });
+    let team = row.1.as_deref().and_then(|t| t.parse().ok());
+    let payload =
+        json!({ "conversation": row.0, "message": message_id, "status": status, "error": row.2 });
+    append(
+        tx,
+        now,
+        &[NewEvent::new("message.status", None, payload).in_team(team)],
+    )
+    .await?;
+    Ok(())
+}

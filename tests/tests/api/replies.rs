@@ -1,0 +1,204 @@
+//! Replies to WeChat through the fake WeChat over real HTTP: the 48-hour
+//! window and reply count, delivery exactly once, and `unknown` (never a
+//! resend) when a send was interrupted.
+
+use harbour_server::channels::sender::Sender;
+use harbour_server::config::Secret;
+use harbour_server::jobs::{Handlers, Worker};
+use harbour_server::secrets::SecretBox;
+use harbour_server::store::outbound::{claim_for_sending, SEND_JOB};
+use harbour_tests::app::spawn_app_on;
+use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use wechat::client::AppSecret;
+use wechat::fake::FakeWeChat;
+use wechat::{AppId, OpenId};
+
+on_both_backends!(a_reply_reaches_the_follower_once_and_the_window_is_enforced);
+
+const APP_ID: &str = "wxfa4e5d6c7b8a9012";
+const APP_SECRET: &str = "fake-secret-for-tests";
+const TOKEN: &str = "harbourToken1";
+const FOLLOWER: &str = "oFollower0000000000000000001";
+const KEY: [u8; 32] = [9; 32];
+
+async fn push_text(app: &TestApp, path: &str, msg_id: u64, text: &str) {
+    let (timestamp, nonce) = ("1795741200", "4242");
+    let signature = wechat::signature::signature(TOKEN, timestamp, nonce);
+    let body = format!(
+        "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
+         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+         <MsgId>{msg_id}</MsgId></xml>"
+    );
+    let url = app.url(&format!(
+        "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={FOLLOWER}"
+    ));
+    let response = app.client.post(url).body(body).send().await.expect("push");
+    assert_eq!(response.text().await.unwrap_or_default(), "success");
+}
+
+async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: Backend) {
+    let fake = FakeWeChat::start("127.0.0.1:0").await.expect("fake wechat");
+    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(APP_SECRET));
+    let db = TestDb::new(backend).await;
+    let app = spawn_app_on(db, |config| {
+        config.run_workers = false;
+        config.secret_key = Secret::new(KEY);
+    })
+    .await;
+    let sender = Sender::new(
+        app.store.clone(),
+        Arc::new(SecretBox::new(&KEY)),
+        app.clock.clone(),
+    );
+    let mut handlers = Handlers::default();
+    handlers.register(SEND_JOB, move |job| {
+        let sender = sender.clone();
+        async move { sender.run(job).await }
+    });
+    let worker = Worker::new(app.store.clone(), app.clock.clone(), handlers);
+
+    let admin = app.admin_token().await;
+    let channel: Value = app
+        .client
+        .post(app.url("/api/v1/channels/official-accounts"))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "Demo", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "api_base": fake.base_url() }))
+        .send()
+        .await
+        .expect("connect")
+        .json()
+        .await
+        .expect("channel");
+    let path = channel["callback_path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    // Before the client writes, there is no window to reply in.
+    push_text(&app, &path, 1001, "你好，我想問還款日期 🙏").await;
+    {
+        use wechat::clock::Clock;
+        fake.record_follower_message(
+            &AppId::new(APP_ID),
+            &OpenId::new(FOLLOWER),
+            fake.clock().now(),
+        );
+    }
+    let events = app
+        .store
+        .events_after(shared::Seq(0), 1000)
+        .await
+        .expect("events");
+    let conversation = events
+        .iter()
+        .find(|e| e.kind == "message.received")
+        .map(|e| {
+            e.payload["conversation"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .expect("a conversation");
+
+    let (status, window) = app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/window"),
+            &admin,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (window["open"].as_bool(), window["replies_left"].as_i64()),
+        (Some(true), Some(5))
+    );
+
+    let reply = |text: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/v1/conversations/{conversation}/messages")))
+            .bearer_auth(&admin)
+            .json(&json!({ "text": text }))
+            .send()
+    };
+    let queued: Value = reply("收到，請稍等")
+        .await
+        .expect("reply")
+        .json()
+        .await
+        .expect("queued");
+    let message = queued["message"].as_str().unwrap_or_default().to_owned();
+    worker.run_once().await.expect("worker");
+    let (_, status) = app
+        .get_json(&format!("/api/v1/messages/{message}"), &admin)
+        .await;
+    assert_eq!(status["status"], "sent", "{status}");
+    // Running the worker again never sends twice.
+    worker.run_once().await.expect("worker");
+    let received = fake.received(&OpenId::new(FOLLOWER));
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].text(), Some("收到，請稍等"));
+
+    // A send interrupted after it was marked `sending` becomes `unknown`, never a second copy.
+    let stranded: Value = reply("This one is interrupted")
+        .await
+        .expect("reply")
+        .json()
+        .await
+        .expect("queued");
+    let stranded = stranded["message"].as_str().unwrap_or_default().to_owned();
+    claim_for_sending(&app.store, app.clock.now(), &stranded)
+        .await
+        .expect("claim")
+        .expect("queued");
+    worker.run_once().await.expect("worker");
+    let (_, status) = app
+        .get_json(&format!("/api/v1/messages/{stranded}"), &admin)
+        .await;
+    assert_eq!(status["status"], "unknown", "{status}");
+    assert!(status["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("not resent")));
+    assert_eq!(fake.received(&OpenId::new(FOLLOWER)).len(), 1);
+
+    let (_, window) = app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/window"),
+            &admin,
+        )
+        .await;
+    assert_eq!(window["replies_left"].as_i64(), Some(3));
+
+    // 49 hours later the window is closed and the reply is refused with a reason.
+    app.clock.advance(49 * 3_600_000);
+    let admin = app.admin_token().await;
+    let refused = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{conversation}/messages")))
+        .bearer_auth(&admin)
+        .json(&json!({ "text": "Too late" }))
+        .send()
+        .await
+        .expect("reply");
+    assert_eq!(refused.status(), 409);
+    let body: Value = refused.json().await.expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("WeChat closed the reply window")),
+        "{body}"
+    );
+
+    // An agent outside the channel's team cannot even see the conversation.
+    let (_, agent) = app.user_with_role(&admin, shared::Role::Agent, &[]).await;
+    assert_eq!(
+        app.get_json(
+            &format!("/api/v1/conversations/{conversation}/window"),
+            &agent
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(app.store.verify_chain().await.expect("verify").fault, None);
+}
