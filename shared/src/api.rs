@@ -148,3 +148,63 @@ impl std::fmt::Debug for CreateOfficialAccount {
             .finish_non_exhaustive()
     }
 }
+
+/// One row of the conversation list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub channel_id: String,
+    pub channel_name: String,
+    pub contact_id: String,
+    /// The contact's name when known, else `None` (show the openid's tail).
+    pub contact_name: Option<String>,
+    pub open_id: String,
+    pub team: Option<TeamId>,
+    /// `open`, `pending`, `snoozed` or `resolved`.
+    pub status: String,
+    pub last_message_at: i64,
+    /// Text of the newest message, or its kind (`image`, `voice`, …).
+    pub preview: Option<String>,
+    /// Since when the client has waited for an answer, if they are waiting.
+    pub waiting_since: Option<i64>,
+}
+
+/// One message in a conversation's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: String,
+    pub conversation_id: String,
+    /// `in` from the client, `out` from an agent.
+    pub direction: String,
+    /// `text`, `image`, `voice`, `location`, `link`, `event`, …
+    pub kind: String,
+    pub body: Option<String>,
+    /// Outbound only: `queued`, `sending`, `sent`, `failed` or `unknown`.
+    pub status: Option<String>,
+    /// Why a send failed or is unknown, as a sentence.
+    pub error: Option<String>,
+    pub author: Option<UserId>,
+    pub created_at: i64,
+}
+
+/// WeChat's customer-service reply window for a conversation's contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyWindow {
+    pub open: bool,
+    pub closes_at: Option<i64>,
+    pub replies_left: i64,
+    pub replies_per_window: i64,
+    /// Why a reply cannot go out now, as a sentence; `None` when it can.
+    pub refusal: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReplyRequest {
+    pub text: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QueuedReply {
+    pub message: String,
+    pub status: String,
+}

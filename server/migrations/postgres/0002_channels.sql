@@ -46,6 +46,8 @@ CREATE TABLE messages (
     id              TEXT    PRIMARY KEY,
     channel_id      TEXT    NOT NULL REFERENCES channels (id),
     conversation_id TEXT    NOT NULL REFERENCES conversations (id),
+    -- Order within the conversation; written under the conversation's row lock.
+    position        BIGINT  NOT NULL,
     direction       TEXT    NOT NULL,
     kind            TEXT    NOT NULL,
     body            TEXT,
@@ -56,6 +58,6 @@ CREATE TABLE messages (
     author          TEXT,
     sent_at         BIGINT,
     created_at      BIGINT  NOT NULL,
-    CONSTRAINT messages_dedupe_key UNIQUE (channel_id, dedupe_key)
+    CONSTRAINT messages_dedupe_key UNIQUE (channel_id, dedupe_key),
+    CONSTRAINT messages_position_key UNIQUE (conversation_id, position)
 );
-CREATE INDEX messages_conversation ON messages (conversation_id, created_at);

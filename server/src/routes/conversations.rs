@@ -5,17 +5,23 @@ use super::ApiJson;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::conversations::Scope;
 use crate::store::outbound::{queue_text_reply, ReplyTarget, REPLIES_PER_WINDOW};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use shared::api::{ConversationSummary, MessageView, QueuedReply, ReplyRequest, ReplyWindow};
 use shared::Role;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/conversations/{id}/messages", post(reply))
+        .route("/api/v1/conversations", get(list_conversations))
+        .route(
+            "/api/v1/conversations/{id}/messages",
+            post(reply).get(list_messages),
+        )
         .route("/api/v1/conversations/{id}/window", get(window))
         .route("/api/v1/messages/{id}", get(message_status))
 }
@@ -36,15 +42,30 @@ async fn visible_target(state: &AppState, user: &AuthUser, id: &str) -> AppResul
     }
 }
 
-#[derive(Deserialize)]
-struct ReplyRequest {
-    text: String,
+fn scope(user: &AuthUser) -> Scope<'_> {
+    if user.role.sees_all_teams() {
+        Scope::All
+    } else {
+        Scope::Teams(&user.teams)
+    }
 }
 
-#[derive(Serialize)]
-struct Queued {
-    message: String,
-    status: &'static str,
+async fn list_conversations(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Vec<ConversationSummary>>> {
+    Ok(Json(
+        state.store.list_conversations(&scope(&user), 500).await?,
+    ))
+}
+
+async fn list_messages(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<MessageView>>> {
+    visible_target(&state, &user, &id).await?;
+    Ok(Json(state.store.conversation_messages(&id, 200).await?))
 }
 
 async fn reply(
@@ -52,7 +73,7 @@ async fn reply(
     user: AuthUser,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ReplyRequest>,
-) -> AppResult<(StatusCode, Json<Queued>)> {
+) -> AppResult<(StatusCode, Json<QueuedReply>)> {
     user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
     visible_target(&state, &user, &id).await?;
     let text = input.text.trim();
@@ -68,31 +89,21 @@ async fn reply(
     let message = queue_text_reply(&state.store, state.clock.now(), user.id, &id, text).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(Queued {
+        Json(QueuedReply {
             message,
-            status: "queued",
+            status: "queued".into(),
         }),
     ))
-}
-
-#[derive(Serialize)]
-struct Window {
-    open: bool,
-    closes_at: Option<i64>,
-    replies_left: i64,
-    replies_per_window: i64,
-    /// Why a reply cannot go out now, as a sentence; `None` when it can.
-    refusal: Option<String>,
 }
 
 async fn window(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> AppResult<Json<Window>> {
+) -> AppResult<Json<ReplyWindow>> {
     let target = visible_target(&state, &user, &id).await?;
     let now = state.clock.now();
-    Ok(Json(Window {
+    Ok(Json(ReplyWindow {
         open: target.window_closes_at(now).is_some(),
         closes_at: target.window_closes_at(now),
         replies_left: target.replies_left(now),

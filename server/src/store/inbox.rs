@@ -88,8 +88,9 @@ pub async fn store_inbound(
     let message_id = Uuid::new_v4().to_string();
     let inserted = on_tx!(tx, c => {
         sqlx::query(
-            "INSERT INTO messages (id, channel_id, conversation_id, direction, kind, body, fields, dedupe_key, created_at) \
-             VALUES ($1, $2, $3, 'in', $4, $5, $6, $7, $8)",
+            "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, created_at) \
+             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM messages WHERE conversation_id = $3), \
+                     'in', $4, $5, $6, $7, $8)",
         )
         .bind(&message_id)
         .bind(push.channel_id)

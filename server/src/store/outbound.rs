@@ -120,7 +120,8 @@ pub async fn queue_text_reply(
     let mut tx = store.begin().await?;
     let lock = match tx {
         Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE OF c",
+        // Locks the conversation and contact rows: orders messages and counts replies.
+        Tx::Postgres(_) => " FOR UPDATE",
     };
     let sql = format!("{TARGET_SQL}{lock}");
     let target: Option<ReplyTarget> = on_tx!(&mut tx, c => sqlx::query_as(&sql).bind(conversation_id).fetch_optional(&mut *c).await?);
@@ -131,8 +132,9 @@ pub async fn queue_text_reply(
     let message_id = Uuid::new_v4().to_string();
     on_tx!(&mut tx, c => {
         sqlx::query(
-            "INSERT INTO messages (id, channel_id, conversation_id, direction, kind, body, fields, dedupe_key, status, author, created_at) \
-             VALUES ($1, $2, $3, 'out', 'text', $4, '{}', $5, 'queued', $6, $7)",
+            "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, status, author, created_at) \
+             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM messages WHERE conversation_id = $3), \
+                     'out', 'text', $4, '{}', $5, 'queued', $6, $7)",
         )
         .bind(&message_id)
         .bind(&target.channel_id)

@@ -189,6 +189,37 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
         "{body}"
     );
 
+    let (_, list) = app.get_json("/api/v1/conversations", &admin).await;
+    assert_eq!(list[0]["id"], conversation.as_str());
+    let (_, timeline) = app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            &admin,
+        )
+        .await;
+    let shape: Vec<(String, String)> = timeline
+        .as_array()
+        .map(|ms| {
+            ms.iter()
+                .map(|m| {
+                    (
+                        m["direction"].as_str().unwrap_or("").to_owned(),
+                        m["status"].as_str().unwrap_or("-").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        shape,
+        vec![
+            ("in".into(), "-".into()),
+            ("out".into(), "sent".into()),
+            ("out".into(), "unknown".into())
+        ]
+    );
+    assert_eq!(timeline[0]["body"], "你好，我想問還款日期 🙏");
+
     // An agent outside the channel's team cannot even see the conversation.
     let (_, agent) = app.user_with_role(&admin, shared::Role::Agent, &[]).await;
     assert_eq!(
