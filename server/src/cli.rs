@@ -28,7 +28,27 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (migrates first).
-    Serve,
+    Serve {
+        /// Also run a fake WeChat with a demo Official Account and simulated followers.
+        #[arg(long)]
+        demo: bool,
+        /// Where the demo's fake WeChat listens.
+        #[arg(long, default_value = "127.0.0.1:8089")]
+        demo_wechat_bind: std::net::SocketAddr,
+        /// Simulated follower messages per second in the demo.
+        #[arg(long, default_value_t = 0.3)]
+        demo_rate: f64,
+    },
+    /// Run a fake WeChat API server on its own (for trying Harbour without WeChat).
+    FakeWechat {
+        #[arg(long, default_value = "127.0.0.1:8089")]
+        bind: std::net::SocketAddr,
+        /// AppID to accept (repeatable with --app-secret in the same order).
+        #[arg(long = "app-id")]
+        app_ids: Vec<String>,
+        #[arg(long = "app-secret")]
+        app_secrets: Vec<String>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Manage user accounts.
@@ -123,10 +143,29 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = Config::from_settings(&cli.settings)?;
+    if let Command::FakeWechat {
+        bind,
+        app_ids,
+        app_secrets,
+    } = &cli.command
+    {
+        return run_fake_wechat(*bind, app_ids, app_secrets).await;
+    }
+    let mut config = Config::from_settings(&cli.settings)?;
     let clock = Clock::System;
     match cli.command {
-        Command::Serve => {
+        Command::FakeWechat { .. } => {}
+        Command::Serve {
+            demo,
+            demo_wechat_bind,
+            demo_rate,
+        } => {
+            if demo {
+                config.demo = Some(crate::demo::DemoOptions {
+                    fake_bind: demo_wechat_bind,
+                    rate: demo_rate,
+                });
+            }
             let app = Application::build(config).await?;
             tracing::info!(address = %app.address(), "Harbour is listening");
             println!("Harbour is running on http://{}", app.address());
@@ -247,5 +286,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_fake_wechat(
+    bind: std::net::SocketAddr,
+    app_ids: &[String],
+    app_secrets: &[String],
+) -> anyhow::Result<ExitCode> {
+    if app_ids.len() != app_secrets.len() {
+        bail!("give one --app-secret for every --app-id");
+    }
+    let fake = wechat::fake::FakeWeChat::start(bind)
+        .await
+        .with_context(|| format!("the fake WeChat cannot listen on {bind}"))?;
+    for (id, secret) in app_ids.iter().zip(app_secrets) {
+        fake.register_app(
+            &wechat::AppId::new(id.clone()),
+            &wechat::client::AppSecret::new(secret.clone()),
+        );
+    }
+    println!(
+        "A fake WeChat API is running on {} (Ctrl-C stops it).",
+        fake.base_url()
+    );
+    let _ = tokio::signal::ctrl_c().await;
     Ok(ExitCode::SUCCESS)
 }

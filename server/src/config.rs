@@ -44,6 +44,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Whether to start the job workers in this process.
     pub run_workers: bool,
+    /// Run the demo (fake WeChat and simulated followers) beside the server.
+    pub demo: Option<crate::demo::DemoOptions>,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -105,6 +107,7 @@ impl Config {
             refresh_ttl_secs: 30 * 24 * 3600,
             secure_cookies: settings.secure_cookies,
             run_workers: true,
+            demo: None,
         })
     }
 
@@ -120,6 +123,7 @@ impl Config {
             refresh_ttl_secs: 30 * 24 * 3600,
             secure_cookies: false,
             run_workers: true,
+            demo: None,
         }
     }
 }

@@ -23,6 +23,8 @@ use tokio::net::TcpListener;
 
 pub struct Application {
     listener: TcpListener,
+    /// Kept alive while the server runs (the demo's fake WeChat).
+    _demo: Option<Arc<wechat::fake::FakeWeChat>>,
     pub state: AppState,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -64,6 +66,23 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("HARBOUR_BIND: cannot listen on {}", config.bind))?;
+        let demo = match &config.demo {
+            Some(options) => {
+                let harbour = listener.local_addr()?;
+                Some(
+                    crate::demo::start(
+                        &store,
+                        &secrets,
+                        &clock,
+                        harbour,
+                        config.secret_key.expose(),
+                        options,
+                    )
+                    .await?,
+                )
+            }
+            None => None,
+        };
         let state = AppState {
             store,
             hub,
@@ -75,6 +94,7 @@ impl Application {
         };
         Ok(Application {
             listener,
+            _demo: demo,
             state,
             tasks,
         })

@@ -11,7 +11,8 @@ use std::process::Command;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  run              build everything and run Harbour on SQLite at ./data on http://127.0.0.1:8080
+  run [--no-demo]  build everything and run Harbour on SQLite at ./data on http://127.0.0.1:8080,
+                   with a fake WeChat and simulated followers unless --no-demo
   test             install test tools, then fmt, clippy, every test on SQLite and PostgreSQL, browser tests
   bench store      event appends per second against a plain insert, on SQLite and PostgreSQL
   dist             build the release app and server only";

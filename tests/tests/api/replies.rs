@@ -233,3 +233,39 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
     );
     assert_eq!(app.store.verify_chain().await.expect("verify").fault, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_brings_live_conversations_from_simulated_followers() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = spawn_app_on(db, |config| {
+        config.demo = Some(harbour_server::demo::DemoOptions {
+            fake_bind: "127.0.0.1:0".parse().expect("addr"),
+            rate: 20.0,
+        });
+    })
+    .await;
+    let channel = app
+        .store
+        .list_channels()
+        .await
+        .expect("channels")
+        .into_iter()
+        .find(|c| c.app_id == harbour_server::demo::DEMO_APP_ID)
+        .expect("demo channel");
+    let mut stored = 0;
+    for _ in 0..100 {
+        stored = app
+            .store
+            .inbound_message_count(&channel.id)
+            .await
+            .expect("count");
+        if stored >= 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(stored >= 5, "the demo stored {stored} messages");
+    let admin = app.admin_token().await;
+    let (_, list) = app.get_json("/api/v1/conversations", &admin).await;
+    assert!(list.as_array().is_some_and(|l| !l.is_empty()));
+}

@@ -1,0 +1,115 @@
+//! The demo: a fake WeChat beside Harbour, a demo Official Account connected
+//! to it, and simulated followers writing in live, so a newcomer sees
+//! conversations arrive within seconds and can watch replies land.
+
+use crate::channels::create_official_account;
+use crate::clock::Clock;
+use crate::secrets::SecretBox;
+use crate::store::Store;
+use anyhow::Context;
+use shared::api::{CallbackMode, CreateOfficialAccount};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use wechat::client::AppSecret;
+use wechat::clock::{Clock as _, ManualClock, SystemClock};
+use wechat::fake::simulator::{Simulator, SimulatorConfig};
+use wechat::fake::FakeWeChat;
+use wechat::{AppId, Mode, OriginalId};
+
+pub const DEMO_APP_ID: &str = "wxd3e40d3e40d3e40d";
+const DEMO_ORIGINAL_ID: &str = "gh_d3e40d3e40d3";
+const DEMO_TOKEN: &str = "harbourDemoToken";
+const DEMO_AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+/// Demo settings; the fake WeChat listens on its own port.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    pub fake_bind: SocketAddr,
+    /// Simulated follower messages per second.
+    pub rate: f64,
+}
+
+/// The demo AppSecret: not secret, it only opens the local fake.
+fn demo_secret(key: &[u8; 32]) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest([b"harbour-demo".as_slice(), key].concat())[..16])
+}
+
+/// Starts the fake WeChat and the followers; returns once traffic is flowing.
+pub async fn start(
+    store: &Store,
+    secrets: &SecretBox,
+    clock: &Clock,
+    harbour: SocketAddr,
+    key: &[u8; 32],
+    options: &DemoOptions,
+) -> anyhow::Result<Arc<FakeWeChat>> {
+    // The fake follows wall time, so the 48-hour window and token expiry behave as in life.
+    let fake_clock = ManualClock::new(SystemClock.now());
+    let ticking = fake_clock.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            ticking.set(SystemClock.now());
+        }
+    });
+    let fake = FakeWeChat::start_with_clock(options.fake_bind, fake_clock)
+        .await
+        .with_context(|| {
+            format!(
+                "the demo's fake WeChat cannot listen on {}; pass --no-demo or free the port",
+                options.fake_bind
+            )
+        })?;
+    let fake = Arc::new(fake);
+    let secret = demo_secret(key);
+    fake.register_app(&AppId::new(DEMO_APP_ID), &AppSecret::new(secret.clone()));
+
+    let channel = match store
+        .list_channels()
+        .await?
+        .into_iter()
+        .find(|c| c.app_id == DEMO_APP_ID)
+    {
+        Some(channel) => channel,
+        None => {
+            let input = CreateOfficialAccount {
+                name: "Demo Official Account 示範公眾號".into(),
+                app_id: DEMO_APP_ID.into(),
+                app_secret: secret,
+                token: DEMO_TOKEN.into(),
+                encoding_aes_key: DEMO_AES_KEY.into(),
+                mode: CallbackMode::Safe,
+                api_base: Some(fake.base_url().to_owned()),
+                team: None,
+            };
+            create_official_account(store, secrets, clock.now(), None, &input)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot connect the demo account: {e}"))?
+        }
+    };
+    let target = format!("http://{harbour}{}", channel.callback_path);
+    let config = SimulatorConfig::new(
+        target,
+        OriginalId::new(DEMO_ORIGINAL_ID),
+        AppId::new(DEMO_APP_ID),
+        DEMO_TOKEN,
+        DEMO_AES_KEY,
+        Mode::Safe,
+    )
+    .fake(fake.clone())
+    .seed(rand::random());
+    let simulator = Simulator::new(config)
+        .map_err(|e| anyhow::anyhow!("the demo simulator cannot start: {}", e.code()))?;
+    let rate = options.rate;
+    tokio::spawn(async move {
+        simulator.run_live(rate, None).await;
+    });
+    println!(
+        "Demo: a fake WeChat runs on {} and simulated followers write to \"{}\".",
+        fake.base_url(),
+        channel.name
+    );
+    Ok(fake)
+}
