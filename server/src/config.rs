@@ -44,6 +44,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Whether to start the job workers in this process.
     pub run_workers: bool,
+    /// How long a claimed job is leased to its worker, in milliseconds.
+    pub job_lease_ms: i64,
     /// Run the demo (fake WeChat and simulated followers) beside the server.
     pub demo: Option<crate::demo::DemoOptions>,
 }
@@ -66,6 +68,9 @@ pub struct Settings {
     /// Directory of the built web app.
     #[arg(long, env = "HARBOUR_DIST_DIR", default_value = "dist")]
     pub dist_dir: PathBuf,
+    /// Seconds a worker holds a job before another worker may take it over.
+    #[arg(long, env = "HARBOUR_JOB_LEASE_SECS", default_value_t = 60)]
+    pub job_lease_secs: u32,
     /// Mark cookies Secure (set when Harbour is served over HTTPS).
     #[arg(long, env = "HARBOUR_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -107,6 +112,7 @@ impl Config {
             refresh_ttl_secs: 30 * 24 * 3600,
             secure_cookies: settings.secure_cookies,
             run_workers: true,
+            job_lease_ms: i64::from(settings.job_lease_secs.max(1)) * 1000,
             demo: None,
         })
     }
@@ -123,6 +129,7 @@ impl Config {
             refresh_ttl_secs: 30 * 24 * 3600,
             secure_cookies: false,
             run_workers: true,
+            job_lease_ms: 60_000,
             demo: None,
         }
     }

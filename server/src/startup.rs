@@ -60,7 +60,8 @@ impl Application {
                 let sender = sender.clone();
                 async move { sender.run(job).await }
             });
-            let worker = Worker::new(store.clone(), clock.clone(), handlers);
+            let mut worker = Worker::new(store.clone(), clock.clone(), handlers);
+            worker.lease_ms = config.job_lease_ms;
             tasks.push(tokio::spawn(worker.run(Duration::from_millis(500))));
         }
         let listener = TcpListener::bind(config.bind)

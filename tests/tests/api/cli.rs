@@ -41,7 +41,7 @@ fn harbour_bin() -> PathBuf {
     .clone()
 }
 
-fn harbour(db: &TestDb) -> Command {
+pub fn harbour(db: &TestDb) -> Command {
     let mut command = Command::new(harbour_bin());
     command
         .env("HARBOUR_DATABASE_URL", &db.url)
@@ -51,7 +51,7 @@ fn harbour(db: &TestDb) -> Command {
     command
 }
 
-fn run(mut command: Command, stdin: Option<&str>) -> (i32, String, String) {
+pub fn run(mut command: Command, stdin: Option<&str>) -> (i32, String, String) {
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -29,36 +29,93 @@ async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend
         .await
         .expect("channel");
     let id = channel["id"].as_str().unwrap_or_default().to_owned();
-    let config = SimulatorConfig::new(app.url(&format!("/wechat/oa/{id}")), OriginalId::new("gh_ingest"), AppId::new(APP_ID), TOKEN, AES_KEY, Mode::Safe).seed(7);
+    let config = SimulatorConfig::new(
+        app.url(&format!("/wechat/oa/{id}")),
+        OriginalId::new("gh_ingest"),
+        AppId::new(APP_ID),
+        TOKEN,
+        AES_KEY,
+        Mode::Safe,
+    )
+    .seed(7);
     let simulator = Simulator::new(config).expect("simulator");
 
     // 40 contacts, 25 messages each; each contact's pushes go in order, contacts in parallel.
-    let contacts: Vec<OpenId> = (0..40).map(|c| OpenId::new(format!("oIngestContact{c:04}"))).collect();
+    let contacts: Vec<OpenId> = (0..40)
+        .map(|c| OpenId::new(format!("oIngestContact{c:04}")))
+        .collect();
     let streams = contacts.iter().enumerate().map(|(c, openid)| {
         let simulator = simulator.clone();
         async move {
             for n in 0..25usize {
-                let push = simulator.push(openid, Activity::Text(format!("{c}:{n} 還款 #{n}"))).expect("push");
+                let push = simulator
+                    .push(openid, Activity::Text(format!("{c}:{n} 還款 #{n}")))
+                    .expect("push");
                 let extra = (c + n) % 3; // one to three deliveries in all
-                let reports = if n % 4 == 0 { simulator.deliver_concurrently(&push, extra).await } else { simulator.deliver_with_retries(&push, extra).await };
-                assert!(reports.iter().all(|r| r.delivered()), "push {c}:{n} was not acknowledged");
+                let reports = if n % 4 == 0 {
+                    simulator.deliver_concurrently(&push, extra).await
+                } else {
+                    simulator.deliver_with_retries(&push, extra).await
+                };
+                assert!(
+                    reports.iter().all(|r| r.delivered()),
+                    "push {c}:{n} was not acknowledged"
+                );
             }
         }
     });
-    futures::stream::iter(streams).buffer_unordered(8).collect::<Vec<_>>().await;
+    futures::stream::iter(streams)
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
 
-    assert_eq!(app.store.inbound_message_count(&id).await.expect("count"), 1000);
-    let conversations = app.store.list_conversations(&harbour_server::store::conversations::Scope::All, 100).await.expect("list");
+    assert_eq!(
+        app.store.inbound_message_count(&id).await.expect("count"),
+        1000
+    );
+    let conversations = app
+        .store
+        .list_conversations(&harbour_server::store::conversations::Scope::All, 100)
+        .await
+        .expect("list");
     assert_eq!(conversations.len(), 40);
     for conversation in conversations {
-        let messages = app.store.conversation_messages(&conversation.id, 100).await.expect("messages");
+        let messages = app
+            .store
+            .conversation_messages(&conversation.id, 100)
+            .await
+            .expect("messages");
         let order: Vec<usize> = messages
             .iter()
-            .filter_map(|m| m.body.as_deref()?.split(' ').next()?.split(':').nth(1)?.parse().ok())
+            .filter_map(|m| {
+                m.body
+                    .as_deref()?
+                    .split(' ')
+                    .next()?
+                    .split(':')
+                    .nth(1)?
+                    .parse()
+                    .ok()
+            })
             .collect();
-        assert_eq!(order, (0..25).collect::<Vec<_>>(), "per-contact order for {}", conversation.open_id);
+        assert_eq!(
+            order,
+            (0..25).collect::<Vec<_>>(),
+            "per-contact order for {}",
+            conversation.open_id
+        );
     }
-    let received = app.store.events_after(shared::Seq(0), 10_000).await.expect("events");
-    assert_eq!(received.iter().filter(|e| e.kind == "message.received").count(), 1000);
+    let received = app
+        .store
+        .events_after(shared::Seq(0), 10_000)
+        .await
+        .expect("events");
+    assert_eq!(
+        received
+            .iter()
+            .filter(|e| e.kind == "message.received")
+            .count(),
+        1000
+    );
     assert_eq!(app.store.verify_chain().await.expect("verify").fault, None);
 }

@@ -5,6 +5,7 @@ mod auth;
 mod authorization;
 mod channels;
 mod cli;
+mod crash;
 mod ingest;
 mod jobs;
 mod live;

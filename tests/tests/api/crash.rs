@@ -1,0 +1,211 @@
+//! The real `harbour` process is SIGKILLed while a reply is with WeChat:
+//! after a restart the reply is `unknown` and is never sent again.
+
+use crate::cli::{harbour, run};
+use harbour_server::store::{Store, StoreOptions};
+use harbour_tests::{on_both_backends, Backend, TestDb};
+use serde_json::{json, Value};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+use wechat::client::{paths, AppSecret};
+use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
+use wechat::fake::FakeWeChat;
+use wechat::{AppId, Mode, OpenId, OriginalId};
+
+on_both_backends!(a_reply_interrupted_by_sigkill_is_unknown_and_never_resent);
+
+const APP_ID: &str = "wxc4a5b1c4a5b1c4a5";
+const SECRET: &str = "crash-test-secret";
+const TOKEN: &str = "crashToken1";
+const ADMIN: &str = "crash-admin@example.com";
+const PASSWORD: &str = "a long enough password";
+
+fn serve(db: &TestDb, port: u16) -> Child {
+    let mut command = harbour(db);
+    command
+        .env("HARBOUR_BIND", format!("127.0.0.1:{port}"))
+        .env("HARBOUR_JOB_LEASE_SECS", "1")
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command.spawn().expect("start harbour")
+}
+
+async fn wait_healthy(base: &str) {
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("harbour did not start");
+}
+
+async fn wait_for_status(store: &Store, message: &str, wanted: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..200 {
+        if let Ok(Some((status, _))) = store.message_status(message).await {
+            if status == wanted {
+                return status;
+            }
+            last = status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("message stayed {last}, never {wanted}");
+}
+
+async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Backend) {
+    let fake = std::sync::Arc::new(FakeWeChat::start("127.0.0.1:0").await.expect("fake"));
+    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(SECRET));
+    let db = TestDb::new(backend).await;
+    let mut add = harbour(&db);
+    add.args([
+        "channel",
+        "add-official-account",
+        "--name",
+        "Crash",
+        "--app-id",
+        APP_ID,
+        "--app-secret",
+        SECRET,
+        "--token",
+        TOKEN,
+        "--mode",
+        "plain",
+        "--api-base",
+        fake.base_url(),
+    ]);
+    let (code, stdout, stderr) = run(add, None);
+    assert_eq!(code, 0, "{stderr}");
+    let path = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Callback path: "))
+        .expect("callback path")
+        .to_owned();
+    let mut user = harbour(&db);
+    user.args([
+        "user",
+        "create",
+        "--email",
+        ADMIN,
+        "--name",
+        "Crash Admin",
+        "--role",
+        "admin",
+        "--password-stdin",
+    ]);
+    assert_eq!(run(user, Some(PASSWORD)).0, 0);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&db, port);
+    wait_healthy(&base).await;
+
+    let follower = OpenId::new("oCrashFollower000000000000001");
+    let config = SimulatorConfig::new(
+        format!("{base}{path}"),
+        OriginalId::new("gh_crash"),
+        AppId::new(APP_ID),
+        TOKEN,
+        "",
+        Mode::Plain,
+    )
+    .fake(fake.clone());
+    let simulator = Simulator::new(config).expect("simulator");
+    assert!(simulator
+        .send(&follower, Activity::Text("我想問還款".into()))
+        .await
+        .expect("push")
+        .delivered());
+
+    let client = reqwest::Client::new();
+    let session: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "email": ADMIN, "password": PASSWORD }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("session");
+    let token = session["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let list: Value = client
+        .get(format!("{base}/api/v1/conversations"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let conversation = list[0]["id"].as_str().expect("a conversation").to_owned();
+    let reply = |text: &'static str| {
+        client
+            .post(format!(
+                "{base}/api/v1/conversations/{conversation}/messages"
+            ))
+            .bearer_auth(&token)
+            .json(&json!({ "text": text }))
+            .send()
+    };
+
+    // WeChat is slow to answer; the server dies while the send is in flight.
+    fake.delay_next(paths::CUSTOM_SEND, Duration::from_secs(30));
+    let queued: Value = reply("收到，請稍等")
+        .await
+        .expect("reply")
+        .json()
+        .await
+        .expect("queued");
+    let message = queued["message"].as_str().unwrap_or_default().to_owned();
+    let store = Store::connect(&db.url, &StoreOptions { max_connections: 2 })
+        .await
+        .expect("store");
+    wait_for_status(&store, &message, "sending").await;
+    server.kill().expect("SIGKILL");
+    let _ = server.wait();
+
+    let mut server = serve(&db, port);
+    wait_healthy(&base).await;
+    wait_for_status(&store, &message, "unknown").await;
+    let copies = fake.received(&follower).len();
+    assert!(
+        copies <= 1,
+        "at most one copy reached the follower, got {copies}"
+    );
+    // Later passes of the worker never send it again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.received(&follower).len(), copies);
+    assert_eq!(
+        store
+            .message_status(&message)
+            .await
+            .expect("status")
+            .map(|s| s.0)
+            .as_deref(),
+        Some("unknown")
+    );
+
+    // The restarted server still sends new replies, exactly once.
+    let next: Value = reply("Thanks for waiting")
+        .await
+        .expect("reply")
+        .json()
+        .await
+        .expect("queued");
+    wait_for_status(&store, next["message"].as_str().unwrap_or_default(), "sent").await;
+    assert_eq!(fake.received(&follower).len(), copies + 1);
+    let _ = server.kill();
+    let _ = server.wait();
+    store.close().await;
+}
