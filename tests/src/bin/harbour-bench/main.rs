@@ -1,6 +1,7 @@
 //! `cargo xtask bench store`: event appends per second (hash chain, head
 //! lock, one transaction per event) against a plain insert of the same rows
-//! without the chain, measured in the same run on SQLite and PostgreSQL.
+//! without the chain, measured in the same run on SQLite and PostgreSQL;
+//! `cargo xtask bench ingest`: signed, encrypted WeChat callbacks per second.
 
 use harbour_server::store::events::{append, NewEvent};
 use harbour_server::store::{Db, Store, StoreOptions};
@@ -10,12 +11,18 @@ use std::time::Instant;
 
 const EVENTS: usize = 4_000;
 
+mod ingest;
+
 #[tokio::main]
 async fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
-    if which != "store" {
-        eprintln!("usage: harbour-bench store");
-        std::process::exit(2);
+    match which.as_str() {
+        "store" => {}
+        "ingest" => return ingest::run().await,
+        _ => {
+            eprintln!("usage: harbour-bench store|ingest");
+            std::process::exit(2);
+        }
     }
     println!("| backend | writers | chained appends/s | plain inserts/s | ratio chained/plain |");
     println!("|---|---|---|---|---|");

@@ -1,0 +1,115 @@
+//! `cargo xtask bench ingest`: signed and encrypted text callbacks from a
+//! load generator against Harbour on SQLite (fully durable), Harbour on
+//! PostgreSQL, and a bare axum handler that answers `success` without
+//! crypto or storage, all in the same run.
+
+use futures::StreamExt;
+use harbour_tests::app::spawn_app_on;
+use harbour_tests::{Backend, TestDb};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use wechat::fake::simulator::{Activity, Push, Simulator, SimulatorConfig};
+use wechat::{AppId, Mode, OpenId, OriginalId};
+
+const CALLBACKS: usize = 3_000;
+const CONCURRENCY: usize = 32;
+const APP_ID: &str = "wxbe4c4be4c4be4c4b";
+const TOKEN: &str = "benchToken1";
+const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
+
+struct Outcome {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+pub async fn run() {
+    let baseline = bare_axum().await;
+    println!("| target | callbacks/s | p50 | p99 | ratio to bare axum |");
+    println!("|---|---|---|---|---|");
+    print_row("bare axum `success` (no crypto, no storage)", &baseline, &baseline);
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if backend == Backend::Postgres && !harbour_tests::db::postgres_available().await {
+            continue;
+        }
+        let outcome = harbour(backend).await;
+        print_row(&format!("Harbour on {backend:?}, durable"), &outcome, &baseline);
+    }
+}
+
+fn print_row(name: &str, outcome: &Outcome, baseline: &Outcome) {
+    println!(
+        "| {name} | {:.0} | {:.1} ms | {:.1} ms | {:.3} |",
+        outcome.per_second,
+        outcome.p50.as_secs_f64() * 1000.0,
+        outcome.p99.as_secs_f64() * 1000.0,
+        outcome.per_second / baseline.per_second
+    );
+}
+
+/// Pre-builds distinct pushes, so signing and encrypting is not measured.
+fn pushes(target: &str) -> Vec<Push> {
+    let config = SimulatorConfig::new(target, OriginalId::new("gh_bench"), AppId::new(APP_ID), TOKEN, AES_KEY, Mode::Safe).seed(1);
+    let simulator = Simulator::new(config).expect("simulator");
+    (0..CALLBACKS)
+        .map(|i| {
+            let from = OpenId::new(format!("oBenchFollower{:05}", i % 500));
+            simulator.push(&from, Activity::Text(format!("你好，我想問還款日期 {i}"))).expect("push")
+        })
+        .collect()
+}
+
+async fn load(target: &str, pushes: Vec<Push>) -> Outcome {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().expect("client");
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = futures::stream::iter(pushes)
+        .map(|push| {
+            let client = client.clone();
+            let url = format!("{target}?{}", push.query);
+            async move {
+                let t = Instant::now();
+                let response = client.post(url).body(push.body.clone()).send().await.expect("send");
+                let ok = response.status() == 200 && response.text().await.unwrap_or_default() == "success";
+                assert!(ok, "a callback was not acknowledged");
+                t.elapsed()
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Outcome { per_second: CALLBACKS as f64 / elapsed.as_secs_f64(), p50: at(0.50), p99: at(0.99) }
+}
+
+async fn bare_axum() -> Outcome {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let app = axum::Router::new().route("/wechat/oa/{id}", axum::routing::post(|| async { "success" }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let target = format!("http://127.0.0.1:{port}/wechat/oa/bare");
+    load(&target, pushes(&target)).await
+}
+
+async fn harbour(backend: Backend) -> Outcome {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app_on(db, |config| config.run_workers = false).await;
+    let admin = app.admin_token().await;
+    let channel: Value = app
+        .client
+        .post(app.url("/api/v1/channels/official-accounts"))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "Bench", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" }))
+        .send()
+        .await
+        .expect("connect")
+        .json()
+        .await
+        .expect("channel");
+    let target = app.url(channel["callback_path"].as_str().unwrap_or_default());
+    let outcome = load(&target, pushes(&target)).await;
+    let stored = app.store.inbound_message_count(channel["id"].as_str().unwrap_or_default()).await.expect("count");
+    assert_eq!(stored, CALLBACKS as i64, "every acknowledged callback is stored");
+    outcome
+}
