@@ -134,6 +134,20 @@ impl TestApp {
         (user, session.access_token)
     }
 
+    /// Connects an Official Account through the admin API; panics unless it is created.
+    pub async fn connect_official_account(&self, admin_token: &str, body: &Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/api/v1/channels/official-accounts"))
+            .bearer_auth(admin_token)
+            .json(body)
+            .send()
+            .await
+            .expect("connect");
+        assert_eq!(response.status(), 201, "connect an Official Account");
+        response.json().await.expect("channel")
+    }
+
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
         let response = self
             .client

@@ -7,6 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::events::{append, NewEvent};
 use crate::store::tokens::{self, NewRefreshToken};
+use crate::store::Tx;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -65,6 +66,28 @@ async fn check_throttle(state: &AppState, keys: &[(String, i64)]) -> AppResult<(
         }
     }
     Ok(())
+}
+
+/// Stores a new refresh token of `family` (hashed) and returns the token itself.
+async fn issue_refresh_token(
+    state: &AppState,
+    tx: &mut Tx,
+    now: i64,
+    user: UserId,
+    family: &str,
+) -> AppResult<String> {
+    let (token, token_hash) = auth::new_refresh_token();
+    let id = Uuid::new_v4().to_string();
+    let expires_at = now + state.config.refresh_ttl_secs * 1000;
+    let new = NewRefreshToken {
+        id: &id,
+        family,
+        user,
+        token_hash: &token_hash,
+        expires_at,
+    };
+    tokens::insert_refresh_token(tx, now, &new).await?;
+    Ok(token)
 }
 
 fn session(state: &AppState, user: User) -> AppResult<Session> {
@@ -132,24 +155,10 @@ async fn login(
         return Err(AppError::AccountDisabled);
     }
 
-    let (token, token_hash) = auth::new_refresh_token();
-    let family = Uuid::new_v4().to_string();
     let mut tx = state.store.begin().await?;
     tokens::clear_login_failures(&mut tx, &account_key).await?;
-    let id = Uuid::new_v4().to_string();
-    let expires_at = now + state.config.refresh_ttl_secs * 1000;
-    tokens::insert_refresh_token(
-        &mut tx,
-        now,
-        &NewRefreshToken {
-            id: &id,
-            family: &family,
-            user: user.id,
-            token_hash: &token_hash,
-            expires_at,
-        },
-    )
-    .await?;
+    let family = Uuid::new_v4().to_string();
+    let token = issue_refresh_token(&state, &mut tx, now, user.id, &family).await?;
     let payload = json!({ "user": user.id, "address": peer.ip().to_string() });
     append(
         &mut tx,
@@ -195,21 +204,7 @@ async fn refresh(State(state): State<AppState>, jar: CookieJar) -> AppResult<imp
         state.store.commit(tx).await?;
         return Err(AppError::Unauthenticated);
     }
-    let (token, token_hash) = auth::new_refresh_token();
-    let id = Uuid::new_v4().to_string();
-    let expires_at = now + state.config.refresh_ttl_secs * 1000;
-    tokens::insert_refresh_token(
-        &mut tx,
-        now,
-        &NewRefreshToken {
-            id: &id,
-            family: &row.family,
-            user: user_id,
-            token_hash: &token_hash,
-            expires_at,
-        },
-    )
-    .await?;
+    let token = issue_refresh_token(&state, &mut tx, now, user_id, &row.family).await?;
     state.store.commit(tx).await?;
 
     let user = state

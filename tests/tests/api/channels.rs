@@ -23,23 +23,15 @@ const APP_SECRET: &str = "fixture-app-secret-do-not-leak";
 
 async fn connect(app: &TestApp, token: &str, mode: &str) -> Value {
     let account = &fixture("oa_encrypted_messages.json")["account"];
-    let response = app
-        .client
-        .post(app.url("/api/v1/channels/official-accounts"))
-        .bearer_auth(token)
-        .json(&json!({
-            "name": "HK Lending 公众号",
-            "app_id": account["appid"],
-            "app_secret": APP_SECRET,
-            "token": account["token"],
-            "encoding_aes_key": account["encoding_aes_key"],
-            "mode": mode,
-        }))
-        .send()
-        .await
-        .expect("connect");
-    assert_eq!(response.status(), 201);
-    response.json().await.expect("channel")
+    let body = json!({
+        "name": "HK Lending 公众号",
+        "app_id": account["appid"],
+        "app_secret": APP_SECRET,
+        "token": account["token"],
+        "encoding_aes_key": account["encoding_aes_key"],
+        "mode": mode,
+    });
+    app.connect_official_account(token, &body).await
 }
 
 async fn post_push(app: &TestApp, path: &str, case: &Value) -> (u16, String) {

@@ -4,7 +4,7 @@
 
 use futures::StreamExt;
 use harbour_tests::{on_both_backends, spawn_app, Backend};
-use serde_json::{json, Value};
+use serde_json::json;
 use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
 use wechat::{AppId, Mode, OpenId, OriginalId};
 
@@ -17,17 +17,7 @@ const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
 async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
-    let channel: Value = app
-        .client
-        .post(app.url("/api/v1/channels/official-accounts"))
-        .bearer_auth(&admin)
-        .json(&json!({ "name": "Ingest", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" }))
-        .send()
-        .await
-        .expect("connect")
-        .json()
-        .await
-        .expect("channel");
+    let channel = app.connect_official_account(&admin, &json!({ "name": "Ingest", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" })).await;
     let id = channel["id"].as_str().unwrap_or_default().to_owned();
     let config = SimulatorConfig::new(
         app.url(&format!("/wechat/oa/{id}")),

@@ -60,17 +60,7 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
     let worker = Worker::new(app.store.clone(), app.clock.clone(), handlers);
 
     let admin = app.admin_token().await;
-    let channel: Value = app
-        .client
-        .post(app.url("/api/v1/channels/official-accounts"))
-        .bearer_auth(&admin)
-        .json(&json!({ "name": "Demo", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "api_base": fake.base_url() }))
-        .send()
-        .await
-        .expect("connect")
-        .json()
-        .await
-        .expect("channel");
+    let channel = app.connect_official_account(&admin, &json!({ "name": "Demo", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "api_base": fake.base_url() })).await;
     let path = channel["callback_path"]
         .as_str()
         .unwrap_or_default()

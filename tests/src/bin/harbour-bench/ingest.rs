@@ -6,7 +6,7 @@
 use futures::StreamExt;
 use harbour_tests::app::spawn_app_on;
 use harbour_tests::{Backend, TestDb};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
 use wechat::fake::simulator::{Activity, Push, Simulator, SimulatorConfig};
 use wechat::{AppId, Mode, OpenId, OriginalId};
@@ -27,13 +27,21 @@ pub async fn run() {
     let baseline = bare_axum().await;
     println!("| target | callbacks/s | p50 | p99 | ratio to bare axum |");
     println!("|---|---|---|---|---|");
-    print_row("bare axum `success` (no crypto, no storage)", &baseline, &baseline);
+    print_row(
+        "bare axum `success` (no crypto, no storage)",
+        &baseline,
+        &baseline,
+    );
     for backend in [Backend::Sqlite, Backend::Postgres] {
         if backend == Backend::Postgres && !harbour_tests::db::postgres_available().await {
             continue;
         }
         let outcome = harbour(backend).await;
-        print_row(&format!("Harbour on {backend:?}, durable"), &outcome, &baseline);
+        print_row(
+            &format!("Harbour on {backend:?}, durable"),
+            &outcome,
+            &baseline,
+        );
     }
 }
 
@@ -49,18 +57,31 @@ fn print_row(name: &str, outcome: &Outcome, baseline: &Outcome) {
 
 /// Pre-builds distinct pushes, so signing and encrypting is not measured.
 fn pushes(target: &str) -> Vec<Push> {
-    let config = SimulatorConfig::new(target, OriginalId::new("gh_bench"), AppId::new(APP_ID), TOKEN, AES_KEY, Mode::Safe).seed(1);
+    let config = SimulatorConfig::new(
+        target,
+        OriginalId::new("gh_bench"),
+        AppId::new(APP_ID),
+        TOKEN,
+        AES_KEY,
+        Mode::Safe,
+    )
+    .seed(1);
     let simulator = Simulator::new(config).expect("simulator");
     (0..CALLBACKS)
         .map(|i| {
             let from = OpenId::new(format!("oBenchFollower{:05}", i % 500));
-            simulator.push(&from, Activity::Text(format!("你好，我想問還款日期 {i}"))).expect("push")
+            simulator
+                .push(&from, Activity::Text(format!("你好，我想問還款日期 {i}")))
+                .expect("push")
         })
         .collect()
 }
 
 async fn load(target: &str, pushes: Vec<Push>) -> Outcome {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().expect("client");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
     let started = Instant::now();
     let mut latencies: Vec<Duration> = futures::stream::iter(pushes)
         .map(|push| {
@@ -68,8 +89,14 @@ async fn load(target: &str, pushes: Vec<Push>) -> Outcome {
             let url = format!("{target}?{}", push.query);
             async move {
                 let t = Instant::now();
-                let response = client.post(url).body(push.body.clone()).send().await.expect("send");
-                let ok = response.status() == 200 && response.text().await.unwrap_or_default() == "success";
+                let response = client
+                    .post(url)
+                    .body(push.body.clone())
+                    .send()
+                    .await
+                    .expect("send");
+                let ok = response.status() == 200
+                    && response.text().await.unwrap_or_default() == "success";
                 assert!(ok, "a callback was not acknowledged");
                 t.elapsed()
             }
@@ -80,13 +107,22 @@ async fn load(target: &str, pushes: Vec<Push>) -> Outcome {
     let elapsed = started.elapsed();
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Outcome { per_second: CALLBACKS as f64 / elapsed.as_secs_f64(), p50: at(0.50), p99: at(0.99) }
+    Outcome {
+        per_second: CALLBACKS as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+    }
 }
 
 async fn bare_axum() -> Outcome {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let app = axum::Router::new().route("/wechat/oa/{id}", axum::routing::post(|| async { "success" }));
+    let app = axum::Router::new().route(
+        "/wechat/oa/{id}",
+        axum::routing::post(|| async { "success" }),
+    );
     tokio::spawn(async move { axum::serve(listener, app).await });
     let target = format!("http://127.0.0.1:{port}/wechat/oa/bare");
     load(&target, pushes(&target)).await
@@ -96,20 +132,17 @@ async fn harbour(backend: Backend) -> Outcome {
     let db = TestDb::new(backend).await;
     let app = spawn_app_on(db, |config| config.run_workers = false).await;
     let admin = app.admin_token().await;
-    let channel: Value = app
-        .client
-        .post(app.url("/api/v1/channels/official-accounts"))
-        .bearer_auth(&admin)
-        .json(&json!({ "name": "Bench", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" }))
-        .send()
-        .await
-        .expect("connect")
-        .json()
-        .await
-        .expect("channel");
+    let channel = app.connect_official_account(&admin, &json!({ "name": "Bench", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" })).await;
     let target = app.url(channel["callback_path"].as_str().unwrap_or_default());
     let outcome = load(&target, pushes(&target)).await;
-    let stored = app.store.inbound_message_count(channel["id"].as_str().unwrap_or_default()).await.expect("count");
-    assert_eq!(stored, CALLBACKS as i64, "every acknowledged callback is stored");
+    let stored = app
+        .store
+        .inbound_message_count(channel["id"].as_str().unwrap_or_default())
+        .await
+        .expect("count");
+    assert_eq!(
+        stored, CALLBACKS as i64,
+        "every acknowledged callback is stored"
+    );
     outcome
 }
