@@ -9,6 +9,7 @@ on_both_backends!(
     signing_in_returns_a_token_and_an_httponly_refresh_cookie,
     a_wrong_password_gets_a_readable_error_and_is_logged,
     repeated_failures_throttle_the_account,
+    many_failures_from_one_address_throttle_that_address,
     refresh_rotates_and_reuse_revokes_the_family,
     logout_revokes_the_refresh_token,
     an_expired_access_token_is_refused_with_token_expired,
@@ -85,6 +86,30 @@ async fn repeated_failures_throttle_the_account(backend: Backend) {
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["code"], "too_many_requests");
     // The window passes.
+    app.clock.advance(16 * 60 * 1000);
+    assert_eq!(
+        app.login_with(&app.client, ADMIN_EMAIL, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+}
+
+async fn many_failures_from_one_address_throttle_that_address(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Different accounts each time, so only the per-address limit can trip.
+    for i in 0..20 {
+        let response = app
+            .login_with(
+                &app.client,
+                &format!("guess{i}@example.com"),
+                "wrong password!!",
+            )
+            .await;
+        assert_eq!(response.status(), 401, "attempt {i}");
+    }
+    let response = app.login_with(&app.client, ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(response.status(), 429);
     app.clock.advance(16 * 60 * 1000);
     assert_eq!(
         app.login_with(&app.client, ADMIN_EMAIL, PASSWORD)
