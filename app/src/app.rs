@@ -25,7 +25,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <ParentRoute path=path!("") view=AppShell>
                     <Route path=path!("/") view=|| view! { <Redirect path="/inbox" /> } />
-                    <Route path=path!("/inbox") view=InboxPage />
+                    <Route path=path!("/inbox/:id?") view=InboxPage />
                     <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/users" /> } />
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/teams") view=TeamsPage />

@@ -1,8 +1,10 @@
 //! Time formatting in Hong Kong time (UTC+8, no daylight saving), 24-hour,
-//! as UI.md asks for absolute times.
+//! as UI.md asks for absolute times, and short relative times for lists.
 
 const HK_OFFSET_MS: i64 = 8 * 60 * 60 * 1000;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+const MINUTE_MS: i64 = 60 * 1000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
 
 /// "14:03:27" for a moment given in milliseconds since the Unix epoch.
 pub fn hk_time(epoch_ms: i64) -> String {
@@ -27,6 +29,58 @@ pub fn hk_date(epoch_ms: i64) -> String {
 pub fn hk_date_time(epoch_ms: i64) -> String {
     let time = hk_time(epoch_ms);
     format!("{} {} HKT", hk_date(epoch_ms), &time[..5])
+}
+
+/// "14:03", for message times.
+pub fn hk_clock(epoch_ms: i64) -> String {
+    hk_time(epoch_ms)[..5].to_owned()
+}
+
+/// "14:03" today, "2025-11-27 14:03" on other days (Hong Kong dates).
+pub fn hk_clock_or_date(epoch_ms: i64, now_ms: i64) -> String {
+    if hk_date(epoch_ms) == hk_date(now_ms) {
+        hk_clock(epoch_ms)
+    } else {
+        format!("{} {}", hk_date(epoch_ms), hk_clock(epoch_ms))
+    }
+}
+
+/// A span of time in a few characters: "<1m", "12m", "3h", "2d".
+pub fn short_duration(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < MINUTE_MS {
+        "<1m".to_owned()
+    } else if ms < HOUR_MS {
+        format!("{}m", ms / MINUTE_MS)
+    } else if ms < DAY_MS {
+        format!("{}h", ms / HOUR_MS)
+    } else {
+        format!("{}d", ms / DAY_MS)
+    }
+}
+
+/// How long ago, as lists show it: "now", "2m", "3h", "5d", then the date.
+pub fn relative_age(epoch_ms: i64, now_ms: i64) -> String {
+    let elapsed = (now_ms - epoch_ms).max(0);
+    if elapsed < MINUTE_MS {
+        "now".to_owned()
+    } else if elapsed < 7 * DAY_MS {
+        short_duration(elapsed)
+    } else {
+        hk_date(epoch_ms)
+    }
+}
+
+/// Time left until a deadline: "31 h", "45 min", "under a minute".
+pub fn time_left(until_ms: i64, now_ms: i64) -> String {
+    let left = until_ms - now_ms;
+    if left >= HOUR_MS {
+        format!("{} h", left / HOUR_MS)
+    } else if left >= MINUTE_MS {
+        format!("{} min", left / MINUTE_MS)
+    } else {
+        "under a minute".to_owned()
+    }
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
@@ -59,5 +113,31 @@ mod tests {
         // 2024-02-29T20:30:00Z
         let ms = 1_709_238_600_000;
         assert_eq!(hk_date_time(ms), "2024-03-01 04:30 HKT");
+    }
+
+    #[test]
+    fn relative_ages_are_short() {
+        let now = 1_709_238_600_000;
+        assert_eq!(relative_age(now - 20_000, now), "now");
+        assert_eq!(relative_age(now - 2 * MINUTE_MS - 5, now), "2m");
+        assert_eq!(relative_age(now - 3 * HOUR_MS, now), "3h");
+        assert_eq!(relative_age(now - 2 * DAY_MS, now), "2d");
+        assert_eq!(relative_age(now + 5_000, now), "now");
+        assert_eq!(relative_age(now - 30 * DAY_MS, now), "2024-01-31");
+    }
+
+    #[test]
+    fn time_left_rounds_down() {
+        let now = 0;
+        assert_eq!(time_left(31 * HOUR_MS + 59 * MINUTE_MS, now), "31 h");
+        assert_eq!(time_left(45 * MINUTE_MS + 10, now), "45 min");
+        assert_eq!(time_left(30_000, now), "under a minute");
+    }
+
+    #[test]
+    fn message_times_show_the_date_on_other_days() {
+        let now = 1_709_238_600_000; // 2024-03-01 04:30 HKT
+        assert_eq!(hk_clock_or_date(now - HOUR_MS, now), "03:30");
+        assert_eq!(hk_clock_or_date(now - 5 * HOUR_MS, now), "2024-02-29 23:30");
     }
 }

@@ -3,8 +3,12 @@
 
 mod api;
 mod app;
+mod bottom_pin;
+mod clock;
 mod components;
+mod debounce;
 mod format;
+mod labels;
 mod pages;
 mod remote;
 mod state;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod conversations;
 pub mod teams;
 pub mod users;
 

@@ -14,7 +14,10 @@ pub enum IconKind {
     Lock,
     Message,
     Compass,
-    Activity,
+    Image,
+    Voice,
+    Back,
+    Send,
 }
 
 impl IconKind {
@@ -50,7 +53,18 @@ impl IconKind {
                 "M22 12a10 10 0 1 1-20 0a10 10 0 0 1 20 0z",
                 "m16.24 7.76-2.12 6.36-6.36 2.12 2.12-6.36 6.36-2.12z",
             ],
-            IconKind::Activity => &["M22 12h-4l-3 9L9 3l-3 9H2"],
+            IconKind::Image => &[
+                "M5 3h14a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z",
+                "M11 9a2 2 0 1 1-4 0a2 2 0 0 1 4 0z",
+                "m21 15-3.086-3.086a2 2 0 0 0-2.828 0L6 21",
+            ],
+            IconKind::Voice => &[
+                "M12 2a3 3 0 0 0-3 3v7a3 3 0 0 0 6 0V5a3 3 0 0 0-3-3z",
+                "M19 10v2a7 7 0 0 1-14 0v-2",
+                "M12 19v3",
+            ],
+            IconKind::Back => &["m12 19-7-7 7-7", "M19 12H5"],
+            IconKind::Send => &["m22 2-7 20-4-9-9-4z", "M22 2 11 13"],
         }
     }
 }

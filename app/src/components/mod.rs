@@ -1,17 +1,25 @@
 //! Reusable pieces of the interface, one component per file.
 
-pub mod activity_feed;
 pub mod admin_only;
 pub mod app_shell;
+pub mod composer;
 pub mod connection_bar;
+pub mod conversation_header;
+pub mod conversation_list;
+pub mod conversation_row;
+pub mod conversation_view;
+pub mod delivery_state;
 pub mod empty_state;
 pub mod error_state;
 pub mod field_error;
 pub mod icon;
 pub mod live_indicator;
+pub mod message_item;
+pub mod message_timeline;
 pub mod new_team_form;
 pub mod new_user_form;
 pub mod page_header;
+pub mod reply_window_summary;
 pub mod reset_password_form;
 pub mod side_nav;
 pub mod skeleton_rows;
@@ -19,3 +27,4 @@ pub mod team_picker;
 pub mod top_bar;
 pub mod user_row;
 pub mod users_table;
+pub mod waiting_badge;

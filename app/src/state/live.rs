@@ -1,6 +1,6 @@
 //! What the app knows about the live connection: its status for the
 //! indicator, the last event `seq` seen (to resume without gaps) and the
-//! latest events for the activity list.
+//! latest events, which the inbox watches to know what to refetch.
 
 use std::collections::VecDeque;
 
@@ -12,8 +12,8 @@ use shared::Seq;
 use crate::state::auth::AuthState;
 use crate::ws::{self, Command};
 
-/// How many recent events the activity list keeps.
-const RECENT_LIMIT: usize = 30;
+/// How many recent events are kept.
+pub const RECENT_LIMIT: usize = 30;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LiveStatus {

@@ -1,0 +1,46 @@
+//! WeChat's reply window in one line: "3 replies left · closes in 31 h",
+//! or why a reply cannot go out now, in amber or red.
+
+use leptos::prelude::*;
+use shared::api::ReplyWindow;
+
+use crate::format::hk_date_time;
+use crate::labels::window_summary;
+use crate::remote::RemoteValue;
+
+#[component]
+pub fn ReplyWindowSummary(window: RemoteValue<ReplyWindow>, now: Signal<i64>) -> impl IntoView {
+    let summary = move || {
+        window.value.with(|w| {
+            w.as_ref()
+                .map(|w| (window_summary(w, now.get()), w.closes_at))
+        })
+    };
+    move || match summary() {
+        Some(((tone, text), closes_at)) => {
+            let title =
+                closes_at.map(|at| format!("The reply window closes at {}", hk_date_time(at)));
+            view! {
+                <p class="window-summary" data-tone=tone.as_str() title=title>
+                    {text}
+                </p>
+            }
+            .into_any()
+        }
+        None => match window.error.get() {
+            Some(error) => view! {
+                <p class="window-summary" data-tone="unknown" data-code=error.code()>
+                    "Reply window unknown: "
+                    {error.message().to_owned()}
+                </p>
+            }
+            .into_any(),
+            None => view! {
+                <p class="window-summary" data-tone="loading">
+                    "Checking the reply window…"
+                </p>
+            }
+            .into_any(),
+        },
+    }
+}

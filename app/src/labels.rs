@@ -1,0 +1,196 @@
+//! The words the inbox shows for contacts, previews, WeChat events, delivery
+//! states and the reply window. Plain functions, so they are easy to test
+//! and to translate later.
+
+use shared::api::ReplyWindow;
+
+use crate::format::time_left;
+
+/// Waiting longer than this turns the waiting badge amber.
+pub const WAITING_TOO_LONG_MS: i64 = 10 * 60 * 1000;
+
+/// The contact's name, or "WeChat user · 3f9a1c" from the openid's tail.
+pub fn contact_label(name: Option<&str>, open_id: &str) -> String {
+    match name.map(str::trim).filter(|name| !name.is_empty()) {
+        Some(name) => name.to_owned(),
+        None => {
+            let chars: Vec<char> = open_id.chars().collect();
+            let tail: String = chars[chars.len().saturating_sub(6)..].iter().collect();
+            format!("WeChat user · {tail}")
+        }
+    }
+}
+
+/// What a message without text is, e.g. "Image".
+pub fn placeholder(kind: &str) -> Option<&'static str> {
+    match kind {
+        "image" => Some("Image"),
+        "voice" => Some("Voice message"),
+        "video" | "shortvideo" => Some("Video"),
+        "location" => Some("Location"),
+        "link" => Some("Link"),
+        "file" => Some("File"),
+        _ => None,
+    }
+}
+
+/// A WeChat event (its `Event` name) as a sentence about the contact.
+pub fn event_label(name: Option<&str>) -> String {
+    match name.unwrap_or_default() {
+        "subscribe" => "Followed the account".to_owned(),
+        "unsubscribe" => "Unfollowed the account".to_owned(),
+        "SCAN" => "Scanned a QR code".to_owned(),
+        "CLICK" => "Tapped a menu item".to_owned(),
+        "VIEW" => "Opened a menu link".to_owned(),
+        "LOCATION" => "Shared their location".to_owned(),
+        "" => "WeChat event".to_owned(),
+        other => format!("WeChat event: {other}"),
+    }
+}
+
+/// The list preview: the newest message's text, or what kind it was.
+pub fn preview_label(preview: Option<&str>) -> String {
+    match preview.map(str::trim) {
+        None | Some("") => "No messages yet".to_owned(),
+        Some(kind @ ("subscribe" | "unsubscribe")) => event_label(Some(kind)),
+        Some(text) => placeholder(text).map_or_else(|| text.to_owned(), str::to_owned),
+    }
+}
+
+/// An outbound message's delivery: (state for `data-state`, words to show).
+pub fn delivery_text(status: Option<&str>, error: Option<&str>) -> (&'static str, String) {
+    let reason = |fallback: &str| {
+        error
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .unwrap_or(fallback)
+            .to_owned()
+    };
+    match status.unwrap_or("queued") {
+        "queued" => ("queued", "Queued".to_owned()),
+        "sending" => ("sending", "Sending…".to_owned()),
+        "sent" => ("sent", "Sent ✓".to_owned()),
+        "failed" => (
+            "failed",
+            format!("Failed – {}", reason("WeChat did not accept it.")),
+        ),
+        _ => (
+            "unknown",
+            format!("Unknown – {}", reason("WeChat did not confirm it.")),
+        ),
+    }
+}
+
+/// How urgent the reply window looks: drives its colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowTone {
+    Open,
+    /// Open, but closing within two hours or down to its last reply.
+    Closing,
+    Closed,
+}
+
+impl WindowTone {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowTone::Open => "open",
+            WindowTone::Closing => "closing",
+            WindowTone::Closed => "closed",
+        }
+    }
+}
+
+/// "3 replies left · closes in 31 h", or the server's refusal sentence.
+pub fn window_summary(window: &ReplyWindow, now_ms: i64) -> (WindowTone, String) {
+    if let Some(refusal) = window.refusal.as_deref().filter(|r| !r.trim().is_empty()) {
+        return (WindowTone::Closed, refusal.to_owned());
+    }
+    let closes_at = window.closes_at.filter(|_| window.open);
+    if !window.open || closes_at.is_some_and(|at| at <= now_ms) {
+        return (
+            WindowTone::Closed,
+            "WeChat closed the reply window. You can reply once the client writes again."
+                .to_owned(),
+        );
+    }
+    let replies = match window.replies_left {
+        1 => "1 reply left".to_owned(),
+        n => format!("{} replies left", n.max(0)),
+    };
+    let text = match closes_at {
+        Some(at) => format!("{replies} · closes in {}", time_left(at, now_ms)),
+        None => replies,
+    };
+    let closing =
+        window.replies_left <= 1 || closes_at.is_some_and(|at| at - now_ms < 2 * 60 * 60 * 1000);
+    let tone = if closing {
+        WindowTone::Closing
+    } else {
+        WindowTone::Open
+    };
+    (tone, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(open: bool, closes_at: Option<i64>, left: i64, refusal: Option<&str>) -> ReplyWindow {
+        ReplyWindow {
+            open,
+            closes_at,
+            replies_left: left,
+            replies_per_window: 5,
+            refusal: refusal.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn unnamed_contacts_show_the_openid_tail() {
+        assert_eq!(contact_label(None, "oABCDEF123456"), "WeChat user · 123456");
+        assert_eq!(contact_label(Some("  "), "abc"), "WeChat user · abc");
+        assert_eq!(contact_label(Some("陳大文"), "o1"), "陳大文");
+    }
+
+    #[test]
+    fn previews_name_non_text_messages() {
+        assert_eq!(preview_label(Some("image")), "Image");
+        assert_eq!(preview_label(Some("subscribe")), "Followed the account");
+        assert_eq!(preview_label(Some("你好")), "你好");
+        assert_eq!(preview_label(None), "No messages yet");
+    }
+
+    #[test]
+    fn delivery_states_read_as_words() {
+        assert_eq!(delivery_text(Some("sent"), None).1, "Sent ✓");
+        assert_eq!(
+            delivery_text(Some("failed"), Some("The reply window closed.")).1,
+            "Failed – The reply window closed."
+        );
+        assert_eq!(delivery_text(Some("unknown"), None).0, "unknown");
+        assert_eq!(delivery_text(None, None).1, "Queued");
+    }
+
+    #[test]
+    fn the_window_summary_counts_replies_and_hours() {
+        let hour = 60 * 60 * 1000;
+        let open = window(true, Some(31 * hour + 5), 3, None);
+        assert_eq!(
+            window_summary(&open, 0),
+            (
+                WindowTone::Open,
+                "3 replies left · closes in 31 h".to_owned()
+            )
+        );
+        let last = window(true, Some(hour), 1, None);
+        assert_eq!(window_summary(&last, 0).0, WindowTone::Closing);
+        let refused = window(false, None, 0, Some("WeChat closed the reply window."));
+        assert_eq!(
+            window_summary(&refused, 0),
+            (
+                WindowTone::Closed,
+                "WeChat closed the reply window.".to_owned()
+            )
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! Watches the live connection for events that change conversations
+//! (`message.received`, `message.queued`, `message.status`, `conversation.*`)
+//! and says which conversations they touched, so views can refetch.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use shared::api::Event;
+use shared::Seq;
+
+use crate::state::live::{LiveState, RECENT_LIMIT};
+
+/// Which conversations new events touched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Touched {
+    /// Possibly any: events arrived faster than the recent list keeps them,
+    /// or an event did not name its conversation.
+    Any,
+    These(HashSet<String>),
+}
+
+impl Touched {
+    pub fn includes(&self, conversation: &str) -> bool {
+        match self {
+            Touched::Any => true,
+            Touched::These(ids) => ids.contains(conversation),
+        }
+    }
+}
+
+fn is_conversation_event(kind: &str) -> bool {
+    kind.starts_with("message.") || kind.starts_with("conversation.")
+}
+
+fn conversation_of(event: &Event) -> Option<String> {
+    event
+        .payload
+        .get("conversation")
+        .and_then(|value| value.as_str())
+        .map(str::to_owned)
+}
+
+/// Calls `on_touched` whenever live events touch conversations. Events seen
+/// before the call are ignored; the caller has just loaded fresh data.
+pub fn watch_conversation_events(live: LiveState, on_touched: impl Fn(Touched) + 'static) {
+    let handled = StoredValue::new(live.last_seq());
+    Effect::new(move |_| {
+        let touched = live.recent.with(|recent| {
+            let newest = recent.front().map(|event| event.seq)?;
+            let mut since = handled.get_value();
+            if newest < since {
+                // The connection was reset (sign-out and in): start over.
+                since = Seq(0);
+            }
+            handled.set_value(newest);
+            let fresh: Vec<&Event> = recent.iter().take_while(|e| e.seq > since).collect();
+            // Every kept event is new: older ones may have been pushed out.
+            let overflowed = fresh.len() >= RECENT_LIMIT && since != Seq(0);
+            let relevant: Vec<&Event> = fresh
+                .into_iter()
+                .filter(|e| is_conversation_event(&e.kind))
+                .collect();
+            if overflowed {
+                return Some(Touched::Any);
+            }
+            if relevant.is_empty() {
+                return None;
+            }
+            let ids: Option<HashSet<String>> = relevant.into_iter().map(conversation_of).collect();
+            Some(ids.map_or(Touched::Any, Touched::These))
+        });
+        if let Some(touched) = touched {
+            on_touched(touched);
+        }
+    });
+}
