@@ -100,3 +100,77 @@ async fn the_shell_fits_a_tablet_and_unknown_pages_are_friendly() {
     browser.screenshot("not-found-1024x768").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_wechat_message_appears_live_and_the_reply_reaches_the_follower() {
+    use wechat::client::AppSecret;
+    use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
+    use wechat::fake::FakeWeChat;
+    use wechat::{AppId, Mode, OpenId, OriginalId};
+
+    let Some(app) = app_with_ui().await else {
+        return;
+    };
+    let fake = std::sync::Arc::new(FakeWeChat::start("127.0.0.1:0").await.expect("fake wechat"));
+    let (app_id, secret, token) = ("wxb40b40b40b40b40b", "browser-secret", "browserToken1");
+    fake.register_app(&AppId::new(app_id), &AppSecret::new(secret));
+    let admin = app.admin_token().await;
+    let body = serde_json::json!({ "name": "HK Lending 公眾號", "app_id": app_id, "app_secret": secret, "token": token, "mode": "plain", "api_base": fake.base_url() });
+    let channel = app.connect_official_account(&admin, &body).await;
+
+    let browser = Browser::start(1366, 768).await;
+    sign_in(&browser, &app, ADMIN_EMAIL, PASSWORD).await;
+    browser.wait_for_text(".current-user", "Ada Admin").await;
+    browser.goto(&app.url("/inbox")).await;
+    browser.wait_for_text(".live-indicator", "Live").await;
+
+    // A follower writes while the page is open: no reload.
+    let follower = OpenId::new("oBrowserFollower00000000001");
+    let target = app.url(channel["callback_path"].as_str().unwrap_or_default());
+    let config = SimulatorConfig::new(
+        target,
+        OriginalId::new("gh_browser"),
+        AppId::new(app_id),
+        token,
+        "",
+        Mode::Plain,
+    )
+    .fake(fake.clone());
+    let simulator = Simulator::new(config).expect("simulator");
+    let sent = simulator
+        .send(
+            &follower,
+            Activity::Text("你好，我想問還款日期係幾時？🙏".into()),
+        )
+        .await
+        .expect("push");
+    assert!(sent.delivered());
+    browser
+        .wait_for_text(".conversation-list", "還款日期")
+        .await;
+    browser.click(".conversation-row").await;
+    browser.wait_for_text(".message.in", "還款日期").await;
+
+    browser
+        .fill(
+            "form.composer textarea[name=text]",
+            "收到，請稍等，我幫你查一查。",
+        )
+        .await;
+    browser.click("form.composer button[type=submit]").await;
+    browser
+        .wait_for_text(".message.out .delivery-state", "Sent")
+        .await;
+    browser.screenshot("inbox-reply-sent-1366x768").await;
+    let received = fake.received(&follower);
+    assert_eq!(received.len(), 1, "the follower got the reply exactly once");
+    assert_eq!(received[0].text(), Some("收到，請稍等，我幫你查一查。"));
+
+    browser
+        .client
+        .set_window_size(1024, 768)
+        .await
+        .expect("resize");
+    browser.screenshot("inbox-conversation-1024x768").await;
+    browser.close().await;
+}
