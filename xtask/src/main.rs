@@ -110,10 +110,15 @@ fn run_harbour(root: &Path, rest: &[String]) -> Result<()> {
     let bin = target_dir().join("release").join("harbour");
     step("Starting Harbour on http://127.0.0.1:8080 (Ctrl-C stops it)");
     let mut command = Command::new(bin);
+    // The demo (fake WeChat and simulated followers) is on unless `--no-demo`.
+    let demo = !rest.iter().any(|a| a == "--no-demo");
     command
         .arg("serve")
-        .args(rest)
+        .args(rest.iter().filter(|a| *a != "--no-demo"))
         .env("HARBOUR_DIST_DIR", root.join("dist"));
+    if demo {
+        command.arg("--demo");
+    }
     if std::env::var_os("HARBOUR_DATA_DIR").is_none() {
         command.env("HARBOUR_DATA_DIR", root.join("data"));
     }
