@@ -15,7 +15,10 @@ use wechat::client::AppSecret;
 use wechat::fake::FakeWeChat;
 use wechat::{AppId, OpenId};
 
-on_both_backends!(a_reply_reaches_the_follower_once_and_the_window_is_enforced);
+on_both_backends!(
+    a_reply_reaches_the_follower_once_and_the_window_is_enforced,
+    conversation_endpoints_admit_each_role_only_to_its_teams,
+);
 
 const APP_ID: &str = "wxfa4e5d6c7b8a9012";
 const APP_SECRET: &str = "fake-secret-for-tests";
@@ -258,4 +261,127 @@ async fn the_demo_brings_live_conversations_from_simulated_followers() {
     let admin = app.admin_token().await;
     let (_, list) = app.get_json("/api/v1/conversations", &admin).await;
     assert!(list.as_array().is_some_and(|l| !l.is_empty()));
+}
+
+async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backend) {
+    use shared::Role;
+    let db = TestDb::new(backend).await;
+    let app = spawn_app_on(db, |config| config.run_workers = false).await;
+    let admin = app.admin_token().await;
+    let (_, desk) = app.get_json("/api/v1/teams", &admin).await;
+    assert_eq!(desk, json!([]));
+    let team: Value = app
+        .client
+        .post(app.url("/api/v1/teams"))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "HK Desk" }))
+        .send()
+        .await
+        .expect("team")
+        .json()
+        .await
+        .expect("team");
+    let team_id: shared::TeamId = team["id"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("team id");
+    let body = json!({ "name": "Desk OA", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "team": team_id });
+    let channel = app.connect_official_account(&admin, &body).await;
+    push_text(
+        &app,
+        channel["callback_path"].as_str().unwrap_or_default(),
+        7001,
+        "我想問還款",
+    )
+    .await;
+    let (_, list) = app.get_json("/api/v1/conversations", &admin).await;
+    let conversation = list[0]["id"].as_str().expect("conversation").to_owned();
+    let (_, timeline) = app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            &admin,
+        )
+        .await;
+    let message = timeline[0]["id"].as_str().expect("message").to_owned();
+
+    // (who, sees the conversation, may reply)
+    let mut people = vec![("admin", admin.clone(), true, true)];
+    for (label, role, teams, sees, replies) in [
+        ("agent in team", Role::Agent, vec![team_id], true, true),
+        ("agent elsewhere", Role::Agent, vec![], false, false),
+        (
+            "supervisor in team",
+            Role::Supervisor,
+            vec![team_id],
+            true,
+            true,
+        ),
+        (
+            "supervisor elsewhere",
+            Role::Supervisor,
+            vec![],
+            false,
+            false,
+        ),
+        ("compliance", Role::Compliance, vec![], true, false),
+    ] {
+        let (_, token) = app.user_with_role(&admin, role, &teams).await;
+        people.push((label, token, sees, replies));
+    }
+    for (label, token, sees, replies) in &people {
+        let (status, list) = app.get_json("/api/v1/conversations", token).await;
+        assert_eq!(status, 200, "{label} lists");
+        assert_eq!(
+            list.as_array().map(Vec::len),
+            Some(usize::from(*sees)),
+            "{label} list"
+        );
+        let seen = if *sees { 200 } else { 404 };
+        for path in [
+            format!("/api/v1/conversations/{conversation}/messages"),
+            format!("/api/v1/conversations/{conversation}/window"),
+            format!("/api/v1/messages/{message}"),
+        ] {
+            assert_eq!(
+                app.get_json(&path, token).await.0,
+                seen,
+                "{label} GET {path}"
+            );
+        }
+        let reply = app
+            .client
+            .post(app.url(&format!("/api/v1/conversations/{conversation}/messages")))
+            .bearer_auth(token)
+            .json(&json!({ "text": format!("reply from {label}") }))
+            .send()
+            .await
+            .expect("reply");
+        let expected = match (sees, replies) {
+            (_, true) => 202,
+            (true, false) => 403,
+            (false, _) => 404,
+        };
+        // Compliance is refused by role before visibility is checked.
+        let expected = if *label == "compliance" {
+            403
+        } else {
+            expected
+        };
+        assert_eq!(reply.status().as_u16(), expected, "{label} replies");
+    }
+    for path in [
+        "/api/v1/conversations".to_owned(),
+        format!("/api/v1/conversations/{conversation}/window"),
+    ] {
+        assert_eq!(
+            app.client
+                .get(app.url(&path))
+                .send()
+                .await
+                .expect("get")
+                .status(),
+            401,
+            "nobody GET {path}"
+        );
+    }
 }
