@@ -31,6 +31,13 @@ struct ChannelRow {
     created_at: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct SealedChannelRow {
+    #[sqlx(flatten)]
+    channel: ChannelRow,
+    secrets: Vec<u8>,
+}
+
 const COLUMNS: &str = "id, kind, name, app_id, mode, api_base, team_id, active, created_at";
 
 fn to_channel(row: ChannelRow) -> Channel {
@@ -89,14 +96,11 @@ impl Store {
 
     /// The channel and its sealed secrets (still encrypted).
     pub async fn channel_with_secrets(&self, id: &str) -> AppResult<Option<(Channel, Vec<u8>)>> {
-        let sql = format!("SELECT {COLUMNS} FROM channels WHERE id = $1");
-        let row: Option<ChannelRow> =
+        // One read: this runs for every WeChat callback.
+        let sql = format!("SELECT {COLUMNS}, secrets FROM channels WHERE id = $1");
+        let row: Option<SealedChannelRow> =
             on_read!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
-        let Some(row) = row else { return Ok(None) };
-        let sealed: Vec<u8> = on_read!(self, pool => {
-            sqlx::query_scalar("SELECT secrets FROM channels WHERE id = $1").bind(id).fetch_one(pool).await?
-        });
-        Ok(Some((to_channel(row), sealed)))
+        Ok(row.map(|r| (to_channel(r.channel), r.secrets)))
     }
 
     pub async fn list_channels(&self) -> AppResult<Vec<Channel>> {
