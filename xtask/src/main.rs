@@ -1,7 +1,8 @@
-//! `cargo xtask run|test|bench|dist`: everything beyond `cargo build`.
+//! `cargo xtask run|test|bench|dist|fuzz`: everything beyond `cargo build`.
 //! Installs the tools Harbour needs (offline-friendly), builds the app with
-//! Trunk, and runs the server, the test suite or the benchmarks.
+//! Trunk, and runs the server, the test suite, the benchmarks or the fuzzers.
 
+mod fuzz;
 mod tools;
 
 use anyhow::{bail, Context, Result};
@@ -15,7 +16,10 @@ commands:
                    with a fake WeChat and simulated followers unless --no-demo
   test             install test tools, then fmt, clippy, every test on SQLite and PostgreSQL, browser tests
   bench store      event appends per second against a plain insert, on SQLite and PostgreSQL
-  dist             build the release app and server only";
+  dist             build the release app and server only
+  fuzz <envelope|xml|all> [--seconds N]
+                   run the wechat cargo-fuzz targets on nightly, N seconds each (default 60);
+                   installs cargo-fuzz once, seeds the corpus from wechat/fixtures, fails on a crash";
 
 fn main() {
     if let Err(err) = run() {
@@ -34,6 +38,7 @@ fn run() -> Result<()> {
         Some("test") => test(&root),
         Some("bench") => bench(&args[1..]),
         Some("dist") => dist(&root),
+        Some("fuzz") => fuzz::fuzz(&root, &args[1..]),
         _ => {
             println!("{USAGE}");
             Ok(())

@@ -1,6 +1,7 @@
 //! Installs what the build and tests need when it is missing: the wasm32
 //! target, Trunk 0.21, wasm-bindgen-cli at the Cargo.lock version, wasm-opt,
-//! and Debian's Chromium with its driver and CJK fonts.
+//! Debian's Chromium with its driver and CJK fonts, and for fuzzing the
+//! nightly toolchain and cargo-fuzz.
 
 use crate::{sh, step};
 use anyhow::{bail, Context, Result};
@@ -79,6 +80,38 @@ pub fn ensure_app_tools(root: &Path) -> Result<()> {
         ]))?;
     }
     check_trunk_config(root, &bindgen)
+}
+
+/// `cargo fuzz` needs a nightly toolchain (for `-Zsanitizer`) and cargo-fuzz.
+/// cargo-fuzz is built under `target` (the fuzz target directory).
+pub fn ensure_fuzz_tools(target: &Path) -> Result<()> {
+    let toolchains = output_of("rustup", &["toolchain", "list"]).unwrap_or_default();
+    if !toolchains.lines().any(|t| t.starts_with("nightly")) {
+        step("Installing the nightly toolchain (for cargo fuzz)");
+        sh(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+        ]))?;
+    }
+    if output_of("cargo-fuzz", &["--version"]).is_none() {
+        step("Installing cargo-fuzz (a few minutes, once)");
+        let locked = Command::new("cargo")
+            .args(["install", "--locked", "cargo-fuzz"])
+            .env("CARGO_TARGET_DIR", target)
+            .status()
+            .context("cannot start cargo install")?;
+        if !locked.success() {
+            // The lock file may pin a crate version the registry no longer serves.
+            step("Retrying cargo-fuzz without --locked");
+            sh(Command::new("cargo")
+                .args(["install", "cargo-fuzz"])
+                .env("CARGO_TARGET_DIR", target))?;
+        }
+    }
+    Ok(())
 }
 
 /// Trunk must use the installed tools, never download them.
