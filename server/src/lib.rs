@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod hub;
+pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod routes;

@@ -2,6 +2,9 @@
 //! first admin on an empty database, start the hub and job workers, bind.
 
 use crate::auth::TokenKeys;
+use crate::channels::clients::Clients;
+use crate::channels::media::{MediaFetcher, MediaStore};
+use crate::channels::profile::ProfileFetcher;
 use crate::channels::sender::Sender;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -11,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::routes;
 use crate::secrets::SecretBox;
 use crate::state::AppState;
+use crate::store::inbox::{MEDIA_JOB, PROFILE_JOB};
 use crate::store::outbound::SEND_JOB;
 use crate::store::{Store, StoreOptions};
 use anyhow::Context;
@@ -54,12 +58,7 @@ impl Application {
         let mut tasks = vec![hub.start(store.clone()).await?];
         let secrets = Arc::new(SecretBox::new(config.secret_key.expose()));
         if config.run_workers {
-            let sender = Sender::new(store.clone(), secrets.clone(), clock.clone());
-            let mut handlers = Handlers::default();
-            handlers.register(SEND_JOB, move |job| {
-                let sender = sender.clone();
-                async move { sender.run(job).await }
-            });
+            let handlers = job_handlers(&store, &secrets, &clock, &config.data_dir)?;
             let mut worker = Worker::new(store.clone(), clock.clone(), handlers);
             worker.lease_ms = config.job_lease_ms;
             tasks.push(tokio::spawn(worker.run(Duration::from_millis(500))));
@@ -84,9 +83,13 @@ impl Application {
             }
             None => None,
         };
+        let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
         let state = AppState {
             store,
             hub,
+            inbox,
+            accounts: Default::default(),
+            media: MediaStore::new(&config.data_dir),
             clock,
             keys: Arc::new(TokenKeys::new(config.secret_key.expose())),
             secrets,
@@ -191,4 +194,44 @@ fn print_first_admin(admin: &FirstAdmin) {
     println!("    password: {}", admin.password);
     println!("  This password is shown only now. Change it under Admin → Users.");
     println!();
+}
+
+/// Every job kind the worker runs, wired to its handler.
+pub fn job_handlers(
+    store: &Store,
+    secrets: &Arc<SecretBox>,
+    clock: &Clock,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Handlers> {
+    let clients = Clients::new(store.clone(), secrets.clone());
+    let sender = Sender::new(store.clone(), clients.clone(), clock.clone());
+    let media = MediaFetcher {
+        store: store.clone(),
+        clients: clients.clone(),
+        clock: clock.clone(),
+        media: MediaStore::new(data_dir),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .context("cannot start an HTTP client")?,
+    };
+    let profiles = ProfileFetcher {
+        store: store.clone(),
+        clients,
+        clock: clock.clone(),
+    };
+    let mut handlers = Handlers::default();
+    handlers.register(SEND_JOB, move |job| {
+        let sender = sender.clone();
+        async move { sender.run(job).await }
+    });
+    handlers.register(MEDIA_JOB, move |job| {
+        let media = media.clone();
+        async move { media.run(job).await }
+    });
+    handlers.register(PROFILE_JOB, move |job| {
+        let profiles = profiles.clone();
+        async move { profiles.run(job).await }
+    });
+    Ok(handlers)
 }

@@ -1,9 +1,12 @@
 //! `AppState`: what every handler can reach. Cheap to clone; no globals.
 
 use crate::auth::TokenKeys;
+use crate::channels::media::MediaStore;
+use crate::channels::official_account::AccountCache;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::ingest::InboxWriter;
 use crate::metrics::Metrics;
 use crate::secrets::SecretBox;
 use crate::store::Store;
@@ -13,6 +16,12 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Store,
     pub hub: Hub,
+    /// Group commit for inbound WeChat pushes.
+    pub inbox: InboxWriter,
+    /// Opened Official Accounts, reused for a moment across callbacks.
+    pub accounts: AccountCache,
+    /// Inbound media files, named by sha256.
+    pub media: MediaStore,
     pub clock: Clock,
     pub config: Arc<Config>,
     pub keys: Arc<TokenKeys>,

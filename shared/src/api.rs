@@ -185,6 +185,21 @@ pub struct MessageView {
     pub error: Option<String>,
     pub author: Option<UserId>,
     pub created_at: i64,
+    /// Images, voice and video: the copy Harbour keeps.
+    #[serde(default)]
+    pub media: Option<MediaView>,
+}
+
+/// A message's media as Harbour holds it. The file is served at
+/// `/api/v1/messages/{id}/media` to people who may see the conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaView {
+    /// `pending` (still being downloaded from WeChat), `stored` or `failed`.
+    pub state: String,
+    pub content_type: Option<String>,
+    pub size: Option<i64>,
+    /// Why it could not be kept, as a sentence.
+    pub error: Option<String>,
 }
 
 /// WeChat's customer-service reply window for a conversation's contact.

@@ -1,7 +1,11 @@
-//! Channels: connecting a WeChat Official Account (secrets sealed at rest)
-//! and turning its verified callbacks into stored messages.
+//! Channels: connecting a WeChat Official Account (secrets sealed at rest),
+//! turning its verified callbacks into stored messages, and the jobs that
+//! talk to WeChat afterwards (sends, media downloads, profiles).
 
+pub mod clients;
+pub mod media;
 pub mod official_account;
+pub mod profile;
 pub mod sender;
 
 pub use official_account::{create_official_account, OfficialAccount};

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::api::{CallbackMode, Channel, CreateOfficialAccount};
 use shared::{TeamId, UserId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use wechat::callback::CallbackConfig;
 
 pub const KIND: &str = "wechat_oa";
@@ -187,4 +190,46 @@ pub async fn load(
     let opened = secret_box.open(&sealed)?;
     let secrets = serde_json::from_slice(&opened).map_err(AppError::internal)?;
     Ok(Some(OfficialAccount { channel, secrets }))
+}
+
+/// How long an opened account is reused. A deactivated channel may accept
+/// pushes for this long after the change.
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opened accounts kept for a moment, so a burst of callbacks reads and
+/// unseals a channel once instead of once per push. Misses are not cached.
+#[derive(Clone, Default)]
+pub struct AccountCache {
+    entries: Arc<Mutex<HashMap<String, Opened>>>,
+}
+
+/// An account and when it was opened.
+type Opened = (Instant, Arc<OfficialAccount>);
+
+impl AccountCache {
+    pub async fn load(
+        &self,
+        store: &Store,
+        secret_box: &SecretBox,
+        id: &str,
+    ) -> AppResult<Option<Arc<OfficialAccount>>> {
+        let now = Instant::now();
+        if let Some((at, account)) = self.lock().get(id) {
+            if now.duration_since(*at) < CACHE_TTL {
+                return Ok(Some(account.clone()));
+            }
+        }
+        let Some(account) = load(store, secret_box, id).await?.map(Arc::new) else {
+            self.lock().remove(id);
+            return Ok(None);
+        };
+        self.lock().insert(id.to_owned(), (now, account.clone()));
+        Ok(Some(account))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Opened>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }

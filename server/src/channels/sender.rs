@@ -2,60 +2,29 @@
 //! customer-service API at most once. The message is marked `sending` and
 //! committed before the call; a crash after that leaves it `unknown`.
 
-use crate::channels::official_account;
+use crate::channels::clients::Clients;
 use crate::clock::Clock;
-use crate::secrets::SecretBox;
 use crate::store::jobs::Job;
 use crate::store::outbound::{claim_for_sending, finish_sending};
 use crate::store::Store;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use wechat::client::{AppSecret, CustomMessage, CustomSend};
-use wechat::{Action, ApiClient, AppId, OpenId};
+use wechat::client::{CustomMessage, CustomSend};
+use wechat::{Action, OpenId};
 
-/// Sends replies; keeps one API client (and so one access token) per channel.
+/// Sends replies through the channel's shared API client.
 #[derive(Clone)]
 pub struct Sender {
     store: Store,
-    secrets: Arc<SecretBox>,
     clock: Clock,
-    clients: Arc<Mutex<HashMap<String, ApiClient>>>,
+    clients: Clients,
 }
 
 impl Sender {
-    pub fn new(store: Store, secrets: Arc<SecretBox>, clock: Clock) -> Self {
+    pub fn new(store: Store, clients: Clients, clock: Clock) -> Self {
         Sender {
             store,
-            secrets,
             clock,
-            clients: Arc::default(),
+            clients,
         }
-    }
-
-    async fn client(&self, channel_id: &str) -> Result<ApiClient, String> {
-        if let Some(client) = self
-            .clients
-            .lock()
-            .ok()
-            .and_then(|c| c.get(channel_id).cloned())
-        {
-            return Ok(client);
-        }
-        let account = official_account::load(&self.store, &self.secrets, channel_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the channel no longer exists")?;
-        let client = ApiClient::builder(
-            AppId::new(account.channel.app_id.clone()),
-            AppSecret::new(account.secrets.app_secret.clone()),
-        )
-        .base_url(account.channel.api_base.clone())
-        .build()
-        .map_err(|e| e.code().to_owned())?;
-        if let Ok(mut clients) = self.clients.lock() {
-            clients.insert(channel_id.to_owned(), client.clone());
-        }
-        Ok(client)
     }
 
     /// Runs one send job. `Err` asks the job queue to retry later.
@@ -71,7 +40,7 @@ impl Sender {
         else {
             return Ok(()); // already sent, failed, or stranded and now `unknown`
         };
-        let client = match self.client(&outgoing.channel_id).await {
+        let client = match self.clients.get(&outgoing.channel_id).await {
             Ok(client) => client,
             Err(reason) => {
                 let sentence = format!("Harbour could not use this channel: {reason}.");

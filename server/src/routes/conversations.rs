@@ -8,7 +8,8 @@ use crate::state::AppState;
 use crate::store::conversations::Scope;
 use crate::store::outbound::{queue_text_reply, ReplyTarget, REPLIES_PER_WINDOW};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/conversations/{id}/window", get(window))
         .route("/api/v1/messages/{id}", get(message_status))
+        .route("/api/v1/messages/{id}/media", get(message_media))
 }
 
 /// Loads a conversation the user may see; others get a 404, not a hint that it exists.
@@ -135,4 +137,51 @@ async fn message_status(
         .await?
         .ok_or(AppError::NotFound("That message"))?;
     Ok(Json(MessageStatus { status, error }))
+}
+
+/// The kept copy of a message's image, voice or video, for people who may
+/// see its conversation (others get the same 404 as for a missing message).
+async fn message_media(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let row = state
+        .store
+        .media_row(&id)
+        .await?
+        .ok_or(AppError::NotFound("That message"))?;
+    let visible = user.role.sees_all_teams() || row.team().is_some_and(|t| user.teams.contains(&t));
+    if !visible {
+        return Err(AppError::NotFound("That message"));
+    }
+    let (Some("stored"), Some(sha256)) = (row.media_state.as_deref(), row.media_sha256.as_deref())
+    else {
+        return Err(match row.media_state.as_deref() {
+            Some("pending") => AppError::Conflict(
+                "This file is still being fetched from WeChat. Try again in a moment.".into(),
+            ),
+            Some(_) => AppError::Conflict("Harbour could not keep a copy of this file.".into()),
+            None => AppError::NotFound("That message's file"),
+        });
+    };
+    let bytes = state.media.read(sha256).await.map_err(AppError::internal)?;
+    let content_type = row
+        .media_type
+        .filter(|t| HeaderValue::from_str(t).is_ok())
+        .unwrap_or_else(|| "application/octet-stream".into());
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=86400, immutable".into(),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+            (header::CONTENT_DISPOSITION, "inline".into()),
+            (header::ETAG, format!("\"{sha256}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -6,7 +6,7 @@
 use crate::channels::official_account;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::inbox::{store_inbound, Inbound};
+use crate::store::inbox::Inbound;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
@@ -15,6 +15,9 @@ use axum::routing::get;
 use axum::Router;
 use wechat::message::{Event, MessageBody, MessageKind};
 use wechat::query::Query;
+
+/// How long a push may wait for its commit before WeChat is told to retry.
+const STORE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(4);
 
 pub fn router() -> Router<AppState> {
     Router::new().route(
@@ -41,7 +44,11 @@ async fn verify_url(
     Path(channel_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let account = match official_account::load(&state.store, &state.secrets, &channel_id).await {
+    let account = match state
+        .accounts
+        .load(&state.store, &state.secrets, &channel_id)
+        .await
+    {
         Ok(Some(account)) => account,
         Ok(None) => return refuse(StatusCode::NOT_FOUND, "unknown_channel"),
         Err(err) => return err.into_response(),
@@ -64,7 +71,11 @@ async fn receive_push(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let account = match official_account::load(&state.store, &state.secrets, &channel_id).await {
+    let account = match state
+        .accounts
+        .load(&state.store, &state.secrets, &channel_id)
+        .await
+    {
         Ok(Some(account)) if account.channel.active => account,
         Ok(_) => return refuse(StatusCode::NOT_FOUND, "unknown_channel"),
         Err(err) => return err.into_response(),
@@ -108,23 +119,42 @@ async fn store(
         return Err(AppError::BadRequest("The push names no sender.".into()));
     }
     let push = Inbound {
-        channel_id: &account.channel.id,
+        channel_id: account.channel.id.clone(),
         team: account.team(),
-        open_id: &open_id,
-        dedupe_key: dedupe_key.as_str(),
-        kind: &kind,
-        body: body.as_deref(),
-        fields: &fields,
+        open_id,
+        dedupe_key: dedupe_key.as_str().to_owned(),
+        kind,
+        body,
+        fields,
         opens_window,
         subscribed,
+        media_id: media_id(message),
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    match store_inbound(&mut tx, now, &push).await? {
-        Some(_) => state.store.commit(tx).await?,
-        None => drop(tx), // a retry of a push already stored
+    // Committed (or found already stored) before this returns. A database
+    // that cannot commit in time gets a 503 inside WeChat's 5 s, so WeChat
+    // retries; should the push commit later, the retry finds it stored.
+    match tokio::time::timeout(STORE_DEADLINE, state.inbox.store(push)).await {
+        Ok(stored) => stored.map(drop),
+        Err(_) => {
+            tracing::error!(channel = %account.channel.id, "a WeChat push could not be committed in time");
+            Err(AppError::Unavailable)
+        }
     }
-    Ok(())
+}
+
+/// The MediaId of an image, voice or video message.
+fn media_id(message: &wechat::message::InboundMessage) -> Option<String> {
+    match message.kind() {
+        MessageKind::Message {
+            body:
+                MessageBody::Image { media_id, .. }
+                | MessageBody::Voice { media_id, .. }
+                | MessageBody::Video { media_id, .. }
+                | MessageBody::ShortVideo { media_id, .. },
+            ..
+        } => Some(media_id.as_str().to_owned()),
+        _ => None,
+    }
 }
 
 /// (kind, readable text, opens the reply window, subscription change)

@@ -3,7 +3,7 @@
 use super::Store;
 use crate::error::AppResult;
 use crate::on_read;
-use shared::api::{ConversationSummary, MessageView};
+use shared::api::{ConversationSummary, MediaView, MessageView};
 use shared::TeamId;
 
 #[derive(sqlx::FromRow)]
@@ -33,6 +33,10 @@ struct MessageRow {
     error: Option<String>,
     author: Option<String>,
     created_at: i64,
+    media_state: Option<String>,
+    media_type: Option<String>,
+    media_size: Option<i64>,
+    media_error: Option<String>,
 }
 
 /// Which teams' conversations a query may return: all, or these.
@@ -97,7 +101,8 @@ impl Store {
         conversation_id: &str,
         limit: i64,
     ) -> AppResult<Vec<MessageView>> {
-        let sql = "SELECT id, conversation_id, direction, kind, body, status, error, author, created_at FROM messages \
+        let sql = "SELECT id, conversation_id, direction, kind, body, status, error, author, created_at, \
+                   media_state, media_type, media_size, media_error FROM messages \
                    WHERE conversation_id = $1 ORDER BY position DESC LIMIT $2";
         let mut rows: Vec<MessageRow> = on_read!(self, pool => sqlx::query_as(sql).bind(conversation_id).bind(limit).fetch_all(pool).await?);
         rows.reverse();
@@ -113,6 +118,12 @@ impl Store {
                 error: r.error,
                 author: r.author.and_then(|a| a.parse().ok()),
                 created_at: r.created_at,
+                media: r.media_state.map(|state| MediaView {
+                    state,
+                    content_type: r.media_type,
+                    size: r.media_size,
+                    error: r.media_error,
+                }),
             })
             .collect())
     }

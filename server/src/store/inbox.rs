@@ -2,6 +2,7 @@
 //! event in the caller's transaction, exactly once per dedupe key.
 
 use super::events::{append, NewEvent};
+use super::jobs::{enqueue, NewJob};
 use super::{is_unique_violation, Tx};
 use crate::error::AppResult;
 use crate::on_tx;
@@ -10,21 +11,29 @@ use shared::TeamId;
 use uuid::Uuid;
 
 /// One push, flattened for storage.
-pub struct Inbound<'a> {
-    pub channel_id: &'a str,
+#[derive(Clone, Debug)]
+pub struct Inbound {
+    pub channel_id: String,
     pub team: Option<TeamId>,
-    pub open_id: &'a str,
-    pub dedupe_key: &'a str,
+    pub open_id: String,
+    pub dedupe_key: String,
     /// `text`, `image`, `voice`, `location`, `event`, …
-    pub kind: &'a str,
+    pub kind: String,
     /// Readable text for the timeline and search (message text, a label, the event name).
-    pub body: Option<&'a str>,
-    pub fields: &'a serde_json::Value,
+    pub body: Option<String>,
+    pub fields: serde_json::Value,
     /// True for a user message: it (re)opens the 48-hour reply window.
     pub opens_window: bool,
     /// `Some(true)` for subscribe, `Some(false)` for unsubscribe.
     pub subscribed: Option<bool>,
+    /// WeChat's temporary MediaId for images, voice and video: a job
+    /// downloads it into the media store well before it expires.
+    pub media_id: Option<String>,
 }
+
+/// Job kinds queued by an inbound push.
+pub const MEDIA_JOB: &str = "wechat.media";
+pub const PROFILE_JOB: &str = "wechat.profile";
 
 /// What was stored; `None` from [`store_inbound`] means a retry of a push already stored.
 #[derive(Clone, Debug)]
@@ -37,20 +46,43 @@ pub struct StoredInbound {
 pub async fn store_inbound(
     tx: &mut Tx,
     now: i64,
-    push: &Inbound<'_>,
+    push: &Inbound,
 ) -> AppResult<Option<StoredInbound>> {
+    match store_inbound_rows(tx, now, push).await? {
+        Written::New(stored, event) => {
+            append(tx, now, &[event]).await?;
+            Ok(Some(stored))
+        }
+        Written::Seen | Written::LostRace => Ok(None),
+    }
+}
+
+/// What [`store_inbound_rows`] did.
+pub enum Written {
+    /// Stored; the event is for the caller to append.
+    New(StoredInbound, NewEvent),
+    /// Already stored by an earlier commit; nothing written.
+    Seen,
+    /// A concurrent copy committed first and this insert hit the unique key.
+    /// On PostgreSQL that aborts the transaction (or the savepoint).
+    LostRace,
+}
+
+/// The rows of [`store_inbound`] without its event, which the caller
+/// appends (group commit appends a whole batch's events at once).
+pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppResult<Written> {
     let seen: Option<String> = on_tx!(tx, c => {
         sqlx::query_scalar("SELECT id FROM messages WHERE channel_id = $1 AND dedupe_key = $2")
-            .bind(push.channel_id)
-            .bind(push.dedupe_key)
+            .bind(&push.channel_id)
+            .bind(&push.dedupe_key)
             .fetch_optional(&mut *c)
             .await?
     });
     if seen.is_some() {
-        return Ok(None);
+        return Ok(Written::Seen);
     }
-    let contact_id: String = on_tx!(tx, c => {
-        sqlx::query_scalar(
+    let (contact_id, profile_state): (String, String) = on_tx!(tx, c => {
+        sqlx::query_as(
             "INSERT INTO contacts (id, channel_id, open_id, subscribed, last_inbound_at, replies_in_window, created_at, updated_at) \
              VALUES ($1, $2, $3, COALESCE($4, TRUE), CASE WHEN $5 THEN $6 END, 0, $6, $6) \
              ON CONFLICT (channel_id, open_id) DO UPDATE SET \
@@ -58,17 +90,33 @@ pub async fn store_inbound(
                last_inbound_at = CASE WHEN $5 THEN $6 ELSE contacts.last_inbound_at END, \
                replies_in_window = CASE WHEN $5 THEN 0 ELSE contacts.replies_in_window END, \
                updated_at = $6 \
-             RETURNING id",
+             RETURNING id, profile_state",
         )
         .bind(Uuid::new_v4().to_string())
-        .bind(push.channel_id)
-        .bind(push.open_id)
+        .bind(&push.channel_id)
+        .bind(&push.open_id)
         .bind(push.subscribed)
         .bind(push.opens_window)
         .bind(now)
         .fetch_one(&mut *c)
         .await?
     });
+    if profile_state == "none" {
+        // A new contact: ask WeChat who it is, once.
+        on_tx!(tx, c => {
+            sqlx::query("UPDATE contacts SET profile_state = 'queued' WHERE id = $1")
+                .bind(&contact_id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        enqueue(
+            tx,
+            now,
+            &NewJob::now(PROFILE_JOB, json!({ "contact": contact_id }), now),
+        )
+        .await?;
+    }
     let (conversation_id, team): (String, Option<String>) = on_tx!(tx, c => {
         sqlx::query_as(
             "INSERT INTO conversations (id, channel_id, contact_id, team_id, status, last_message_at, created_at) \
@@ -78,7 +126,7 @@ pub async fn store_inbound(
              RETURNING id, team_id",
         )
         .bind(Uuid::new_v4().to_string())
-        .bind(push.channel_id)
+        .bind(&push.channel_id)
         .bind(&contact_id)
         .bind(push.team.map(|t| t.to_string()))
         .bind(now)
@@ -88,18 +136,19 @@ pub async fn store_inbound(
     let message_id = Uuid::new_v4().to_string();
     let inserted = on_tx!(tx, c => {
         sqlx::query(
-            "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, created_at) \
+            "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, created_at, media_id, media_state) \
              VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM messages WHERE conversation_id = $3), \
-                     'in', $4, $5, $6, $7, $8)",
+                     'in', $4, $5, $6, $7, $8, $9, CASE WHEN $9 IS NULL THEN NULL ELSE 'pending' END)",
         )
         .bind(&message_id)
-        .bind(push.channel_id)
+        .bind(&push.channel_id)
         .bind(&conversation_id)
-        .bind(push.kind)
-        .bind(push.body)
+        .bind(&push.kind)
+        .bind(&push.body)
         .bind(push.fields.to_string())
-        .bind(push.dedupe_key)
+        .bind(&push.dedupe_key)
         .bind(now)
+        .bind(&push.media_id)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected())
@@ -107,8 +156,16 @@ pub async fn store_inbound(
     match inserted {
         Ok(_) => {}
         // A concurrent retry of the same push won the race: this one is a duplicate.
-        Err(err) if is_unique_violation(&err, "dedupe") => return Ok(None),
+        Err(err) if is_unique_violation(&err, "dedupe") => return Ok(Written::LostRace),
         Err(err) => return Err(err.into()),
+    }
+    if push.media_id.is_some() {
+        enqueue(
+            tx,
+            now,
+            &NewJob::now(MEDIA_JOB, json!({ "message": message_id }), now),
+        )
+        .await?;
     }
     let team = team.and_then(|t| t.parse().ok());
     let payload = json!({
@@ -119,17 +176,15 @@ pub async fn store_inbound(
         "kind": push.kind,
         "body": push.body,
     });
-    append(
-        tx,
-        now,
-        &[NewEvent::new("message.received", None, payload).in_team(team)],
-    )
-    .await?;
-    Ok(Some(StoredInbound {
-        message_id,
-        conversation_id,
-        contact_id,
-    }))
+    let event = NewEvent::new("message.received", None, payload).in_team(team);
+    Ok(Written::New(
+        StoredInbound {
+            message_id,
+            conversation_id,
+            contact_id,
+        },
+        event,
+    ))
 }
 
 impl super::Store {

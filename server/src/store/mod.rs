@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod events;
 pub mod inbox;
 pub mod jobs;
+pub mod media;
 pub mod outbound;
 pub mod tokens;
 pub mod users;

@@ -9,6 +9,7 @@ mod crash;
 mod ingest;
 mod jobs;
 mod live;
+mod media;
 mod operability;
 mod replies;
 mod store;

@@ -2,11 +2,11 @@
 //! window and reply count, delivery exactly once, and `unknown` (never a
 //! resend) when a send was interrupted.
 
-use harbour_server::channels::sender::Sender;
 use harbour_server::config::Secret;
-use harbour_server::jobs::{Handlers, Worker};
+use harbour_server::jobs::Worker;
 use harbour_server::secrets::SecretBox;
-use harbour_server::store::outbound::{claim_for_sending, SEND_JOB};
+use harbour_server::startup::job_handlers;
+use harbour_server::store::outbound::claim_for_sending;
 use harbour_tests::app::spawn_app_on;
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::{json, Value};
@@ -50,16 +50,13 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
         config.secret_key = Secret::new(KEY);
     })
     .await;
-    let sender = Sender::new(
-        app.store.clone(),
-        Arc::new(SecretBox::new(&KEY)),
-        app.clock.clone(),
-    );
-    let mut handlers = Handlers::default();
-    handlers.register(SEND_JOB, move |job| {
-        let sender = sender.clone();
-        async move { sender.run(job).await }
-    });
+    let handlers = job_handlers(
+        &app.store,
+        &Arc::new(SecretBox::new(&KEY)),
+        &app.clock,
+        &app.db.data_dir(),
+    )
+    .expect("handlers");
     let worker = Worker::new(app.store.clone(), app.clock.clone(), handlers);
 
     let admin = app.admin_token().await;

@@ -1,0 +1,121 @@
+//! One WeChat API client per channel, shared by the send, media and profile
+//! jobs, with access tokens kept (sealed) in the database so every node
+//! uses the same token instead of each fetching its own.
+
+use crate::channels::official_account;
+use crate::secrets::SecretBox;
+use crate::store::Store;
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wechat::client::{AccessToken, AppSecret, CachedToken, TokenCache, TokenCacheError};
+use wechat::clock::UnixMillis;
+use wechat::{ApiClient, AppId};
+
+/// Access tokens in the `access_tokens` table, sealed like other secrets.
+pub struct DbTokenCache {
+    store: Store,
+    secrets: Arc<SecretBox>,
+}
+
+impl DbTokenCache {
+    pub fn new(store: Store, secrets: Arc<SecretBox>) -> Self {
+        DbTokenCache { store, secrets }
+    }
+}
+
+fn cache_error(err: impl std::fmt::Display) -> TokenCacheError {
+    TokenCacheError(err.to_string())
+}
+
+impl TokenCache for DbTokenCache {
+    fn get<'a>(
+        &'a self,
+        appid: &'a AppId,
+    ) -> BoxFuture<'a, Result<Option<CachedToken>, TokenCacheError>> {
+        Box::pin(async move {
+            let Some((sealed, obtained_at, expires_in_ms)) = self
+                .store
+                .access_token(appid.as_str())
+                .await
+                .map_err(cache_error)?
+            else {
+                return Ok(None);
+            };
+            let opened = self.secrets.open(&sealed).map_err(cache_error)?;
+            let token = String::from_utf8(opened).map_err(cache_error)?;
+            Ok(Some(CachedToken {
+                token: AccessToken::new(token),
+                obtained_at: UnixMillis(obtained_at),
+                expires_in: Duration::from_millis(expires_in_ms.max(0) as u64),
+            }))
+        })
+    }
+
+    fn put<'a>(
+        &'a self,
+        appid: &'a AppId,
+        token: CachedToken,
+    ) -> BoxFuture<'a, Result<(), TokenCacheError>> {
+        Box::pin(async move {
+            let sealed = self
+                .secrets
+                .seal(token.token.expose().as_bytes())
+                .map_err(cache_error)?;
+            let expires_in_ms = i64::try_from(token.expires_in.as_millis()).unwrap_or(i64::MAX);
+            self.store
+                .put_access_token(appid.as_str(), &sealed, token.obtained_at.0, expires_in_ms)
+                .await
+                .map_err(cache_error)
+        })
+    }
+}
+
+/// API clients by channel id.
+#[derive(Clone)]
+pub struct Clients {
+    store: Store,
+    secrets: Arc<SecretBox>,
+    clients: Arc<Mutex<HashMap<String, ApiClient>>>,
+}
+
+impl Clients {
+    pub fn new(store: Store, secrets: Arc<SecretBox>) -> Self {
+        Clients {
+            store,
+            secrets,
+            clients: Arc::default(),
+        }
+    }
+
+    /// The channel's client; `Err` is a reason fit for a sentence.
+    pub async fn get(&self, channel_id: &str) -> Result<ApiClient, String> {
+        if let Some(client) = self.lock().get(channel_id).cloned() {
+            return Ok(client);
+        }
+        let account = official_account::load(&self.store, &self.secrets, channel_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the channel no longer exists")?;
+        let client = ApiClient::builder(
+            AppId::new(account.channel.app_id.clone()),
+            AppSecret::new(account.secrets.app_secret.clone()),
+        )
+        .base_url(account.channel.api_base.clone())
+        .token_cache(Arc::new(DbTokenCache::new(
+            self.store.clone(),
+            self.secrets.clone(),
+        )))
+        .build()
+        .map_err(|e| e.code().to_owned())?;
+        self.lock().insert(channel_id.to_owned(), client.clone());
+        Ok(client)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ApiClient>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,140 @@
+//! Group commit for inbound pushes. Each callback hands its push to one
+//! writer task and waits; the writer stores every push waiting at that
+//! moment in one transaction (each inside its own savepoint, so one bad push
+//! cannot sink the others) and commits once. The callback answers `success`
+//! only after that commit, so durability is unchanged; the cost of a flush
+//! is shared by the whole batch.
+
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
+use crate::on_tx;
+use crate::store::events::append;
+use crate::store::inbox::{store_inbound_rows, Inbound, StoredInbound, Written};
+use crate::store::{Store, Tx};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most pushes in one transaction; bounds the latency of a batch.
+const MAX_BATCH: usize = 512;
+/// Pushes that may wait for the writer before callers are slowed down.
+const QUEUE: usize = 4096;
+
+type Reply = oneshot::Sender<AppResult<Option<StoredInbound>>>;
+
+#[derive(Clone)]
+pub struct InboxWriter {
+    queue: mpsc::Sender<(Inbound, Reply)>,
+}
+
+impl InboxWriter {
+    /// Starts the writer task; it ends when every `InboxWriter` is dropped.
+    pub fn start(store: Store, clock: Clock) -> InboxWriter {
+        let (queue, pending) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, clock, pending));
+        InboxWriter { queue }
+    }
+
+    /// Stores one push and returns once it is committed (`None`: a retry of
+    /// a push already stored). An error means nothing of it was committed.
+    pub async fn store(&self, push: Inbound) -> AppResult<Option<StoredInbound>> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((push, reply))
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        answer.await.map_err(|_| AppError::Unavailable)?
+    }
+}
+
+async fn run(store: Store, clock: Clock, mut pending: mpsc::Receiver<(Inbound, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        write_batch(&store, clock.now(), &mut batch).await;
+    }
+}
+
+async fn write_batch(store: &Store, now: i64, batch: &mut Vec<(Inbound, Reply)>) {
+    // Fast path: the whole batch in one transaction without savepoints. If a
+    // push fails or loses a race to another node (which aborts the whole
+    // transaction on PostgreSQL), the batch is rolled back and written again
+    // with each push in its own savepoint, so one bad push sinks nothing else.
+    let outcomes = match attempt(store, now, batch, false).await {
+        Some(outcomes) => outcomes,
+        None => attempt(store, now, batch, true).await.unwrap_or_default(),
+    };
+    let mut outcomes = outcomes.into_iter();
+    for (_, reply) in batch.drain(..) {
+        let _ = reply.send(outcomes.next().unwrap_or(Err(AppError::Unavailable)));
+    }
+}
+
+/// Writes and commits the batch; one answer per push. `None` (only when not
+/// `isolated`) means: roll back and try again isolated.
+async fn attempt(
+    store: &Store,
+    now: i64,
+    batch: &[(Inbound, Reply)],
+    isolated: bool,
+) -> Option<Vec<AppResult<Option<StoredInbound>>>> {
+    let unavailable = || Some(batch.iter().map(|_| Err(AppError::Unavailable)).collect());
+    let mut tx = match store.begin().await {
+        Ok(tx) => tx,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot open a transaction for inbound pushes");
+            return unavailable();
+        }
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    let mut events = Vec::new();
+    for (push, _) in batch {
+        let written = if isolated {
+            store_isolated(&mut tx, now, push).await
+        } else {
+            store_inbound_rows(&mut tx, now, push).await
+        };
+        results.push(match written {
+            Ok(Written::New(stored, event)) => {
+                events.push(event);
+                Ok(Some(stored))
+            }
+            Ok(Written::Seen) => Ok(None),
+            Ok(Written::LostRace) if isolated => Ok(None),
+            Err(err) if isolated => Err(err),
+            Ok(Written::LostRace) | Err(_) => return None,
+        });
+    }
+    if events.is_empty() {
+        return Some(results); // nothing new: every push was a retry or refused
+    }
+    // One head read and one head write for the whole batch.
+    let committed = match append(&mut tx, now, &events).await {
+        Ok(_) => store.commit(tx).await,
+        Err(err) => Err(err),
+    };
+    match committed {
+        Ok(()) => Some(results),
+        Err(err) => {
+            tracing::error!(error = %err, pushes = batch.len(), "cannot commit inbound pushes");
+            unavailable()
+        }
+    }
+}
+
+/// One push inside its own savepoint: on any failure (or a lost race) the
+/// transaction goes back to where it was before this push.
+async fn store_isolated(tx: &mut Tx, now: i64, push: &Inbound) -> AppResult<Written> {
+    savepoint(tx, "SAVEPOINT push").await?;
+    let result = store_inbound_rows(tx, now, push).await;
+    match &result {
+        Ok(Written::New(..)) => savepoint(tx, "RELEASE SAVEPOINT push").await?,
+        _ => {
+            savepoint(tx, "ROLLBACK TO SAVEPOINT push").await?;
+            savepoint(tx, "RELEASE SAVEPOINT push").await?;
+        }
+    }
+    result
+}
+
+async fn savepoint(tx: &mut Tx, sql: &'static str) -> AppResult<()> {
+    on_tx!(tx, c => sqlx::query(sql).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}

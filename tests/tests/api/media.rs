@@ -1,0 +1,335 @@
+//! What happens after a push is stored: the media job keeps a copy of the
+//! follower's picture in the content-addressed store and serves it only to
+//! people who may see the conversation; the profile job asks WeChat about a
+//! new contact; access tokens are shared through the database; and a
+//! database that cannot commit makes the callback answer 5xx, never
+//! `success`, with the retry stored exactly once.
+
+use harbour_server::channels::clients::DbTokenCache;
+use harbour_server::config::Secret;
+use harbour_server::jobs::Worker;
+use harbour_server::secrets::SecretBox;
+use harbour_server::startup::job_handlers;
+use harbour_tests::app::spawn_app_on;
+use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
+use serde_json::json;
+use shared::Role;
+use sqlx::Connection;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wechat::client::{AppSecret, MediaType};
+use wechat::fake::simulator::sample_picture;
+use wechat::fake::FakeWeChat;
+use wechat::{ApiClient, AppId, OpenId};
+
+on_both_backends!(
+    a_followers_picture_is_kept_and_shown_only_to_its_team,
+    nodes_share_one_access_token_through_the_database,
+    a_database_that_cannot_commit_gets_a_retry_not_a_success,
+);
+
+const APP_ID: &str = "wxfa4e5d6c7b8a9013";
+const APP_SECRET: &str = "fake-secret-for-media-tests";
+const TOKEN: &str = "harbourToken2";
+const FOLLOWER: &str = "oFollowerMedia00000000000001";
+const KEY: [u8; 32] = [11; 32];
+
+async fn setup(backend: Backend) -> (FakeWeChat, TestApp, String, String) {
+    let fake = FakeWeChat::start("127.0.0.1:0").await.expect("fake wechat");
+    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(APP_SECRET));
+    let db = TestDb::new(backend).await;
+    let app = spawn_app_on(db, |config| {
+        config.run_workers = false;
+        config.secret_key = Secret::new(KEY);
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let channel = app
+        .connect_official_account(
+            &admin,
+            &json!({ "name": "Clinic", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "api_base": fake.base_url() }),
+        )
+        .await;
+    let path = channel["callback_path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (fake, app, admin, path)
+}
+
+/// Posts a plain-mode push signed with the channel's token.
+async fn push(app: &TestApp, path: &str, xml: &str) -> reqwest::Response {
+    let (timestamp, nonce) = ("1795741200", "4243");
+    let signature = wechat::signature::signature(TOKEN, timestamp, nonce);
+    let url = app.url(&format!(
+        "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={FOLLOWER}"
+    ));
+    app.client
+        .post(url)
+        .body(xml.to_owned())
+        .send()
+        .await
+        .expect("push")
+}
+
+fn text_xml(msg_id: u64, text: &str) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[gh_clinic]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
+         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+         <MsgId>{msg_id}</MsgId></xml>"
+    )
+}
+
+async fn only_conversation(app: &TestApp, token: &str) -> String {
+    let (status, list) = app.get_json("/api/v1/conversations", token).await;
+    assert_eq!(status, 200, "{list}");
+    list[0]["id"].as_str().expect("a conversation").to_owned()
+}
+
+async fn a_followers_picture_is_kept_and_shown_only_to_its_team(backend: Backend) {
+    let (fake, app, admin, path) = setup(backend).await;
+    {
+        use wechat::clock::Clock;
+        let now = fake.clock().now();
+        fake.record_follow(&AppId::new(APP_ID), &OpenId::new(FOLLOWER), now);
+    }
+    let picture = sample_picture(3);
+    let media_id = fake
+        .store_follower_media(
+            &AppId::new(APP_ID),
+            MediaType::Image,
+            &picture.filename,
+            &picture.content_type,
+            picture.bytes.clone(),
+        )
+        .expect("media");
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[gh_clinic]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
+         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[{}]]></PicUrl>\
+         <MediaId><![CDATA[{}]]></MediaId><MsgId>7001</MsgId></xml>",
+        fake.media_url(&media_id),
+        media_id.as_str()
+    );
+    assert_eq!(
+        push(&app, &path, &xml)
+            .await
+            .text()
+            .await
+            .unwrap_or_default(),
+        "success"
+    );
+    let conversation = only_conversation(&app, &admin).await;
+    let messages_path = format!("/api/v1/conversations/{conversation}/messages");
+    let (_, messages) = app.get_json(&messages_path, &admin).await;
+    assert_eq!(messages[0]["media"]["state"], "pending", "{messages}");
+    let message = messages[0]["id"].as_str().unwrap_or_default().to_owned();
+    let media_path = format!("/api/v1/messages/{message}/media");
+    let early = app
+        .client
+        .get(app.url(&media_path))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(early.status(), 409, "a file still being fetched says so");
+
+    let handlers = job_handlers(
+        &app.store,
+        &Arc::new(SecretBox::new(&KEY)),
+        &app.clock,
+        &app.db.data_dir(),
+    )
+    .expect("handlers");
+    let worker = Worker::new(app.store.clone(), app.clock.clone(), handlers);
+    worker.run_once().await.expect("worker");
+
+    let (_, messages) = app.get_json(&messages_path, &admin).await;
+    let media = &messages[0]["media"];
+    assert_eq!(media["state"], "stored", "{messages}");
+    assert_eq!(media["content_type"], picture.content_type.as_str());
+    assert_eq!(media["size"].as_u64(), Some(picture.bytes.len() as u64));
+
+    // The copy is named by its sha256 under the data dir.
+    let sha256 = harbour_server::channels::media::sha256_hex(&picture.bytes);
+    let kept = app
+        .db
+        .data_dir()
+        .join("media")
+        .join(&sha256[..2])
+        .join(&sha256);
+    assert_eq!(std::fs::read(&kept).expect("the kept file"), picture.bytes);
+
+    let served = app
+        .client
+        .get(app.url(&media_path))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(served.status(), 200);
+    assert_eq!(
+        served.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default(),
+        picture.content_type
+    );
+    assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(served.bytes().await.expect("bytes").to_vec(), picture.bytes);
+
+    // The channel has no team: only roles that see every team may fetch it.
+    for (role, expected) in [
+        (Role::Agent, 404),
+        (Role::Supervisor, 404),
+        (Role::Compliance, 200),
+    ] {
+        let (_, token) = app.user_with_role(&admin, role, &[]).await;
+        let (status, _) = app.get_json(&media_path, &token).await;
+        assert_eq!(status, expected, "{role:?}");
+    }
+    let anonymous = app
+        .client
+        .get(app.url(&media_path))
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(anonymous.status(), 401);
+
+    // The profile job asked WeChat about the new contact, once.
+    assert_eq!(fake.calls(wechat::client::paths::USER_INFO), 1);
+    let state: String = harbour_server::on_read!(app.store, pool => {
+        sqlx::query_scalar("SELECT profile_state FROM contacts WHERE open_id = $1")
+            .bind(FOLLOWER)
+            .fetch_one(pool)
+            .await
+            .expect("contact")
+    });
+    assert_eq!(state, "fetched");
+    worker.run_once().await.expect("worker");
+    assert_eq!(fake.calls(wechat::client::paths::USER_INFO), 1);
+    assert_eq!(fake.calls(wechat::client::paths::MEDIA_GET), 1);
+}
+
+async fn nodes_share_one_access_token_through_the_database(backend: Backend) {
+    let (fake, app, _admin, _path) = setup(backend).await;
+    let secrets = Arc::new(SecretBox::new(&KEY));
+    // Two nodes: two clients with nothing in common but the database.
+    let node = || {
+        ApiClient::builder(AppId::new(APP_ID), AppSecret::new(APP_SECRET))
+            .base_url(fake.base_url())
+            .token_cache(Arc::new(DbTokenCache::new(
+                app.store.clone(),
+                secrets.clone(),
+            )))
+            .build()
+            .expect("client")
+    };
+    let (first, second) = (node(), node());
+    let a = first.access_token().await.expect("token");
+    let b = second.access_token().await.expect("token");
+    assert_eq!(a.expose(), b.expose());
+    assert_eq!(fake.tokens_issued(&AppId::new(APP_ID)), 1);
+    // Sealed at rest: the token itself is nowhere in the row.
+    let sealed: Vec<u8> = harbour_server::on_read!(app.store, pool => {
+        sqlx::query_scalar("SELECT sealed FROM access_tokens WHERE app_id = $1")
+            .bind(APP_ID)
+            .fetch_one(pool)
+            .await
+            .expect("row")
+    });
+    let needle = a.expose().as_bytes();
+    assert!(!sealed.windows(needle.len()).any(|w| w == needle));
+}
+
+async fn a_database_that_cannot_commit_gets_a_retry_not_a_success(backend: Backend) {
+    let (_fake, app, admin, path) = setup(backend).await;
+    assert_eq!(
+        push(&app, &path, &text_xml(8001, "first")).await.status(),
+        200
+    );
+
+    // Another process holds the write lock for longer than WeChat waits.
+    let release = hold_write_lock(&app, backend, Duration::from_secs(6)).await;
+    let started = Instant::now();
+    let refused = push(&app, &path, &text_xml(8002, "while the database is stuck")).await;
+    let status = refused.status().as_u16();
+    let body = refused.text().await.unwrap_or_default();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered within WeChat's 5 s"
+    );
+    assert!(
+        !body.contains("sqlx") && !body.contains("lock"),
+        "no internals: {body}"
+    );
+    release.await.expect("lock holder");
+
+    // WeChat retries; exactly one copy of each message exists.
+    assert_eq!(
+        push(&app, &path, &text_xml(8002, "while the database is stuck"))
+            .await
+            .text()
+            .await
+            .unwrap_or_default(),
+        "success"
+    );
+    let conversation = only_conversation(&app, &admin).await;
+    let (_, messages) = app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            &admin,
+        )
+        .await;
+    let bodies: Vec<&str> = messages
+        .as_array()
+        .map(|m| m.iter().filter_map(|m| m["body"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        bodies,
+        ["first", "while the database is stuck"],
+        "{messages}"
+    );
+}
+
+/// Takes the database's write lock from outside Harbour and holds it for
+/// `hold`; the returned task ends once it is released.
+async fn hold_write_lock(
+    app: &TestApp,
+    backend: Backend,
+    hold: Duration,
+) -> tokio::task::JoinHandle<()> {
+    let url = app.db.url.clone();
+    let (locked, is_locked) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        match backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("connect");
+                sqlx::query("BEGIN EXCLUSIVE")
+                    .execute(&mut conn)
+                    .await
+                    .expect("lock");
+                let _ = locked.send(());
+                tokio::time::sleep(hold).await;
+                sqlx::query("COMMIT")
+                    .execute(&mut conn)
+                    .await
+                    .expect("unlock");
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+                let mut tx = conn.begin().await.expect("begin");
+                sqlx::query("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await
+                    .expect("lock");
+                let _ = locked.send(());
+                tokio::time::sleep(hold).await;
+                tx.commit().await.expect("unlock");
+            }
+        }
+    });
+    is_locked.await.expect("the lock was taken");
+    task
+}
