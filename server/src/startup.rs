@@ -16,6 +16,7 @@ use crate::secrets::SecretBox;
 use crate::state::AppState;
 use crate::store::inbox::{MEDIA_JOB, PROFILE_JOB};
 use crate::store::outbound::SEND_JOB;
+use crate::store::triage::{wake, WAKE_JOB};
 use crate::store::{Store, StoreOptions};
 use anyhow::Context;
 use shared::api::CreateUser;
@@ -232,6 +233,22 @@ pub fn job_handlers(
     handlers.register(PROFILE_JOB, move |job| {
         let profiles = profiles.clone();
         async move { profiles.run(job).await }
+    });
+    let (wake_store, wake_clock) = (store.clone(), clock.clone());
+    handlers.register(WAKE_JOB, move |job| {
+        let (store, clock) = (wake_store.clone(), wake_clock.clone());
+        async move {
+            let payload: serde_json::Value =
+                serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+            let (Some(conversation), Some(until)) =
+                (payload["conversation"].as_str(), payload["until"].as_i64())
+            else {
+                return Err("the job names no conversation".into());
+            };
+            wake(&store, clock.now(), conversation, until)
+                .await
+                .map_err(|e| e.to_string())
+        }
     });
     Ok(handlers)
 }

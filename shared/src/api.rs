@@ -160,13 +160,149 @@ pub struct ConversationSummary {
     pub contact_name: Option<String>,
     pub open_id: String,
     pub team: Option<TeamId>,
+    #[serde(default)]
+    pub team_name: Option<String>,
     /// `open`, `pending`, `snoozed` or `resolved`.
     pub status: String,
+    /// Until when a snoozed conversation sleeps.
+    #[serde(default)]
+    pub snoozed_until: Option<i64>,
+    /// `low`, `normal`, `high` or `urgent`.
+    #[serde(default = "normal_priority")]
+    pub priority: String,
+    #[serde(default)]
+    pub labels: Vec<String>,
+    #[serde(default)]
+    pub assignee: Option<UserId>,
+    #[serde(default)]
+    pub assignee_name: Option<String>,
     pub last_message_at: i64,
     /// Text of the newest message, or its kind (`image`, `voice`, …).
     pub preview: Option<String>,
     /// Since when the client has waited for an answer, if they are waiting.
     pub waiting_since: Option<i64>,
+    /// The client wrote since this user last read the conversation.
+    #[serde(default)]
+    pub unread: bool,
+}
+
+fn normal_priority() -> String {
+    "normal".into()
+}
+
+pub const STATUSES: [&str; 4] = ["open", "pending", "snoozed", "resolved"];
+pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+
+/// Query string of `GET /api/v1/conversations`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationQuery {
+    /// `mine`, `unassigned`, `team`, `all` or `mentions` (default `all`:
+    /// everything the user may see).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// Comma-separated statuses; default `open,pending`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<UserId>,
+    /// `activity` (newest first, the default) or `waiting` (longest wait first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// At most this many (default 100, at most 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// The `next` cursor of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// One page of a queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationPage {
+    pub conversations: Vec<ConversationSummary>,
+    /// Pass as `after` for the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// A change to a conversation: `POST /api/v1/conversations/{id}/actions`,
+/// or for many at once `POST /api/v1/conversations/bulk`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ConversationAction {
+    /// Take an unassigned conversation (or one assigned to oneself).
+    Claim,
+    Assign {
+        user: UserId,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Hand over to a team, and optionally a person in it.
+    Transfer {
+        team: TeamId,
+        #[serde(default)]
+        user: Option<UserId>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Unassign,
+    Resolve,
+    Reopen,
+    /// Waiting on the client.
+    Pending,
+    Snooze {
+        until: i64,
+    },
+    Priority {
+        priority: String,
+    },
+    Labels {
+        #[serde(default)]
+        add: Vec<String>,
+        #[serde(default)]
+        remove: Vec<String>,
+    },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BulkAction {
+    pub ids: Vec<String>,
+    #[serde(flatten)]
+    pub action: ConversationAction,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkFailure {
+    pub id: String,
+    pub error: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkResult {
+    pub done: Vec<String>,
+    pub failed: Vec<BulkFailure>,
+}
+
+/// An internal note; never sent to WeChat. `mentions` are the users the
+/// composer resolved from `@name`s in the text.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NoteRequest {
+    pub text: String,
+    #[serde(default)]
+    pub mentions: Vec<UserId>,
+}
+
+/// Someone who may be assigned or mentioned in a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Colleague {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
 }
 
 /// One message in a conversation's timeline.
@@ -174,7 +310,8 @@ pub struct ConversationSummary {
 pub struct MessageView {
     pub id: String,
     pub conversation_id: String,
-    /// `in` from the client, `out` from an agent.
+    /// `in` from the client, `out` from an agent, `note` (internal, never
+    /// sent), `activity` (assignment, status and other changes).
     pub direction: String,
     /// `text`, `image`, `voice`, `location`, `link`, `event`, …
     pub kind: String,
@@ -184,6 +321,11 @@ pub struct MessageView {
     /// Why a send failed or is unknown, as a sentence.
     pub error: Option<String>,
     pub author: Option<UserId>,
+    #[serde(default)]
+    pub author_name: Option<String>,
+    /// Order within the conversation; pass as `before` to page back.
+    #[serde(default)]
+    pub position: i64,
     pub created_at: i64,
     /// Images, voice and video: the copy Harbour keeps.
     #[serde(default)]

@@ -2,7 +2,9 @@
 //! window, and sending a text reply.
 
 use gloo_net::http::Method;
-use shared::api::{ConversationSummary, MessageView, QueuedReply, ReplyRequest, ReplyWindow};
+use shared::api::{
+    ConversationPage, ConversationSummary, MessageView, QueuedReply, ReplyRequest, ReplyWindow,
+};
 
 use super::client::{get_json, send_json, ApiError};
 use crate::state::auth::AuthState;
@@ -13,7 +15,12 @@ fn segment(id: &str) -> String {
 }
 
 pub async fn list(auth: AuthState) -> Result<Vec<ConversationSummary>, ApiError> {
-    get_json(auth, "/conversations").await
+    let page: ConversationPage = get_json(
+        auth,
+        "/conversations?status=open,pending,snoozed,resolved&limit=500",
+    )
+    .await?;
+    Ok(page.conversations)
 }
 
 pub async fn messages(auth: AuthState, id: String) -> Result<Vec<MessageView>, ApiError> {

@@ -5,20 +5,32 @@ use super::ApiJson;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::conversations::Scope;
+use crate::store::conversations::{Scope, Viewer};
 use crate::store::outbound::{queue_text_reply, ReplyTarget, REPLIES_PER_WINDOW};
-use axum::extract::{Path, State};
+use crate::store::triage::{self, Actor};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
-use shared::api::{ConversationSummary, MessageView, QueuedReply, ReplyRequest, ReplyWindow};
+use serde::{Deserialize, Serialize};
+use shared::api::{
+    BulkAction, BulkFailure, BulkResult, Colleague, ConversationAction, ConversationPage,
+    ConversationQuery, ConversationSummary, MessageView, NoteRequest, QueuedReply, ReplyRequest,
+    ReplyWindow,
+};
 use shared::Role;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/conversations", get(list_conversations))
+        .route("/api/v1/conversations/bulk", post(bulk_action))
+        .route("/api/v1/conversations/{id}", get(one_conversation))
+        .route("/api/v1/conversations/{id}/actions", post(act))
+        .route("/api/v1/conversations/{id}/notes", post(add_note))
+        .route("/api/v1/conversations/{id}/read", post(mark_read))
+        .route("/api/v1/conversations/{id}/colleagues", get(colleagues))
         .route(
             "/api/v1/conversations/{id}/messages",
             post(reply).get(list_messages),
@@ -52,22 +64,162 @@ fn scope(user: &AuthUser) -> Scope<'_> {
     }
 }
 
+fn viewer(user: &AuthUser) -> Viewer<'_> {
+    Viewer {
+        user: user.id,
+        scope: scope(user),
+    }
+}
+
+/// Who changes things: everyone but compliance, who only reads.
+fn actor(user: &AuthUser) -> AppResult<Actor<'_>> {
+    user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
+    Ok(Actor {
+        id: user.id,
+        name: &user.name,
+        scope: scope(user),
+    })
+}
+
 async fn list_conversations(
     State(state): State<AppState>,
     user: AuthUser,
-) -> AppResult<Json<Vec<ConversationSummary>>> {
+    query: Result<Query<ConversationQuery>, QueryRejection>,
+) -> AppResult<Json<ConversationPage>> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     Ok(Json(
-        state.store.list_conversations(&scope(&user), 500).await?,
+        state
+            .store
+            .list_conversations(&viewer(&user), &query)
+            .await?,
     ))
+}
+
+async fn one_conversation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<ConversationSummary>> {
+    state
+        .store
+        .conversation_summary(&viewer(&user), &id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound("That conversation"))
+}
+
+async fn act(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(action): ApiJson<ConversationAction>,
+) -> AppResult<Json<ConversationSummary>> {
+    let actor = actor(&user)?;
+    triage::apply(&state.store, state.clock.now(), &actor, &id, &action).await?;
+    one_conversation(State(state), user, Path(id)).await
+}
+
+const MAX_BULK: usize = 500;
+
+async fn bulk_action(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(bulk): ApiJson<BulkAction>,
+) -> AppResult<Json<BulkResult>> {
+    let actor = actor(&user)?;
+    if bulk.ids.is_empty() || bulk.ids.len() > MAX_BULK {
+        return Err(AppError::validation(
+            "ids",
+            format!("Select between 1 and {MAX_BULK} conversations."),
+        ));
+    }
+    let mut result = BulkResult {
+        done: Vec::new(),
+        failed: Vec::new(),
+    };
+    for id in bulk.ids {
+        match triage::apply(&state.store, state.clock.now(), &actor, &id, &bulk.action).await {
+            Ok(_) => result.done.push(id),
+            Err(AppError::Internal(err)) => return Err(AppError::Internal(err)),
+            Err(AppError::Unavailable) => return Err(AppError::Unavailable),
+            Err(err) => result.failed.push(BulkFailure {
+                id,
+                error: err.to_string(),
+            }),
+        }
+    }
+    Ok(Json(result))
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(note): ApiJson<NoteRequest>,
+) -> AppResult<(StatusCode, Json<MessageView>)> {
+    let actor = actor(&user)?;
+    let message = triage::add_note(
+        &state.store,
+        state.clock.now(),
+        &actor,
+        &id,
+        &note.text,
+        &note.mentions,
+    )
+    .await?;
+    let view = state
+        .store
+        .conversation_messages(&id, None, 20)
+        .await?
+        .into_iter()
+        .find(|m| m.id == message)
+        .ok_or(AppError::NotFound("That note"))?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn mark_read(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    visible_target(&state, &user, &id).await?;
+    state
+        .store
+        .mark_read(state.clock.now(), user.id, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn colleagues(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<Colleague>>> {
+    let target = visible_target(&state, &user, &id).await?;
+    Ok(Json(state.store.colleagues(target.team()).await?))
+}
+
+#[derive(Deserialize)]
+struct MessagesQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
 }
 
 async fn list_messages(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
+    query: Result<Query<MessagesQuery>, QueryRejection>,
 ) -> AppResult<Json<Vec<MessageView>>> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     visible_target(&state, &user, &id).await?;
-    Ok(Json(state.store.conversation_messages(&id, 200).await?))
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    Ok(Json(
+        state
+            .store
+            .conversation_messages(&id, query.before, limit)
+            .await?,
+    ))
 }
 
 async fn reply(

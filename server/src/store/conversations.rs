@@ -1,10 +1,35 @@
-//! Reading conversations and their messages, limited to what a user may see.
+//! Reading conversations and their messages, limited to what a user may see:
+//! queues with filters, sorts and cursors, one conversation, and a page of
+//! its timeline.
 
-use super::Store;
-use crate::error::AppResult;
-use crate::on_read;
-use shared::api::{ConversationSummary, MediaView, MessageView};
-use shared::TeamId;
+use super::{Store, Tx};
+use crate::error::{AppError, AppResult};
+use crate::{on_read, on_tx};
+use shared::api::{
+    ConversationPage, ConversationQuery, ConversationSummary, MediaView, MessageView, STATUSES,
+};
+use shared::{TeamId, UserId};
+
+/// Who is asking: their id and which teams' conversations they may see.
+pub struct Viewer<'a> {
+    pub user: UserId,
+    pub scope: Scope<'a>,
+}
+
+/// Which teams' conversations a query may return: all, or these.
+pub enum Scope<'a> {
+    All,
+    Teams(&'a [TeamId]),
+}
+
+impl Scope<'_> {
+    pub fn allows(&self, team: Option<TeamId>) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Teams(teams) => team.is_some_and(|t| teams.contains(&t)),
+        }
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
@@ -15,11 +40,17 @@ struct SummaryRow {
     contact_name: Option<String>,
     open_id: String,
     team_id: Option<String>,
+    team_name: Option<String>,
     status: String,
+    snoozed_until: Option<i64>,
+    priority: String,
+    assignee: Option<String>,
+    assignee_name: Option<String>,
     last_message_at: i64,
     preview: Option<String>,
-    last_direction: Option<String>,
-    last_in_at: Option<i64>,
+    waiting_since: Option<i64>,
+    last_inbound_position: i64,
+    read_position: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,6 +63,8 @@ struct MessageRow {
     status: Option<String>,
     error: Option<String>,
     author: Option<String>,
+    author_name: Option<String>,
+    position: i64,
     created_at: i64,
     media_state: Option<String>,
     media_type: Option<String>,
@@ -39,48 +72,251 @@ struct MessageRow {
     media_error: Option<String>,
 }
 
-/// Which teams' conversations a query may return: all, or these.
-pub enum Scope<'a> {
-    All,
-    Teams(&'a [TeamId]),
+/// A value bound to a `$n` placeholder of a query built at run time.
+enum Arg {
+    Text(String),
+    Int(i64),
 }
 
-impl Scope<'_> {
-    fn allows(&self, team: Option<&str>) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Teams(teams) => {
-                team.is_some_and(|t| teams.iter().any(|mine| mine.to_string() == t))
+/// SQL text with numbered placeholders and their values, built together.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn arg(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        let n = self.args.len();
+        self.text.push_str(&format!("${n}"));
+        self
+    }
+
+    fn text_arg(&mut self, value: impl Into<String>) -> &mut Self {
+        self.arg(Arg::Text(value.into()))
+    }
+
+    fn list(&mut self, values: impl IntoIterator<Item = String>) -> &mut Self {
+        self.push("(");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
             }
+            self.text_arg(value);
         }
+        self.push(")")
     }
 }
 
+const SUMMARY_SELECT: &str = "SELECT v.id, v.channel_id, ch.name AS channel_name, v.contact_id, \
+     COALESCE(c.name, c.remark) AS contact_name, c.open_id, v.team_id, t.name AS team_name, v.status, \
+     v.snoozed_until, v.priority, v.assignee, u.name AS assignee_name, v.last_message_at, v.preview, \
+     v.waiting_since, v.last_inbound_position, r.position AS read_position \
+     FROM conversations v JOIN contacts c ON c.id = v.contact_id JOIN channels ch ON ch.id = v.channel_id \
+     LEFT JOIN teams t ON t.id = v.team_id LEFT JOIN users u ON u.id = v.assignee \
+     LEFT JOIN conversation_reads r ON r.conversation_id = v.id AND r.user_id = ";
+
+/// Sort key of the waiting sort: not waiting sorts last.
+const WAITING_KEY: &str = "COALESCE(v.waiting_since, 9223372036854775807)";
+
+fn bad(field: &str, message: &str) -> AppError {
+    AppError::validation(field, message)
+}
+
 impl Store {
-    /// Conversations newest activity first; agents see only their teams'.
+    /// One page of a queue, after the query's cursor.
     pub async fn list_conversations(
         &self,
-        scope: &Scope<'_>,
-        limit: i64,
-    ) -> AppResult<Vec<ConversationSummary>> {
-        // The preview is the newest message; waiting means the newest is from the client.
-        let sql = "SELECT v.id, v.channel_id, ch.name AS channel_name, c.id AS contact_id, c.name AS contact_name, \
-                   c.open_id, v.team_id, v.status, v.last_message_at, \
-                   (SELECT COALESCE(m.body, m.kind) FROM messages m WHERE m.conversation_id = v.id ORDER BY m.position DESC LIMIT 1) AS preview, \
-                   (SELECT m.direction FROM messages m WHERE m.conversation_id = v.id AND m.kind <> 'event' ORDER BY m.position DESC LIMIT 1) AS last_direction, \
-                   (SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = v.id AND m.direction = 'in' AND m.kind <> 'event') AS last_in_at \
-                   FROM conversations v JOIN contacts c ON c.id = v.contact_id JOIN channels ch ON ch.id = v.channel_id \
-                   ORDER BY v.last_message_at DESC, v.id LIMIT $1";
-        let rows: Vec<SummaryRow> =
-            on_read!(self, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await?);
+        viewer: &Viewer<'_>,
+        query: &ConversationQuery,
+    ) -> AppResult<ConversationPage> {
+        let limit = query.limit.unwrap_or(100).clamp(1, 500);
+        let waiting = match query.sort.as_deref() {
+            None | Some("activity") => false,
+            Some("waiting") => true,
+            Some(_) => return Err(bad("sort", "Sort by `activity` or `waiting`.")),
+        };
+        let queue = query.queue.as_deref().unwrap_or("all");
+        let mut sql = Sql::default();
+        sql.push(SUMMARY_SELECT)
+            .text_arg(viewer.user.to_string())
+            .push(" WHERE 1 = 1");
+        if let Scope::Teams(teams) = viewer.scope {
+            if teams.is_empty() {
+                sql.push(" AND 1 = 0");
+            } else {
+                sql.push(" AND v.team_id IN ")
+                    .list(teams.iter().map(|t| t.to_string()));
+            }
+        }
+        match queue {
+            "all" | "team" => {}
+            "mine" => {
+                sql.push(" AND v.assignee = ")
+                    .text_arg(viewer.user.to_string());
+            }
+            "unassigned" => {
+                sql.push(" AND v.assignee IS NULL");
+            }
+            "mentions" => {
+                sql.push(" AND EXISTS (SELECT 1 FROM mentions m WHERE m.conversation_id = v.id AND m.user_id = ")
+                    .text_arg(viewer.user.to_string())
+                    .push(")");
+            }
+            _ => {
+                return Err(bad(
+                    "queue",
+                    "Choose the queue mine, unassigned, team, all or mentions.",
+                ))
+            }
+        }
+        let default_statuses = if queue == "mentions" {
+            "open,pending,snoozed,resolved"
+        } else {
+            "open,pending"
+        };
+        let statuses: Vec<String> = query
+            .status
+            .as_deref()
+            .unwrap_or(default_statuses)
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if statuses.is_empty() || statuses.iter().any(|s| !STATUSES.contains(&s.as_str())) {
+            return Err(bad(
+                "status",
+                "Statuses are open, pending, snoozed and resolved.",
+            ));
+        }
+        if statuses.len() < STATUSES.len() {
+            sql.push(" AND v.status IN ").list(statuses);
+        }
+        if let Some(team) = query.team {
+            sql.push(" AND v.team_id = ").text_arg(team.to_string());
+        }
+        if let Some(channel) = &query.channel {
+            sql.push(" AND v.channel_id = ").text_arg(channel.clone());
+        }
+        if let Some(assignee) = query.assignee {
+            sql.push(" AND v.assignee = ")
+                .text_arg(assignee.to_string());
+        }
+        if let Some(label) = &query.label {
+            sql.push(" AND EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = v.id AND l.label = ")
+                .text_arg(label.clone())
+                .push(")");
+        }
+        if let Some(after) = &query.after {
+            let (key, id) = after
+                .split_once(':')
+                .and_then(|(k, id)| Some((k.parse::<i64>().ok()?, id.to_owned())))
+                .ok_or_else(|| bad("after", "That page cursor is not valid."))?;
+            if waiting {
+                sql.push(&format!(" AND ({WAITING_KEY} > "))
+                    .arg(Arg::Int(key))
+                    .push(&format!(" OR ({WAITING_KEY} = "))
+                    .arg(Arg::Int(key))
+                    .push(" AND v.id > ")
+                    .text_arg(id)
+                    .push("))");
+            } else {
+                sql.push(" AND (v.last_message_at < ")
+                    .arg(Arg::Int(key))
+                    .push(" OR (v.last_message_at = ")
+                    .arg(Arg::Int(key))
+                    .push(" AND v.id < ")
+                    .text_arg(id)
+                    .push("))");
+            }
+        }
+        if waiting {
+            sql.push(&format!(" ORDER BY {WAITING_KEY} ASC, v.id ASC LIMIT "));
+        } else {
+            sql.push(" ORDER BY v.last_message_at DESC, v.id DESC LIMIT ");
+        }
+        sql.arg(Arg::Int(limit + 1));
+        let mut rows = self.summaries(&sql).await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next = more.then(|| rows.last()).flatten().map(|last| {
+            let key = if waiting {
+                last.waiting_since.unwrap_or(i64::MAX)
+            } else {
+                last.last_message_at
+            };
+            format!("{key}:{}", last.id)
+        });
+        Ok(ConversationPage {
+            conversations: self.with_labels(rows).await?,
+            next,
+        })
+    }
+
+    /// One conversation as its row in a list, if the viewer may see it.
+    pub async fn conversation_summary(
+        &self,
+        viewer: &Viewer<'_>,
+        id: &str,
+    ) -> AppResult<Option<ConversationSummary>> {
+        let mut sql = Sql::default();
+        sql.push(SUMMARY_SELECT)
+            .text_arg(viewer.user.to_string())
+            .push(" WHERE v.id = ")
+            .text_arg(id);
+        let rows = self.summaries(&sql).await?;
+        let found = self.with_labels(rows).await?.into_iter().next();
+        Ok(found.filter(|c| viewer.scope.allows(c.team)))
+    }
+
+    async fn summaries(&self, sql: &Sql) -> AppResult<Vec<SummaryRow>> {
+        Ok(on_read!(self, pool => {
+            let mut q = sqlx::query_as::<_, SummaryRow>(&sql.text);
+            for arg in &sql.args {
+                q = match arg {
+                    Arg::Text(s) => q.bind(s.as_str()),
+                    Arg::Int(i) => q.bind(*i),
+                };
+            }
+            q.fetch_all(pool).await?
+        }))
+    }
+
+    async fn with_labels(&self, rows: Vec<SummaryRow>) -> AppResult<Vec<ConversationSummary>> {
+        let mut labels: Vec<(String, String)> = Vec::new();
+        if !rows.is_empty() {
+            let mut sql = Sql::default();
+            sql.push(
+                "SELECT conversation_id, label FROM conversation_labels WHERE conversation_id IN ",
+            )
+            .list(rows.iter().map(|r| r.id.clone()))
+            .push(" ORDER BY label");
+            labels = on_read!(self, pool => {
+                let mut q = sqlx::query_as::<_, (String, String)>(&sql.text);
+                for arg in &sql.args {
+                    if let Arg::Text(s) = arg {
+                        q = q.bind(s.as_str());
+                    }
+                }
+                q.fetch_all(pool).await?
+            });
+        }
         Ok(rows
             .into_iter()
-            .filter(|r| scope.allows(r.team_id.as_deref()))
             .map(|r| ConversationSummary {
-                waiting_since: (r.last_direction.as_deref() == Some("in")
-                    && r.status != "resolved")
-                    .then_some(r.last_in_at)
-                    .flatten(),
+                labels: labels
+                    .iter()
+                    .filter(|(c, _)| *c == r.id)
+                    .map(|(_, l)| l.clone())
+                    .collect(),
+                unread: r.last_inbound_position > r.read_position.unwrap_or(0),
                 id: r.id,
                 channel_id: r.channel_id,
                 channel_name: r.channel_name,
@@ -88,43 +324,124 @@ impl Store {
                 contact_name: r.contact_name,
                 open_id: r.open_id,
                 team: r.team_id.and_then(|t| t.parse().ok()),
+                team_name: r.team_name,
                 status: r.status,
+                snoozed_until: r.snoozed_until,
+                priority: r.priority,
+                assignee: r.assignee.and_then(|a| a.parse().ok()),
+                assignee_name: r.assignee_name,
                 last_message_at: r.last_message_at,
                 preview: r.preview,
+                waiting_since: r.waiting_since,
             })
             .collect())
     }
 
-    /// The latest `limit` messages of a conversation, oldest first.
+    /// Up to `limit` messages before position `before` (the newest when
+    /// `None`), oldest first.
     pub async fn conversation_messages(
         &self,
         conversation_id: &str,
+        before: Option<i64>,
         limit: i64,
     ) -> AppResult<Vec<MessageView>> {
-        let sql = "SELECT id, conversation_id, direction, kind, body, status, error, author, created_at, \
-                   media_state, media_type, media_size, media_error FROM messages \
-                   WHERE conversation_id = $1 ORDER BY position DESC LIMIT $2";
-        let mut rows: Vec<MessageRow> = on_read!(self, pool => sqlx::query_as(sql).bind(conversation_id).bind(limit).fetch_all(pool).await?);
+        let sql = "SELECT m.id, m.conversation_id, m.direction, m.kind, m.body, m.status, m.error, m.author, \
+                   u.name AS author_name, m.position, m.created_at, m.media_state, m.media_type, m.media_size, m.media_error \
+                   FROM messages m LEFT JOIN users u ON u.id = m.author \
+                   WHERE m.conversation_id = $1 AND m.position < $2 ORDER BY m.position DESC LIMIT $3";
+        let before = before.unwrap_or(i64::MAX);
+        let mut rows: Vec<MessageRow> = on_read!(self, pool => sqlx::query_as(sql).bind(conversation_id).bind(before).bind(limit).fetch_all(pool).await?);
         rows.reverse();
-        Ok(rows
-            .into_iter()
-            .map(|r| MessageView {
-                id: r.id,
-                conversation_id: r.conversation_id,
-                direction: r.direction,
-                kind: r.kind,
-                body: r.body,
-                status: r.status,
-                error: r.error,
-                author: r.author.and_then(|a| a.parse().ok()),
-                created_at: r.created_at,
-                media: r.media_state.map(|state| MediaView {
-                    state,
-                    content_type: r.media_type,
-                    size: r.media_size,
-                    error: r.media_error,
-                }),
-            })
-            .collect())
+        Ok(rows.into_iter().map(message_view).collect())
     }
+
+    /// Records that `user` has read `conversation` up to its newest message.
+    pub async fn mark_read(&self, now: i64, user: UserId, conversation_id: &str) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query(
+                "INSERT INTO conversation_reads (user_id, conversation_id, position) \
+                 SELECT $1, id, last_position FROM conversations WHERE id = $2 \
+                 ON CONFLICT (user_id, conversation_id) DO UPDATE SET position = excluded.position",
+            )
+            .bind(user.to_string())
+            .bind(conversation_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        on_tx!(&mut tx, c => {
+            sqlx::query("UPDATE mentions SET seen_at = $3 WHERE user_id = $1 AND conversation_id = $2 AND seen_at IS NULL")
+                .bind(user.to_string())
+                .bind(conversation_id)
+                .bind(now)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        self.commit(tx).await?;
+        Ok(())
+    }
+}
+
+fn message_view(r: MessageRow) -> MessageView {
+    MessageView {
+        id: r.id,
+        conversation_id: r.conversation_id,
+        direction: r.direction,
+        kind: r.kind,
+        body: r.body,
+        status: r.status,
+        error: r.error,
+        author: r.author.and_then(|a| a.parse().ok()),
+        author_name: r.author_name,
+        position: r.position,
+        created_at: r.created_at,
+        media: r.media_state.map(|state| MediaView {
+            state,
+            content_type: r.media_type,
+            size: r.media_size,
+            error: r.media_error,
+        }),
+    }
+}
+
+/// What placing a message does to the conversation's list columns.
+pub enum Placement<'a> {
+    /// An agent's reply: the client is no longer waiting.
+    Reply(&'a str),
+    /// A note or an activity entry: the list row stays as it is.
+    Internal,
+}
+
+/// The position for a new message at the end of `conversation_id`, taken
+/// under the conversation's row lock.
+pub async fn next_position(
+    tx: &mut Tx,
+    now: i64,
+    conversation_id: &str,
+    placement: Placement<'_>,
+) -> AppResult<i64> {
+    let position: Option<i64> = match placement {
+        Placement::Reply(preview) => on_tx!(tx, c => {
+            sqlx::query_scalar(
+                "UPDATE conversations SET last_position = last_position + 1, last_message_at = $2, \
+                 preview = $3, waiting_since = NULL WHERE id = $1 RETURNING last_position",
+            )
+            .bind(conversation_id)
+            .bind(now)
+            .bind(preview)
+            .fetch_optional(&mut *c)
+            .await?
+        }),
+        Placement::Internal => on_tx!(tx, c => {
+            sqlx::query_scalar(
+                "UPDATE conversations SET last_position = last_position + 1 WHERE id = $1 RETURNING last_position",
+            )
+            .bind(conversation_id)
+            .fetch_optional(&mut *c)
+            .await?
+        }),
+    };
+    position.ok_or(AppError::NotFound("That conversation"))
 }

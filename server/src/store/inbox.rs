@@ -117,19 +117,29 @@ pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppRes
         )
         .await?;
     }
-    let (conversation_id, team): (String, Option<String>) = on_tx!(tx, c => {
+    // One statement places the message (the row lock orders positions),
+    // keeps the list columns current, and reopens a conversation the client
+    // writes to again.
+    let (conversation_id, team, position, status): (String, Option<String>, i64, String) = on_tx!(tx, c => {
         sqlx::query_as(
-            "INSERT INTO conversations (id, channel_id, contact_id, team_id, status, last_message_at, created_at) \
-             VALUES ($1, $2, $3, $4, 'open', $5, $5) \
-             ON CONFLICT (contact_id) DO UPDATE SET last_message_at = $5, \
-               status = CASE WHEN conversations.status IN ('resolved', 'snoozed') THEN 'open' ELSE conversations.status END \
-             RETURNING id, team_id",
+            "INSERT INTO conversations (id, channel_id, contact_id, team_id, status, last_message_at, created_at, \
+                                        preview, waiting_since, last_position, last_inbound_position) \
+             VALUES ($1, $2, $3, $4, 'open', $5, $5, $6, CASE WHEN $7 THEN $5 END, 1, 1) \
+             ON CONFLICT (contact_id) DO UPDATE SET last_message_at = $5, preview = $6, \
+               waiting_since = CASE WHEN $7 THEN COALESCE(conversations.waiting_since, $5) ELSE conversations.waiting_since END, \
+               status = CASE WHEN $7 AND conversations.status IN ('resolved', 'snoozed', 'pending') THEN 'open' ELSE conversations.status END, \
+               snoozed_until = CASE WHEN $7 THEN NULL ELSE conversations.snoozed_until END, \
+               last_position = conversations.last_position + 1, \
+               last_inbound_position = conversations.last_position + 1 \
+             RETURNING id, team_id, last_position, status",
         )
         .bind(Uuid::new_v4().to_string())
         .bind(&push.channel_id)
         .bind(&contact_id)
         .bind(push.team.map(|t| t.to_string()))
         .bind(now)
+        .bind(push.body.as_deref().unwrap_or(&push.kind))
+        .bind(push.opens_window)
         .fetch_one(&mut *c)
         .await?
     });
@@ -137,8 +147,7 @@ pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppRes
     let inserted = on_tx!(tx, c => {
         sqlx::query(
             "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, created_at, media_id, media_state) \
-             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM messages WHERE conversation_id = $3), \
-                     'in', $4, $5, $6, $7, $8, $9, CASE WHEN $9 IS NULL THEN NULL ELSE 'pending' END)",
+             VALUES ($1, $2, $3, $10, 'in', $4, $5, $6, $7, $8, $9, CASE WHEN $9 IS NULL THEN NULL ELSE 'pending' END)",
         )
         .bind(&message_id)
         .bind(&push.channel_id)
@@ -149,6 +158,7 @@ pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppRes
         .bind(&push.dedupe_key)
         .bind(now)
         .bind(&push.media_id)
+        .bind(position)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected())
@@ -175,6 +185,7 @@ pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppRes
         "channel": push.channel_id,
         "kind": push.kind,
         "body": push.body,
+        "status": status,
     });
     let event = NewEvent::new("message.received", None, payload).in_team(team);
     Ok(Written::New(

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod media;
 pub mod outbound;
 pub mod tokens;
+pub mod triage;
 pub mod users;
 
 use anyhow::Context;

@@ -2,6 +2,7 @@
 //! send job, and the at-most-once state machine
 //! `queued -> sending -> sent | failed | unknown`.
 
+use super::conversations::{next_position, Placement};
 use super::events::{append, NewEvent};
 use super::jobs::{enqueue, NewJob};
 use super::{Store, Tx};
@@ -130,11 +131,17 @@ pub async fn queue_text_reply(
         return Err(AppError::Conflict(reason));
     }
     let message_id = Uuid::new_v4().to_string();
+    let position = next_position(
+        &mut tx,
+        now,
+        &target.conversation_id,
+        Placement::Reply(text),
+    )
+    .await?;
     on_tx!(&mut tx, c => {
         sqlx::query(
             "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, status, author, created_at) \
-             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM messages WHERE conversation_id = $3), \
-                     'out', 'text', $4, '{}', $5, 'queued', $6, $7)",
+             VALUES ($1, $2, $3, $8, 'out', 'text', $4, '{}', $5, 'queued', $6, $7)",
         )
         .bind(&message_id)
         .bind(&target.channel_id)
@@ -143,6 +150,7 @@ pub async fn queue_text_reply(
         .bind(format!("out:{message_id}"))
         .bind(author.to_string())
         .bind(now)
+        .bind(position)
         .execute(&mut *c)
         .await?
         .rows_affected()

@@ -63,16 +63,25 @@ async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend
         app.store.inbound_message_count(&id).await.expect("count"),
         1000
     );
+    let viewer = harbour_server::store::conversations::Viewer {
+        user: shared::UserId(uuid::Uuid::new_v4()),
+        scope: harbour_server::store::conversations::Scope::All,
+    };
+    let query = shared::api::ConversationQuery {
+        limit: Some(100),
+        ..Default::default()
+    };
     let conversations = app
         .store
-        .list_conversations(&harbour_server::store::conversations::Scope::All, 100)
+        .list_conversations(&viewer, &query)
         .await
-        .expect("list");
+        .expect("list")
+        .conversations;
     assert_eq!(conversations.len(), 40);
     for conversation in conversations {
         let messages = app
             .store
-            .conversation_messages(&conversation.id, 100)
+            .conversation_messages(&conversation.id, None, 100)
             .await
             .expect("messages");
         let order: Vec<usize> = messages

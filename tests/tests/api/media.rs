@@ -81,8 +81,9 @@ fn text_xml(msg_id: u64, text: &str) -> String {
 }
 
 async fn only_conversation(app: &TestApp, token: &str) -> String {
-    let (status, list) = app.get_json("/api/v1/conversations", token).await;
-    assert_eq!(status, 200, "{list}");
+    let (status, page) = app.get_json("/api/v1/conversations", token).await;
+    let list = &page["conversations"];
+    assert_eq!(status, 200, "{page}");
     list[0]["id"].as_str().expect("a conversation").to_owned()
 }
 

@@ -179,7 +179,8 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
         "{body}"
     );
 
-    let (_, list) = app.get_json("/api/v1/conversations", &admin).await;
+    let (_, page) = app.get_json("/api/v1/conversations", &admin).await;
+    let list = &page["conversations"];
     assert_eq!(list[0]["id"], conversation.as_str());
     let (_, timeline) = app
         .get_json(
@@ -256,7 +257,8 @@ async fn the_demo_brings_live_conversations_from_simulated_followers() {
     }
     assert!(stored >= 5, "the demo stored {stored} messages");
     let admin = app.admin_token().await;
-    let (_, list) = app.get_json("/api/v1/conversations", &admin).await;
+    let (_, page) = app.get_json("/api/v1/conversations", &admin).await;
+    let list = &page["conversations"];
     assert!(list.as_array().is_some_and(|l| !l.is_empty()));
 }
 
@@ -291,7 +293,8 @@ async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backe
         "我想問還款",
     )
     .await;
-    let (_, list) = app.get_json("/api/v1/conversations", &admin).await;
+    let (_, page) = app.get_json("/api/v1/conversations", &admin).await;
+    let list = &page["conversations"];
     let conversation = list[0]["id"].as_str().expect("conversation").to_owned();
     let (_, timeline) = app
         .get_json(
@@ -326,7 +329,8 @@ async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backe
         people.push((label, token, sees, replies));
     }
     for (label, token, sees, replies) in &people {
-        let (status, list) = app.get_json("/api/v1/conversations", token).await;
+        let (status, page) = app.get_json("/api/v1/conversations", token).await;
+        let list = &page["conversations"];
         assert_eq!(status, 200, "{label} lists");
         assert_eq!(
             list.as_array().map(Vec::len),
