@@ -108,15 +108,26 @@ async fn one_conversation(
         .ok_or(AppError::NotFound("That conversation"))
 }
 
+/// Answers with the changed conversation, or 204 when the change (a
+/// transfer) took it out of the user's sight.
 async fn act(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
     ApiJson(action): ApiJson<ConversationAction>,
-) -> AppResult<Json<ConversationSummary>> {
+) -> AppResult<Response> {
     let actor = actor(&user)?;
     triage::apply(&state.store, state.clock.now(), &actor, &id, &action).await?;
-    one_conversation(State(state), user, Path(id)).await
+    Ok(
+        match state
+            .store
+            .conversation_summary(&viewer(&user), &id)
+            .await?
+        {
+            Some(summary) => Json(summary).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
 }
 
 const MAX_BULK: usize = 500;

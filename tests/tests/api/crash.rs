@@ -148,7 +148,10 @@ async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Bac
         .json()
         .await
         .expect("json");
-    let conversation = list["conversations"][0]["id"].as_str().expect("a conversation").to_owned();
+    let conversation = list["conversations"][0]["id"]
+        .as_str()
+        .expect("a conversation")
+        .to_owned();
     let reply = |text: &'static str| {
         client
             .post(format!(

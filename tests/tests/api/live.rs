@@ -17,7 +17,7 @@ on_both_backends!(
     an_agent_receives_only_events_of_their_teams,
 );
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn open(app: &TestApp) -> Socket {
@@ -48,7 +48,7 @@ async fn next_message(socket: &mut Socket) -> Option<ServerMessage> {
 }
 
 /// Says hello and collects the replay up to `Live`.
-async fn hello(app: &TestApp, token: &str, last_seq: Seq) -> (Socket, Vec<Event>, Seq) {
+pub(crate) async fn hello(app: &TestApp, token: &str, last_seq: Seq) -> (Socket, Vec<Event>, Seq) {
     let mut socket = open(app).await;
     send(
         &mut socket,
@@ -73,7 +73,7 @@ async fn hello(app: &TestApp, token: &str, last_seq: Seq) -> (Socket, Vec<Event>
 }
 
 /// Waits for live events until one of `kind` arrives.
-async fn live_until(socket: &mut Socket, kind: &str) -> Vec<Event> {
+pub(crate) async fn live_until(socket: &mut Socket, kind: &str) -> Vec<Event> {
     let mut got = Vec::new();
     while let Some(message) = next_message(socket).await {
         if let ServerMessage::Event { event } = message {
@@ -87,7 +87,7 @@ async fn live_until(socket: &mut Socket, kind: &str) -> Vec<Event> {
     panic!("socket closed before a {kind} event; got {got:?}");
 }
 
-async fn create_team(app: &TestApp, token: &str, name: &str) -> Team {
+pub(crate) async fn create_team(app: &TestApp, token: &str, name: &str) -> Team {
     app.client
         .post(app.url("/api/v1/teams"))
         .bearer_auth(token)

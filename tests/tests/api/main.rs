@@ -6,6 +6,7 @@ mod authorization;
 mod channels;
 mod cli;
 mod crash;
+mod inbox;
 mod ingest;
 mod jobs;
 mod live;

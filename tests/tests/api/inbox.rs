@@ -1,0 +1,569 @@
+//! The shared inbox over the API, on both backends: queues and filters,
+//! claim/assign/transfer/unassign, statuses with snooze, priority, labels,
+//! bulk actions, notes with mentions, unread state, the activity timeline,
+//! and visibility: an agent of team B cannot see, list, change, or receive
+//! live events of team A's conversations by any route.
+
+use super::live::{create_team, hello, live_until};
+use harbour_server::config::Secret;
+use harbour_server::jobs::Worker;
+use harbour_server::secrets::SecretBox;
+use harbour_server::startup::job_handlers;
+use harbour_tests::app::spawn_app_on;
+use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
+use serde_json::{json, Value};
+use shared::{Role, Seq};
+use std::sync::Arc;
+
+on_both_backends!(
+    a_team_works_its_queue_and_every_change_is_in_the_timeline,
+    an_agent_of_another_team_reaches_nothing_by_any_route,
+);
+
+const KEY: [u8; 32] = [13; 32];
+
+struct Desk {
+    app: TestApp,
+    admin: String,
+    /// Callback paths of the two channels, one per team.
+    path_a: String,
+    path_b: String,
+    team_a: shared::TeamId,
+    team_b: shared::TeamId,
+}
+
+async fn desk(backend: Backend) -> Desk {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app_on(db, |config| {
+        config.run_workers = false;
+        config.secret_key = Secret::new(KEY);
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let team_a = create_team(&app, &admin, "Loans").await.id;
+    let team_b = create_team(&app, &admin, "Claims").await.id;
+    let mut paths = Vec::new();
+    for (name, app_id, team) in [
+        ("Loans OA", "wx1000000000000001", team_a),
+        ("Claims OA", "wx1000000000000002", team_b),
+    ] {
+        let channel = app
+            .connect_official_account(
+                &admin,
+                &json!({ "name": name, "app_id": app_id, "app_secret": "s", "token": "tok", "mode": "plain", "team": team }),
+            )
+            .await;
+        paths.push(
+            channel["callback_path"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    Desk {
+        app,
+        admin,
+        path_b: paths.pop().unwrap_or_default(),
+        path_a: paths.pop().unwrap_or_default(),
+        team_a,
+        team_b,
+    }
+}
+
+async fn push(app: &TestApp, path: &str, from: &str, msg_id: u64, text: &str) {
+    let (timestamp, nonce) = ("1795741200", "77");
+    let signature = wechat::signature::signature("tok", timestamp, nonce);
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
+         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+         <MsgId>{msg_id}</MsgId></xml>"
+    );
+    let url = app.url(&format!(
+        "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={from}"
+    ));
+    let response = app.client.post(url).body(xml).send().await.expect("push");
+    assert_eq!(response.text().await.unwrap_or_default(), "success");
+}
+
+async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("post");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn act(app: &TestApp, token: &str, id: &str, action: Value) -> (u16, Value) {
+    post(
+        app,
+        &format!("/api/v1/conversations/{id}/actions"),
+        token,
+        &action,
+    )
+    .await
+}
+
+/// Conversation ids of a queue page, in order.
+async fn queue(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let (status, page) = app
+        .get_json(&format!("/api/v1/conversations?{query}"), token)
+        .await;
+    assert_eq!(status, 200, "{query}: {page}");
+    page["conversations"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn conversation_of(app: &TestApp, admin: &str, open_id: &str) -> String {
+    let (_, page) = app
+        .get_json(
+            "/api/v1/conversations?status=open,pending,snoozed,resolved",
+            admin,
+        )
+        .await;
+    page["conversations"]
+        .as_array()
+        .and_then(|l| l.iter().find(|c| c["open_id"] == open_id))
+        .and_then(|c| c["id"].as_str())
+        .expect("the conversation")
+        .to_owned()
+}
+
+async fn timeline(app: &TestApp, token: &str, id: &str) -> Vec<(String, String)> {
+    let (_, messages) = app
+        .get_json(&format!("/api/v1/conversations/{id}/messages"), token)
+        .await;
+    messages
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .map(|m| {
+                    (
+                        m["direction"].as_str().unwrap_or_default().to_owned(),
+                        m["body"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Backend) {
+    let Desk {
+        app,
+        admin,
+        path_a,
+        team_a,
+        team_b,
+        ..
+    } = desk(backend).await;
+    let (amy, amy_token) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
+    let (ken, ken_token) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
+    let (outsider, _) = app.user_with_role(&admin, Role::Agent, &[team_b]).await;
+    push(&app, &path_a, "oClientOne", 1, "我想問還款日期").await;
+    app.clock.advance(60_000);
+    push(&app, &path_a, "oClientTwo", 2, "Hello, my claim?").await;
+    let one = conversation_of(&app, &admin, "oClientOne").await;
+    let two = conversation_of(&app, &admin, "oClientTwo").await;
+
+    // Newest activity first; longest waiting first.
+    assert_eq!(
+        queue(&app, &amy_token, "queue=unassigned").await,
+        [two.clone(), one.clone()]
+    );
+    assert_eq!(
+        queue(&app, &amy_token, "queue=unassigned&sort=waiting").await,
+        [one.clone(), two.clone()]
+    );
+    // Paging with the cursor walks the same order without repeats.
+    let (_, first) = app
+        .get_json("/api/v1/conversations?limit=1", &amy_token)
+        .await;
+    let next = first["next"].as_str().expect("a next page").to_owned();
+    assert_eq!(
+        queue(&app, &amy_token, &format!("limit=1&after={next}")).await,
+        [one.clone()]
+    );
+
+    // Amy claims; Ken cannot take it from her.
+    assert_eq!(
+        act(&app, &amy_token, &one, json!({ "action": "claim" }))
+            .await
+            .0,
+        200
+    );
+    let (status, refused) = act(&app, &ken_token, &one, json!({ "action": "claim" })).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&amy.name),
+        "{refused}"
+    );
+    assert_eq!(queue(&app, &amy_token, "queue=mine").await, [one.clone()]);
+    assert_eq!(
+        queue(&app, &ken_token, "queue=unassigned").await,
+        [two.clone()]
+    );
+
+    // Assigning needs someone of the conversation's team.
+    let (status, _) = act(
+        &app,
+        &amy_token,
+        &one,
+        json!({ "action": "assign", "user": outsider.id }),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, assigned) = act(
+        &app,
+        &amy_token,
+        &one,
+        json!({ "action": "assign", "user": ken.id, "note": "he knows the file" }),
+    )
+    .await;
+    assert_eq!(
+        (status, assigned["assignee_name"].as_str()),
+        (200, Some(ken.name.as_str()))
+    );
+
+    // Priority and labels, and filtering on them.
+    act(
+        &app,
+        &ken_token,
+        &one,
+        json!({ "action": "priority", "priority": "urgent" }),
+    )
+    .await;
+    let (status, _) = act(
+        &app,
+        &ken_token,
+        &one,
+        json!({ "action": "priority", "priority": "extreme" }),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (_, labelled) = act(
+        &app,
+        &ken_token,
+        &one,
+        json!({ "action": "labels", "add": ["VIP", "還款"] }),
+    )
+    .await;
+    assert_eq!(labelled["labels"], json!(["VIP", "還款"]));
+    assert_eq!(queue(&app, &ken_token, "label=VIP").await, [one.clone()]);
+
+    // A note mentioning Amy puts it in her Mentions queue; notes never go to WeChat.
+    let (status, note) = post(
+        &app,
+        &format!("/api/v1/conversations/{one}/notes"),
+        &ken_token,
+        &json!({ "text": "@Amy can you check the 還款 schedule?", "mentions": [amy.id] }),
+    )
+    .await;
+    assert_eq!(
+        (status, note["direction"].as_str()),
+        (201, Some("note")),
+        "{note}"
+    );
+    assert_eq!(
+        queue(&app, &amy_token, "queue=mentions").await,
+        [one.clone()]
+    );
+    assert!(queue(&app, &ken_token, "queue=mentions").await.is_empty());
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/conversations/{one}/notes"),
+        &ken_token,
+        &json!({ "text": "outsider?", "mentions": [outsider.id] }),
+    )
+    .await;
+    assert_eq!(status, 422, "only the team can be mentioned");
+    let sends = super::auth::event_kinds(&app)
+        .await
+        .iter()
+        .filter(|k| *k == "message.queued")
+        .count();
+    assert_eq!(sends, 0);
+
+    // Unread until read.
+    let (_, summary) = app
+        .get_json(&format!("/api/v1/conversations/{one}"), &amy_token)
+        .await;
+    assert_eq!(summary["unread"], true);
+    let read = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{one}/read")))
+        .bearer_auth(&amy_token)
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(read.status(), 204);
+    let (_, summary) = app
+        .get_json(&format!("/api/v1/conversations/{one}"), &amy_token)
+        .await;
+    assert_eq!(summary["unread"], false);
+
+    // Resolve takes it out of the open queue; the client writing again reopens it.
+    act(&app, &ken_token, &one, json!({ "action": "resolve" })).await;
+    assert_eq!(queue(&app, &ken_token, "").await, [two.clone()]);
+    assert_eq!(
+        queue(&app, &ken_token, "status=resolved").await,
+        [one.clone()]
+    );
+    let (status, _) = act(&app, &ken_token, &one, json!({ "action": "resolve" })).await;
+    assert_eq!(status, 409);
+    push(&app, &path_a, "oClientOne", 3, "仲有問題").await;
+    let (_, summary) = app
+        .get_json(&format!("/api/v1/conversations/{one}"), &ken_token)
+        .await;
+    assert_eq!(summary["status"], "open");
+
+    // Snooze wakes up by itself when its time comes.
+    // (Short enough that the test's sign-ins stay valid.)
+    let until = app.clock.now() + 300_000;
+    let (status, snoozed) = act(
+        &app,
+        &ken_token,
+        &two,
+        json!({ "action": "snooze", "until": until }),
+    )
+    .await;
+    assert_eq!((status, snoozed["status"].as_str()), (200, Some("snoozed")));
+    let (status, _) = act(
+        &app,
+        &ken_token,
+        &two,
+        json!({ "action": "snooze", "until": 1 }),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let handlers = job_handlers(
+        &app.store,
+        &Arc::new(SecretBox::new(&KEY)),
+        &app.clock,
+        &app.db.data_dir(),
+    )
+    .expect("handlers");
+    let worker = Worker::new(app.store.clone(), app.clock.clone(), handlers);
+    worker.run_once().await.expect("worker");
+    let (_, summary) = app
+        .get_json(&format!("/api/v1/conversations/{two}"), &ken_token)
+        .await;
+    assert_eq!(summary["status"], "snoozed", "not before its time");
+    app.clock.advance(300_001);
+    worker.run_once().await.expect("worker");
+    let (_, summary) = app
+        .get_json(&format!("/api/v1/conversations/{two}"), &ken_token)
+        .await;
+    assert_eq!(summary["status"], "open");
+
+    // Bulk: what may be done is done, the rest says why.
+    let (status, bulk) = post(
+        &app,
+        "/api/v1/conversations/bulk",
+        &amy_token,
+        &json!({ "ids": [one, two, "no-such-conversation"], "action": "resolve" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{bulk}");
+    assert_eq!(bulk["done"], json!([one, two]));
+    assert_eq!(bulk["failed"][0]["id"], "no-such-conversation");
+
+    // Transfer with a note: the conversation leaves team A.
+    let (status, _) = act(
+        &app,
+        &ken_token,
+        &one,
+        json!({ "action": "transfer", "team": team_b, "note": "claims question" }),
+    )
+    .await;
+    assert_eq!(status, 204, "done, and out of Ken's sight");
+    let (status, _) = app
+        .get_json(&format!("/api/v1/conversations/{one}"), &ken_token)
+        .await;
+    assert_eq!(status, 404, "gone from team A");
+
+    // Every change is in the timeline, in order, by name.
+    let entries = timeline(&app, &admin, &one).await;
+    let activity: Vec<&str> = entries
+        .iter()
+        .filter(|(d, _)| d == "activity")
+        .map(|(_, b)| b.as_str())
+        .collect();
+    assert_eq!(
+        activity,
+        [
+            format!("{} claimed this", amy.name),
+            format!(
+                "{} assigned this to {}: “he knows the file”",
+                amy.name, ken.name
+            ),
+            format!("{} set the priority to urgent", ken.name),
+            format!("{} added VIP, 還款", ken.name),
+            format!("{} resolved this", ken.name),
+            format!("{} resolved this", amy.name),
+            format!("{} transferred this to Claims: “claims question”", ken.name),
+        ]
+    );
+    assert!(entries
+        .iter()
+        .any(|(d, b)| d == "note" && b.contains("還款 schedule")));
+}
+
+async fn an_agent_of_another_team_reaches_nothing_by_any_route(backend: Backend) {
+    let Desk {
+        app,
+        admin,
+        path_a,
+        path_b,
+        team_a,
+        team_b,
+    } = desk(backend).await;
+    let (_, amy_token) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
+    let (_, bob_token) = app.user_with_role(&admin, Role::Agent, &[team_b]).await;
+    let (_, boss_token) = app
+        .user_with_role(&admin, Role::Supervisor, &[team_b])
+        .await;
+    let (_, auditor_token) = app.user_with_role(&admin, Role::Compliance, &[]).await;
+    let (mut bob_socket, _, _) = hello(&app, &bob_token, Seq(0)).await;
+    push(&app, &path_a, "oSecret", 1, "我的貸款號碼").await;
+    push(&app, &path_b, "oOpen", 2, "hello claims").await;
+    let secret = conversation_of(&app, &admin, "oSecret").await;
+    let open = conversation_of(&app, &admin, "oOpen").await;
+    act(&app, &amy_token, &secret, json!({ "action": "claim" })).await;
+    post(
+        &app,
+        &format!("/api/v1/conversations/{secret}/notes"),
+        &amy_token,
+        &json!({ "text": "private" }),
+    )
+    .await;
+
+    for (who, token) in [("agent", &bob_token), ("supervisor", &boss_token)] {
+        for query in [
+            "",
+            "queue=all",
+            "queue=unassigned",
+            "queue=mine",
+            "queue=mentions",
+            "status=resolved,open",
+        ] {
+            assert!(
+                !queue(&app, token, query).await.contains(&secret),
+                "{who} {query}"
+            );
+        }
+        assert!(
+            queue(&app, token, &format!("team={team_a}"))
+                .await
+                .is_empty(),
+            "{who} team filter"
+        );
+        for path in [
+            format!("/api/v1/conversations/{secret}"),
+            format!("/api/v1/conversations/{secret}/messages"),
+            format!("/api/v1/conversations/{secret}/window"),
+            format!("/api/v1/conversations/{secret}/colleagues"),
+        ] {
+            assert_eq!(app.get_json(&path, token).await.0, 404, "{who} GET {path}");
+        }
+        for action in [
+            json!({ "action": "claim" }),
+            json!({ "action": "resolve" }),
+            json!({ "action": "labels", "add": ["x"] }),
+        ] {
+            assert_eq!(act(&app, token, &secret, action).await.0, 404, "{who} acts");
+        }
+        for (path, body) in [
+            (
+                format!("/api/v1/conversations/{secret}/notes"),
+                json!({ "text": "hi" }),
+            ),
+            (
+                format!("/api/v1/conversations/{secret}/messages"),
+                json!({ "text": "hi" }),
+            ),
+            (format!("/api/v1/conversations/{secret}/read"), json!({})),
+        ] {
+            assert_eq!(
+                post(&app, &path, token, &body).await.0,
+                404,
+                "{who} POST {path}"
+            );
+        }
+        let (_, bulk) = post(
+            &app,
+            "/api/v1/conversations/bulk",
+            token,
+            &json!({ "ids": [secret], "action": "resolve" }),
+        )
+        .await;
+        assert_eq!(bulk["done"], json!([]), "{who} bulk");
+    }
+
+    // Nothing of team A reached Bob's socket, live or replayed.
+    act(&app, &boss_token, &open, json!({ "action": "claim" })).await;
+    let live = live_until(&mut bob_socket, "conversation.updated").await;
+    let (_, replayed, _) = hello(&app, &bob_token, Seq(0)).await;
+    for event in live.iter().chain(&replayed) {
+        assert_ne!(event.payload["conversation"], secret.as_str(), "{event:?}");
+    }
+    assert!(replayed
+        .iter()
+        .any(|e| e.payload["conversation"] == open.as_str()));
+
+    // Compliance reads everything and changes nothing.
+    assert!(queue(&app, &auditor_token, "").await.contains(&secret));
+    assert_eq!(
+        app.get_json(
+            &format!("/api/v1/conversations/{secret}/messages"),
+            &auditor_token
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        act(
+            &app,
+            &auditor_token,
+            &secret,
+            json!({ "action": "resolve" })
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        post(
+            &app,
+            &format!("/api/v1/conversations/{secret}/notes"),
+            &auditor_token,
+            &json!({ "text": "x" })
+        )
+        .await
+        .0,
+        403
+    );
+    // Nobody signed in reaches anything.
+    let anonymous = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{secret}/actions")))
+        .json(&json!({ "action": "claim" }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(anonymous.status(), 401);
+}
