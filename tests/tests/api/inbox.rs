@@ -192,7 +192,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     let next = first["next"].as_str().expect("a next page").to_owned();
     assert_eq!(
         queue(&app, &amy_token, &format!("limit=1&after={next}")).await,
-        [one.clone()]
+        vec![one.clone()]
     );
 
     // Amy claims; Ken cannot take it from her.
@@ -211,10 +211,10 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
             .contains(&amy.name),
         "{refused}"
     );
-    assert_eq!(queue(&app, &amy_token, "queue=mine").await, [one.clone()]);
+    assert_eq!(queue(&app, &amy_token, "queue=mine").await, vec![one.clone()]);
     assert_eq!(
         queue(&app, &ken_token, "queue=unassigned").await,
-        [two.clone()]
+        vec![two.clone()]
     );
 
     // Assigning needs someone of the conversation's team.
@@ -262,7 +262,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     )
     .await;
     assert_eq!(labelled["labels"], json!(["VIP", "還款"]));
-    assert_eq!(queue(&app, &ken_token, "label=VIP").await, [one.clone()]);
+    assert_eq!(queue(&app, &ken_token, "label=VIP").await, vec![one.clone()]);
 
     // A note mentioning Amy puts it in her Mentions queue; notes never go to WeChat.
     let (status, note) = post(
@@ -279,7 +279,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     );
     assert_eq!(
         queue(&app, &amy_token, "queue=mentions").await,
-        [one.clone()]
+        vec![one.clone()]
     );
     assert!(queue(&app, &ken_token, "queue=mentions").await.is_empty());
     let (status, _) = post(
@@ -317,10 +317,10 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
 
     // Resolve takes it out of the open queue; the client writing again reopens it.
     act(&app, &ken_token, &one, json!({ "action": "resolve" })).await;
-    assert_eq!(queue(&app, &ken_token, "").await, [two.clone()]);
+    assert_eq!(queue(&app, &ken_token, "").await, vec![two.clone()]);
     assert_eq!(
         queue(&app, &ken_token, "status=resolved").await,
-        [one.clone()]
+        vec![one.clone()]
     );
     let (status, _) = act(&app, &ken_token, &one, json!({ "action": "resolve" })).await;
     assert_eq!(status, 409);
