@@ -6,7 +6,8 @@ use leptos_router::path;
 
 use crate::components::app_shell::AppShell;
 use crate::pages::{
-    inbox::InboxPage, login::LoginPage, not_found::NotFoundPage, teams::TeamsPage, users::UsersPage,
+    channels::ChannelsPage, inbox::InboxPage, login::LoginPage, not_found::NotFoundPage,
+    teams::TeamsPage, users::UsersPage,
 };
 use crate::state::{auth::AuthState, live::LiveState};
 
@@ -29,6 +30,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/users" /> } />
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/teams") view=TeamsPage />
+                    <Route path=path!("/admin/channels") view=ChannelsPage />
+                    // The short address people type; the page lives with the other admin pages.
+                    <Route
+                        path=path!("/channels")
+                        view=|| view! { <Redirect path="/admin/channels" /> }
+                    />
                 </ParentRoute>
             </Routes>
         </Router>

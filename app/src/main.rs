@@ -4,9 +4,11 @@
 mod api;
 mod app;
 mod bottom_pin;
+mod channel_rules;
 mod clock;
 mod components;
 mod debounce;
+mod form_errors;
 mod format;
 mod labels;
 mod pages;

@@ -2,6 +2,7 @@
 //! resource, all built on the request helpers in `client`.
 
 pub mod auth;
+pub mod channels;
 pub mod client;
 pub mod conversations;
 pub mod teams;

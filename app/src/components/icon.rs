@@ -9,6 +9,7 @@ pub enum IconKind {
     Inbox,
     Users,
     Teams,
+    Channels,
     SignOut,
     Alert,
     Lock,
@@ -37,6 +38,14 @@ impl IconKind {
             IconKind::Teams => &[
                 "M16 20V4a2 2 0 0 0-2-2h-4a2 2 0 0 0-2 2v16",
                 "M4 6h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2z",
+            ],
+            // Lucide "radio": an account that messages arrive through.
+            IconKind::Channels => &[
+                "M4.9 19.1C1 15.2 1 8.8 4.9 4.9",
+                "M7.8 16.2c-2.3-2.3-2.3-6.1 0-8.5",
+                "M14 12a2 2 0 1 1-4 0a2 2 0 0 1 4 0z",
+                "M16.2 7.8c2.3 2.3 2.3 6.1 0 8.5",
+                "M19.1 4.9C23 8.8 23 15.1 19.1 19",
             ],
             IconKind::SignOut => &["M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4", "M16 17l5-5-5-5", "M21 12H9"],
             IconKind::Alert => &[

@@ -2,12 +2,14 @@
 
 pub mod admin_only;
 pub mod app_shell;
+pub mod channels_table;
 pub mod composer;
 pub mod connection_bar;
 pub mod conversation_header;
 pub mod conversation_list;
 pub mod conversation_row;
 pub mod conversation_view;
+pub mod copy_button;
 pub mod delivery_state;
 pub mod empty_state;
 pub mod error_state;
@@ -18,6 +20,7 @@ pub mod message_item;
 pub mod message_timeline;
 pub mod new_team_form;
 pub mod new_user_form;
+pub mod official_account_form;
 pub mod page_header;
 pub mod reply_window_summary;
 pub mod reset_password_form;

@@ -7,54 +7,15 @@ use leptos::task::spawn_local;
 use shared::api::{CreateUser, Team, User, MIN_PASSWORD_LEN};
 use shared::{Role, TeamId};
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::field_error::FieldError;
 use crate::components::team_picker::TeamPicker;
+use crate::form_errors::FormErrors;
 use crate::remote::RemoteList;
 use crate::state::auth::AuthState;
 
 /// The fields of this form, named as the API names them in `ErrorBody.field`.
 const FIELDS: [&str; 5] = ["name", "email", "role", "password", "teams"];
-
-/// One message per field, plus one for the form as a whole.
-#[derive(Clone, Copy)]
-struct Errors {
-    fields: [RwSignal<Option<String>>; 5],
-    form: RwSignal<Option<ApiError>>,
-}
-
-impl Errors {
-    fn new() -> Self {
-        Errors {
-            fields: std::array::from_fn(|_| RwSignal::new(None)),
-            form: RwSignal::new(None),
-        }
-    }
-
-    fn field(&self, name: &str) -> RwSignal<Option<String>> {
-        let index = FIELDS.iter().position(|f| *f == name).unwrap_or(0);
-        self.fields[index]
-    }
-
-    fn clear(&self) {
-        self.fields.iter().for_each(|f| f.set(None));
-        self.form.set(None);
-    }
-
-    /// Puts a server error next to its field, or above the button.
-    fn show(&self, error: ApiError) {
-        match error.field().filter(|f| FIELDS.contains(f)) {
-            Some(field) => self.field(field).set(Some(error.message().to_owned())),
-            None => self.form.set(Some(error)),
-        }
-    }
-
-    fn any(&self) -> bool {
-        self.fields
-            .iter()
-            .any(|f| f.with_untracked(Option::is_some))
-    }
-}
 
 #[component]
 pub fn NewUserForm(
@@ -68,7 +29,7 @@ pub fn NewUserForm(
     let role = RwSignal::new(Role::Agent);
     let password = RwSignal::new(String::new());
     let selected_teams = RwSignal::new(Vec::<TeamId>::new());
-    let errors = Errors::new();
+    let errors = FormErrors::new(FIELDS);
     let busy = RwSignal::new(false);
     let added = RwSignal::new(None::<String>);
 

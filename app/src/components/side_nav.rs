@@ -40,6 +40,7 @@ pub fn SideNav() -> impl IntoView {
                 <ul class="nav-list" aria-labelledby="nav-admin-heading">
                     <NavLink href="/admin/users" label="Users" icon=IconKind::Users />
                     <NavLink href="/admin/teams" label="Teams" icon=IconKind::Teams />
+                    <NavLink href="/admin/channels" label="Channels" icon=IconKind::Channels />
                 </ul>
             </Show>
         </nav>

@@ -1,5 +1,6 @@
 //! One module per page (route).
 
+pub mod channels;
 pub mod inbox;
 pub mod login;
 pub mod not_found;

@@ -174,3 +174,213 @@ async fn a_wechat_message_appears_live_and_the_reply_reaches_the_follower() {
     browser.screenshot("inbox-conversation-1024x768").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_connects_an_official_account_and_agents_cannot_open_channels() {
+    use fantoccini::Locator;
+    use shared::Role;
+
+    let Some(app) = app_with_ui().await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let (agent, _) = app.user_with_role(&admin, Role::Agent, &[]).await;
+    let (app_id, aes_key) = (
+        "wx1a2b3c4d5e6f7a8b",
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    );
+
+    let browser = Browser::start(1366, 768).await;
+    sign_in(&browser, &app, ADMIN_EMAIL, PASSWORD).await;
+    browser.wait_for_text(".current-user", "Ada Admin").await;
+    browser.wait_for("a.nav-link[href='/admin/channels']").await;
+    browser.goto(&app.url("/channels")).await;
+    browser
+        .wait_for_text(".state-empty", "No channels yet")
+        .await;
+    browser.screenshot("channels-empty-1366x768").await;
+
+    let form = "#official-account-form";
+    browser
+        .fill(&format!("{form} input[name=name]"), "HK Lending 公眾號")
+        .await;
+    browser
+        .fill(&format!("{form} input[name=app_id]"), app_id)
+        .await;
+    browser
+        .fill(
+            &format!("{form} input[name=app_secret]"),
+            "0123456789abcdef0123456789abcdef",
+        )
+        .await;
+    browser
+        .fill(&format!("{form} input[name=token]"), "harbourToken1")
+        .await;
+    // One character short: the form says so before anything is sent.
+    browser
+        .fill(
+            &format!("{form} input[name=encoding_aes_key]"),
+            &aes_key[..42],
+        )
+        .await;
+    browser.click(&format!("{form} button[type=submit]")).await;
+    browser
+        .wait_for_text("#channel-aes-key-error", "has 42 characters")
+        .await;
+    browser.screenshot("channels-field-error-1366x768").await;
+    for secret in ["app_secret", "token", "encoding_aes_key"] {
+        let input = browser
+            .wait_for(&format!("{form} input[name={secret}]"))
+            .await;
+        assert_eq!(
+            input.attr("type").await.expect("type").as_deref(),
+            Some("password")
+        );
+        assert_eq!(
+            input
+                .attr("autocomplete")
+                .await
+                .expect("autocomplete")
+                .as_deref(),
+            Some("off")
+        );
+    }
+
+    browser
+        .fill(&format!("{form} input[name=encoding_aes_key]"), aes_key)
+        .await;
+    browser.click(&format!("{form} button[type=submit]")).await;
+    browser.wait_for_text("tbody.channel.is-new", app_id).await;
+
+    // The page shows the same callback URL the API gives, on this origin.
+    let (status, channels) = app.get_json("/api/v1/channels", &admin).await;
+    assert_eq!(status, 200);
+    let channel = &channels[0];
+    assert_eq!(channel["name"], "HK Lending 公眾號");
+    assert_eq!(channel["mode"], "safe");
+    let callback = app.url(channel["callback_path"].as_str().unwrap_or_default());
+    let shown = browser
+        .wait_for("tbody.channel.is-new .callback-url")
+        .await
+        .text()
+        .await
+        .expect("callback text");
+    assert_eq!(shown, callback);
+
+    // The form is empty again: no secret stays in the page.
+    for field in ["name", "app_id", "app_secret", "token", "encoding_aes_key"] {
+        let value = browser
+            .wait_for(&format!("{form} input[name={field}]"))
+            .await
+            .prop("value")
+            .await
+            .expect("value");
+        assert_eq!(value.as_deref(), Some(""), "{field} was not cleared");
+    }
+    browser.wait_for_text(".form-success", "is connected").await;
+    browser.screenshot("channels-connected-1366x768").await;
+
+    // Copy answers either way: copied, or (where the browser refuses) how to copy by hand.
+    browser.click("tbody.channel.is-new .copy-button").await;
+    browser
+        .wait_for("tbody.channel.is-new .copy-button:not([data-outcome=idle])")
+        .await;
+
+    // Connecting the same account again is refused in the banner.
+    browser
+        .fill(&format!("{form} input[name=name]"), "Again")
+        .await;
+    browser
+        .fill(&format!("{form} input[name=app_id]"), app_id)
+        .await;
+    browser
+        .fill(&format!("{form} input[name=app_secret]"), "another")
+        .await;
+    browser
+        .fill(&format!("{form} input[name=token]"), "harbourToken1")
+        .await;
+    browser
+        .fill(&format!("{form} input[name=encoding_aes_key]"), aes_key)
+        .await;
+    browser.click(&format!("{form} button[type=submit]")).await;
+    browser
+        .wait_for_text(".form-error", "already connected")
+        .await;
+    browser.screenshot("channels-refused-1366x768").await;
+    browser.close().await;
+
+    // On a tablet, after a reload: the list comes from the server, and a
+    // plain-mode account for a team needs no EncodingAESKey.
+    let response = app
+        .client
+        .post(app.url("/api/v1/teams"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "name": "Retail desk" }))
+        .send()
+        .await
+        .expect("create team");
+    assert_eq!(response.status(), 201);
+    let team: serde_json::Value = response.json().await.expect("team");
+    let browser = Browser::start(1024, 768).await;
+    sign_in(&browser, &app, ADMIN_EMAIL, PASSWORD).await;
+    browser.wait_for_text(".current-user", "Ada Admin").await;
+    browser.goto(&app.url("/admin/channels")).await;
+    browser
+        .wait_for_text("table.channels-table", "HK Lending 公眾號")
+        .await;
+    browser
+        .fill(&format!("{form} input[name=name]"), "Retail 零售")
+        .await;
+    browser
+        .fill(&format!("{form} input[name=app_id]"), "wxfedcba9876543210")
+        .await;
+    browser
+        .fill(&format!("{form} input[name=app_secret]"), "retail-secret")
+        .await;
+    browser
+        .fill(&format!("{form} input[name=token]"), "retailToken2")
+        .await;
+    browser
+        .wait_for(&format!("{form} select[name=mode]"))
+        .await
+        .select_by_value("plain")
+        .await
+        .expect("choose plain mode");
+    let team_id = team["id"].as_str().unwrap_or_default();
+    browser
+        .wait_for(&format!(
+            "{form} select[name=team] option[value='{team_id}']"
+        ))
+        .await;
+    browser
+        .wait_for(&format!("{form} select[name=team]"))
+        .await
+        .select_by_value(team_id)
+        .await
+        .expect("choose team");
+    browser.click(&format!("{form} button[type=submit]")).await;
+    let row = browser
+        .wait_for_text("tbody.channel.is-new", "wxfedcba9876543210")
+        .await;
+    assert!(row.contains("Retail desk"), "the team is shown: {row}");
+    assert!(row.contains("Plain text"), "the mode is shown: {row}");
+    browser.screenshot("channels-connected-1024x768").await;
+    browser.close().await;
+
+    // An agent has no Channels link and is told the page is for administrators.
+    let browser = Browser::start(1024, 768).await;
+    sign_in(&browser, &app, &agent.email, PASSWORD).await;
+    browser.wait_for_text(".current-user", &agent.name).await;
+    let links = browser
+        .client
+        .find_all(Locator::Css("a[href='/admin/channels']"))
+        .await
+        .expect("find links");
+    assert!(links.is_empty(), "agents see no Channels link");
+    browser.goto(&app.url("/channels")).await;
+    browser
+        .wait_for_text(".state-error", "Only administrators")
+        .await;
+    browser.screenshot("channels-forbidden-1024x768").await;
+    browser.close().await;
+}

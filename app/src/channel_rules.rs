@@ -1,0 +1,206 @@
+//! The words for channels (kinds, callback modes) and the checks the
+//! "Connect an Official Account" form makes before sending. The checks mirror
+//! the server's in `server/src/channels/official_account.rs`, which decides.
+
+use shared::api::{CallbackMode, CreateOfficialAccount};
+
+/// WeChat's EncodingAESKey is always this many characters.
+pub const AES_KEY_LEN: usize = 43;
+/// The server refuses longer channel names.
+pub const MAX_NAME_CHARS: usize = 80;
+
+pub const MODES: [CallbackMode; 3] = [
+    CallbackMode::Safe,
+    CallbackMode::Compatible,
+    CallbackMode::Plain,
+];
+
+/// The value the API uses for a mode, also used as the `<option>` value.
+pub fn mode_value(mode: CallbackMode) -> &'static str {
+    match mode {
+        CallbackMode::Plain => "plain",
+        CallbackMode::Compatible => "compatible",
+        CallbackMode::Safe => "safe",
+    }
+}
+
+pub fn parse_mode(value: &str) -> Option<CallbackMode> {
+    MODES.into_iter().find(|mode| mode_value(*mode) == value)
+}
+
+/// The mode as the WeChat admin console names it (明文 / 兼容 / 安全模式).
+pub fn mode_label(mode: CallbackMode) -> &'static str {
+    match mode {
+        CallbackMode::Plain => "Plain text",
+        CallbackMode::Compatible => "Compatible",
+        CallbackMode::Safe => "Safe (encrypted)",
+    }
+}
+
+pub fn kind_label(kind: &str) -> String {
+    match kind {
+        "wechat_oa" => "WeChat Official Account".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The mode needs the EncodingAESKey to open WeChat's messages.
+pub fn needs_aes_key(mode: CallbackMode) -> bool {
+    mode != CallbackMode::Plain
+}
+
+/// The full address WeChat must call: this page's origin plus the path the
+/// server gave the channel.
+pub fn callback_url(origin: &str, callback_path: &str) -> String {
+    format!("{}{callback_path}", origin.trim_end_matches('/'))
+}
+
+fn is_letters_and_digits(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Every complaint about the form, as (field, sentence); empty when it can be sent.
+pub fn check(account: &CreateOfficialAccount) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    let name = account.name.trim();
+    if name.is_empty() {
+        problems.push((
+            "name",
+            "Enter a name your team will recognise, like “HK Lending 公眾號”.".to_owned(),
+        ));
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        problems.push((
+            "name",
+            format!("Keep the name to {MAX_NAME_CHARS} characters or fewer."),
+        ));
+    }
+    let app_id = account.app_id.trim();
+    if app_id.is_empty() || app_id.len() > 64 || !is_letters_and_digits(app_id) {
+        problems.push((
+            "app_id",
+            "Enter the AppID from the WeChat admin console, like wx1a2b3c4d5e6f7a8b.".to_owned(),
+        ));
+    }
+    if account.app_secret.trim().is_empty() {
+        problems.push((
+            "app_secret",
+            "Enter the AppSecret from the WeChat admin console.".to_owned(),
+        ));
+    }
+    let token = &account.token;
+    if !(3..=32).contains(&token.len()) || !is_letters_and_digits(token) {
+        problems.push((
+            "token",
+            "The Token must be 3 to 32 letters or digits, the same as in the WeChat admin console."
+                .to_owned(),
+        ));
+    }
+    let key = &account.encoding_aes_key;
+    let key_needed = needs_aes_key(account.mode);
+    if key.is_empty() && key_needed {
+        problems.push((
+            "encoding_aes_key",
+            format!(
+                "{} mode needs the EncodingAESKey: the {AES_KEY_LEN} characters WeChat generated.",
+                mode_label(account.mode)
+            ),
+        ));
+    } else if !key.is_empty() {
+        let length = key.chars().count();
+        let base64 = key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+        if length != AES_KEY_LEN {
+            problems.push((
+                "encoding_aes_key",
+                format!(
+                    "The EncodingAESKey has {length} characters; WeChat's has exactly {AES_KEY_LEN}."
+                ),
+            ));
+        } else if !base64 {
+            problems.push((
+                "encoding_aes_key",
+                "The EncodingAESKey has only letters and digits. Copy it again from the WeChat admin console."
+                    .to_owned(),
+            ));
+        }
+    }
+    if let Some(base) = account.api_base.as_deref().map(str::trim) {
+        if !(base.is_empty() || base.starts_with("https://") || base.starts_with("http://")) {
+            problems.push((
+                "api_base",
+                "The API address must start with https://, like https://api.weixin.qq.com."
+                    .to_owned(),
+            ));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+    fn valid() -> CreateOfficialAccount {
+        CreateOfficialAccount {
+            name: "HK Lending 公眾號".into(),
+            app_id: "wx1a2b3c4d5e6f7a8b".into(),
+            app_secret: "secret".into(),
+            token: "harbourToken1".into(),
+            encoding_aes_key: KEY.into(),
+            mode: CallbackMode::Safe,
+            api_base: None,
+            team: None,
+        }
+    }
+
+    fn fields(account: &CreateOfficialAccount) -> Vec<&'static str> {
+        check(account).into_iter().map(|(field, _)| field).collect()
+    }
+
+    #[test]
+    fn a_complete_account_passes() {
+        assert_eq!(KEY.len(), AES_KEY_LEN);
+        assert!(check(&valid()).is_empty());
+    }
+
+    #[test]
+    fn a_short_aes_key_says_how_long_it_is() {
+        let mut account = valid();
+        account.encoding_aes_key = KEY[..42].into();
+        let problems = check(&account);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].1.contains("has 42 characters"));
+    }
+
+    #[test]
+    fn plain_mode_needs_no_aes_key_but_safe_mode_does() {
+        let mut account = valid();
+        account.encoding_aes_key.clear();
+        assert_eq!(fields(&account), ["encoding_aes_key"]);
+        account.mode = CallbackMode::Plain;
+        assert!(check(&account).is_empty());
+    }
+
+    #[test]
+    fn token_app_id_and_api_base_follow_wechat_rules() {
+        let mut account = valid();
+        account.token = "a-b".into();
+        account.app_id = "wx 123".into();
+        account.api_base = Some("ftp://example.com".into());
+        assert_eq!(fields(&account), ["app_id", "token", "api_base"]);
+    }
+
+    #[test]
+    fn modes_round_trip_through_their_option_values() {
+        for mode in MODES {
+            assert_eq!(parse_mode(mode_value(mode)), Some(mode));
+        }
+        assert_eq!(
+            callback_url("http://127.0.0.1:8080/", "/wechat/oa/1"),
+            "http://127.0.0.1:8080/wechat/oa/1"
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! The table of connected channels on the Channels page. Each channel is its
+//! own `<tbody>`: one row of facts and one with the callback URL to paste
+//! into WeChat. The channel just connected is highlighted and scrolled to.
+
+use leptos::prelude::*;
+use shared::api::{Channel, Team};
+use shared::TeamId;
+
+use crate::channel_rules::{callback_url, kind_label, mode_label};
+use crate::components::copy_button::CopyButton;
+use crate::components::empty_state::EmptyState;
+use crate::components::icon::IconKind;
+use crate::format::{hk_date, hk_date_time};
+use crate::remote::{LoadStatus, RemoteList};
+
+/// Columns in the table, for the callback row's `colspan`.
+const COLUMNS: &str = "6";
+
+/// This page's origin, e.g. `https://harbour.example.com`.
+fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+fn row_id(channel_id: &str) -> String {
+    format!("channel-{channel_id}")
+}
+
+/// Brings the new channel into view once it is on the page.
+fn scroll_to(channel_id: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Some(element) = document.get_element_by_id(&row_id(channel_id)) {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Center);
+        element.scroll_into_view_with_scroll_into_view_options(&options);
+    }
+}
+
+fn team_name(teams: RemoteList<Team>, team: Option<TeamId>) -> String {
+    let Some(id) = team else {
+        return "No team".to_owned();
+    };
+    teams.items.with(|items| {
+        items.iter().find(|t| t.id == id).map_or_else(
+            || match teams.status.get() {
+                LoadStatus::Ready => "A removed team".to_owned(),
+                _ => "…".to_owned(),
+            },
+            |t| t.name.clone(),
+        )
+    })
+}
+
+#[component]
+fn ChannelRows(
+    channel: Channel,
+    teams: RemoteList<Team>,
+    highlighted: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = channel.id.clone();
+    let is_new = {
+        let id = id.clone();
+        move || highlighted.with(|h| h.as_deref() == Some(id.as_str()))
+    };
+    let url = callback_url(&origin(), &channel.callback_path);
+    let label_id = format!("callback-label-{id}");
+    let copy_label = format!("Copy the callback URL of {}", channel.name);
+    let team = channel.team;
+    let (status_class, status_text) = if channel.active {
+        ("status status-active", "Active")
+    } else {
+        ("status status-inactive", "Inactive")
+    };
+    view! {
+        <tbody id=row_id(&id) class="channel" class:is-new=is_new data-channel-id=id.clone()>
+            <tr class="channel-row">
+                <th scope="row" class="cell-name">
+                    {channel.name}
+                    <span class="channel-created" title=hk_date_time(channel.created_at)>
+                        {format!("Connected {}", hk_date(channel.created_at))}
+                    </span>
+                </th>
+                <td>
+                    <span class="channel-badge">{kind_label(&channel.kind)}</span>
+                </td>
+                <td>{mode_label(channel.mode)}</td>
+                <td>
+                    <code class="app-id">{channel.app_id}</code>
+                </td>
+                <td class="cell-team">{move || team_name(teams, team)}</td>
+                <td>
+                    <span class=status_class>{status_text}</span>
+                </td>
+            </tr>
+            <tr class="channel-callback">
+                <td colspan=COLUMNS>
+                    <div class="callback">
+                        <span class="callback-label" id=label_id.clone()>
+                            "Callback URL"
+                        </span>
+                        <code class="callback-url" aria-labelledby=label_id>
+                            {url.clone()}
+                        </code>
+                        <CopyButton text=url label=copy_label />
+                    </div>
+                </td>
+            </tr>
+        </tbody>
+    }
+}
+
+#[component]
+pub fn ChannelsTable(
+    channels: RemoteList<Channel>,
+    teams: RemoteList<Team>,
+    /// The channel connected a moment ago, if any.
+    highlighted: RwSignal<Option<String>>,
+) -> impl IntoView {
+    // Runs after the new rows are rendered, so the element exists.
+    Effect::new(move |_| {
+        if let Some(id) = highlighted.get() {
+            request_animation_frame(move || scroll_to(&id));
+        }
+    });
+    view! {
+        <Show
+            when=move || channels.items.with(|items| !items.is_empty())
+            fallback=|| {
+                view! {
+                    <EmptyState
+                        icon=IconKind::Channels
+                        message="No channels yet. Connect your WeChat Official Account with the form above; its messages then land in the inbox."
+                    />
+                }
+            }
+        >
+            <div class="table-scroll">
+                <table class="data-table channels-table">
+                    <caption class="visually-hidden">"Connected channels"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Channel"</th>
+                            <th scope="col">"Kind"</th>
+                            <th scope="col">"Encryption"</th>
+                            <th scope="col">"AppID"</th>
+                            <th scope="col">"Team"</th>
+                            <th scope="col">"Status"</th>
+                        </tr>
+                    </thead>
+                    <For
+                        each=move || channels.items.get()
+                        key=|channel| (channel.id.clone(), channel.active)
+                        children=move |channel| {
+                            view! { <ChannelRows channel=channel teams=teams highlighted=highlighted /> }
+                        }
+                    />
+                </table>
+            </div>
+        </Show>
+    }
+}

@@ -1,0 +1,379 @@
+//! The "Connect an Official Account" form on the Channels page. Checks what it
+//! can on the spot, shows the server's complaints next to their fields, and
+//! forgets the secrets as soon as the account is connected.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{CallbackMode, Channel, CreateOfficialAccount, Team};
+use shared::TeamId;
+
+use crate::api;
+use crate::channel_rules::{self, mode_label, mode_value, needs_aes_key, AES_KEY_LEN, MODES};
+use crate::components::field_error::FieldError;
+use crate::form_errors::FormErrors;
+use crate::remote::{LoadStatus, RemoteList};
+use crate::state::auth::AuthState;
+
+/// The fields of this form, named as the API names them in `ErrorBody.field`.
+const FIELDS: [&str; 8] = [
+    "name",
+    "app_id",
+    "app_secret",
+    "token",
+    "encoding_aes_key",
+    "mode",
+    "api_base",
+    "team",
+];
+
+/// What the person typed. Secrets live here only until the account is connected.
+#[derive(Clone, Copy)]
+struct Inputs {
+    name: RwSignal<String>,
+    app_id: RwSignal<String>,
+    app_secret: RwSignal<String>,
+    token: RwSignal<String>,
+    encoding_aes_key: RwSignal<String>,
+    mode: RwSignal<CallbackMode>,
+    api_base: RwSignal<String>,
+    team: RwSignal<Option<TeamId>>,
+}
+
+impl Inputs {
+    fn new() -> Self {
+        Inputs {
+            name: RwSignal::new(String::new()),
+            app_id: RwSignal::new(String::new()),
+            app_secret: RwSignal::new(String::new()),
+            token: RwSignal::new(String::new()),
+            encoding_aes_key: RwSignal::new(String::new()),
+            mode: RwSignal::new(CallbackMode::Safe),
+            api_base: RwSignal::new(String::new()),
+            team: RwSignal::new(None),
+        }
+    }
+
+    fn request(&self) -> CreateOfficialAccount {
+        let api_base = self.api_base.get_untracked().trim().to_owned();
+        CreateOfficialAccount {
+            name: self.name.get_untracked().trim().to_owned(),
+            app_id: self.app_id.get_untracked().trim().to_owned(),
+            app_secret: self.app_secret.get_untracked().trim().to_owned(),
+            token: self.token.get_untracked().trim().to_owned(),
+            encoding_aes_key: self.encoding_aes_key.get_untracked().trim().to_owned(),
+            mode: self.mode.get_untracked(),
+            api_base: (!api_base.is_empty()).then_some(api_base),
+            team: self.team.get_untracked(),
+        }
+    }
+
+    fn clear(&self) {
+        for text in [
+            self.name,
+            self.app_id,
+            self.app_secret,
+            self.token,
+            self.encoding_aes_key,
+            self.api_base,
+        ] {
+            text.try_set(String::new());
+        }
+        self.mode.try_set(CallbackMode::Safe);
+        self.team.try_set(None);
+    }
+}
+
+#[component]
+fn TeamSelect(
+    teams: RemoteList<Team>,
+    team: RwSignal<Option<TeamId>>,
+    errors: FormErrors<8>,
+) -> impl IntoView {
+    let unavailable = move || teams.status.get() != LoadStatus::Ready;
+    let hint = move || match teams.status.get() {
+        LoadStatus::Loading => "Loading teams…".to_owned(),
+        LoadStatus::Failed(error) => {
+            format!(
+                "Teams could not be loaded ({}); you can set one later.",
+                error.code()
+            )
+        }
+        LoadStatus::Ready => {
+            "Its agents see the conversations. Without a team, only admins and compliance do."
+                .to_owned()
+        }
+    };
+    view! {
+        <div class="field">
+            <label for="channel-team">"Team"</label>
+            <select
+                id="channel-team"
+                name="team"
+                disabled=unavailable
+                aria-invalid=move || errors.has("team").to_string()
+                aria-describedby=move || {
+                    if errors.has("team") {
+                        "channel-team-error channel-team-hint"
+                    } else {
+                        "channel-team-hint"
+                    }
+                }
+                on:change=move |ev| team.set(event_target_value(&ev).parse::<TeamId>().ok())
+            >
+                <option value="" prop:selected=move || team.with(Option::is_none)>
+                    "No team"
+                </option>
+                <For
+                    each=move || teams.items.get()
+                    key=|t| t.id
+                    children=move |t| {
+                        let id = t.id;
+                        view! {
+                            <option value=id.to_string() prop:selected=move || team.get() == Some(id)>
+                                {t.name}
+                            </option>
+                        }
+                    }
+                />
+            </select>
+            <p class="field-hint" id="channel-team-hint">
+                {hint}
+            </p>
+            <FieldError id="channel-team-error" message=errors.field("team").into() />
+        </div>
+    }
+}
+
+#[component]
+pub fn OfficialAccountForm(
+    teams: RemoteList<Team>,
+    on_connected: Callback<Channel>,
+) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let inputs = Inputs::new();
+    let errors = FormErrors::new(FIELDS);
+    let busy = RwSignal::new(false);
+    let connected = RwSignal::new(None::<String>);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        connected.set(None);
+        let request = inputs.request();
+        for (field, message) in channel_rules::check(&request) {
+            errors.field(field).set(Some(message));
+        }
+        if errors.any() {
+            return;
+        }
+        busy.set(true);
+        // `request` (with the secrets) moves into the task and is dropped when it ends.
+        spawn_local(async move {
+            match api::channels::connect_official_account(auth, &request).await {
+                Ok(channel) => {
+                    inputs.clear();
+                    let secrets = if needs_aes_key(channel.mode) {
+                        "Token and EncodingAESKey"
+                    } else {
+                        "Token"
+                    };
+                    connected.try_set(Some(format!(
+                        "{} is connected. Paste its callback URL, highlighted below, into the WeChat admin console with the same {secrets}.",
+                        channel.name
+                    )));
+                    on_connected.run(channel);
+                }
+                Err(error) => errors.show(error),
+            }
+            busy.try_set(false);
+        });
+    };
+
+    let invalid = move |field: &'static str| move || errors.has(field).to_string();
+    let described = move |field: &'static str, ids: &'static str, with_error: &'static str| {
+        move || {
+            if errors.has(field) {
+                Some(with_error)
+            } else {
+                (!ids.is_empty()).then_some(ids)
+            }
+        }
+    };
+    let key_hint = move || {
+        let typed = inputs.encoding_aes_key.with(|k| k.trim().chars().count());
+        let need = if needs_aes_key(inputs.mode.get()) {
+            "Needed in this mode."
+        } else {
+            "Optional in plain text mode."
+        };
+        if typed == 0 {
+            format!("{AES_KEY_LEN} characters. {need}")
+        } else {
+            format!("{typed} of {AES_KEY_LEN} characters. {need}")
+        }
+    };
+
+    view! {
+        <form id="official-account-form" class="form-grid" novalidate on:submit=submit>
+            <div class="field">
+                <label for="channel-name">"Channel name"</label>
+                <input
+                    id="channel-name"
+                    name="name"
+                    type="text"
+                    autocomplete="off"
+                    bind:value=inputs.name
+                    aria-invalid=invalid("name")
+                    aria-describedby=described("name", "channel-name-hint", "channel-name-error channel-name-hint")
+                />
+                <p class="field-hint" id="channel-name-hint">
+                    "What agents see in the inbox."
+                </p>
+                <FieldError id="channel-name-error" message=errors.field("name").into() />
+            </div>
+            <div class="field">
+                <label for="channel-app-id">"AppID"</label>
+                <input
+                    id="channel-app-id"
+                    name="app_id"
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    autocapitalize="off"
+                    placeholder="wx1a2b3c4d5e6f7a8b"
+                    bind:value=inputs.app_id
+                    aria-invalid=invalid("app_id")
+                    aria-describedby=described("app_id", "", "channel-app-id-error")
+                />
+                <FieldError id="channel-app-id-error" message=errors.field("app_id").into() />
+            </div>
+            <div class="field">
+                <label for="channel-mode">"Message encryption"</label>
+                <select
+                    id="channel-mode"
+                    name="mode"
+                    aria-invalid=invalid("mode")
+                    aria-describedby=described("mode", "channel-mode-hint", "channel-mode-error channel-mode-hint")
+                    on:change=move |ev| {
+                        if let Some(mode) = channel_rules::parse_mode(&event_target_value(&ev)) {
+                            inputs.mode.set(mode);
+                        }
+                    }
+                >
+                    {MODES
+                        .into_iter()
+                        .map(|mode| {
+                            view! {
+                                <option value=mode_value(mode) prop:selected=move || inputs.mode.get() == mode>
+                                    {mode_label(mode)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <p class="field-hint" id="channel-mode-hint">
+                    "Choose the same mode as in WeChat."
+                </p>
+                <FieldError id="channel-mode-error" message=errors.field("mode").into() />
+            </div>
+            <TeamSelect teams=teams team=inputs.team errors=errors />
+            <div class="field">
+                <label for="channel-app-secret">"AppSecret"</label>
+                <input
+                    id="channel-app-secret"
+                    name="app_secret"
+                    type="password"
+                    autocomplete="off"
+                    spellcheck="false"
+                    bind:value=inputs.app_secret
+                    aria-invalid=invalid("app_secret")
+                    aria-describedby=described("app_secret", "", "channel-app-secret-error")
+                />
+                <FieldError id="channel-app-secret-error" message=errors.field("app_secret").into() />
+            </div>
+            <div class="field">
+                <label for="channel-token">"Token"</label>
+                <input
+                    id="channel-token"
+                    name="token"
+                    type="password"
+                    autocomplete="off"
+                    spellcheck="false"
+                    bind:value=inputs.token
+                    aria-invalid=invalid("token")
+                    aria-describedby=described("token", "channel-token-hint", "channel-token-error channel-token-hint")
+                />
+                <p class="field-hint" id="channel-token-hint">
+                    "3 to 32 letters or digits."
+                </p>
+                <FieldError id="channel-token-error" message=errors.field("token").into() />
+            </div>
+            <div class="field field-span-2">
+                <label for="channel-aes-key">"EncodingAESKey"</label>
+                <input
+                    id="channel-aes-key"
+                    name="encoding_aes_key"
+                    type="password"
+                    autocomplete="off"
+                    spellcheck="false"
+                    bind:value=inputs.encoding_aes_key
+                    aria-invalid=invalid("encoding_aes_key")
+                    aria-describedby=described(
+                        "encoding_aes_key",
+                        "channel-aes-key-hint",
+                        "channel-aes-key-error channel-aes-key-hint",
+                    )
+                />
+                <p class="field-hint" id="channel-aes-key-hint">
+                    {key_hint}
+                </p>
+                <FieldError id="channel-aes-key-error" message=errors.field("encoding_aes_key").into() />
+            </div>
+            <div class="field field-span-2">
+                <label for="channel-api-base">"WeChat API address " <span class="label-optional">"(optional)"</span></label>
+                <input
+                    id="channel-api-base"
+                    name="api_base"
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    autocapitalize="off"
+                    placeholder="https://api.weixin.qq.com"
+                    bind:value=inputs.api_base
+                    aria-invalid=invalid("api_base")
+                    aria-describedby=described("api_base", "channel-api-base-hint", "channel-api-base-error channel-api-base-hint")
+                />
+                <p class="field-hint" id="channel-api-base-hint">
+                    "Leave empty to use WeChat's own. Change it only for a test server."
+                </p>
+                <FieldError id="channel-api-base-error" message=errors.field("api_base").into() />
+            </div>
+            <div class="form-submit field-span-2">
+                <button type="submit" class="button button-primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Connecting…" } else { "Connect account" }}
+                </button>
+            </div>
+            {move || {
+                errors
+                    .form
+                    .get()
+                    .map(|error| {
+                        view! {
+                            <p class="form-error field-wide" role="alert" data-code=error.code()>
+                                {error.message().to_owned()}
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                connected
+                    .get()
+                    .map(|text| view! { <p class="form-success field-wide" role="status">{text}</p> })
+            }}
+        </form>
+    }
+}
