@@ -365,3 +365,102 @@ pub struct QueuedReply {
     pub message: String,
     pub status: String,
 }
+
+/// A client as the profile panel shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContactView {
+    pub id: String,
+    pub channel_id: String,
+    pub channel_name: String,
+    pub open_id: String,
+    pub union_id: Option<String>,
+    pub name: Option<String>,
+    /// The remark set in WeChat, when no name is.
+    pub remark: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// Ids in other systems, e.g. `{"crm": "C-1001"}`.
+    pub external_ids: std::collections::BTreeMap<String, String>,
+    /// Custom attributes: strings, numbers or booleans.
+    pub attributes: std::collections::BTreeMap<String, serde_json::Value>,
+    pub tags: Vec<String>,
+    pub subscribed: bool,
+    pub language: Option<String>,
+    pub created_at: i64,
+    /// This client's conversations on every channel (linked by union id)
+    /// that the viewer may see, newest first.
+    pub conversations: Vec<ConversationSummary>,
+}
+
+/// `PATCH /api/v1/contacts/{id}`: only the fields present change; `null`
+/// (or an empty string) clears a text field.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UpdateContact {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub phone: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub email: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ids: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
+/// A field that is present, even as `null`, is `Some`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A saved reply, inserted with `/shortcut` in the composer. `team: None`
+/// is the author's personal one. The body may use `{{contact.name}}`,
+/// `{{contact.phone}}`, `{{contact.email}}`, `{{agent.name}}` and
+/// `{{channel.name}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedResponse {
+    pub id: String,
+    pub team: Option<TeamId>,
+    pub owner: Option<UserId>,
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SaveCannedResponse {
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+    /// Shared with this team; `None` for a personal one.
+    #[serde(default)]
+    pub team: Option<TeamId>,
+}
+
+/// The variables a canned response may use.
+pub const CANNED_VARIABLES: [&str; 5] = [
+    "contact.name",
+    "contact.phone",
+    "contact.email",
+    "agent.name",
+    "channel.name",
+];

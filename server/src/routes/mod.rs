@@ -4,6 +4,7 @@
 
 mod auth;
 mod channels;
+mod contacts;
 mod conversations;
 mod events;
 mod health;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(channels::router())
         .merge(conversations::router())
+        .merge(contacts::router())
         .merge(wechat_callback::router())
         .merge(teams::router())
         .merge(events::router())

@@ -3,6 +3,7 @@
 //! backends share the SQL text wherever the dialects agree.
 
 pub mod channels;
+pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod inbox;

@@ -1,0 +1,56 @@
+//! The contact profile panel: read a client with every visible
+//! conversation of theirs, and edit their details (not compliance).
+
+use super::ApiJson;
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::conversations::{Scope, Viewer};
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::api::{ContactView, UpdateContact};
+use shared::Role;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/contacts/{id}", get(contact).patch(update))
+}
+
+fn viewer(user: &AuthUser) -> Viewer<'_> {
+    Viewer {
+        user: user.id,
+        scope: if user.role.sees_all_teams() {
+            Scope::All
+        } else {
+            Scope::Teams(&user.teams)
+        },
+    }
+}
+
+async fn contact(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<ContactView>> {
+    state
+        .store
+        .contact(&viewer(&user), &id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound("That contact"))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(edit): ApiJson<UpdateContact>,
+) -> AppResult<Json<ContactView>> {
+    user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
+    Ok(Json(
+        state
+            .store
+            .update_contact(state.clock.now(), &viewer(&user), &id, &edit)
+            .await?,
+    ))
+}
