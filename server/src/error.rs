@@ -28,6 +28,10 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    ReplyLocked(String),
+    #[error("{0}")]
+    RecentReply(String),
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     TooManyRequests { retry_after_secs: i64 },
     #[error("The request body is too large.")]
@@ -62,7 +66,9 @@ impl AppError {
             AppError::AccountDisabled | AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::ReplyLocked(_) | AppError::RecentReply(_) => {
+                StatusCode::CONFLICT
+            }
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -82,6 +88,8 @@ impl AppError {
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::ReplyLocked(_) => ErrorCode::ReplyLocked,
+            AppError::RecentReply(_) => ErrorCode::RecentReply,
             AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             AppError::Unavailable => ErrorCode::Unavailable,

@@ -358,6 +358,9 @@ pub struct ReplyWindow {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ReplyRequest {
     pub text: String,
+    /// Send even though another agent replied to this client moments ago.
+    #[serde(default)]
+    pub confirm_recent: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -464,3 +467,32 @@ pub const CANNED_VARIABLES: [&str; 5] = [
     "agent.name",
     "channel.name",
 ];
+
+/// `GET /api/v1/search?q=…`: contacts and messages the user may see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub contacts: Vec<ContactHit>,
+    pub messages: Vec<MessageHit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactHit {
+    pub contact_id: String,
+    pub conversation_id: Option<String>,
+    pub name: Option<String>,
+    pub open_id: String,
+    pub phone: Option<String>,
+    pub channel_name: String,
+}
+
+/// A message that matched; open the conversation at `position` to see it in context.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageHit {
+    pub message_id: String,
+    pub conversation_id: String,
+    pub position: i64,
+    pub direction: String,
+    pub body: String,
+    pub contact_name: Option<String>,
+    pub created_at: i64,
+}

@@ -17,6 +17,10 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    /// Another agent holds the conversation's reply lock.
+    ReplyLocked,
+    /// Another agent replied to this client seconds ago; resend with `confirm_recent`.
+    RecentReply,
     TooManyRequests,
     PayloadTooLarge,
     Unavailable,
@@ -36,6 +40,8 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::ReplyLocked => "reply_locked",
+            ErrorCode::RecentReply => "recent_reply",
             ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Unavailable => "unavailable",

@@ -5,7 +5,7 @@
 //! before streaming live events.
 
 use crate::api::Event;
-use crate::Seq;
+use crate::{Seq, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,6 +21,43 @@ pub enum ClientMessage {
         token: String,
     },
     Ping,
+    /// The conversation this tab has open (`None`: none). Others see who is viewing.
+    Viewing {
+        conversation: Option<String>,
+    },
+    /// The user is (or stopped) typing in the conversation's composer.
+    Typing {
+        conversation: String,
+        typing: bool,
+    },
+    /// Take or renew the reply lock (every few seconds while composing).
+    /// Refused while someone else holds it; the answer is a `Presence`.
+    Lock {
+        conversation: String,
+    },
+    /// Let go of the reply lock (sent, cancelled, or left the conversation).
+    Unlock {
+        conversation: String,
+    },
+    /// Take the reply lock from whoever holds it; logged in the timeline.
+    TakeOver {
+        conversation: String,
+    },
+}
+
+/// Someone in a presence list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: UserId,
+    pub name: String,
+}
+
+/// Who may reply right now; dies with the holder's socket or after
+/// `expires_at` without renewal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyLock {
+    pub holder: Person,
+    pub expires_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +76,14 @@ pub enum ServerMessage {
     },
     Ping,
     Pong,
+    /// Who is viewing and typing in a conversation and who holds its reply
+    /// lock; sent whenever that changes, to everyone who may see it.
+    Presence {
+        conversation: String,
+        viewers: Vec<Person>,
+        typing: Vec<Person>,
+        lock: Option<ReplyLock>,
+    },
     /// The server is closing the socket for this reason.
     Closing {
         code: String,

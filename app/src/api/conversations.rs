@@ -33,5 +33,14 @@ pub async fn window(auth: AuthState, id: String) -> Result<ReplyWindow, ApiError
 
 pub async fn reply(auth: AuthState, id: String, text: String) -> Result<QueuedReply, ApiError> {
     let path = format!("/conversations/{}/messages", segment(&id));
-    send_json(auth, Method::POST, &path, &ReplyRequest { text }).await
+    send_json(
+        auth,
+        Method::POST,
+        &path,
+        &ReplyRequest {
+            text,
+            confirm_recent: false,
+        },
+    )
+    .await
 }
