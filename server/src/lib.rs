@@ -12,6 +12,7 @@ pub mod hub;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
+pub mod presence;
 pub mod routes;
 pub mod secrets;
 pub mod startup;

@@ -85,12 +85,15 @@ impl Application {
             None => None,
         };
         let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
+        let presence = crate::presence::Presence::default();
+        tasks.push(presence.start_sweeper(clock.clone()));
         let state = AppState {
             store,
             hub,
             inbox,
             accounts: Default::default(),
             media: MediaStore::new(&config.data_dir),
+            presence,
             clock,
             keys: Arc::new(TokenKeys::new(config.secret_key.expose())),
             secrets,

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::hub::Hub;
 use crate::ingest::InboxWriter;
 use crate::metrics::Metrics;
+use crate::presence::Presence;
 use crate::secrets::SecretBox;
 use crate::store::Store;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub accounts: AccountCache,
     /// Inbound media files, named by sha256.
     pub media: MediaStore,
+    /// Who views and types where, and the reply locks (this node's sockets).
+    pub presence: Presence,
     pub clock: Clock,
     pub config: Arc<Config>,
     pub keys: Arc<TokenKeys>,

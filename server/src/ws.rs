@@ -4,10 +4,11 @@
 
 use crate::auth::AuthUser;
 use crate::error::AppError;
+use crate::presence::{Presence, PresenceUpdate, SessionId};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use shared::api::Event;
-use shared::ws::{ClientMessage, ServerMessage};
-use shared::Seq;
+use shared::ws::{ClientMessage, Person, ServerMessage};
+use shared::{Seq, TeamId};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,29 @@ pub trait SessionBackend: Send + Sync {
     ) -> impl Future<Output = anyhow::Result<Vec<Event>>> + Send;
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
     fn head(&self) -> impl Future<Output = anyhow::Result<Seq>> + Send;
+    /// Presence and reply locks, when this backend keeps them.
+    fn presence(&self) -> Option<&Presence> {
+        None
+    }
+    /// `Some(team)` when the conversation exists.
+    fn conversation_team(
+        &self,
+        _conversation: &str,
+    ) -> impl Future<Output = Option<Option<TeamId>>> + Send {
+        async { None }
+    }
+    fn now(&self) -> i64 {
+        0
+    }
+    /// Records in the timeline that `user` took the reply over from `from`.
+    fn log_take_over(
+        &self,
+        _user: &AuthUser,
+        _conversation: &str,
+        _from: &Person,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// Whether `user` may see `event`. Admin and compliance see everything;
@@ -118,7 +142,7 @@ where
     };
 
     // Subscribe before reading the log, so nothing committed in between is missed.
-    let mut live = backend.subscribe();
+    let live = backend.subscribe();
     let Ok(head) = backend.head().await else {
         return SessionEnd::ServerError;
     };
@@ -141,6 +165,45 @@ where
         return SessionEnd::TooSlow;
     }
 
+    let session = backend
+        .presence()
+        .map(Presence::new_session)
+        .unwrap_or_default();
+    let end = stream_live(
+        &mut sink,
+        &mut stream,
+        backend,
+        config,
+        &mut user,
+        sent_up_to,
+        live,
+        session,
+    )
+    .await;
+    if let Some(presence) = backend.presence() {
+        presence.leave(session, backend.now());
+    }
+    end
+}
+
+/// The live part of a session, until it ends.
+#[allow(clippy::too_many_arguments)]
+async fn stream_live<Si, St, B>(
+    sink: &mut Si,
+    stream: &mut St,
+    backend: &B,
+    config: &SessionConfig,
+    user: &mut AuthUser,
+    mut sent_up_to: Seq,
+    mut live: broadcast::Receiver<Arc<Event>>,
+    session: SessionId,
+) -> SessionEnd
+where
+    Si: Sink<ServerMessage> + Unpin,
+    St: Stream<Item = Incoming> + Unpin,
+    B: SessionBackend,
+{
+    let mut presence_updates = backend.presence().map(Presence::subscribe);
     let mut heartbeat = tokio::time::interval(config.heartbeat);
     heartbeat.reset();
     let mut last_heard = Instant::now();
@@ -151,15 +214,21 @@ where
                 match incoming {
                     None => return SessionEnd::ClientClosed,
                     Some(Ok(ClientMessage::Ping)) => {
-                        if !send(&mut sink, ServerMessage::Pong, config).await { return SessionEnd::TooSlow; }
+                        if !send(sink, ServerMessage::Pong, config).await { return SessionEnd::TooSlow; }
                     }
                     Some(Ok(ClientMessage::Reauth { token })) => match backend.authenticate(&token).await {
-                        Ok(fresh) => user = fresh,
-                        Err(err) => return close(&mut sink, SessionEnd::Unauthenticated(err.code().as_str().into()), &err.to_string()).await,
+                        Ok(fresh) => *user = fresh,
+                        Err(err) => return close(sink, SessionEnd::Unauthenticated(err.code().as_str().into()), &err.to_string()).await,
                     },
                     Some(Ok(ClientMessage::Hello { .. })) | Some(Err(_)) => {
-                        return close(&mut sink, SessionEnd::BadMessage, "The socket sent a message Harbour does not understand.").await;
+                        return close(sink, SessionEnd::BadMessage, "The socket sent a message Harbour does not understand.").await;
                     }
+                    Some(Ok(message)) => on_presence(backend, user, session, message).await,
+                }
+            }
+            Some(update) = next_update(&mut presence_updates) => {
+                if presence_visible(user, &update) && !send(sink, update.message.clone(), config).await {
+                    return SessionEnd::TooSlow;
                 }
             }
             received = live.recv() => match received {
@@ -168,29 +237,108 @@ where
                     if event.seq.0 > sent_up_to.0 + 1 {
                         // Fill any hole from the log so order and completeness hold.
                         let until = Seq(event.seq.0 - 1);
-                        if let Err(end) = replay(&mut sink, backend, &user, &mut sent_up_to, Some(until), config).await {
+                        if let Err(end) = replay(sink, backend, user, &mut sent_up_to, Some(until), config).await {
                             return end;
                         }
                     }
-                    if visible_to(&user, &event)
-                        && !send(&mut sink, ServerMessage::Event { event: (*event).clone() }, config).await
+                    if visible_to(user, &event)
+                        && !send(sink, ServerMessage::Event { event: (*event).clone() }, config).await
                     {
                         return SessionEnd::TooSlow;
                     }
                     sent_up_to = event.seq;
                 }
                 Err(RecvError::Lagged(_)) => {
-                    return close(&mut sink, SessionEnd::TooSlow, "This connection fell too far behind; reconnect to catch up.").await;
+                    return close(sink, SessionEnd::TooSlow, "This connection fell too far behind; reconnect to catch up.").await;
                 }
                 Err(RecvError::Closed) => return SessionEnd::ServerError,
             },
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > config.idle_timeout {
-                    return close(&mut sink, SessionEnd::Idle, "The connection was idle for too long.").await;
+                    return close(sink, SessionEnd::Idle, "The connection was idle for too long.").await;
                 }
-                if !send(&mut sink, ServerMessage::Ping, config).await { return SessionEnd::TooSlow; }
+                if !send(sink, ServerMessage::Ping, config).await { return SessionEnd::TooSlow; }
             }
         }
+    }
+}
+
+/// The next presence update, skipping any this socket was too slow for;
+/// `None` when presence is off (the branch then never fires).
+async fn next_update(
+    updates: &mut Option<broadcast::Receiver<Arc<PresenceUpdate>>>,
+) -> Option<Arc<PresenceUpdate>> {
+    let Some(receiver) = updates else {
+        return std::future::pending().await;
+    };
+    loop {
+        match receiver.recv().await {
+            Ok(update) => return Some(update),
+            // Presence is a snapshot each time: a later one supersedes what was missed.
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return std::future::pending().await,
+        }
+    }
+}
+
+fn presence_visible(user: &AuthUser, update: &PresenceUpdate) -> bool {
+    user.role.sees_all_teams() || update.team.is_some_and(|t| user.teams.contains(&t))
+}
+
+/// Viewing, typing and the reply lock, for conversations the user may see.
+/// Compliance views but never types or locks.
+async fn on_presence<B: SessionBackend>(
+    backend: &B,
+    user: &AuthUser,
+    session: SessionId,
+    message: ClientMessage,
+) {
+    let Some(presence) = backend.presence() else {
+        return;
+    };
+    let now = backend.now();
+    let person = Person {
+        id: user.id,
+        name: user.name.clone(),
+    };
+    let conversation = match &message {
+        ClientMessage::Viewing { conversation: None } => {
+            presence.leave(session, now);
+            return;
+        }
+        ClientMessage::Viewing {
+            conversation: Some(c),
+        }
+        | ClientMessage::Typing {
+            conversation: c, ..
+        }
+        | ClientMessage::Lock { conversation: c }
+        | ClientMessage::Unlock { conversation: c }
+        | ClientMessage::TakeOver { conversation: c } => c.clone(),
+        _ => return,
+    };
+    let Some(team) = backend.conversation_team(&conversation).await else {
+        return;
+    };
+    if !(user.role.sees_all_teams() || team.is_some_and(|t| user.teams.contains(&t))) {
+        return;
+    }
+    let writes = user.role != shared::Role::Compliance;
+    match message {
+        ClientMessage::Viewing { .. } => presence.view(session, &person, &conversation, team, now),
+        ClientMessage::Typing { typing, .. } if writes => {
+            presence.typing(session, &person, &conversation, team, typing, now)
+        }
+        ClientMessage::Lock { .. } if writes => {
+            presence.lock(session, &person, &conversation, team, now);
+        }
+        ClientMessage::Unlock { .. } => presence.unlock(session, &conversation, now),
+        ClientMessage::TakeOver { .. } if writes => {
+            if let Some(from) = presence.take_over(session, &person, &conversation, team, now) {
+                backend.log_take_over(user, &conversation, &from).await;
+            }
+        }
+        _ => {}
     }
 }
 

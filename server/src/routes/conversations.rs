@@ -132,6 +132,9 @@ async fn act(
 
 const MAX_BULK: usize = 500;
 
+/// A reply this soon after another agent's asks for confirmation first.
+const RECENT_REPLY_MS: i64 = 30_000;
+
 async fn bulk_action(
     State(state): State<AppState>,
     user: AuthUser,
@@ -251,7 +254,27 @@ async fn reply(
             "WeChat accepts at most 2,048 bytes in one message; split the reply.",
         ));
     }
-    let message = queue_text_reply(&state.store, state.clock.now(), user.id, &id, text).await?;
+    let now = state.clock.now();
+    if let Some((holder, name)) = state.presence.holder(&id, now) {
+        if holder != user.id {
+            return Err(AppError::ReplyLocked(format!(
+                "{name} is replying to this client. Take over to reply instead."
+            )));
+        }
+    }
+    if !input.confirm_recent {
+        let since = now - RECENT_REPLY_MS;
+        if let Some((name, _)) = state
+            .store
+            .recent_reply_by_other(&id, user.id, since)
+            .await?
+        {
+            return Err(AppError::RecentReply(format!(
+                "{name} replied to this client moments ago. Send yours as well?"
+            )));
+        }
+    }
+    let message = queue_text_reply(&state.store, now, user.id, &id, text).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(QueuedReply {

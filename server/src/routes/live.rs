@@ -76,6 +76,37 @@ impl SessionBackend for AppState {
         self.hub.subscribe()
     }
 
+    fn presence(&self) -> Option<&crate::presence::Presence> {
+        Some(&self.presence)
+    }
+
+    async fn conversation_team(&self, conversation: &str) -> Option<Option<shared::TeamId>> {
+        self.store
+            .conversation_team(conversation)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    async fn log_take_over(&self, user: &AuthUser, conversation: &str, from: &shared::ws::Person) {
+        let logged = crate::store::triage::log_take_over(
+            &self.store,
+            self.clock.now(),
+            user.id,
+            &user.name,
+            conversation,
+            &from.name,
+        )
+        .await;
+        if let Err(err) = logged {
+            tracing::error!(error = %err, "could not log a reply take-over");
+        }
+    }
+
     async fn head(&self) -> anyhow::Result<Seq> {
         Ok(self.store.head().await?)
     }

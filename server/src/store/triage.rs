@@ -615,3 +615,59 @@ impl Store {
             .collect())
     }
 }
+
+/// Records that `actor` took the reply lock over from `from_name`.
+pub async fn log_take_over(
+    store: &Store,
+    now: i64,
+    actor: UserId,
+    actor_name: &str,
+    conversation_id: &str,
+    from_name: &str,
+) -> AppResult<()> {
+    let mut tx = store.begin().await?;
+    let current = current(&mut tx, &Scope::All, conversation_id).await?;
+    let change = Change {
+        sentence: format!("{actor_name} took over the reply from {from_name}"),
+        fields: json!({ "from": from_name }),
+        ..Change::default()
+    };
+    write_change(&mut tx, now, Some(actor), &current, "took_over", change).await?;
+    store.commit(tx).await?;
+    Ok(())
+}
+
+impl Store {
+    /// `Some(team)` when the conversation exists.
+    pub async fn conversation_team(&self, id: &str) -> AppResult<Option<Option<TeamId>>> {
+        let row: Option<Option<String>> = on_read!(self, pool => {
+            sqlx::query_scalar("SELECT team_id FROM conversations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|team| team.and_then(|t| t.parse().ok())))
+    }
+
+    /// The newest reply to this conversation by someone other than `author`
+    /// at or after `since`: (author's name, when).
+    pub async fn recent_reply_by_other(
+        &self,
+        conversation_id: &str,
+        author: UserId,
+        since: i64,
+    ) -> AppResult<Option<(String, i64)>> {
+        Ok(on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT COALESCE(u.name, 'Another agent'), m.created_at FROM messages m LEFT JOIN users u ON u.id = m.author \
+                 WHERE m.conversation_id = $1 AND m.direction = 'out' AND m.author <> $2 AND m.created_at >= $3 \
+                 ORDER BY m.position DESC LIMIT 1",
+            )
+            .bind(conversation_id)
+            .bind(author.to_string())
+            .bind(since)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+}
