@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod presence;
 pub mod routes;
+pub mod search;
 pub mod secrets;
 pub mod startup;
 pub mod state;

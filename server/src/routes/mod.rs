@@ -3,12 +3,14 @@
 //! and the static app with its SPA fallback.
 
 mod auth;
+mod canned;
 mod channels;
 mod contacts;
 mod conversations;
 mod events;
 mod health;
 mod live;
+mod search;
 mod spa;
 mod teams;
 mod users;
@@ -58,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .merge(channels::router())
         .merge(conversations::router())
         .merge(contacts::router())
+        .merge(canned::router())
+        .merge(search::router())
         .merge(wechat_callback::router())
         .merge(teams::router())
         .merge(events::router())

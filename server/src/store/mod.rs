@@ -2,6 +2,7 @@
 //! PostgreSQL (several nodes). Queries live here and nowhere else; both
 //! backends share the SQL text wherever the dialects agree.
 
+pub mod canned;
 pub mod channels;
 pub mod contacts;
 pub mod conversations;
@@ -10,6 +11,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod media;
 pub mod outbound;
+pub mod search;
 pub mod tokens;
 pub mod triage;
 pub mod users;

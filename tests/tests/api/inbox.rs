@@ -22,17 +22,17 @@ on_both_backends!(
 
 const KEY: [u8; 32] = [13; 32];
 
-struct Desk {
-    app: TestApp,
-    admin: String,
+pub(crate) struct Desk {
+    pub app: TestApp,
+    pub admin: String,
     /// Callback paths of the two channels, one per team.
-    path_a: String,
-    path_b: String,
-    team_a: shared::TeamId,
-    team_b: shared::TeamId,
+    pub path_a: String,
+    pub path_b: String,
+    pub team_a: shared::TeamId,
+    pub team_b: shared::TeamId,
 }
 
-async fn desk(backend: Backend) -> Desk {
+pub(crate) async fn desk(backend: Backend) -> Desk {
     let db = TestDb::new(backend).await;
     let app = spawn_app_on(db, |config| {
         config.run_workers = false;
@@ -70,7 +70,7 @@ async fn desk(backend: Backend) -> Desk {
     }
 }
 
-async fn push(app: &TestApp, path: &str, from: &str, msg_id: u64, text: &str) {
+pub(crate) async fn push(app: &TestApp, path: &str, from: &str, msg_id: u64, text: &str) {
     let (timestamp, nonce) = ("1795741200", "77");
     let signature = wechat::signature::signature("tok", timestamp, nonce);
     let xml = format!(
@@ -85,7 +85,7 @@ async fn push(app: &TestApp, path: &str, from: &str, msg_id: u64, text: &str) {
     assert_eq!(response.text().await.unwrap_or_default(), "success");
 }
 
-async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
     let response = app
         .client
         .post(app.url(path))
@@ -98,7 +98,7 @@ async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Val
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn act(app: &TestApp, token: &str, id: &str, action: Value) -> (u16, Value) {
+pub(crate) async fn act(app: &TestApp, token: &str, id: &str, action: Value) -> (u16, Value) {
     post(
         app,
         &format!("/api/v1/conversations/{id}/actions"),
@@ -124,7 +124,7 @@ async fn queue(app: &TestApp, token: &str, query: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn conversation_of(app: &TestApp, admin: &str, open_id: &str) -> String {
+pub(crate) async fn conversation_of(app: &TestApp, admin: &str, open_id: &str) -> String {
     let (_, page) = app
         .get_json(
             "/api/v1/conversations?status=open,pending,snoozed,resolved",
@@ -139,7 +139,7 @@ async fn conversation_of(app: &TestApp, admin: &str, open_id: &str) -> String {
         .to_owned()
 }
 
-async fn timeline(app: &TestApp, token: &str, id: &str) -> Vec<(String, String)> {
+pub(crate) async fn timeline(app: &TestApp, token: &str, id: &str) -> Vec<(String, String)> {
     let (_, messages) = app
         .get_json(&format!("/api/v1/conversations/{id}/messages"), token)
         .await;
@@ -211,7 +211,10 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
             .contains(&amy.name),
         "{refused}"
     );
-    assert_eq!(queue(&app, &amy_token, "queue=mine").await, vec![one.clone()]);
+    assert_eq!(
+        queue(&app, &amy_token, "queue=mine").await,
+        vec![one.clone()]
+    );
     assert_eq!(
         queue(&app, &ken_token, "queue=unassigned").await,
         vec![two.clone()]
@@ -262,7 +265,10 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     )
     .await;
     assert_eq!(labelled["labels"], json!(["VIP", "還款"]));
-    assert_eq!(queue(&app, &ken_token, "label=VIP").await, vec![one.clone()]);
+    assert_eq!(
+        queue(&app, &ken_token, "label=VIP").await,
+        vec![one.clone()]
+    );
 
     // A note mentioning Amy puts it in her Mentions queue; notes never go to WeChat.
     let (status, note) = post(

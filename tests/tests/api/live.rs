@@ -28,12 +28,12 @@ async fn open(app: &TestApp) -> Socket {
         .0
 }
 
-async fn send(socket: &mut Socket, message: &ClientMessage) {
+pub(crate) async fn send(socket: &mut Socket, message: &ClientMessage) {
     let text = serde_json::to_string(message).expect("json");
     socket.send(Message::Text(text.into())).await.expect("send");
 }
 
-async fn next_message(socket: &mut Socket) -> Option<ServerMessage> {
+pub(crate) async fn next_message(socket: &mut Socket) -> Option<ServerMessage> {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await

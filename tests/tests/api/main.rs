@@ -5,6 +5,7 @@ mod auth;
 mod authorization;
 mod channels;
 mod cli;
+mod collab;
 mod crash;
 mod inbox;
 mod ingest;

@@ -353,7 +353,7 @@ async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backe
             .client
             .post(app.url(&format!("/api/v1/conversations/{conversation}/messages")))
             .bearer_auth(token)
-            .json(&json!({ "text": format!("reply from {label}") }))
+            .json(&json!({ "text": format!("reply from {label}"), "confirm_recent": true }))
             .send()
             .await
             .expect("reply");

@@ -1,0 +1,242 @@
+//! The search index (a read model of the event log) and agent-scoped
+//! searches over messages and contacts.
+
+use super::conversations::Scope;
+use super::{Store, Tx};
+use crate::error::AppResult;
+use crate::search::index_terms;
+use crate::{on_read, on_tx};
+use shared::api::{ContactHit, MessageHit};
+use shared::Seq;
+
+/// id, conversation, position, direction, body, contact name, created at.
+type MessageHitRow = (String, String, i64, String, String, Option<String>, i64);
+/// contact, conversation, name, open id, phone, channel name.
+type ContactHitRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+);
+
+/// Events whose message text is indexed.
+const INDEXED: [&str; 3] = ["message.received", "message.queued", "note.added"];
+const PAGE: i64 = 1000;
+
+/// Adds one message's terms to the index inside `tx`.
+pub async fn index_message(tx: &mut Tx, message_id: &str, text: &str) -> AppResult<()> {
+    let terms = index_terms(text);
+    if terms.is_empty() {
+        return Ok(());
+    }
+    match tx {
+        Tx::Sqlite(t) => {
+            sqlx::query("INSERT INTO message_search (terms, message_id) VALUES ($1, $2)")
+                .bind(terms.join(" "))
+                .bind(message_id)
+                .execute(&mut **t)
+                .await?;
+        }
+        Tx::Postgres(t) => {
+            sqlx::query(
+                "INSERT INTO message_search (message_id, terms) VALUES ($1, array_to_tsvector($2::text[])) ON CONFLICT DO NOTHING",
+            )
+            .bind(message_id)
+            .bind(&terms)
+            .execute(&mut **t)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The scope as SQL on `v.team_id`, with its values from `$first` on.
+fn scope_sql(scope: &Scope<'_>, first: usize) -> (String, Vec<String>) {
+    match scope {
+        Scope::All => ("1 = 1".into(), Vec::new()),
+        Scope::Teams([]) => ("1 = 0".into(), Vec::new()),
+        Scope::Teams(teams) => {
+            let marks: Vec<String> = (0..teams.len())
+                .map(|i| format!("${}", first + i))
+                .collect();
+            (
+                format!("v.team_id IN ({})", marks.join(", ")),
+                teams.iter().map(|t| t.to_string()).collect(),
+            )
+        }
+    }
+}
+
+impl Store {
+    /// Indexes messages from events committed since the last run; returns
+    /// how many events it read. Safe to call from several places at once.
+    pub async fn index_pending(&self) -> AppResult<usize> {
+        let mut read = 0;
+        loop {
+            let mut tx = self.begin().await?;
+            let lock = match tx {
+                Tx::Sqlite(_) => "",
+                Tx::Postgres(_) => " FOR UPDATE",
+            };
+            let sql = format!("SELECT seq FROM search_state WHERE id = 1{lock}");
+            let from: i64 =
+                on_tx!(&mut tx, c => sqlx::query_scalar(&sql).fetch_one(&mut *c).await?);
+            let events = self.events_after(Seq(from), PAGE).await?;
+            let Some(last) = events.last().map(|e| e.seq.0) else {
+                return Ok(read);
+            };
+            for event in &events {
+                if !INDEXED.contains(&event.kind.as_str()) || event.payload["kind"] == "event" {
+                    continue;
+                }
+                let (Some(message), Some(body)) = (
+                    event.payload["message"].as_str(),
+                    event.payload["body"].as_str(),
+                ) else {
+                    continue;
+                };
+                index_message(&mut tx, message, body).await?;
+            }
+            on_tx!(&mut tx, c => {
+                sqlx::query("UPDATE search_state SET seq = $1 WHERE id = 1")
+                    .bind(last)
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected()
+            });
+            self.commit(tx).await?;
+            read += events.len();
+            if (events.len() as i64) < PAGE {
+                return Ok(read);
+            }
+        }
+    }
+
+    /// Messages containing every term, newest first, in conversations the scope allows.
+    pub async fn search_messages(
+        &self,
+        scope: &Scope<'_>,
+        terms: &[String],
+        limit: i64,
+    ) -> AppResult<Vec<MessageHit>> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (team_sql, teams) = scope_sql(scope, 2);
+        let limit = limit.clamp(1, 100);
+        let select = "SELECT m.id, m.conversation_id, m.position, m.direction, COALESCE(m.body, ''), COALESCE(k.name, k.remark), m.created_at \
+                      FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts k ON k.id = v.contact_id";
+        let rows: Vec<MessageHitRow> = match &self.db {
+            super::Db::Sqlite { reader, .. } => {
+                let query: Vec<String> = terms
+                    .iter()
+                    .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+                    .collect();
+                let sql = format!(
+                    "{select} JOIN (SELECT message_id FROM message_search WHERE message_search MATCH $1) s ON s.message_id = m.id \
+                     WHERE {team_sql} ORDER BY m.created_at DESC LIMIT {limit}"
+                );
+                let mut q = sqlx::query_as(&sql).bind(query.join(" AND "));
+                for team in &teams {
+                    q = q.bind(team);
+                }
+                q.fetch_all(reader).await?
+            }
+            super::Db::Postgres(pool) => {
+                let query: Vec<String> = terms
+                    .iter()
+                    .map(|t| format!("'{}'", t.replace('\'', "''").replace('\\', "\\\\")))
+                    .collect();
+                let sql = format!(
+                    "{select} JOIN message_search s ON s.message_id = m.id \
+                     WHERE s.terms @@ $1::tsquery AND {team_sql} ORDER BY m.created_at DESC LIMIT {limit}"
+                );
+                let mut q = sqlx::query_as(&sql).bind(query.join(" & "));
+                for team in &teams {
+                    q = q.bind(team);
+                }
+                q.fetch_all(pool).await?
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    message_id,
+                    conversation_id,
+                    position,
+                    direction,
+                    body,
+                    contact_name,
+                    created_at,
+                )| MessageHit {
+                    message_id,
+                    conversation_id,
+                    position,
+                    direction,
+                    body,
+                    contact_name,
+                    created_at,
+                },
+            )
+            .collect())
+    }
+
+    /// Contacts whose name, remark, phone or WeChat id contains `text`.
+    pub async fn search_contacts(
+        &self,
+        scope: &Scope<'_>,
+        text: &str,
+        limit: i64,
+    ) -> AppResult<Vec<ContactHit>> {
+        let needle = text.trim().to_lowercase();
+        if needle.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = format!(
+            "%{}%",
+            needle
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let digits: String = needle.chars().filter(char::is_ascii_digit).collect();
+        let phone_pattern = if digits.len() >= 4 {
+            format!("%{digits}%")
+        } else {
+            // Phones are compared without spaces and dashes, so this never matches.
+            "-".into()
+        };
+        let (team_sql, teams) = scope_sql(scope, 3);
+        let limit = limit.clamp(1, 100);
+        let sql = format!(
+            "SELECT k.id, v.id, COALESCE(k.name, k.remark), k.open_id, k.phone, ch.name FROM contacts k \
+             JOIN channels ch ON ch.id = k.channel_id LEFT JOIN conversations v ON v.contact_id = k.id \
+             WHERE (LOWER(COALESCE(k.name, '')) LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(k.remark, '')) LIKE $1 ESCAPE '\\' \
+                    OR LOWER(k.open_id) LIKE $1 ESCAPE '\\' OR REPLACE(REPLACE(COALESCE(k.phone, ''), ' ', ''), '-', '') LIKE $2) \
+             AND {team_sql} ORDER BY k.name LIMIT {limit}"
+        );
+        let rows: Vec<ContactHitRow> = on_read!(self, pool => {
+            let mut q = sqlx::query_as(&sql).bind(&pattern).bind(&phone_pattern);
+            for team in &teams {
+                q = q.bind(team);
+            }
+            q.fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(contact_id, conversation_id, name, open_id, phone, channel_name)| ContactHit {
+                    contact_id,
+                    conversation_id,
+                    name,
+                    open_id,
+                    phone,
+                    channel_name,
+                },
+            )
+            .collect())
+    }
+}
