@@ -51,6 +51,18 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Load a realistic data set (teams, agents, Official Accounts, bilingual
+    /// conversations) for benchmarks and demos; prints the sign-ins.
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        conversations: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 4)]
+        teams: usize,
+        #[arg(long, default_value_t = 5)]
+        agents_per_team: usize,
+    },
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -267,6 +279,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 channel.name, channel.app_id, channel.id
             );
             println!("Callback path: {}", channel.callback_path);
+        }
+        Command::Seed {
+            conversations,
+            messages,
+            teams,
+            agents_per_team,
+        } => {
+            let store = open_store(&config).await?;
+            let secrets = crate::secrets::SecretBox::new(config.secret_key.expose());
+            let options = crate::seed::SeedOptions {
+                conversations,
+                messages,
+                teams,
+                agents_per_team,
+                ..Default::default()
+            };
+            let seeded = crate::seed::seed(&store, &secrets, clock.now(), &options)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Seeded {} conversations and {} messages in {} teams in {:.1} s.",
+                seeded.conversations,
+                seeded.messages,
+                seeded.teams.len(),
+                seeded.seconds
+            );
+            if let Some((email, _)) = seeded.agents.first() {
+                println!(
+                    "Sign in as {email} (every seeded user's password: {}).",
+                    options.password
+                );
+            }
         }
         Command::Audit(AuditCommand::Verify) => {
             let store = open_store(&config).await?;

@@ -16,6 +16,7 @@ pub mod presence;
 pub mod routes;
 pub mod search;
 pub mod secrets;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -16,6 +16,7 @@ on_both_backends!(
     canned_responses_are_personal_or_kept_by_the_team,
     contact_profiles_are_edited_with_validation,
     search_finds_either_script_within_the_users_teams,
+    a_seeded_desk_is_scoped_and_searchable,
 );
 
 /// The next presence message about `conversation` (other messages skipped).
@@ -451,4 +452,59 @@ fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+async fn a_seeded_desk_is_scoped_and_searchable(backend: Backend) {
+    let Desk { app, admin, .. } = desk(backend).await;
+    let secrets = harbour_server::secrets::SecretBox::new(&[13; 32]);
+    let options = harbour_server::seed::SeedOptions {
+        conversations: 120,
+        messages: 1_000,
+        teams: 3,
+        agents_per_team: 2,
+        ..Default::default()
+    };
+    let seeded = harbour_server::seed::seed(&app.store, &secrets, app.clock.now(), &options)
+        .await
+        .expect("seed");
+    assert_eq!((seeded.conversations, seeded.messages), (120, 1_000));
+    let (email, team) = seeded.agents[0].clone();
+    let session: Value = app
+        .login_with(&app.new_client(), &email, &options.password)
+        .await
+        .json()
+        .await
+        .expect("session");
+    let agent = session["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (_, page) = app
+        .get_json(
+            "/api/v1/conversations?status=open,pending,snoozed,resolved&limit=500",
+            &agent,
+        )
+        .await;
+    let seen = page["conversations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(seen.len(), 40, "one team of three");
+    assert!(seen.iter().all(|c| c["team"] == team.to_string().as_str()));
+    let (_, all) = app
+        .get_json(
+            "/api/v1/conversations?status=open,pending,snoozed,resolved&limit=500",
+            &admin,
+        )
+        .await;
+    assert_eq!(all["conversations"].as_array().map(Vec::len), Some(120));
+    let (_, found) = app
+        .get_json("/api/v1/search?q=%E8%BF%98%E6%AC%BE&limit=100", &agent)
+        .await;
+    let hits = found["messages"].as_array().cloned().unwrap_or_default();
+    assert!(!hits.is_empty(), "还款 finds 還款 in seeded text");
+    let mine: Vec<&str> = seen.iter().filter_map(|c| c["id"].as_str()).collect();
+    assert!(hits
+        .iter()
+        .all(|h| mine.contains(&h["conversation_id"].as_str().unwrap_or_default())));
 }
