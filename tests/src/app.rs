@@ -114,12 +114,15 @@ impl TestApp {
         role: Role,
         teams: &[shared::TeamId],
     ) -> (shared::api::User, String) {
-        let email = format!("{}-{}@example.com", role, uuid::Uuid::new_v4().simple());
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let email = format!("{role}-{tag}@example.com");
+        // Distinct names, so tests can tell two agents apart by what they read.
+        let name = format!("Test {role} {}", &tag[..4]);
         let response = self
             .client
             .post(self.url("/api/v1/users"))
             .bearer_auth(admin_token)
-            .json(&json!({ "email": email, "name": format!("Test {role}"), "role": role, "password": PASSWORD, "teams": teams }))
+            .json(&json!({ "email": email, "name": name, "role": role, "password": PASSWORD, "teams": teams }))
             .send()
             .await
             .expect("create user");

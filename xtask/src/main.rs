@@ -16,6 +16,9 @@ commands:
                    with a fake WeChat and simulated followers unless --no-demo
   test             install test tools, then fmt, clippy, every test on SQLite and PostgreSQL, browser tests
   bench store      event appends per second against a plain insert, on SQLite and PostgreSQL
+  bench ingest     signed, encrypted WeChat callbacks per second against a bare axum handler
+  bench inbox      queues, timeline, search and fan-out to 1,000 sockets on a seeded desk
+                   (--conversations N --messages M; default 100,000 and 1,000,000)
   dist             build the release app and server only
   fuzz <envelope|xml|all> [--seconds N]
                    run the wechat cargo-fuzz targets on nightly, N seconds each (default 60);
@@ -172,7 +175,7 @@ fn test(root: &Path) -> Result<()> {
 
 fn bench(args: &[String]) -> Result<()> {
     let Some(which) = args.first() else {
-        bail!("usage: cargo xtask bench store")
+        bail!("usage: cargo xtask bench store|ingest|inbox")
     };
     step(&format!("Benchmark: {which} (release build)"));
     sh(cargo()

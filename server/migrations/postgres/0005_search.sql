@@ -2,8 +2,10 @@
 -- a tsvector of verbatim lexemes with a GIN index, filled from the event log
 -- by the indexer.
 CREATE TABLE message_search (
-    message_id TEXT     PRIMARY KEY,
-    terms      TSVECTOR NOT NULL
+    -- Index order, newest last: results are read newest first by this.
+    n          BIGSERIAL PRIMARY KEY,
+    message_id TEXT      NOT NULL UNIQUE,
+    terms      TSVECTOR  NOT NULL
 );
 CREATE INDEX message_search_terms ON message_search USING GIN (terms);
 

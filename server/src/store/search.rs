@@ -114,53 +114,88 @@ impl Store {
         }
     }
 
-    /// Messages containing every term, newest first, in conversations the scope allows.
+    /// Messages containing every term, newest indexed first, in
+    /// conversations the scope allows. Candidates are read from the index
+    /// newest first in windows, so a common word stops at the first
+    /// `limit` visible hits instead of sorting every match.
     pub async fn search_messages(
         &self,
         scope: &Scope<'_>,
         terms: &[String],
         limit: i64,
     ) -> AppResult<Vec<MessageHit>> {
+        const WINDOW: i64 = 500;
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let (team_sql, teams) = scope_sql(scope, 2);
         let limit = limit.clamp(1, 100);
+        let (team_sql, teams) = scope_sql(scope, 2);
         let select = "SELECT m.id, m.conversation_id, m.position, m.direction, COALESCE(m.body, ''), COALESCE(k.name, k.remark), m.created_at \
                       FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts k ON k.id = v.contact_id";
-        let rows: Vec<MessageHitRow> = match &self.db {
-            super::Db::Sqlite { reader, .. } => {
+        let (sql, query) = match &self.db {
+            super::Db::Sqlite { .. } => {
                 let query: Vec<String> = terms
                     .iter()
                     .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
                     .collect();
-                let sql = format!(
-                    "{select} JOIN (SELECT message_id FROM message_search WHERE message_search MATCH $1) s ON s.message_id = m.id \
-                     WHERE {team_sql} ORDER BY m.created_at DESC LIMIT {limit}"
-                );
-                let mut q = sqlx::query_as(&sql).bind(query.join(" AND "));
-                for team in &teams {
-                    q = q.bind(team);
-                }
-                q.fetch_all(reader).await?
+                (
+                    format!(
+                        "{select} JOIN (SELECT message_id, rowid AS n FROM message_search WHERE message_search MATCH $1 \
+                         ORDER BY rowid DESC LIMIT {WINDOW} OFFSET {{offset}}) s ON s.message_id = m.id \
+                         WHERE {team_sql} ORDER BY s.n DESC"
+                    ),
+                    query.join(" AND "),
+                )
             }
-            super::Db::Postgres(pool) => {
+            super::Db::Postgres(_) => {
                 let query: Vec<String> = terms
                     .iter()
                     .map(|t| format!("'{}'", t.replace('\'', "''").replace('\\', "\\\\")))
                     .collect();
-                let sql = format!(
-                    "{select} JOIN message_search s ON s.message_id = m.id \
-                     WHERE s.terms @@ $1::tsquery AND {team_sql} ORDER BY m.created_at DESC LIMIT {limit}"
-                );
-                let mut q = sqlx::query_as(&sql).bind(query.join(" & "));
+                (
+                    format!(
+                        "{select} JOIN (SELECT message_id, n FROM message_search WHERE terms @@ $1::tsquery \
+                         ORDER BY n DESC LIMIT {WINDOW} OFFSET {{offset}}) s ON s.message_id = m.id \
+                         WHERE {team_sql} ORDER BY s.n DESC"
+                    ),
+                    query.join(" & "),
+                )
+            }
+        };
+        let mut hits: Vec<MessageHitRow> = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page_sql = sql.replace("{offset}", &offset.to_string());
+            // The candidates of this window, to know when the index is exhausted.
+            let candidates: i64 = match &self.db {
+                super::Db::Sqlite { reader, .. } => sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM (SELECT rowid FROM message_search WHERE message_search MATCH $1 ORDER BY rowid DESC LIMIT {WINDOW} OFFSET {offset})"
+                ))
+                .bind(&query)
+                .fetch_one(reader)
+                .await?,
+                super::Db::Postgres(pool) => sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM (SELECT n FROM message_search WHERE terms @@ $1::tsquery ORDER BY n DESC LIMIT {WINDOW} OFFSET {offset}) c"
+                ))
+                .bind(&query)
+                .fetch_one(pool)
+                .await?,
+            };
+            let page: Vec<MessageHitRow> = on_read!(self, pool => {
+                let mut q = sqlx::query_as(&page_sql).bind(&query);
                 for team in &teams {
                     q = q.bind(team);
                 }
                 q.fetch_all(pool).await?
+            });
+            hits.extend(page);
+            if hits.len() as i64 >= limit || candidates < WINDOW {
+                break;
             }
-        };
-        Ok(rows
+            offset += WINDOW;
+        }
+        hits.truncate(limit as usize);
+        Ok(hits
             .into_iter()
             .map(
                 |(

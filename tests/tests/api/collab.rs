@@ -19,7 +19,8 @@ on_both_backends!(
     a_seeded_desk_is_scoped_and_searchable,
 );
 
-/// The next presence message about `conversation` (other messages skipped).
+/// The next presence message about `conversation` (other messages
+/// skipped): the viewers' ids and the lock holder's id.
 async fn presence(socket: &mut Socket, conversation: &str) -> (Vec<String>, Option<String>) {
     while let Some(message) = next_message(socket).await {
         if let ServerMessage::Presence {
@@ -31,8 +32,8 @@ async fn presence(socket: &mut Socket, conversation: &str) -> (Vec<String>, Opti
         {
             if c == conversation {
                 return (
-                    viewers.into_iter().map(|p| p.name).collect(),
-                    lock.map(|l| l.holder.name),
+                    viewers.into_iter().map(|p| p.id.to_string()).collect(),
+                    lock.map(|l| l.holder.id.to_string()),
                 );
             }
         }
@@ -78,7 +79,7 @@ async fn one_agent_replies_at_a_time_and_a_take_over_is_logged(backend: Backend)
     .await;
     assert_eq!(
         presence(&mut ken_socket, &id).await,
-        (vec![amy.name.clone()], None)
+        (vec![amy.id.to_string()], None)
     );
     send(
         &mut amy_socket,
@@ -89,7 +90,7 @@ async fn one_agent_replies_at_a_time_and_a_take_over_is_logged(backend: Backend)
     .await;
     assert_eq!(
         presence(&mut ken_socket, &id).await.1,
-        Some(amy.name.clone())
+        Some(amy.id.to_string())
     );
     // Bob, of another team, can neither join in nor learn anything.
     send(
@@ -120,7 +121,7 @@ async fn one_agent_replies_at_a_time_and_a_take_over_is_logged(backend: Backend)
     .await;
     assert_eq!(
         presence(&mut ken_socket, &id).await.1,
-        Some(amy.name.clone())
+        Some(amy.id.to_string())
     );
 
     // Ken takes over explicitly: logged, and now Amy is the one refused.
@@ -132,11 +133,11 @@ async fn one_agent_replies_at_a_time_and_a_take_over_is_logged(backend: Backend)
     )
     .await;
     let mut holder = None;
-    while holder != Some(ken.name.clone()) {
+    while holder != Some(ken.id.to_string()) {
         holder = presence(&mut amy_socket, &id).await.1;
     }
-    let (status, _) = reply(&app, &ken_token, &id, "我來答：下星期一", false).await;
-    assert_eq!(status, 202);
+    let (status, body) = reply(&app, &ken_token, &id, "我來答：下星期一", false).await;
+    assert_eq!(status, 202, "{body}");
     let (status, refused) = reply(&app, &amy_token, &id, "Monday", false).await;
     assert_eq!(refused["code"], "reply_locked", "{status}");
     let entries = timeline(&app, &admin, &id).await;

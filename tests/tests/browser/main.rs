@@ -5,6 +5,8 @@ use harbour_tests::app::{spawn_app_on, ADMIN_EMAIL, PASSWORD};
 use harbour_tests::browser::{dist_dir, Browser};
 use harbour_tests::{Backend, TestApp, TestDb};
 
+mod inbox;
+
 async fn app_with_ui() -> Option<TestApp> {
     let dist = dist_dir()?;
     let db = TestDb::new(Backend::Sqlite).await;
@@ -123,6 +125,8 @@ async fn a_wechat_message_appears_live_and_the_reply_reaches_the_follower() {
     browser.wait_for_text(".current-user", "Ada Admin").await;
     browser.goto(&app.url("/inbox")).await;
     browser.wait_for_text(".live-indicator", "Live").await;
+    // New conversations wait in Unassigned until someone claims them.
+    browser.click(".queue-link[data-queue=unassigned]").await;
 
     // A follower writes while the page is open: no reload.
     let follower = OpenId::new("oBrowserFollower00000000001");

@@ -1,7 +1,8 @@
 //! `cargo xtask bench store`: event appends per second (hash chain, head
 //! lock, one transaction per event) against a plain insert of the same rows
 //! without the chain, measured in the same run on SQLite and PostgreSQL;
-//! `cargo xtask bench ingest`: signed, encrypted WeChat callbacks per second.
+//! `cargo xtask bench ingest`: signed, encrypted WeChat callbacks per second;
+//! `cargo xtask bench inbox`: queues, timeline, search and live fan-out on a seeded desk.
 
 use harbour_server::store::events::{append, NewEvent};
 use harbour_server::store::{Db, Store, StoreOptions};
@@ -11,6 +12,7 @@ use std::time::Instant;
 
 const EVENTS: usize = 4_000;
 
+mod inbox;
 mod ingest;
 
 #[tokio::main]
@@ -19,8 +21,12 @@ async fn main() {
     match which.as_str() {
         "store" => {}
         "ingest" => return ingest::run().await,
+        "inbox" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            return inbox::run(&args).await;
+        }
         _ => {
-            eprintln!("usage: harbour-bench store|ingest");
+            eprintln!("usage: harbour-bench store|ingest|inbox [--conversations N] [--messages M]");
             std::process::exit(2);
         }
     }

@@ -1,0 +1,273 @@
+//! The shared inbox with two agents of one team in two browsers: claiming,
+//! the reply lock and take-over, replies, @mentions, resolving, and a
+//! dropped connection that comes back with nothing missing or doubled.
+//! Screenshots at 1366×768, 1024×768 and 400 px wide.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::{json, Value};
+use wechat::client::AppSecret;
+use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
+use wechat::fake::FakeWeChat;
+use wechat::{AppId, Mode, OpenId, OriginalId};
+
+use super::{app_with_ui, sign_in};
+use harbour_tests::app::PASSWORD;
+use harbour_tests::browser::Browser;
+use harbour_tests::TestApp;
+
+/// A team, two agents in it, and an Official Account routed to it.
+struct Desk {
+    team: String,
+    amy: String,
+    ken: String,
+    simulator: Simulator,
+    fake: std::sync::Arc<FakeWeChat>,
+}
+
+async fn create_agent(app: &TestApp, admin: &str, name: &str, team: &str) -> String {
+    let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+    let response = app
+        .client
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(admin)
+        .json(&json!({ "email": email, "name": name, "role": "agent", "password": PASSWORD, "teams": [team] }))
+        .send()
+        .await
+        .expect("create agent");
+    assert_eq!(response.status(), 201, "create {name}");
+    email
+}
+
+async fn desk(app: &TestApp) -> Desk {
+    let admin = app.admin_token().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/teams"))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "HK Desk 香港" }))
+        .send()
+        .await
+        .expect("create team");
+    assert_eq!(response.status(), 201);
+    let team: Value = response.json().await.expect("team");
+    let team = team["id"].as_str().unwrap_or_default().to_owned();
+    let amy = create_agent(app, &admin, "Amy Chan", &team).await;
+    let ken = create_agent(app, &admin, "Ken Wong", &team).await;
+
+    let fake = std::sync::Arc::new(FakeWeChat::start("127.0.0.1:0").await.expect("fake wechat"));
+    let (app_id, secret, token) = ("wxdeskdeskdeskdesk", "desk-secret", "deskToken1");
+    fake.register_app(&AppId::new(app_id), &AppSecret::new(secret));
+    let body = json!({ "name": "HK Lending 公眾號", "app_id": app_id, "app_secret": secret, "token": token, "mode": "plain", "api_base": fake.base_url(), "team": team });
+    let channel = app.connect_official_account(&admin, &body).await;
+    let target = app.url(channel["callback_path"].as_str().unwrap_or_default());
+    let config = SimulatorConfig::new(
+        target,
+        OriginalId::new("gh_desk"),
+        AppId::new(app_id),
+        token,
+        "",
+        Mode::Plain,
+    )
+    .fake(fake.clone());
+    Desk {
+        team,
+        amy,
+        ken,
+        simulator: Simulator::new(config).expect("simulator"),
+        fake,
+    }
+}
+
+async fn client_writes(desk: &Desk, follower: &OpenId, text: &str) {
+    let sent = desk
+        .simulator
+        .send(follower, Activity::Text(text.into()))
+        .await
+        .expect("push");
+    assert!(sent.delivered());
+}
+
+/// Waits until nothing matches `css`.
+async fn wait_gone(browser: &Browser, css: &str) {
+    for _ in 0..100 {
+        let found = browser.client.find_all(Locator::Css(css)).await.expect("find");
+        if found.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{css} is still on the page");
+}
+
+/// How many elements match `css` and contain `needle`.
+async fn count_with_text(browser: &Browser, css: &str, needle: &str) -> usize {
+    let mut count = 0;
+    for element in browser.client.find_all(Locator::Css(css)).await.expect("find") {
+        if element.text().await.unwrap_or_default().contains(needle) {
+            count += 1;
+        }
+    }
+    count
+}
+
+async fn open_queue(browser: &Browser, key: &str) {
+    browser.click(&format!(".queue-link[data-queue='{key}']")).await;
+    browser
+        .wait_for(&format!(".queue-link[data-queue='{key}'][aria-current=true]"))
+        .await;
+}
+
+/// Drops the live connection the way a lost network does, or brings it back.
+async fn set_online(browser: &Browser, online: bool) {
+    let script = format!(
+        "Object.defineProperty(navigator, 'onLine', {{ configurable: true, get: () => {online} }});
+         window.dispatchEvent(new Event('{}'));",
+        if online { "online" } else { "offline" }
+    );
+    browser.client.execute(&script, vec![]).await.expect("toggle network");
+}
+
+#[tokio::test]
+async fn two_agents_share_a_conversation_live() {
+    let Some(app) = app_with_ui().await else {
+        return;
+    };
+    let desk = desk(&app).await;
+    let follower = OpenId::new("oDeskFollower000000000000001");
+    client_writes(&desk, &follower, "你好，我想問還款日期係幾時？🙏").await;
+    let admin = app.admin_token().await;
+    let (_, page) = app.get_json("/api/v1/conversations?queue=all", &admin).await;
+    let id = page["conversations"][0]["id"].as_str().expect("conversation").to_owned();
+    let row = format!(".conversation-item[data-id='{id}']");
+
+    let amy = Browser::start(1366, 768).await;
+    let ken = Browser::start(1366, 768).await;
+    sign_in(&amy, &app, &desk.amy, PASSWORD).await;
+    sign_in(&ken, &app, &desk.ken, PASSWORD).await;
+    for (browser, name) in [(&amy, "Amy Chan"), (&ken, "Ken Wong")] {
+        browser.wait_for_text(".current-user", name).await;
+        browser.wait_for_text(".live-indicator", "Live").await;
+        open_queue(browser, "unassigned").await;
+        browser.wait_for_text(".conversation-list", "還款日期").await;
+        browser.click(&format!("{row} .conversation-row")).await;
+        browser.wait_for_text(".message.in", "還款日期").await;
+    }
+    // Each sees the other viewing.
+    amy.wait_for_text(".presence-viewing", "Ken Wong is viewing").await;
+    ken.wait_for_text(".contact-panel", "oDeskFollower").await;
+    ken.screenshot("inbox-three-panes-1366x768").await;
+
+    // Amy claims: Ken sees it at once.
+    amy.click(".action-claim").await;
+    ken.wait_for_text(".fact-assignee", "Assigned to Amy Chan").await;
+    wait_gone(&ken, ".action-claim").await;
+
+    // Amy starts a reply: Ken's reply box locks with her name.
+    amy.fill("form.composer textarea[name=text]", "收到，請稍等，我幫你查一查。").await;
+    ken.wait_for_text(".presence-replying", "Amy Chan is replying").await;
+    ken.wait_for("form.composer textarea[name=text]:disabled").await;
+    ken.screenshot("inbox-reply-locked-1366x768").await;
+
+    // Amy sends: Ken sees the reply and his box unlocks.
+    amy.click("form.composer button[type=submit]").await;
+    amy.wait_for_text(".message.out .delivery-state", "Sent").await;
+    ken.wait_for_text(".message.out", "我幫你查一查").await;
+    ken.wait_for("form.composer textarea[name=text]:enabled").await;
+    assert_eq!(desk.fake.received(&follower).len(), 1, "the follower got one reply");
+
+    // Amy starts again; Ken takes over, and the timeline says so for both.
+    amy.fill("form.composer textarea[name=text]", "另外想確認一下你的貸款編號").await;
+    ken.wait_for_text(".presence-replying", "Amy Chan is replying").await;
+    ken.click(".take-over").await;
+    for browser in [&amy, &ken] {
+        browser
+            .wait_for_text(".message.activity", "Ken Wong took over the reply from Amy Chan")
+            .await;
+    }
+    amy.wait_for_text(".presence-replying", "Ken Wong is replying").await;
+    amy.screenshot("inbox-taken-over-1366x768").await;
+
+    // Ken replies within 30 s of Amy: he is asked first, then it goes.
+    ken.fill("form.composer textarea[name=text]", "我係 Ken，我會跟進。").await;
+    ken.click("form.composer button[type=submit]").await;
+    ken.wait_for_text(".dialog", "replied to this client moments ago").await;
+    ken.screenshot("inbox-recent-reply-confirm-1366x768").await;
+    ken.click(".dialog-confirm").await;
+    ken.wait_for_text(".message.out", "我會跟進").await;
+    amy.wait_for_text(".message.out", "我會跟進").await;
+
+    // A note mentioning Ken, written with the @ menu, lands in his Mentions.
+    amy.click(".mode-note").await;
+    let note = amy.wait_for("form.composer textarea[name=text]:enabled").await;
+    note.send_keys("@Ke").await.expect("type");
+    amy.wait_for_text(".suggestion-menu", "Ken Wong").await;
+    note.send_keys("\u{E007}").await.expect("enter");
+    note.send_keys("please check the repayment date 請跟進").await.expect("type");
+    amy.screenshot("inbox-note-mention-1366x768").await;
+    amy.click("form.composer button[type=submit]").await;
+    ken.wait_for_text(".message.note .mention", "@Ken Wong").await;
+    ken.wait_for_text(".message.note", "Internal note").await;
+    open_queue(&ken, "mentions").await;
+    ken.wait_for(&row).await;
+    ken.screenshot("inbox-mentions-1366x768").await;
+
+    // The connection drops for Ken; the client and Amy write meanwhile.
+    set_online(&ken, false).await;
+    ken.wait_for_text(".connection-bar", "offline").await;
+    client_writes(&desk, &follower, "第二條訊息：我嘅編號係 L-2041").await;
+    amy.click(".mode-reply").await;
+    amy.wait_for_text(".message.in", "第二條訊息").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ken.screenshot("inbox-offline-1366x768").await;
+    set_online(&ken, true).await;
+    ken.wait_for_text(".live-indicator", "Live").await;
+    ken.wait_for_text(".message.in", "第二條訊息").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(count_with_text(&ken, ".message.in", "第二條訊息").await, 1, "once, not twice");
+    assert_eq!(count_with_text(&ken, ".message.in", "還款日期").await, 1);
+    assert_eq!(count_with_text(&ken, ".message.note", "請跟進").await, 1);
+    assert_eq!(count_with_text(&ken, ".message.out", "我會跟進").await, 1);
+    let ids: Vec<Option<String>> = {
+        let mut ids = Vec::new();
+        for element in ken.client.find_all(Locator::Css(".message[data-id]")).await.expect("find") {
+            ids.push(element.attr("data-id").await.expect("id"));
+        }
+        ids
+    };
+    let unique: std::collections::HashSet<&Option<String>> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no entry shown twice: {ids:?}");
+
+    // Resolving takes it out of the open queues for both.
+    open_queue(&amy, "mine").await;
+    amy.wait_for(&row).await;
+    open_queue(&ken, &format!("team:{}", desk.team)).await;
+    ken.wait_for(&row).await;
+    amy.click(".action-resolve").await;
+    amy.wait_for_text(".status-chip", "Resolved").await;
+    wait_gone(&amy, &row).await;
+    wait_gone(&ken, &row).await;
+    ken.wait_for_text(".fact-assignee", "Amy Chan").await;
+    ken.screenshot("inbox-resolved-1366x768").await;
+
+    // A tablet: two panes, queues above the list, the contact as a drawer.
+    amy.client.set_window_size(1024, 768).await.expect("resize");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    amy.screenshot("inbox-conversation-1024x768").await;
+    amy.click(".contact-toggle").await;
+    amy.wait_for(".contact-panel.is-open").await;
+    amy.screenshot("inbox-contact-drawer-1024x768").await;
+    amy.click(".contact-close").await;
+
+    // A phone: one pane with a way back.
+    amy.client.set_window_size(400, 800).await.expect("resize");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    amy.screenshot("inbox-conversation-400").await;
+    amy.click(".conversation-back").await;
+    amy.wait_for("#queue-select").await;
+    amy.screenshot("inbox-list-400").await;
+
+    amy.close().await;
+    ken.close().await;
+}
