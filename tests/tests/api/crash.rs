@@ -46,7 +46,8 @@ async fn wait_healthy(base: &str) {
 
 async fn wait_for_status(store: &Store, message: &str, wanted: &str) -> String {
     let mut last = String::new();
-    for _ in 0..200 {
+    // Up to a minute: the suite runs many tests at once on two cores.
+    for _ in 0..600 {
         if let Ok(Some((status, _))) = store.message_status(message).await {
             if status == wanted {
                 return status;
