@@ -2,9 +2,11 @@
 //! queues with filters, sorts and cursors, one conversation, and a page of
 //! its timeline.
 
+use super::events::{append, NewEvent};
 use super::{Store, Tx};
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
+use serde_json::json;
 use shared::api::{
     ConversationPage, ConversationQuery, ConversationSummary, MediaView, MessageView, STATUSES,
 };
@@ -355,7 +357,8 @@ impl Store {
         Ok(rows.into_iter().map(message_view).collect())
     }
 
-    /// Records that `user` has read `conversation` up to its newest message.
+    /// Records that `user` has read `conversation` up to its newest
+    /// message, and that they viewed it.
     pub async fn mark_read(&self, now: i64, user: UserId, conversation_id: &str) -> AppResult<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
@@ -370,6 +373,23 @@ impl Store {
             .await?
             .rows_affected()
         });
+        let team: Option<Option<String>> = on_tx!(&mut tx, c => {
+            sqlx::query_scalar("SELECT team_id FROM conversations WHERE id = $1")
+                .bind(conversation_id)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        let Some(team) = team else {
+            return Err(AppError::NotFound("That conversation"));
+        };
+        // Who looked at what is part of the record (DESIGN.md).
+        let viewed = NewEvent::new(
+            "conversation.viewed",
+            Some(user),
+            json!({ "conversation": conversation_id }),
+        )
+        .in_team(team.and_then(|t| t.parse().ok()));
+        append(&mut tx, now, &[viewed]).await?;
         on_tx!(&mut tx, c => {
             sqlx::query("UPDATE mentions SET seen_at = $3 WHERE user_id = $1 AND conversation_id = $2 AND seen_at IS NULL")
                 .bind(user.to_string())

@@ -316,6 +316,9 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
         .await
         .expect("read");
     assert_eq!(read.status(), 204);
+    assert!(super::auth::event_kinds(&app)
+        .await
+        .contains(&"conversation.viewed".to_owned()));
     let (_, summary) = app
         .get_json(&format!("/api/v1/conversations/{one}"), &amy_token)
         .await;
