@@ -151,6 +151,30 @@ impl TestApp {
         response.json().await.expect("channel")
     }
 
+    /// Posts a plain-mode text push from `from`, signed with the channel's
+    /// `token`, to a callback `path`; panics unless Harbour answers `success`.
+    pub async fn push_plain_text(
+        &self,
+        path: &str,
+        token: &str,
+        from: &str,
+        msg_id: u64,
+        text: &str,
+    ) {
+        let (timestamp, nonce) = ("1795741200", "4242");
+        let signature = wechat::signature::signature(token, timestamp, nonce);
+        let body = format!(
+            "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
+             <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+             <MsgId>{msg_id}</MsgId></xml>"
+        );
+        let url = self.url(&format!(
+            "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={from}"
+        ));
+        let response = self.client.post(url).body(body).send().await.expect("push");
+        assert_eq!(response.text().await.unwrap_or_default(), "success");
+    }
+
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
         let response = self
             .client

@@ -71,18 +71,7 @@ pub(crate) async fn desk(backend: Backend) -> Desk {
 }
 
 pub(crate) async fn push(app: &TestApp, path: &str, from: &str, msg_id: u64, text: &str) {
-    let (timestamp, nonce) = ("1795741200", "77");
-    let signature = wechat::signature::signature("tok", timestamp, nonce);
-    let xml = format!(
-        "<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
-         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
-         <MsgId>{msg_id}</MsgId></xml>"
-    );
-    let url = app.url(&format!(
-        "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={from}"
-    ));
-    let response = app.client.post(url).body(xml).send().await.expect("push");
-    assert_eq!(response.text().await.unwrap_or_default(), "success");
+    app.push_plain_text(path, "tok", from, msg_id, text).await;
 }
 
 pub(crate) async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {

@@ -27,18 +27,8 @@ const FOLLOWER: &str = "oFollower0000000000000000001";
 const KEY: [u8; 32] = [9; 32];
 
 async fn push_text(app: &TestApp, path: &str, msg_id: u64, text: &str) {
-    let (timestamp, nonce) = ("1795741200", "4242");
-    let signature = wechat::signature::signature(TOKEN, timestamp, nonce);
-    let body = format!(
-        "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
-         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
-         <MsgId>{msg_id}</MsgId></xml>"
-    );
-    let url = app.url(&format!(
-        "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={FOLLOWER}"
-    ));
-    let response = app.client.post(url).body(body).send().await.expect("push");
-    assert_eq!(response.text().await.unwrap_or_default(), "success");
+    app.push_plain_text(path, TOKEN, FOLLOWER, msg_id, text)
+        .await;
 }
 
 async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: Backend) {

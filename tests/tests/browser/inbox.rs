@@ -163,6 +163,9 @@ async fn two_agents_share_a_conversation_live() {
     amy.click(".action-claim").await;
     ken.wait_for_text(".fact-assignee", "Assigned to Amy Chan").await;
     wait_gone(&ken, ".action-claim").await;
+    // It left Unassigned: the queue count goes, and Amy's Mine counts it.
+    wait_gone(&ken, ".queue-link[data-queue=unassigned] .queue-count").await;
+    amy.wait_for_text(".queue-link[data-queue=mine] .queue-count", "1").await;
 
     // Amy starts a reply: Ken's reply box locks with her name.
     amy.fill("form.composer textarea[name=text]", "收到，請稍等，我幫你查一查。").await;
