@@ -9,7 +9,7 @@ use crate::pages::{
     channels::ChannelsPage, inbox::InboxPage, login::LoginPage, not_found::NotFoundPage,
     teams::TeamsPage, users::UsersPage,
 };
-use crate::state::{auth::AuthState, live::LiveState};
+use crate::state::{auth::AuthState, inbox::InboxState, live::LiveState};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -17,6 +17,7 @@ pub fn App() -> impl IntoView {
     let live = LiveState::new();
     provide_context(auth);
     provide_context(live);
+    provide_context(InboxState::new());
     // A reload keeps people signed in: the refresh cookie buys a new access token.
     auth.restore();
 

@@ -71,6 +71,11 @@ impl BottomPin {
         }
     }
 
+    /// Stops following the newest entry (the reader was taken elsewhere).
+    pub fn unpin(&self) {
+        self.pinned.try_update_value(|pinned| *pinned = false);
+    }
+
     /// Scrolls to the bottom once the page has been drawn, and stays there.
     pub fn jump(&self) {
         self.pinned.try_update_value(|pinned| *pinned = true);

@@ -4,6 +4,8 @@
 mod api;
 mod app;
 mod bottom_pin;
+mod canned;
+mod caret;
 mod channel_rules;
 mod clock;
 mod components;
@@ -11,9 +13,17 @@ mod debounce;
 mod form_errors;
 mod format;
 mod labels;
+mod mentions;
+mod message_merge;
+mod notify;
 mod pages;
+mod queues;
 mod remote;
+mod shortcuts;
+mod size_observer;
+mod snooze;
 mod state;
+mod virtual_window;
 mod ws;
 
 fn main() {

@@ -74,20 +74,6 @@ impl<T: Send + Sync + 'static> RemoteList<T> {
         self.fetch(fetch, true);
     }
 
-    /// Fetches again in the background: what is shown stays until the new
-    /// list arrives, and a failed refresh keeps the list already shown.
-    /// Before the first successful load this is the same as [`Self::load`].
-    pub fn refresh<F>(self, fetch: F)
-    where
-        F: Future<Output = Result<Vec<T>, ApiError>> + 'static,
-    {
-        if self.status.get_untracked() == LoadStatus::Ready {
-            self.fetch(fetch, false);
-        } else {
-            self.load(fetch);
-        }
-    }
-
     fn fetch<F>(self, fetch: F, report_errors: bool)
     where
         F: Future<Output = Result<Vec<T>, ApiError>> + 'static,

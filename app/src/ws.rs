@@ -13,7 +13,7 @@ use leptos::task::spawn_local;
 use shared::ws::{ClientMessage, ServerMessage};
 
 use crate::state::auth::AuthState;
-use crate::state::live::{LiveState, LiveStatus};
+use crate::state::live::{LiveState, LiveStatus, Presence};
 
 /// How often the connection task wakes to send a heartbeat or notice silence.
 const TICK_MS: u32 = 5_000;
@@ -33,6 +33,9 @@ pub enum Command {
     Reauth(String),
     /// The network may have changed; stop waiting and look again.
     Wake,
+    /// Pass a presence message (viewing, typing, the reply lock) to the
+    /// server; dropped while disconnected, as presence dies with a socket.
+    Send(ClientMessage),
 }
 
 /// How one socket's life ended.
@@ -95,6 +98,7 @@ async fn run(auth: AuthState, live: LiveState, mut commands: UnboundedReceiver<C
                 reached_live: false,
             },
         };
+        live.clear_presence();
         match end {
             SocketEnd::Stopped => return,
             SocketEnd::Dropped { reached_live: true } => attempt = 0,
@@ -120,8 +124,9 @@ async fn run(auth: AuthState, live: LiveState, mut commands: UnboundedReceiver<C
                 command = commands.next() => match command {
                     None => return,
                     Some(Command::Wake) => break,
-                    // Not connected: the next Hello carries the new token anyway.
-                    Some(Command::Reauth(_)) => {}
+                    // Not connected: the next Hello carries the new token anyway,
+                    // and presence is announced afresh once live.
+                    Some(Command::Reauth(_) | Command::Send(_)) => {}
                 },
             }
         }
@@ -166,6 +171,17 @@ async fn serve_socket(
                         Ok(ServerMessage::Live { .. }) => {
                             reached_live = true;
                             live.set_status(LiveStatus::Connected);
+                            live.note_reconnected();
+                            // Presence belongs to a socket: say again what this tab views.
+                            if let Some(viewing) = live.viewing() {
+                                let message = ClientMessage::Viewing { conversation: Some(viewing) };
+                                if send(&mut sink, &message).await.is_err() {
+                                    return SocketEnd::Dropped { reached_live };
+                                }
+                            }
+                        }
+                        Ok(ServerMessage::Presence { conversation, viewers, typing, lock }) => {
+                            live.set_presence(conversation, Presence { viewers, typing, lock });
                         }
                         Ok(ServerMessage::Event { event }) => live.record(event),
                         Ok(ServerMessage::Ping | ServerMessage::Pong) | Err(_) => {}
@@ -196,6 +212,11 @@ async fn serve_socket(
                 }
                 Some(Command::Wake) => {
                     if !browser_online() {
+                        return SocketEnd::Dropped { reached_live };
+                    }
+                }
+                Some(Command::Send(message)) => {
+                    if reached_live && send(&mut sink, &message).await.is_err() {
                         return SocketEnd::Dropped { reached_live };
                     }
                 }

@@ -1,37 +1,124 @@
-//! Calls on conversations: the list, one conversation's messages and reply
-//! window, and sending a text reply.
+//! Calls on conversations: queue pages, one conversation, actions (claim,
+//! assign, resolve …) one at a time or in bulk, notes, read marks,
+//! colleagues, timeline pages, the reply window and replies.
 
 use gloo_net::http::Method;
 use shared::api::{
-    ConversationPage, ConversationSummary, MessageView, QueuedReply, ReplyRequest, ReplyWindow,
+    BulkAction, BulkResult, Colleague, ConversationAction, ConversationPage, ConversationSummary,
+    MessageView, NoteRequest, QueuedReply, ReplyRequest, ReplyWindow,
 };
+use shared::UserId;
 
-use super::client::{get_json, send_json, ApiError};
+use super::client::{decode, get_json, send_authed, send_json, ApiError};
+use crate::queues::ListQuery;
 use crate::state::auth::AuthState;
+
+/// How many timeline entries one page holds.
+pub const MESSAGE_PAGE: usize = 50;
 
 /// The id as one path segment: it may come from the address bar.
 fn segment(id: &str) -> String {
     String::from(js_sys::encode_uri_component(id))
 }
 
-pub async fn list(auth: AuthState) -> Result<Vec<ConversationSummary>, ApiError> {
-    let page: ConversationPage = get_json(
-        auth,
-        "/conversations?status=open,pending,snoozed,resolved&limit=500",
-    )
-    .await?;
-    Ok(page.conversations)
+/// One page of a queue, after `after` (the previous page's `next`).
+pub async fn page(
+    auth: AuthState,
+    query: ListQuery,
+    limit: usize,
+    after: Option<String>,
+) -> Result<ConversationPage, ApiError> {
+    get_json(auth, &query.path(limit, after.as_deref())).await
 }
 
-pub async fn messages(auth: AuthState, id: String) -> Result<Vec<MessageView>, ApiError> {
-    get_json(auth, &format!("/conversations/{}/messages", segment(&id))).await
+/// One conversation; `Ok(None)` when it is gone or out of the user's sight.
+pub async fn one(auth: AuthState, id: String) -> Result<Option<ConversationSummary>, ApiError> {
+    match get_json(auth, &format!("/conversations/{}", segment(&id))).await {
+        Ok(summary) => Ok(Some(summary)),
+        Err(error) if error.status == 404 => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Applies an action; `Ok(None)` when it took the conversation out of the
+/// user's sight (a transfer to another team answers 204).
+pub async fn act(
+    auth: AuthState,
+    id: String,
+    action: ConversationAction,
+) -> Result<Option<ConversationSummary>, ApiError> {
+    let json = super::client::encode(&action)?;
+    let path = format!("/conversations/{}/actions", segment(&id));
+    let response = send_authed(auth, Method::POST, &path, Some(json)).await?;
+    if response.status() == 204 {
+        return Ok(None);
+    }
+    decode(response).await.map(Some)
+}
+
+pub async fn bulk(
+    auth: AuthState,
+    ids: Vec<String>,
+    action: ConversationAction,
+) -> Result<BulkResult, ApiError> {
+    send_json(
+        auth,
+        Method::POST,
+        "/conversations/bulk",
+        &BulkAction { ids, action },
+    )
+    .await
+}
+
+pub async fn add_note(
+    auth: AuthState,
+    id: String,
+    text: String,
+    mentions: Vec<UserId>,
+) -> Result<MessageView, ApiError> {
+    let path = format!("/conversations/{}/notes", segment(&id));
+    send_json(auth, Method::POST, &path, &NoteRequest { text, mentions }).await
+}
+
+/// Marks the conversation read for this user (clears unread and mentions).
+pub async fn mark_read(auth: AuthState, id: String) -> Result<(), ApiError> {
+    let path = format!("/conversations/{}/read", segment(&id));
+    send_authed(auth, Method::POST, &path, None)
+        .await
+        .map(|_| ())
+}
+
+pub async fn colleagues(auth: AuthState, id: String) -> Result<Vec<Colleague>, ApiError> {
+    get_json(auth, &format!("/conversations/{}/colleagues", segment(&id))).await
+}
+
+/// A page of the timeline, oldest first: the newest entries, or those
+/// before `before` (a position).
+pub async fn messages(
+    auth: AuthState,
+    id: String,
+    before: Option<i64>,
+    limit: usize,
+) -> Result<Vec<MessageView>, ApiError> {
+    let mut path = format!("/conversations/{}/messages?limit={limit}", segment(&id));
+    if let Some(before) = before {
+        path.push_str(&format!("&before={before}"));
+    }
+    get_json(auth, &path).await
 }
 
 pub async fn window(auth: AuthState, id: String) -> Result<ReplyWindow, ApiError> {
     get_json(auth, &format!("/conversations/{}/window", segment(&id))).await
 }
 
-pub async fn reply(auth: AuthState, id: String, text: String) -> Result<QueuedReply, ApiError> {
+/// Queues a text reply. `confirm_recent` sends it even though a colleague
+/// replied moments ago (the server asks first with `recent_reply`).
+pub async fn reply(
+    auth: AuthState,
+    id: String,
+    text: String,
+    confirm_recent: bool,
+) -> Result<QueuedReply, ApiError> {
     let path = format!("/conversations/{}/messages", segment(&id));
     send_json(
         auth,
@@ -39,7 +126,7 @@ pub async fn reply(auth: AuthState, id: String, text: String) -> Result<QueuedRe
         &path,
         &ReplyRequest {
             text,
-            confirm_recent: false,
+            confirm_recent,
         },
     )
     .await

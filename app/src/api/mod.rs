@@ -2,9 +2,13 @@
 //! resource, all built on the request helpers in `client`.
 
 pub mod auth;
+pub mod canned;
 pub mod channels;
 pub mod client;
+pub mod contacts;
 pub mod conversations;
+pub mod media;
+pub mod search;
 pub mod teams;
 pub mod users;
 

@@ -8,6 +8,8 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 use crate::components::connection_bar::ConnectionBar;
+use crate::components::search_dialog::SearchDialog;
+use crate::components::shortcut_help::ShortcutHelp;
 use crate::components::side_nav::SideNav;
 use crate::components::skeleton_rows::SkeletonRows;
 use crate::components::top_bar::TopBar;
@@ -71,6 +73,8 @@ pub fn AppShell() -> impl IntoView {
                             }
                         >
                             <Outlet />
+                            <SearchDialog />
+                            <ShortcutHelp />
                         </Show>
                     </main>
                 </div>

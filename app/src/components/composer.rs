@@ -1,33 +1,148 @@
-//! The reply box under an open conversation. Ctrl/⌘+Enter sends. While
-//! WeChat's reply window is closed it is disabled and says why; a refusal
-//! or a validation error from the server is shown as the server worded it,
-//! and the text stays so nothing is lost.
+//! The box under an open conversation: a reply to the client or an internal
+//! note (`n`). Ctrl/⌘+Enter sends. `/shortcut` inserts a canned response
+//! with its variables filled in; `@name` in a note mentions a colleague.
+//! While replying it holds the conversation's reply lock (renewed every
+//! 5 s); while a colleague holds it the reply box is locked with their
+//! name and a Take over button. A reply moments after a colleague's asks
+//! first; refusals and errors keep the text so nothing is lost.
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
+use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::ReplyWindow;
+use shared::api::{CannedResponse, Colleague, ReplyWindow};
+use shared::ws::ClientMessage;
 
 use crate::api::{self, ApiError};
+use crate::canned::{matching, render_canned, slash_query, CannedContext};
+use crate::caret::{byte_offset, splice, utf16_offset};
+use crate::components::canned_save::CannedSave;
+use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::emoji_picker::EmojiPicker;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::presence_line::PresenceLine;
+use crate::components::reply_window_summary::ReplyWindowSummary;
 use crate::labels::{window_summary, WindowTone};
+use crate::mentions::{matching_colleagues, mention_query, mentioned_ids};
 use crate::remote::RemoteValue;
+use crate::shortcuts::Shortcut;
 use crate::state::auth::AuthState;
+use crate::state::inbox::{on_shortcut, InboxState};
+use crate::state::live::LiveState;
+
+/// How often the reply lock is renewed while there is text (the server
+/// lets it lapse after 15 s).
+const LOCK_RENEW_MS: u64 = 5_000;
+/// Suggestions shown at once.
+const MENU_SIZE: usize = 6;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Reply,
+    Note,
+}
+
+/// One line of the suggestion menu and what choosing it inserts.
+#[derive(Clone, Debug, PartialEq)]
+struct Suggestion {
+    label: String,
+    detail: String,
+    insert: String,
+    /// Byte range of the typed trigger to replace.
+    start: usize,
+    end: usize,
+}
+
+fn suggestions(
+    text: &str,
+    caret: usize,
+    mode: Mode,
+    canned: &[CannedResponse],
+    colleagues: &[Colleague],
+    context: &CannedContext,
+) -> Vec<Suggestion> {
+    let caret = caret.min(text.len());
+    if !text.is_char_boundary(caret) {
+        return Vec::new();
+    }
+    let before = &text[..caret];
+    if let Some((start, query)) = slash_query(before) {
+        return matching(canned, query, MENU_SIZE)
+            .into_iter()
+            .map(|c| Suggestion {
+                label: format!("/{}", c.shortcut),
+                detail: c.title.clone(),
+                insert: render_canned(&c.body, context),
+                start,
+                end: caret,
+            })
+            .collect();
+    }
+    if mode == Mode::Note {
+        if let Some((start, query)) = mention_query(before) {
+            return matching_colleagues(colleagues, query)
+                .into_iter()
+                .take(MENU_SIZE)
+                .map(|c| Suggestion {
+                    label: c.name.clone(),
+                    detail: c.role.label().to_owned(),
+                    insert: format!("@{} ", c.name),
+                    start,
+                    end: caret,
+                })
+                .collect();
+        }
+    }
+    Vec::new()
+}
 
 #[component]
 pub fn Composer(
     conversation: String,
     window: RemoteValue<ReplyWindow>,
+    colleagues: Signal<Vec<Colleague>>,
+    canned_context: Signal<CannedContext>,
     now: Signal<i64>,
-    /// Called after the server queued a reply or refused one: time to refetch.
+    /// Called after the server queued a reply, added a note, or refused: time to refetch.
     on_change: Callback<()>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let live = expect_context::<LiveState>();
+    let inbox = expect_context::<InboxState>();
     let conversation = StoredValue::new(conversation);
+    let mode = RwSignal::new(Mode::Reply);
+    // The draft of the other mode, kept while this one is written.
+    let other_draft = StoredValue::new(String::new());
     let text = RwSignal::new(String::new());
+    let caret = RwSignal::new(0_usize);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
+    let confirm = RwSignal::new(None::<String>);
+    let canned = RwSignal::new(Vec::<CannedResponse>::new());
+    let menu_index = RwSignal::new(0_usize);
+    let menu_dismissed = RwSignal::new(false);
+    let emoji_open = RwSignal::new(false);
+    let saving_canned = RwSignal::new(false);
+    let holding = StoredValue::new(false);
+    let textarea = NodeRef::<html::Textarea>::new();
 
+    spawn_local(async move {
+        if let Ok(list) = api::canned::list(auth).await {
+            canned.try_set(list);
+        }
+    });
+
+    let me = move || auth.user().map(|u| u.id);
+    let locked_by = move || {
+        live.presence.with(|all| {
+            conversation.with_value(|id| {
+                all.get(id)
+                    .and_then(|p| p.lock.as_ref())
+                    .filter(|l| Some(l.holder.id) != me())
+                    .map(|l| l.holder.name.clone())
+            })
+        })
+    };
     // Why a reply cannot go out now, once the window is known.
     let refusal = move || {
         window.value.with(|w| {
@@ -37,77 +152,367 @@ pub fn Composer(
             })
         })
     };
-    let closed = move || refusal().is_some();
-    let text_invalid =
-        move || error.with(|e| e.as_ref().is_some_and(|e| e.field() == Some("text")));
+    let replying = move || mode.get() == Mode::Reply;
+    let closed = move || replying() && refusal().is_some();
+    let locked = move || replying() && locked_by().is_some();
+    let disabled = move || closed() || locked();
 
-    let send = move || {
-        if busy.get_untracked() || closed() {
+    let release_lock = move || {
+        if holding.get_value() {
+            holding.set_value(false);
+            let id = conversation.get_value();
+            live.tell(ClientMessage::Typing {
+                conversation: id.clone(),
+                typing: false,
+            });
+            live.tell(ClientMessage::Unlock { conversation: id });
+        }
+    };
+    let claim_lock = move || {
+        let id = conversation.get_value();
+        if !holding.get_value() {
+            holding.set_value(true);
+            live.tell(ClientMessage::Typing {
+                conversation: id.clone(),
+                typing: true,
+            });
+        }
+        live.tell(ClientMessage::Lock { conversation: id });
+    };
+    // Hold the lock while a reply is being written; let go when it is not.
+    Effect::new(move |_| {
+        let composing = replying() && text.with(|t| !t.trim().is_empty()) && !locked();
+        if composing {
+            if !holding.get_value() {
+                claim_lock();
+            }
+        } else {
+            release_lock();
+        }
+    });
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if holding.try_get_value().unwrap_or(false) {
+                claim_lock();
+            }
+        },
+        std::time::Duration::from_millis(LOCK_RENEW_MS),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    on_cleanup(release_lock);
+
+    // A reply and a note are separate drafts: switching swaps them.
+    let switch_mode = move |wanted: Mode| {
+        if mode.get_untracked() != wanted {
+            let current = text.get_untracked();
+            let other = other_draft
+                .try_update_value(|d| std::mem::replace(d, current))
+                .unwrap_or_default();
+            caret.set(other.len());
+            text.set(other);
+            mode.set(wanted);
+        }
+    };
+    let menu = Memo::new(move |_| {
+        if menu_dismissed.get() {
+            return Vec::new();
+        }
+        text.with(|t| {
+            canned.with(|c| {
+                colleagues.with(|people| {
+                    canned_context
+                        .with(|ctx| suggestions(t, caret.get(), mode.get(), c, people, ctx))
+                })
+            })
+        })
+    });
+
+    let focus_at = move |bytes: usize| {
+        request_animation_frame(move || {
+            if let Some(area) = textarea.get_untracked() {
+                let _ = area.focus();
+                let at = text.with_untracked(|t| utf16_offset(t, bytes));
+                let _ = area.set_selection_range(at, at);
+            }
+        });
+    };
+    let sync_caret = move || {
+        if let Some(area) = textarea.get_untracked() {
+            let units = area.selection_start().ok().flatten().unwrap_or(0);
+            caret.set(text.with_untracked(|t| byte_offset(t, units)));
+        }
+    };
+    let insert_at_caret = move |insert: String| {
+        let at = caret.get_untracked();
+        let (next, after) = text.with_untracked(|t| splice(t, at, at, &insert));
+        text.set(next);
+        caret.set(after);
+        focus_at(after);
+    };
+    let choose = move |suggestion: Suggestion| {
+        let (next, after) = text
+            .with_untracked(|t| splice(t, suggestion.start, suggestion.end, &suggestion.insert));
+        text.set(next);
+        caret.set(after);
+        menu_index.set(0);
+        focus_at(after);
+    };
+
+    let send = move |confirm_recent: bool| {
+        if busy.get_untracked() || disabled() {
+            return;
+        }
+        let body = text.get_untracked();
+        if body.trim().is_empty() {
             return;
         }
         busy.set(true);
         error.set(None);
-        let body = text.get_untracked();
         let id = conversation.get_value();
+        let note = mode.get_untracked() == Mode::Note;
+        let mentions = colleagues.with_untracked(|c| mentioned_ids(&body, c));
         spawn_local(async move {
-            match api::conversations::reply(auth, id, body).await {
-                Ok(_) => {
+            let outcome = if note {
+                api::conversations::add_note(auth, id, body, mentions)
+                    .await
+                    .map(|_| ())
+            } else {
+                api::conversations::reply(auth, id, body, confirm_recent)
+                    .await
+                    .map(|_| ())
+            };
+            busy.try_set(false);
+            match outcome {
+                Ok(()) => {
                     text.try_set(String::new());
+                    caret.try_set(0);
+                    confirm.try_set(None);
                     on_change.run(());
+                }
+                Err(failure) if failure.code() == "recent_reply" => {
+                    confirm.try_set(Some(failure.message().to_owned()));
                 }
                 Err(failure) => {
                     let refused = failure.status == 409;
+                    confirm.try_set(None);
                     error.try_set(Some(failure));
                     if refused {
                         on_change.run(());
                     }
                 }
             }
-            busy.try_set(false);
         });
     };
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        send();
-    };
+
     let keydown = move |ev: KeyboardEvent| {
+        let items = menu.get_untracked();
+        if !items.is_empty() {
+            match ev.key().as_str() {
+                "ArrowDown" => {
+                    ev.prevent_default();
+                    menu_index.update(|i| *i = (*i + 1) % items.len());
+                    return;
+                }
+                "ArrowUp" => {
+                    ev.prevent_default();
+                    menu_index.update(|i| *i = (*i + items.len() - 1) % items.len());
+                    return;
+                }
+                "Enter" | "Tab" if !(ev.ctrl_key() || ev.meta_key()) => {
+                    ev.prevent_default();
+                    let index = menu_index.get_untracked().min(items.len() - 1);
+                    choose(items[index].clone());
+                    return;
+                }
+                "Escape" => {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                    menu_dismissed.set(true);
+                    return;
+                }
+                _ => {}
+            }
+        }
         if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
             ev.prevent_default();
-            send();
+            send(false);
         }
     };
 
+    on_shortcut(inbox, move |shortcut| {
+        let wanted = match shortcut {
+            Shortcut::Reply => Mode::Reply,
+            Shortcut::Note => Mode::Note,
+            _ => return,
+        };
+        switch_mode(wanted);
+        let end = text.with_untracked(String::len);
+        focus_at(end);
+    });
+
+    let placeholder = move || {
+        if mode.get() == Mode::Note {
+            "Write an internal note. Type @ to mention a colleague."
+        } else if let Some(name) = locked_by() {
+            if name.is_empty() {
+                "A colleague is replying."
+            } else {
+                "A colleague is replying. Take over to reply instead."
+            }
+        } else if closed() {
+            "Replies are paused for this conversation."
+        } else {
+            "Write a reply… Type / for a canned response."
+        }
+    };
+    let text_invalid =
+        move || error.with(|e| e.as_ref().is_some_and(|e| e.field() == Some("text")));
+    let can_write = true;
+
     view! {
-        <form class="composer" novalidate on:submit=submit aria-label="Reply">
+        <form
+            class="composer"
+            class:is-note=move || mode.get() == Mode::Note
+            novalidate
+            on:submit=move |ev: SubmitEvent| {
+                ev.prevent_default();
+                send(false);
+            }
+            aria-label=move || if mode.get() == Mode::Note { "Internal note" } else { "Reply" }
+        >
+            <PresenceLine conversation=conversation.get_value() can_write=can_write />
+            <div class="composer-top">
+                <div class="composer-modes" role="radiogroup" aria-label="Write a">
+                    <button
+                        type="button"
+                        class="composer-mode mode-reply"
+                        role="radio"
+                        aria-checked=move || replying().to_string()
+                        on:click=move |_| switch_mode(Mode::Reply)
+                    >
+                        "Reply"
+                        <kbd class="kbd">"r"</kbd>
+                    </button>
+                    <button
+                        type="button"
+                        class="composer-mode mode-note"
+                        role="radio"
+                        aria-checked=move || (!replying()).to_string()
+                        on:click=move |_| switch_mode(Mode::Note)
+                    >
+                        "Note"
+                        <kbd class="kbd">"n"</kbd>
+                    </button>
+                </div>
+                <Show when=replying>
+                    <ReplyWindowSummary window=window now=now />
+                </Show>
+            </div>
             {move || {
-                refusal().map(|sentence| view! { <p class="composer-refusal" role="status">{sentence}</p> })
+                (replying() && locked_by().is_none())
+                    .then(refusal)
+                    .flatten()
+                    .map(|sentence| view! { <p class="composer-refusal" role="status">{sentence}</p> })
             }}
-            <label class="visually-hidden" for="composer-text">"Reply to the client"</label>
-            <textarea
-                id="composer-text"
-                name="text"
-                rows="3"
-                placeholder=move || if closed() { "Replies are paused for this conversation." } else { "Write a reply…" }
-                aria-invalid=move || text_invalid().then_some("true")
-                aria-describedby="composer-hint composer-error"
-                disabled=closed
-                prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
-                on:keydown=keydown
-            ></textarea>
+            <div class="composer-field">
+                <label class="visually-hidden" for="composer-text">
+                    {move || if replying() { "Reply to the client" } else { "Internal note for colleagues" }}
+                </label>
+                <textarea
+                    id="composer-text"
+                    name="text"
+                    rows="3"
+                    node_ref=textarea
+                    placeholder=placeholder
+                    aria-invalid=move || text_invalid().then_some("true")
+                    aria-describedby="composer-hint composer-error"
+                    aria-autocomplete="list"
+                    aria-controls="composer-suggestions"
+                    aria-expanded=move || (!menu.with(Vec::is_empty)).to_string()
+                    disabled=disabled
+                    prop:value=move || text.get()
+                    on:input=move |ev| {
+                        text.set(event_target_value(&ev));
+                        menu_dismissed.set(false);
+                        menu_index.set(0);
+                        sync_caret();
+                    }
+                    on:click=move |_| sync_caret()
+                    on:keyup=move |ev: KeyboardEvent| {
+                        if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+                            sync_caret();
+                        }
+                    }
+                    on:keydown=keydown
+                ></textarea>
+                <Show when=move || !menu.with(Vec::is_empty)>
+                    <ul class="suggestion-menu" id="composer-suggestions" role="listbox" aria-label="Suggestions">
+                        {move || {
+                            menu.get()
+                                .into_iter()
+                                .enumerate()
+                                .map(|(index, suggestion)| {
+                                    let active = move || menu_index.get() == index;
+                                    let chosen = suggestion.clone();
+                                    view! {
+                                        <li
+                                            role="option"
+                                            class="suggestion"
+                                            class:is-active=active
+                                            aria-selected=move || active().to_string()
+                                            on:mousedown=move |ev| {
+                                                ev.prevent_default();
+                                                choose(chosen.clone());
+                                            }
+                                        >
+                                            <span class="suggestion-label">{suggestion.label}</span>
+                                            <span class="suggestion-detail">{suggestion.detail}</span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </ul>
+                </Show>
+            </div>
             <div class="composer-footer">
-                <p class="composer-hint" id="composer-hint" hidden=closed>
-                    "Ctrl+Enter or ⌘+Enter to send"
+                <EmojiPicker open=emoji_open disabled=Signal::derive(disabled) on_pick=Callback::new(insert_at_caret) />
+                <p class="composer-hint" id="composer-hint">
+                    {move || if replying() {
+                        "Ctrl+Enter to send · / canned responses"
+                    } else {
+                        "Only colleagues see notes · @ to mention"
+                    }}
                 </p>
+                <Show when=move || text.with(|t| !t.trim().is_empty()) && !saving_canned.get()>
+                    <button type="button" class="button button-ghost button-small canned-save-toggle" on:click=move |_| saving_canned.set(true)>
+                        "Save as canned"
+                    </button>
+                </Show>
                 <button
                     type="submit"
                     class="button button-primary composer-send"
-                    disabled=move || busy.get() || closed()
+                    disabled=move || busy.get() || disabled()
                 >
                     <Icon kind=IconKind::Send />
-                    <span>{move || if busy.get() { "Sending…" } else { "Send" }}</span>
+                    <span>{move || match (busy.get(), replying()) {
+                        (true, _) => "Sending…",
+                        (false, true) => "Send",
+                        (false, false) => "Add note",
+                    }}</span>
                 </button>
             </div>
+            <Show when=move || saving_canned.get()>
+                <CannedSave
+                    body=Signal::derive(move || text.get())
+                    on_saved=Callback::new(move |saved: CannedResponse| {
+                        canned.update(|list| list.push(saved));
+                        saving_canned.set(false);
+                    })
+                    on_cancel=Callback::new(move |()| saving_canned.set(false))
+                />
+            </Show>
             <div id="composer-error">
                 {move || {
                     error
@@ -121,6 +526,19 @@ pub fn Composer(
                         })
                 }}
             </div>
+            {move || confirm.get().map(|message| view! {
+                <ConfirmDialog
+                    title="Send this reply too?".to_owned()
+                    message=message
+                    confirm_label="Send anyway"
+                    on_confirm=Callback::new(move |()| send(true))
+                    on_cancel=Callback::new(move |()| {
+                        confirm.set(None);
+                        let end = text.with_untracked(String::len);
+                        focus_at(end);
+                    })
+                />
+            })}
         </form>
     }
 }

@@ -1,38 +1,241 @@
-//! The top of an open conversation: a way back to the list on phones, who
-//! the contact is, which channel they wrote to, and the reply window.
+//! The top of an open conversation: who the contact is, the channel, team,
+//! status, assignee and reply window; then the actions: claim, assign,
+//! transfer, unassign, resolve or reopen, snooze, priority, labels, and the
+//! contact panel toggle. `e` resolves and `a` opens the assign picker.
 
 use leptos::prelude::*;
-use shared::api::{ConversationSummary, ReplyWindow};
+use leptos::task::spawn_local;
+use shared::api::{Colleague, ConversationAction, ConversationSummary, ReplyWindow, PRIORITIES};
 
+use crate::api::{self, ApiError};
+use crate::components::action_panels::{AssignPanel, LabelsPanel, SnoozePanel, TransferPanel};
+use crate::components::conversation_row::status_word;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::reply_window_summary::ReplyWindowSummary;
+use crate::format::hk_date_time;
 use crate::remote::RemoteValue;
+use crate::shortcuts::Shortcut;
+use crate::state::auth::AuthState;
+use crate::state::inbox::{on_shortcut, InboxState};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Panel {
+    None,
+    Assign,
+    Transfer,
+    Snooze,
+    Labels,
+}
 
 #[component]
 pub fn ConversationHeader(
-    summary: Signal<Option<ConversationSummary>>,
+    id: String,
+    summary: RwSignal<Option<ConversationSummary>>,
     /// The contact's display name.
     contact: Signal<String>,
     window: RemoteValue<ReplyWindow>,
+    colleagues: RwSignal<Vec<Colleague>>,
+    read_only: Signal<bool>,
     now: Signal<i64>,
+    /// Called with a sentence when an action took the conversation out of sight.
+    on_gone: Callback<String>,
 ) -> impl IntoView {
-    let channel = move || summary.with(|s| s.as_ref().map(|s| s.channel_name.clone()));
+    let auth = expect_context::<AuthState>();
+    let inbox = expect_context::<InboxState>();
+    let id = StoredValue::new(id);
+    let panel = RwSignal::new(Panel::None);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+
+    let field = move |f: fn(&ConversationSummary) -> String| summary.with(|s| s.as_ref().map(f));
+    let assignee = move || summary.with(|s| s.as_ref().and_then(|s| s.assignee));
+    let assignee_name = move || summary.with(|s| s.as_ref().and_then(|s| s.assignee_name.clone()));
+    let status = move || field(|s| s.status.clone()).unwrap_or_default();
+    let is_resolved = move || status() == "resolved";
+    let mine = move || {
+        let me = auth.user().map(|u| u.id);
+        me.is_some() && assignee() == me
+    };
+
+    let act = move |action: ConversationAction| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let conversation = id.get_value();
+        let transfer = matches!(action, ConversationAction::Transfer { .. });
+        spawn_local(async move {
+            let result = api::conversations::act(auth, conversation, action).await;
+            busy.try_set(false);
+            match result {
+                Ok(Some(fresh)) => {
+                    summary.try_set(Some(fresh));
+                    panel.try_set(Panel::None);
+                }
+                Ok(None) => {
+                    panel.try_set(Panel::None);
+                    let sentence = if transfer {
+                        "Transferred. The conversation is now with a team you are not in."
+                    } else {
+                        "That conversation is no longer in your queues."
+                    };
+                    on_gone.run(sentence.to_owned());
+                }
+                Err(failure) => {
+                    error.try_set(Some(failure));
+                }
+            }
+        });
+    };
+    let on_action = Callback::new(act);
+    let toggle =
+        move |which: Panel| panel.update(|p| *p = if *p == which { Panel::None } else { which });
+
+    on_shortcut(inbox, move |shortcut| {
+        if read_only.get_untracked() {
+            return;
+        }
+        match shortcut {
+            Shortcut::Resolve if !is_resolved() => act(ConversationAction::Resolve),
+            Shortcut::Assign => panel.set(Panel::Assign),
+            Shortcut::Dismiss => panel.set(Panel::None),
+            _ => {}
+        }
+    });
+
+    let channel = move || field(|s| s.channel_name.clone());
+    let team = move || summary.with(|s| s.as_ref().and_then(|s| s.team_name.clone()));
+    let priority = move || field(|s| s.priority.clone()).unwrap_or_else(|| "normal".into());
+    let snoozed_until = move || summary.with(|s| s.as_ref().and_then(|s| s.snoozed_until));
+    let labels = Signal::derive(move || {
+        summary.with(|s| s.as_ref().map(|s| s.labels.clone()).unwrap_or_default())
+    });
+    let current_team = Signal::derive(move || summary.with(|s| s.as_ref().and_then(|s| s.team)));
+    let pressed = move |which: Panel| move || (panel.get() == which).to_string();
+
     view! {
         <header class="conversation-header">
-            <a class="button button-ghost conversation-back" href="/inbox" aria-label="Back to conversations">
-                <Icon kind=IconKind::Back />
-            </a>
-            <div class="conversation-heading">
-                <h2 id="conversation-title" class="conversation-title">
-                    <span class="conversation-title-name">{move || contact.get()}</span>
-                    {move || channel().map(|name| view! {
-                            <span class="channel-badge">
-                                <span class="channel-badge-name">{name}</span>
-                            </span>
+            <div class="conversation-header-top">
+                <a class="button button-ghost conversation-back" href="/inbox" aria-label="Back to conversations">
+                    <Icon kind=IconKind::Back />
+                </a>
+                <div class="conversation-heading">
+                    <h2 id="conversation-title" class="conversation-title">
+                        <span class="conversation-title-name">{move || contact.get()}</span>
+                        {move || channel().map(|name| view! {
+                            <span class="channel-badge"><span class="channel-badge-name">{name}</span></span>
                         })}
-                </h2>
-                <ReplyWindowSummary window=window now=now />
+                    </h2>
+                    <p class="conversation-facts">
+                        {move || team().map(|t| view! { <span class="fact">{t}</span> })}
+                        <span class="fact fact-assignee" data-assignee=move || assignee().map(|a| a.to_string())>
+                            {move || match assignee_name() {
+                                Some(name) => format!("Assigned to {name}"),
+                                None => "Unassigned".to_owned(),
+                            }}
+                        </span>
+                        {move || status_word(&status()).map(|word| {
+                            let until = snoozed_until().map(|at| format!(" until {}", hk_date_time(at))).unwrap_or_default();
+                            view! { <span class="status-chip" data-status=status()>{format!("{word}{until}")}</span> }
+                        })}
+                        // Those who can reply see the window above the composer.
+                        <Show when=move || read_only.get()>
+                            <ReplyWindowSummary window=window now=now />
+                        </Show>
+                    </p>
+                </div>
+                <button
+                    type="button"
+                    class="button button-ghost contact-toggle"
+                    aria-pressed=move || inbox.contact_shown().to_string()
+                    aria-controls="contact-panel"
+                    on:click=move |_| inbox.toggle_contact()
+                >
+                    <Icon kind=IconKind::Users />
+                    <span class="button-label">"Contact"</span>
+                </button>
             </div>
+            <Show when=move || !read_only.get()>
+                <div class="conversation-actions" role="toolbar" aria-label="Conversation actions">
+                    <Show when=move || assignee().is_none()>
+                        <button type="button" class="button button-primary button-small action-claim" disabled=busy on:click=move |_| act(ConversationAction::Claim)>
+                            "Claim"
+                        </button>
+                    </Show>
+                    <button type="button" class="button button-small action-assign" aria-expanded=pressed(Panel::Assign) on:click=move |_| toggle(Panel::Assign)>
+                        "Assign"
+                        <kbd class="kbd">"a"</kbd>
+                    </button>
+                    <button type="button" class="button button-small action-transfer" aria-expanded=pressed(Panel::Transfer) on:click=move |_| toggle(Panel::Transfer)>
+                        "Transfer"
+                    </button>
+                    <Show when=move || assignee().is_some()>
+                        <button type="button" class="button button-small action-unassign" disabled=busy on:click=move |_| act(ConversationAction::Unassign)>
+                            {move || if mine() { "Release" } else { "Unassign" }}
+                        </button>
+                    </Show>
+                    <Show
+                        when=move || is_resolved() || status() == "snoozed"
+                        fallback=move || view! {
+                            <button type="button" class="button button-small action-resolve" disabled=busy on:click=move |_| act(ConversationAction::Resolve)>
+                                "Resolve"
+                                <kbd class="kbd">"e"</kbd>
+                            </button>
+                        }
+                    >
+                        <button type="button" class="button button-small action-reopen" disabled=busy on:click=move |_| act(ConversationAction::Reopen)>
+                            "Reopen"
+                        </button>
+                    </Show>
+                    <button type="button" class="button button-small action-snooze" aria-expanded=pressed(Panel::Snooze) on:click=move |_| toggle(Panel::Snooze)>
+                        "Snooze"
+                    </button>
+                    <label class="visually-hidden" for="priority-select">"Priority"</label>
+                    <select
+                        id="priority-select"
+                        class="select-compact priority-select"
+                        data-priority=priority
+                        on:change=move |ev| act(ConversationAction::Priority { priority: event_target_value(&ev) })
+                    >
+                        {PRIORITIES
+                            .into_iter()
+                            .map(|p| {
+                                let label = match p {
+                                    "low" => "Low priority",
+                                    "normal" => "Normal priority",
+                                    "high" => "High priority",
+                                    _ => "Urgent",
+                                };
+                                view! { <option value=p selected=move || priority() == p>{label}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                    <button type="button" class="button button-small action-labels" aria-expanded=pressed(Panel::Labels) on:click=move |_| toggle(Panel::Labels)>
+                        {move || match labels.with(Vec::len) {
+                            0 => "Labels".to_owned(),
+                            n => format!("Labels ({n})"),
+                        }}
+                    </button>
+                </div>
+            </Show>
+            {move || match panel.get() {
+                Panel::None => ().into_any(),
+                Panel::Assign => view! {
+                    <AssignPanel colleagues=colleagues.into() current=Signal::derive(assignee) on_action=on_action />
+                }.into_any(),
+                Panel::Transfer => view! {
+                    <TransferPanel colleagues=colleagues.into() current_team=current_team on_action=on_action />
+                }.into_any(),
+                Panel::Snooze => view! { <SnoozePanel on_action=on_action /> }.into_any(),
+                Panel::Labels => view! { <LabelsPanel labels=labels on_action=on_action /> }.into_any(),
+            }}
+            {move || error.get().map(|e| view! {
+                <p class="form-error header-error" role="alert" data-code=e.code()>
+                    {e.message().to_owned()}
+                    <button type="button" class="button-link" on:click=move |_| error.set(None)>"Dismiss"</button>
+                </p>
+            })}
         </header>
     }
 }

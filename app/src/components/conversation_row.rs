@@ -1,6 +1,9 @@
-//! One conversation in the list: contact, channel, newest message, how long
-//! ago, and whether the client is waiting. A link, so it opens with Enter,
-//! a click, or in a new tab.
+//! One conversation in the list: a checkbox for bulk actions, then a link
+//! with the contact, unread dot, priority, channel, how long ago, the
+//! newest message, the waiting time, the assignee and labels. Rows have a
+//! fixed height so the list can be virtualised.
+
+use std::collections::HashSet;
 
 use leptos::prelude::*;
 use shared::api::ConversationSummary;
@@ -9,11 +12,31 @@ use crate::components::waiting_badge::WaitingBadge;
 use crate::format::{hk_date_time, relative_age};
 use crate::labels::{contact_label, preview_label};
 
+/// "Urgent", "High" for the priorities worth a flag; nothing for the rest.
+pub fn priority_flag(priority: &str) -> Option<&'static str> {
+    match priority {
+        "urgent" => Some("Urgent"),
+        "high" => Some("High"),
+        _ => None,
+    }
+}
+
+pub fn status_word(status: &str) -> Option<&'static str> {
+    match status {
+        "pending" => Some("Waiting on client"),
+        "snoozed" => Some("Snoozed"),
+        "resolved" => Some("Resolved"),
+        _ => None,
+    }
+}
+
 #[component]
 pub fn ConversationRow(
     conversation: ConversationSummary,
     /// The id of the conversation open on the right, if any.
     selected: Signal<Option<String>>,
+    /// Conversations ticked for a bulk action.
+    checked: RwSignal<HashSet<String>>,
     now: Signal<i64>,
 ) -> impl IntoView {
     let ConversationSummary {
@@ -24,30 +47,64 @@ pub fn ConversationRow(
         last_message_at,
         preview,
         waiting_since,
+        unread,
+        priority,
+        labels,
+        assignee_name,
+        status,
         ..
     } = conversation;
     let href = format!("/inbox/{}", String::from(js_sys::encode_uri_component(&id)));
     let channel_title = channel_name.clone();
     let contact = contact_label(contact_name.as_deref(), &open_id);
     let preview = preview_label(preview.as_deref());
-    let is_selected = {
-        let id = id.clone();
-        move || selected.with(|selected| selected.as_deref() == Some(id.as_str()))
+    let id = StoredValue::new(id);
+    let is_selected =
+        move || selected.with(|s| id.with_value(|id| s.as_deref() == Some(id.as_str())));
+    let is_checked = move || checked.with(|c| id.with_value(|id| c.contains(id)));
+    let toggle = move |on: bool| {
+        checked.update(|c| {
+            let id = id.get_value();
+            if on {
+                c.insert(id);
+            } else {
+                c.remove(&id);
+            }
+        })
     };
-    let is_selected_too = is_selected.clone();
+    let check_label = format!("Select the conversation with {contact}");
+    let assignee = assignee_name.unwrap_or_else(|| "Unassigned".to_owned());
+    let flag = priority_flag(&priority);
+    let status = status_word(&status);
 
     view! {
-        <li class="conversation-item">
+        <li
+            class="conversation-item"
+            class:is-selected=is_selected
+            class:is-unread=unread
+            class:is-checked=is_checked
+            data-id=id.get_value()
+        >
+            <label class="row-check">
+                <input
+                    type="checkbox"
+                    aria-label=check_label
+                    prop:checked=is_checked
+                    on:change=move |ev| toggle(event_target_checked(&ev))
+                />
+            </label>
             <a
                 class="conversation-row"
                 class:is-selected=is_selected
                 class:is-waiting=waiting_since.is_some()
                 href=href
-                data-id=id
-                aria-current=move || is_selected_too().then_some("page")
+                data-id=id.get_value()
+                aria-current=move || is_selected().then_some("page")
             >
                 <span class="conversation-line">
+                    {unread.then(|| view! { <span class="unread-dot" title="Unread"><span class="visually-hidden">"Unread. "</span></span> })}
                     <span class="conversation-contact">{contact}</span>
+                    {flag.map(|f| view! { <span class=format!("priority-flag priority-{}", f.to_lowercase())>{f}</span> })}
                     <span class="channel-badge" title=channel_title>
                         <span class="channel-badge-name">{channel_name}</span>
                     </span>
@@ -58,6 +115,14 @@ pub fn ConversationRow(
                 <span class="conversation-line">
                     <span class="conversation-preview">{preview}</span>
                     {waiting_since.map(|since| view! { <WaitingBadge since=since now=now /> })}
+                </span>
+                <span class="conversation-line conversation-meta">
+                    <span class="conversation-assignee">{assignee}</span>
+                    {status.map(|s| view! { <span class="status-chip">{s}</span> })}
+                    {labels
+                        .into_iter()
+                        .map(|label| view! { <span class="label-chip">{label}</span> })
+                        .collect_view()}
                 </span>
             </a>
         </li>

@@ -6,12 +6,13 @@ use leptos::prelude::*;
 #[component]
 pub fn FieldError(
     /// Element id, referenced by the input's `aria-describedby`.
-    id: &'static str,
+    #[prop(into)]
+    id: String,
     message: Signal<Option<String>>,
 ) -> impl IntoView {
     view! {
         {move || {
-            message.get().map(|text| view! { <p class="field-error" id=id>{text}</p> })
+            message.get().map(|text| view! { <p class="field-error" id=id.clone()>{text}</p> })
         }}
     }
 }

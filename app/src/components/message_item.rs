@@ -1,76 +1,173 @@
 //! One entry of a conversation's timeline: the client's messages on the
-//! left, the team's replies on the right with their delivery state, and
-//! WeChat events (follow, unfollow, menu taps) as a small centred line.
+//! left, the team's replies on the right with author and delivery state,
+//! internal notes as yellow cards labelled "Internal note" (never confused
+//! with what the client sees), and activity (assignments, status changes,
+//! WeChat events) as quiet centred lines.
 
 use leptos::prelude::*;
 use shared::api::MessageView;
 
 use crate::components::delivery_state::DeliveryState;
 use crate::components::icon::{Icon, IconKind};
+use crate::components::media_view::MediaView;
 use crate::format::{hk_clock_or_date, hk_date_time};
 use crate::labels::{event_label, placeholder};
+use crate::mentions::highlight;
 
-/// The visible content of a text or media message.
-fn content(kind: &str, body: Option<String>) -> AnyView {
-    let body = body.filter(|b| !b.trim().is_empty());
-    match placeholder(kind) {
-        Some(label) => {
+/// Text with web addresses turned into links that open in a new tab.
+fn linkified(text: &str) -> AnyView {
+    let mut parts: Vec<AnyView> = Vec::new();
+    let mut plain = String::new();
+    for piece in text.split_inclusive(char::is_whitespace) {
+        let word = piece.trim_end();
+        if word.starts_with("https://") || word.starts_with("http://") {
+            if !plain.is_empty() {
+                parts.push(std::mem::take(&mut plain).into_any());
+            }
+            let href = word.to_owned();
+            parts.push(
+                {
+                    let label = href.clone();
+                    view! { <a href=href target="_blank" rel="noopener noreferrer">{label}</a> }
+                }
+                .into_any(),
+            );
+            plain.push_str(&piece[word.len()..]);
+        } else {
+            plain.push_str(piece);
+        }
+    }
+    if !plain.is_empty() {
+        parts.push(plain.into_any());
+    }
+    parts.into_any()
+}
+
+/// The visible content of a client or team message.
+fn content(message: &MessageView) -> AnyView {
+    let kind = message.kind.as_str();
+    let body = message.body.clone().filter(|b| !b.trim().is_empty());
+    if let Some(media) = message.media.clone() {
+        let caption = body.map(|text| view! { <span class="message-detail">{text}</span> });
+        return view! {
+            <MediaView message=message.id.clone() kind=kind.to_owned() media=media />
+            {caption}
+        }
+        .into_any();
+    }
+    match (kind, placeholder(kind)) {
+        ("location", Some(label)) => view! {
+            <span class="message-placeholder placeholder-location">
+                <Icon kind=IconKind::Compass />
+                <span class="message-placeholder-label">{label}</span>
+            </span>
+            {body.map(|place| view! { <span class="message-detail">{place}</span> })}
+        }
+        .into_any(),
+        ("link", Some(label)) => view! {
+            <span class="message-placeholder placeholder-link">
+                <Icon kind=IconKind::Message />
+                <span class="message-placeholder-label">{label}</span>
+            </span>
+            {body.map(|text| view! { <span class="message-detail">{linkified(&text)}</span> })}
+        }
+        .into_any(),
+        (_, Some(label)) => {
             let icon = match kind {
                 "voice" => IconKind::Voice,
                 "image" | "video" | "shortvideo" => IconKind::Image,
                 _ => IconKind::Message,
             };
-            // Voice may carry WeChat's transcript; location and link their text.
-            let detail = body.map(|text| view! { <span class="message-detail">{text}</span> });
             view! {
                 <span class=format!("message-placeholder placeholder-{kind}")>
                     <Icon kind=icon />
                     <span class="message-placeholder-label">{label}</span>
                 </span>
-                {detail}
+                {body.map(|text| view! { <span class="message-detail">{text}</span> })}
             }
             .into_any()
         }
-        None => {
-            let text = body.unwrap_or_else(|| format!("Unsupported message ({kind})"));
-            view! { <span class="message-text">{text}</span> }.into_any()
-        }
+        (_, None) => match body {
+            Some(text) => view! { <span class="message-text">{linkified(&text)}</span> }.into_any(),
+            None => view! { <span class="message-text">{format!("Unsupported message ({kind})")}</span> }.into_any(),
+        },
     }
 }
 
 #[component]
-pub fn MessageItem(message: MessageView, now: Signal<i64>) -> impl IntoView {
-    let MessageView {
-        id,
-        direction,
-        kind,
-        body,
-        status,
-        error,
-        created_at,
-        ..
-    } = message;
+pub fn MessageItem(
+    message: MessageView,
+    now: Signal<i64>,
+    /// Colleagues' names, to highlight @mentions in notes.
+    names: Signal<Vec<String>>,
+) -> impl IntoView {
+    let created_at = message.created_at;
     let time = move || hk_clock_or_date(created_at, now.get());
     let title = hk_date_time(created_at);
+    let id = message.id.clone();
+    let position = message.position;
 
-    if kind == "event" {
+    if message.direction == "activity" || message.kind == "event" {
+        let text = if message.kind == "event" {
+            event_label(message.body.as_deref())
+        } else {
+            message.body.clone().unwrap_or_default()
+        };
         return view! {
-            <li class="message event" data-id=id>
-                <span class="message-event-text">{event_label(body.as_deref())}</span>
+            <li class="message activity" data-id=id data-position=position data-kind=message.kind.clone()>
+                <span class="activity-text">{text}</span>
+                <span aria-hidden="true">" · "</span>
                 <time class="message-time" title=title>{time}</time>
             </li>
         }
         .into_any();
     }
 
-    let outbound = direction == "out";
+    if message.direction == "note" {
+        let author = message
+            .author_name
+            .clone()
+            .unwrap_or_else(|| "A colleague".to_owned());
+        let body = message.body.clone().unwrap_or_default();
+        let parts = move || {
+            highlight(&body, &names.get())
+                .into_iter()
+                .map(|(text, mention)| {
+                    if mention {
+                        view! { <span class="mention">{text}</span> }.into_any()
+                    } else {
+                        text.into_any()
+                    }
+                })
+                .collect_view()
+        };
+        return view! {
+            <li class="message note" data-id=id data-position=position>
+                <div class="note-card">
+                    <p class="note-label">
+                        <Icon kind=IconKind::Lock />
+                        <span>"Internal note"</span>
+                        <span class="note-author">{author}</span>
+                        <time class="message-time" title=title>{time}</time>
+                    </p>
+                    <p class="note-body">{parts}</p>
+                </div>
+            </li>
+        }
+        .into_any();
+    }
+
+    let outbound = message.direction == "out";
     let direction_class = if outbound { "out" } else { "in" };
     let who = if outbound { "Team reply:" } else { "Client:" };
+    let author = outbound.then(|| message.author_name.clone()).flatten();
+    let (status, error) = (message.status.clone(), message.error.clone());
     view! {
-        <li class=format!("message {direction_class}") data-id=id data-kind=kind.clone()>
+        <li class=format!("message {direction_class}") data-id=id data-position=position data-kind=message.kind.clone()>
             <span class="visually-hidden">{who}</span>
-            <div class="message-bubble">{content(&kind, body)}</div>
+            <div class="message-bubble">{content(&message)}</div>
             <div class="message-meta">
+                {author.map(|name| view! { <span class="message-author">{name}</span> })}
                 <time class="message-time" title=title>{time}</time>
                 {outbound.then(|| view! { <DeliveryState status=status error=error /> })}
             </div>

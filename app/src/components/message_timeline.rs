@@ -1,12 +1,14 @@
-//! A conversation's messages, oldest at the top. Opens scrolled to the
-//! newest message and follows new ones; new client messages are also read
-//! out through a polite live region.
+//! A conversation's timeline, oldest at the top. Opens at the newest entry
+//! and follows new ones; scrolling to the top fetches older pages without
+//! moving what is on screen; a search result opens it at one message. New
+//! client messages are read out through a polite live region.
 
 use std::collections::HashSet;
 
 use leptos::html;
 use leptos::prelude::*;
 use shared::api::MessageView;
+use wasm_bindgen::JsCast;
 
 use crate::bottom_pin::BottomPin;
 use crate::components::error_state::ErrorState;
@@ -14,6 +16,9 @@ use crate::components::message_item::MessageItem;
 use crate::components::skeleton_rows::SkeletonRows;
 use crate::labels::{event_label, placeholder};
 use crate::remote::{LoadStatus, RemoteList};
+
+/// Closer than this to the top starts fetching the previous page.
+const OLDER_THRESHOLD_PX: i32 = 160;
 
 /// What a screen reader hears for a new client message.
 fn announcement(contact: &str, message: &MessageView) -> String {
@@ -31,8 +36,15 @@ fn announcement(contact: &str, message: &MessageView) -> String {
 #[component]
 pub fn MessageTimeline(
     messages: RemoteList<MessageView>,
+    /// Whether older entries exist before the first one loaded.
+    has_older: RwSignal<bool>,
+    loading_older: RwSignal<bool>,
+    on_load_older: Callback<()>,
+    /// The position of a message to open at (from search), if any.
+    focus: Signal<Option<i64>>,
     /// The contact's display name, for announcements.
     contact: Signal<String>,
+    names: Signal<Vec<String>>,
     now: Signal<i64>,
     on_retry: Callback<()>,
 ) -> impl IntoView {
@@ -42,12 +54,61 @@ pub fn MessageTimeline(
     // Ids already shown; `None` until the first load, which is not announced.
     let known = StoredValue::new(None::<HashSet<String>>);
     let newest = Memo::new(move |_| messages.items.with(|m| m.last().map(|m| m.id.clone())));
+    let oldest = Memo::new(move |_| messages.items.with(|m| m.first().map(|m| m.id.clone())));
+    // (scroll height, scroll top) before an older page went in above.
+    let anchor = StoredValue::new(None::<(i32, i32)>);
+    let focused = StoredValue::new(None::<i64>);
 
-    // Follow the newest message: on open and whenever one arrives.
     let pin = BottomPin::new(scroller, content);
     Effect::new(move |_| {
         newest.track();
+        if focus.get_untracked().is_some() && focused.get_value() != focus.get_untracked() {
+            return;
+        }
         pin.jump();
+    });
+    // Keep the reader's place when older entries are put in above.
+    Effect::new(move |_| {
+        oldest.track();
+        let Some((height, top)) = anchor.get_value() else {
+            return;
+        };
+        anchor.set_value(None);
+        request_animation_frame(move || {
+            if let Some(element) = scroller.get_untracked() {
+                element.set_scroll_top(element.scroll_height() - height + top);
+            }
+        });
+    });
+    // Open at a message found by search, once it is loaded.
+    Effect::new(move |_| {
+        let Some(position) = focus.get() else {
+            return;
+        };
+        let present = messages
+            .items
+            .with(|m| m.iter().any(|m| m.position == position));
+        if !present || focused.get_value() == Some(position) {
+            return;
+        }
+        focused.set_value(Some(position));
+        request_animation_frame(move || {
+            let Some(element) = scroller.get_untracked() else {
+                return;
+            };
+            let selector = format!("[data-position=\"{position}\"]");
+            if let Ok(Some(target)) = element.query_selector(&selector) {
+                pin.unpin();
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Center);
+                target.scroll_into_view_with_scroll_into_view_options(&options);
+                let _ = target.class_list().add_1("is-found");
+                if let Ok(html) = target.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = html.set_attribute("tabindex", "-1");
+                    let _ = html.focus();
+                }
+            }
+        });
     });
 
     Effect::new(move |_| {
@@ -70,13 +131,28 @@ pub fn MessageTimeline(
         }
     });
 
+    let on_scroll = move |_| {
+        pin.on_scroll();
+        let Some(element) = scroller.get_untracked() else {
+            return;
+        };
+        if element.scroll_top() < OLDER_THRESHOLD_PX
+            && has_older.get_untracked()
+            && !loading_older.get_untracked()
+            && messages.status.get_untracked() == LoadStatus::Ready
+        {
+            anchor.set_value(Some((element.scroll_height(), element.scroll_top())));
+            on_load_older.run(());
+        }
+    };
+
     view! {
         <div
             class="timeline"
             node_ref=scroller
             tabindex="0"
             aria-label="Messages"
-            on:scroll=move |_| pin.on_scroll()
+            on:scroll=on_scroll
         >
             <div class="timeline-content" node_ref=content>
             {move || match messages.status.get() {
@@ -88,6 +164,15 @@ pub fn MessageTimeline(
                 }
                 LoadStatus::Ready => {
                     view! {
+                        {move || {
+                            if loading_older.get() {
+                                Some(view! { <p class="timeline-older" role="status">"Loading earlier messages…"</p> }.into_any())
+                            } else if !has_older.get() && messages.items.with(|m| !m.is_empty()) {
+                                Some(view! { <p class="timeline-older">"Start of the conversation"</p> }.into_any())
+                            } else {
+                                None
+                            }
+                        }}
                         <Show
                             when=move || messages.items.with(|items| !items.is_empty())
                             fallback=|| {
@@ -97,8 +182,8 @@ pub fn MessageTimeline(
                             <ol class="message-list">
                                 <For
                                     each=move || messages.items.get()
-                                    key=|m| (m.id.clone(), m.status.clone(), m.error.clone(), m.body.clone())
-                                    children=move |message| view! { <MessageItem message=message now=now /> }
+                                    key=|m| (m.id.clone(), m.status.clone(), m.error.clone(), m.body.clone(), m.media.as_ref().map(|m| m.state.clone()))
+                                    children=move |message| view! { <MessageItem message=message now=now names=names /> }
                                 />
                             </ol>
                         </Show>

@@ -1,11 +1,15 @@
-//! The left navigation: brand, inbox and, for admins, the admin pages. On
-//! tablets it narrows to an icon rail (see `layout.css`).
+//! The left navigation: brand, inbox with its queues (on inbox pages),
+//! search and, for admins, the admin pages. On tablets it narrows to an
+//! icon rail (see `layout.css`) and the queues move above the list.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use crate::components::icon::{Icon, IconKind};
+use crate::components::queue_nav::QueueNav;
 use crate::state::auth::AuthState;
+use crate::state::inbox::InboxState;
 
 #[component]
 fn NavLink(href: &'static str, label: &'static str, icon: IconKind) -> impl IntoView {
@@ -22,6 +26,9 @@ fn NavLink(href: &'static str, label: &'static str, icon: IconKind) -> impl Into
 #[component]
 pub fn SideNav() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let inbox = expect_context::<InboxState>();
+    let location = use_location();
+    let in_inbox = move || location.pathname.with(|p| p.starts_with("/inbox"));
     view! {
         <nav class="app-nav" aria-label="Main">
             <a class="brand" href="/inbox" title="Harbour">
@@ -32,6 +39,23 @@ pub fn SideNav() -> impl IntoView {
             </a>
             <ul class="nav-list">
                 <NavLink href="/inbox" label="Inbox" icon=IconKind::Inbox />
+            </ul>
+            <Show when=in_inbox>
+                <QueueNav />
+            </Show>
+            <ul class="nav-list nav-tools">
+                <li>
+                    <button
+                        type="button"
+                        class="nav-link nav-search"
+                        title="Search (/)"
+                        on:click=move |_| inbox.search_open.set(true)
+                    >
+                        <Icon kind=IconKind::Search class="nav-icon" />
+                        <span class="nav-label">"Search"</span>
+                        <kbd class="kbd nav-kbd">"/"</kbd>
+                    </button>
+                </li>
             </ul>
             <Show when=move || auth.is_admin()>
                 <p class="nav-section" id="nav-admin-heading">

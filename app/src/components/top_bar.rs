@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 
 use crate::components::icon::{Icon, IconKind};
 use crate::components::live_indicator::LiveIndicator;
+use crate::components::notify_toggle::NotifyToggle;
 use crate::state::auth::AuthState;
 
 /// "Amy Chan" -> "AC"; "陳大文" -> "陳".
@@ -45,6 +46,9 @@ pub fn TopBar() -> impl IntoView {
                 <LiveIndicator />
             </Show>
             <div class="top-bar-spacer"></div>
+            <Show when=move || auth.user().is_some()>
+                <NotifyToggle />
+            </Show>
             <Show when=move || auth.user().is_some()>
                 <div class="user-chip">
                     <span class="avatar" aria-hidden="true">

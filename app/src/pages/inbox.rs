@@ -1,12 +1,18 @@
-//! The inbox at /inbox and /inbox/{id}: the conversation list beside the
-//! open conversation. The list refetches (debounced) whenever a live event
-//! touches any conversation; a reload of /inbox/{id} reopens that one.
+//! The inbox at /inbox and /inbox/{id}: the queue's conversation list
+//! beside the open conversation (with its contact panel). Owns the
+//! keyboard shortcuts, the queue counts, the unread count in the tab title
+//! and the opt-in notifications. `?at=<position>` opens a conversation at
+//! one message (search results link there).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
+use leptos::ev;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use shared::api::ConversationSummary;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::NavigateOptions;
+use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::clock::use_now;
@@ -15,62 +21,182 @@ use crate::components::conversation_view::ConversationView;
 use crate::components::empty_state::EmptyState;
 use crate::components::icon::IconKind;
 use crate::debounce::Debounce;
-use crate::remote::RemoteList;
+use crate::notify;
+use crate::queues::{Filters, ListQuery, Queue, Sort};
+use crate::shortcuts::{shortcut_for, takes_text, Modifiers, Shortcut};
 use crate::state::auth::AuthState;
+use crate::state::inbox::{InboxState, QueueCount};
 use crate::state::live::LiveState;
 use crate::state::message_events::watch_conversation_events;
 
-/// Live events come in bursts; one refetch per burst is enough.
-const REFETCH_DELAY_MS: u32 = 300;
 /// How often relative times ("2m") are brought up to date.
 const CLOCK_TICK: Duration = Duration::from_secs(20);
+/// Queue counts are recounted at most this often during bursts.
+const COUNT_DELAY_MS: u32 = 1_000;
+/// The queues counted (cheap ones: small by nature).
+const COUNTED: [Queue; 3] = [Queue::Mine, Queue::Unassigned, Queue::Mentions];
+
+/// Whether a key press comes from somewhere that takes typed text.
+fn typing_target(event: &web_sys::KeyboardEvent) -> bool {
+    let Some(element) = event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return false;
+    };
+    takes_text(
+        &element.tag_name(),
+        element.is_content_editable(),
+        element.get_attribute("type").as_deref(),
+    )
+}
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let live = expect_context::<LiveState>();
+    let inbox = expect_context::<InboxState>();
     let params = use_params_map();
+    let query = use_query_map();
+    let navigate = use_navigate();
     let selected = Memo::new(move |_| params.with(|p| p.get("id")).filter(|id| !id.is_empty()));
-    let now: Signal<i64> = use_now(CLOCK_TICK).into();
-
-    let conversations = RemoteList::<ConversationSummary>::new();
-    let load = move || conversations.load(api::conversations::list(auth));
-    load();
-    let debounce = Debounce::new(REFETCH_DELAY_MS);
-    watch_conversation_events(live, move |_| {
-        debounce.call(move || conversations.refresh(api::conversations::list(auth)));
+    let focus = Signal::derive(move || {
+        query
+            .with(|q| q.get("at"))
+            .and_then(|at| at.parse::<i64>().ok())
     });
+    let now: Signal<i64> = use_now(CLOCK_TICK).into();
+    let notice = RwSignal::new(None::<String>);
 
-    let summary = Memo::new(move |_| {
-        let id = selected.get()?;
-        conversations
-            .items
-            .with(|items| items.iter().find(|c| c.id == id).cloned())
+    // Keyboard shortcuts, except while typing in a field.
+    let handle = window_event_listener(ev::keydown, move |event| {
+        let modifiers = Modifiers {
+            ctrl: event.ctrl_key(),
+            meta: event.meta_key(),
+            alt: event.alt_key(),
+        };
+        let Some(shortcut) = shortcut_for(&event.key(), modifiers, typing_target(&event)) else {
+            return;
+        };
+        if inbox.search_open.get_untracked() && shortcut != Shortcut::Dismiss {
+            return;
+        }
+        match shortcut {
+            Shortcut::Search => {
+                event.prevent_default();
+                inbox.help_open.set(false);
+                inbox.search_open.set(true);
+            }
+            Shortcut::Help => inbox.help_open.update(|open| *open = !*open),
+            Shortcut::Dismiss => {
+                inbox.help_open.set(false);
+                inbox.search_open.set(false);
+                inbox.fire(Shortcut::Dismiss);
+            }
+            other => {
+                event.prevent_default();
+                inbox.fire(other);
+            }
+        }
+    });
+    on_cleanup(move || handle.remove());
+
+    // Queue counts, the tab title and notifications of new messages.
+    let seen = StoredValue::new(None::<HashMap<String, i64>>);
+    let count_queues = move || {
+        spawn_local(async move {
+            let mut counts = HashMap::new();
+            for queue in COUNTED {
+                let list = ListQuery {
+                    queue,
+                    sort: Sort::Activity,
+                    filters: Filters::default(),
+                };
+                if let Ok(page) = api::conversations::page(auth, list, 100, None).await {
+                    counts.insert(
+                        queue,
+                        QueueCount::from_page(&page.conversations, page.next.is_some()),
+                    );
+                }
+            }
+            let unread: HashMap<String, i64> = [Queue::Mine, Queue::Unassigned]
+                .iter()
+                .filter_map(|q| counts.get(q))
+                .flat_map(|c| c.unread_ids.iter().cloned())
+                .collect();
+            notify::set_title(unread.len());
+            let previous = seen
+                .try_update_value(|s| s.replace(unread.clone()))
+                .flatten();
+            if let Some(previous) = previous {
+                let fresh: Vec<&String> = unread
+                    .iter()
+                    .filter(|(id, at)| previous.get(*id).is_none_or(|p| p < *at))
+                    .map(|(id, _)| id)
+                    .collect();
+                let hidden = document().visibility_state() != web_sys::VisibilityState::Visible;
+                let open = selected.get_untracked();
+                let worth = fresh
+                    .iter()
+                    .any(|id| hidden || open.as_deref() != Some(id.as_str()));
+                if worth && inbox.notify.get_untracked() {
+                    notify::chime();
+                    if let Some(id) = fresh.first() {
+                        let href =
+                            format!("/inbox/{}", String::from(js_sys::encode_uri_component(id)));
+                        let body = if fresh.len() == 1 {
+                            "A client wrote in one of your queues.".to_owned()
+                        } else {
+                            format!(
+                                "Clients wrote in {} conversations in your queues.",
+                                fresh.len()
+                            )
+                        };
+                        notify::desktop("New message · Harbour", &body, href);
+                    }
+                }
+            }
+            inbox.counts.try_set(counts);
+        });
+    };
+    count_queues();
+    let recount = Debounce::new(COUNT_DELAY_MS);
+    watch_conversation_events(live, move |_| recount.call(count_queues));
+    on_cleanup(|| notify::set_title(0));
+
+    let on_gone = Callback::new(move |sentence: String| {
+        notice.set(Some(sentence));
+        navigate("/inbox", NavigateOptions::default());
     });
 
     view! {
-        <div class="inbox" class:has-selection=move || selected.with(Option::is_some)>
+        <div
+            class="inbox"
+            class:has-selection=move || selected.with(Option::is_some)
+            class:contact-open=move || inbox.contact_open.get()
+        >
             <h1 class="visually-hidden">"Inbox"</h1>
-            <ConversationList
-                conversations=conversations
-                selected=selected.into()
-                now=now
-                on_retry=Callback::new(move |()| load())
-            />
+            <ConversationList selected=selected.into() now=now />
             {move || match selected.get() {
-                Some(id) => view! { <ConversationView id=id summary=summary.into() now=now /> }.into_any(),
+                Some(id) => view! { <ConversationView id=id focus=focus now=now on_gone=on_gone /> }.into_any(),
                 None => {
                     view! {
                         <section class="inbox-pane inbox-conversation inbox-no-selection" aria-label="Conversation">
                             <EmptyState
                                 icon=IconKind::Message
-                                message="Pick a conversation on the left to read it and reply."
+                                message="Pick a conversation on the left to read it and reply. Press ? for keyboard shortcuts."
                             />
                         </section>
                     }
                         .into_any()
                 }
             }}
+            {move || notice.get().map(|text| view! {
+                <div class="toast" role="status">
+                    <span>{text}</span>
+                    <button type="button" class="button-link" on:click=move |_| notice.set(None)>"Dismiss"</button>
+                </div>
+            })}
         </div>
     }
 }

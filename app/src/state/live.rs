@@ -2,11 +2,12 @@
 //! indicator, the last event `seq` seen (to resume without gaps) and the
 //! latest events, which the inbox watches to know what to refetch.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
 use shared::api::Event;
+use shared::ws::{ClientMessage, Person, ReplyLock};
 use shared::Seq;
 
 use crate::state::auth::AuthState;
@@ -47,11 +48,26 @@ impl LiveStatus {
     }
 }
 
+/// Who else is in a conversation right now, as the server last said.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Presence {
+    pub viewers: Vec<Person>,
+    pub typing: Vec<Person>,
+    pub lock: Option<ReplyLock>,
+}
+
 #[derive(Clone, Copy)]
 pub struct LiveState {
     pub status: RwSignal<LiveStatus>,
     /// Newest first.
     pub recent: RwSignal<VecDeque<Event>>,
+    /// Presence per conversation id; emptied when the socket drops.
+    pub presence: RwSignal<HashMap<String, Presence>>,
+    /// Counts connections that reached live events, so views can catch up
+    /// after a reconnect.
+    pub connections: RwSignal<u64>,
+    /// The conversation this tab has open, re-announced after a reconnect.
+    viewing: StoredValue<Option<String>>,
     last_seq: StoredValue<Seq>,
     connection: StoredValue<Option<UnboundedSender<Command>>, LocalStorage>,
 }
@@ -61,6 +77,9 @@ impl LiveState {
         LiveState {
             status: RwSignal::new(LiveStatus::Connecting),
             recent: RwSignal::new(VecDeque::new()),
+            presence: RwSignal::new(HashMap::new()),
+            connections: RwSignal::new(0),
+            viewing: StoredValue::new(None),
             last_seq: StoredValue::new(Seq(0)),
             connection: StoredValue::new_local(None),
         }
@@ -109,8 +128,44 @@ impl LiveState {
         {
             self.last_seq.set_value(Seq(0));
             self.recent.set(VecDeque::new());
+            self.clear_presence();
             self.set_status(LiveStatus::Connecting);
         }
+    }
+
+    pub fn set_presence(&self, conversation: String, presence: Presence) {
+        self.presence.try_update(|all| {
+            if presence == Presence::default() {
+                all.remove(&conversation);
+            } else {
+                all.insert(conversation, presence);
+            }
+        });
+    }
+
+    pub fn clear_presence(&self) {
+        if self.presence.with_untracked(|p| !p.is_empty()) {
+            self.presence.try_set(HashMap::new());
+        }
+    }
+
+    pub fn note_reconnected(&self) {
+        self.connections.try_update(|n| *n += 1);
+    }
+
+    pub fn viewing(&self) -> Option<String> {
+        self.viewing.try_get_value().flatten()
+    }
+
+    /// Tells the server (and so colleagues) which conversation this tab shows.
+    pub fn set_viewing(&self, conversation: Option<String>) {
+        self.viewing.try_set_value(conversation.clone());
+        self.send(Command::Send(ClientMessage::Viewing { conversation }));
+    }
+
+    /// Sends a presence message: typing, lock, unlock, take over.
+    pub fn tell(&self, message: ClientMessage) {
+        self.send(Command::Send(message));
     }
 
     /// Hands the open socket a refreshed token.

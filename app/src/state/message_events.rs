@@ -28,8 +28,16 @@ impl Touched {
     }
 }
 
+/// A colleague reading a conversation changes nothing anyone else sees.
+fn matters(event: &Event, me: Option<shared::UserId>) -> bool {
+    if event.kind == "conversation.viewed" {
+        return event.actor.is_some() && event.actor == me;
+    }
+    is_conversation_event(&event.kind)
+}
+
 fn is_conversation_event(kind: &str) -> bool {
-    kind.starts_with("message.") || kind.starts_with("conversation.")
+    kind.starts_with("message.") || kind.starts_with("conversation.") || kind.starts_with("note.")
 }
 
 fn conversation_of(event: &Event) -> Option<String> {
@@ -43,6 +51,7 @@ fn conversation_of(event: &Event) -> Option<String> {
 /// Calls `on_touched` whenever live events touch conversations. Events seen
 /// before the call are ignored; the caller has just loaded fresh data.
 pub fn watch_conversation_events(live: LiveState, on_touched: impl Fn(Touched) + 'static) {
+    let me = use_context::<crate::state::auth::AuthState>();
     let handled = StoredValue::new(live.last_seq());
     Effect::new(move |_| {
         let touched = live.recent.with(|recent| {
@@ -58,7 +67,7 @@ pub fn watch_conversation_events(live: LiveState, on_touched: impl Fn(Touched) +
             let overflowed = fresh.len() >= RECENT_LIMIT && since != Seq(0);
             let relevant: Vec<&Event> = fresh
                 .into_iter()
-                .filter(|e| is_conversation_event(&e.kind))
+                .filter(|e| matters(e, me.and_then(|a| a.user_untracked()).map(|u| u.id)))
                 .collect();
             if overflowed {
                 return Some(Touched::Any);

@@ -92,7 +92,11 @@ async fn client_writes(desk: &Desk, follower: &OpenId, text: &str) {
 /// Waits until nothing matches `css`.
 async fn wait_gone(browser: &Browser, css: &str) {
     for _ in 0..100 {
-        let found = browser.client.find_all(Locator::Css(css)).await.expect("find");
+        let found = browser
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("find");
         if found.is_empty() {
             return;
         }
@@ -104,7 +108,12 @@ async fn wait_gone(browser: &Browser, css: &str) {
 /// How many elements match `css` and contain `needle`.
 async fn count_with_text(browser: &Browser, css: &str, needle: &str) -> usize {
     let mut count = 0;
-    for element in browser.client.find_all(Locator::Css(css)).await.expect("find") {
+    for element in browser
+        .client
+        .find_all(Locator::Css(css))
+        .await
+        .expect("find")
+    {
         if element.text().await.unwrap_or_default().contains(needle) {
             count += 1;
         }
@@ -113,9 +122,13 @@ async fn count_with_text(browser: &Browser, css: &str, needle: &str) -> usize {
 }
 
 async fn open_queue(browser: &Browser, key: &str) {
-    browser.click(&format!(".queue-link[data-queue='{key}']")).await;
     browser
-        .wait_for(&format!(".queue-link[data-queue='{key}'][aria-current=true]"))
+        .click(&format!(".queue-link[data-queue='{key}']"))
+        .await;
+    browser
+        .wait_for(&format!(
+            ".queue-link[data-queue='{key}'][aria-current=true]"
+        ))
         .await;
 }
 
@@ -126,7 +139,11 @@ async fn set_online(browser: &Browser, online: bool) {
          window.dispatchEvent(new Event('{}'));",
         if online { "online" } else { "offline" }
     );
-    browser.client.execute(&script, vec![]).await.expect("toggle network");
+    browser
+        .client
+        .execute(&script, vec![])
+        .await
+        .expect("toggle network");
 }
 
 #[tokio::test]
@@ -138,8 +155,13 @@ async fn two_agents_share_a_conversation_live() {
     let follower = OpenId::new("oDeskFollower000000000000001");
     client_writes(&desk, &follower, "你好，我想問還款日期係幾時？🙏").await;
     let admin = app.admin_token().await;
-    let (_, page) = app.get_json("/api/v1/conversations?queue=all", &admin).await;
-    let id = page["conversations"][0]["id"].as_str().expect("conversation").to_owned();
+    let (_, page) = app
+        .get_json("/api/v1/conversations?queue=all", &admin)
+        .await;
+    let id = page["conversations"][0]["id"]
+        .as_str()
+        .expect("conversation")
+        .to_owned();
     let row = format!(".conversation-item[data-id='{id}']");
 
     let amy = Browser::start(1366, 768).await;
@@ -150,52 +172,80 @@ async fn two_agents_share_a_conversation_live() {
         browser.wait_for_text(".current-user", name).await;
         browser.wait_for_text(".live-indicator", "Live").await;
         open_queue(browser, "unassigned").await;
-        browser.wait_for_text(".conversation-list", "還款日期").await;
+        browser
+            .wait_for_text(".conversation-list", "還款日期")
+            .await;
         browser.click(&format!("{row} .conversation-row")).await;
         browser.wait_for_text(".message.in", "還款日期").await;
     }
     // Each sees the other viewing.
-    amy.wait_for_text(".presence-viewing", "Ken Wong is viewing").await;
+    amy.wait_for_text(".presence-viewing", "Ken Wong is viewing")
+        .await;
     ken.wait_for_text(".contact-panel", "oDeskFollower").await;
     ken.screenshot("inbox-three-panes-1366x768").await;
 
     // Amy claims: Ken sees it at once.
     amy.click(".action-claim").await;
-    ken.wait_for_text(".fact-assignee", "Assigned to Amy Chan").await;
+    ken.wait_for_text(".fact-assignee", "Assigned to Amy Chan")
+        .await;
     wait_gone(&ken, ".action-claim").await;
     // It left Unassigned: the queue count goes, and Amy's Mine counts it.
     wait_gone(&ken, ".queue-link[data-queue=unassigned] .queue-count").await;
-    amy.wait_for_text(".queue-link[data-queue=mine] .queue-count", "1").await;
+    amy.wait_for_text(".queue-link[data-queue=mine] .queue-count", "1")
+        .await;
 
     // Amy starts a reply: Ken's reply box locks with her name.
-    amy.fill("form.composer textarea[name=text]", "收到，請稍等，我幫你查一查。").await;
-    ken.wait_for_text(".presence-replying", "Amy Chan is replying").await;
-    ken.wait_for("form.composer textarea[name=text]:disabled").await;
+    amy.fill(
+        "form.composer textarea[name=text]",
+        "收到，請稍等，我幫你查一查。",
+    )
+    .await;
+    ken.wait_for_text(".presence-replying", "Amy Chan is replying")
+        .await;
+    ken.wait_for("form.composer textarea[name=text]:disabled")
+        .await;
     ken.screenshot("inbox-reply-locked-1366x768").await;
 
     // Amy sends: Ken sees the reply and his box unlocks.
     amy.click("form.composer button[type=submit]").await;
-    amy.wait_for_text(".message.out .delivery-state", "Sent").await;
+    amy.wait_for_text(".message.out .delivery-state", "Sent")
+        .await;
     ken.wait_for_text(".message.out", "我幫你查一查").await;
-    ken.wait_for("form.composer textarea[name=text]:enabled").await;
-    assert_eq!(desk.fake.received(&follower).len(), 1, "the follower got one reply");
+    ken.wait_for("form.composer textarea[name=text]:enabled")
+        .await;
+    assert_eq!(
+        desk.fake.received(&follower).len(),
+        1,
+        "the follower got one reply"
+    );
 
     // Amy starts again; Ken takes over, and the timeline says so for both.
-    amy.fill("form.composer textarea[name=text]", "另外想確認一下你的貸款編號").await;
-    ken.wait_for_text(".presence-replying", "Amy Chan is replying").await;
+    amy.fill(
+        "form.composer textarea[name=text]",
+        "另外想確認一下你的貸款編號",
+    )
+    .await;
+    ken.wait_for_text(".presence-replying", "Amy Chan is replying")
+        .await;
     ken.click(".take-over").await;
     for browser in [&amy, &ken] {
         browser
-            .wait_for_text(".message.activity", "Ken Wong took over the reply from Amy Chan")
+            .wait_for_text(
+                ".message.activity",
+                "Ken Wong took over the reply from Amy Chan",
+            )
             .await;
     }
-    amy.wait_for_text(".presence-replying", "Ken Wong is replying").await;
+    amy.wait_for_text(".presence-replying", "Ken Wong is replying")
+        .await;
     amy.screenshot("inbox-taken-over-1366x768").await;
 
     // Ken replies within 30 s of Amy: he is asked first, then it goes.
-    ken.fill("form.composer textarea[name=text]", "我係 Ken，我會跟進。").await;
+    ken.fill("form.composer textarea[name=text]", "我係 Ken，我會跟進。")
+        .await;
     ken.click("form.composer button[type=submit]").await;
-    ken.wait_for_text(".dialog", "replied to this client moments ago").await;
+    ken.wait_for_text(".dialog", "replied to this client moments ago")
+        .await;
     ken.screenshot("inbox-recent-reply-confirm-1366x768").await;
     ken.click(".dialog-confirm").await;
     ken.wait_for_text(".message.out", "我會跟進").await;
@@ -203,14 +253,19 @@ async fn two_agents_share_a_conversation_live() {
 
     // A note mentioning Ken, written with the @ menu, lands in his Mentions.
     amy.click(".mode-note").await;
-    let note = amy.wait_for("form.composer textarea[name=text]:enabled").await;
+    let note = amy
+        .wait_for("form.composer textarea[name=text]:enabled")
+        .await;
     note.send_keys("@Ke").await.expect("type");
     amy.wait_for_text(".suggestion-menu", "Ken Wong").await;
     note.send_keys("\u{E007}").await.expect("enter");
-    note.send_keys("please check the repayment date 請跟進").await.expect("type");
+    note.send_keys("please check the repayment date 請跟進")
+        .await
+        .expect("type");
     amy.screenshot("inbox-note-mention-1366x768").await;
     amy.click("form.composer button[type=submit]").await;
-    ken.wait_for_text(".message.note .mention", "@Ken Wong").await;
+    ken.wait_for_text(".message.note .mention", "@Ken Wong")
+        .await;
     ken.wait_for_text(".message.note", "Internal note").await;
     open_queue(&ken, "mentions").await;
     ken.wait_for(&row).await;
@@ -228,13 +283,22 @@ async fn two_agents_share_a_conversation_live() {
     ken.wait_for_text(".live-indicator", "Live").await;
     ken.wait_for_text(".message.in", "第二條訊息").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(count_with_text(&ken, ".message.in", "第二條訊息").await, 1, "once, not twice");
+    assert_eq!(
+        count_with_text(&ken, ".message.in", "第二條訊息").await,
+        1,
+        "once, not twice"
+    );
     assert_eq!(count_with_text(&ken, ".message.in", "還款日期").await, 1);
     assert_eq!(count_with_text(&ken, ".message.note", "請跟進").await, 1);
     assert_eq!(count_with_text(&ken, ".message.out", "我會跟進").await, 1);
     let ids: Vec<Option<String>> = {
         let mut ids = Vec::new();
-        for element in ken.client.find_all(Locator::Css(".message[data-id]")).await.expect("find") {
+        for element in ken
+            .client
+            .find_all(Locator::Css(".message[data-id]"))
+            .await
+            .expect("find")
+        {
             ids.push(element.attr("data-id").await.expect("id"));
         }
         ids
@@ -251,7 +315,9 @@ async fn two_agents_share_a_conversation_live() {
     amy.wait_for_text(".status-chip", "Resolved").await;
     wait_gone(&amy, &row).await;
     wait_gone(&ken, &row).await;
-    ken.wait_for_text(".fact-assignee", "Amy Chan").await;
+    ken.wait_for(".conversation-facts .status-chip[data-status=resolved]")
+        .await;
+    ken.wait_for(".action-reopen").await;
     ken.screenshot("inbox-resolved-1366x768").await;
 
     // A tablet: two panes, queues above the list, the contact as a drawer.
@@ -273,4 +339,163 @@ async fn two_agents_share_a_conversation_live() {
 
     amy.close().await;
     ken.close().await;
+}
+
+async fn press(browser: &Browser, keys: &str) {
+    browser
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .send_keys(keys)
+        .await
+        .expect("keys");
+}
+
+/// The id of the highlighted row (rows redraw as they change, so ask the page).
+async fn selected_id(browser: &Browser) -> Option<String> {
+    for _ in 0..50 {
+        let id = browser
+            .client
+            .execute(
+                "const row = document.querySelector('.conversation-item.is-selected'); return row ? row.dataset.id : null;",
+                vec![],
+            )
+            .await
+            .expect("script");
+        if let Some(id) = id.as_str() {
+            return Some(id.to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn an_agent_works_the_inbox_from_the_keyboard() {
+    let Some(app) = app_with_ui().await else {
+        return;
+    };
+    let desk = desk(&app).await;
+    let followers = [
+        ("oKeysFollower00000000000001", "第一位客戶：想問利率"),
+        ("oKeysFollower00000000000002", "我想改還款日期 loan L-2041"),
+        ("oKeysFollower00000000000003", "Hello, is anyone there? 👋"),
+    ];
+    for (open_id, text) in followers {
+        client_writes(&desk, &OpenId::new(open_id), text).await;
+        app.clock.advance(60_000);
+    }
+    let session: Value = app
+        .login_with(&app.new_client(), &desk.amy, PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("session");
+    let token = session["access_token"].as_str().unwrap_or_default();
+    let response = app
+        .client
+        .post(app.url("/api/v1/canned-responses"))
+        .bearer_auth(token)
+        .json(&json!({ "shortcut": "thanks", "title": "Thank the client", "body": "多謝你聯絡我哋，我係 {{agent.name}}。" }))
+        .send()
+        .await
+        .expect("canned");
+    assert_eq!(response.status(), 201, "canned response saved");
+
+    let amy = Browser::start(1366, 768).await;
+    sign_in(&amy, &app, &desk.amy, PASSWORD).await;
+    amy.wait_for_text(".live-indicator", "Live").await;
+    open_queue(&amy, "unassigned").await;
+    amy.wait_for_text(".conversation-list", "Hello, is anyone there")
+        .await;
+
+    // j and k walk the list, newest first.
+    press(&amy, "j").await;
+    amy.wait_for_text(".message.in", "Hello, is anyone there")
+        .await;
+    let newest = selected_id(&amy).await;
+    press(&amy, "j").await;
+    amy.wait_for_text(".message.in", "L-2041").await;
+    press(&amy, "k").await;
+    amy.wait_for_text(".message.in", "Hello, is anyone there")
+        .await;
+    assert_eq!(selected_id(&amy).await, newest);
+
+    // ? shows the shortcuts; Escape closes them.
+    press(&amy, "?").await;
+    amy.wait_for_text(".shortcut-help", "Resolve the conversation")
+        .await;
+    amy.screenshot("inbox-shortcuts-1366x768").await;
+    press(&amy, "\u{E00C}").await;
+    wait_gone(&amy, ".shortcut-help").await;
+
+    // r focuses the reply; /tha offers the canned response with its variables filled in.
+    press(&amy, "r").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let active = amy.client.active_element().await.expect("focus");
+    active.send_keys("/tha").await.expect("type");
+    amy.wait_for_text(".suggestion-menu", "/thanks").await;
+    amy.screenshot("inbox-canned-1366x768").await;
+    active.send_keys("\u{E007}").await.expect("enter");
+    let value = amy
+        .wait_for("form.composer textarea[name=text]")
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert_eq!(value, "多謝你聯絡我哋，我係 Amy Chan。");
+    amy.wait_for("form.composer textarea[name=text]")
+        .await
+        .clear()
+        .await
+        .expect("clear");
+
+    // The contact: the server's complaint sits under the field it names.
+    amy.click(".contact-edit").await;
+    amy.fill("#contact-email", "not an email").await;
+    amy.click(".contact-form button[type=submit]").await;
+    amy.wait_for("#contact-email-error").await;
+    amy.screenshot("inbox-contact-error-1366x768").await;
+    amy.fill("#contact-email", "wong@example.com").await;
+    amy.fill("#contact-name", "黃小明").await;
+    amy.fill("#contact-external_ids", "crm = C-10293").await;
+    amy.click(".contact-form button[type=submit]").await;
+    amy.wait_for_text(".contact-panel", "C-10293").await;
+    amy.wait_for_text(".conversation-title-name", "黃小明")
+        .await;
+    amy.wait_for_text(".conversation-list", "黃小明").await;
+
+    // Search finds a message and opens its conversation at it.
+    amy.click(".nav-search").await;
+    amy.fill("#search-input", "L-2041").await;
+    amy.wait_for_text(".search-results", "L-2041").await;
+    amy.screenshot("inbox-search-1366x768").await;
+    amy.click(".search-result[data-conversation]").await;
+    amy.wait_for_text(".message.is-found", "L-2041").await;
+
+    // e resolves the open conversation.
+    amy.click(".timeline").await;
+    press(&amy, "e").await;
+    amy.wait_for(".conversation-facts .status-chip[data-status=resolved]")
+        .await;
+
+    // Tick the other two and resolve them at once.
+    for element in amy
+        .client
+        .find_all(Locator::Css(".conversation-item .row-check input"))
+        .await
+        .expect("rows")
+    {
+        element.click().await.expect("tick");
+    }
+    amy.wait_for_text(".bulk-count", "2 selected").await;
+    amy.screenshot("inbox-bulk-1366x768").await;
+    amy.click(".bulk-actions .button").await;
+    amy.wait_for_text(".bulk-outcome", "Resolved 2 conversations")
+        .await;
+    wait_gone(&amy, ".conversation-item").await;
+    amy.screenshot("inbox-empty-queue-1366x768").await;
+    amy.close().await;
 }

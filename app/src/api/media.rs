@@ -1,0 +1,36 @@
+//! A message's image, voice or video, fetched with the bearer token and
+//! handed to the page as a `blob:` URL (an `<img src>` cannot send the token).
+
+use gloo_net::http::Method;
+use wasm_bindgen::JsValue;
+
+use super::client::{send_authed, ApiError};
+use crate::state::auth::AuthState;
+
+/// A `blob:` URL for the message's media; revoke it with [`revoke`] when done.
+pub async fn blob_url(
+    auth: AuthState,
+    message: String,
+    content_type: Option<String>,
+) -> Result<String, ApiError> {
+    let id = String::from(js_sys::encode_uri_component(&message));
+    let response = send_authed(auth, Method::GET, &format!("/messages/{id}/media"), None).await?;
+    let status = response.status();
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|_| ApiError::unreadable(status))?;
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&JsValue::from(array));
+    let options = web_sys::BlobPropertyBag::new();
+    if let Some(kind) = content_type {
+        options.set_type(&kind);
+    }
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| ApiError::unreadable(status))?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| ApiError::unreadable(status))
+}
+
+pub fn revoke(url: &str) {
+    let _ = web_sys::Url::revoke_object_url(url);
+}

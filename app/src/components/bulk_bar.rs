@@ -1,0 +1,153 @@
+//! Shown while conversations are ticked in the list: resolve, assign or
+//! label them all at once, with a sentence saying how it went.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{BulkResult, Colleague, ConversationAction};
+
+use crate::api::{self, ApiError};
+use crate::state::auth::AuthState;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Panel {
+    None,
+    Assign,
+    Label,
+}
+
+fn outcome_sentence(verb: &str, result: &BulkResult) -> String {
+    let done = result.done.len();
+    let things = if done == 1 {
+        "conversation"
+    } else {
+        "conversations"
+    };
+    match result.failed.first() {
+        None => format!("{verb} {done} {things}."),
+        Some(first) => format!(
+            "{verb} {done} {things}; {} could not be changed: {}",
+            result.failed.len(),
+            first.error
+        ),
+    }
+}
+
+#[component]
+pub fn BulkBar(checked: RwSignal<HashSet<String>>) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let panel = RwSignal::new(Panel::None);
+    let busy = RwSignal::new(false);
+    let said = RwSignal::new(None::<Result<String, ApiError>>);
+    let colleagues = RwSignal::new(Vec::<Colleague>::new());
+    let label = RwSignal::new(String::new());
+    let count = move || checked.with(HashSet::len);
+
+    let run = move |verb: &'static str, action: ConversationAction| {
+        let ids: Vec<String> = checked.get_untracked().into_iter().collect();
+        if ids.is_empty() || busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::conversations::bulk(auth, ids, action).await;
+            busy.try_set(false);
+            panel.try_set(Panel::None);
+            match result {
+                Ok(result) => {
+                    said.try_set(Some(Ok(outcome_sentence(verb, &result))));
+                    checked
+                        .try_update(|c| c.retain(|id| result.failed.iter().any(|f| &f.id == id)));
+                }
+                Err(error) => {
+                    said.try_set(Some(Err(error)));
+                }
+            }
+        });
+    };
+    let open_assign = move |_| {
+        panel.set(Panel::Assign);
+        let Some(first) = checked.with_untracked(|c| c.iter().next().cloned()) else {
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(list) = api::conversations::colleagues(auth, first).await {
+                colleagues.try_set(list);
+            }
+        });
+    };
+
+    view! {
+        <div class="bulk-bar" role="region" aria-label="Bulk actions">
+            <Show
+                when=move || { count() > 0 }
+                fallback=move || {
+                    said.get()
+                        .map(|outcome| match outcome {
+                            Ok(text) => view! { <p class="bulk-outcome" role="status">{text}</p> }.into_any(),
+                            Err(e) => view! { <p class="bulk-outcome form-error" role="alert" data-code=e.code()>{e.message().to_owned()}</p> }.into_any(),
+                        })
+                }
+            >
+                <div class="bulk-actions">
+                    <span class="bulk-count">{move || format!("{} selected", count())}</span>
+                    <button type="button" class="button button-small" disabled=busy on:click=move |_| run("Resolved", ConversationAction::Resolve)>
+                        "Resolve"
+                    </button>
+                    <button type="button" class="button button-small" disabled=busy aria-expanded=move || (panel.get() == Panel::Assign).to_string() on:click=open_assign>
+                        "Assign…"
+                    </button>
+                    <button type="button" class="button button-small" disabled=busy aria-expanded=move || (panel.get() == Panel::Label).to_string() on:click=move |_| panel.set(Panel::Label)>
+                        "Label…"
+                    </button>
+                    <button type="button" class="button button-ghost button-small" on:click=move |_| { checked.set(HashSet::new()); panel.set(Panel::None); }>
+                        "Clear"
+                    </button>
+                </div>
+                {move || match panel.get() {
+                    Panel::None => ().into_any(),
+                    Panel::Assign => view! {
+                        <ul class="picker-list bulk-picker" aria-label="Assign to">
+                            {move || {
+                                colleagues
+                                    .get()
+                                    .into_iter()
+                                    .map(|c| {
+                                        let id = c.id;
+                                        view! {
+                                            <li>
+                                                <button type="button" class="picker-option" on:click=move |_| run("Assigned", ConversationAction::Assign { user: id, note: None })>
+                                                    {c.name}
+                                                </button>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
+                        </ul>
+                    }
+                    .into_any(),
+                    Panel::Label => view! {
+                        <form
+                            class="bulk-label-form"
+                            on:submit=move |ev| {
+                                ev.prevent_default();
+                                let text = label.get_untracked().trim().to_owned();
+                                if !text.is_empty() {
+                                    run("Labelled", ConversationAction::Labels { add: vec![text], remove: vec![] });
+                                    label.set(String::new());
+                                }
+                            }
+                        >
+                            <label class="visually-hidden" for="bulk-label">"Label to add"</label>
+                            <input type="text" id="bulk-label" placeholder="Label to add" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) />
+                            <button type="submit" class="button button-small button-primary">"Add label"</button>
+                        </form>
+                    }
+                    .into_any(),
+                }}
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,85 @@
+//! Saving the composer's text as a canned response: a shortcut and a
+//! title, for the agent alone or shared with one of their teams.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{CannedResponse, SaveCannedResponse};
+use shared::TeamId;
+
+use crate::api::{self, ApiError};
+use crate::state::auth::AuthState;
+
+#[component]
+pub fn CannedSave(
+    body: Signal<String>,
+    on_saved: Callback<CannedResponse>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let shortcut = RwSignal::new(String::new());
+    let title = RwSignal::new(String::new());
+    let team = RwSignal::new(None::<TeamId>);
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let teams = move || auth.user().map(|u| u.teams).unwrap_or_default();
+    let submit = move || {
+        let canned = SaveCannedResponse {
+            shortcut: shortcut
+                .get_untracked()
+                .trim()
+                .trim_start_matches('/')
+                .to_owned(),
+            title: title.get_untracked().trim().to_owned(),
+            body: body.get_untracked(),
+            team: team.get_untracked(),
+        };
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = api::canned::create(auth, &canned).await;
+            busy.try_set(false);
+            match result {
+                Ok(saved) => on_saved.run(saved),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    view! {
+        // Not a form: it sits inside the composer's form.
+        <div
+            class="canned-save"
+            role="group"
+            aria-label="Save as a canned response"
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" {
+                    ev.prevent_default();
+                    submit();
+                }
+            }
+        >
+            <label class="visually-hidden" for="canned-shortcut">"Shortcut"</label>
+            <input type="text" id="canned-shortcut" name="shortcut" placeholder="/shortcut" required
+                prop:value=move || shortcut.get() on:input=move |ev| shortcut.set(event_target_value(&ev)) />
+            <label class="visually-hidden" for="canned-title">"Title"</label>
+            <input type="text" id="canned-title" name="title" placeholder="Title" required
+                prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
+            <label class="visually-hidden" for="canned-team">"Shared with"</label>
+            <select id="canned-team" class="select-compact" on:change=move |ev| team.set(event_target_value(&ev).parse().ok())>
+                <option value="">"Just me"</option>
+                {move || teams().into_iter().map(|t| view! { <option value=t.id.to_string()>{t.name}</option> }).collect_view()}
+            </select>
+            <button type="button" class="button button-small button-primary" disabled=busy on:click=move |_| submit()>"Save"</button>
+            <button type="button" class="button button-small button-ghost" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+            {move || error.get().map(|e| {
+                let sentence = if e.status == 404 || e.status == 405 {
+                    "Canned responses are not available on this server yet.".to_owned()
+                } else {
+                    e.message().to_owned()
+                };
+                view! { <p class="form-error" role="alert" data-code=e.code()>{sentence}</p> }
+            })}
+        </div>
+    }
+}

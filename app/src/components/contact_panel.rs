@@ -1,0 +1,156 @@
+//! The contact beside an open conversation: name, WeChat ids, phone, email,
+//! ids in other systems, attributes, tags and their other conversations;
+//! an Edit button opens the form. A column on wide screens, a drawer below.
+
+use leptos::prelude::*;
+use shared::api::ContactView;
+
+use crate::components::contact_form::ContactForm;
+use crate::components::error_state::ErrorState;
+use crate::components::skeleton_rows::SkeletonRows;
+use crate::format::{hk_date_time, relative_age};
+use crate::labels::{contact_label, preview_label};
+use crate::remote::RemoteValue;
+use crate::state::inbox::InboxState;
+
+fn attribute_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(true) => "Yes".into(),
+        serde_json::Value::Bool(false) => "No".into(),
+        other => other.to_string(),
+    }
+}
+
+#[component]
+pub fn ContactPanel(
+    contact: RemoteValue<ContactView>,
+    /// The conversation open beside the panel, marked in the history.
+    conversation: String,
+    read_only: Signal<bool>,
+    now: Signal<i64>,
+    on_retry: Callback<()>,
+) -> impl IntoView {
+    let inbox = expect_context::<InboxState>();
+    let editing = RwSignal::new(false);
+    let conversation = StoredValue::new(conversation);
+
+    let body = move || {
+        let Some(c) = contact.value.get() else {
+            return match contact.error.get() {
+                Some(error) => view! { <ErrorState error=error on_retry=on_retry /> }.into_any(),
+                None => view! { <SkeletonRows rows=4 label="Loading the contact…" /> }.into_any(),
+            };
+        };
+        if editing.get() {
+            return view! {
+                <ContactForm
+                    contact=c
+                    on_saved=Callback::new(move |fresh: ContactView| {
+                        contact.value.set(Some(fresh));
+                        editing.set(false);
+                    })
+                    on_cancel=Callback::new(move |()| editing.set(false))
+                />
+            }
+            .into_any();
+        }
+        let name = contact_label(c.name.as_deref().or(c.remark.as_deref()), &c.open_id);
+        let history = c.conversations.clone();
+        view! {
+            <div class="contact-summary">
+                <p class="contact-name">{name}</p>
+                <p class="contact-sub">
+                    {c.channel_name.clone()}
+                    {(!c.subscribed).then_some(" · Unfollowed")}
+                </p>
+            </div>
+            <dl class="contact-facts">
+                <dt>"Phone"</dt>
+                <dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Email"</dt>
+                <dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"WeChat openid"</dt>
+                <dd class="mono">{c.open_id.clone()}</dd>
+                {c.union_id.clone().map(|u| view! { <dt>"WeChat unionid"</dt><dd class="mono">{u}</dd> })}
+                {c.external_ids
+                    .iter()
+                    .map(|(system, id)| view! { <dt>{system.to_uppercase()}</dt><dd class="mono">{id.clone()}</dd> })
+                    .collect_view()}
+                {c.attributes
+                    .iter()
+                    .map(|(key, value)| view! { <dt>{key.clone()}</dt><dd>{attribute_text(value)}</dd> })
+                    .collect_view()}
+                <dt>"Since"</dt>
+                <dd>{hk_date_time(c.created_at)}</dd>
+            </dl>
+            <div class="contact-section">
+                <h3 class="contact-heading">"Tags"</h3>
+                {if c.tags.is_empty() {
+                    view! { <p class="contact-empty">"No tags yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="tag-list">
+                            {c.tags.iter().map(|t| view! { <li class="label-chip">{t.clone()}</li> }).collect_view()}
+                        </ul>
+                    }
+                    .into_any()
+                }}
+            </div>
+            <div class="contact-section">
+                <h3 class="contact-heading">{format!("Conversations ({})", history.len())}</h3>
+                <ul class="contact-history">
+                    {history
+                        .into_iter()
+                        .map(|h| {
+                            let current = conversation.with_value(|id| *id == h.id);
+                            let href = format!("/inbox/{}", String::from(js_sys::encode_uri_component(&h.id)));
+                            let at = h.last_message_at;
+                            view! {
+                                <li>
+                                    <a class="history-link" href=href aria-current=current.then_some("page")>
+                                        <span class="history-line">
+                                            <span class="history-channel">{h.channel_name.clone()}</span>
+                                            <span class="status-chip" data-status=h.status.clone()>{h.status.clone()}</span>
+                                            <time class="history-time" title=hk_date_time(at)>{move || relative_age(at, now.get())}</time>
+                                        </span>
+                                        <span class="history-preview">{preview_label(h.preview.as_deref())}</span>
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </div>
+            <Show when=move || !read_only.get()>
+                <button type="button" class="button button-small contact-edit" on:click=move |_| editing.set(true)>
+                    "Edit contact"
+                </button>
+            </Show>
+        }
+        .into_any()
+    };
+
+    view! {
+        <aside
+            class="contact-panel"
+            id="contact-panel"
+            class:is-open=move || inbox.contact_open.get()
+            class:is-drawer-open=move || inbox.drawer_open.get()
+            aria-labelledby="contact-panel-title"
+        >
+            <header class="contact-panel-header">
+                <h2 id="contact-panel-title" class="contact-panel-title">"Contact"</h2>
+                <button
+                    type="button"
+                    class="button button-ghost button-small contact-close"
+                    aria-label="Close the contact panel"
+                    on:click=move |_| inbox.drawer_open.set(false)
+                >
+                    "×"
+                </button>
+            </header>
+            <div class="contact-panel-body">{body}</div>
+        </aside>
+    }
+}

@@ -1,0 +1,155 @@
+//! Above the conversation list: the sort (longest waiting or latest
+//! activity) and the filters (status, label, channel).
+
+use leptos::prelude::*;
+use shared::api::STATUSES;
+
+use crate::queues::Sort;
+use crate::state::inbox::InboxState;
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "open" => "Open",
+        "pending" => "Waiting on client",
+        "snoozed" => "Snoozed",
+        _ => "Resolved",
+    }
+}
+
+#[component]
+pub fn ListFilters(
+    /// Channels seen so far, as (id, name), to filter by.
+    channels: Signal<Vec<(String, String)>>,
+) -> impl IntoView {
+    let inbox = expect_context::<InboxState>();
+    let open = RwSignal::new(false);
+    let label_draft = RwSignal::new(String::new());
+    let active = move || {
+        inbox.filters.with(|f| {
+            let default = crate::queues::Filters::default();
+            usize::from(f.statuses != default.statuses)
+                + usize::from(f.label.is_some())
+                + usize::from(f.channel.is_some())
+        })
+    };
+    let toggle_status = move |status: &'static str, on: bool| {
+        inbox.filters.update(|f| {
+            f.statuses.retain(|s| s != status);
+            if on {
+                f.statuses.push(status.to_owned());
+            }
+            if f.statuses.is_empty() {
+                f.statuses = crate::queues::Filters::default().statuses;
+            }
+        });
+    };
+    let apply_label = move || {
+        let label = label_draft.get_untracked().trim().to_owned();
+        inbox
+            .filters
+            .update(|f| f.label = (!label.is_empty()).then_some(label));
+    };
+
+    view! {
+        <div class="list-filters">
+            <div class="list-filters-bar">
+                <label class="visually-hidden" for="list-sort">"Sort"</label>
+                <select
+                    id="list-sort"
+                    class="select-compact"
+                    on:change=move |ev| {
+                        inbox.choose_sort(if event_target_value(&ev) == "waiting" { Sort::Waiting } else { Sort::Activity });
+                    }
+                >
+                    <option value="waiting" selected=move || inbox.sort.get() == Sort::Waiting>"Longest waiting"</option>
+                    <option value="activity" selected=move || inbox.sort.get() == Sort::Activity>"Latest activity"</option>
+                </select>
+                <button
+                    type="button"
+                    class="button button-ghost button-small filter-toggle"
+                    aria-expanded=move || open.get().to_string()
+                    aria-controls="list-filter-panel"
+                    on:click=move |_| open.update(|o| *o = !*o)
+                >
+                    "Filter"
+                    {move || (active() > 0).then(|| view! { <span class="filter-count">{active()}</span> })}
+                </button>
+            </div>
+            <Show when=move || open.get()>
+                <div class="list-filter-panel" id="list-filter-panel">
+                    <fieldset class="filter-group">
+                        <legend>"Status"</legend>
+                        {STATUSES
+                            .into_iter()
+                            .map(|status| {
+                                let checked = move || inbox.filters.with(|f| f.statuses.iter().any(|s| s == status));
+                                view! {
+                                    <label class="checkbox">
+                                        <input
+                                            type="checkbox"
+                                            name="status"
+                                            value=status
+                                            prop:checked=checked
+                                            on:change=move |ev| toggle_status(status, event_target_checked(&ev))
+                                        />
+                                        <span>{status_label(status)}</span>
+                                    </label>
+                                }
+                            })
+                            .collect_view()}
+                    </fieldset>
+                    <form
+                        class="filter-group filter-label"
+                        on:submit=move |ev| {
+                            ev.prevent_default();
+                            apply_label();
+                        }
+                    >
+                        <label for="filter-label">"Label"</label>
+                        <input
+                            type="text"
+                            id="filter-label"
+                            placeholder="e.g. VIP"
+                            prop:value=move || label_draft.get()
+                            on:input=move |ev| label_draft.set(event_target_value(&ev))
+                            on:change=move |_| apply_label()
+                        />
+                    </form>
+                    <div class="filter-group">
+                        <label for="filter-channel">"Channel"</label>
+                        <select
+                            id="filter-channel"
+                            on:change=move |ev| {
+                                let value = event_target_value(&ev);
+                                inbox.filters.update(|f| f.channel = (!value.is_empty()).then_some(value));
+                            }
+                        >
+                            <option value="">"Every channel"</option>
+                            {move || {
+                                let chosen = inbox.filters.with(|f| f.channel.clone());
+                                channels
+                                    .get()
+                                    .into_iter()
+                                    .map(|(id, name)| {
+                                        let selected = chosen.as_deref() == Some(id.as_str());
+                                        view! { <option value=id selected=selected>{name}</option> }
+                                    })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </div>
+                    <button
+                        type="button"
+                        class="button button-link"
+                        on:click=move |_| {
+                            label_draft.set(String::new());
+                            inbox.filters.set(crate::queues::Filters::default());
+                        }
+                    >
+                        "Clear filters"
+                    </button>
+                </div>
+            </Show>
+        </div>
+    }
+}
