@@ -384,6 +384,10 @@ pub async fn seed(
         store.commit(tx).await?;
         first = last;
     }
+    // Fresh statistics, so the planner knows the new data's shape.
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, c => sqlx::query("ANALYZE").execute(&mut *c).await?.rows_affected());
+    store.commit(tx).await?;
     let mut tx = store.begin().await?;
     let payload = json!({ "teams": teams.len(), "agents": agents.len(), "conversations": options.conversations, "messages": written_messages });
     let appended = append(&mut tx, now, &[NewEvent::new("seed.loaded", None, payload)]).await?;

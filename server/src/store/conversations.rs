@@ -133,6 +133,12 @@ fn bad(field: &str, message: &str) -> AppError {
 
 impl Store {
     /// One page of a queue, after the query's cursor.
+    ///
+    /// Two steps, so a queue's first page is a short walk down an index
+    /// whatever the size of the inbox: first the ids, one branch per team
+    /// and status (each an index prefix whose order is the sort, each read
+    /// only as far as the page needs) merged by the sort key; then those
+    /// rows with their contact, channel, team and assignee.
     pub async fn list_conversations(
         &self,
         viewer: &Viewer<'_>,
@@ -145,45 +151,18 @@ impl Store {
             Some(_) => return Err(bad("sort", "Sort by `activity` or `waiting`.")),
         };
         let queue = query.queue.as_deref().unwrap_or("all");
-        let mut sql = Sql::default();
-        sql.push(SUMMARY_SELECT)
-            .text_arg(viewer.user.to_string())
-            .push(" WHERE 1 = 1");
-        if let Scope::Teams(teams) = viewer.scope {
-            if teams.is_empty() {
-                sql.push(" AND 1 = 0");
-            } else {
-                sql.push(" AND v.team_id IN ")
-                    .list(teams.iter().map(|t| t.to_string()));
-            }
-        }
-        match queue {
-            "all" | "team" => {}
-            "mine" => {
-                sql.push(" AND v.assignee = ")
-                    .text_arg(viewer.user.to_string());
-            }
-            "unassigned" => {
-                sql.push(" AND v.assignee IS NULL");
-            }
-            "mentions" => {
-                sql.push(" AND EXISTS (SELECT 1 FROM mentions m WHERE m.conversation_id = v.id AND m.user_id = ")
-                    .text_arg(viewer.user.to_string())
-                    .push(")");
-            }
-            _ => {
-                return Err(bad(
-                    "queue",
-                    "Choose the queue mine, unassigned, team, all or mentions.",
-                ))
-            }
+        if !["all", "team", "mine", "unassigned", "mentions"].contains(&queue) {
+            return Err(bad(
+                "queue",
+                "Choose the queue mine, unassigned, team, all or mentions.",
+            ));
         }
         let default_statuses = if queue == "mentions" {
             "open,pending,snoozed,resolved"
         } else {
             "open,pending"
         };
-        let statuses: Vec<String> = query
+        let mut statuses: Vec<String> = query
             .status
             .as_deref()
             .unwrap_or(default_statuses)
@@ -192,70 +171,142 @@ impl Store {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
+        statuses.sort();
+        statuses.dedup();
         if statuses.is_empty() || statuses.iter().any(|s| !STATUSES.contains(&s.as_str())) {
             return Err(bad(
                 "status",
                 "Statuses are open, pending, snoozed and resolved.",
             ));
         }
-        if statuses.len() < STATUSES.len() {
-            sql.push(" AND v.status IN ").list(statuses);
+        let cursor = match &query.after {
+            Some(after) => Some(
+                after
+                    .split_once(':')
+                    .and_then(|(k, id)| Some((k.parse::<i64>().ok()?, id.to_owned())))
+                    .ok_or_else(|| bad("after", "That page cursor is not valid."))?,
+            ),
+            None => None,
+        };
+        // The teams to read: the filter, within what the viewer may see.
+        let teams: Option<Vec<TeamId>> = match (&viewer.scope, query.team) {
+            (Scope::All, None) => None,
+            (Scope::All, Some(team)) => Some(vec![team]),
+            (Scope::Teams(mine), None) => Some(mine.to_vec()),
+            (Scope::Teams(mine), Some(team)) => {
+                Some(mine.iter().copied().filter(|t| *t == team).collect())
+            }
+        };
+        if teams.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(ConversationPage {
+                conversations: Vec::new(),
+                next: None,
+            });
         }
-        if let Some(team) = query.team {
-            sql.push(" AND v.team_id = ").text_arg(team.to_string());
-        }
-        if let Some(channel) = &query.channel {
-            sql.push(" AND v.channel_id = ").text_arg(channel.clone());
-        }
-        if let Some(assignee) = query.assignee {
-            sql.push(" AND v.assignee = ")
-                .text_arg(assignee.to_string());
-        }
-        if let Some(label) = &query.label {
-            sql.push(" AND EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = v.id AND l.label = ")
-                .text_arg(label.clone())
-                .push(")");
-        }
-        if let Some(after) = &query.after {
-            let (key, id) = after
-                .split_once(':')
-                .and_then(|(k, id)| Some((k.parse::<i64>().ok()?, id.to_owned())))
-                .ok_or_else(|| bad("after", "That page cursor is not valid."))?;
-            if waiting {
-                sql.push(&format!(" AND ({WAITING_KEY} > "))
-                    .arg(Arg::Int(key))
-                    .push(&format!(" OR ({WAITING_KEY} = "))
-                    .arg(Arg::Int(key))
-                    .push(" AND v.id > ")
-                    .text_arg(id)
-                    .push("))");
-            } else {
-                sql.push(" AND (v.last_message_at < ")
-                    .arg(Arg::Int(key))
-                    .push(" OR (v.last_message_at = ")
-                    .arg(Arg::Int(key))
-                    .push(" AND v.id < ")
-                    .text_arg(id)
-                    .push("))");
+        let key = if waiting {
+            WAITING_KEY
+        } else {
+            "v.last_message_at"
+        };
+        let mut sql = Sql::default();
+        let branch_teams: Vec<Option<TeamId>> = match &teams {
+            Some(teams) => teams.iter().copied().map(Some).collect(),
+            None => vec![None],
+        };
+        let mut branches = 0;
+        sql.push("SELECT id, k FROM (");
+        for team in &branch_teams {
+            for status in &statuses {
+                if branches > 0 {
+                    sql.push(" UNION ALL ");
+                }
+                branches += 1;
+                sql.push(&format!(
+                    "SELECT * FROM (SELECT v.id AS id, {key} AS k FROM conversations v WHERE v.status = "
+                ))
+                .text_arg(status.clone());
+                if let Some(team) = team {
+                    sql.push(" AND v.team_id = ").text_arg(team.to_string());
+                }
+                match queue {
+                    "mine" => {
+                        sql.push(" AND v.assignee = ")
+                            .text_arg(viewer.user.to_string());
+                    }
+                    "unassigned" => {
+                        sql.push(" AND v.assignee IS NULL");
+                    }
+                    "mentions" => {
+                        sql.push(" AND v.id IN (SELECT m.conversation_id FROM mentions m WHERE m.user_id = ")
+                            .text_arg(viewer.user.to_string())
+                            .push(")");
+                    }
+                    _ => {}
+                }
+                if let Some(channel) = &query.channel {
+                    sql.push(" AND v.channel_id = ").text_arg(channel.clone());
+                }
+                if let Some(assignee) = query.assignee {
+                    sql.push(" AND v.assignee = ")
+                        .text_arg(assignee.to_string());
+                }
+                if let Some(label) = &query.label {
+                    sql.push(" AND EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = v.id AND l.label = ")
+                        .text_arg(label.clone())
+                        .push(")");
+                }
+                if let Some((k, id)) = &cursor {
+                    let (past, tie) = if waiting { (">", ">") } else { ("<", "<") };
+                    sql.push(&format!(" AND ({key} {past} "))
+                        .arg(Arg::Int(*k))
+                        .push(&format!(" OR ({key} = "))
+                        .arg(Arg::Int(*k))
+                        .push(&format!(" AND v.id {tie} "))
+                        .text_arg(id.clone())
+                        .push("))");
+                }
+                let order = if waiting { "ASC" } else { "DESC" };
+                sql.push(&format!(
+                    " ORDER BY {key} {order}, v.id {order} LIMIT {}) b{branches}",
+                    limit + 1
+                ));
             }
         }
-        if waiting {
-            sql.push(&format!(" ORDER BY {WAITING_KEY} ASC, v.id ASC LIMIT "));
-        } else {
-            sql.push(" ORDER BY v.last_message_at DESC, v.id DESC LIMIT ");
-        }
-        sql.arg(Arg::Int(limit + 1));
-        let mut rows = self.summaries(&sql).await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next = more.then(|| rows.last()).flatten().map(|last| {
-            let key = if waiting {
-                last.waiting_since.unwrap_or(i64::MAX)
-            } else {
-                last.last_message_at
-            };
-            format!("{key}:{}", last.id)
+        let order = if waiting { "ASC" } else { "DESC" };
+        sql.push(&format!(
+            ") page ORDER BY k {order}, id {order} LIMIT {}",
+            limit + 1
+        ));
+        let ids: Vec<(String, i64)> = on_read!(self, pool => {
+            let mut q = sqlx::query_as::<_, (String, i64)>(&sql.text);
+            for arg in &sql.args {
+                q = match arg {
+                    Arg::Text(s) => q.bind(s.as_str()),
+                    Arg::Int(i) => q.bind(*i),
+                };
+            }
+            q.fetch_all(pool).await?
         });
+        let more = ids.len() as i64 > limit;
+        let ids = &ids[..ids.len().min(limit as usize)];
+        let next = more
+            .then(|| ids.last())
+            .flatten()
+            .map(|(id, k)| format!("{k}:{id}"));
+        let mut rows = Vec::new();
+        if !ids.is_empty() {
+            let mut sql = Sql::default();
+            sql.push(SUMMARY_SELECT)
+                .text_arg(viewer.user.to_string())
+                .push(" WHERE v.id IN ")
+                .list(ids.iter().map(|(id, _)| id.clone()));
+            let mut found = self.summaries(&sql).await?;
+            for (id, _) in ids {
+                if let Some(at) = found.iter().position(|r| &r.id == id) {
+                    rows.push(found.swap_remove(at));
+                }
+            }
+        }
         Ok(ConversationPage {
             conversations: self.with_labels(rows).await?,
             next,
