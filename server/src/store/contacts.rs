@@ -150,7 +150,13 @@ impl Store {
             .filter(|c| c.contact_id == id)
             .map(|c| c.team)
             .collect();
-        let payload = json!({ "contact": id, "changes": changes });
+        let conversations: Vec<&str> = before
+            .conversations
+            .iter()
+            .filter(|c| c.contact_id == id)
+            .map(|c| c.id.as_str())
+            .collect();
+        let payload = json!({ "contact": id, "conversations": conversations, "changes": changes });
         let events: Vec<NewEvent> = if teams.is_empty() {
             vec![NewEvent::new("contact.updated", Some(viewer.user), payload)]
         } else {

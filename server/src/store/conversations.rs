@@ -434,12 +434,13 @@ impl Store {
             return Err(AppError::NotFound("That conversation"));
         };
         // Who looked at what is part of the record (DESIGN.md).
+        // Sent to the viewer (and admin/compliance) only, not to the whole team;
+        // the team stays in the payload for the audit trail.
         let viewed = NewEvent::new(
             "conversation.viewed",
             Some(user),
-            json!({ "conversation": conversation_id }),
-        )
-        .in_team(team.and_then(|t| t.parse().ok()));
+            json!({ "conversation": conversation_id, "team": team }),
+        );
         append(&mut tx, now, &[viewed]).await?;
         on_tx!(&mut tx, c => {
             sqlx::query("UPDATE mentions SET seen_at = $3 WHERE user_id = $1 AND conversation_id = $2 AND seen_at IS NULL")
