@@ -71,6 +71,19 @@ pub fn relative_age(epoch_ms: i64, now_ms: i64) -> String {
     }
 }
 
+/// A count with thousands separated, as lists show it: "10,000".
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// Time left until a deadline: "31 h", "45 min", "under a minute".
 pub fn time_left(until_ms: i64, now_ms: i64) -> String {
     let left = until_ms - now_ms;
@@ -101,6 +114,15 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_in_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(10_000), "10,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn midnight_utc_is_eight_in_the_morning_in_hong_kong() {

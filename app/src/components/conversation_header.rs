@@ -2,10 +2,14 @@
 //! status, assignee and reply window; then the actions: claim, assign,
 //! transfer, unassign, resolve or reopen, snooze, priority, labels, and the
 //! contact panel toggle. `e` resolves and `a` opens the assign picker.
+//! Where the header is too narrow for one row, the less-used actions
+//! (transfer, snooze, priority, labels) sit behind a "More" menu.
 
+use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{Colleague, ConversationAction, ConversationSummary, ReplyWindow, PRIORITIES};
+use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::components::action_panels::{AssignPanel, LabelsPanel, SnoozePanel, TransferPanel};
@@ -44,6 +48,8 @@ pub fn ConversationHeader(
     let inbox = expect_context::<InboxState>();
     let id = StoredValue::new(id);
     let panel = RwSignal::new(Panel::None);
+    let more_open = RwSignal::new(false);
+    let more_button = NodeRef::<html::Button>::new();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
 
@@ -89,8 +95,40 @@ pub fn ConversationHeader(
         });
     };
     let on_action = Callback::new(act);
-    let toggle =
-        move |which: Panel| panel.update(|p| *p = if *p == which { Panel::None } else { which });
+    let toggle = move |which: Panel| {
+        more_open.set(false);
+        panel.update(|p| *p = if *p == which { Panel::None } else { which });
+    };
+    // The menu closes when focus leaves it (a click elsewhere, Tab away).
+    let on_more_focusout = move |ev: web_sys::FocusEvent| {
+        let inside = match (
+            ev.current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Node>().ok()),
+            ev.related_target()
+                .and_then(|t| t.dyn_into::<web_sys::Node>().ok()),
+        ) {
+            (Some(menu), Some(to)) => menu.contains(Some(&to)),
+            _ => false,
+        };
+        if !inside {
+            more_open.set(false);
+        }
+    };
+    // A click elsewhere closes it too (some browsers do not focus buttons on click).
+    let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        if !more_open.get_untracked() {
+            return;
+        }
+        let in_menu = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest(".actions-more").ok().flatten())
+            .is_some();
+        if !in_menu {
+            more_open.set(false);
+        }
+    });
+    on_cleanup(move || outside.remove());
 
     on_shortcut(inbox, move |shortcut| {
         if read_only.get_untracked() {
@@ -99,7 +137,15 @@ pub fn ConversationHeader(
         match shortcut {
             Shortcut::Resolve if !is_resolved() => act(ConversationAction::Resolve),
             Shortcut::Assign => panel.set(Panel::Assign),
-            Shortcut::Dismiss => panel.set(Panel::None),
+            Shortcut::Dismiss => {
+                panel.set(Panel::None);
+                if more_open.get_untracked() {
+                    more_open.set(false);
+                    if let Some(button) = more_button.get_untracked() {
+                        let _ = button.focus();
+                    }
+                }
+            }
             _ => {}
         }
     });
@@ -167,9 +213,6 @@ pub fn ConversationHeader(
                         "Assign"
                         <kbd class="kbd">"a"</kbd>
                     </button>
-                    <button type="button" class="button button-small action-transfer" aria-expanded=pressed(Panel::Transfer) on:click=move |_| toggle(Panel::Transfer)>
-                        "Transfer"
-                    </button>
                     <Show when=move || assignee().is_some()>
                         <button type="button" class="button button-small action-unassign" disabled=busy on:click=move |_| act(ConversationAction::Unassign)>
                             {move || if mine() { "Release" } else { "Unassign" }}
@@ -188,35 +231,57 @@ pub fn ConversationHeader(
                             "Reopen"
                         </button>
                     </Show>
-                    <button type="button" class="button button-small action-snooze" aria-expanded=pressed(Panel::Snooze) on:click=move |_| toggle(Panel::Snooze)>
-                        "Snooze"
-                    </button>
-                    <label class="visually-hidden" for="priority-select">"Priority"</label>
-                    <select
-                        id="priority-select"
-                        class="select-compact priority-select"
-                        data-priority=priority
-                        on:change=move |ev| act(ConversationAction::Priority { priority: event_target_value(&ev) })
-                    >
-                        {PRIORITIES
-                            .into_iter()
-                            .map(|p| {
-                                let label = match p {
-                                    "low" => "Low priority",
-                                    "normal" => "Normal priority",
-                                    "high" => "High priority",
-                                    _ => "Urgent",
-                                };
-                                view! { <option value=p selected=move || priority() == p>{label}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                    <button type="button" class="button button-small action-labels" aria-expanded=pressed(Panel::Labels) on:click=move |_| toggle(Panel::Labels)>
-                        {move || match labels.with(Vec::len) {
-                            0 => "Labels".to_owned(),
-                            n => format!("Labels ({n})"),
-                        }}
-                    </button>
+                    // In the row when there is room (see conversation.css), else a menu.
+                    <div class="actions-more" on:focusout=on_more_focusout>
+                        <button
+                            type="button"
+                            class="button button-small more-toggle"
+                            node_ref=more_button
+                            aria-expanded=move || more_open.get().to_string()
+                            aria-controls="more-actions"
+                            on:click=move |_| more_open.update(|open| *open = !*open)
+                        >
+                            "More"
+                            <Icon kind=IconKind::Chevron />
+                        </button>
+                        <div class="actions-secondary" id="more-actions" class:is-open=move || more_open.get()>
+                            <button type="button" class="button button-small action-transfer" aria-expanded=pressed(Panel::Transfer) on:click=move |_| toggle(Panel::Transfer)>
+                                "Transfer"
+                            </button>
+                            <button type="button" class="button button-small action-snooze" aria-expanded=pressed(Panel::Snooze) on:click=move |_| toggle(Panel::Snooze)>
+                                "Snooze"
+                            </button>
+                            <label class="visually-hidden" for="priority-select">"Priority"</label>
+                            <select
+                                id="priority-select"
+                                class="select-compact priority-select"
+                                data-priority=priority
+                                on:change=move |ev| {
+                                    more_open.set(false);
+                                    act(ConversationAction::Priority { priority: event_target_value(&ev) });
+                                }
+                            >
+                                {PRIORITIES
+                                    .into_iter()
+                                    .map(|p| {
+                                        let label = match p {
+                                            "low" => "Low priority",
+                                            "normal" => "Normal priority",
+                                            "high" => "High priority",
+                                            _ => "Urgent",
+                                        };
+                                        view! { <option value=p selected=move || priority() == p>{label}</option> }
+                                    })
+                                    .collect_view()}
+                            </select>
+                            <button type="button" class="button button-small action-labels" aria-expanded=pressed(Panel::Labels) on:click=move |_| toggle(Panel::Labels)>
+                                {move || match labels.with(Vec::len) {
+                                    0 => "Labels".to_owned(),
+                                    n => format!("Labels ({n})"),
+                                }}
+                            </button>
+                        </div>
+                    </div>
                 </div>
             </Show>
             {move || match panel.get() {

@@ -1,8 +1,9 @@
 //! The conversation list pane: one queue, sorted and filtered, virtualised
 //! (only the rows on screen are in the page) and fetched a page at a time
 //! as the agent scrolls. Live events update rows in place; while the
-//! pointer is over the list, moves wait behind an "N updated" pill so
-//! nothing jumps under the cursor. Rows can be ticked for bulk actions.
+//! pointer is over the list or the agent has scrolled down it, moves (and
+//! reloads) wait behind an "N updates" pill so nothing jumps under the
+//! cursor or out of view. Rows can be ticked for bulk actions.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -88,6 +89,8 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
     let checked = RwSignal::new(HashSet::<String>::new());
     let hovering = StoredValue::new(false);
     let pending = RwSignal::new(HashMap::<String, Option<ConversationSummary>>::new());
+    // Changes the app cannot place itself (a reload is due) while holding.
+    let stale = RwSignal::new(false);
     let channels = RwSignal::new(BTreeMap::<String, String>::new());
 
     let scroller = NodeRef::<html::Div>::new();
@@ -133,6 +136,7 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
                     items.try_set(page.conversations);
                     next.try_set(page.next);
                     pending.try_set(HashMap::new());
+                    stale.try_set(false);
                     status.try_set(LoadStatus::Ready);
                 }
                 Err(error) => {
@@ -205,7 +209,17 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
         })
     };
 
+    // Moving rows now would shift what the agent is reading or pointing at.
+    let holding = move || hovering.get_value() || scroll_top.get_untracked() > 0.0;
     let reload = Debounce::new(400);
+    // A reload brings back the first page only: deep in the list, wait.
+    let refresh = move || {
+        if holding() {
+            stale.set(true);
+        } else {
+            load_first(false);
+        }
+    };
     let apply_change = move |id: String, summary: Option<ConversationSummary>| {
         let Some(me) = auth.user_untracked().map(|u| u.id) else {
             return;
@@ -218,7 +232,7 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
                 Some(false) => None,
                 // Only the server knows who is mentioned: ask it again.
                 None if index.is_none() => {
-                    reload.call(move || load_first(false));
+                    reload.call(refresh);
                     return;
                 }
                 None => Some(s),
@@ -226,7 +240,7 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
             None => None,
         };
         let complete = next.with_untracked(Option::is_none);
-        if !hovering.get_value() {
+        if !holding() {
             items.update(|list| {
                 place(list, &id, admitted, q.sort, complete);
             });
@@ -252,10 +266,10 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
         }
     };
     let apply_pending = move || {
-        let changes = pending.try_update(std::mem::take).unwrap_or_default();
-        if changes.is_empty() {
+        if pending.try_with_untracked(HashMap::is_empty) != Some(false) {
             return;
         }
+        let changes = pending.try_update(std::mem::take).unwrap_or_default();
         let sort = query.get_untracked().sort;
         let complete = next.with_untracked(Option::is_none);
         items.update(|list| {
@@ -263,6 +277,13 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
                 place(list, &id, change, sort, complete);
             }
         });
+    };
+    // Everything held back, now.
+    let catch_up = move || {
+        apply_pending();
+        if stale.get_untracked() {
+            load_first(false);
+        }
     };
 
     let touched_ids = StoredValue::new(HashSet::<String>::new());
@@ -289,7 +310,7 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
     };
     let fetch = Debounce::new(200);
     watch_conversation_events(live, move |touched| match touched {
-        Touched::Any => reload.call(move || load_first(false)),
+        Touched::Any => reload.call(refresh),
         Touched::These(ids) => {
             touched_ids.update_value(|known| known.extend(ids));
             fetch.call(fetch_touched);
@@ -353,20 +374,29 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
         }
     });
 
+    // The pill: the updates in place, and the top of the list, where they land.
+    let show_updates = move || {
+        scroll_top.set(0.0);
+        if let Some(element) = scroller.get_untracked() {
+            element.set_scroll_top(0);
+        }
+        catch_up();
+    };
+
     let title = move || queue_name(inbox.queue.get(), auth.user().as_ref());
     let count = move || {
         (status.get() == LoadStatus::Ready).then(|| {
-            let n = items.with(Vec::len);
+            let n = crate::format::count(items.with(Vec::len));
             if next.with(Option::is_some) {
                 format!("{n}+")
             } else {
-                n.to_string()
+                n
             }
         })
     };
     let waiting = move || {
         let n = items.with(|items| items.iter().filter(|c| c.waiting_since.is_some()).count());
-        (n > 0).then(|| format!("{n} waiting"))
+        (n > 0).then(|| format!("{} waiting", crate::format::count(n)))
     };
     let filtered = move || inbox.filters.with(|f| *f != Filters::default());
     let total_height = move || format!("{}px", items.with(Vec::len) as f64 * ROW_HEIGHT);
@@ -396,13 +426,19 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
                 node_ref=scroller
                 on:scroll=move |_| {
                     if let Some(element) = scroller.get_untracked() {
-                        scroll_top.set(f64::from(element.scroll_top()));
+                        let top = f64::from(element.scroll_top());
+                        scroll_top.set(top);
+                        if !holding() {
+                            catch_up();
+                        }
                     }
                 }
                 on:pointerenter=move |_| hovering.set_value(true)
                 on:pointerleave=move |_| {
                     hovering.set_value(false);
-                    apply_pending();
+                    if !holding() {
+                        catch_up();
+                    }
                 }
             >
                 {move || match status.get() {
@@ -453,16 +489,18 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
             </div>
             {move || {
                 let n = pending.with(HashMap::len);
-                (n > 0)
-                    .then(|| {
-                        let text = if n == 1 { "1 update".to_owned() } else { format!("{n} updates") };
-                        view! {
-                            <button type="button" class="updates-pill" on:click=move |_| apply_pending()>
-                                {text}
-                                " · Show"
-                            </button>
-                        }
-                    })
+                let text = match (n, stale.get()) {
+                    (0, false) => return None,
+                    (0, true) => "New activity".to_owned(),
+                    (1, _) => "1 update".to_owned(),
+                    (n, _) => format!("{n} updates"),
+                };
+                Some(view! {
+                    <button type="button" class="updates-pill" on:click=move |_| show_updates()>
+                        {text}
+                        " · Show"
+                    </button>
+                })
             }}
         </section>
     }

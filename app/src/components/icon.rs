@@ -20,6 +20,7 @@ pub enum IconKind {
     Back,
     Send,
     Search,
+    Chevron,
 }
 
 impl IconKind {
@@ -76,6 +77,7 @@ impl IconKind {
             IconKind::Back => &["m12 19-7-7 7-7", "M19 12H5"],
             IconKind::Send => &["m22 2-7 20-4-9-9-4z", "M22 2 11 13"],
             IconKind::Search => &["M19 11a8 8 0 1 1-16 0a8 8 0 0 1 16 0z", "m21 21-4.3-4.3"],
+            IconKind::Chevron => &["m6 9 6 6 6-6"],
         }
     }
 }

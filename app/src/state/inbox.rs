@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use gloo_storage::{LocalStorage, Storage};
+use leptos::ev;
 use leptos::prelude::*;
 use shared::api::ConversationSummary;
 
@@ -62,6 +63,9 @@ pub struct InboxState {
     pub contact_open: RwSignal<bool>,
     /// Whether the contact drawer is open (narrower screens); never remembered.
     pub drawer_open: RwSignal<bool>,
+    /// Whether the window is wide enough for the contact column, kept up to
+    /// date as it is resized.
+    pub wide: RwSignal<bool>,
     /// Sound and desktop notifications, opted into by the user.
     pub notify: RwSignal<bool>,
     pub counts: RwSignal<HashMap<Queue, QueueCount>>,
@@ -82,12 +86,24 @@ impl InboxState {
             Some("waiting") => Sort::Waiting,
             _ => Sort::Activity,
         };
+        let wide = RwSignal::new(wide_screen());
+        let drawer_open = RwSignal::new(false);
+        // The state lives as long as the page, so the listener is never removed.
+        let _ = window_event_listener(ev::resize, move |_| {
+            let now = wide_screen();
+            if wide.get_untracked() != now {
+                // The drawer belongs to narrow windows: widening closes it.
+                drawer_open.set(false);
+                wide.set(now);
+            }
+        });
         InboxState {
             queue: RwSignal::new(queue),
             sort: RwSignal::new(sort),
             filters: RwSignal::new(Filters::default()),
             contact_open: RwSignal::new(LocalStorage::get::<bool>(CONTACT_KEY).unwrap_or(true)),
-            drawer_open: RwSignal::new(false),
+            drawer_open,
+            wide,
             notify: RwSignal::new(LocalStorage::get::<bool>(NOTIFY_KEY).unwrap_or(false)),
             counts: RwSignal::new(HashMap::new()),
             command: RwSignal::new(None),
@@ -116,7 +132,7 @@ impl InboxState {
 
     /// Shows or hides the contact: the column on wide screens, the drawer below.
     pub fn toggle_contact(&self) {
-        if !wide_screen() {
+        if !self.wide.get_untracked() {
             self.drawer_open.update(|open| *open = !*open);
             return;
         }
@@ -130,9 +146,10 @@ impl InboxState {
         self.notify.set(on);
     }
 
-    /// Whether the contact is showing, as the toggle button says.
+    /// Whether the contact is showing, as the toggle button says: the column
+    /// on wide screens, the drawer below (so it follows a resize).
     pub fn contact_shown(&self) -> bool {
-        if wide_screen() {
+        if self.wide.get() {
             self.contact_open.get()
         } else {
             self.drawer_open.get()

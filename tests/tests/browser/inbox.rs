@@ -183,6 +183,17 @@ async fn two_agents_share_a_conversation_live() {
         .await;
     ken.wait_for_text(".contact-panel", "oDeskFollower").await;
     ken.screenshot("inbox-three-panes-1366x768").await;
+    // The header's actions fit one row; the less-used ones wait under More.
+    assert_eq!(action_rows(&ken).await, 1, "the actions fit one row");
+    ken.click(".more-toggle").await;
+    ken.wait_for(".more-toggle[aria-expanded=true]").await;
+    let snooze = ken
+        .wait_for(".actions-secondary.is-open .action-snooze")
+        .await;
+    assert!(snooze.is_displayed().await.expect("displayed"));
+    ken.screenshot("inbox-more-actions-1366x768").await;
+    press(&ken, "\u{E00C}").await;
+    wait_gone(&ken, ".actions-secondary.is-open").await;
 
     // Amy claims: Ken sees it at once.
     amy.click(".action-claim").await;
@@ -323,9 +334,13 @@ async fn two_agents_share_a_conversation_live() {
     // A tablet: two panes, queues above the list, the contact as a drawer.
     amy.client.set_window_size(1024, 768).await.expect("resize");
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // The contact column went; the toggle no longer looks pressed.
+    amy.wait_for(".contact-toggle[aria-pressed=false]").await;
+    assert_eq!(action_rows(&amy).await, 1, "the actions fit one row");
     amy.screenshot("inbox-conversation-1024x768").await;
     amy.click(".contact-toggle").await;
-    amy.wait_for(".contact-panel.is-open").await;
+    amy.wait_for(".contact-panel.is-drawer-open").await;
+    amy.wait_for(".contact-toggle[aria-pressed=true]").await;
     amy.screenshot("inbox-contact-drawer-1024x768").await;
     amy.click(".contact-close").await;
 
@@ -339,6 +354,27 @@ async fn two_agents_share_a_conversation_live() {
 
     amy.close().await;
     ken.close().await;
+}
+
+/// How many rows the conversation header's visible actions take.
+async fn action_rows(browser: &Browser) -> usize {
+    let rows = browser
+        .client
+        .execute(
+            "const bar = document.querySelector('.conversation-actions');
+             const centres = [...bar.querySelectorAll('button, select')]
+               .map(el => el.getBoundingClientRect())
+               .filter(box => box.width > 0 && box.height > 0)
+               .map(box => box.top + box.height / 2)
+               .sort((a, b) => a - b);
+             let rows = centres.length ? 1 : 0;
+             for (let i = 1; i < centres.length; i++) if (centres[i] - centres[i - 1] > 10) rows++;
+             return rows;",
+            vec![],
+        )
+        .await
+        .expect("action rows");
+    rows.as_u64().unwrap_or_default() as usize
 }
 
 async fn press(browser: &Browser, keys: &str) {
@@ -481,14 +517,42 @@ async fn an_agent_works_the_inbox_from_the_keyboard() {
     amy.wait_for(".conversation-facts .status-chip[data-status=resolved]")
         .await;
 
-    // Tick the other two and resolve them at once.
-    for element in amy
-        .client
-        .find_all(Locator::Css(".conversation-item .row-check input"))
-        .await
-        .expect("rows")
+    // Tick the other two and resolve them at once. Rows redraw as live
+    // changes land (a read, a status), so each is looked up as it is ticked.
+    // First the resolved one leaves the list.
+    let mut ids = Value::Null;
+    for _ in 0..100 {
+        ids = amy
+            .client
+            .execute(
+                "return [...document.querySelectorAll('.conversation-item')].map(r => r.dataset.id);",
+                vec![],
+            )
+            .await
+            .expect("row ids");
+        if ids.as_array().is_some_and(|ids| ids.len() == 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for id in ids
+        .as_array()
+        .expect("ids")
+        .iter()
+        .filter_map(Value::as_str)
     {
-        element.click().await.expect("tick");
+        let tick = format!(".conversation-item[data-id='{id}'] .row-check input");
+        for attempt in 0.. {
+            let ticked = match amy.wait_for(&tick).await.click().await {
+                Ok(_) => true,
+                Err(_) if attempt < 5 => false,
+                Err(error) => panic!("tick {id}: {error}"),
+            };
+            if ticked {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
     amy.wait_for_text(".bulk-count", "2 selected").await;
     amy.screenshot("inbox-bulk-1366x768").await;

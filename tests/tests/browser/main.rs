@@ -6,6 +6,7 @@ use harbour_tests::browser::{dist_dir, Browser};
 use harbour_tests::{Backend, TestApp, TestDb};
 
 mod inbox;
+mod inbox_scale;
 
 async fn app_with_ui() -> Option<TestApp> {
     let dist = dist_dir()?;
