@@ -390,10 +390,7 @@ pub async fn seed(
     store.commit(tx).await?;
     let mut tx = store.begin().await?;
     let payload = json!({ "teams": teams.len(), "agents": agents.len(), "conversations": options.conversations, "messages": written_messages });
-    let appended = append(&mut tx, now, &[NewEvent::new("seed.loaded", None, payload)]).await?;
-    // The seeded messages are indexed already; the indexer starts after them.
-    let head = appended.last().map(|e| e.seq.0).unwrap_or_default();
-    on_tx!(&mut tx, c => sqlx::query("UPDATE search_state SET seq = $1 WHERE id = 1 AND seq < $1").bind(head).execute(&mut *c).await?.rows_affected());
+    append(&mut tx, now, &[NewEvent::new("seed.loaded", None, payload)]).await?;
     store.commit(tx).await?;
     Ok(Seeded {
         teams,

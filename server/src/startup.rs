@@ -85,7 +85,6 @@ impl Application {
             None => None,
         };
         let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
-        tasks.push(spawn_indexer(store.clone()));
         let presence = crate::presence::Presence::default();
         tasks.push(presence.start_sweeper(clock.clone()));
         let state = AppState {
@@ -255,18 +254,4 @@ pub fn job_handlers(
         }
     });
     Ok(handlers)
-}
-
-/// Keeps the search index close behind the event log (searches also catch
-/// it up before they run).
-fn spawn_indexer(store: Store) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
-        loop {
-            tick.tick().await;
-            if let Err(err) = store.index_pending().await {
-                tracing::warn!(error = %err, "the search indexer will retry");
-            }
-        }
-    })
 }

@@ -1,6 +1,6 @@
 //! `GET /api/v1/search?q=`: contacts and messages the user may see, with
-//! the CJK rules of `crate::search`. The index is brought up to date first,
-//! so what was just written is found.
+//! the CJK rules of `crate::search`. Messages are indexed in the
+//! transaction that stores them, so what was just written is found.
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
@@ -41,7 +41,6 @@ async fn search(
         Scope::Teams(&user.teams)
     };
     let limit = query.limit.unwrap_or(20).clamp(1, 100);
-    state.store.index_pending().await?;
     Ok(Json(SearchResults {
         contacts: state.store.search_contacts(&scope, text, limit).await?,
         messages: state

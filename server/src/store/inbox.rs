@@ -3,6 +3,7 @@
 
 use super::events::{append, NewEvent};
 use super::jobs::{enqueue, NewJob};
+use super::search::index_message;
 use super::{is_unique_violation, Tx};
 use crate::error::AppResult;
 use crate::on_tx;
@@ -117,32 +118,51 @@ pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppRes
         )
         .await?;
     }
-    // One statement places the message (the row lock orders positions),
-    // keeps the list columns current, and reopens a conversation the client
-    // writes to again.
-    let (conversation_id, team, position, status): (String, Option<String>, i64, String) = on_tx!(tx, c => {
+    // Most pushes come from a client already waiting in an open
+    // conversation (or are events): then one UPDATE that leaves status and
+    // waiting time alone places the message, so only the activity indexes
+    // are rewritten. Otherwise one upsert creates or reopens the
+    // conversation. Either way the row lock orders positions.
+    let hot: Option<(String, Option<String>, i64, String)> = on_tx!(tx, c => {
         sqlx::query_as(
-            "INSERT INTO conversations (id, channel_id, contact_id, team_id, status, last_message_at, created_at, \
-                                        preview, waiting_since, last_position, last_inbound_position) \
-             VALUES ($1, $2, $3, $4, 'open', $5, $5, $6, CASE WHEN $7 THEN $5 END, 1, 1) \
-             ON CONFLICT (contact_id) DO UPDATE SET last_message_at = $5, preview = $6, \
-               waiting_since = CASE WHEN $7 THEN COALESCE(conversations.waiting_since, $5) ELSE conversations.waiting_since END, \
-               status = CASE WHEN $7 AND conversations.status IN ('resolved', 'snoozed', 'pending') THEN 'open' ELSE conversations.status END, \
-               snoozed_until = CASE WHEN $7 THEN NULL ELSE conversations.snoozed_until END, \
-               last_position = conversations.last_position + 1, \
-               last_inbound_position = conversations.last_position + 1 \
+            "UPDATE conversations SET last_message_at = $2, preview = $3, \
+               last_position = last_position + 1, last_inbound_position = last_position + 1 \
+             WHERE contact_id = $1 AND (NOT $4 OR (status = 'open' AND waiting_since IS NOT NULL)) \
              RETURNING id, team_id, last_position, status",
         )
-        .bind(Uuid::new_v4().to_string())
-        .bind(&push.channel_id)
         .bind(&contact_id)
-        .bind(push.team.map(|t| t.to_string()))
         .bind(now)
         .bind(push.body.as_deref().unwrap_or(&push.kind))
         .bind(push.opens_window)
-        .fetch_one(&mut *c)
+        .fetch_optional(&mut *c)
         .await?
     });
+    let (conversation_id, team, position, status) = match hot {
+        Some(placed) => placed,
+        None => on_tx!(tx, c => {
+            sqlx::query_as(
+                "INSERT INTO conversations (id, channel_id, contact_id, team_id, status, last_message_at, created_at, \
+                                            preview, waiting_since, last_position, last_inbound_position) \
+                 VALUES ($1, $2, $3, $4, 'open', $5, $5, $6, CASE WHEN $7 THEN $5 END, 1, 1) \
+                 ON CONFLICT (contact_id) DO UPDATE SET last_message_at = $5, preview = $6, \
+                   waiting_since = CASE WHEN $7 THEN COALESCE(conversations.waiting_since, $5) ELSE conversations.waiting_since END, \
+                   status = CASE WHEN $7 AND conversations.status IN ('resolved', 'snoozed', 'pending') THEN 'open' ELSE conversations.status END, \
+                   snoozed_until = CASE WHEN $7 THEN NULL ELSE conversations.snoozed_until END, \
+                   last_position = conversations.last_position + 1, \
+                   last_inbound_position = conversations.last_position + 1 \
+                 RETURNING id, team_id, last_position, status",
+            )
+            .bind(Uuid::new_v4().to_string())
+            .bind(&push.channel_id)
+            .bind(&contact_id)
+            .bind(push.team.map(|t| t.to_string()))
+            .bind(now)
+            .bind(push.body.as_deref().unwrap_or(&push.kind))
+            .bind(push.opens_window)
+            .fetch_one(&mut *c)
+            .await?
+        }),
+    };
     let message_id = Uuid::new_v4().to_string();
     let inserted = on_tx!(tx, c => {
         sqlx::query(
@@ -168,6 +188,11 @@ pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppRes
         // A concurrent retry of the same push won the race: this one is a duplicate.
         Err(err) if is_unique_violation(&err, "dedupe") => return Ok(Written::LostRace),
         Err(err) => return Err(err.into()),
+    }
+    if push.kind != "event" {
+        if let Some(body) = &push.body {
+            index_message(tx, &message_id, body).await?;
+        }
     }
     if push.media_id.is_some() {
         enqueue(

@@ -5,6 +5,7 @@
 use super::conversations::{next_position, Placement};
 use super::events::{append, NewEvent};
 use super::jobs::{enqueue, NewJob};
+use super::search::index_message;
 use super::{Store, Tx};
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
@@ -155,6 +156,7 @@ pub async fn queue_text_reply(
         .await?
         .rows_affected()
     });
+    index_message(&mut tx, &message_id, text).await?;
     on_tx!(&mut tx, c => {
         sqlx::query("UPDATE contacts SET replies_in_window = replies_in_window + 1 WHERE id = $1")
             .bind(&target.contact_id)

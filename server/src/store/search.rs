@@ -1,13 +1,12 @@
-//! The search index (a read model of the event log) and agent-scoped
-//! searches over messages and contacts.
+//! The search index (written with each message, in its transaction) and
+//! agent-scoped searches over messages and contacts.
 
 use super::conversations::Scope;
 use super::{Store, Tx};
 use crate::error::AppResult;
 use crate::search::index_terms;
-use crate::{on_read, on_tx};
+use crate::on_read;
 use shared::api::{ContactHit, MessageHit};
-use shared::Seq;
 
 /// id, conversation, position, direction, body, contact name, created at.
 type MessageHitRow = (String, String, i64, String, String, Option<String>, i64);
@@ -20,10 +19,6 @@ type ContactHitRow = (
     Option<String>,
     String,
 );
-
-/// Events whose message text is indexed.
-const INDEXED: [&str; 3] = ["message.received", "message.queued", "note.added"];
-const PAGE: i64 = 1000;
 
 /// Adds one message's terms to the index inside `tx`.
 pub async fn index_message(tx: &mut Tx, message_id: &str, text: &str) -> AppResult<()> {
@@ -70,50 +65,6 @@ fn scope_sql(scope: &Scope<'_>, first: usize) -> (String, Vec<String>) {
 }
 
 impl Store {
-    /// Indexes messages from events committed since the last run; returns
-    /// how many events it read. Safe to call from several places at once.
-    pub async fn index_pending(&self) -> AppResult<usize> {
-        let mut read = 0;
-        loop {
-            let mut tx = self.begin().await?;
-            let lock = match tx {
-                Tx::Sqlite(_) => "",
-                Tx::Postgres(_) => " FOR UPDATE",
-            };
-            let sql = format!("SELECT seq FROM search_state WHERE id = 1{lock}");
-            let from: i64 =
-                on_tx!(&mut tx, c => sqlx::query_scalar(&sql).fetch_one(&mut *c).await?);
-            let events = self.events_after(Seq(from), PAGE).await?;
-            let Some(last) = events.last().map(|e| e.seq.0) else {
-                return Ok(read);
-            };
-            for event in &events {
-                if !INDEXED.contains(&event.kind.as_str()) || event.payload["kind"] == "event" {
-                    continue;
-                }
-                let (Some(message), Some(body)) = (
-                    event.payload["message"].as_str(),
-                    event.payload["body"].as_str(),
-                ) else {
-                    continue;
-                };
-                index_message(&mut tx, message, body).await?;
-            }
-            on_tx!(&mut tx, c => {
-                sqlx::query("UPDATE search_state SET seq = $1 WHERE id = 1")
-                    .bind(last)
-                    .execute(&mut *c)
-                    .await?
-                    .rows_affected()
-            });
-            self.commit(tx).await?;
-            read += events.len();
-            if (events.len() as i64) < PAGE {
-                return Ok(read);
-            }
-        }
-    }
-
     /// Messages containing every term, newest indexed first, in
     /// conversations the scope allows. Candidates are read from the index
     /// newest first in windows, so a common word stops at the first

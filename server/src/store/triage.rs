@@ -6,6 +6,7 @@
 use super::conversations::{next_position, Placement, Scope};
 use super::events::{append, NewEvent};
 use super::jobs::{enqueue, NewJob};
+use super::search::index_message;
 use super::{Store, Tx};
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
@@ -530,6 +531,7 @@ pub async fn add_note(
         Some(actor.id),
     )
     .await?;
+    index_message(&mut tx, &message, text).await?;
     for user in &mentioned {
         on_tx!(&mut tx, c => {
             sqlx::query(
