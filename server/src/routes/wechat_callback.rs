@@ -118,6 +118,12 @@ async fn store(
     if open_id.is_empty() {
         return Err(AppError::BadRequest("The push names no sender.".into()));
     }
+    // Normalising for search is CPU work: done here, in parallel, rather
+    // than in the single writer.
+    let search_terms = match &body {
+        Some(text) if kind != "event" => crate::search::index_terms(text),
+        _ => Vec::new(),
+    };
     let push = Inbound {
         channel_id: account.channel.id.clone(),
         team: account.team(),
@@ -129,6 +135,7 @@ async fn store(
         opens_window,
         subscribed,
         media_id: media_id(message),
+        search_terms,
     };
     // Committed (or found already stored) before this returns. A database
     // that cannot commit in time gets a 503 inside WeChat's 5 s, so WeChat

@@ -3,7 +3,7 @@
 
 use super::events::{append, NewEvent};
 use super::jobs::{enqueue, NewJob};
-use super::search::index_message;
+use super::search::index_terms_of;
 use super::{is_unique_violation, Tx};
 use crate::error::AppResult;
 use crate::on_tx;
@@ -30,6 +30,9 @@ pub struct Inbound {
     /// WeChat's temporary MediaId for images, voice and video: a job
     /// downloads it into the media store well before it expires.
     pub media_id: Option<String>,
+    /// Search terms of `body` (see `crate::search`), computed before the
+    /// push reaches the single writer.
+    pub search_terms: Vec<String>,
 }
 
 /// Job kinds queued by an inbound push.
@@ -189,11 +192,7 @@ pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppRes
         Err(err) if is_unique_violation(&err, "dedupe") => return Ok(Written::LostRace),
         Err(err) => return Err(err.into()),
     }
-    if push.kind != "event" {
-        if let Some(body) = &push.body {
-            index_message(tx, &message_id, body).await?;
-        }
-    }
+    index_terms_of(tx, &message_id, &push.search_terms).await?;
     if push.media_id.is_some() {
         enqueue(
             tx,

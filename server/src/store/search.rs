@@ -20,9 +20,13 @@ type ContactHitRow = (
     String,
 );
 
-/// Adds one message's terms to the index inside `tx`.
+/// Adds one message's text to the index inside `tx`.
 pub async fn index_message(tx: &mut Tx, message_id: &str, text: &str) -> AppResult<()> {
-    let terms = index_terms(text);
+    index_terms_of(tx, message_id, &index_terms(text)).await
+}
+
+/// Adds terms computed beforehand (outside the writer, for inbound pushes).
+pub async fn index_terms_of(tx: &mut Tx, message_id: &str, terms: &[String]) -> AppResult<()> {
     if terms.is_empty() {
         return Ok(());
     }
@@ -39,7 +43,7 @@ pub async fn index_message(tx: &mut Tx, message_id: &str, text: &str) -> AppResu
                 "INSERT INTO message_search (message_id, terms) VALUES ($1, array_to_tsvector($2::text[])) ON CONFLICT DO NOTHING",
             )
             .bind(message_id)
-            .bind(&terms)
+            .bind(terms)
             .execute(&mut **t)
             .await?;
         }

@@ -20,7 +20,31 @@ const TOKEN: &str = "crashToken1";
 const ADMIN: &str = "crash-admin@example.com";
 const PASSWORD: &str = "a long enough password";
 
-fn serve(db: &TestDb, port: u16) -> Child {
+/// A running `harbour serve`, killed when dropped so a failing test leaves
+/// no server behind.
+struct Server(Child);
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(db: &TestDb, port: u16) -> Server {
     let mut command = harbour(db);
     command
         .env("HARBOUR_BIND", format!("127.0.0.1:{port}"))
@@ -28,7 +52,7 @@ fn serve(db: &TestDb, port: u16) -> Child {
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    command.spawn().expect("start harbour")
+    Server(command.spawn().expect("start harbour"))
 }
 
 async fn wait_healthy(base: &str) {
