@@ -1,8 +1,6 @@
 -- Queue pages walk one index prefix per (team, status) in sort order and
--- stop after a page (see store/conversations.rs), so each sort has an index
--- ending in its key and the id that breaks ties. Every index here is
--- rewritten by each inbound message, so the waiting sort makes do with two
--- (Mine and Unassigned filter while they walk the team's).
+-- stop after a page (see store/conversations.rs), so every queue sort has
+-- an index ending in its key and the id that breaks ties.
 DROP INDEX conversations_status_activity;
 DROP INDEX conversations_team_status_activity;
 DROP INDEX conversations_assignee_status_activity;
@@ -15,3 +13,5 @@ CREATE INDEX conversations_assignee_activity ON conversations (assignee, status,
 
 CREATE INDEX conversations_status_waiting ON conversations (status, (COALESCE(waiting_since, 9223372036854775807)), id);
 CREATE INDEX conversations_team_waiting ON conversations (team_id, status, (COALESCE(waiting_since, 9223372036854775807)), id);
+CREATE INDEX conversations_team_assignee_waiting ON conversations (team_id, status, assignee, (COALESCE(waiting_since, 9223372036854775807)), id);
+CREATE INDEX conversations_assignee_waiting ON conversations (assignee, status, (COALESCE(waiting_since, 9223372036854775807)), id);
