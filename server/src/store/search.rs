@@ -4,8 +4,8 @@
 use super::conversations::Scope;
 use super::{Store, Tx};
 use crate::error::AppResult;
-use crate::search::index_terms;
 use crate::on_read;
+use crate::search::index_terms;
 use shared::api::{ContactHit, MessageHit};
 
 /// id, conversation, position, direction, body, contact name, created at.
