@@ -32,6 +32,9 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
     let admin_only = [Role::Admin].as_slice();
     let audit = [Role::Admin, Role::Compliance].as_slice();
     let everyone = Role::ALL.as_slice();
+    // Everyone who works conversations; compliance only reads.
+    let workers = [Role::Agent, Role::Supervisor, Role::Admin].as_slice();
+    let channel_readers = [Role::Admin, Role::Supervisor].as_slice();
     // (method, path, body, roles allowed, success status)
     let cases: Vec<Case> = vec![
         ("GET", "/api/v1/me".into(), None, everyone, 200),
@@ -54,6 +57,30 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
         ("GET", "/api/v1/teams".into(), None, everyone, 200),
         ("GET", "/api/v1/events".into(), None, audit, 200),
         ("GET", "/api/v1/audit/verify".into(), None, audit, 200),
+        ("GET", "/api/v1/conversations".into(), None, everyone, 200),
+        (
+            "GET",
+            "/api/v1/search?q=%E9%82%84%E6%AC%BE".into(),
+            None,
+            everyone,
+            200,
+        ),
+        ("GET", "/api/v1/canned-responses".into(), None, workers, 200),
+        (
+            "POST",
+            "/api/v1/canned-responses".into(),
+            Some(json!({ "shortcut": "hi", "title": "Hi", "body": "Hello {{contact.name}}" })),
+            workers,
+            201,
+        ),
+        (
+            "POST",
+            "/api/v1/conversations/bulk".into(),
+            Some(json!({ "ids": ["none"], "action": "resolve" })),
+            workers,
+            200,
+        ),
+        ("GET", "/api/v1/channels".into(), None, channel_readers, 200),
     ];
     for (method, path, body, allowed, success) in &cases {
         for (who, token) in &tokens {
