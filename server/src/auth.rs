@@ -3,6 +3,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::conversations::{Scope, Viewer};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
@@ -130,6 +131,24 @@ impl AuthUser {
 
     pub fn require_admin(&self) -> AppResult<()> {
         self.require(&[Role::Admin])
+    }
+
+    /// Which teams' conversations this user may see: all (admin,
+    /// compliance) or their own.
+    pub fn scope(&self) -> Scope<'_> {
+        if self.role.sees_all_teams() {
+            Scope::All
+        } else {
+            Scope::Teams(&self.teams)
+        }
+    }
+
+    /// The user as the conversation queries take them.
+    pub fn viewer(&self) -> Viewer<'_> {
+        Viewer {
+            user: self.id,
+            scope: self.scope(),
+        }
     }
 
     /// Loads the user for an access token.

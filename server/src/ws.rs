@@ -282,7 +282,7 @@ async fn next_update(
 }
 
 fn presence_visible(user: &AuthUser, update: &PresenceUpdate) -> bool {
-    user.role.sees_all_teams() || update.team.is_some_and(|t| user.teams.contains(&t))
+    user.scope().allows(update.team)
 }
 
 /// Viewing, typing and the reply lock, for conversations the user may see.
@@ -320,7 +320,7 @@ async fn on_presence<B: SessionBackend>(
     let Some(team) = backend.conversation_team(&conversation).await else {
         return;
     };
-    if !(user.role.sees_all_teams() || team.is_some_and(|t| user.teams.contains(&t))) {
+    if !user.scope().allows(team) {
         return;
     }
     let writes = user.role != shared::Role::Compliance;

@@ -5,7 +5,6 @@ use super::ApiJson;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::conversations::{Scope, Viewer};
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -16,17 +15,6 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/contacts/{id}", get(contact).patch(update))
 }
 
-fn viewer(user: &AuthUser) -> Viewer<'_> {
-    Viewer {
-        user: user.id,
-        scope: if user.role.sees_all_teams() {
-            Scope::All
-        } else {
-            Scope::Teams(&user.teams)
-        },
-    }
-}
-
 async fn contact(
     State(state): State<AppState>,
     user: AuthUser,
@@ -34,7 +22,7 @@ async fn contact(
 ) -> AppResult<Json<ContactView>> {
     state
         .store
-        .contact(&viewer(&user), &id)
+        .contact(&user.viewer(), &id)
         .await?
         .map(Json)
         .ok_or(AppError::NotFound("That contact"))
@@ -50,7 +38,7 @@ async fn update(
     Ok(Json(
         state
             .store
-            .update_contact(state.clock.now(), &viewer(&user), &id, &edit)
+            .update_contact(state.clock.now(), &user.viewer(), &id, &edit)
             .await?,
     ))
 }

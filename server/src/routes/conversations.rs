@@ -5,7 +5,6 @@ use super::ApiJson;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::conversations::{Scope, Viewer};
 use crate::store::outbound::{queue_text_reply, ReplyTarget, REPLIES_PER_WINDOW};
 use crate::store::triage::{self, Actor};
 use axum::extract::rejection::QueryRejection;
@@ -47,27 +46,10 @@ async fn visible_target(state: &AppState, user: &AuthUser, id: &str) -> AppResul
         .reply_target(id)
         .await?
         .ok_or(AppError::NotFound("That conversation"))?;
-    let visible =
-        user.role.sees_all_teams() || target.team().is_some_and(|t| user.teams.contains(&t));
-    if visible {
+    if user.scope().allows(target.team()) {
         Ok(target)
     } else {
         Err(AppError::NotFound("That conversation"))
-    }
-}
-
-fn scope(user: &AuthUser) -> Scope<'_> {
-    if user.role.sees_all_teams() {
-        Scope::All
-    } else {
-        Scope::Teams(&user.teams)
-    }
-}
-
-fn viewer(user: &AuthUser) -> Viewer<'_> {
-    Viewer {
-        user: user.id,
-        scope: scope(user),
     }
 }
 
@@ -77,7 +59,7 @@ fn actor(user: &AuthUser) -> AppResult<Actor<'_>> {
     Ok(Actor {
         id: user.id,
         name: &user.name,
-        scope: scope(user),
+        scope: user.scope(),
     })
 }
 
@@ -90,7 +72,7 @@ async fn list_conversations(
     Ok(Json(
         state
             .store
-            .list_conversations(&viewer(&user), &query)
+            .list_conversations(&user.viewer(), &query)
             .await?,
     ))
 }
@@ -102,7 +84,7 @@ async fn one_conversation(
 ) -> AppResult<Json<ConversationSummary>> {
     state
         .store
-        .conversation_summary(&viewer(&user), &id)
+        .conversation_summary(&user.viewer(), &id)
         .await?
         .map(Json)
         .ok_or(AppError::NotFound("That conversation"))
@@ -121,7 +103,7 @@ async fn act(
     Ok(
         match state
             .store
-            .conversation_summary(&viewer(&user), &id)
+            .conversation_summary(&user.viewer(), &id)
             .await?
         {
             Some(summary) => Json(summary).into_response(),
@@ -337,8 +319,7 @@ async fn message_media(
         .media_row(&id)
         .await?
         .ok_or(AppError::NotFound("That message"))?;
-    let visible = user.role.sees_all_teams() || row.team().is_some_and(|t| user.teams.contains(&t));
-    if !visible {
+    if !user.scope().allows(row.team()) {
         return Err(AppError::NotFound("That message"));
     }
     let (Some("stored"), Some(sha256)) = (row.media_state.as_deref(), row.media_sha256.as_deref())

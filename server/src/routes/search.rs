@@ -6,7 +6,6 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::search::query_terms;
 use crate::state::AppState;
-use crate::store::conversations::Scope;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -35,11 +34,7 @@ async fn search(
     if text.is_empty() || text.chars().count() > 100 {
         return Err(AppError::validation("q", "Search for 1 to 100 characters."));
     }
-    let scope = if user.role.sees_all_teams() {
-        Scope::All
-    } else {
-        Scope::Teams(&user.teams)
-    };
+    let scope = user.scope();
     let limit = query.limit.unwrap_or(20).clamp(1, 100);
     Ok(Json(SearchResults {
         contacts: state.store.search_contacts(&scope, text, limit).await?,
