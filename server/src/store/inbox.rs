@@ -1,7 +1,7 @@
 //! Storing an inbound WeChat push: contact, conversation, message and its
 //! event in the caller's transaction, exactly once per dedupe key.
 
-use super::events::{append, NewEvent};
+use super::events::NewEvent;
 use super::jobs::{enqueue, NewJob};
 use super::search::index_terms_of;
 use super::{is_unique_violation, Tx};
@@ -39,26 +39,12 @@ pub struct Inbound {
 pub const MEDIA_JOB: &str = "wechat.media";
 pub const PROFILE_JOB: &str = "wechat.profile";
 
-/// What was stored; `None` from [`store_inbound`] means a retry of a push already stored.
+/// What a new push became.
 #[derive(Clone, Debug)]
 pub struct StoredInbound {
     pub message_id: String,
     pub conversation_id: String,
     pub contact_id: String,
-}
-
-pub async fn store_inbound(
-    tx: &mut Tx,
-    now: i64,
-    push: &Inbound,
-) -> AppResult<Option<StoredInbound>> {
-    match store_inbound_rows(tx, now, push).await? {
-        Written::New(stored, event) => {
-            append(tx, now, &[event]).await?;
-            Ok(Some(stored))
-        }
-        Written::Seen | Written::LostRace => Ok(None),
-    }
 }
 
 /// What [`store_inbound_rows`] did.
@@ -72,8 +58,9 @@ pub enum Written {
     LostRace,
 }
 
-/// The rows of [`store_inbound`] without its event, which the caller
-/// appends (group commit appends a whole batch's events at once).
+/// Stores a push's rows in `tx`, exactly once per dedupe key. The event is
+/// returned for the caller to append (group commit appends a whole batch's
+/// events at once).
 pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppResult<Written> {
     let seen: Option<String> = on_tx!(tx, c => {
         sqlx::query_scalar("SELECT id FROM messages WHERE channel_id = $1 AND dedupe_key = $2")

@@ -37,6 +37,7 @@ struct Current {
     assignee: Option<String>,
     assignee_name: Option<String>,
     priority: String,
+    snoozed_until: Option<i64>,
 }
 
 impl Current {
@@ -52,7 +53,7 @@ async fn current(tx: &mut Tx, scope: &Scope<'_>, id: &str) -> AppResult<Current>
         Tx::Postgres(_) => " FOR UPDATE OF v",
     };
     let sql = format!(
-        "SELECT v.id, v.team_id, v.status, v.assignee, u.name AS assignee_name, v.priority \
+        "SELECT v.id, v.team_id, v.status, v.assignee, u.name AS assignee_name, v.priority, v.snoozed_until \
          FROM conversations v LEFT JOIN users u ON u.id = v.assignee WHERE v.id = $1{lock}"
     );
     let found: Option<Current> =
@@ -569,13 +570,9 @@ pub async fn add_note(
 pub async fn wake(store: &Store, now: i64, conversation_id: &str, until: i64) -> AppResult<()> {
     let mut tx = store.begin().await?;
     let current = current(&mut tx, &Scope::All, conversation_id).await?;
-    let due: Option<i64> = on_tx!(&mut tx, c => {
-        sqlx::query_scalar("SELECT snoozed_until FROM conversations WHERE id = $1 AND status = 'snoozed'")
-            .bind(conversation_id)
-            .fetch_optional(&mut *c)
-            .await?
-            .flatten()
-    });
+    let due = current
+        .snoozed_until
+        .filter(|_| current.status == "snoozed");
     // Re-snoozed to another time, or woken already: a later job handles it.
     if due != Some(until) || until > now {
         return Ok(());
