@@ -72,7 +72,8 @@ impl Store {
     /// Messages containing every term, newest indexed first, in
     /// conversations the scope allows. Candidates are read from the index
     /// newest first in windows, so a common word stops at the first
-    /// `limit` visible hits instead of sorting every match.
+    /// `limit` visible hits instead of sorting every match: one read of the
+    /// index per window, then the visible messages among its candidates.
     pub async fn search_messages(
         &self,
         scope: &Scope<'_>,
@@ -84,21 +85,14 @@ impl Store {
             return Ok(Vec::new());
         }
         let limit = limit.clamp(1, 100);
-        let (team_sql, teams) = scope_sql(scope, 2);
-        let select = "SELECT m.id, m.conversation_id, m.position, m.direction, COALESCE(m.body, ''), COALESCE(k.name, k.remark), m.created_at \
-                      FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts k ON k.id = v.contact_id";
-        let (sql, query) = match &self.db {
+        let (candidates_sql, query) = match &self.db {
             super::Db::Sqlite { .. } => {
                 let query: Vec<String> = terms
                     .iter()
                     .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
                     .collect();
                 (
-                    format!(
-                        "{select} JOIN (SELECT message_id, rowid AS n FROM message_search WHERE message_search MATCH $1 \
-                         ORDER BY rowid DESC LIMIT {WINDOW} OFFSET {{offset}}) s ON s.message_id = m.id \
-                         WHERE {team_sql} ORDER BY s.n DESC"
-                    ),
+                    "SELECT message_id FROM message_search WHERE message_search MATCH $1 ORDER BY rowid DESC LIMIT $2 OFFSET $3",
                     query.join(" AND "),
                 )
             }
@@ -108,11 +102,7 @@ impl Store {
                     .map(|t| format!("'{}'", t.replace('\'', "''").replace('\\', "\\\\")))
                     .collect();
                 (
-                    format!(
-                        "{select} JOIN (SELECT message_id, n FROM message_search WHERE terms @@ $1::tsquery \
-                         ORDER BY n DESC LIMIT {WINDOW} OFFSET {{offset}}) s ON s.message_id = m.id \
-                         WHERE {team_sql} ORDER BY s.n DESC"
-                    ),
+                    "SELECT message_id FROM message_search WHERE terms @@ $1::tsquery ORDER BY n DESC LIMIT $2 OFFSET $3",
                     query.join(" & "),
                 )
             }
@@ -120,31 +110,36 @@ impl Store {
         let mut hits: Vec<MessageHitRow> = Vec::new();
         let mut offset = 0;
         loop {
-            let page_sql = sql.replace("{offset}", &offset.to_string());
-            // The candidates of this window, to know when the index is exhausted.
-            let candidates: i64 = match &self.db {
-                super::Db::Sqlite { reader, .. } => sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM (SELECT rowid FROM message_search WHERE message_search MATCH $1 ORDER BY rowid DESC LIMIT {WINDOW} OFFSET {offset})"
-                ))
-                .bind(&query)
-                .fetch_one(reader)
-                .await?,
-                super::Db::Postgres(pool) => sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM (SELECT n FROM message_search WHERE terms @@ $1::tsquery ORDER BY n DESC LIMIT {WINDOW} OFFSET {offset}) c"
-                ))
-                .bind(&query)
-                .fetch_one(pool)
-                .await?,
-            };
-            let page: Vec<MessageHitRow> = on_read!(self, pool => {
-                let mut q = sqlx::query_as(&page_sql).bind(&query);
-                for team in &teams {
-                    q = q.bind(team);
+            let candidates: Vec<String> = on_read!(self, pool => {
+                sqlx::query_scalar(candidates_sql)
+                    .bind(&query)
+                    .bind(WINDOW)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?
+            });
+            if candidates.is_empty() {
+                break;
+            }
+            let marks: Vec<String> = (1..=candidates.len()).map(|i| format!("${i}")).collect();
+            let (team_sql, teams) = scope_sql(scope, candidates.len() + 1);
+            let page_sql = format!(
+                "SELECT m.id, m.conversation_id, m.position, m.direction, COALESCE(m.body, ''), COALESCE(k.name, k.remark), m.created_at \
+                 FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts k ON k.id = v.contact_id \
+                 WHERE m.id IN ({}) AND {team_sql}",
+                marks.join(", ")
+            );
+            let mut page: Vec<MessageHitRow> = on_read!(self, pool => {
+                let mut q = sqlx::query_as(&page_sql);
+                for id in candidates.iter().chain(&teams) {
+                    q = q.bind(id);
                 }
                 q.fetch_all(pool).await?
             });
+            // Newest indexed first, as the candidates came.
+            page.sort_by_key(|hit| candidates.iter().position(|c| *c == hit.0));
             hits.extend(page);
-            if hits.len() as i64 >= limit || candidates < WINDOW {
+            if hits.len() as i64 >= limit || (candidates.len() as i64) < WINDOW {
                 break;
             }
             offset += WINDOW;
