@@ -151,8 +151,29 @@ impl TestApp {
         response.json().await.expect("channel")
     }
 
-    /// Posts a plain-mode text push from `from`, signed with the channel's
-    /// `token`, to a callback `path`; panics unless Harbour answers `success`.
+    /// Posts a plain-mode push `xml` from `from`, signed with the channel's
+    /// `token`, to a callback `path`.
+    pub async fn post_plain(
+        &self,
+        path: &str,
+        token: &str,
+        from: &str,
+        xml: &str,
+    ) -> reqwest::Response {
+        let (timestamp, nonce) = ("1795741200", "4242");
+        let signature = wechat::signature::signature(token, timestamp, nonce);
+        let url = self.url(&format!(
+            "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={from}"
+        ));
+        self.client
+            .post(url)
+            .body(xml.to_owned())
+            .send()
+            .await
+            .expect("push")
+    }
+
+    /// Posts a plain-mode text push; panics unless Harbour answers `success`.
     pub async fn push_plain_text(
         &self,
         path: &str,
@@ -161,17 +182,9 @@ impl TestApp {
         msg_id: u64,
         text: &str,
     ) {
-        let (timestamp, nonce) = ("1795741200", "4242");
-        let signature = wechat::signature::signature(token, timestamp, nonce);
-        let body = format!(
-            "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
-             <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
-             <MsgId>{msg_id}</MsgId></xml>"
-        );
-        let url = self.url(&format!(
-            "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={from}"
-        ));
-        let response = self.client.post(url).body(body).send().await.expect("push");
+        let response = self
+            .post_plain(path, token, from, &plain_text_xml(from, msg_id, text))
+            .await;
         assert_eq!(response.text().await.unwrap_or_default(), "success");
     }
 
@@ -186,4 +199,13 @@ impl TestApp {
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
+}
+
+/// A text message push from `from`, as WeChat sends it in plain mode.
+pub fn plain_text_xml(from: &str, msg_id: u64, text: &str) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
+         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+         <MsgId>{msg_id}</MsgId></xml>"
+    )
 }

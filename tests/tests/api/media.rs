@@ -10,7 +10,7 @@ use harbour_server::config::Secret;
 use harbour_server::jobs::Worker;
 use harbour_server::secrets::SecretBox;
 use harbour_server::startup::job_handlers;
-use harbour_tests::app::spawn_app_on;
+use harbour_tests::app::{plain_text_xml, spawn_app_on};
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::json;
 use shared::Role;
@@ -59,25 +59,11 @@ async fn setup(backend: Backend) -> (FakeWeChat, TestApp, String, String) {
 
 /// Posts a plain-mode push signed with the channel's token.
 async fn push(app: &TestApp, path: &str, xml: &str) -> reqwest::Response {
-    let (timestamp, nonce) = ("1795741200", "4243");
-    let signature = wechat::signature::signature(TOKEN, timestamp, nonce);
-    let url = app.url(&format!(
-        "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={FOLLOWER}"
-    ));
-    app.client
-        .post(url)
-        .body(xml.to_owned())
-        .send()
-        .await
-        .expect("push")
+    app.post_plain(path, TOKEN, FOLLOWER, xml).await
 }
 
 fn text_xml(msg_id: u64, text: &str) -> String {
-    format!(
-        "<xml><ToUserName><![CDATA[gh_clinic]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
-         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
-         <MsgId>{msg_id}</MsgId></xml>"
-    )
+    plain_text_xml(FOLLOWER, msg_id, text)
 }
 
 async fn only_conversation(app: &TestApp, token: &str) -> String {
