@@ -1,15 +1,19 @@
 //! Group commit for inbound pushes. Each callback hands its push to one
 //! writer task and waits; the writer stores every push waiting at that
-//! moment in one transaction (each inside its own savepoint, so one bad push
-//! cannot sink the others) and commits once. The callback answers `success`
-//! only after that commit, so durability is unchanged; the cost of a flush
-//! is shared by the whole batch.
+//! moment in one transaction, with a handful of multi-row statements for
+//! the whole batch, and commits once. If that fails, the batch is written
+//! again with each push inside its own savepoint, so one bad push cannot
+//! sink the others. The callback answers `success` only after that commit,
+//! so durability is unchanged; the cost of a flush and of each round trip
+//! to the database is shared by the whole batch.
 
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::on_tx;
 use crate::store::events::append;
-use crate::store::inbox::{store_inbound_rows, Inbound, StoredInbound, Written};
+use crate::store::inbox::{
+    store_inbound_batch, store_inbound_rows, Inbound, StoredInbound, Written,
+};
 use crate::store::{Store, Tx};
 use tokio::sync::{mpsc, oneshot};
 
@@ -85,21 +89,30 @@ async fn attempt(
     };
     let mut results = Vec::with_capacity(batch.len());
     let mut events = Vec::new();
-    for (push, _) in batch {
-        let written = if isolated {
-            store_isolated(&mut tx, now, push).await
-        } else {
-            store_inbound_rows(&mut tx, now, push).await
-        };
-        results.push(match written {
+    let written = if isolated {
+        let mut written = Vec::with_capacity(batch.len());
+        for (push, _) in batch {
+            written.push(store_isolated(&mut tx, now, push).await);
+        }
+        written
+    } else {
+        let pushes: Vec<&Inbound> = batch.iter().map(|(push, _)| push).collect();
+        match store_inbound_batch(&mut tx, now, &pushes).await {
+            Ok(written) => written.into_iter().map(Ok).collect(),
+            Err(err) => {
+                tracing::debug!(error = %err, "a batch of pushes goes again one by one");
+                return None;
+            }
+        }
+    };
+    for outcome in written {
+        results.push(match outcome {
             Ok(Written::New(stored, event)) => {
                 events.push(event);
                 Ok(Some(stored))
             }
-            Ok(Written::Seen) => Ok(None),
-            Ok(Written::LostRace) if isolated => Ok(None),
-            Err(err) if isolated => Err(err),
-            Ok(Written::LostRace) | Err(_) => return None,
+            Ok(Written::Seen | Written::LostRace) => Ok(None),
+            Err(err) => Err(err),
         });
     }
     if events.is_empty() {

@@ -93,6 +93,7 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
     let head: HeadRow = on_tx!(tx, c => sqlx::query_as(&head_sql).fetch_one(&mut *c).await?);
     let (mut seq, mut hash) = (head.seq, head.hash);
     let mut appended = Vec::with_capacity(events.len());
+    let mut rows = Vec::with_capacity(events.len());
     for event in events {
         seq += 1;
         let payload = serde_json::to_string(&event.payload).unwrap_or_else(|_| "null".into());
@@ -109,22 +110,7 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
                 payload_sha256: payload_digest(&payload),
             },
         );
-        on_tx!(tx, c => {
-            sqlx::query(
-                "INSERT INTO events (seq, at, kind, actor, team, payload, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(seq)
-            .bind(at)
-            .bind(event.kind)
-            .bind(&actor)
-            .bind(&team)
-            .bind(&payload)
-            .bind(&hash)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
+        rows.push((seq, event.kind, actor, team, payload, hash.clone()));
         appended.push(Event {
             seq: Seq(seq),
             at,
@@ -132,6 +118,20 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
             actor: event.actor,
             team: event.team,
             payload: event.payload.clone(),
+        });
+    }
+    // One statement per 1,000 events (7,000 values, under both backends' limits).
+    for chunk in rows.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO events (seq, at, kind, actor, team, payload, hash) VALUES {}",
+            super::value_rows(chunk.len(), 7, 1)
+        );
+        on_tx!(tx, c => {
+            let mut query = sqlx::query(&sql);
+            for (seq, kind, actor, team, payload, hash) in chunk {
+                query = query.bind(seq).bind(at).bind(kind).bind(actor).bind(team).bind(payload).bind(hash);
+            }
+            query.execute(&mut *c).await?.rows_affected()
         });
     }
     on_tx!(tx, c => {

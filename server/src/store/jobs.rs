@@ -69,6 +69,34 @@ pub async fn enqueue(tx: &mut Tx, now: i64, job: &NewJob) -> AppResult<String> {
     Ok(id)
 }
 
+/// Enqueues several jobs with one statement.
+pub async fn enqueue_many(tx: &mut Tx, now: i64, jobs: &[NewJob]) -> AppResult<()> {
+    for chunk in jobs.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
+             VALUES {}",
+            super::value_rows(chunk.len(), 9, 1)
+        );
+        on_tx!(tx, c => {
+            let mut query = sqlx::query(&sql);
+            for job in chunk {
+                query = query
+                    .bind(Uuid::new_v4().to_string())
+                    .bind(&job.kind)
+                    .bind(job.payload.to_string())
+                    .bind(QUEUED)
+                    .bind(0_i64)
+                    .bind(job.max_attempts)
+                    .bind(job.run_at)
+                    .bind(now)
+                    .bind(now);
+            }
+            query.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
 /// Delay before retry `attempt` (1-based): exponential from 1 s, capped at
 /// one hour, plus up to 50 % jitter so failing jobs do not retry in lockstep.
 pub fn backoff_ms(attempt: i64, jitter: f64) -> i64 {

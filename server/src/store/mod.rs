@@ -215,6 +215,20 @@ impl Store {
     }
 }
 
+/// Placeholders for a multi-row statement: `rows` groups of `cols` values,
+/// numbered from `$first`: `($1, $2), ($3, $4)`. Both backends read them.
+pub fn value_rows(rows: usize, cols: usize, first: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let marks: Vec<String> = (0..cols)
+                .map(|col| format!("${}", first + row * cols + col))
+                .collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// True when `err` is a unique-constraint violation of the named constraint.
 pub fn is_unique_violation(err: &sqlx::Error, constraint_hint: &str) -> bool {
     match err {
@@ -224,5 +238,17 @@ pub fn is_unique_violation(err: &sqlx::Error, constraint_hint: &str) -> bool {
                     || db.message().contains(constraint_hint))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_rows;
+
+    #[test]
+    fn value_rows_number_every_value_once() {
+        assert_eq!(value_rows(2, 3, 2), "($2, $3, $4), ($5, $6, $7)");
+        assert_eq!(value_rows(1, 1, 1), "($1)");
+        assert_eq!(value_rows(0, 4, 1), "");
     }
 }

@@ -4,8 +4,8 @@
 use super::conversations::Scope;
 use super::{Store, Tx};
 use crate::error::AppResult;
-use crate::on_read;
 use crate::search::index_terms;
+use crate::{on_read, on_tx};
 use shared::api::{ContactHit, MessageHit};
 
 /// id, conversation, position, direction, body, contact name, created at.
@@ -47,6 +47,37 @@ pub async fn index_terms_of(tx: &mut Tx, message_id: &str, terms: &[String]) -> 
             .execute(&mut **t)
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// Indexes several messages' terms (computed beforehand) with one statement.
+pub async fn index_many(tx: &mut Tx, messages: &[(&str, &[String])]) -> AppResult<()> {
+    let rows: Vec<(&str, String)> = messages
+        .iter()
+        .filter(|(_, terms)| !terms.is_empty())
+        .map(|(id, terms)| (*id, terms.join(" ")))
+        .collect();
+    for chunk in rows.chunks(1000) {
+        let marks = super::value_rows(chunk.len(), 2, 1);
+        let sql = match tx {
+            Tx::Sqlite(_) => {
+                format!("INSERT INTO message_search (message_id, terms) VALUES {marks}")
+            }
+            // Terms never hold a space (see `crate::search::index_terms`).
+            Tx::Postgres(_) => format!(
+                "INSERT INTO message_search (message_id, terms) \
+                 SELECT id, array_to_tsvector(string_to_array(terms, ' ')) \
+                 FROM (VALUES {marks}) AS batch (id, terms) ON CONFLICT DO NOTHING"
+            ),
+        };
+        on_tx!(tx, c => {
+            let mut query = sqlx::query(&sql);
+            for (id, terms) in chunk {
+                query = query.bind(*id).bind(terms);
+            }
+            query.execute(&mut *c).await?.rows_affected()
+        });
     }
     Ok(())
 }

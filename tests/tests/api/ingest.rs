@@ -1,8 +1,15 @@
 //! A thousand WeChat pushes over real HTTP from the follower simulator, each
 //! delivered one to three times (some copies at once): exactly a thousand
-//! messages, in order per contact, on both backends.
+//! messages, in order per contact, on both backends. And the multi-row
+//! batch that group commit writes, push by push.
 
 use futures::StreamExt;
+use harbour_server::search::{index_terms, query_terms};
+use harbour_server::store::conversations::Scope;
+use harbour_server::store::events::append;
+use harbour_server::store::inbox::{store_inbound_batch, Inbound, Written};
+use harbour_server::store::Store;
+use harbour_server::{on_read, on_tx};
 use harbour_tests::{on_both_backends, spawn_app, Backend};
 use serde_json::json;
 use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
@@ -110,4 +117,183 @@ async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend
         1000
     );
     assert_eq!(app.store.verify_chain().await.expect("verify").fault, None);
+}
+
+on_both_backends!(a_batch_stores_each_push_once_in_push_order);
+
+fn inbound(channel: &str, open_id: &str, key: &str, kind: &str, body: &str) -> Inbound {
+    Inbound {
+        channel_id: channel.to_owned(),
+        team: None,
+        open_id: open_id.to_owned(),
+        dedupe_key: key.to_owned(),
+        kind: kind.to_owned(),
+        body: Some(body.to_owned()),
+        fields: json!({}),
+        opens_window: kind != "event",
+        subscribed: None,
+        media_id: None,
+        search_terms: index_terms(body),
+    }
+}
+
+/// Stores one batch the way the group-commit writer does and returns what
+/// each push became: the message id, or `None` for a push already stored.
+async fn store_batch(store: &Store, now: i64, pushes: &[Inbound]) -> Vec<Option<String>> {
+    let mut tx = store.begin().await.expect("begin");
+    let refs: Vec<&Inbound> = pushes.iter().collect();
+    let written = store_inbound_batch(&mut tx, now, &refs)
+        .await
+        .expect("batch");
+    let mut events = Vec::new();
+    let mut ids = Vec::new();
+    for outcome in written {
+        ids.push(match outcome {
+            Written::New(stored, event) => {
+                events.push(event);
+                Some(stored.message_id)
+            }
+            Written::Seen | Written::LostRace => None,
+        });
+    }
+    append(&mut tx, now, &events).await.expect("events");
+    store.commit(tx).await.expect("commit");
+    ids
+}
+
+/// The multi-row fast path of group commit: copies within the batch and of
+/// pushes stored before are stored once, one contact's messages take
+/// consecutive positions in push order, a resolved conversation reopens, an
+/// event alone leaves the conversation not waiting, and new contacts and
+/// media get their jobs.
+async fn a_batch_stores_each_push_once_in_push_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let channel = app.connect_official_account(&admin, &json!({ "name": "Batch", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" })).await;
+    let ch = channel["id"].as_str().unwrap_or_default().to_owned();
+    let store = &app.store;
+
+    let first = store_batch(
+        store,
+        1_000,
+        &[
+            inbound(&ch, "oDora", "d1", "text", "earlier"),
+            inbound(&ch, "oEmma", "e1", "text", "你好"),
+        ],
+    )
+    .await;
+    assert!(first.iter().all(Option::is_some), "{first:?}");
+    sql(store, "UPDATE conversations SET status = 'resolved', waiting_since = NULL WHERE contact_id = (SELECT id FROM contacts WHERE open_id = 'oEmma')").await;
+
+    let mut subscribe = inbound(&ch, "oBen", "b1", "event", "subscribe");
+    subscribe.subscribed = Some(true);
+    let mut image = inbound(&ch, "oCyd", "c1", "image", "[image]");
+    image.media_id = Some("media-1".into());
+    let second = store_batch(
+        store,
+        2_000,
+        &[
+            inbound(&ch, "oAmy", "a1", "text", "想問還款日期"),
+            inbound(&ch, "oAmy", "a2", "text", "second"),
+            subscribe,
+            inbound(&ch, "oAmy", "a1", "text", "想問還款日期"),
+            inbound(&ch, "oDora", "d1", "text", "earlier"),
+            inbound(&ch, "oEmma", "e2", "text", "again"),
+            image,
+        ],
+    )
+    .await;
+    let stored: Vec<bool> = second.iter().map(Option::is_some).collect();
+    assert_eq!(stored, [true, true, true, false, false, true, true]);
+
+    let messages: Vec<(String, String, i64)> = query(
+        store,
+        "SELECT c.open_id, m.dedupe_key, m.position FROM messages m \
+         JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id \
+         ORDER BY c.open_id, m.position",
+    )
+    .await;
+    let expected = [
+        ("oAmy", "a1", 1),
+        ("oAmy", "a2", 2),
+        ("oBen", "b1", 1),
+        ("oCyd", "c1", 1),
+        ("oDora", "d1", 1),
+        ("oEmma", "e1", 1),
+        ("oEmma", "e2", 2),
+    ];
+    let expected: Vec<(String, String, i64)> = expected
+        .iter()
+        .map(|(o, k, p)| (o.to_string(), k.to_string(), *p))
+        .collect();
+    assert_eq!(messages, expected);
+
+    let conversations: Vec<(String, String, Option<i64>, i64)> = query(
+        store,
+        "SELECT c.open_id, v.status, v.waiting_since, v.last_position FROM conversations v \
+         JOIN contacts c ON c.id = v.contact_id ORDER BY c.open_id",
+    )
+    .await;
+    let summary: Vec<(&str, &str, Option<i64>, i64)> = conversations
+        .iter()
+        .map(|(o, s, w, p)| (o.as_str(), s.as_str(), *w, *p))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("oAmy", "open", Some(2_000), 2),
+            ("oBen", "open", None, 1),
+            ("oCyd", "open", Some(2_000), 1),
+            ("oDora", "open", Some(1_000), 1),
+            ("oEmma", "open", Some(2_000), 2),
+        ],
+        "a1 and a2 placed together, Emma reopened, Ben's event leaves him not waiting"
+    );
+
+    let jobs: Vec<(String, i64)> = query(
+        store,
+        "SELECT kind, COUNT(*) FROM jobs GROUP BY kind ORDER BY kind",
+    )
+    .await;
+    assert_eq!(
+        jobs,
+        [
+            ("wechat.media".to_string(), 1),
+            ("wechat.profile".to_string(), 5)
+        ],
+        "one profile lookup per new contact, one download per media"
+    );
+    let events: Vec<(i64,)> = query(
+        store,
+        "SELECT COUNT(*) FROM events WHERE kind = 'message.received'",
+    )
+    .await;
+    assert_eq!(events, [(7,)], "one event per stored message");
+    let a1: Vec<(String,)> = query(store, "SELECT id FROM messages WHERE dedupe_key = 'a1'").await;
+    let hits = store
+        .search_messages(&Scope::All, &query_terms("還款"), 10)
+        .await
+        .expect("search");
+    let hits: Vec<&str> = hits.iter().map(|h| h.message_id.as_str()).collect();
+    assert_eq!(
+        hits,
+        [a1[0].0.as_str()],
+        "the batch indexed its messages for search"
+    );
+}
+
+async fn sql(store: &Store, statement: &str) {
+    let mut tx = store.begin().await.expect("begin");
+    on_tx!(&mut tx, c => sqlx::query(statement).execute(&mut *c).await.expect("statement").rows_affected());
+    store.commit(tx).await.expect("commit");
+}
+
+async fn query<T>(store: &Store, statement: &str) -> Vec<T>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    on_read!(store, pool => sqlx::query_as(statement).fetch_all(pool).await.expect("query"))
 }

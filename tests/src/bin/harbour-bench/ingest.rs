@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use wechat::fake::simulator::{Activity, Push, Simulator, SimulatorConfig};
 use wechat::{AppId, Mode, OpenId, OriginalId};
 
-const CALLBACKS: usize = 3_000;
+const CALLBACKS: usize = 10_000;
 const CONCURRENCY: usize = 32;
 const APP_ID: &str = "wxbe4c4be4c4be4c4b";
 const TOKEN: &str = "benchToken1";
