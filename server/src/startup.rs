@@ -208,7 +208,12 @@ pub fn job_handlers(
     data_dir: &std::path::Path,
 ) -> anyhow::Result<Handlers> {
     let clients = Clients::new(store.clone(), secrets.clone());
-    let sender = Sender::new(store.clone(), clients.clone(), clock.clone());
+    let sender = Sender::new(
+        store.clone(),
+        clients.clone(),
+        clock.clone(),
+        MediaStore::new(data_dir),
+    );
     let media = MediaFetcher {
         store: store.clone(),
         clients: clients.clone(),

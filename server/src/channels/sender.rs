@@ -1,13 +1,17 @@
 //! The `wechat.send` job: delivers one queued reply through WeChat's
 //! customer-service API at most once. The message is marked `sending` and
-//! committed before the call; a crash after that leaves it `unknown`.
+//! committed before the call; a crash after that leaves it `unknown`. An
+//! image is uploaded to WeChat first, while the reply is still `queued`:
+//! an upload reaches nobody, so it is safe to repeat.
 
 use crate::channels::clients::Clients;
+use crate::channels::media::MediaStore;
 use crate::clock::Clock;
 use crate::store::jobs::Job;
-use crate::store::outbound::{claim_for_sending, finish_sending};
+use crate::store::outbound::{claim_for_sending, finish_sending, QueuedImage};
 use crate::store::Store;
-use wechat::client::{CustomMessage, CustomSend};
+use wechat::client::{ApiClient, ApiError, CustomMessage, CustomSend, MediaType, MediaUpload};
+use wechat::message::MediaId;
 use wechat::{Action, OpenId};
 
 /// Sends replies through the channel's shared API client.
@@ -16,14 +20,24 @@ pub struct Sender {
     store: Store,
     clock: Clock,
     clients: Clients,
+    media: MediaStore,
+}
+
+/// Why an image could not be uploaded.
+enum UploadFailure {
+    /// Try the job again later; the reply stays queued.
+    Later(String),
+    /// Give up: the reply fails with this sentence for the agent.
+    Never(String),
 }
 
 impl Sender {
-    pub fn new(store: Store, clients: Clients, clock: Clock) -> Self {
+    pub fn new(store: Store, clients: Clients, clock: Clock, media: MediaStore) -> Self {
         Sender {
             store,
             clock,
             clients,
+            media,
         }
     }
 
@@ -34,6 +48,29 @@ impl Sender {
         let message_id = payload["message"]
             .as_str()
             .ok_or("the job names no message")?;
+        let image = self
+            .store
+            .queued_image(message_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let uploaded = match &image {
+            Some(image) => match self.upload(image).await {
+                Ok(media_id) => Some(media_id),
+                Err(UploadFailure::Later(reason)) => return Err(reason),
+                Err(UploadFailure::Never(sentence)) => {
+                    // Claimed only to record the failure; nothing was sent.
+                    if claim_for_sending(&self.store, self.clock.now(), message_id)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .is_some()
+                    {
+                        return self.finish(message_id, "failed", Some(&sentence)).await;
+                    }
+                    return Ok(());
+                }
+            },
+            None => None,
+        };
         let Some(outgoing) = claim_for_sending(&self.store, self.clock.now(), message_id)
             .await
             .map_err(|e| e.to_string())?
@@ -47,10 +84,11 @@ impl Sender {
                 return self.finish(message_id, "failed", Some(&sentence)).await;
             }
         };
-        let send = CustomSend::new(
-            OpenId::new(outgoing.open_id.clone()),
-            CustomMessage::text(outgoing.body.clone().unwrap_or_default()),
-        );
+        let content = match uploaded {
+            Some(media_id) => CustomMessage::image(media_id),
+            None => CustomMessage::text(outgoing.body.clone().unwrap_or_default()),
+        };
+        let send = CustomSend::new(OpenId::new(outgoing.open_id.clone()), content);
         match client.send(&send).await {
             Ok(()) => self.finish(message_id, "sent", None).await,
             Err(err) if err.is_ambiguous() => {
@@ -74,6 +112,37 @@ impl Sender {
         }
     }
 
+    /// Uploads a queued image to WeChat as temporary media (valid three days,
+    /// far longer than a send takes) and returns its media id.
+    async fn upload(&self, image: &QueuedImage) -> Result<MediaId, UploadFailure> {
+        let client: ApiClient = self
+            .clients
+            .get(&image.channel_id)
+            .await
+            .map_err(|reason| {
+                UploadFailure::Never(format!("Harbour could not use this channel: {reason}."))
+            })?;
+        let bytes = self.media.read(&image.media_sha256).await.map_err(|err| {
+            tracing::error!(error = %err, "an image to send is missing from the media store");
+            UploadFailure::Never("Harbour could not read this image to send it.".to_owned())
+        })?;
+        let extension = match image.media_type.as_str() {
+            "image/png" => "png",
+            "image/gif" => "gif",
+            _ => "jpg",
+        };
+        let upload = MediaUpload {
+            media_type: MediaType::Image,
+            filename: format!("image.{extension}"),
+            content_type: image.media_type.clone(),
+            bytes,
+        };
+        match client.upload_media(&upload).await {
+            Ok(uploaded) => Ok(uploaded.media_id),
+            Err(err) => Err(upload_failure(&err)),
+        }
+    }
+
     async fn finish(
         &self,
         message_id: &str,
@@ -84,4 +153,19 @@ impl Sender {
             .await
             .map_err(|e| e.to_string())
     }
+}
+
+fn upload_failure(err: &ApiError) -> UploadFailure {
+    // An upload that timed out delivered nothing to the client: try again.
+    if err.is_ambiguous() || matches!(err.action(), Action::Retry(_)) {
+        return UploadFailure::Later(format!(
+            "WeChat did not take the image yet ({})",
+            err.code()
+        ));
+    }
+    UploadFailure::Never(
+        err.agent_sentence()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("WeChat refused this image ({}).", err.code())),
+    )
 }

@@ -5,10 +5,12 @@ use super::ApiJson;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::outbound::{queue_text_reply, ReplyTarget, REPLIES_PER_WINDOW};
+use crate::store::outbound::{queue_reply, Reply, ReplyTarget, REPLIES_PER_WINDOW};
 use crate::store::triage::{self, Actor};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/conversations/{id}/messages",
             post(reply).get(list_messages),
+        )
+        .route(
+            "/api/v1/conversations/{id}/images",
+            post(reply_image).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT)),
         )
         .route("/api/v1/conversations/{id}/window", get(window))
         .route("/api/v1/messages/{id}", get(message_status))
@@ -236,19 +242,42 @@ async fn reply(
             "WeChat accepts at most 2,048 bytes in one message; split the reply.",
         ));
     }
+    let now = may_reply_now(&state, &user, &id, input.confirm_recent).await?;
+    let message = queue_reply(&state.store, now, user.id, &id, Reply::Text(text)).await?;
+    Ok(queued(message))
+}
+
+fn queued(message: String) -> (StatusCode, Json<QueuedReply>) {
+    (
+        StatusCode::ACCEPTED,
+        Json(QueuedReply {
+            message,
+            status: "queued".into(),
+        }),
+    )
+}
+
+/// Refuses a reply while a colleague holds the conversation's reply lock,
+/// or (unless confirmed) moments after a colleague replied. Returns now.
+async fn may_reply_now(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    confirm_recent: bool,
+) -> AppResult<i64> {
     let now = state.clock.now();
-    if let Some((holder, name)) = state.presence.holder(&id, now) {
+    if let Some((holder, name)) = state.presence.holder(id, now) {
         if holder != user.id {
             return Err(AppError::ReplyLocked(format!(
                 "{name} is replying to this client. Take over to reply instead."
             )));
         }
     }
-    if !input.confirm_recent {
+    if !confirm_recent {
         let since = now - RECENT_REPLY_MS;
         if let Some((name, _)) = state
             .store
-            .recent_reply_by_other(&id, user.id, since)
+            .recent_reply_by_other(id, user.id, since)
             .await?
         {
             return Err(AppError::RecentReply(format!(
@@ -256,14 +285,76 @@ async fn reply(
             )));
         }
     }
-    let message = queue_text_reply(&state.store, now, user.id, &id, text).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(QueuedReply {
-            message,
-            status: "queued".into(),
-        }),
-    ))
+    Ok(now)
+}
+
+/// The largest image Harbour sends. WeChat documents both 2 MB and 10 MB;
+/// 2 MB is what every account accepts.
+const IMAGE_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// Bodies up to this size are read so that a too-large image gets a
+/// sentence rather than a bare 413.
+const IMAGE_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+#[derive(Deserialize)]
+struct ImageQuery {
+    #[serde(default)]
+    confirm_recent: bool,
+}
+
+/// The image's type, from its first bytes (the declared type is not trusted).
+fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else {
+        None
+    }
+}
+
+/// Sends an image (the request body: JPG, PNG or GIF up to 2 MB) as a
+/// reply. It is kept in the media store and goes out like a text reply.
+async fn reply_image(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    query: Result<Query<ImageQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> AppResult<(StatusCode, Json<QueuedReply>)> {
+    user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
+    visible_target(&state, &user, &id).await?;
+    let Query(query) =
+        query.map_err(|_| AppError::validation("confirm_recent", "Use true or false."))?;
+    let too_large = || {
+        AppError::validation(
+            "image",
+            "WeChat takes images up to 2 MB; make this one smaller and send it again.",
+        )
+    };
+    let bytes = body.map_err(|_| too_large())?;
+    if bytes.is_empty() {
+        return Err(AppError::validation("image", "Choose an image to send."));
+    }
+    if bytes.len() > IMAGE_MAX_BYTES {
+        return Err(too_large());
+    }
+    let content_type = image_type(&bytes).ok_or_else(|| {
+        AppError::validation(
+            "image",
+            "WeChat takes JPG, PNG or GIF images; this file is none of them.",
+        )
+    })?;
+    let now = may_reply_now(&state, &user, &id, query.confirm_recent).await?;
+    let sha256 = state.media.put(&bytes).await.map_err(AppError::internal)?;
+    let reply = Reply::Image {
+        sha256: &sha256,
+        content_type,
+        size: bytes.len() as i64,
+    };
+    let message = queue_reply(&state.store, now, user.id, &id, reply).await?;
+    Ok(queued(message))
 }
 
 async fn window(

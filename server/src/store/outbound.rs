@@ -109,15 +109,67 @@ impl Store {
     }
 }
 
-/// Queues a text reply and its send job in one transaction, or refuses with
-/// the window's reason. Counts the reply against the window at once, so five
+/// An image reply still waiting to be sent: its channel, file and type.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct QueuedImage {
+    pub channel_id: String,
+    pub media_sha256: String,
+    pub media_type: String,
+}
+
+impl Store {
+    /// The image of a queued image reply, to upload to WeChat before the
+    /// send is claimed (an upload is harmless to repeat; the send is not).
+    pub async fn queued_image(&self, message_id: &str) -> AppResult<Option<QueuedImage>> {
+        Ok(on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT channel_id, media_sha256, media_type FROM messages \
+                 WHERE id = $1 AND status = 'queued' AND kind = 'image' \
+                   AND media_sha256 IS NOT NULL AND media_type IS NOT NULL",
+            )
+            .bind(message_id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+}
+
+/// What an agent sends: text, or an image kept in the media store.
+#[derive(Clone, Copy, Debug)]
+pub enum Reply<'a> {
+    Text(&'a str),
+    Image {
+        sha256: &'a str,
+        content_type: &'a str,
+        size: i64,
+    },
+}
+
+impl Reply<'_> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Reply::Text(_) => "text",
+            Reply::Image { .. } => "image",
+        }
+    }
+
+    fn body(&self) -> Option<&str> {
+        match self {
+            Reply::Text(text) => Some(text),
+            Reply::Image { .. } => None,
+        }
+    }
+}
+
+/// Queues a reply and its send job in one transaction, or refuses with the
+/// window's reason. Counts the reply against the window at once, so five
 /// quick replies cannot all pass the check.
-pub async fn queue_text_reply(
+pub async fn queue_reply(
     store: &Store,
     now: i64,
     author: UserId,
     conversation_id: &str,
-    text: &str,
+    reply: Reply<'_>,
 ) -> AppResult<String> {
     let mut tx = store.begin().await?;
     let lock = match tx {
@@ -136,27 +188,43 @@ pub async fn queue_text_reply(
         &mut tx,
         now,
         &target.conversation_id,
-        Placement::Reply(text),
+        Placement::Reply(reply.body().unwrap_or(reply.kind())),
     )
     .await?;
+    let (sha256, content_type, size) = match reply {
+        Reply::Text(_) => (None, None, None),
+        Reply::Image {
+            sha256,
+            content_type,
+            size,
+        } => (Some(sha256), Some(content_type), Some(size)),
+    };
     on_tx!(&mut tx, c => {
         sqlx::query(
-            "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, status, author, created_at) \
-             VALUES ($1, $2, $3, $8, 'out', 'text', $4, '{}', $5, 'queued', $6, $7)",
+            "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, status, author, created_at, \
+                                   media_state, media_sha256, media_type, media_size) \
+             VALUES ($1, $2, $3, $8, 'out', $9, $4, '{}', $5, 'queued', $6, $7, \
+                     CASE WHEN $10 IS NULL THEN NULL ELSE 'stored' END, $10, $11, $12)",
         )
         .bind(&message_id)
         .bind(&target.channel_id)
         .bind(&target.conversation_id)
-        .bind(text)
+        .bind(reply.body())
         .bind(format!("out:{message_id}"))
         .bind(author.to_string())
         .bind(now)
         .bind(position)
+        .bind(reply.kind())
+        .bind(sha256)
+        .bind(content_type)
+        .bind(size)
         .execute(&mut *c)
         .await?
         .rows_affected()
     });
-    index_message(&mut tx, &message_id, text).await?;
+    if let Some(text) = reply.body() {
+        index_message(&mut tx, &message_id, text).await?;
+    }
     on_tx!(&mut tx, c => {
         sqlx::query("UPDATE contacts SET replies_in_window = replies_in_window + 1 WHERE id = $1")
             .bind(&target.contact_id)
@@ -173,7 +241,13 @@ pub async fn queue_text_reply(
         },
     )
     .await?;
-    let payload = json!({ "conversation": target.conversation_id, "message": message_id, "status": "queued", "body": text });
+    let payload = json!({
+        "conversation": target.conversation_id,
+        "message": message_id,
+        "status": "queued",
+        "kind": reply.kind(),
+        "body": reply.body(),
+    });
     append(
         &mut tx,
         now,
@@ -190,7 +264,11 @@ pub struct Outgoing {
     pub id: String,
     pub conversation_id: String,
     pub channel_id: String,
+    pub kind: String,
     pub body: Option<String>,
+    /// An image's file in the media store, and its content type.
+    pub media_sha256: Option<String>,
+    pub media_type: Option<String>,
     pub open_id: String,
     pub team_id: Option<String>,
 }
@@ -228,7 +306,7 @@ pub async fn claim_for_sending(
     }
     let outgoing: Outgoing = on_tx!(&mut tx, c => {
         sqlx::query_as(
-            "SELECT m.id, m.conversation_id, m.channel_id, m.body, c.open_id, v.team_id FROM messages m \
+            "SELECT m.id, m.conversation_id, m.channel_id, m.kind, m.body, m.media_sha256, m.media_type, c.open_id, v.team_id FROM messages m \
              JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id WHERE m.id = $1",
         )
         .bind(message_id)

@@ -17,6 +17,7 @@ use wechat::{AppId, OpenId};
 
 on_both_backends!(
     a_reply_reaches_the_follower_once_and_the_window_is_enforced,
+    an_image_reply_is_uploaded_and_reaches_the_follower_once,
     conversation_endpoints_admit_each_role_only_to_its_teams,
 );
 
@@ -31,7 +32,17 @@ async fn push_text(app: &TestApp, path: &str, msg_id: u64, text: &str) {
         .await;
 }
 
-async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: Backend) {
+/// A desk wired to the fake WeChat: a plain-mode account, a worker to run
+/// send jobs by hand, and one conversation whose follower just wrote.
+struct Desk {
+    fake: FakeWeChat,
+    app: TestApp,
+    worker: Worker,
+    admin: String,
+    conversation: String,
+}
+
+async fn desk(backend: Backend) -> Desk {
     let fake = FakeWeChat::start("127.0.0.1:0").await.expect("fake wechat");
     fake.register_app(&AppId::new(APP_ID), &AppSecret::new(APP_SECRET));
     let db = TestDb::new(backend).await;
@@ -55,8 +66,6 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
         .as_str()
         .unwrap_or_default()
         .to_owned();
-
-    // Before the client writes, there is no window to reply in.
     push_text(&app, &path, 1001, "你好，我想問還款日期 🙏").await;
     {
         use wechat::clock::Clock;
@@ -81,6 +90,164 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
                 .to_owned()
         })
         .expect("a conversation");
+    Desk {
+        fake,
+        app,
+        worker,
+        admin,
+        conversation,
+    }
+}
+
+/// A 4×4 blue PNG.
+const PNG: &str = "89504e470d0a1a0a0000000d4948445200000004000000040802000000269309290000001049444154789c6390cfdf02470cc471000242142119472a690000000049454e44ae426082";
+
+async fn post_image(
+    app: &TestApp,
+    token: &str,
+    conversation: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/conversations/{conversation}/images?confirm_recent=true"
+        )))
+        .bearer_auth(token)
+        .header("content-type", "image/png")
+        .body(bytes)
+        .send()
+        .await
+        .expect("image");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// An image from the composer is kept by Harbour, uploaded to WeChat while
+/// the reply is still queued, and sent once; an upload WeChat refuses fails
+/// the reply with a sentence and sends nothing; files that are not a JPG,
+/// PNG or GIF up to 2 MB are refused before anything is kept.
+async fn an_image_reply_is_uploaded_and_reaches_the_follower_once(backend: Backend) {
+    let Desk {
+        fake,
+        app,
+        worker,
+        admin,
+        conversation,
+    } = desk(backend).await;
+    let png = hex::decode(PNG).expect("png");
+
+    let (status, queued) = post_image(&app, &admin, &conversation, png.clone()).await;
+    assert_eq!(status, 202, "{queued}");
+    let message = queued["message"].as_str().unwrap_or_default().to_owned();
+    let kept = app
+        .client
+        .get(app.url(&format!("/api/v1/messages/{message}/media")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(kept.headers()["content-type"], "image/png");
+    assert_eq!(kept.bytes().await.expect("bytes").as_ref(), png.as_slice());
+
+    worker.run_once().await.expect("worker");
+    worker.run_once().await.expect("worker");
+    let (_, state) = app
+        .get_json(&format!("/api/v1/messages/{message}"), &admin)
+        .await;
+    assert_eq!(state["status"], "sent", "{state}");
+    let received = fake.received(&OpenId::new(FOLLOWER));
+    assert_eq!(received.len(), 1, "received exactly once");
+    assert_eq!(received[0].msgtype, "image");
+    let media_id = received[0].body["image"]["media_id"]
+        .as_str()
+        .unwrap_or_default();
+    let arrived = reqwest::get(fake.media_url(&wechat::message::MediaId::new(media_id)))
+        .await
+        .expect("fake media")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(
+        arrived.as_ref(),
+        png.as_slice(),
+        "the follower got the same image"
+    );
+    let (_, timeline) = app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            &admin,
+        )
+        .await;
+    let shown = timeline
+        .as_array()
+        .and_then(|t| t.iter().find(|m| m["id"] == message.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            &shown["kind"],
+            &shown["direction"],
+            &shown["media"]["state"]
+        ),
+        (&json!("image"), &json!("out"), &json!("stored")),
+        "{shown}"
+    );
+
+    // WeChat refuses the upload: the reply fails with a reason, nothing is sent.
+    fake.fail_next("/cgi-bin/media/upload", 40005);
+    let (_, refused) = post_image(&app, &admin, &conversation, png.clone()).await;
+    let refused = refused["message"].as_str().unwrap_or_default().to_owned();
+    worker.run_once().await.expect("worker");
+    let (_, state) = app
+        .get_json(&format!("/api/v1/messages/{refused}"), &admin)
+        .await;
+    assert_eq!(state["status"], "failed", "{state}");
+    assert!(
+        state["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("file type")),
+        "{state}"
+    );
+    assert_eq!(fake.received(&OpenId::new(FOLLOWER)).len(), 1);
+
+    // Not an image, empty, or too large: refused with a sentence, nothing kept.
+    let mut too_large = png.clone();
+    too_large.resize(2 * 1024 * 1024 + 1, 0);
+    for (label, bytes, says) in [
+        ("text", b"hello".to_vec(), "JPG, PNG or GIF"),
+        ("empty", Vec::new(), "Choose an image"),
+        ("too large", too_large, "2 MB"),
+    ] {
+        let (status, body) = post_image(&app, &admin, &conversation, bytes).await;
+        assert_eq!(status, 422, "{label}: {body}");
+        assert_eq!(body["field"], "image", "{label}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains(says)),
+            "{label}: {body}"
+        );
+    }
+    let (_, timeline) = app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        timeline.as_array().map(Vec::len),
+        Some(3),
+        "the client's message and two image replies, nothing from the refused files"
+    );
+}
+
+async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: Backend) {
+    let Desk {
+        fake,
+        app,
+        worker,
+        admin,
+        conversation,
+    } = desk(backend).await;
 
     let (status, window) = app
         .get_json(
@@ -359,7 +526,20 @@ async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backe
             expected
         };
         assert_eq!(reply.status().as_u16(), expected, "{label} replies");
+        // An empty image passes the role and team checks, then is refused
+        // as empty, so the matrix uses up none of the client's replies.
+        let (status, _) = post_image(&app, token, &conversation, Vec::new()).await;
+        let expected = if expected == 202 { 422 } else { expected };
+        assert_eq!(status, expected, "{label} sends an image");
     }
+    let anonymous = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{conversation}/images")))
+        .body(hex::decode(PNG).expect("png"))
+        .send()
+        .await
+        .expect("image");
+    assert_eq!(anonymous.status().as_u16(), 401, "nobody sends an image");
     for path in [
         "/api/v1/conversations".to_owned(),
         format!("/api/v1/conversations/{conversation}/window"),
