@@ -7,5 +7,6 @@ pub mod media;
 pub mod official_account;
 pub mod profile;
 pub mod sender;
+pub mod voice;
 
 pub use official_account::{create_official_account, OfficialAccount};

@@ -3,6 +3,7 @@
 
 use super::ApiJson;
 use crate::auth::AuthUser;
+use crate::channels::voice;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::outbound::{queue_reply, Reply, ReplyTarget, REPLIES_PER_WINDOW};
@@ -400,11 +401,27 @@ async fn message_status(
 
 /// The kept copy of a message's image, voice or video, for people who may
 /// see its conversation (others get the same 404 as for a missing message).
+#[derive(Deserialize)]
+struct MediaQuery {
+    /// `wav`: an AMR voice note decoded for browsers, which cannot play AMR.
+    #[serde(rename = "as")]
+    format: Option<String>,
+}
+
+/// A message's file, to people who may see its conversation; with
+/// `?as=wav`, a voice note in a format browsers play.
 async fn message_media(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
+    query: Result<Query<MediaQuery>, QueryRejection>,
 ) -> AppResult<Response> {
+    let Query(query) = query.map_err(|_| AppError::validation("as", "Use as=wav or nothing."))?;
+    let as_wav = match query.format.as_deref() {
+        None => false,
+        Some("wav") => true,
+        Some(_) => return Err(AppError::validation("as", "Use as=wav or nothing.")),
+    };
     let row = state
         .store
         .media_row(&id)
@@ -423,11 +440,19 @@ async fn message_media(
             None => AppError::NotFound("That message's file"),
         });
     };
-    let bytes = state.media.read(sha256).await.map_err(AppError::internal)?;
-    let content_type = row
+    let mut bytes = state.media.read(sha256).await.map_err(AppError::internal)?;
+    let mut content_type = row
         .media_type
         .filter(|t| HeaderValue::from_str(t).is_ok())
         .unwrap_or_else(|| "application/octet-stream".into());
+    if as_wav && voice::is_amr(&bytes) {
+        bytes = voice::amr_to_wav(bytes).await.map_err(|reason| {
+            AppError::Conflict(format!(
+                "Harbour cannot play this recording: {reason}. Download it instead."
+            ))
+        })?;
+        content_type = "audio/wav".into();
+    }
     Ok((
         [
             (header::CONTENT_TYPE, content_type),

@@ -18,12 +18,13 @@ use sqlx::Connection;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wechat::client::{AppSecret, MediaType};
-use wechat::fake::simulator::sample_picture;
+use wechat::fake::simulator::{sample_picture, sample_voice};
 use wechat::fake::FakeWeChat;
 use wechat::{ApiClient, AppId, OpenId};
 
 on_both_backends!(
     a_followers_picture_is_kept_and_shown_only_to_its_team,
+    a_followers_voice_note_plays_in_a_browser_as_wav,
     nodes_share_one_access_token_through_the_database,
     a_database_that_cannot_commit_gets_a_retry_not_a_success,
 );
@@ -194,6 +195,78 @@ async fn a_followers_picture_is_kept_and_shown_only_to_its_team(backend: Backend
     worker.run_once().await.expect("worker");
     assert_eq!(fake.calls(wechat::client::paths::USER_INFO), 1);
     assert_eq!(fake.calls(wechat::client::paths::MEDIA_GET), 1);
+}
+
+/// WeChat voice notes are AMR, which browsers cannot play: `?as=wav` serves
+/// the same recording decoded to WAV; without it the original is served.
+async fn a_followers_voice_note_plays_in_a_browser_as_wav(backend: Backend) {
+    let (fake, app, admin, path) = setup(backend).await;
+    let voice = sample_voice(2);
+    let media_id = fake
+        .store_follower_media(
+            &AppId::new(APP_ID),
+            MediaType::Voice,
+            &voice.filename,
+            &voice.content_type,
+            voice.bytes.clone(),
+        )
+        .expect("media");
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[gh_clinic]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
+         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[voice]]></MsgType>\
+         <MediaId><![CDATA[{}]]></MediaId><Format><![CDATA[amr]]></Format><MsgId>7002</MsgId></xml>",
+        media_id.as_str()
+    );
+    assert_eq!(
+        push(&app, &path, &xml)
+            .await
+            .text()
+            .await
+            .unwrap_or_default(),
+        "success"
+    );
+    let handlers = job_handlers(
+        &app.store,
+        &Arc::new(SecretBox::new(&KEY)),
+        &app.clock,
+        &app.db.data_dir(),
+    )
+    .expect("handlers");
+    Worker::new(app.store.clone(), app.clock.clone(), handlers)
+        .run_once()
+        .await
+        .expect("worker");
+    let conversation = only_conversation(&app, &admin).await;
+    let (_, messages) = app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/messages"),
+            &admin,
+        )
+        .await;
+    assert_eq!(messages[0]["kind"], "voice", "{messages}");
+    assert_eq!(messages[0]["media"]["state"], "stored", "{messages}");
+    let message = messages[0]["id"].as_str().unwrap_or_default().to_owned();
+    let fetch = |query: &'static str| {
+        app.client
+            .get(app.url(&format!("/api/v1/messages/{message}/media{query}")))
+            .bearer_auth(&admin)
+            .send()
+    };
+
+    let wav = fetch("?as=wav").await.expect("wav");
+    assert_eq!(wav.status(), 200);
+    assert_eq!(wav.headers()["content-type"], "audio/wav");
+    let wav = wav.bytes().await.expect("bytes");
+    assert_eq!(&wav[..4], b"RIFF");
+    // Two seconds at 8 kHz, 16-bit mono, after a 44-byte header.
+    assert_eq!(wav.len(), 44 + 2 * 8_000 * 2);
+
+    let original = fetch("").await.expect("original");
+    assert_eq!(original.status(), 200);
+    assert_eq!(original.bytes().await.expect("bytes").to_vec(), voice.bytes);
+
+    let odd = fetch("?as=flac").await.expect("odd");
+    assert_eq!(odd.status(), 422);
 }
 
 async fn nodes_share_one_access_token_through_the_database(backend: Backend) {
