@@ -113,3 +113,65 @@ fn spawn_pg_listener(pool: sqlx::PgPool, wake: Arc<tokio::sync::Notify>) {
         }
     });
 }
+
+/// Shares this node's presence with the other nodes through PostgreSQL's
+/// NOTIFY, and takes in theirs (see `crate::presence`).
+pub fn spawn_presence_mirror(
+    pool: sqlx::PgPool,
+    presence: crate::presence::Presence,
+    clock: crate::clock::Clock,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    const CHANNEL: &str = "harbour_presence";
+    let mut shares = presence.subscribe_shares();
+    let outgoing = pool.clone();
+    let announce = tokio::spawn(async move {
+        loop {
+            let share = match shares.recv().await {
+                Ok(share) => share,
+                // Missed some: the periodic announcement repeats every room.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let Ok(payload) = serde_json::to_string(&share) else {
+                continue;
+            };
+            if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(&outgoing)
+                .await
+            {
+                if outgoing.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %err, "cannot announce presence to other nodes");
+            }
+        }
+    });
+    let listen = tokio::spawn(async move {
+        loop {
+            match sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(mut listener) => {
+                    if let Err(err) = listener.listen(CHANNEL).await {
+                        tracing::warn!(error = %err, "LISTEN for presence failed");
+                    } else {
+                        while let Ok(notification) = listener.recv().await {
+                            match serde_json::from_str(notification.payload()) {
+                                Ok(share) => presence.apply_remote(share, clock.now()),
+                                Err(err) => {
+                                    tracing::warn!(error = %err, "ignoring a malformed presence notice")
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot open a LISTEN connection"),
+            }
+            if pool.is_closed() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    vec![announce, listen]
+}

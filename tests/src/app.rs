@@ -19,7 +19,8 @@ pub struct TestApp {
     pub store: Store,
     pub clock: Clock,
     pub client: reqwest::Client,
-    pub db: TestDb,
+    /// Shared by every node started on it; dropped with the last.
+    pub db: std::sync::Arc<TestDb>,
 }
 
 /// 2026-11-27 09:00 Hong Kong time, a fixed start for the manual clock.
@@ -48,6 +49,17 @@ pub async fn spawn_app_on(db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestA
             .await
             .expect("admin");
     }
+    start_node(std::sync::Arc::new(db), store, clock, adjust).await
+}
+
+/// Starts a Harbour node on `db` (its database and data dir, so its secret
+/// key too) and a client for it.
+async fn start_node(
+    db: std::sync::Arc<TestDb>,
+    store: Store,
+    clock: Clock,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config::for_tests(&db.url, &db.data_dir());
     adjust(&mut config);
     let app = Application::build_with_clock(config, clock.clone())
@@ -70,6 +82,17 @@ pub async fn spawn_app_on(db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestA
 }
 
 impl TestApp {
+    /// Another node on the same database and data dir, as a second server
+    /// of a PostgreSQL deployment; its clock starts where this one's is.
+    /// `adjust` must give it this node's secret key.
+    pub async fn second_node(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let store = Store::connect(&self.db.url, &StoreOptions::default())
+            .await
+            .expect("connect");
+        let clock = Clock::manual(self.clock.now());
+        start_node(self.db.clone(), store, clock, adjust).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -9,7 +9,7 @@ use super::live::{hello, next_message, send, Socket};
 use harbour_tests::{on_both_backends, Backend, TestApp};
 use serde_json::{json, Value};
 use shared::ws::{ClientMessage, ServerMessage};
-use shared::{Role, Seq};
+use shared::{Role, Seq, UserId};
 
 on_both_backends!(
     one_agent_replies_at_a_time_and_a_take_over_is_logged,
@@ -18,6 +18,85 @@ on_both_backends!(
     search_finds_either_script_within_the_users_teams,
     a_seeded_desk_is_scoped_and_searchable,
 );
+
+/// Waits until this socket's view of `conversation` has `holder` holding
+/// the reply lock (or nobody, for `None`).
+async fn until_holder(socket: &mut Socket, conversation: &str, holder: Option<&UserId>) {
+    let wanted = holder.map(ToString::to_string);
+    while presence(socket, conversation).await.1 != wanted {}
+}
+
+/// Several PostgreSQL nodes share presence: an agent on one node sees a
+/// colleague on another viewing and holding the reply lock, is refused a
+/// reply while it is held, can take it over (and then the colleague is
+/// refused), and sees it go when the holder's socket closes.
+#[tokio::test]
+async fn presence_and_the_reply_lock_span_postgres_nodes() {
+    if !harbour_tests::db::postgres_available().await {
+        return;
+    }
+    let Desk {
+        app,
+        admin,
+        path_a,
+        team_a,
+        ..
+    } = desk(Backend::Postgres).await;
+    let other = app
+        .second_node(|config| {
+            config.run_workers = false;
+            config.secret_key = harbour_server::config::Secret::new(super::inbox::KEY);
+        })
+        .await;
+    let (amy, amy_token) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
+    let (ken, ken_token) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
+    push(&app, &path_a, "oTwoNodes", 1, "請問幾時還款？").await;
+    let id = conversation_of(&app, &admin, "oTwoNodes").await;
+    let (mut amy_socket, _, _) = hello(&app, &amy_token, Seq(0)).await;
+    let (mut ken_socket, _, _) = hello(&other, &ken_token, Seq(0)).await;
+
+    send(
+        &mut amy_socket,
+        &ClientMessage::Viewing {
+            conversation: Some(id.clone()),
+        },
+    )
+    .await;
+    send(
+        &mut amy_socket,
+        &ClientMessage::Lock {
+            conversation: id.clone(),
+        },
+    )
+    .await;
+    until_holder(&mut ken_socket, &id, Some(&amy.id)).await;
+    let (status, refused) = reply(&other, &ken_token, &id, "我來答", false).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("reply_locked")),
+        "{refused}"
+    );
+
+    send(
+        &mut ken_socket,
+        &ClientMessage::TakeOver {
+            conversation: id.clone(),
+        },
+    )
+    .await;
+    until_holder(&mut amy_socket, &id, Some(&ken.id)).await;
+    let (status, refused) = reply(&app, &amy_token, &id, "Monday", false).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("reply_locked")),
+        "{refused}"
+    );
+    let (status, body) = reply(&other, &ken_token, &id, "我來答：下星期一", false).await;
+    assert_eq!(status, 202, "{body}");
+
+    drop(ken_socket);
+    until_holder(&mut amy_socket, &id, None).await;
+}
 
 /// The next presence message about `conversation` (other messages
 /// skipped): the viewers' ids and the lock holder's id.

@@ -20,7 +20,7 @@ on_both_backends!(
     an_agent_of_another_team_reaches_nothing_by_any_route,
 );
 
-const KEY: [u8; 32] = [13; 32];
+pub(crate) const KEY: [u8; 32] = [13; 32];
 
 pub(crate) struct Desk {
     pub app: TestApp,
