@@ -141,10 +141,16 @@ impl Store {
         let mut hits: Vec<MessageHitRow> = Vec::new();
         let mut offset = 0;
         loop {
+            // Every candidate is visible to a scope of all teams, so it reads
+            // only as many as it still needs.
+            let window = match scope {
+                Scope::All => limit - hits.len() as i64,
+                Scope::Teams(_) => WINDOW,
+            };
             let candidates: Vec<String> = on_read!(self, pool => {
                 sqlx::query_scalar(candidates_sql)
                     .bind(&query)
-                    .bind(WINDOW)
+                    .bind(window)
                     .bind(offset)
                     .fetch_all(pool)
                     .await?
@@ -168,12 +174,17 @@ impl Store {
                 q.fetch_all(pool).await?
             });
             // Newest indexed first, as the candidates came.
-            page.sort_by_key(|hit| candidates.iter().position(|c| *c == hit.0));
+            let rank: std::collections::HashMap<&str, usize> = candidates
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.as_str(), i))
+                .collect();
+            page.sort_by_key(|hit| rank.get(hit.0.as_str()).copied());
             hits.extend(page);
-            if hits.len() as i64 >= limit || (candidates.len() as i64) < WINDOW {
+            if hits.len() as i64 >= limit || (candidates.len() as i64) < window {
                 break;
             }
-            offset += WINDOW;
+            offset += window;
         }
         hits.truncate(limit as usize);
         Ok(hits
