@@ -45,19 +45,14 @@ impl Store {
         let ids: Vec<String> = on_read!(self, pool => {
             sqlx::query_scalar(
                 "SELECT v.id FROM conversations v JOIN contacts k ON k.id = v.contact_id \
-                 WHERE k.id = $1 OR (k.union_id IS NOT NULL AND k.union_id = $2) ORDER BY v.last_message_at DESC",
+                 WHERE k.id = $1 OR (k.union_id IS NOT NULL AND k.union_id = $2)",
             )
             .bind(&row.id)
             .bind(&row.union_id)
             .fetch_all(pool)
             .await?
         });
-        let mut conversations = Vec::new();
-        for conversation in ids {
-            if let Some(summary) = self.conversation_summary(viewer, &conversation).await? {
-                conversations.push(summary);
-            }
-        }
+        let conversations = self.conversation_summaries(viewer, &ids).await?;
         let own_visible = conversations.iter().any(|c| c.contact_id == row.id);
         if !own_visible && !matches!(viewer.scope, Scope::All) {
             return Ok(None);

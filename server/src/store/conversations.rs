@@ -329,6 +329,28 @@ impl Store {
         Ok(found.filter(|c| viewer.scope.allows(c.team)))
     }
 
+    /// The conversations among `ids` the viewer may see, most recent first,
+    /// read together.
+    pub async fn conversation_summaries(
+        &self,
+        viewer: &Viewer<'_>,
+        ids: &[String],
+    ) -> AppResult<Vec<ConversationSummary>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::default();
+        sql.push(SUMMARY_SELECT)
+            .text_arg(viewer.user.to_string())
+            .push(" WHERE v.id IN ")
+            .list(ids.iter().cloned())
+            .push(" ORDER BY v.last_message_at DESC");
+        let rows = self.summaries(&sql).await?;
+        let mut found = self.with_labels(rows).await?;
+        found.retain(|c| viewer.scope.allows(c.team));
+        Ok(found)
+    }
+
     async fn summaries(&self, sql: &Sql) -> AppResult<Vec<SummaryRow>> {
         Ok(on_read!(self, pool => {
             let mut q = sqlx::query_as::<_, SummaryRow>(&sql.text);
