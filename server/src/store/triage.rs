@@ -64,23 +64,26 @@ async fn current(tx: &mut Tx, scope: &Scope<'_>, id: &str) -> AppResult<Current>
 }
 
 /// An active user who may work in `team`: its members, and admins.
+/// Who may work a conversation of team `$1`: active agents and supervisors
+/// of the team, and admins; never compliance, who only reads.
+const COLLEAGUE_OF_TEAM: &str = "u.active = TRUE AND u.role <> 'compliance' \
+     AND (u.role = 'admin' OR EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = $1))";
+
 async fn colleague(
     tx: &mut Tx,
     user: UserId,
     team: Option<TeamId>,
 ) -> AppResult<Option<Colleague>> {
-    let row: Option<(String, String, String, bool)> = on_tx!(tx, c => {
-        sqlx::query_as(
-            "SELECT u.id, u.name, u.role, (u.role = 'admin' OR EXISTS \
-               (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = $2)) AS member \
-             FROM users u WHERE u.id = $1 AND u.active = TRUE AND u.role <> 'compliance'",
-        )
-        .bind(user.to_string())
-        .bind(team.map(|t| t.to_string()).unwrap_or_default())
-        .fetch_optional(&mut *c)
-        .await?
+    let sql =
+        format!("SELECT u.id, u.name, u.role FROM users u WHERE {COLLEAGUE_OF_TEAM} AND u.id = $2");
+    let row: Option<(String, String, String)> = on_tx!(tx, c => {
+        sqlx::query_as(&sql)
+            .bind(team.map(|t| t.to_string()).unwrap_or_default())
+            .bind(user.to_string())
+            .fetch_optional(&mut *c)
+            .await?
     });
-    Ok(row.filter(|r| r.3).map(|(id, name, role, _)| Colleague {
+    Ok(row.map(|(id, name, role)| Colleague {
         id: id.parse().unwrap_or(user),
         name,
         role: role.parse().unwrap_or(Role::Agent),
@@ -592,12 +595,11 @@ pub async fn wake(store: &Store, now: i64, conversation_id: &str, until: i64) ->
 impl Store {
     /// People who may be assigned or mentioned in a conversation of `team`.
     pub async fn colleagues(&self, team: Option<TeamId>) -> AppResult<Vec<Colleague>> {
+        let sql = format!(
+            "SELECT u.id, u.name, u.role FROM users u WHERE {COLLEAGUE_OF_TEAM} ORDER BY u.name"
+        );
         let rows: Vec<(String, String, String)> = on_read!(self, pool => {
-            sqlx::query_as(
-                "SELECT u.id, u.name, u.role FROM users u WHERE u.active = TRUE AND u.role <> 'compliance' \
-                 AND (u.role = 'admin' OR EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = $1)) \
-                 ORDER BY u.name",
-            )
+            sqlx::query_as(&sql)
             .bind(team.map(|t| t.to_string()).unwrap_or_default())
             .fetch_all(pool)
             .await?
