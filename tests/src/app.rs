@@ -82,6 +82,19 @@ async fn start_node(
 }
 
 impl TestApp {
+    /// A job worker for this app, to run jobs by hand in tests that start
+    /// the app with `run_workers = false`; `key` is the app's secret key.
+    pub fn worker(&self, key: [u8; 32]) -> harbour_server::jobs::Worker {
+        let handlers = harbour_server::startup::job_handlers(
+            &self.store,
+            &std::sync::Arc::new(harbour_server::secrets::SecretBox::new(&key)),
+            &self.clock,
+            &self.db.data_dir(),
+        )
+        .expect("job handlers");
+        harbour_server::jobs::Worker::new(self.store.clone(), self.clock.clone(), handlers)
+    }
+
     /// Another node on the same database and data dir, as a second server
     /// of a PostgreSQL deployment; its clock starts where this one's is.
     /// `adjust` must give it this node's secret key.

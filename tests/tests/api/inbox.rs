@@ -6,14 +6,10 @@
 
 use super::live::{create_team, hello, live_until};
 use harbour_server::config::Secret;
-use harbour_server::jobs::Worker;
-use harbour_server::secrets::SecretBox;
-use harbour_server::startup::job_handlers;
 use harbour_tests::app::spawn_app_on;
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::{json, Value};
 use shared::{Role, Seq};
-use std::sync::Arc;
 
 on_both_backends!(
     a_team_works_its_queue_and_every_change_is_in_the_timeline,
@@ -347,14 +343,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     )
     .await;
     assert_eq!(status, 422);
-    let handlers = job_handlers(
-        &app.store,
-        &Arc::new(SecretBox::new(&KEY)),
-        &app.clock,
-        &app.db.data_dir(),
-    )
-    .expect("handlers");
-    let worker = Worker::new(app.store.clone(), app.clock.clone(), handlers);
+    let worker = app.worker(KEY);
     worker.run_once().await.expect("worker");
     let (_, summary) = app
         .get_json(&format!("/api/v1/conversations/{two}"), &ken_token)

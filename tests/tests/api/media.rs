@@ -7,9 +7,7 @@
 
 use harbour_server::channels::clients::DbTokenCache;
 use harbour_server::config::Secret;
-use harbour_server::jobs::Worker;
 use harbour_server::secrets::SecretBox;
-use harbour_server::startup::job_handlers;
 use harbour_tests::app::{plain_text_xml, spawn_app_on};
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::json;
@@ -18,8 +16,9 @@ use sqlx::Connection;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wechat::client::{AppSecret, MediaType};
-use wechat::fake::simulator::{sample_picture, sample_voice};
+use wechat::fake::simulator::{sample_picture, sample_voice, FollowerMedia};
 use wechat::fake::FakeWeChat;
+use wechat::message::MediaId;
 use wechat::{ApiClient, AppId, OpenId};
 
 on_both_backends!(
@@ -67,6 +66,34 @@ fn text_xml(msg_id: u64, text: &str) -> String {
     plain_text_xml(FOLLOWER, msg_id, text)
 }
 
+/// The follower sends `media`: the fake WeChat keeps it as the platform
+/// does, and Harbour gets a push whose message fields `fields` writes.
+async fn follower_sends(
+    fake: &FakeWeChat,
+    app: &TestApp,
+    path: &str,
+    media_type: MediaType,
+    media: &FollowerMedia,
+    fields: impl FnOnce(&MediaId) -> String,
+) {
+    let media_id = fake
+        .store_follower_media(
+            &AppId::new(APP_ID),
+            media_type,
+            &media.filename,
+            &media.content_type,
+            media.bytes.clone(),
+        )
+        .expect("media");
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[gh_clinic]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
+         <CreateTime>1795741200</CreateTime>{}</xml>",
+        fields(&media_id)
+    );
+    let answer = push(app, path, &xml).await.text().await.unwrap_or_default();
+    assert_eq!(answer, "success");
+}
+
 async fn only_conversation(app: &TestApp, token: &str) -> String {
     let (status, page) = app.get_json("/api/v1/conversations", token).await;
     let list = &page["conversations"];
@@ -82,30 +109,15 @@ async fn a_followers_picture_is_kept_and_shown_only_to_its_team(backend: Backend
         fake.record_follow(&AppId::new(APP_ID), &OpenId::new(FOLLOWER), now);
     }
     let picture = sample_picture(3);
-    let media_id = fake
-        .store_follower_media(
-            &AppId::new(APP_ID),
-            MediaType::Image,
-            &picture.filename,
-            &picture.content_type,
-            picture.bytes.clone(),
+    follower_sends(&fake, &app, &path, MediaType::Image, &picture, |id| {
+        format!(
+            "<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[{}]]></PicUrl>\
+             <MediaId><![CDATA[{}]]></MediaId><MsgId>7001</MsgId>",
+            fake.media_url(id),
+            id.as_str()
         )
-        .expect("media");
-    let xml = format!(
-        "<xml><ToUserName><![CDATA[gh_clinic]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
-         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[{}]]></PicUrl>\
-         <MediaId><![CDATA[{}]]></MediaId><MsgId>7001</MsgId></xml>",
-        fake.media_url(&media_id),
-        media_id.as_str()
-    );
-    assert_eq!(
-        push(&app, &path, &xml)
-            .await
-            .text()
-            .await
-            .unwrap_or_default(),
-        "success"
-    );
+    })
+    .await;
     let conversation = only_conversation(&app, &admin).await;
     let messages_path = format!("/api/v1/conversations/{conversation}/messages");
     let (_, messages) = app.get_json(&messages_path, &admin).await;
@@ -121,14 +133,7 @@ async fn a_followers_picture_is_kept_and_shown_only_to_its_team(backend: Backend
         .expect("media");
     assert_eq!(early.status(), 409, "a file still being fetched says so");
 
-    let handlers = job_handlers(
-        &app.store,
-        &Arc::new(SecretBox::new(&KEY)),
-        &app.clock,
-        &app.db.data_dir(),
-    )
-    .expect("handlers");
-    let worker = Worker::new(app.store.clone(), app.clock.clone(), handlers);
+    let worker = app.worker(KEY);
     worker.run_once().await.expect("worker");
 
     let (_, messages) = app.get_json(&messages_path, &admin).await;
@@ -202,40 +207,15 @@ async fn a_followers_picture_is_kept_and_shown_only_to_its_team(backend: Backend
 async fn a_followers_voice_note_plays_in_a_browser_as_wav(backend: Backend) {
     let (fake, app, admin, path) = setup(backend).await;
     let voice = sample_voice(2);
-    let media_id = fake
-        .store_follower_media(
-            &AppId::new(APP_ID),
-            MediaType::Voice,
-            &voice.filename,
-            &voice.content_type,
-            voice.bytes.clone(),
+    follower_sends(&fake, &app, &path, MediaType::Voice, &voice, |id| {
+        format!(
+            "<MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA[{}]]></MediaId>\
+             <Format><![CDATA[amr]]></Format><MsgId>7002</MsgId>",
+            id.as_str()
         )
-        .expect("media");
-    let xml = format!(
-        "<xml><ToUserName><![CDATA[gh_clinic]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
-         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[voice]]></MsgType>\
-         <MediaId><![CDATA[{}]]></MediaId><Format><![CDATA[amr]]></Format><MsgId>7002</MsgId></xml>",
-        media_id.as_str()
-    );
-    assert_eq!(
-        push(&app, &path, &xml)
-            .await
-            .text()
-            .await
-            .unwrap_or_default(),
-        "success"
-    );
-    let handlers = job_handlers(
-        &app.store,
-        &Arc::new(SecretBox::new(&KEY)),
-        &app.clock,
-        &app.db.data_dir(),
-    )
-    .expect("handlers");
-    Worker::new(app.store.clone(), app.clock.clone(), handlers)
-        .run_once()
-        .await
-        .expect("worker");
+    })
+    .await;
+    app.worker(KEY).run_once().await.expect("worker");
     let conversation = only_conversation(&app, &admin).await;
     let (_, messages) = app
         .get_json(

@@ -4,13 +4,10 @@
 
 use harbour_server::config::Secret;
 use harbour_server::jobs::Worker;
-use harbour_server::secrets::SecretBox;
-use harbour_server::startup::job_handlers;
 use harbour_server::store::outbound::claim_for_sending;
 use harbour_tests::app::spawn_app_on;
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use wechat::client::AppSecret;
 use wechat::fake::FakeWeChat;
 use wechat::{AppId, OpenId};
@@ -51,14 +48,7 @@ async fn desk(backend: Backend) -> Desk {
         config.secret_key = Secret::new(KEY);
     })
     .await;
-    let handlers = job_handlers(
-        &app.store,
-        &Arc::new(SecretBox::new(&KEY)),
-        &app.clock,
-        &app.db.data_dir(),
-    )
-    .expect("handlers");
-    let worker = Worker::new(app.store.clone(), app.clock.clone(), handlers);
+    let worker = app.worker(KEY);
 
     let admin = app.admin_token().await;
     let channel = app.connect_official_account(&admin, &json!({ "name": "Demo", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "api_base": fake.base_url() })).await;
