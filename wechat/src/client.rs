@@ -19,7 +19,7 @@ pub use custom::{
 pub use error::{Action, ApiError, Backoff, REPLY_LIMIT, WINDOW_CLOSED};
 pub use media::{DownloadedMedia, MediaType, MediaUpload, UploadedMedia, MEDIA_LIFETIME};
 pub use secret::{redact_url, scrub, AccessToken, AppSecret, REDACTED};
-pub use token::{CachedToken, InMemoryTokenCache, TokenCache, TokenCacheError};
+pub use token::{CachedToken, InMemoryTokenCache, RefreshGuard, TokenCache, TokenCacheError};
 pub use user::UserInfo;
 
 use std::fmt;
@@ -228,6 +228,11 @@ impl ApiClient {
         if let Some(token) = self.fresh_cached(None).await? {
             return Ok(token);
         }
+        // So may another process sharing the cache.
+        let _across_processes = self.inner.cache.refresh_guard(&self.inner.appid).await?;
+        if let Some(token) = self.fresh_cached(None).await? {
+            return Ok(token);
+        }
         self.fetch_token().await
     }
 
@@ -325,6 +330,10 @@ impl ApiClient {
     /// already replaced it.
     async fn refresh_rejected(&self, rejected: &AccessToken) -> Result<AccessToken, ApiError> {
         let _refreshing = self.inner.refresh_lock.lock().await;
+        if let Some(token) = self.fresh_cached(Some(rejected)).await? {
+            return Ok(token);
+        }
+        let _across_processes = self.inner.cache.refresh_guard(&self.inner.appid).await?;
         if let Some(token) = self.fresh_cached(Some(rejected)).await? {
             return Ok(token);
         }

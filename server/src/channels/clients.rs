@@ -9,7 +9,9 @@ use futures::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wechat::client::{AccessToken, AppSecret, CachedToken, TokenCache, TokenCacheError};
+use wechat::client::{
+    AccessToken, AppSecret, CachedToken, RefreshGuard, TokenCache, TokenCacheError,
+};
 use wechat::clock::UnixMillis;
 use wechat::{ApiClient, AppId};
 
@@ -68,6 +70,20 @@ impl TokenCache for DbTokenCache {
                 .put_access_token(appid.as_str(), &sealed, token.obtained_at.0, expires_in_ms)
                 .await
                 .map_err(cache_error)
+        })
+    }
+
+    fn refresh_guard<'a>(
+        &'a self,
+        appid: &'a AppId,
+    ) -> BoxFuture<'a, Result<RefreshGuard, TokenCacheError>> {
+        Box::pin(async move {
+            let lock = self
+                .store
+                .token_refresh_lock(appid.as_str())
+                .await
+                .map_err(cache_error)?;
+            Ok(Box::new(lock) as RefreshGuard)
         })
     }
 }

@@ -61,7 +61,22 @@ pub trait TokenCache: Send + Sync {
         appid: &'a AppId,
         token: CachedToken,
     ) -> BoxFuture<'a, Result<(), TokenCacheError>>;
+
+    /// Waits until no other process is refreshing `appid`'s token and keeps
+    /// the others waiting until the returned guard is dropped, so that
+    /// processes sharing this cache fetch one token between them. The client
+    /// already lets one refresh at a time run within a process; the default
+    /// has nothing more to wait for.
+    fn refresh_guard<'a>(
+        &'a self,
+        _appid: &'a AppId,
+    ) -> BoxFuture<'a, Result<RefreshGuard, TokenCacheError>> {
+        Box::pin(async { Ok(Box::new(()) as RefreshGuard) })
+    }
 }
+
+/// Held while a token is refreshed; see [`TokenCache::refresh_guard`].
+pub type RefreshGuard = Box<dyn Send>;
 
 /// A [`TokenCache`] in this process's memory.
 #[derive(Debug, Default)]
