@@ -16,6 +16,7 @@ mod labels;
 mod mentions;
 mod message_merge;
 mod notify;
+mod outgoing_image;
 mod pages;
 mod queues;
 mod remote;
@@ -23,6 +24,7 @@ mod shortcuts;
 mod size_observer;
 mod snooze;
 mod state;
+mod suggestions;
 mod virtual_window;
 mod ws;
 

@@ -133,12 +133,39 @@ pub async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiErr
         .map_err(|_| ApiError::unreadable(status))
 }
 
+/// What a request carries.
+#[derive(Clone, Copy, Debug)]
+pub enum Body<'a> {
+    Empty,
+    Json(&'a str),
+    /// Raw bytes of a given type, e.g. an image.
+    Bytes {
+        content_type: &'a str,
+        bytes: &'a [u8],
+    },
+}
+
+impl<'a> Body<'a> {
+    fn json(json: Option<&'a str>) -> Self {
+        json.map_or(Body::Empty, Body::Json)
+    }
+}
+
 /// Sends one request as is; a non-2xx answer becomes an [`ApiError`].
 pub async fn send_once(
     method: Method,
     path: &str,
     token: Option<&str>,
     body: Option<&str>,
+) -> Result<Response, ApiError> {
+    send_once_with(method, path, token, Body::json(body)).await
+}
+
+async fn send_once_with(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Body<'_>,
 ) -> Result<Response, ApiError> {
     let mut builder = RequestBuilder::new(&format!("{API_BASE}{path}"))
         .method(method)
@@ -149,10 +176,16 @@ pub async fn send_once(
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
     let request = match body {
-        Some(json) => builder
+        Body::Empty => builder.build(),
+        Body::Json(json) => builder
             .header("Content-Type", "application/json")
             .body(json.to_owned()),
-        None => builder.build(),
+        Body::Bytes {
+            content_type,
+            bytes,
+        } => builder
+            .header("Content-Type", content_type)
+            .body(js_sys::Uint8Array::from(bytes)),
     }
     .map_err(|_| ApiError::network())?;
     let response = request.send().await.map_err(|_| ApiError::network())?;
@@ -172,12 +205,22 @@ pub async fn send_authed(
     path: &str,
     body: Option<String>,
 ) -> Result<Response, ApiError> {
+    send_authed_with(auth, method, path, Body::json(body.as_deref())).await
+}
+
+/// [`send_authed`] with any kind of body.
+pub async fn send_authed_with(
+    auth: AuthState,
+    method: Method,
+    path: &str,
+    body: Body<'_>,
+) -> Result<Response, ApiError> {
     let token = auth.access_token_untracked();
-    let first = send_once(method.clone(), path, token.as_deref(), body.as_deref()).await;
+    let first = send_once_with(method.clone(), path, token.as_deref(), body).await;
     let outcome = match first {
         Err(error) if error.is_token_expired() => {
             let session = auth.refresh().await?;
-            send_once(method, path, Some(&session.access_token), body.as_deref()).await
+            send_once_with(method, path, Some(&session.access_token), body).await
         }
         other => other,
     };
@@ -214,4 +257,19 @@ pub async fn send_no_content<B: Serialize>(
     send_authed(auth, method, path, Some(json))
         .await
         .map(|_| ())
+}
+
+/// Sends raw bytes of `content_type` (an image, say) and reads a JSON answer.
+pub async fn send_bytes<T: DeserializeOwned>(
+    auth: AuthState,
+    method: Method,
+    path: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<T, ApiError> {
+    let body = Body::Bytes {
+        content_type,
+        bytes,
+    };
+    decode(send_authed_with(auth, method, path, body).await?).await
 }

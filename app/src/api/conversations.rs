@@ -1,6 +1,6 @@
 //! Calls on conversations: queue pages, one conversation, actions (claim,
 //! assign, resolve …) one at a time or in bulk, notes, read marks,
-//! colleagues, timeline pages, the reply window and replies.
+//! colleagues, timeline pages, the reply window and replies (text or image).
 
 use gloo_net::http::Method;
 use shared::api::{
@@ -9,7 +9,7 @@ use shared::api::{
 };
 use shared::UserId;
 
-use super::client::{decode, get_json, send_authed, send_json, ApiError};
+use super::client::{decode, get_json, send_authed, send_bytes, send_json, ApiError};
 use crate::queues::ListQuery;
 use crate::state::auth::AuthState;
 
@@ -130,4 +130,20 @@ pub async fn reply(
         },
     )
     .await
+}
+
+/// Queues an image reply: `bytes` sent as they are, as `content_type`
+/// (`image/jpeg`, `image/png` or `image/gif`). `confirm_recent` as for [`reply`].
+pub async fn send_image(
+    auth: AuthState,
+    id: String,
+    content_type: &str,
+    bytes: &[u8],
+    confirm_recent: bool,
+) -> Result<QueuedReply, ApiError> {
+    let path = format!(
+        "/conversations/{}/images?confirm_recent={confirm_recent}",
+        segment(&id)
+    );
+    send_bytes(auth, Method::POST, &path, content_type, bytes).await
 }

@@ -7,14 +7,29 @@ use wasm_bindgen::JsValue;
 use super::client::{send_authed, ApiError};
 use crate::state::auth::AuthState;
 
+/// Which copy of a message's media to fetch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// The file as WeChat gave it.
+    Original,
+    /// A voice note decoded to WAV by the server (browsers cannot play AMR).
+    Wav,
+}
+
 /// A `blob:` URL for the message's media; revoke it with [`revoke`] when done.
 pub async fn blob_url(
     auth: AuthState,
     message: String,
+    variant: Variant,
     content_type: Option<String>,
 ) -> Result<String, ApiError> {
     let id = String::from(js_sys::encode_uri_component(&message));
-    let response = send_authed(auth, Method::GET, &format!("/messages/{id}/media"), None).await?;
+    let (query, content_type) = match variant {
+        Variant::Original => ("", content_type),
+        Variant::Wav => ("?as=wav", Some("audio/wav".to_owned())),
+    };
+    let path = format!("/messages/{id}/media{query}");
+    let response = send_authed(auth, Method::GET, &path, None).await?;
     let status = response.status();
     let bytes = response
         .binary()

@@ -4,7 +4,8 @@
 //! While replying it holds the conversation's reply lock (renewed every
 //! 5 s); while a colleague holds it the reply box is locked with their
 //! name and a Take over button. A reply moments after a colleague's asks
-//! first; refusals and errors keep the text so nothing is lost.
+//! first; refusals and errors keep the text so nothing is lost. A reply can
+//! also be an image, chosen with "Attach image" or pasted (asked first).
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html;
@@ -12,10 +13,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{CannedResponse, Colleague, ReplyWindow};
 use shared::ws::ClientMessage;
+use shared::{ErrorBody, ErrorCode};
 
 use crate::api::{self, ApiError};
-use crate::canned::{matching, render_canned, slash_query, CannedContext};
+use crate::canned::CannedContext;
 use crate::caret::{byte_offset, splice, utf16_offset};
+use crate::components::attach_image::{pasted_image, AttachImage};
 use crate::components::canned_save::CannedSave;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::emoji_picker::EmojiPicker;
@@ -23,18 +26,18 @@ use crate::components::icon::{Icon, IconKind};
 use crate::components::presence_line::PresenceLine;
 use crate::components::reply_window_summary::ReplyWindowSummary;
 use crate::labels::{window_summary, WindowTone};
-use crate::mentions::{matching_colleagues, mention_query, mentioned_ids};
+use crate::mentions::mentioned_ids;
+use crate::outgoing_image::{self, OutgoingImage};
 use crate::remote::RemoteValue;
 use crate::shortcuts::Shortcut;
 use crate::state::auth::AuthState;
 use crate::state::inbox::{on_shortcut, InboxState};
 use crate::state::live::LiveState;
+use crate::suggestions::{suggestions, Suggestion};
 
 /// How often the reply lock is renewed while there is text (the server
 /// lets it lapse after 15 s).
 const LOCK_RENEW_MS: u64 = 5_000;
-/// Suggestions shown at once.
-const MENU_SIZE: usize = 6;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -42,58 +45,22 @@ pub enum Mode {
     Note,
 }
 
-/// One line of the suggestion menu and what choosing it inserts.
+/// What the confirmation dialog, when open, is asking about.
 #[derive(Clone, Debug, PartialEq)]
-struct Suggestion {
-    label: String,
-    detail: String,
-    insert: String,
-    /// Byte range of the typed trigger to replace.
-    start: usize,
-    end: usize,
+enum Pending {
+    /// A colleague replied moments ago (the server's sentence): send the text too?
+    RecentText(String),
+    /// The same, for an image.
+    RecentImage(String, OutgoingImage),
+    /// An image was pasted: send it?
+    Pasted(OutgoingImage),
 }
 
-fn suggestions(
-    text: &str,
-    caret: usize,
-    mode: Mode,
-    canned: &[CannedResponse],
-    colleagues: &[Colleague],
-    context: &CannedContext,
-) -> Vec<Suggestion> {
-    let caret = caret.min(text.len());
-    if !text.is_char_boundary(caret) {
-        return Vec::new();
-    }
-    let before = &text[..caret];
-    if let Some((start, query)) = slash_query(before) {
-        return matching(canned, query, MENU_SIZE)
-            .into_iter()
-            .map(|c| Suggestion {
-                label: format!("/{}", c.shortcut),
-                detail: c.title.clone(),
-                insert: render_canned(&c.body, context),
-                start,
-                end: caret,
-            })
-            .collect();
-    }
-    if mode == Mode::Note {
-        if let Some((start, query)) = mention_query(before) {
-            return matching_colleagues(colleagues, query)
-                .into_iter()
-                .take(MENU_SIZE)
-                .map(|c| Suggestion {
-                    label: c.name.clone(),
-                    detail: c.role.label().to_owned(),
-                    insert: format!("@{} ", c.name),
-                    start,
-                    end: caret,
-                })
-                .collect();
-        }
-    }
-    Vec::new()
+/// A refusal of an image before it uploads, shown like the server's.
+fn image_refusal(sentence: String) -> ApiError {
+    let mut body = ErrorBody::new(ErrorCode::Validation, sentence);
+    body.field = Some("image".to_owned());
+    ApiError { status: 0, body }
 }
 
 #[component]
@@ -117,7 +84,8 @@ pub fn Composer(
     let caret = RwSignal::new(0_usize);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    let confirm = RwSignal::new(None::<String>);
+    let confirm = RwSignal::new(None::<Pending>);
+    let sending_image = RwSignal::new(false);
     let canned = RwSignal::new(Vec::<CannedResponse>::new());
     let menu_index = RwSignal::new(0_usize);
     let menu_dismissed = RwSignal::new(false);
@@ -260,7 +228,7 @@ pub fn Composer(
     };
 
     let send = move |confirm_recent: bool| {
-        if busy.get_untracked() || disabled() {
+        if busy.get_untracked() || sending_image.get_untracked() || disabled() {
             return;
         }
         let body = text.get_untracked();
@@ -291,7 +259,7 @@ pub fn Composer(
                     on_change.run(());
                 }
                 Err(failure) if failure.code() == "recent_reply" => {
-                    confirm.try_set(Some(failure.message().to_owned()));
+                    confirm.try_set(Some(Pending::RecentText(failure.message().to_owned())));
                 }
                 Err(failure) => {
                     let refused = failure.status == 409;
@@ -303,6 +271,80 @@ pub fn Composer(
                 }
             }
         });
+    };
+
+    // Images go out on their own; the text being written stays as it is.
+    let send_image = move |image: OutgoingImage, confirm_recent: bool| {
+        if busy.get_untracked() || sending_image.get_untracked() || disabled() {
+            return;
+        }
+        sending_image.set(true);
+        error.set(None);
+        confirm.set(None);
+        let id = conversation.get_value();
+        spawn_local(async move {
+            let outcome = api::conversations::send_image(
+                auth,
+                id,
+                image.content_type,
+                &image.bytes,
+                confirm_recent,
+            )
+            .await;
+            sending_image.try_set(false);
+            // The Attach button was disabled under the keyboard's focus: give it
+            // to the reply box rather than leave it nowhere.
+            if document()
+                .active_element()
+                .is_none_or(|e| e.tag_name() == "BODY")
+            {
+                if let Some(Some(area)) = textarea.try_get_untracked() {
+                    let _ = area.focus();
+                }
+            }
+            match outcome {
+                Ok(_) => on_change.run(()),
+                Err(failure) if failure.code() == "recent_reply" => {
+                    let message = failure.message().to_owned();
+                    confirm.try_set(Some(Pending::RecentImage(message, image)));
+                }
+                Err(failure) => {
+                    let refused = failure.status == 409;
+                    error.try_set(Some(failure));
+                    if refused {
+                        on_change.run(());
+                    }
+                }
+            }
+        });
+    };
+    // A chosen file goes straight out; a pasted one is asked about first.
+    let take_file = move |file: web_sys::File, pasted: bool| {
+        if sending_image.get_untracked() || disabled() {
+            return;
+        }
+        error.set(None);
+        // Reading counts as sending, so a second choice waits its turn.
+        sending_image.set(true);
+        spawn_local(async move {
+            let read = outgoing_image::read(file).await;
+            sending_image.try_set(false);
+            match read {
+                Ok(image) if pasted => {
+                    confirm.try_set(Some(Pending::Pasted(image)));
+                }
+                Ok(image) => send_image(image, false),
+                Err(sentence) => {
+                    error.try_set(Some(image_refusal(sentence)));
+                }
+            }
+        });
+    };
+    let paste = move |ev: leptos::ev::ClipboardEvent| {
+        if let Some(file) = replying().then(|| pasted_image(&ev)).flatten() {
+            ev.prevent_default();
+            take_file(file, true);
+        }
     };
 
     let keydown = move |ev: KeyboardEvent| {
@@ -445,6 +487,7 @@ pub fn Composer(
                         }
                     }
                     on:keydown=keydown
+                    on:paste=paste
                 ></textarea>
                 <Show when=move || !menu.with(Vec::is_empty)>
                     <ul class="suggestion-menu" id="composer-suggestions" role="listbox" aria-label="Suggestions">
@@ -477,7 +520,16 @@ pub fn Composer(
                 </Show>
             </div>
             <div class="composer-footer">
-                <EmojiPicker open=emoji_open disabled=Signal::derive(disabled) on_pick=Callback::new(insert_at_caret) />
+                <div class="composer-tools">
+                    <EmojiPicker open=emoji_open disabled=Signal::derive(disabled) on_pick=Callback::new(insert_at_caret) />
+                    <Show when=replying>
+                        <AttachImage
+                            sending=sending_image.into()
+                            disabled=Signal::derive(move || disabled() || busy.get())
+                            on_file=Callback::new(move |file| take_file(file, false))
+                        />
+                    </Show>
+                </div>
                 <p class="composer-hint" id="composer-hint">
                     {move || if replying() {
                         "Ctrl+Enter to send · / canned responses"
@@ -493,7 +545,7 @@ pub fn Composer(
                 <button
                     type="submit"
                     class="button button-primary composer-send"
-                    disabled=move || busy.get() || disabled()
+                    disabled=move || busy.get() || sending_image.get() || disabled()
                 >
                     <Icon kind=IconKind::Send />
                     <span>{move || match (busy.get(), replying()) {
@@ -526,18 +578,33 @@ pub fn Composer(
                         })
                 }}
             </div>
-            {move || confirm.get().map(|message| view! {
-                <ConfirmDialog
-                    title="Send this reply too?".to_owned()
-                    message=message
-                    confirm_label="Send anyway"
-                    on_confirm=Callback::new(move |()| send(true))
-                    on_cancel=Callback::new(move |()| {
-                        confirm.set(None);
-                        let end = text.with_untracked(String::len);
-                        focus_at(end);
-                    })
-                />
+            {move || confirm.get().map(|pending| {
+                let (title, message, confirm_label) = match &pending {
+                    Pending::RecentText(message) => ("Send this reply too?", message.clone(), "Send anyway"),
+                    Pending::RecentImage(message, _) => ("Send this image too?", message.clone(), "Send anyway"),
+                    Pending::Pasted(image) => (
+                        "Send the pasted image?",
+                        format!("{} goes to the client as soon as you send it.", image.describe()),
+                        "Send image",
+                    ),
+                };
+                view! {
+                    <ConfirmDialog
+                        title=title.to_owned()
+                        message=message
+                        confirm_label=confirm_label
+                        on_confirm=Callback::new(move |()| match pending.clone() {
+                            Pending::RecentText(_) => send(true),
+                            Pending::RecentImage(_, image) => send_image(image, true),
+                            Pending::Pasted(image) => send_image(image, false),
+                        })
+                        on_cancel=Callback::new(move |()| {
+                            confirm.set(None);
+                            let end = text.with_untracked(String::len);
+                            focus_at(end);
+                        })
+                    />
+                }
             })}
         </form>
     }

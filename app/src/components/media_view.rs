@@ -1,24 +1,47 @@
 //! A message's image, voice or video as Harbour keeps it: fetched with the
 //! session's token into a `blob:` URL (revoked when the message leaves the
 //! page), or a sentence while WeChat's copy is still coming or has failed.
+//! WeChat's AMR voice notes play from a WAV copy the server decodes; the
+//! original stays one click away.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::MediaView as Media;
+use wasm_bindgen::JsCast;
 
+use crate::api::media::Variant;
 use crate::api::{self, ApiError};
 use crate::state::auth::AuthState;
 
+/// How long a downloaded file's `blob:` URL lives: long enough for the
+/// browser to start saving it.
+const DOWNLOAD_URL_MS: u64 = 60_000;
+
 #[component]
-pub fn MediaView(message: String, kind: String, media: Media) -> impl IntoView {
+pub fn MediaView(
+    message: String,
+    kind: String,
+    media: Media,
+    /// Sent by the team rather than received from the client.
+    #[prop(optional)]
+    outbound: bool,
+) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let url = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
     let stored = media.state == "stored";
+    let content_type = media
+        .content_type
+        .clone()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    // Browsers cannot play AMR; the server serves it decoded as WAV.
+    let amr = kind == "voice" && content_type.contains("amr");
     if stored {
-        let content_type = media.content_type.clone();
+        let variant = if amr { Variant::Wav } else { Variant::Original };
+        let (message, content_type) = (message.clone(), media.content_type.clone());
         spawn_local(async move {
-            match api::media::blob_url(auth, message, content_type).await {
+            match api::media::blob_url(auth, message, variant, content_type).await {
                 Ok(blob) => {
                     if url.try_set(Some(blob.clone())).is_some() {
                         // The message left the page before the file arrived.
@@ -36,8 +59,13 @@ pub fn MediaView(message: String, kind: String, media: Media) -> impl IntoView {
             }
         });
     }
-    let content_type = media.content_type.clone().unwrap_or_default();
-    let playable = content_type.starts_with("audio/") && !content_type.contains("amr");
+    let playable = content_type.starts_with("audio/") && !amr;
+    let original = StoredValue::new((message, media.content_type.clone()));
+    let alt = if outbound {
+        "Image sent to the client"
+    } else {
+        "Image from the client"
+    };
     move || {
         if !stored {
             let sentence = match media.state.as_str() {
@@ -48,6 +76,11 @@ pub fn MediaView(message: String, kind: String, media: Media) -> impl IntoView {
                     .unwrap_or_else(|| "Harbour could not keep a copy of this file.".to_owned()),
             };
             return view! { <span class="media-note" data-state=media.state.clone()>{sentence}</span> }.into_any();
+        }
+        if amr {
+            let (message, content_type) = original.get_value();
+            return view! { <AmrVoice url=url error=error message=message content_type=content_type /> }
+                .into_any();
         }
         if let Some(e) = error.get() {
             return view! { <span class="media-note" data-code=e.code()>{e.message().to_owned()}</span> }.into_any();
@@ -60,7 +93,7 @@ pub fn MediaView(message: String, kind: String, media: Media) -> impl IntoView {
         match kind.as_str() {
             "image" => view! {
                 <a class="media-link" href=link target="_blank" rel="noopener">
-                    <img class="media-image" src=src alt="Image from the client" loading="lazy" />
+                    <img class="media-image" src=src alt=alt loading="lazy" />
                 </a>
             }
             .into_any(),
@@ -79,5 +112,85 @@ pub fn MediaView(message: String, kind: String, media: Media) -> impl IntoView {
             .into_any(),
             _ => view! { <a class="media-download" href=src download="file">"Download the file"</a> }.into_any(),
         }
+    }
+}
+
+/// An AMR voice note: a player for the WAV copy, and the original AMR to
+/// download (fetched only when asked for).
+#[component]
+fn AmrVoice(
+    url: RwSignal<Option<String>>,
+    error: RwSignal<Option<ApiError>>,
+    message: String,
+    content_type: Option<String>,
+) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let downloading = RwSignal::new(false);
+    let download_error = RwSignal::new(None::<ApiError>);
+    let download = move |_| {
+        if downloading.get_untracked() {
+            return;
+        }
+        downloading.set(true);
+        download_error.set(None);
+        let (message, content_type) = (message.clone(), content_type.clone());
+        spawn_local(async move {
+            let outcome =
+                api::media::blob_url(auth, message, Variant::Original, content_type).await;
+            downloading.try_set(false);
+            match outcome {
+                Ok(blob) => {
+                    save_as(&blob, "voice.amr");
+                    set_timeout(
+                        move || api::media::revoke(&blob),
+                        std::time::Duration::from_millis(DOWNLOAD_URL_MS),
+                    );
+                }
+                Err(e) => {
+                    download_error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    let player = move || {
+        if error.with(Option::is_some) {
+            return view! {
+                <span class="media-note" data-code=move || error.get().map(|e| e.code())>
+                    "Harbour could not turn this recording into one the browser plays. Download it to listen."
+                </span>
+            }
+            .into_any();
+        }
+        match url.get() {
+            Some(src) => view! { <audio controls src=src preload="metadata"></audio> }.into_any(),
+            None => {
+                view! { <span class="media-loading" role="status">"Loading the recording…"</span> }
+                    .into_any()
+            }
+        }
+    };
+    view! {
+        <span class="media-audio">
+            {player}
+            <button type="button" class="media-download" disabled=move || downloading.get() on:click=download>
+                {move || if downloading.get() { "Downloading…" } else { "Download the recording" }}
+            </button>
+            {move || download_error.get().map(|e| view! {
+                <span class="media-note" role="alert" data-code=e.code()>{e.message().to_owned()}</span>
+            })}
+        </span>
+    }
+}
+
+/// Makes the browser save `url` as `filename`.
+fn save_as(url: &str, filename: &str) {
+    let link = document()
+        .create_element("a")
+        .ok()
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(link) = link {
+        let _ = link.set_attribute("href", url);
+        let _ = link.set_attribute("download", filename);
+        link.click();
     }
 }

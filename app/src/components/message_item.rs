@@ -50,7 +50,12 @@ fn content(message: &MessageView) -> AnyView {
     if let Some(media) = message.media.clone() {
         let caption = body.map(|text| view! { <span class="message-detail">{text}</span> });
         return view! {
-            <MediaView message=message.id.clone() kind=kind.to_owned() media=media />
+            <MediaView
+                message=message.id.clone()
+                kind=kind.to_owned()
+                media=media
+                outbound=message.direction == "out"
+            />
             {caption}
         }
         .into_any();

@@ -3,6 +3,7 @@
 pub mod action_panels;
 pub mod admin_only;
 pub mod app_shell;
+pub mod attach_image;
 pub mod bulk_bar;
 pub mod canned_save;
 pub mod channels_table;

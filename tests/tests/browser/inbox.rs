@@ -18,12 +18,12 @@ use harbour_tests::browser::Browser;
 use harbour_tests::TestApp;
 
 /// A team, two agents in it, and an Official Account routed to it.
-struct Desk {
-    team: String,
-    amy: String,
-    ken: String,
-    simulator: Simulator,
-    fake: std::sync::Arc<FakeWeChat>,
+pub(crate) struct Desk {
+    pub(crate) team: String,
+    pub(crate) amy: String,
+    pub(crate) ken: String,
+    pub(crate) simulator: Simulator,
+    pub(crate) fake: std::sync::Arc<FakeWeChat>,
 }
 
 async fn create_agent(app: &TestApp, admin: &str, name: &str, team: &str) -> String {
@@ -40,7 +40,7 @@ async fn create_agent(app: &TestApp, admin: &str, name: &str, team: &str) -> Str
     email
 }
 
-async fn desk(app: &TestApp) -> Desk {
+pub(crate) async fn desk(app: &TestApp) -> Desk {
     let admin = app.admin_token().await;
     let response = app
         .client
@@ -80,7 +80,7 @@ async fn desk(app: &TestApp) -> Desk {
     }
 }
 
-async fn client_writes(desk: &Desk, follower: &OpenId, text: &str) {
+pub(crate) async fn client_writes(desk: &Desk, follower: &OpenId, text: &str) {
     let sent = desk
         .simulator
         .send(follower, Activity::Text(text.into()))
@@ -90,7 +90,7 @@ async fn client_writes(desk: &Desk, follower: &OpenId, text: &str) {
 }
 
 /// Waits until nothing matches `css`.
-async fn wait_gone(browser: &Browser, css: &str) {
+pub(crate) async fn wait_gone(browser: &Browser, css: &str) {
     for _ in 0..100 {
         let found = browser
             .client
@@ -121,7 +121,7 @@ async fn count_with_text(browser: &Browser, css: &str, needle: &str) -> usize {
     count
 }
 
-async fn open_queue(browser: &Browser, key: &str) {
+pub(crate) async fn open_queue(browser: &Browser, key: &str) {
     browser
         .click(&format!(".queue-link[data-queue='{key}']"))
         .await;

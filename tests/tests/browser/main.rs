@@ -5,6 +5,7 @@ use harbour_tests::app::{spawn_app_on, ADMIN_EMAIL, PASSWORD};
 use harbour_tests::browser::{dist_dir, Browser};
 use harbour_tests::{Backend, TestApp, TestDb};
 
+mod composer_media;
 mod inbox;
 mod inbox_scale;
 

@@ -1,0 +1,73 @@
+//! The composer's "Attach image" button: opens a file chooser limited to
+//! JPG, PNG and GIF and hands the chosen file on; says "Sending image…"
+//! while an image uploads. Also finds an image in a paste.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::components::icon::{Icon, IconKind};
+use crate::outgoing_image::ACCEPTED;
+
+#[component]
+pub fn AttachImage(
+    sending: Signal<bool>,
+    disabled: Signal<bool>,
+    on_file: Callback<web_sys::File>,
+) -> impl IntoView {
+    let input = NodeRef::<html::Input>::new();
+    let chosen = move |_| {
+        if let Some(element) = input.get_untracked() {
+            if let Some(file) = element.files().and_then(|files| files.get(0)) {
+                on_file.run(file);
+            }
+            // Choosing the same file again must fire `change` again.
+            element.set_value("");
+        }
+    };
+    view! {
+        <span class="attach-image">
+            // Reached through the button; the input itself stays out of the tab order.
+            <input
+                type="file"
+                id="composer-image"
+                name="image"
+                class="visually-hidden"
+                accept=ACCEPTED
+                tabindex="-1"
+                aria-hidden="true"
+                node_ref=input
+                on:change=chosen
+            />
+            <button
+                type="button"
+                class="button button-ghost button-small attach-image-button"
+                title="Attach an image (JPG, PNG or GIF, up to 2 MB)"
+                aria-busy=move || sending.get().to_string()
+                disabled=move || disabled.get() || sending.get()
+                on:click=move |_| {
+                    if let Some(element) = input.get_untracked() {
+                        element.click();
+                    }
+                }
+            >
+                <Icon kind=IconKind::Image />
+                <span class:visually-hidden=move || !sending.get()>
+                    {move || if sending.get() { "Sending image…" } else { "Attach image" }}
+                </span>
+            </button>
+        </span>
+    }
+}
+
+/// The image a paste carries, when it carries one and no text (copying from
+/// a document can bring a picture of the text along with the text itself).
+pub fn pasted_image(ev: &web_sys::ClipboardEvent) -> Option<web_sys::File> {
+    let data = ev.clipboard_data()?;
+    if data.get_data("text/plain").is_ok_and(|t| !t.is_empty()) {
+        return None;
+    }
+    let files = data.files()?;
+    (0..files.length())
+        .filter_map(|i| files.get(i))
+        .find(|f| f.type_().starts_with("image/"))
+}
