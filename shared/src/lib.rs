@@ -4,6 +4,7 @@
 pub mod api;
 pub mod error;
 pub mod ids;
+pub mod media;
 pub mod ws;
 
 pub use error::{ErrorBody, ErrorCode};

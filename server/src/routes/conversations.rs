@@ -22,6 +22,7 @@ use shared::api::{
     ConversationQuery, ConversationSummary, MessageView, NoteRequest, QueuedReply, ReplyRequest,
     ReplyWindow,
 };
+use shared::media::{image_type, IMAGE_MAX_BYTES};
 use shared::Role;
 
 pub fn router() -> Router<AppState> {
@@ -289,9 +290,6 @@ async fn may_reply_now(
     Ok(now)
 }
 
-/// The largest image Harbour sends. WeChat documents both 2 MB and 10 MB;
-/// 2 MB is what every account accepts.
-const IMAGE_MAX_BYTES: usize = 2 * 1024 * 1024;
 /// Bodies up to this size are read so that a too-large image gets a
 /// sentence rather than a bare 413.
 const IMAGE_BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -300,19 +298,6 @@ const IMAGE_BODY_LIMIT: usize = 16 * 1024 * 1024;
 struct ImageQuery {
     #[serde(default)]
     confirm_recent: bool,
-}
-
-/// The image's type, from its first bytes (the declared type is not trusted).
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else {
-        None
-    }
 }
 
 /// Sends an image (the request body: JPG, PNG or GIF up to 2 MB) as a
