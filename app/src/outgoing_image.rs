@@ -4,23 +4,13 @@
 use std::sync::Arc;
 
 /// WeChat refuses images larger than this.
-pub const MAX_IMAGE_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
+pub const MAX_IMAGE_BYTES: f64 = shared::media::IMAGE_MAX_BYTES as f64;
 
 /// What the file chooser offers.
 pub const ACCEPTED: &str = "image/jpeg,image/png,image/gif,.jpg,.jpeg,.png,.gif";
 
 /// The image type its first bytes say it is, if it is one WeChat takes.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else {
-        None
-    }
-}
+pub use shared::media::image_type as sniff;
 
 fn not_an_image(name: &str) -> String {
     if name.is_empty() {

@@ -5,15 +5,17 @@
 //! 5 s); while a colleague holds it the reply box is locked with their
 //! name and a Take over button. A reply moments after a colleague's asks
 //! first; refusals and errors keep the text so nothing is lost. A reply can
-//! also be an image, chosen with "Attach image" or pasted (asked first).
+//! also be an image, chosen with "Attach image", or pasted or dropped on the
+//! reply box (asked first).
 
-use leptos::ev::{KeyboardEvent, SubmitEvent};
+use leptos::ev::{DragEvent, KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{CannedResponse, Colleague, ReplyWindow};
 use shared::ws::ClientMessage;
 use shared::{ErrorBody, ErrorCode};
+use wasm_bindgen::JsValue;
 
 use crate::api::{self, ApiError};
 use crate::canned::CannedContext;
@@ -54,6 +56,24 @@ enum Pending {
     RecentImage(String, OutgoingImage),
     /// An image was pasted: send it?
     Pasted(OutgoingImage),
+    /// An image was dropped on the composer: send it?
+    Dropped(OutgoingImage),
+}
+
+/// Where an image to send came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// The Attach image button: sent straight away.
+    Chosen,
+    /// Pasted or dropped: asked about first.
+    Pasted,
+    Dropped,
+}
+
+/// Whether a drag carries files (not text or a link being moved about).
+fn carries_files(ev: &DragEvent) -> bool {
+    ev.data_transfer()
+        .is_some_and(|data| data.types().includes(&JsValue::from_str("Files"), 0))
 }
 
 /// A refusal of an image before it uploads, shown like the server's.
@@ -318,8 +338,8 @@ pub fn Composer(
             }
         });
     };
-    // A chosen file goes straight out; a pasted one is asked about first.
-    let take_file = move |file: web_sys::File, pasted: bool| {
+    // A chosen file goes straight out; a pasted or dropped one is asked about first.
+    let take_file = move |file: web_sys::File, source: Source| {
         if sending_image.get_untracked() || disabled() {
             return;
         }
@@ -330,10 +350,15 @@ pub fn Composer(
             let read = outgoing_image::read(file).await;
             sending_image.try_set(false);
             match read {
-                Ok(image) if pasted => {
-                    confirm.try_set(Some(Pending::Pasted(image)));
-                }
-                Ok(image) => send_image(image, false),
+                Ok(image) => match source {
+                    Source::Chosen => send_image(image, false),
+                    Source::Pasted => {
+                        confirm.try_set(Some(Pending::Pasted(image)));
+                    }
+                    Source::Dropped => {
+                        confirm.try_set(Some(Pending::Dropped(image)));
+                    }
+                },
                 Err(sentence) => {
                     error.try_set(Some(image_refusal(sentence)));
                 }
@@ -343,7 +368,76 @@ pub fn Composer(
     let paste = move |ev: leptos::ev::ClipboardEvent| {
         if let Some(file) = replying().then(|| pasted_image(&ev)).flatten() {
             ev.prevent_default();
-            take_file(file, true);
+            take_file(file, Source::Pasted);
+        }
+    };
+
+    // Dropping a file on the composer: replies only, when Attach image is
+    // available; highlighted while a file is over it. Entering and leaving
+    // the composer's children fire too, hence the count.
+    let can_drop = move || {
+        replying() && !disabled() && !busy.get_untracked() && !sending_image.get_untracked()
+    };
+    let drag_depth = StoredValue::new(0_u32);
+    let drop_target = RwSignal::new(false);
+    let drag_enter = move |ev: DragEvent| {
+        if !carries_files(&ev) {
+            return;
+        }
+        ev.prevent_default();
+        drag_depth.update_value(|depth| *depth += 1);
+        drop_target.set(can_drop());
+    };
+    let drag_over = move |ev: DragEvent| {
+        if !carries_files(&ev) {
+            return;
+        }
+        // Claimed even when refused, so the browser does not open the file
+        // in place of Harbour.
+        ev.prevent_default();
+        let accept = can_drop();
+        if let Some(data) = ev.data_transfer() {
+            data.set_drop_effect(if accept { "copy" } else { "none" });
+        }
+        if drop_target.get_untracked() != accept {
+            drop_target.set(accept);
+        }
+    };
+    let drag_leave = move |ev: DragEvent| {
+        if !carries_files(&ev) {
+            return;
+        }
+        let left = drag_depth
+            .try_update_value(|depth| {
+                *depth = depth.saturating_sub(1);
+                *depth == 0
+            })
+            .unwrap_or(true);
+        if left {
+            drop_target.set(false);
+        }
+    };
+    let drop_file = move |ev: DragEvent| {
+        if !carries_files(&ev) {
+            return;
+        }
+        ev.prevent_default();
+        drag_depth.set_value(0);
+        drop_target.set(false);
+        if !can_drop() {
+            return;
+        }
+        let Some(files) = ev.data_transfer().and_then(|data| data.files()) else {
+            return;
+        };
+        match files.length() {
+            0 => {}
+            1 => {
+                if let Some(file) = files.get(0) {
+                    take_file(file, Source::Dropped);
+                }
+            }
+            _ => error.set(Some(image_refusal("Drop one image at a time.".to_owned()))),
         }
     };
 
@@ -416,13 +510,25 @@ pub fn Composer(
         <form
             class="composer"
             class:is-note=move || mode.get() == Mode::Note
+            class:is-drop-target=move || drop_target.get()
             novalidate
             on:submit=move |ev: SubmitEvent| {
                 ev.prevent_default();
                 send(false);
             }
             aria-label=move || if mode.get() == Mode::Note { "Internal note" } else { "Reply" }
+            on:dragenter=drag_enter
+            on:dragover=drag_over
+            on:dragleave=drag_leave
+            on:drop=drop_file
         >
+            <Show when=move || drop_target.get()>
+                <div class="composer-drop-hint" aria-hidden="true">
+                    <Icon kind=IconKind::Image />
+                    <span>"Drop the image to send it to the client"</span>
+                    <span class="composer-drop-detail">"JPG, PNG or GIF, up to 2 MB. You confirm before it goes out."</span>
+                </div>
+            </Show>
             <PresenceLine conversation=conversation.get_value() can_write=can_write />
             <div class="composer-top">
                 <div class="composer-modes" role="radiogroup" aria-label="Write a">
@@ -526,7 +632,7 @@ pub fn Composer(
                         <AttachImage
                             sending=sending_image.into()
                             disabled=Signal::derive(move || disabled() || busy.get())
-                            on_file=Callback::new(move |file| take_file(file, false))
+                            on_file=Callback::new(move |file| take_file(file, Source::Chosen))
                         />
                     </Show>
                 </div>
@@ -587,6 +693,11 @@ pub fn Composer(
                         format!("{} goes to the client as soon as you send it.", image.describe()),
                         "Send image",
                     ),
+                    Pending::Dropped(image) => (
+                        "Send the dropped image?",
+                        format!("{} goes to the client as soon as you send it.", image.describe()),
+                        "Send image",
+                    ),
                 };
                 view! {
                     <ConfirmDialog
@@ -596,7 +707,7 @@ pub fn Composer(
                         on_confirm=Callback::new(move |()| match pending.clone() {
                             Pending::RecentText(_) => send(true),
                             Pending::RecentImage(_, image) => send_image(image, true),
-                            Pending::Pasted(image) => send_image(image, false),
+                            Pending::Pasted(image) | Pending::Dropped(image) => send_image(image, false),
                         })
                         on_cancel=Callback::new(move |()| {
                             confirm.set(None);

@@ -1,16 +1,26 @@
 //! Where an outbound reply stands: Queued, Sending…, Sent ✓, or Failed /
-//! Unknown with the reason as a sentence.
+//! Unknown with the reason as a sentence. Follows the status live, so a
+//! message's row (and its media) stays in place while it goes out.
 
 use leptos::prelude::*;
 
 use crate::labels::delivery_text;
 
 #[component]
-pub fn DeliveryState(status: Option<String>, error: Option<String>) -> impl IntoView {
-    let (state, text) = delivery_text(status.as_deref(), error.as_deref());
+pub fn DeliveryState(
+    /// The message's status and error, as they change.
+    #[prop(into)]
+    delivery: Signal<(Option<String>, Option<String>)>,
+) -> impl IntoView {
+    let shown = Memo::new(move |_| {
+        delivery.with(|(status, error)| delivery_text(status.as_deref(), error.as_deref()))
+    });
     view! {
-        <span class=format!("delivery-state delivery-{state}") data-state=state>
-            {text}
+        <span
+            class=move || format!("delivery-state delivery-{}", shown.get().0)
+            data-state=move || shown.get().0
+        >
+            {move || shown.get().1}
         </span>
     }
 }

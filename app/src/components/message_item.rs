@@ -102,6 +102,10 @@ fn content(message: &MessageView) -> AnyView {
 #[component]
 pub fn MessageItem(
     message: MessageView,
+    /// The message's delivery (status, error), live: it changes without the
+    /// row being rebuilt.
+    #[prop(into)]
+    delivery: Signal<(Option<String>, Option<String>)>,
     now: Signal<i64>,
     /// Colleagues' names, to highlight @mentions in notes.
     names: Signal<Vec<String>>,
@@ -166,7 +170,6 @@ pub fn MessageItem(
     let direction_class = if outbound { "out" } else { "in" };
     let who = if outbound { "Team reply:" } else { "Client:" };
     let author = outbound.then(|| message.author_name.clone()).flatten();
-    let (status, error) = (message.status.clone(), message.error.clone());
     view! {
         <li class=format!("message {direction_class}") data-id=id data-position=position data-kind=message.kind.clone()>
             <span class="visually-hidden">{who}</span>
@@ -174,7 +177,7 @@ pub fn MessageItem(
             <div class="message-meta">
                 {author.map(|name| view! { <span class="message-author">{name}</span> })}
                 <time class="message-time" title=title>{time}</time>
-                {outbound.then(|| view! { <DeliveryState status=status error=error /> })}
+                {outbound.then(|| view! { <DeliveryState delivery=delivery /> })}
             </div>
         </li>
     }

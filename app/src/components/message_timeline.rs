@@ -3,7 +3,7 @@
 //! moving what is on screen; a search result opens it at one message. New
 //! client messages are read out through a polite live region.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use leptos::html;
 use leptos::prelude::*;
@@ -58,6 +58,23 @@ pub fn MessageTimeline(
     // (scroll height, scroll top) before an older page went in above.
     let anchor = StoredValue::new(None::<(i32, i32)>);
     let focused = StoredValue::new(None::<i64>);
+
+    // Outbound messages' (status, error) by id. A row is keyed without them
+    // and follows its own entry here, so a reply going out (queued → sent)
+    // updates in place instead of being rebuilt, which would fetch its
+    // image again.
+    let deliveries = Memo::new(move |_| {
+        messages.items.with(|items| {
+            items
+                .iter()
+                .filter(|m| m.direction == "out")
+                .map(|m| (m.id.clone(), (m.status.clone(), m.error.clone())))
+                .collect::<HashMap<_, _>>()
+        })
+    });
+
+    // Every refetch sets Ready again; only a real change may rebuild the list.
+    let status = Memo::new(move |_| messages.status.get());
 
     let pin = BottomPin::new(scroller, content);
     Effect::new(move |_| {
@@ -155,7 +172,7 @@ pub fn MessageTimeline(
             on:scroll=on_scroll
         >
             <div class="timeline-content" node_ref=content>
-            {move || match messages.status.get() {
+            {move || match status.get() {
                 LoadStatus::Loading => {
                     view! { <SkeletonRows rows=5 label="Loading messages…" /> }.into_any()
                 }
@@ -182,8 +199,15 @@ pub fn MessageTimeline(
                             <ol class="message-list">
                                 <For
                                     each=move || messages.items.get()
-                                    key=|m| (m.id.clone(), m.status.clone(), m.error.clone(), m.body.clone(), m.media.as_ref().map(|m| m.state.clone()))
-                                    children=move |message| view! { <MessageItem message=message now=now names=names /> }
+                                    key=|m| (m.id.clone(), m.body.clone(), m.media.as_ref().map(|m| m.state.clone()))
+                                    children=move |message| {
+                                        let id = message.id.clone();
+                                        let first = (message.status.clone(), message.error.clone());
+                                        let delivery = Memo::new(move |_| {
+                                            deliveries.with(|d| d.get(&id).cloned().unwrap_or_else(|| first.clone()))
+                                        });
+                                        view! { <MessageItem message=message delivery=delivery now=now names=names /> }
+                                    }
                                 />
                             </ol>
                         </Show>

@@ -1,10 +1,11 @@
 //! Media in an open conversation: an agent sends an image from the composer,
-//! chosen or pasted (checked in the page before it uploads, the typed reply
-//! kept), and a client's AMR voice note plays in the page. Screenshots at
-//! 1366×768.
+//! chosen, pasted or dropped (checked in the page before it uploads, the
+//! typed reply kept; the image is not fetched again as it goes out), and a
+//! client's AMR voice note plays in the page. Screenshots at 1366×768.
 
 use std::time::Duration;
 
+use wechat::client::paths;
 use wechat::fake::simulator::{sample_picture, sample_voice, Activity};
 use wechat::OpenId;
 
@@ -42,6 +43,45 @@ async fn wait_until(browser: &Browser, script: &str, what: &str) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("{what} never happened");
+}
+
+/// Drags a file called `name` of type `kind` over the reply box, firing
+/// `events` (`dragenter`, `dragover`, `drop`) in turn.
+async fn drag_file(browser: &Browser, events: &[&str], bytes: &[u8], name: &str, kind: &str) {
+    let script = "const [events, bytes, name, type] = arguments;
+         const area = document.querySelector('form.composer textarea[name=text]');
+         const data = new DataTransfer();
+         data.items.add(new File([new Uint8Array(bytes)], name, { type }));
+         for (const kind of events) {
+             area.dispatchEvent(new DragEvent(kind, { dataTransfer: data, bubbles: true, cancelable: true }));
+         }";
+    browser
+        .client
+        .execute(
+            script,
+            vec![
+                serde_json::json!(events),
+                serde_json::json!(bytes),
+                serde_json::json!(name),
+                serde_json::json!(kind),
+            ],
+        )
+        .await
+        .expect("drag a file");
+}
+
+/// Whether the composer shows itself as a drop target.
+async fn drop_target(browser: &Browser) -> bool {
+    browser
+        .client
+        .execute(
+            "return !!document.querySelector('form.composer.is-drop-target .composer-drop-hint');",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
 
 #[tokio::test]
@@ -109,6 +149,9 @@ async fn an_agent_sends_an_image_and_hears_a_voice_note() {
     amy.screenshot("composer-image-refused-1366x768").await;
     assert!(desk.fake.received(&follower).is_empty(), "nothing went out");
 
+    // WeChat is slow to take it, so the image shows while it is still going out.
+    desk.fake
+        .delay_next(paths::CUSTOM_SEND, Duration::from_secs(3));
     let picture = files.path().join("receipt.png");
     std::fs::write(&picture, sample_picture(4).bytes).expect("write png");
     amy.wait_for(input)
@@ -118,8 +161,6 @@ async fn an_agent_sends_an_image_and_hears_a_voice_note() {
         .expect("choose png");
     let image = ".message.out[data-kind=image]";
     amy.wait_for(&format!("{image} img.media-image")).await;
-    amy.wait_for_text(&format!("{image} .delivery-state"), "Sent")
-        .await;
     wait_until(
         &amy,
         "const img = document.querySelector('.message.out[data-kind=image] img.media-image');
@@ -127,6 +168,42 @@ async fn an_agent_sends_an_image_and_hears_a_voice_note() {
         "the sent image showing",
     )
     .await;
+    // Mark the element: the status changing must not rebuild it (nor fetch the file again).
+    let before = amy
+        .client
+        .execute(
+            "const row = document.querySelector('.message.out[data-kind=image]');
+             const img = row.querySelector('img.media-image');
+             img.harbourMark = true;
+             return [img.getAttribute('src'), row.querySelector('.delivery-state').dataset.state];",
+            vec![],
+        )
+        .await
+        .expect("mark the image");
+    let (src, state) = (before[0].as_str().unwrap_or_default(), before[1].as_str());
+    assert!(src.starts_with("blob:"), "a blob URL: {src}");
+    assert_ne!(state, Some("sent"), "the image showed before it was sent");
+    amy.wait_for_text(&format!("{image} .delivery-state"), "Sent")
+        .await;
+    let after = amy
+        .client
+        .execute(
+            "const img = document.querySelector('.message.out[data-kind=image] img.media-image');
+             return [img.getAttribute('src'), img.harbourMark === true, img.complete, img.naturalWidth,
+                     document.querySelectorAll('.message.out[data-kind=image] .media-loading').length];",
+            vec![],
+        )
+        .await
+        .expect("the image after");
+    assert_eq!(after[0].as_str(), Some(src), "same blob URL once sent");
+    assert_eq!(
+        after[1].as_bool(),
+        Some(true),
+        "same <img> element once sent"
+    );
+    assert_eq!(after[2].as_bool(), Some(true), "still loaded");
+    assert_eq!(after[3].as_i64(), Some(48));
+    assert_eq!(after[4].as_i64(), Some(0), "no “Loading the file…”");
     assert_eq!(draft(&amy).await, DRAFT, "the typed reply was kept");
     let errors = amy
         .client
@@ -193,6 +270,93 @@ async fn an_agent_sends_an_image_and_hears_a_voice_note() {
     let received = desk.fake.received(&follower);
     assert_eq!(received.len(), 2, "the pasted image went out once");
     assert_eq!(received[1].msgtype, "image");
+
+    // Dropped on the reply box: refused like the button when not an image…
+    drag_file(
+        &amy,
+        &["dragenter", "dragover", "drop"],
+        b"not a picture at all",
+        "notes.txt",
+        "text/plain",
+    )
+    .await;
+    amy.wait_for_text(
+        ".composer-error",
+        "“notes.txt” is not a JPG, PNG or GIF image. Choose one of those to send.",
+    )
+    .await;
+    assert!(!drop_target(&amy).await, "the highlight goes with the drop");
+    // …and a picture is highlighted while over it, asked about, then sent.
+    let dropped = sample_picture(3).bytes;
+    drag_file(
+        &amy,
+        &["dragenter", "dragover"],
+        &dropped,
+        "scan.png",
+        "image/png",
+    )
+    .await;
+    assert!(
+        drop_target(&amy).await,
+        "the composer shows it takes the drop"
+    );
+    amy.screenshot("composer-drop-image-1366x768").await;
+    drag_file(&amy, &["drop"], &dropped, "scan.png", "image/png").await;
+    assert!(!drop_target(&amy).await, "the highlight goes with the drop");
+    amy.wait_for_text(".dialog", "Send the dropped image?")
+        .await;
+    amy.wait_for_text(".dialog", "“scan.png”").await;
+    let errors = amy
+        .client
+        .find_all(fantoccini::Locator::Css(".composer-error"))
+        .await
+        .expect("find errors");
+    assert!(errors.is_empty(), "the earlier refusal is gone");
+    amy.click(".dialog-confirm").await;
+    wait_until(
+        &amy,
+        "return document.querySelectorAll('.message.out[data-kind=image] img.media-image').length === 3;",
+        "the dropped image showing",
+    )
+    .await;
+    assert_eq!(draft(&amy).await, DRAFT, "the typed reply was kept");
+    for _ in 0..100 {
+        if desk.fake.received(&follower).len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let received = desk.fake.received(&follower);
+    assert_eq!(received.len(), 3, "the dropped image went out once");
+    assert_eq!(received[2].msgtype, "image");
+
+    // A note takes no images: no highlight, and a drop does nothing.
+    amy.click("form.composer .mode-note").await;
+    amy.wait_for("form.composer.is-note").await;
+    drag_file(
+        &amy,
+        &["dragenter", "dragover"],
+        &dropped,
+        "scan.png",
+        "image/png",
+    )
+    .await;
+    assert!(!drop_target(&amy).await, "notes are no drop target");
+    drag_file(&amy, &["drop"], &dropped, "scan.png", "image/png").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let dialogs = amy
+        .client
+        .find_all(fantoccini::Locator::Css(".dialog"))
+        .await
+        .expect("find dialogs");
+    assert!(dialogs.is_empty(), "nothing asked about");
+    amy.click("form.composer .mode-reply").await;
+    assert_eq!(draft(&amy).await, DRAFT, "the typed reply was kept");
+    assert_eq!(
+        desk.fake.received(&follower).len(),
+        3,
+        "nothing more went out"
+    );
 
     // The client's AMR voice note plays (the server decodes it to WAV) and
     // the original can still be downloaded.
