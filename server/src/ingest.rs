@@ -11,9 +11,7 @@ use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::on_tx;
 use crate::store::events::append;
-use crate::store::inbox::{
-    store_inbound_batch, store_inbound_rows, Inbound, StoredInbound, Written,
-};
+use crate::store::inbox::{store_inbound_batch, Inbound, StoredInbound, Written};
 use crate::store::{Store, Tx};
 use tokio::sync::{mpsc, oneshot};
 
@@ -98,7 +96,13 @@ async fn attempt(
     } else {
         let pushes: Vec<&Inbound> = batch.iter().map(|(push, _)| push).collect();
         match store_inbound_batch(&mut tx, now, &pushes).await {
-            Ok(written) => written.into_iter().map(Ok).collect(),
+            Ok(Some(written)) => written.into_iter().map(Ok).collect(),
+            Ok(None) => {
+                tracing::debug!(
+                    "a copy of a push was stored elsewhere; the batch goes again one by one"
+                );
+                return None;
+            }
             Err(err) => {
                 tracing::debug!(error = %err, "a batch of pushes goes again one by one");
                 return None;
@@ -111,7 +115,7 @@ async fn attempt(
                 events.push(event);
                 Ok(Some(stored))
             }
-            Ok(Written::Seen | Written::LostRace) => Ok(None),
+            Ok(Written::Seen) => Ok(None),
             Err(err) => Err(err),
         });
     }
@@ -136,7 +140,12 @@ async fn attempt(
 /// transaction goes back to where it was before this push.
 async fn store_isolated(tx: &mut Tx, now: i64, push: &Inbound) -> AppResult<Written> {
     savepoint(tx, "SAVEPOINT push").await?;
-    let result = store_inbound_rows(tx, now, push).await;
+    let result = match store_inbound_batch(tx, now, &[push]).await {
+        Ok(Some(mut written)) => Ok(written.pop().unwrap_or(Written::Seen)),
+        // Another writer committed a copy first: this one is a retry.
+        Ok(None) => Ok(Written::Seen),
+        Err(err) => Err(err),
+    };
     match &result {
         Ok(Written::New(..)) => savepoint(tx, "RELEASE SAVEPOINT push").await?,
         _ => {

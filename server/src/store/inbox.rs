@@ -1,9 +1,8 @@
-//! Storing an inbound WeChat push: contact, conversation, message and its
-//! event in the caller's transaction, exactly once per dedupe key.
+//! Storing inbound WeChat pushes: contacts, conversations, messages and
+//! their events in the caller's transaction, exactly once per dedupe key.
 
 use super::events::NewEvent;
-use super::jobs::{enqueue, enqueue_many, NewJob};
-use super::search::index_terms_of;
+use super::jobs::{enqueue_many, NewJob};
 use super::{is_unique_violation, Tx};
 use crate::error::AppResult;
 use crate::on_tx;
@@ -47,166 +46,13 @@ pub struct StoredInbound {
     pub contact_id: String,
 }
 
-/// What [`store_inbound_rows`] did.
+/// What one push of a batch became.
 pub enum Written {
     /// Stored; the event is for the caller to append.
     New(StoredInbound, NewEvent),
-    /// Already stored by an earlier commit; nothing written.
+    /// A copy of a push stored earlier, or earlier in the same batch;
+    /// nothing written.
     Seen,
-    /// A concurrent copy committed first and this insert hit the unique key.
-    /// On PostgreSQL that aborts the transaction (or the savepoint).
-    LostRace,
-}
-
-/// Stores a push's rows in `tx`, exactly once per dedupe key. The event is
-/// returned for the caller to append (group commit appends a whole batch's
-/// events at once).
-pub async fn store_inbound_rows(tx: &mut Tx, now: i64, push: &Inbound) -> AppResult<Written> {
-    let seen: Option<String> = on_tx!(tx, c => {
-        sqlx::query_scalar("SELECT id FROM messages WHERE channel_id = $1 AND dedupe_key = $2")
-            .bind(&push.channel_id)
-            .bind(&push.dedupe_key)
-            .fetch_optional(&mut *c)
-            .await?
-    });
-    if seen.is_some() {
-        return Ok(Written::Seen);
-    }
-    let (contact_id, profile_state): (String, String) = on_tx!(tx, c => {
-        sqlx::query_as(
-            "INSERT INTO contacts (id, channel_id, open_id, subscribed, last_inbound_at, replies_in_window, created_at, updated_at) \
-             VALUES ($1, $2, $3, COALESCE($4, TRUE), CASE WHEN $5 THEN $6 END, 0, $6, $6) \
-             ON CONFLICT (channel_id, open_id) DO UPDATE SET \
-               subscribed = COALESCE($4, contacts.subscribed), \
-               last_inbound_at = CASE WHEN $5 THEN $6 ELSE contacts.last_inbound_at END, \
-               replies_in_window = CASE WHEN $5 THEN 0 ELSE contacts.replies_in_window END, \
-               updated_at = $6 \
-             RETURNING id, profile_state",
-        )
-        .bind(Uuid::new_v4().to_string())
-        .bind(&push.channel_id)
-        .bind(&push.open_id)
-        .bind(push.subscribed)
-        .bind(push.opens_window)
-        .bind(now)
-        .fetch_one(&mut *c)
-        .await?
-    });
-    if profile_state == "none" {
-        // A new contact: ask WeChat who it is, once.
-        on_tx!(tx, c => {
-            sqlx::query("UPDATE contacts SET profile_state = 'queued' WHERE id = $1")
-                .bind(&contact_id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        enqueue(
-            tx,
-            now,
-            &NewJob::now(PROFILE_JOB, json!({ "contact": contact_id }), now),
-        )
-        .await?;
-    }
-    // Most pushes come from a client already waiting in an open
-    // conversation (or are events): then one UPDATE that leaves status and
-    // waiting time alone places the message, so only the activity indexes
-    // are rewritten. Otherwise one upsert creates or reopens the
-    // conversation. Either way the row lock orders positions.
-    let hot: Option<(String, Option<String>, i64, String)> = on_tx!(tx, c => {
-        sqlx::query_as(
-            "UPDATE conversations SET last_message_at = $2, preview = $3, \
-               last_position = last_position + 1, last_inbound_position = last_position + 1 \
-             WHERE contact_id = $1 AND (NOT $4 OR (status = 'open' AND waiting_since IS NOT NULL)) \
-             RETURNING id, team_id, last_position, status",
-        )
-        .bind(&contact_id)
-        .bind(now)
-        .bind(push.body.as_deref().unwrap_or(&push.kind))
-        .bind(push.opens_window)
-        .fetch_optional(&mut *c)
-        .await?
-    });
-    let (conversation_id, team, position, status) = match hot {
-        Some(placed) => placed,
-        None => on_tx!(tx, c => {
-            sqlx::query_as(
-                "INSERT INTO conversations (id, channel_id, contact_id, team_id, status, last_message_at, created_at, \
-                                            preview, waiting_since, last_position, last_inbound_position) \
-                 VALUES ($1, $2, $3, $4, 'open', $5, $5, $6, CASE WHEN $7 THEN $5 END, 1, 1) \
-                 ON CONFLICT (contact_id) DO UPDATE SET last_message_at = $5, preview = $6, \
-                   waiting_since = CASE WHEN $7 THEN COALESCE(conversations.waiting_since, $5) ELSE conversations.waiting_since END, \
-                   status = CASE WHEN $7 AND conversations.status IN ('resolved', 'snoozed', 'pending') THEN 'open' ELSE conversations.status END, \
-                   snoozed_until = CASE WHEN $7 THEN NULL ELSE conversations.snoozed_until END, \
-                   last_position = conversations.last_position + 1, \
-                   last_inbound_position = conversations.last_position + 1 \
-                 RETURNING id, team_id, last_position, status",
-            )
-            .bind(Uuid::new_v4().to_string())
-            .bind(&push.channel_id)
-            .bind(&contact_id)
-            .bind(push.team.map(|t| t.to_string()))
-            .bind(now)
-            .bind(push.body.as_deref().unwrap_or(&push.kind))
-            .bind(push.opens_window)
-            .fetch_one(&mut *c)
-            .await?
-        }),
-    };
-    let message_id = Uuid::new_v4().to_string();
-    let inserted = on_tx!(tx, c => {
-        sqlx::query(
-            "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, created_at, media_id, media_state) \
-             VALUES ($1, $2, $3, $10, 'in', $4, $5, $6, $7, $8, $9, CASE WHEN $9 IS NULL THEN NULL ELSE 'pending' END)",
-        )
-        .bind(&message_id)
-        .bind(&push.channel_id)
-        .bind(&conversation_id)
-        .bind(&push.kind)
-        .bind(&push.body)
-        .bind(push.fields.to_string())
-        .bind(&push.dedupe_key)
-        .bind(now)
-        .bind(&push.media_id)
-        .bind(position)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected())
-    });
-    match inserted {
-        Ok(_) => {}
-        // A concurrent retry of the same push won the race: this one is a duplicate.
-        Err(err) if is_unique_violation(&err, "dedupe") => return Ok(Written::LostRace),
-        Err(err) => return Err(err.into()),
-    }
-    index_terms_of(tx, &message_id, &push.search_terms).await?;
-    if push.media_id.is_some() {
-        enqueue(
-            tx,
-            now,
-            &NewJob::now(MEDIA_JOB, json!({ "message": message_id }), now),
-        )
-        .await?;
-    }
-    let team = team.and_then(|t| t.parse().ok());
-    let payload = json!({
-        "conversation": conversation_id,
-        "message": message_id,
-        "contact": contact_id,
-        "channel": push.channel_id,
-        "kind": push.kind,
-        "body": push.body,
-        "status": status,
-    });
-    let event = NewEvent::new("message.received", None, payload).in_team(team);
-    Ok(Written::New(
-        StoredInbound {
-            message_id,
-            conversation_id,
-            contact_id,
-        },
-        event,
-    ))
 }
 
 impl super::Store {
@@ -248,17 +94,20 @@ struct Placed {
     status: String,
 }
 
-/// Stores a whole batch of pushes with a handful of multi-row statements
-/// (round trips to the database, not rows, bound the single writer): what
-/// [`store_inbound_rows`] does for one push, in the same order, with the
-/// same outcome. Any error (including a concurrent copy of a push that hit
-/// the unique key) fails the whole batch; the caller then rolls back and
-/// stores each push on its own.
+/// Stores a batch of pushes in `tx`, exactly once per dedupe key, in push
+/// order, with a handful of multi-row statements whatever the batch size
+/// (round trips to the database, not rows, bound the single writer). The
+/// events are returned for the caller to append, once for the batch.
+///
+/// `None`: a copy of one of the pushes was committed by another writer
+/// while this ran and the message insert hit the unique key. That aborts
+/// the transaction (or savepoint) on PostgreSQL; the caller rolls back and
+/// stores each push on its own, when the copy is seen and skipped.
 pub async fn store_inbound_batch(
     tx: &mut Tx,
     now: i64,
     pushes: &[&Inbound],
-) -> AppResult<Vec<Written>> {
+) -> AppResult<Option<Vec<Written>>> {
     use std::collections::{HashMap, HashSet};
     // Pushes already stored, and copies of one push within the batch.
     let stored = stored_keys(tx, pushes).await?;
@@ -299,7 +148,7 @@ pub async fn store_inbound_batch(
         slot[i] = at;
     }
     if contacts.is_empty() {
-        return Ok(pushes.iter().map(|_| Written::Seen).collect());
+        return Ok(Some(pushes.iter().map(|_| Written::Seen).collect()));
     }
     upsert_contacts(tx, now, &mut contacts).await?;
     place_messages(tx, now, &mut contacts).await?;
@@ -350,14 +199,16 @@ pub async fn store_inbound_batch(
         ));
         rows.push((*push, message_id, placed.id.as_str(), position));
     }
-    insert_messages(tx, now, &rows).await?;
+    if !insert_messages(tx, now, &rows).await? {
+        return Ok(None);
+    }
     let terms: Vec<(&str, &[String])> = rows
         .iter()
         .map(|(push, id, ..)| (id.as_str(), push.search_terms.as_slice()))
         .collect();
     super::search::index_many(tx, &terms).await?;
     enqueue_many(tx, now, &media_jobs).await?;
-    Ok(written)
+    Ok(Some(written))
 }
 
 /// The (channel, dedupe key) pairs of `pushes` already stored.
@@ -375,10 +226,9 @@ async fn stored_keys<'a>(
             .filter(|p| p.channel_id == channel)
             .map(|p| p.dedupe_key.as_str())
             .collect();
-        let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT dedupe_key FROM messages WHERE channel_id = $1 AND dedupe_key IN ({})",
-            marks.join(", ")
+            super::marks(keys.len(), 2)
         );
         let found: Vec<String> = on_tx!(tx, c => {
             let mut query = sqlx::query_scalar(&sql).bind(channel);
@@ -467,10 +317,7 @@ async fn upsert_contacts(
     // New contacts: ask WeChat who they are, once.
     let sql = format!(
         "UPDATE contacts SET profile_state = 'queued' WHERE id IN ({})",
-        (1..=new_contacts.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        super::marks(new_contacts.len(), 1)
     );
     on_tx!(tx, c => {
         let mut query = sqlx::query(&sql);
@@ -577,18 +424,20 @@ fn attach(contacts: &mut [ContactPushes<'_>], placed: Vec<Placed>) {
     }
 }
 
+/// Inserts the batch's messages; `false` when one hit the dedupe key (see
+/// [`store_inbound_batch`]).
 async fn insert_messages(
     tx: &mut Tx,
     now: i64,
     rows: &[(&Inbound, String, &str, i64)],
-) -> AppResult<()> {
+) -> AppResult<bool> {
     for chunk in rows.chunks(1000) {
         let sql = format!(
             "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, \
                                    dedupe_key, created_at, media_id, media_state) VALUES {}",
             super::value_rows(chunk.len(), 12, 1)
         );
-        on_tx!(tx, c => {
+        let inserted = on_tx!(tx, c => {
             let mut query = sqlx::query(&sql);
             for (push, id, conversation, position) in chunk {
                 query = query
@@ -605,8 +454,13 @@ async fn insert_messages(
                     .bind(&push.media_id)
                     .bind(push.media_id.as_ref().map(|_| "pending"));
             }
-            query.execute(&mut *c).await?.rows_affected()
+            query.execute(&mut *c).await.map(|r| r.rows_affected())
         });
+        match inserted {
+            Ok(_) => {}
+            Err(err) if is_unique_violation(&err, "dedupe") => return Ok(false),
+            Err(err) => return Err(err.into()),
+        }
     }
-    Ok(())
+    Ok(true)
 }

@@ -215,16 +215,20 @@ impl Store {
     }
 }
 
+/// Placeholders for `count` values numbered from `$first`: `$1, $2, $3`.
+/// Both backends read them.
+pub fn marks(count: usize, first: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Placeholders for a multi-row statement: `rows` groups of `cols` values,
-/// numbered from `$first`: `($1, $2), ($3, $4)`. Both backends read them.
+/// numbered from `$first`: `($1, $2), ($3, $4)`.
 pub fn value_rows(rows: usize, cols: usize, first: usize) -> String {
     (0..rows)
-        .map(|row| {
-            let marks: Vec<String> = (0..cols)
-                .map(|col| format!("${}", first + row * cols + col))
-                .collect();
-            format!("({})", marks.join(", "))
-        })
+        .map(|row| format!("({})", marks(cols, first + row * cols)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -243,10 +247,12 @@ pub fn is_unique_violation(err: &sqlx::Error, constraint_hint: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::value_rows;
+    use super::{marks, value_rows};
 
     #[test]
     fn value_rows_number_every_value_once() {
+        assert_eq!(marks(3, 4), "$4, $5, $6");
+        assert_eq!(marks(0, 1), "");
         assert_eq!(value_rows(2, 3, 2), "($2, $3, $4), ($5, $6, $7)");
         assert_eq!(value_rows(1, 1, 1), "($1)");
         assert_eq!(value_rows(0, 4, 1), "");

@@ -22,33 +22,7 @@ type ContactHitRow = (
 
 /// Adds one message's text to the index inside `tx`.
 pub async fn index_message(tx: &mut Tx, message_id: &str, text: &str) -> AppResult<()> {
-    index_terms_of(tx, message_id, &index_terms(text)).await
-}
-
-/// Adds terms computed beforehand (outside the writer, for inbound pushes).
-pub async fn index_terms_of(tx: &mut Tx, message_id: &str, terms: &[String]) -> AppResult<()> {
-    if terms.is_empty() {
-        return Ok(());
-    }
-    match tx {
-        Tx::Sqlite(t) => {
-            sqlx::query("INSERT INTO message_search (terms, message_id) VALUES ($1, $2)")
-                .bind(terms.join(" "))
-                .bind(message_id)
-                .execute(&mut **t)
-                .await?;
-        }
-        Tx::Postgres(t) => {
-            sqlx::query(
-                "INSERT INTO message_search (message_id, terms) VALUES ($1, array_to_tsvector($2::text[])) ON CONFLICT DO NOTHING",
-            )
-            .bind(message_id)
-            .bind(terms)
-            .execute(&mut **t)
-            .await?;
-        }
-    }
-    Ok(())
+    index_many(tx, &[(message_id, &index_terms(text))]).await
 }
 
 /// Indexes several messages' terms (computed beforehand) with one statement.
@@ -88,11 +62,9 @@ fn scope_sql(scope: &Scope<'_>, first: usize) -> (String, Vec<String>) {
         Scope::All => ("1 = 1".into(), Vec::new()),
         Scope::Teams([]) => ("1 = 0".into(), Vec::new()),
         Scope::Teams(teams) => {
-            let marks: Vec<String> = (0..teams.len())
-                .map(|i| format!("${}", first + i))
-                .collect();
+            let marks = super::marks(teams.len(), first);
             (
-                format!("v.team_id IN ({})", marks.join(", ")),
+                format!("v.team_id IN ({})", marks),
                 teams.iter().map(|t| t.to_string()).collect(),
             )
         }
@@ -158,13 +130,13 @@ impl Store {
             if candidates.is_empty() {
                 break;
             }
-            let marks: Vec<String> = (1..=candidates.len()).map(|i| format!("${i}")).collect();
+            let marks = super::marks(candidates.len(), 1);
             let (team_sql, teams) = scope_sql(scope, candidates.len() + 1);
             let page_sql = format!(
                 "SELECT m.id, m.conversation_id, m.position, m.direction, COALESCE(m.body, ''), COALESCE(k.name, k.remark), m.created_at \
                  FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts k ON k.id = v.contact_id \
                  WHERE m.id IN ({}) AND {team_sql}",
-                marks.join(", ")
+                marks
             );
             let mut page: Vec<MessageHitRow> = on_read!(self, pool => {
                 let mut q = sqlx::query_as(&page_sql);

@@ -8,7 +8,7 @@ use harbour_server::search::{index_terms, query_terms};
 use harbour_server::store::conversations::Scope;
 use harbour_server::store::events::append;
 use harbour_server::store::inbox::{store_inbound_batch, Inbound, Written};
-use harbour_server::store::Store;
+use harbour_server::store::{Store, StoreOptions};
 use harbour_server::{on_read, on_tx};
 use harbour_tests::{on_both_backends, spawn_app, Backend};
 use serde_json::json;
@@ -119,7 +119,10 @@ async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend
     assert_eq!(app.store.verify_chain().await.expect("verify").fault, None);
 }
 
-on_both_backends!(a_batch_stores_each_push_once_in_push_order);
+on_both_backends!(
+    a_batch_stores_each_push_once_in_push_order,
+    a_copy_committed_by_another_writer_meanwhile_is_not_stored_twice,
+);
 
 fn inbound(channel: &str, open_id: &str, key: &str, kind: &str, body: &str) -> Inbound {
     Inbound {
@@ -144,7 +147,8 @@ async fn store_batch(store: &Store, now: i64, pushes: &[Inbound]) -> Vec<Option<
     let refs: Vec<&Inbound> = pushes.iter().collect();
     let written = store_inbound_batch(&mut tx, now, &refs)
         .await
-        .expect("batch");
+        .expect("batch")
+        .expect("no other writer");
     let mut events = Vec::new();
     let mut ids = Vec::new();
     for outcome in written {
@@ -153,7 +157,7 @@ async fn store_batch(store: &Store, now: i64, pushes: &[Inbound]) -> Vec<Option<
                 events.push(event);
                 Some(stored.message_id)
             }
-            Written::Seen | Written::LostRace => None,
+            Written::Seen => None,
         });
     }
     append(&mut tx, now, &events).await.expect("events");
@@ -280,6 +284,50 @@ async fn a_batch_stores_each_push_once_in_push_order(backend: Backend) {
         [a1[0].0.as_str()],
         "the batch indexed its messages for search"
     );
+}
+
+/// Two writers (two nodes' pools) store the same push at once. PostgreSQL:
+/// the second waits on the unique key, then reports the lost race so its
+/// caller can go again push by push. SQLite: the second waits for the write
+/// lock, then sees the copy. Either way one message.
+async fn a_copy_committed_by_another_writer_meanwhile_is_not_stored_twice(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let channel = app.connect_official_account(&admin, &json!({ "name": "Race", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" })).await;
+    let ch = channel["id"].as_str().unwrap_or_default().to_owned();
+    let other = Store::connect(&app.db.url, &StoreOptions::default())
+        .await
+        .expect("second node");
+    let push = inbound(&ch, "oRace", "r1", "text", "同時到");
+
+    let mut first = app.store.begin().await.expect("begin");
+    let stored = store_inbound_batch(&mut first, 1_000, &[&push])
+        .await
+        .expect("first");
+    assert!(matches!(stored.as_deref(), Some([Written::New(..)])));
+    let second = {
+        let push = push.clone();
+        tokio::spawn(async move {
+            let mut tx = other.begin().await.expect("begin");
+            store_inbound_batch(&mut tx, 1_000, &[&push])
+                .await
+                .expect("second")
+                .map(|written| written.iter().all(|w| matches!(w, Written::Seen)))
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.store.commit(first).await.expect("commit");
+    let second = second.await.expect("task");
+    match backend {
+        Backend::Postgres => assert_eq!(second, None, "the lost race is reported"),
+        Backend::Sqlite => assert_eq!(second, Some(true), "the copy is seen"),
+    }
+    let messages: Vec<(i64,)> = query(
+        &app.store,
+        "SELECT COUNT(*) FROM messages WHERE dedupe_key = 'r1'",
+    )
+    .await;
+    assert_eq!(messages, [(1,)]);
 }
 
 async fn sql(store: &Store, statement: &str) {
