@@ -92,15 +92,26 @@ impl Default for Hub {
 
 /// Wakes the hub when another node commits events.
 fn spawn_pg_listener(pool: sqlx::PgPool, wake: Arc<tokio::sync::Notify>) {
+    spawn_listener(pool, "harbour_events", move |_| wake.notify_one());
+}
+
+/// Calls `on_notice` with the payload of each NOTIFY on `channel`, and
+/// listens again (once a second) whenever the connection is lost, until the
+/// pool is closed.
+fn spawn_listener(
+    pool: sqlx::PgPool,
+    channel: &'static str,
+    on_notice: impl Fn(&str) + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             match sqlx::postgres::PgListener::connect_with(&pool).await {
                 Ok(mut listener) => {
-                    if let Err(err) = listener.listen("harbour_events").await {
-                        tracing::warn!(error = %err, "LISTEN failed");
+                    if let Err(err) = listener.listen(channel).await {
+                        tracing::warn!(error = %err, channel, "LISTEN failed");
                     } else {
-                        while listener.recv().await.is_ok() {
-                            wake.notify_one();
+                        while let Ok(notification) = listener.recv().await {
+                            on_notice(notification.payload());
                         }
                     }
                 }
@@ -111,7 +122,7 @@ fn spawn_pg_listener(pool: sqlx::PgPool, wake: Arc<tokio::sync::Notify>) {
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-    });
+    })
 }
 
 /// Shares this node's presence with the other nodes through PostgreSQL's
@@ -148,29 +159,10 @@ pub fn spawn_presence_mirror(
             }
         }
     });
-    let listen = tokio::spawn(async move {
-        loop {
-            match sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(mut listener) => {
-                    if let Err(err) = listener.listen(CHANNEL).await {
-                        tracing::warn!(error = %err, "LISTEN for presence failed");
-                    } else {
-                        while let Ok(notification) = listener.recv().await {
-                            match serde_json::from_str(notification.payload()) {
-                                Ok(share) => presence.apply_remote(share, clock.now()),
-                                Err(err) => {
-                                    tracing::warn!(error = %err, "ignoring a malformed presence notice")
-                                }
-                            }
-                        }
-                    }
-                }
-                Err(err) => tracing::warn!(error = %err, "cannot open a LISTEN connection"),
-            }
-            if pool.is_closed() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
+    let listen = spawn_listener(pool, CHANNEL, move |payload| {
+        match serde_json::from_str(payload) {
+            Ok(share) => presence.apply_remote(share, clock.now()),
+            Err(err) => tracing::warn!(error = %err, "ignoring a malformed presence notice"),
         }
     });
     vec![announce, listen]
