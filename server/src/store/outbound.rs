@@ -264,11 +264,7 @@ pub struct Outgoing {
     pub id: String,
     pub conversation_id: String,
     pub channel_id: String,
-    pub kind: String,
     pub body: Option<String>,
-    /// An image's file in the media store, and its content type.
-    pub media_sha256: Option<String>,
-    pub media_type: Option<String>,
     pub open_id: String,
     pub team_id: Option<String>,
 }
@@ -306,7 +302,7 @@ pub async fn claim_for_sending(
     }
     let outgoing: Outgoing = on_tx!(&mut tx, c => {
         sqlx::query_as(
-            "SELECT m.id, m.conversation_id, m.channel_id, m.kind, m.body, m.media_sha256, m.media_type, c.open_id, v.team_id FROM messages m \
+            "SELECT m.id, m.conversation_id, m.channel_id, m.body, c.open_id, v.team_id FROM messages m \
              JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id WHERE m.id = $1",
         )
         .bind(message_id)
