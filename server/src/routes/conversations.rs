@@ -384,8 +384,6 @@ async fn message_status(
     Ok(Json(MessageStatus { status, error }))
 }
 
-/// The kept copy of a message's image, voice or video, for people who may
-/// see its conversation (others get the same 404 as for a missing message).
 #[derive(Deserialize)]
 struct MediaQuery {
     /// `wav`: an AMR voice note decoded for browsers, which cannot play AMR.
@@ -393,8 +391,9 @@ struct MediaQuery {
     format: Option<String>,
 }
 
-/// A message's file, to people who may see its conversation; with
-/// `?as=wav`, a voice note in a format browsers play.
+/// The kept copy of a message's image, voice or video, for people who may
+/// see its conversation (others get the same 404 as for a missing message);
+/// with `?as=wav`, a voice note in a format browsers play.
 async fn message_media(
     State(state): State<AppState>,
     user: AuthUser,
@@ -426,6 +425,7 @@ async fn message_media(
         });
     };
     let mut bytes = state.media.read(sha256).await.map_err(AppError::internal)?;
+    let mut etag = format!("\"{sha256}\"");
     let mut content_type = row
         .media_type
         .filter(|t| HeaderValue::from_str(t).is_ok())
@@ -437,6 +437,7 @@ async fn message_media(
             ))
         })?;
         content_type = "audio/wav".into();
+        etag = format!("\"{sha256}.wav\"");
     }
     Ok((
         [
@@ -447,7 +448,7 @@ async fn message_media(
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
             (header::CONTENT_DISPOSITION, "inline".into()),
-            (header::ETAG, format!("\"{sha256}\"")),
+            (header::ETAG, etag),
         ],
         bytes,
     )

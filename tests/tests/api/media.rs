@@ -236,6 +236,7 @@ async fn a_followers_voice_note_plays_in_a_browser_as_wav(backend: Backend) {
     let wav = fetch("?as=wav").await.expect("wav");
     assert_eq!(wav.status(), 200);
     assert_eq!(wav.headers()["content-type"], "audio/wav");
+    let wav_tag = wav.headers()["etag"].clone();
     let wav = wav.bytes().await.expect("bytes");
     assert_eq!(&wav[..4], b"RIFF");
     // Two seconds at 8 kHz, 16-bit mono, after a 44-byte header.
@@ -243,6 +244,11 @@ async fn a_followers_voice_note_plays_in_a_browser_as_wav(backend: Backend) {
 
     let original = fetch("").await.expect("original");
     assert_eq!(original.status(), 200);
+    assert_ne!(
+        original.headers()["etag"],
+        wav_tag,
+        "two different files, two tags"
+    );
     assert_eq!(original.bytes().await.expect("bytes").to_vec(), voice.bytes);
 
     let odd = fetch("?as=flac").await.expect("odd");
