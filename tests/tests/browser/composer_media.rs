@@ -45,6 +45,41 @@ async fn wait_until(browser: &Browser, script: &str, what: &str) {
     panic!("{what} never happened");
 }
 
+/// The `n`th image shows in the timeline, the typed reply is kept, and the
+/// follower has received exactly `n` messages, the last an image.
+async fn image_went_out(
+    browser: &Browser,
+    fake: &wechat::fake::FakeWeChat,
+    follower: &OpenId,
+    n: usize,
+    what: &str,
+) {
+    let showing = format!(
+        "return document.querySelectorAll('.message.out[data-kind=image] img.media-image').length === {n};"
+    );
+    wait_until(browser, &showing, &format!("{what} showing")).await;
+    assert_eq!(draft(browser).await, DRAFT, "the typed reply was kept");
+    for _ in 0..100 {
+        if fake.received(follower).len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let received = fake.received(follower);
+    assert_eq!(received.len(), n, "{what} went out once");
+    assert_eq!(received[n - 1].msgtype, "image");
+}
+
+/// No refusal is showing under the composer.
+async fn assert_no_composer_error(browser: &Browser) {
+    let errors = browser
+        .client
+        .find_all(fantoccini::Locator::Css(".composer-error"))
+        .await
+        .expect("find errors");
+    assert!(errors.is_empty(), "the earlier refusal is gone");
+}
+
 /// Drags a file called `name` of type `kind` over the reply box, firing
 /// `events` (`dragenter`, `dragover`, `drop`) in turn.
 async fn drag_file(browser: &Browser, events: &[&str], bytes: &[u8], name: &str, kind: &str) {
@@ -205,12 +240,7 @@ async fn an_agent_sends_an_image_and_hears_a_voice_note() {
     assert_eq!(after[3].as_i64(), Some(48));
     assert_eq!(after[4].as_i64(), Some(0), "no “Loading the file…”");
     assert_eq!(draft(&amy).await, DRAFT, "the typed reply was kept");
-    let errors = amy
-        .client
-        .find_all(fantoccini::Locator::Css(".composer-error"))
-        .await
-        .expect("find errors");
-    assert!(errors.is_empty(), "the earlier refusal is gone");
+    assert_no_composer_error(&amy).await;
 
     let received = desk.fake.received(&follower);
     assert_eq!(received.len(), 1, "the follower got exactly one message");
@@ -254,22 +284,7 @@ async fn an_agent_sends_an_image_and_hears_a_voice_note() {
     amy.wait_for("form.composer button[type=submit]:disabled")
         .await;
     amy.screenshot("composer-sending-image-1366x768").await;
-    wait_until(
-        &amy,
-        "return document.querySelectorAll('.message.out[data-kind=image] img.media-image').length === 2;",
-        "the pasted image showing",
-    )
-    .await;
-    assert_eq!(draft(&amy).await, DRAFT, "the typed reply was kept");
-    for _ in 0..100 {
-        if desk.fake.received(&follower).len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let received = desk.fake.received(&follower);
-    assert_eq!(received.len(), 2, "the pasted image went out once");
-    assert_eq!(received[1].msgtype, "image");
+    image_went_out(&amy, &desk.fake, &follower, 2, "the pasted image").await;
 
     // Dropped on the reply box: refused like the button when not an image…
     drag_file(
@@ -306,29 +321,9 @@ async fn an_agent_sends_an_image_and_hears_a_voice_note() {
     amy.wait_for_text(".dialog", "Send the dropped image?")
         .await;
     amy.wait_for_text(".dialog", "“scan.png”").await;
-    let errors = amy
-        .client
-        .find_all(fantoccini::Locator::Css(".composer-error"))
-        .await
-        .expect("find errors");
-    assert!(errors.is_empty(), "the earlier refusal is gone");
+    assert_no_composer_error(&amy).await;
     amy.click(".dialog-confirm").await;
-    wait_until(
-        &amy,
-        "return document.querySelectorAll('.message.out[data-kind=image] img.media-image').length === 3;",
-        "the dropped image showing",
-    )
-    .await;
-    assert_eq!(draft(&amy).await, DRAFT, "the typed reply was kept");
-    for _ in 0..100 {
-        if desk.fake.received(&follower).len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let received = desk.fake.received(&follower);
-    assert_eq!(received.len(), 3, "the dropped image went out once");
-    assert_eq!(received[2].msgtype, "image");
+    image_went_out(&amy, &desk.fake, &follower, 3, "the dropped image").await;
 
     // A note takes no images: no highlight, and a drop does nothing.
     amy.click("form.composer .mode-note").await;
