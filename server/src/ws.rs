@@ -39,6 +39,10 @@ pub trait SessionBackend: Send + Sync {
     fn now(&self) -> i64 {
         0
     }
+    /// Wakes when the server's clock jumps, so the app can follow it.
+    fn clock_jumps(&self) -> Option<tokio::sync::watch::Receiver<i64>> {
+        None
+    }
     /// Records in the timeline that `user` took the reply over from `from`.
     fn log_take_over(
         &self,
@@ -146,7 +150,16 @@ where
     let Ok(head) = backend.head().await else {
         return SessionEnd::ServerError;
     };
-    if !send(&mut sink, ServerMessage::Welcome { head }, config).await {
+    if !send(
+        &mut sink,
+        ServerMessage::Welcome {
+            head,
+            now: backend.now(),
+        },
+        config,
+    )
+    .await
+    {
         return SessionEnd::TooSlow;
     }
     let mut sent_up_to = last_seq;
@@ -204,6 +217,7 @@ where
     B: SessionBackend,
 {
     let mut presence_updates = backend.presence().map(Presence::subscribe);
+    let mut clock_jumps = backend.clock_jumps();
     let mut heartbeat = tokio::time::interval(config.heartbeat);
     heartbeat.reset();
     let mut last_heard = Instant::now();
@@ -253,6 +267,9 @@ where
                 }
                 Err(RecvError::Closed) => return SessionEnd::ServerError,
             },
+            Some(now) = next_jump(&mut clock_jumps) => {
+                if !send(sink, ServerMessage::Time { now }, config).await { return SessionEnd::TooSlow; }
+            }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > config.idle_timeout {
                     return close(sink, SessionEnd::Idle, "The connection was idle for too long.").await;
@@ -278,6 +295,18 @@ async fn next_update(
             Err(RecvError::Lagged(_)) => continue,
             Err(RecvError::Closed) => return std::future::pending().await,
         }
+    }
+}
+
+/// The server's time after its clock jumped; `None` when the clock cannot
+/// jump (the branch then never fires).
+async fn next_jump(jumps: &mut Option<tokio::sync::watch::Receiver<i64>>) -> Option<i64> {
+    let Some(receiver) = jumps else {
+        return std::future::pending().await;
+    };
+    match receiver.changed().await {
+        Ok(()) => Some(*receiver.borrow_and_update()),
+        Err(_) => std::future::pending().await,
     }
 }
 

@@ -12,6 +12,11 @@ pub use ids::{Seq, TeamId, UserId};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// The response header on every API answer that carries the server's time
+/// (Unix ms). The app's "now" is server time: a browser clock a day off must
+/// not close (or open) the reply window.
+pub const SERVER_TIME_HEADER: &str = "harbour-time";
 use std::str::FromStr;
 
 /// What a signed-in person may do. Ordered from least to most privileged for

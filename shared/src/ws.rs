@@ -63,9 +63,13 @@ pub struct ReplyLock {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
-    /// Authenticated; replay of missed events follows, then `Live`.
+    /// Authenticated; replay of missed events follows, then `Live`. `now`
+    /// is the server's time (Unix ms): the app's "now" is server time, never
+    /// the browser's clock alone.
     Welcome {
         head: Seq,
+        #[serde(default)]
+        now: i64,
     },
     /// Replay is done; everything after this is live.
     Live {
@@ -76,6 +80,11 @@ pub enum ServerMessage {
     },
     Ping,
     Pong,
+    /// The server's clock jumped (a test moved it, or an operator fixed
+    /// it): its time now, in Unix ms.
+    Time {
+        now: i64,
+    },
     /// Who is viewing and typing in a conversation and who holds its reply
     /// lock; sent whenever that changes, to everyone who may see it.
     Presence {

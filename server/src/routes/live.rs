@@ -92,6 +92,10 @@ impl SessionBackend for AppState {
         self.clock.now()
     }
 
+    fn clock_jumps(&self) -> Option<tokio::sync::watch::Receiver<i64>> {
+        self.clock.jumps()
+    }
+
     async fn log_take_over(&self, user: &AuthUser, conversation: &str, from: &shared::ws::Person) {
         let logged = crate::store::triage::log_take_over(
             &self.store,

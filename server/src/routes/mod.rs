@@ -21,8 +21,8 @@ pub use auth::REFRESH_COOKIE;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request};
-use axum::http::HeaderName;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{HeaderName, HeaderValue};
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -53,6 +53,27 @@ impl From<JsonRejection> for AppError {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The server's time (Unix ms) on every API response. The app takes its
+/// "now" from it, so a browser whose clock is off (or a test that moved the
+/// server's clock) still sees the right reply window, waiting times and
+/// snoozes.
+const SERVER_TIME: HeaderName = HeaderName::from_static(shared::SERVER_TIME_HEADER);
+
+async fn stamp_server_time(
+    State(clock): State<crate::clock::Clock>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if is_api {
+        response
+            .headers_mut()
+            .insert(SERVER_TIME, HeaderValue::from(clock.now()));
+    }
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
@@ -71,8 +92,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed);
     let metrics = state.metrics.clone();
+    let clock = state.clock.clone();
     api.fallback(spa::fallback)
         .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(clock, stamp_server_time))
         .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
