@@ -1,21 +1,80 @@
-//! "Now", as a signal that ticks, so relative times ("2m", "closes in 3 h")
-//! stay true while a page is open.
+//! "Now" as the server sees it, as a signal that ticks, so relative times
+//! ("2m", "closes in 3 h") stay true while a page is open. The browser's own
+//! clock may be off by a day (or a test may have moved the server's), so
+//! nothing time-based is decided from it alone: every API response and the
+//! live socket tell the app the server's time, and the app keeps the skew.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
 
-/// Milliseconds since the Unix epoch, from the browser.
-pub fn now_ms() -> i64 {
+/// Skews smaller than this are network latency, not a wrong clock; ignoring
+/// them keeps every relative time from re-rendering after each request.
+const SKEW_TOLERANCE_MS: i64 = 1_000;
+
+thread_local! {
+    /// Server time minus browser time, in ms. Global rather than a context
+    /// because the HTTP client and the socket learn it outside any component;
+    /// a signal, so views follow a change at once.
+    static SKEW: ArcRwSignal<i64> = ArcRwSignal::new(0);
+}
+
+fn browser_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-/// The current time, updated every `every`; the ticking stops when the
-/// calling component is removed.
-pub fn use_now(every: Duration) -> ReadSignal<i64> {
-    let (now, set_now) = signal(now_ms());
-    if let Ok(handle) = set_interval_with_handle(move || set_now.set(now_ms()), every) {
+/// The server's time now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    browser_ms() + SKEW.with(|skew| skew.get_untracked())
+}
+
+/// Notes the server's time `server_ms` (from a response header or the
+/// socket), received just now.
+pub fn learn_server_time(server_ms: i64) {
+    if server_ms <= 0 {
+        return;
+    }
+    let observed = server_ms - browser_ms();
+    SKEW.with(|current| {
+        if let Some(skew) = new_skew(current.get_untracked(), observed) {
+            current.set(skew);
+        }
+    });
+}
+
+/// The skew to adopt after observing `observed`, or `None` to keep `current`
+/// (the difference is only network latency).
+fn new_skew(current: i64, observed: i64) -> Option<i64> {
+    ((current - observed).abs() >= SKEW_TOLERANCE_MS).then_some(observed)
+}
+
+/// The server's current time, updated every `every` and at once when the
+/// server's time turns out to differ; the ticking stops when the calling
+/// component is removed.
+pub fn use_now(every: Duration) -> Signal<i64> {
+    let (browser_now, set_browser_now) = signal(browser_ms());
+    if let Ok(handle) = set_interval_with_handle(move || set_browser_now.set(browser_ms()), every) {
         on_cleanup(move || handle.clear());
     }
-    now
+    let skew = SKEW.with(ArcRwSignal::clone);
+    Signal::derive(move || browser_now.get() + skew.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_is_not_mistaken_for_a_wrong_clock() {
+        assert_eq!(new_skew(0, 120), None);
+        assert_eq!(new_skew(5_000, 5_400), None);
+    }
+
+    #[test]
+    fn a_clock_off_by_a_day_or_a_jump_of_the_server_is_followed() {
+        const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+        assert_eq!(new_skew(0, -DAY_MS), Some(-DAY_MS));
+        assert_eq!(new_skew(-DAY_MS, DAY_MS), Some(DAY_MS));
+        assert_eq!(new_skew(0, 1_000), Some(1_000));
+    }
 }

@@ -164,7 +164,8 @@ async fn serve_socket(
                     // Unknown message types are skipped so an older app keeps
                     // working against a newer server.
                     match serde_json::from_str::<ServerMessage>(&text) {
-                        Ok(ServerMessage::Welcome { .. }) => {
+                        Ok(ServerMessage::Welcome { now, .. }) => {
+                            crate::clock::learn_server_time(now);
                             welcomed = true;
                             live.set_status(LiveStatus::Connected);
                         }
@@ -184,6 +185,7 @@ async fn serve_socket(
                             live.set_presence(conversation, Presence { viewers, typing, lock });
                         }
                         Ok(ServerMessage::Event { event }) => live.record(event),
+                        Ok(ServerMessage::Time { now }) => crate::clock::learn_server_time(now),
                         Ok(ServerMessage::Ping | ServerMessage::Pong) | Err(_) => {}
                         Ok(ServerMessage::Closing { code, .. }) => {
                             return if rejects_token(&code) {
@@ -285,6 +287,8 @@ fn browser_online() -> bool {
         .unwrap_or(true)
 }
 
+/// The browser's clock, for heartbeats and silence only: those measure
+/// how long the socket has been quiet, not what time it is.
 fn now_ms() -> f64 {
     js_sys::Date::now()
 }

@@ -189,6 +189,13 @@ async fn send_once_with(
     }
     .map_err(|_| ApiError::network())?;
     let response = request.send().await.map_err(|_| ApiError::network())?;
+    if let Some(server_ms) = response
+        .headers()
+        .get(shared::SERVER_TIME_HEADER)
+        .and_then(|value| value.parse::<i64>().ok())
+    {
+        crate::clock::learn_server_time(server_ms);
+    }
     if response.ok() {
         Ok(response)
     } else {

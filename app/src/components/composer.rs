@@ -553,7 +553,8 @@ pub fn Composer(
                         <kbd class="kbd">"n"</kbd>
                     </button>
                 </div>
-                <Show when=replying>
+                // Once closed, the refusal below says why; once is enough.
+                <Show when=move || replying() && refusal().is_none()>
                     <ReplyWindowSummary window=window now=now />
                 </Show>
             </div>

@@ -65,7 +65,7 @@ pub fn InboxPage() -> impl IntoView {
             .with(|q| q.get("at"))
             .and_then(|at| at.parse::<i64>().ok())
     });
-    let now: Signal<i64> = use_now(CLOCK_TICK).into();
+    let now = use_now(CLOCK_TICK);
     let notice = RwSignal::new(None::<String>);
 
     // Keyboard shortcuts, except while typing in a field.
