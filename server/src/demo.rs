@@ -45,15 +45,22 @@ pub async fn start(
     key: &[u8; 32],
     options: &DemoOptions,
 ) -> anyhow::Result<Arc<FakeWeChat>> {
-    // The fake follows wall time, so the 48-hour window and token expiry behave as in life.
-    let fake_clock = ManualClock::new(SystemClock.now());
-    let ticking = fake_clock.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            ticking.set(SystemClock.now());
+    // The fake follows Harbour's clock, so the 48-hour window and token
+    // expiry agree with Harbour's: wall time in life, a test's jumps in tests.
+    let fake_clock = match clock.manual_millis() {
+        Some(shared) => ManualClock::from_shared(shared),
+        None => {
+            let fake_clock = ManualClock::new(SystemClock.now());
+            let ticking = fake_clock.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    ticking.set(SystemClock.now());
+                }
+            });
+            fake_clock
         }
-    });
+    };
     let fake = FakeWeChat::start_with_clock(options.fake_bind, fake_clock)
         .await
         .with_context(|| {

@@ -214,7 +214,7 @@ pub fn job_handlers(
     clock: &Clock,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<Handlers> {
-    let clients = Clients::new(store.clone(), secrets.clone());
+    let clients = Clients::new(store.clone(), secrets.clone(), clock.clone());
     let sender = Sender::new(
         store.clone(),
         clients.clone(),

@@ -3,6 +3,7 @@
 //! uses the same token instead of each fetching its own.
 
 use crate::channels::official_account;
+use crate::clock::Clock;
 use crate::secrets::SecretBox;
 use crate::store::Store;
 use futures::future::BoxFuture;
@@ -93,14 +94,16 @@ impl TokenCache for DbTokenCache {
 pub struct Clients {
     store: Store,
     secrets: Arc<SecretBox>,
+    clock: Clock,
     clients: Arc<Mutex<HashMap<String, ApiClient>>>,
 }
 
 impl Clients {
-    pub fn new(store: Store, secrets: Arc<SecretBox>) -> Self {
+    pub fn new(store: Store, secrets: Arc<SecretBox>, clock: Clock) -> Self {
         Clients {
             store,
             secrets,
+            clock,
             clients: Arc::default(),
         }
     }
@@ -119,6 +122,7 @@ impl Clients {
             AppSecret::new(account.secrets.app_secret.clone()),
         )
         .base_url(account.channel.api_base.clone())
+        .clock(Arc::new(self.clock.clone()))
         .token_cache(Arc::new(DbTokenCache::new(
             self.store.clone(),
             self.secrets.clone(),
