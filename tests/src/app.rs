@@ -23,8 +23,30 @@ pub struct TestApp {
     pub db: std::sync::Arc<TestDb>,
 }
 
-/// 2026-11-27 09:00 Hong Kong time, a fixed start for the manual clock.
-pub const START: i64 = 1_795_741_200_000;
+/// Where every test's manual clock starts: 09:00 Hong Kong time on the real
+/// date of the run (the same for the whole run). Not a fixed date: a test
+/// that compares a fixed time with the real clock then fails the day it is
+/// written, not a week later on everyone's machine. `HARBOUR_TEST_START`
+/// (Unix ms) pins it, to replay a run of another day.
+pub fn test_start() -> i64 {
+    static START: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *START.get_or_init(|| {
+        if let Some(pinned) = std::env::var("HARBOUR_TEST_START")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return pinned;
+        }
+        const HOUR_MS: i64 = 3_600_000;
+        const DAY_MS: i64 = 24 * HOUR_MS;
+        const HONG_KONG: i64 = 8 * HOUR_MS;
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default();
+        (real + HONG_KONG).div_euclid(DAY_MS) * DAY_MS + 9 * HOUR_MS - HONG_KONG
+    })
+}
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let db = TestDb::new(backend).await;
@@ -36,7 +58,7 @@ pub async fn spawn_app_on(db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestA
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");
-    let clock = Clock::manual(START);
+    let clock = Clock::manual(test_start());
     if store.user_count().await.expect("count") == 0 {
         let admin = CreateUser {
             email: ADMIN_EMAIL.into(),
@@ -196,8 +218,9 @@ impl TestApp {
         from: &str,
         xml: &str,
     ) -> reqwest::Response {
-        let (timestamp, nonce) = ("1795741200", "4242");
-        let signature = wechat::signature::signature(token, timestamp, nonce);
+        let timestamp = (self.clock.now() / 1000).to_string();
+        let nonce = "4242";
+        let signature = wechat::signature::signature(token, &timestamp, nonce);
         let url = self.url(&format!(
             "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={from}"
         ));
@@ -219,9 +242,34 @@ impl TestApp {
         text: &str,
     ) {
         let response = self
-            .post_plain(path, token, from, &plain_text_xml(from, msg_id, text))
+            .post_plain(path, token, from, &self.plain_text_xml(from, msg_id, text))
             .await;
         assert_eq!(response.text().await.unwrap_or_default(), "success");
+    }
+
+    /// A text message push from `from`, as WeChat sends it in plain mode now.
+    pub fn plain_text_xml(&self, from: &str, msg_id: u64, text: &str) -> String {
+        format!(
+            "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
+             <CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+             <MsgId>{msg_id}</MsgId></xml>",
+            self.clock.now() / 1000
+        )
+    }
+
+    /// A fake WeChat on this app's clock: a test's jump ages the fake's
+    /// reply windows, tokens and media as it ages Harbour's.
+    pub async fn fake_wechat(&self) -> wechat::fake::FakeWeChat {
+        let shared = self
+            .clock
+            .manual_millis()
+            .expect("tests run on a manual clock");
+        wechat::fake::FakeWeChat::start_with_clock(
+            "127.0.0.1:0",
+            wechat::clock::ManualClock::from_shared(shared),
+        )
+        .await
+        .expect("fake wechat")
     }
 
     pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
@@ -235,13 +283,4 @@ impl TestApp {
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
-}
-
-/// A text message push from `from`, as WeChat sends it in plain mode.
-pub fn plain_text_xml(from: &str, msg_id: u64, text: &str) -> String {
-    format!(
-        "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
-         <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
-         <MsgId>{msg_id}</MsgId></xml>"
-    )
 }

@@ -15,6 +15,7 @@ on_both_backends!(
     a_reconnecting_client_gets_each_missed_event_exactly_once,
     a_socket_without_a_valid_hello_is_closed_with_a_reason,
     an_agent_receives_only_events_of_their_teams,
+    the_server_tells_the_app_its_time_and_every_jump_of_its_clock,
 );
 
 pub(crate) type Socket =
@@ -192,4 +193,65 @@ async fn an_agent_receives_only_events_of_their_teams(backend: Backend) {
     let got = live_until(&mut socket, "test.team_scoped").await;
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].payload["marker"], "for A");
+}
+
+async fn the_server_tells_the_app_its_time_and_every_jump_of_its_clock(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.admin_token().await;
+    let stamped = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get(shared::SERVER_TIME_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+    };
+    // Every API answer carries the server's time, errors too.
+    let response = app
+        .client
+        .get(app.url("/api/v1/teams"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("teams");
+    assert_eq!(stamped(&response), Some(app.clock.now()));
+    let response = app
+        .client
+        .get(app.url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .expect("404");
+    assert_eq!(response.status(), 404);
+    assert_eq!(stamped(&response), Some(app.clock.now()));
+
+    let mut socket = open(&app).await;
+    send(
+        &mut socket,
+        &ClientMessage::Hello {
+            token: token.clone(),
+            last_seq: Seq(0),
+        },
+    )
+    .await;
+    match next_message(&mut socket).await {
+        Some(ServerMessage::Welcome { now, .. }) => assert_eq!(now, app.clock.now()),
+        other => panic!("expected a welcome, got {other:?}"),
+    }
+    while !matches!(
+        next_message(&mut socket).await,
+        Some(ServerMessage::Live { .. }) | None
+    ) {}
+
+    // A jump of 48 hours reaches the open socket at once.
+    let before = app.clock.now();
+    app.clock.advance(48 * 60 * 60 * 1000);
+    loop {
+        match next_message(&mut socket).await {
+            Some(ServerMessage::Time { now }) => {
+                assert_eq!(now, before + 48 * 60 * 60 * 1000);
+                break;
+            }
+            Some(_) => continue,
+            None => panic!("the socket closed before telling the new time"),
+        }
+    }
 }

@@ -8,7 +8,7 @@
 use harbour_server::channels::clients::DbTokenCache;
 use harbour_server::config::Secret;
 use harbour_server::secrets::SecretBox;
-use harbour_tests::app::{plain_text_xml, spawn_app_on};
+use harbour_tests::app::spawn_app_on;
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::json;
 use shared::Role;
@@ -35,14 +35,14 @@ const FOLLOWER: &str = "oFollowerMedia00000000000001";
 const KEY: [u8; 32] = [11; 32];
 
 async fn setup(backend: Backend) -> (FakeWeChat, TestApp, String, String) {
-    let fake = FakeWeChat::start("127.0.0.1:0").await.expect("fake wechat");
-    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(APP_SECRET));
     let db = TestDb::new(backend).await;
     let app = spawn_app_on(db, |config| {
         config.run_workers = false;
         config.secret_key = Secret::new(KEY);
     })
     .await;
+    let fake = app.fake_wechat().await;
+    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(APP_SECRET));
     let admin = app.admin_token().await;
     let channel = app
         .connect_official_account(
@@ -62,8 +62,8 @@ async fn push(app: &TestApp, path: &str, xml: &str) -> reqwest::Response {
     app.post_plain(path, TOKEN, FOLLOWER, xml).await
 }
 
-fn text_xml(msg_id: u64, text: &str) -> String {
-    plain_text_xml(FOLLOWER, msg_id, text)
+fn text_xml(app: &TestApp, msg_id: u64, text: &str) -> String {
+    app.plain_text_xml(FOLLOWER, msg_id, text)
 }
 
 /// The follower sends `media`: the fake WeChat keeps it as the platform
@@ -87,7 +87,8 @@ async fn follower_sends(
         .expect("media");
     let xml = format!(
         "<xml><ToUserName><![CDATA[gh_clinic]]></ToUserName><FromUserName><![CDATA[{FOLLOWER}]]></FromUserName>\
-         <CreateTime>1795741200</CreateTime>{}</xml>",
+         <CreateTime>{}</CreateTime>{}</xml>",
+        app.clock.now() / 1000,
         fields(&media_id)
     );
     let answer = push(app, path, &xml).await.text().await.unwrap_or_default();
@@ -301,14 +302,21 @@ async fn nodes_share_one_access_token_through_the_database(backend: Backend) {
 async fn a_database_that_cannot_commit_gets_a_retry_not_a_success(backend: Backend) {
     let (_fake, app, admin, path) = setup(backend).await;
     assert_eq!(
-        push(&app, &path, &text_xml(8001, "first")).await.status(),
+        push(&app, &path, &text_xml(&app, 8001, "first"))
+            .await
+            .status(),
         200
     );
 
     // Another process holds the write lock for longer than WeChat waits.
     let release = hold_write_lock(&app, backend, Duration::from_secs(6)).await;
     let started = Instant::now();
-    let refused = push(&app, &path, &text_xml(8002, "while the database is stuck")).await;
+    let refused = push(
+        &app,
+        &path,
+        &text_xml(&app, 8002, "while the database is stuck"),
+    )
+    .await;
     let status = refused.status().as_u16();
     let body = refused.text().await.unwrap_or_default();
     assert_eq!(status, 503, "{body}");
@@ -324,11 +332,15 @@ async fn a_database_that_cannot_commit_gets_a_retry_not_a_success(backend: Backe
 
     // WeChat retries; exactly one copy of each message exists.
     assert_eq!(
-        push(&app, &path, &text_xml(8002, "while the database is stuck"))
-            .await
-            .text()
-            .await
-            .unwrap_or_default(),
+        push(
+            &app,
+            &path,
+            &text_xml(&app, 8002, "while the database is stuck")
+        )
+        .await
+        .text()
+        .await
+        .unwrap_or_default(),
         "success"
     );
     let conversation = only_conversation(&app, &admin).await;

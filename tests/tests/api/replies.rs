@@ -40,14 +40,14 @@ struct Desk {
 }
 
 async fn desk(backend: Backend) -> Desk {
-    let fake = FakeWeChat::start("127.0.0.1:0").await.expect("fake wechat");
-    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(APP_SECRET));
     let db = TestDb::new(backend).await;
     let app = spawn_app_on(db, |config| {
         config.run_workers = false;
         config.secret_key = Secret::new(KEY);
     })
     .await;
+    let fake = app.fake_wechat().await;
+    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(APP_SECRET));
     let worker = app.worker(KEY);
 
     let admin = app.admin_token().await;

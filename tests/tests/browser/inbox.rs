@@ -56,7 +56,7 @@ pub(crate) async fn desk(app: &TestApp) -> Desk {
     let amy = create_agent(app, &admin, "Amy Chan", &team).await;
     let ken = create_agent(app, &admin, "Ken Wong", &team).await;
 
-    let fake = std::sync::Arc::new(FakeWeChat::start("127.0.0.1:0").await.expect("fake wechat"));
+    let fake = std::sync::Arc::new(app.fake_wechat().await);
     let (app_id, secret, token) = ("wxdeskdeskdeskdesk", "desk-secret", "deskToken1");
     fake.register_app(&AppId::new(app_id), &AppSecret::new(secret));
     let body = json!({ "name": "HK Lending 公眾號", "app_id": app_id, "app_secret": secret, "token": token, "mode": "plain", "api_base": fake.base_url(), "team": team });

@@ -5,6 +5,7 @@ use harbour_tests::app::{spawn_app_on, ADMIN_EMAIL, PASSWORD};
 use harbour_tests::browser::{dist_dir, Browser};
 use harbour_tests::{Backend, TestApp, TestDb};
 
+mod clock;
 mod composer_media;
 mod inbox;
 mod inbox_scale;
@@ -109,13 +110,12 @@ async fn the_shell_fits_a_tablet_and_unknown_pages_are_friendly() {
 async fn a_wechat_message_appears_live_and_the_reply_reaches_the_follower() {
     use wechat::client::AppSecret;
     use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
-    use wechat::fake::FakeWeChat;
     use wechat::{AppId, Mode, OpenId, OriginalId};
 
     let Some(app) = app_with_ui().await else {
         return;
     };
-    let fake = std::sync::Arc::new(FakeWeChat::start("127.0.0.1:0").await.expect("fake wechat"));
+    let fake = std::sync::Arc::new(app.fake_wechat().await);
     let (app_id, secret, token) = ("wxb40b40b40b40b40b", "browser-secret", "browserToken1");
     fake.register_app(&AppId::new(app_id), &AppSecret::new(secret));
     let admin = app.admin_token().await;

@@ -111,7 +111,7 @@ async fn one_backend(backend: Backend, options: &SeedOptions) {
         .expect("connect");
     store.migrate().await.expect("migrate");
     let secrets = SecretBox::new(&KEY);
-    let now = harbour_tests::app::START;
+    let now = harbour_tests::app::test_start();
     let seeded = seed(&store, &secrets, now, options).await.expect("seed");
     eprintln!("{backend:?}: seeded in {:.1} s", seeded.seconds);
     let (email, team) = seeded.agents[0].clone();
@@ -289,12 +289,13 @@ async fn fan_out(backend: Backend, db: TestDb, email: &str, password: &str, team
     let readers: Vec<_> = sockets.into_iter().map(spawn_reader).collect();
     let mut samples = Vec::new();
     for round in 0..FAN_OUT_ROUNDS {
-        let (timestamp, nonce) = ("1795741200", "99");
-        let signature = wechat::signature::signature("seedToken", timestamp, nonce);
+        let create_time = harbour_tests::app::test_start() / 1000;
+        let (timestamp, nonce) = (create_time.to_string(), "99");
+        let signature = wechat::signature::signature("seedToken", &timestamp, nonce);
         let from = format!("oFanOut{round}");
         let xml = format!(
             "<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
-             <CreateTime>1795741200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好 {round}]]></Content>\
+             <CreateTime>{create_time}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好 {round}]]></Content>\
              <MsgId>{}</MsgId></xml>",
             900_000 + round
         );
