@@ -3,7 +3,7 @@
 //! node announces new events with NOTIFY, so every node broadcasts every
 //! event exactly once, in `seq` order.
 
-use crate::store::{Db, Store};
+use crate::store::Store;
 use shared::api::Event;
 use shared::Seq;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -48,9 +48,9 @@ impl Hub {
         let head = store.head().await?;
         self.broadcast_head.store(head.0, Ordering::SeqCst);
         let wake = store.appended_signal();
-        if let Db::Postgres(pool) = &store.db {
-            spawn_pg_listener(pool.clone(), wake.clone());
-        }
+        // Another node committed events: read the log.
+        let woken = wake.clone();
+        let _ = store.listen("harbour_events", move |_| woken.notify_one());
         let hub = self.clone();
         Ok(tokio::spawn(async move {
             loop {
@@ -90,51 +90,19 @@ impl Default for Hub {
     }
 }
 
-/// Wakes the hub when another node commits events.
-fn spawn_pg_listener(pool: sqlx::PgPool, wake: Arc<tokio::sync::Notify>) {
-    spawn_listener(pool, "harbour_events", move |_| wake.notify_one());
-}
-
-/// Calls `on_notice` with the payload of each NOTIFY on `channel`, and
-/// listens again (once a second) whenever the connection is lost, until the
-/// pool is closed.
-fn spawn_listener(
-    pool: sqlx::PgPool,
-    channel: &'static str,
-    on_notice: impl Fn(&str) + Send + 'static,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(mut listener) => {
-                    if let Err(err) = listener.listen(channel).await {
-                        tracing::warn!(error = %err, channel, "LISTEN failed");
-                    } else {
-                        while let Ok(notification) = listener.recv().await {
-                            on_notice(notification.payload());
-                        }
-                    }
-                }
-                Err(err) => tracing::warn!(error = %err, "cannot open a LISTEN connection"),
-            }
-            if pool.is_closed() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    })
-}
-
-/// Shares this node's presence with the other nodes through PostgreSQL's
-/// NOTIFY, and takes in theirs (see `crate::presence`).
+/// Shares this node's presence with the other nodes (NOTIFY), and takes
+/// in theirs (see `crate::presence`); nothing without peers.
 pub fn spawn_presence_mirror(
-    pool: sqlx::PgPool,
+    store: Store,
     presence: crate::presence::Presence,
     clock: crate::clock::Clock,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     const CHANNEL: &str = "harbour_presence";
+    if !store.has_peers() {
+        return Vec::new();
+    }
     let mut shares = presence.subscribe_shares();
-    let outgoing = pool.clone();
+    let outgoing = store.clone();
     let announce = tokio::spawn(async move {
         loop {
             let share = match shares.recv().await {
@@ -146,12 +114,7 @@ pub fn spawn_presence_mirror(
             let Ok(payload) = serde_json::to_string(&share) else {
                 continue;
             };
-            if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(payload)
-                .execute(&outgoing)
-                .await
-            {
+            if let Err(err) = outgoing.notify(CHANNEL, &payload).await {
                 if outgoing.is_closed() {
                     return;
                 }
@@ -159,11 +122,9 @@ pub fn spawn_presence_mirror(
             }
         }
     });
-    let listen = spawn_listener(pool, CHANNEL, move |payload| {
-        match serde_json::from_str(payload) {
-            Ok(share) => presence.apply_remote(share, clock.now()),
-            Err(err) => tracing::warn!(error = %err, "ignoring a malformed presence notice"),
-        }
+    let listen = store.listen(CHANNEL, move |payload| match serde_json::from_str(payload) {
+        Ok(share) => presence.apply_remote(share, clock.now()),
+        Err(err) => tracing::warn!(error = %err, "ignoring a malformed presence notice"),
     });
-    vec![announce, listen]
+    std::iter::once(announce).chain(listen).collect()
 }

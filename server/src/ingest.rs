@@ -9,7 +9,6 @@
 
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
-use crate::on_tx;
 use crate::store::events::append;
 use crate::store::inbox::{store_inbound_batch, Inbound, StoredInbound, Written};
 use crate::store::{Store, Tx};
@@ -139,7 +138,7 @@ async fn attempt(
 /// One push inside its own savepoint: on any failure (or a lost race) the
 /// transaction goes back to where it was before this push.
 async fn store_isolated(tx: &mut Tx, now: i64, push: &Inbound) -> AppResult<Written> {
-    savepoint(tx, "SAVEPOINT push").await?;
+    tx.savepoint("push").await?;
     let result = match store_inbound_batch(tx, now, &[push]).await {
         Ok(Some(mut written)) => Ok(written.pop().unwrap_or(Written::Seen)),
         // Another writer committed a copy first: this one is a retry.
@@ -147,16 +146,8 @@ async fn store_isolated(tx: &mut Tx, now: i64, push: &Inbound) -> AppResult<Writ
         Err(err) => Err(err),
     };
     match &result {
-        Ok(Written::New(..)) => savepoint(tx, "RELEASE SAVEPOINT push").await?,
-        _ => {
-            savepoint(tx, "ROLLBACK TO SAVEPOINT push").await?;
-            savepoint(tx, "RELEASE SAVEPOINT push").await?;
-        }
+        Ok(Written::New(..)) => tx.release("push").await?,
+        _ => tx.rollback_to("push").await?,
     }
     result
-}
-
-async fn savepoint(tx: &mut Tx, sql: &'static str) -> AppResult<()> {
-    on_tx!(tx, c => sqlx::query(sql).execute(&mut *c).await?.rows_affected());
-    Ok(())
 }

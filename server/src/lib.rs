@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod canned;
 pub mod channels;
 pub mod cli;
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod presence;
+pub mod reply_window;
 pub mod routes;
 pub mod search;
 pub mod secrets;

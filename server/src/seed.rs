@@ -8,11 +8,11 @@
 use crate::accounts::{create_team, create_user};
 use crate::channels::create_official_account;
 use crate::error::{AppError, AppResult};
-use crate::on_tx;
 use crate::search::index_terms;
 use crate::secrets::SecretBox;
 use crate::store::events::{append, NewEvent};
-use crate::store::{Store, Tx};
+use crate::store::seed::{write_batch, SeedBatch, SeedValue as V};
+use crate::store::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -120,60 +120,6 @@ fn pick<'a>(rng: &mut StdRng, weighted: &[(&'a str, u32)]) -> &'a str {
         roll -= weight;
     }
     weighted[0].0
-}
-
-/// A value for a batched insert.
-#[derive(Clone)]
-enum V {
-    Text(String),
-    MaybeText(Option<String>),
-    Int(i64),
-    MaybeInt(Option<i64>),
-    Terms(Vec<String>),
-}
-
-/// Inserts `rows` into `table` with multi-row statements. `values` is the
-/// SQL of one row with `%s` where each placeholder goes, e.g. `(%s, %s)`.
-async fn insert_rows(tx: &mut Tx, head: &str, row_sql: &str, rows: Vec<Vec<V>>) -> AppResult<()> {
-    let width = rows.first().map(Vec::len).unwrap_or(0);
-    if width == 0 {
-        return Ok(());
-    }
-    let per_statement = (30_000 / width).clamp(1, 1_000);
-    for chunk in rows.chunks(per_statement) {
-        let mut sql = String::from(head);
-        let mut n = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let mut row = String::new();
-            let mut parts = row_sql.split("%s");
-            row.push_str(parts.next().unwrap_or_default());
-            for part in parts {
-                n += 1;
-                row.push_str(&format!("${n}"));
-                row.push_str(part);
-            }
-            sql.push_str(&row);
-        }
-        on_tx!(tx, c => {
-            let mut q = sqlx::query(&sql);
-            for row in chunk {
-                for value in row {
-                    q = match value {
-                        V::Text(s) => q.bind(s.clone()),
-                        V::MaybeText(s) => q.bind(s.clone()),
-                        V::Int(i) => q.bind(*i),
-                        V::MaybeInt(i) => q.bind(*i),
-                        V::Terms(t) => q.bind(t.join(" ")),
-                    };
-                }
-            }
-            q.execute(&mut *c).await?.rows_affected()
-        });
-    }
-    Ok(())
 }
 
 pub async fn seed(
@@ -304,7 +250,7 @@ pub async fn seed(
                     V::MaybeText((!inbound).then(|| "sent".to_owned())),
                     V::Int(at),
                 ]);
-                terms.push(vec![V::Text(id), V::Terms(index_terms(body))]);
+                terms.push((id, index_terms(body)));
             }
             written_messages += count;
             let assignee = (rng.gen_bool(0.5))
@@ -341,53 +287,18 @@ pub async fn seed(
                 ]);
             }
         }
-        let mut tx = store.begin().await?;
-        insert_rows(
-            &mut tx,
-            "INSERT INTO contacts (id, channel_id, open_id, name, phone, created_at, updated_at, subscribed, replies_in_window, profile_state) VALUES ",
-            "(%s, %s, %s, %s, %s, %s, 0, TRUE, 0, 'fetched')",
+        let batch = SeedBatch {
             contacts,
-        )
-        .await?;
-        insert_rows(
-            &mut tx,
-            "INSERT INTO conversations (id, channel_id, contact_id, team_id, status, assignee, last_message_at, created_at, priority, snoozed_until, waiting_since, preview, last_inbound_position, last_position) VALUES ",
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             conversations,
-        )
-        .await?;
-        insert_rows(
-            &mut tx,
-            "INSERT INTO conversation_labels (conversation_id, label) VALUES ",
-            "(%s, %s)",
             labels,
-        )
-        .await?;
-        insert_rows(
-            &mut tx,
-            "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, status, created_at) VALUES ",
-            "(%s, %s, %s, %s, %s, 'text', %s, '{}', %s, %s, %s)",
             messages,
-        )
-        .await?;
-        let (head, row) = match tx {
-            Tx::Sqlite(_) => (
-                "INSERT INTO message_search (message_id, terms) VALUES ",
-                "(%s, %s)",
-            ),
-            Tx::Postgres(_) => (
-                "INSERT INTO message_search (message_id, terms) VALUES ",
-                "(%s, array_to_tsvector(string_to_array(%s, ' ')))",
-            ),
+            terms,
         };
-        insert_rows(&mut tx, head, row, terms).await?;
-        store.commit(tx).await?;
+        write_batch(store, batch).await?;
         first = last;
     }
     // Fresh statistics, so the planner knows the new data's shape.
-    let mut tx = store.begin().await?;
-    on_tx!(&mut tx, c => sqlx::query("ANALYZE").execute(&mut *c).await?.rows_affected());
-    store.commit(tx).await?;
+    store.analyze().await?;
     let mut tx = store.begin().await?;
     let payload = json!({ "teams": teams.len(), "agents": agents.len(), "conversations": options.conversations, "messages": written_messages });
     append(&mut tx, now, &[NewEvent::new("seed.loaded", None, payload)]).await?;

@@ -87,13 +87,11 @@ impl Application {
         let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
         let presence = crate::presence::Presence::default();
         tasks.push(presence.start_sweeper(clock.clone()));
-        if let crate::store::Db::Postgres(pool) = &store.db {
-            tasks.extend(crate::hub::spawn_presence_mirror(
-                pool.clone(),
-                presence.clone(),
-                clock.clone(),
-            ));
-        }
+        tasks.extend(crate::hub::spawn_presence_mirror(
+            store.clone(),
+            presence.clone(),
+            clock.clone(),
+        ));
         let state = AppState {
             store,
             hub,

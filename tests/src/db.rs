@@ -3,11 +3,7 @@
 
 use std::path::PathBuf;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use harbour_server::store::Backend;
 
 /// The server PostgreSQL tests connect to; `HARBOUR_TEST_POSTGRES` overrides.
 pub fn postgres_base() -> String {
@@ -73,6 +69,38 @@ impl TestDb {
 
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().to_owned()
+    }
+
+    /// Changes the database behind Harbour's back, over a connection of its
+    /// own, as an attacker with SQL access would.
+    pub async fn tamper(&self, sql: &str) {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open SQLite");
+                sqlx::query(sql).execute(&mut conn).await.expect(sql);
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect to PostgreSQL");
+                sqlx::query(sql).execute(&mut conn).await.expect(sql);
+            }
+        }
+    }
+
+    /// A store on this database, migrated.
+    pub async fn store(&self) -> harbour_server::store::Store {
+        let store = harbour_server::store::Store::connect(
+            &self.url,
+            &harbour_server::store::StoreOptions::default(),
+        )
+        .await
+        .expect("connect");
+        store.migrate().await.expect("migrate");
+        store
     }
 }
 

@@ -5,7 +5,7 @@ use super::ApiJson;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::canned::validate;
+use crate::canned::validate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};

@@ -6,7 +6,8 @@ use crate::auth::AuthUser;
 use crate::channels::voice;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::outbound::{queue_reply, Reply, ReplyTarget, REPLIES_PER_WINDOW};
+use crate::reply_window::REPLIES_PER_WINDOW;
+use crate::store::outbound::{queue_reply, Reply, ReplyTarget};
 use crate::store::triage::{self, Actor};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -348,14 +349,14 @@ async fn window(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<ReplyWindow>> {
-    let target = visible_target(&state, &user, &id).await?;
+    let window = visible_target(&state, &user, &id).await?.window();
     let now = state.clock.now();
     Ok(Json(ReplyWindow {
-        open: target.window_closes_at(now).is_some(),
-        closes_at: target.window_closes_at(now),
-        replies_left: target.replies_left(now),
+        open: window.closes_at(now).is_some(),
+        closes_at: window.closes_at(now),
+        replies_left: window.replies_left(now),
         replies_per_window: REPLIES_PER_WINDOW,
-        refusal: target.refusal(now),
+        refusal: window.refusal(now),
     }))
 }
 

@@ -6,7 +6,7 @@ use super::Store;
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use serde_json::json;
-use shared::api::{CannedResponse, SaveCannedResponse, CANNED_VARIABLES};
+use shared::api::{CannedResponse, SaveCannedResponse};
 use shared::{TeamId, UserId};
 use uuid::Uuid;
 
@@ -36,60 +36,6 @@ impl From<Row> for CannedResponse {
 }
 
 const COLUMNS: &str = "id, team_id, owner_id, shortcut, title, body, updated_at";
-
-/// Checks a canned response and returns it trimmed.
-pub fn validate(input: &SaveCannedResponse) -> AppResult<SaveCannedResponse> {
-    let shortcut = input.shortcut.trim().trim_start_matches('/').to_lowercase();
-    if shortcut.is_empty()
-        || shortcut.len() > 32
-        || !shortcut
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-    {
-        return Err(AppError::validation(
-            "shortcut",
-            "A shortcut is 1 to 32 letters, digits, - or _, like `hours`.",
-        ));
-    }
-    let title = input.title.trim();
-    if title.is_empty() || title.chars().count() > 80 {
-        return Err(AppError::validation(
-            "title",
-            "Give it a title of up to 80 characters.",
-        ));
-    }
-    let body = input.body.trim();
-    if body.is_empty() || body.len() > 2048 {
-        return Err(AppError::validation(
-            "body",
-            "Write the reply (WeChat accepts at most 2,048 bytes in one message).",
-        ));
-    }
-    let mut rest = body;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            return Err(AppError::validation("body", "A {{ has no closing }}."));
-        };
-        let name = after[..end].trim();
-        if !CANNED_VARIABLES.contains(&name) {
-            return Err(AppError::validation(
-                "body",
-                format!(
-                    "{{{{{name}}}}} is not a variable. Use {}.",
-                    CANNED_VARIABLES.map(|v| format!("{{{{{v}}}}}")).join(", ")
-                ),
-            ));
-        }
-        rest = &after[end + 2..];
-    }
-    Ok(SaveCannedResponse {
-        shortcut,
-        title: title.to_owned(),
-        body: body.to_owned(),
-        team: input.team,
-    })
-}
 
 impl Store {
     /// The user's personal responses and those of their teams (every team's for `all_teams`).

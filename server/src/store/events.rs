@@ -85,11 +85,10 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let lock_suffix = match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE",
-    };
-    let head_sql = format!("SELECT seq, hash FROM event_head WHERE id = 1{lock_suffix}");
+    let head_sql = format!(
+        "SELECT seq, hash FROM event_head WHERE id = 1{}",
+        tx.backend().for_update()
+    );
     let head: HeadRow = on_tx!(tx, c => sqlx::query_as(&head_sql).fetch_one(&mut *c).await?);
     let (mut seq, mut hash) = (head.seq, head.hash);
     let mut appended = Vec::with_capacity(events.len());
@@ -142,13 +141,7 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
             .await?
             .rows_affected()
     });
-    if let Tx::Postgres(t) = tx {
-        // Delivered at commit; other nodes then read the log from their last seq.
-        sqlx::query("SELECT pg_notify('harbour_events', $1)")
-            .bind(seq.to_string())
-            .execute(&mut **t)
-            .await?;
-    }
+    super::dialect::announce_appended(tx, seq).await?;
     Ok(appended)
 }
 

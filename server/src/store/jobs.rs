@@ -3,7 +3,7 @@
 //! Every change after a claim is fenced by the lease token, so a worker whose
 //! lease expired can no longer touch a job someone else now runs.
 
-use super::{Db, Store, Tx};
+use super::{Store, Tx};
 use crate::error::AppResult;
 use crate::{on_read, on_tx};
 use uuid::Uuid;
@@ -117,10 +117,7 @@ impl Store {
     /// expired lease) for `lease_ms`, each with a fresh lease token.
     pub async fn claim_jobs(&self, now: i64, lease_ms: i64, limit: i64) -> AppResult<Vec<Job>> {
         let token = Uuid::new_v4().to_string();
-        let lock = match self.db {
-            Db::Sqlite { .. } => "",
-            Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-        };
+        let lock = self.backend().for_update_skip_locked();
         let sql = format!(
             "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $2, \
              lease_token = $3, updated_at = $1 \
@@ -139,7 +136,7 @@ impl Store {
                 .fetch_all(&mut *c)
                 .await?
         });
-        tx_commit(tx).await?;
+        tx.commit_quietly().await?;
         jobs.sort_by_key(|j| j.run_at);
         Ok(jobs)
     }
@@ -187,7 +184,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        tx_commit(tx).await?;
+        tx.commit_quietly().await?;
         Ok(n == 1)
     }
 
@@ -203,7 +200,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        tx_commit(tx).await?;
+        tx.commit_quietly().await?;
         Ok(n == 1)
     }
 
@@ -219,14 +216,6 @@ impl Store {
                 .fetch_one(pool)
                 .await?
         }))
-    }
-}
-
-/// Commits without waking the hub: job bookkeeping appends no events.
-async fn tx_commit(tx: Tx) -> Result<(), sqlx::Error> {
-    match tx {
-        Tx::Sqlite(t) => t.commit().await,
-        Tx::Postgres(t) => t.commit().await,
     }
 }
 

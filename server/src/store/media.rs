@@ -171,25 +171,6 @@ impl Store {
         }))
     }
 
-    /// Waits for and takes the cluster-wide right to refresh `app_id`'s
-    /// access token, held until the returned transaction ends (dropped or
-    /// rolled back). PostgreSQL: a transaction-scoped advisory lock. SQLite
-    /// has one node, whose client already refreshes one at a time: `None`.
-    pub async fn token_refresh_lock(
-        &self,
-        app_id: &str,
-    ) -> AppResult<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
-        let super::Db::Postgres(pool) = &self.db else {
-            return Ok(None);
-        };
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('harbour.access_token'), hashtext($1))")
-            .bind(app_id)
-            .execute(&mut *tx)
-            .await?;
-        Ok(Some(tx))
-    }
-
     pub async fn put_access_token(
         &self,
         app_id: &str,

@@ -2,16 +2,20 @@
 //! PostgreSQL (several nodes). Queries live here and nowhere else; both
 //! backends share the SQL text wherever the dialects agree.
 
+pub mod baseline;
 pub mod canned;
 pub mod channels;
 pub mod contacts;
 pub mod conversations;
+pub mod dialect;
 pub mod events;
 pub mod inbox;
 pub mod jobs;
 pub mod media;
+pub mod notify;
 pub mod outbound;
 pub mod search;
+pub mod seed;
 pub mod tokens;
 pub mod triage;
 pub mod users;
@@ -45,7 +49,7 @@ pub enum Db {
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub db: Db,
+    db: Db,
     /// Woken after every commit that appended events; the hub listens.
     appended: Arc<Notify>,
 }
@@ -54,6 +58,40 @@ pub struct Store {
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    /// Commits without waking the hub: for transactions that appended no
+    /// events (job bookkeeping). Anything else commits with `Store::commit`.
+    pub async fn commit_quietly(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+
+    /// Marks a point the transaction can go back to (`rollback_to`)
+    /// without losing what came before it.
+    pub async fn savepoint(&mut self, name: &str) -> Result<(), sqlx::Error> {
+        self.execute_plain(&format!("SAVEPOINT {name}")).await
+    }
+
+    /// Keeps what was done since the savepoint `name` and forgets the mark.
+    pub async fn release(&mut self, name: &str) -> Result<(), sqlx::Error> {
+        self.execute_plain(&format!("RELEASE SAVEPOINT {name}")).await
+    }
+
+    /// Undoes what was done since the savepoint `name`, and forgets the mark.
+    pub async fn rollback_to(&mut self, name: &str) -> Result<(), sqlx::Error> {
+        self.execute_plain(&format!("ROLLBACK TO SAVEPOINT {name}"))
+            .await?;
+        self.release(name).await
+    }
+
+    async fn execute_plain(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        on_tx!(self, c => sqlx::query(sql).execute(&mut *c).await?.rows_affected());
+        Ok(())
+    }
 }
 
 /// Runs `$body` with `$conn` bound to the transaction's connection, once per backend.
@@ -191,10 +229,7 @@ impl Store {
 
     /// Commits and wakes the hub so live clients see the new events.
     pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
-        match tx {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
-        }
+        tx.commit_quietly().await?;
         self.appended.notify_one();
         Ok(())
     }
@@ -215,23 +250,7 @@ impl Store {
     }
 }
 
-/// Placeholders for `count` values numbered from `$first`: `$1, $2, $3`.
-/// Both backends read them.
-pub fn marks(count: usize, first: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Placeholders for a multi-row statement: `rows` groups of `cols` values,
-/// numbered from `$first`: `($1, $2), ($3, $4)`.
-pub fn value_rows(rows: usize, cols: usize, first: usize) -> String {
-    (0..rows)
-        .map(|row| format!("({})", marks(cols, first + row * cols)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub use dialect::{marks, value_rows};
 
 /// True when `err` is a unique-constraint violation of the named constraint.
 pub fn is_unique_violation(err: &sqlx::Error, constraint_hint: &str) -> bool {
@@ -242,19 +261,5 @@ pub fn is_unique_violation(err: &sqlx::Error, constraint_hint: &str) -> bool {
                     || db.message().contains(constraint_hint))
         }
         _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{marks, value_rows};
-
-    #[test]
-    fn value_rows_number_every_value_once() {
-        assert_eq!(marks(3, 4), "$4, $5, $6");
-        assert_eq!(marks(0, 1), "");
-        assert_eq!(value_rows(2, 3, 2), "($2, $3, $4), ($5, $6, $7)");
-        assert_eq!(value_rows(1, 1, 1), "($1)");
-        assert_eq!(value_rows(0, 4, 1), "");
     }
 }

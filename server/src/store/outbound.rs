@@ -8,13 +8,12 @@ use super::jobs::{enqueue, NewJob};
 use super::search::index_message;
 use super::{Store, Tx};
 use crate::error::{AppError, AppResult};
+use crate::reply_window::ContactWindow;
 use crate::{on_read, on_tx};
 use serde_json::json;
 use shared::{TeamId, UserId};
 use uuid::Uuid;
 
-pub const WINDOW_MS: i64 = 48 * 3_600_000;
-pub const REPLIES_PER_WINDOW: i64 = 5;
 pub const SEND_JOB: &str = "wechat.send";
 
 /// A conversation with what sending to its contact needs.
@@ -35,42 +34,12 @@ impl ReplyTarget {
         self.team_id.as_deref().and_then(|t| t.parse().ok())
     }
 
-    /// When the 48-hour window closes, if it is open at `now`.
-    pub fn window_closes_at(&self, now: i64) -> Option<i64> {
-        self.last_inbound_at
-            .map(|at| at + WINDOW_MS)
-            .filter(|closes| *closes > now)
-    }
-
-    pub fn replies_left(&self, now: i64) -> i64 {
-        if self.window_closes_at(now).is_some() {
-            (REPLIES_PER_WINDOW - self.replies_in_window).max(0)
-        } else {
-            0
-        }
-    }
-
-    /// Why a reply cannot go out now, as a sentence for the agent.
-    pub fn refusal(&self, now: i64) -> Option<String> {
-        if !self.subscribed {
-            return Some(
-                "This client has unfollowed the account, so WeChat will not deliver replies."
-                    .into(),
-            );
-        }
-        match self.last_inbound_at {
-            None => Some("This client has not written yet, so WeChat has no reply window open.".into()),
-            Some(at) if at + WINDOW_MS <= now => {
-                let hours = (now - at - WINDOW_MS) / 3_600_000;
-                Some(format!(
-                    "WeChat closed the reply window {} ago. Send a template message instead.",
-                    if hours < 1 { "less than an hour".to_owned() } else { format!("{hours} h") }
-                ))
-            }
-            Some(_) if self.replies_in_window >= REPLIES_PER_WINDOW => Some(
-                "You have sent 5 replies since the client last wrote; wait for them to write again.".into(),
-            ),
-            Some(_) => None,
+    /// The facts the reply window is decided from (`crate::reply_window`).
+    pub fn window(&self) -> ContactWindow {
+        ContactWindow {
+            subscribed: self.subscribed,
+            last_inbound_at: self.last_inbound_at,
+            replies_in_window: self.replies_in_window,
         }
     }
 }
@@ -172,15 +141,11 @@ pub async fn queue_reply(
     reply: Reply<'_>,
 ) -> AppResult<String> {
     let mut tx = store.begin().await?;
-    let lock = match tx {
-        Tx::Sqlite(_) => "",
-        // Locks the conversation and contact rows: orders messages and counts replies.
-        Tx::Postgres(_) => " FOR UPDATE",
-    };
-    let sql = format!("{TARGET_SQL}{lock}");
+    // Locks the conversation and contact rows: orders messages and counts replies.
+    let sql = format!("{TARGET_SQL}{}", tx.backend().for_update());
     let target: Option<ReplyTarget> = on_tx!(&mut tx, c => sqlx::query_as(&sql).bind(conversation_id).fetch_optional(&mut *c).await?);
     let target = target.ok_or(AppError::NotFound("That conversation"))?;
-    if let Some(reason) = target.refusal(now) {
+    if let Some(reason) = target.window().refusal(now) {
         return Err(AppError::Conflict(reason));
     }
     let message_id = Uuid::new_v4().to_string();

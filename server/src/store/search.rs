@@ -33,18 +33,7 @@ pub async fn index_many(tx: &mut Tx, messages: &[(&str, &[String])]) -> AppResul
         .map(|(id, terms)| (*id, terms.join(" ")))
         .collect();
     for chunk in rows.chunks(1000) {
-        let marks = super::value_rows(chunk.len(), 2, 1);
-        let sql = match tx {
-            Tx::Sqlite(_) => {
-                format!("INSERT INTO message_search (message_id, terms) VALUES {marks}")
-            }
-            // Terms never hold a space (see `crate::search::index_terms`).
-            Tx::Postgres(_) => format!(
-                "INSERT INTO message_search (message_id, terms) \
-                 SELECT id, array_to_tsvector(string_to_array(terms, ' ')) \
-                 FROM (VALUES {marks}) AS batch (id, terms) ON CONFLICT DO NOTHING"
-            ),
-        };
+        let sql = tx.backend().insert_search_terms(chunk.len());
         on_tx!(tx, c => {
             let mut query = sqlx::query(&sql);
             for (id, terms) in chunk {
@@ -88,28 +77,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let limit = limit.clamp(1, 100);
-        let (candidates_sql, query) = match &self.db {
-            super::Db::Sqlite { .. } => {
-                let query: Vec<String> = terms
-                    .iter()
-                    .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
-                    .collect();
-                (
-                    "SELECT message_id FROM message_search WHERE message_search MATCH $1 ORDER BY rowid DESC LIMIT $2 OFFSET $3",
-                    query.join(" AND "),
-                )
-            }
-            super::Db::Postgres(_) => {
-                let query: Vec<String> = terms
-                    .iter()
-                    .map(|t| format!("'{}'", t.replace('\'', "''").replace('\\', "\\\\")))
-                    .collect();
-                (
-                    "SELECT message_id FROM message_search WHERE terms @@ $1::tsquery ORDER BY n DESC LIMIT $2 OFFSET $3",
-                    query.join(" & "),
-                )
-            }
-        };
+        let (candidates_sql, query) = self.backend().search_candidates(terms);
         let mut hits: Vec<MessageHitRow> = Vec::new();
         let mut offset = 0;
         loop {

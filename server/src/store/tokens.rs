@@ -48,13 +48,10 @@ pub async fn find_refresh_token(
     tx: &mut Tx,
     token_hash: &str,
 ) -> AppResult<Option<RefreshTokenRow>> {
-    let sql_lock = match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE",
-    };
     let sql = format!(
         "SELECT id, family, user_id, expires_at, used_at, revoked_at FROM refresh_tokens \
-         WHERE token_hash = $1{sql_lock}"
+         WHERE token_hash = $1{}",
+        tx.backend().for_update()
     );
     Ok(on_tx!(tx, c => sqlx::query_as(&sql).bind(token_hash).fetch_optional(&mut *c).await?))
 }

@@ -48,10 +48,7 @@ impl Current {
 
 /// The conversation, locked for the change on PostgreSQL; hidden ones are 404.
 async fn current(tx: &mut Tx, scope: &Scope<'_>, id: &str) -> AppResult<Current> {
-    let lock = match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE OF v",
-    };
+    let lock = tx.backend().for_update_of("v");
     let sql = format!(
         "SELECT v.id, v.team_id, v.status, v.assignee, u.name AS assignee_name, v.priority, v.snoozed_until \
          FROM conversations v LEFT JOIN users u ON u.id = v.assignee WHERE v.id = $1{lock}"
@@ -399,10 +396,7 @@ async fn write_change(
         .rows_affected()
     });
     for label in &change.add_labels {
-        let sql = match tx {
-            Tx::Sqlite(_) => "INSERT OR IGNORE INTO conversation_labels (conversation_id, label) VALUES ($1, $2)",
-            Tx::Postgres(_) => "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        };
+        let sql = "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING";
         on_tx!(tx, c => sqlx::query(sql).bind(id).bind(label).execute(&mut *c).await?.rows_affected());
     }
     for label in &change.remove_labels {

@@ -99,13 +99,9 @@ async fn audit_verify_passes_an_intact_log_and_names_the_first_bad_seq(backend: 
         assert_eq!(code, 0, "{stdout}");
         assert!(stdout.contains("intact: 4 events"), "{stdout}");
 
-        let store = Store::connect(&db.url, &StoreOptions::default())
-            .await
-            .expect("connect");
         for sql in &tampering {
-            crate::store::tamper(&store, sql).await;
+            db.tamper(sql).await;
         }
-        store.close().await;
         let mut verify = harbour(&db);
         verify.args(["audit", "verify"]);
         let (code, _, stderr) = run(verify, None);

@@ -4,7 +4,7 @@
 use harbour_server::clock::Clock;
 use harbour_server::jobs::{Handlers, Worker};
 use harbour_server::store::jobs::NewJob;
-use harbour_server::store::{Store, StoreOptions};
+use harbour_server::store::Store;
 use harbour_tests::{on_both_backends, Backend, TestDb};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,13 +19,6 @@ on_both_backends!(
 
 const T0: i64 = 1_000_000_000;
 
-async fn store_for(db: &TestDb) -> Store {
-    let store = Store::connect(&db.url, &StoreOptions::default())
-        .await
-        .expect("connect");
-    store.migrate().await.expect("migrate");
-    store
-}
 
 fn counting_worker(store: &Store, clock: &Clock, counter: Arc<AtomicUsize>, fail: bool) -> Worker {
     let mut handlers = Handlers::default();
@@ -45,7 +38,7 @@ fn counting_worker(store: &Store, clock: &Clock, counter: Arc<AtomicUsize>, fail
 
 async fn a_job_whose_worker_died_runs_again_after_the_lease_expires(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let store = store_for(&db).await;
+    let store = db.store().await;
     let clock = Clock::manual(T0);
     let id = store
         .enqueue_job(T0, &NewJob::now("test.count", json!({}), T0))
@@ -83,7 +76,7 @@ async fn a_job_whose_worker_died_runs_again_after_the_lease_expires(backend: Bac
 
 async fn two_workers_never_hold_one_job_at_once(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let stores = [store_for(&db).await, store_for(&db).await];
+    let stores = [db.store().await, db.store().await];
     for i in 0..50 {
         stores[0]
             .enqueue_job(T0, &NewJob::now("test.count", json!({ "i": i }), T0))
@@ -120,7 +113,7 @@ async fn two_workers_never_hold_one_job_at_once(backend: Backend) {
 
 async fn a_job_scheduled_for_later_runs_then_and_not_before(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let store = store_for(&db).await;
+    let store = db.store().await;
     let clock = Clock::manual(T0);
     let later = T0 + 48 * 3_600_000;
     let job = NewJob {
@@ -141,7 +134,7 @@ async fn a_job_scheduled_for_later_runs_then_and_not_before(backend: Backend) {
 
 async fn a_failing_job_backs_off_and_ends_dead(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let store = store_for(&db).await;
+    let store = db.store().await;
     let clock = Clock::manual(T0);
     let job = NewJob {
         max_attempts: 3,

@@ -2,7 +2,7 @@
 //! concurrent writers, and tamper detection, on both backends.
 
 use harbour_server::store::events::{append, ChainFault, NewEvent};
-use harbour_server::store::{Store, StoreOptions};
+use harbour_server::store::Store;
 use harbour_tests::{on_both_backends, Backend, TestDb};
 use serde_json::json;
 
@@ -15,13 +15,6 @@ on_both_backends!(
     a_rolled_back_transaction_leaves_no_gap,
 );
 
-async fn store_for(db: &TestDb) -> Store {
-    let store = Store::connect(&db.url, &StoreOptions::default())
-        .await
-        .expect("connect");
-    store.migrate().await.expect("migrate");
-    store
-}
 
 async fn write_events(store: &Store, n: usize) {
     for i in 0..n {
@@ -44,7 +37,7 @@ async fn write_events(store: &Store, n: usize) {
 async fn concurrent_writers_get_gapless_seq_in_commit_order(backend: Backend) {
     let db = TestDb::new(backend).await;
     // Two stores = two pools, as two nodes would have.
-    let stores = [store_for(&db).await, store_for(&db).await];
+    let stores = [db.store().await, db.store().await];
     let mut tasks = Vec::new();
     for writer in 0..32 {
         let store = stores[writer % 2].clone();
@@ -82,11 +75,9 @@ async fn concurrent_writers_get_gapless_seq_in_commit_order(backend: Backend) {
 
 async fn verify_names_an_altered_row(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let store = store_for(&db).await;
+    let store = db.store().await;
     write_events(&store, 10).await;
-    tamper(
-        &store,
-        "UPDATE events SET payload = '{\"i\":99}' WHERE seq = 4",
+    db.tamper("UPDATE events SET payload = '{\"i\":99}' WHERE seq = 4",
     )
     .await;
     let report = store.verify_chain().await.expect("verify");
@@ -96,9 +87,9 @@ async fn verify_names_an_altered_row(backend: Backend) {
 
 async fn verify_names_a_deleted_row(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let store = store_for(&db).await;
+    let store = db.store().await;
     write_events(&store, 10).await;
-    tamper(&store, "DELETE FROM events WHERE seq = 6").await;
+    db.tamper("DELETE FROM events WHERE seq = 6").await;
     let fault = store
         .verify_chain()
         .await
@@ -117,12 +108,12 @@ async fn verify_names_a_deleted_row(backend: Backend) {
 
 async fn verify_names_reordered_rows(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let store = store_for(&db).await;
+    let store = db.store().await;
     write_events(&store, 10).await;
     // Swap rows 3 and 8 by renumbering them through a free seq.
-    tamper(&store, "UPDATE events SET seq = 1000 WHERE seq = 3").await;
-    tamper(&store, "UPDATE events SET seq = 3 WHERE seq = 8").await;
-    tamper(&store, "UPDATE events SET seq = 8 WHERE seq = 1000").await;
+    db.tamper("UPDATE events SET seq = 1000 WHERE seq = 3").await;
+    db.tamper("UPDATE events SET seq = 3 WHERE seq = 8").await;
+    db.tamper("UPDATE events SET seq = 8 WHERE seq = 1000").await;
     let fault = store
         .verify_chain()
         .await
@@ -134,9 +125,9 @@ async fn verify_names_reordered_rows(backend: Backend) {
 
 async fn verify_names_a_truncated_tail(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let store = store_for(&db).await;
+    let store = db.store().await;
     write_events(&store, 5).await;
-    tamper(&store, "DELETE FROM events WHERE seq = 5").await;
+    db.tamper("DELETE FROM events WHERE seq = 5").await;
     let fault = store
         .verify_chain()
         .await
@@ -148,7 +139,7 @@ async fn verify_names_a_truncated_tail(backend: Backend) {
 
 async fn a_rolled_back_transaction_leaves_no_gap(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let store = store_for(&db).await;
+    let store = db.store().await;
     write_events(&store, 2).await;
     let mut tx = store.begin().await.expect("begin");
     append(
@@ -171,14 +162,3 @@ async fn a_rolled_back_transaction_leaves_no_gap(backend: Backend) {
     assert_eq!(store.verify_chain().await.expect("verify").fault, None);
 }
 
-/// Changes the database behind Harbour's back, as an attacker with SQL access would.
-pub async fn tamper(store: &Store, sql: &str) {
-    match &store.db {
-        harbour_server::store::Db::Sqlite { writer, .. } => {
-            sqlx::query(sql).execute(writer).await.expect(sql);
-        }
-        harbour_server::store::Db::Postgres(pool) => {
-            sqlx::query(sql).execute(pool).await.expect(sql);
-        }
-    }
-}

@@ -115,22 +115,17 @@ async fn one_backend(backend: Backend, options: &SeedOptions) {
     let seeded = seed(&store, &secrets, now, options).await.expect("seed");
     eprintln!("{backend:?}: seeded in {:.1} s", seeded.seconds);
     let (email, team) = seeded.agents[0].clone();
-    let agent: UserId = harbour_server::on_read!(store, pool => {
-        sqlx::query_scalar::<_, String>("SELECT id FROM users WHERE email = $1")
-            .bind(&email)
-            .fetch_one(pool)
-            .await
-            .expect("agent")
-    })
-    .parse()
-    .expect("user id");
-    let ids: Vec<String> = harbour_server::on_read!(store, pool => {
-        sqlx::query_scalar("SELECT id FROM conversations WHERE team_id = $1 LIMIT 1000")
-            .bind(team.to_string())
-            .fetch_all(pool)
-            .await
-            .expect("ids")
-    });
+    let agent: UserId = store
+        .credentials(&email)
+        .await
+        .expect("agent")
+        .expect("the seeded agent")
+        .user
+        .id;
+    let ids = store
+        .team_conversation_ids(team, 1000)
+        .await
+        .expect("ids");
     // Give the agent some mentions, like a working day would.
     let teams = [team];
     let viewer = Viewer {
@@ -145,13 +140,7 @@ async fn one_backend(backend: Backend, options: &SeedOptions) {
     let baseline = measure(|i| {
         let (store, id) = (&store, ids[i % ids.len()].clone());
         async move {
-            let _: Option<(String, String)> = harbour_server::on_read!(store, pool => {
-                sqlx::query_as("SELECT id, status FROM conversations WHERE id = $1")
-                    .bind(&id)
-                    .fetch_optional(pool)
-                    .await
-                    .expect("lookup")
-            });
+            let _ = store.conversation_status(&id).await.expect("lookup");
         }
     })
     .await;
@@ -262,13 +251,15 @@ async fn fan_out(backend: Backend, db: TestDb, email: &str, password: &str, team
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let channel: String = harbour_server::on_read!(app.store, pool => {
-        sqlx::query_scalar("SELECT id FROM channels WHERE team_id = $1")
-            .bind(team.to_string())
-            .fetch_one(pool)
-            .await
-            .expect("channel")
-    });
+    let channel = app
+        .store
+        .list_channels()
+        .await
+        .expect("channels")
+        .into_iter()
+        .find(|c| c.team == Some(team))
+        .expect("the team's channel")
+        .id;
     let url = format!("ws://127.0.0.1:{}/api/v1/ws", app.port);
     let head = app.store.head().await.expect("head");
     let mut sockets = Vec::with_capacity(SOCKETS);

@@ -5,7 +5,7 @@
 //! `cargo xtask bench inbox`: queues, timeline, search and live fan-out on a seeded desk.
 
 use harbour_server::store::events::{append, NewEvent};
-use harbour_server::store::{Db, Store, StoreOptions};
+use harbour_server::store::{Store, StoreOptions};
 use harbour_tests::{Backend, TestDb};
 use serde_json::json;
 use std::time::Instant;
@@ -62,13 +62,10 @@ async fn main() {
 }
 
 async fn create_plain_table(store: &Store) {
-    let sql = "CREATE TABLE plain_events (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, kind TEXT NOT NULL, \
-               actor TEXT, team TEXT, payload TEXT NOT NULL, hash TEXT NOT NULL)";
-    match &store.db {
-        Db::Sqlite { writer, .. } => sqlx::query(sql).execute(writer).await.map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
-    }
-    .expect("create plain table");
+    store
+        .create_plain_events()
+        .await
+        .expect("create plain table");
 }
 
 /// Writes `EVENTS` rows with `writers` concurrent tasks; returns rows per second.
@@ -101,10 +98,8 @@ async fn run(store: &Store, writers: usize, chained: bool) -> f64 {
 }
 
 async fn plain_insert(store: &Store, seq: i64, payload: &str) {
-    let sql = "INSERT INTO plain_events (seq, at, kind, actor, team, payload, hash) VALUES ($1, 1, 'bench.event', NULL, NULL, $2, 'x')";
-    let mut tx = store.begin().await.expect("begin");
-    harbour_server::on_tx!(&mut tx, c => {
-        sqlx::query(sql).bind(seq).bind(payload).execute(&mut *c).await.expect("insert").rows_affected()
-    });
-    store.commit(tx).await.expect("commit");
+    store
+        .insert_plain_event(seq, payload)
+        .await
+        .expect("insert");
 }
