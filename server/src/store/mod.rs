@@ -78,7 +78,8 @@ impl Tx {
 
     /// Keeps what was done since the savepoint `name` and forgets the mark.
     pub async fn release(&mut self, name: &str) -> Result<(), sqlx::Error> {
-        self.execute_plain(&format!("RELEASE SAVEPOINT {name}")).await
+        self.execute_plain(&format!("RELEASE SAVEPOINT {name}"))
+            .await
     }
 
     /// Undoes what was done since the savepoint `name`, and forgets the mark.
@@ -89,7 +90,7 @@ impl Tx {
     }
 
     async fn execute_plain(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-        on_tx!(self, c => sqlx::query(sql).execute(&mut *c).await?.rows_affected());
+        crate::on_tx!(self, c => sqlx::query(sql).execute(&mut *c).await?.rows_affected());
         Ok(())
     }
 }
