@@ -122,9 +122,11 @@ pub fn spawn_presence_mirror(
             }
         }
     });
-    let listen = store.listen(CHANNEL, move |payload| match serde_json::from_str(payload) {
-        Ok(share) => presence.apply_remote(share, clock.now()),
-        Err(err) => tracing::warn!(error = %err, "ignoring a malformed presence notice"),
+    let listen = store.listen(CHANNEL, move |payload| {
+        match serde_json::from_str(payload) {
+            Ok(share) => presence.apply_remote(share, clock.now()),
+            Err(err) => tracing::warn!(error = %err, "ignoring a malformed presence notice"),
+        }
     });
     std::iter::once(announce).chain(listen).collect()
 }
