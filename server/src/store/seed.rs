@@ -86,7 +86,12 @@ impl Store {
 
 /// Inserts `rows` into `table` with multi-row statements. `values` is the
 /// SQL of one row with `%s` where each placeholder goes, e.g. `(%s, %s)`.
-async fn insert_rows(tx: &mut Tx, head: &str, row_sql: &str, rows: Vec<Vec<SeedValue>>) -> AppResult<()> {
+async fn insert_rows(
+    tx: &mut Tx,
+    head: &str,
+    row_sql: &str,
+    rows: Vec<Vec<SeedValue>>,
+) -> AppResult<()> {
     let width = rows.first().map(Vec::len).unwrap_or(0);
     if width == 0 {
         return Ok(());
@@ -126,4 +131,3 @@ async fn insert_rows(tx: &mut Tx, head: &str, row_sql: &str, rows: Vec<Vec<SeedV
     }
     Ok(())
 }
-

@@ -122,10 +122,7 @@ async fn one_backend(backend: Backend, options: &SeedOptions) {
         .expect("the seeded agent")
         .user
         .id;
-    let ids = store
-        .team_conversation_ids(team, 1000)
-        .await
-        .expect("ids");
+    let ids = store.team_conversation_ids(team, 1000).await.expect("ids");
     // Give the agent some mentions, like a working day would.
     let teams = [team];
     let viewer = Viewer {
