@@ -74,8 +74,8 @@ mod tests {
 
     #[test]
     fn a_response_is_trimmed_and_its_shortcut_lowercased() {
-        let clean = validate(&input(" /Hours ", " Opening hours ", " We open at 9. "))
-            .expect("valid");
+        let clean =
+            validate(&input(" /Hours ", " Opening hours ", " We open at 9. ")).expect("valid");
         assert_eq!(clean.shortcut, "hours");
         assert_eq!(clean.title, "Opening hours");
         assert_eq!(clean.body, "We open at 9.");
@@ -91,6 +91,9 @@ mod tests {
         assert_eq!(field(validate(&input("ok", " ", "b"))), "title");
         assert_eq!(field(validate(&input("ok", "t", ""))), "body");
         assert_eq!(field(validate(&input("ok", "t", "Hi {{nope}}"))), "body");
-        assert_eq!(field(validate(&input("ok", "t", "Hi {{contact.name"))), "body");
+        assert_eq!(
+            field(validate(&input("ok", "t", "Hi {{contact.name"))),
+            "body"
+        );
     }
 }

@@ -114,7 +114,9 @@ mod tests {
             subscribed: false,
             ..window(0)
         };
-        assert!(gone.refusal(WROTE).is_some_and(|r| r.contains("unfollowed")));
+        assert!(gone
+            .refusal(WROTE)
+            .is_some_and(|r| r.contains("unfollowed")));
         let silent = ContactWindow {
             last_inbound_at: None,
             ..window(0)

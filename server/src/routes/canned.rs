@@ -3,9 +3,9 @@
 
 use super::ApiJson;
 use crate::auth::AuthUser;
+use crate::canned::validate;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::canned::validate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
