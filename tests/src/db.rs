@@ -71,9 +71,9 @@ impl TestDb {
         self.dir.path().to_owned()
     }
 
-    /// Changes the database behind Harbour's back, over a connection of its
-    /// own, as an attacker with SQL access would.
-    pub async fn tamper(&self, sql: &str) {
+    /// Runs `sql` over a connection of its own, behind Harbour's back, as
+    /// someone with SQL access would: a test setting a scene, or an attacker.
+    pub async fn execute(&self, sql: &str) {
         use sqlx::Connection;
         match self.backend {
             Backend::Sqlite => {
@@ -87,6 +87,32 @@ impl TestDb {
                     .await
                     .expect("connect to PostgreSQL");
                 sqlx::query(sql).execute(&mut conn).await.expect(sql);
+            }
+        }
+    }
+
+    /// Reads rows with `sql` over a connection of its own: what a test
+    /// checks in the database itself, not through Harbour.
+    pub async fn query<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open SQLite");
+                sqlx::query_as(sql).fetch_all(&mut conn).await.expect(sql)
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect to PostgreSQL");
+                sqlx::query_as(sql).fetch_all(&mut conn).await.expect(sql)
             }
         }
     }

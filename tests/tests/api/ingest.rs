@@ -9,7 +9,6 @@ use harbour_server::store::conversations::Scope;
 use harbour_server::store::events::append;
 use harbour_server::store::inbox::{store_inbound_batch, Inbound, Written};
 use harbour_server::store::{Store, StoreOptions};
-use harbour_server::{on_read, on_tx};
 use harbour_tests::{on_both_backends, spawn_app, Backend};
 use serde_json::json;
 use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
@@ -187,7 +186,7 @@ async fn a_batch_stores_each_push_once_in_push_order(backend: Backend) {
     )
     .await;
     assert!(first.iter().all(Option::is_some), "{first:?}");
-    sql(store, "UPDATE conversations SET status = 'resolved', waiting_since = NULL WHERE contact_id = (SELECT id FROM contacts WHERE open_id = 'oEmma')").await;
+    app.db.execute("UPDATE conversations SET status = 'resolved', waiting_since = NULL WHERE contact_id = (SELECT id FROM contacts WHERE open_id = 'oEmma')").await;
 
     let mut subscribe = inbound(&ch, "oBen", "b1", "event", "subscribe");
     subscribe.subscribed = Some(true);
@@ -210,13 +209,14 @@ async fn a_batch_stores_each_push_once_in_push_order(backend: Backend) {
     let stored: Vec<bool> = second.iter().map(Option::is_some).collect();
     assert_eq!(stored, [true, true, true, false, false, true, true]);
 
-    let messages: Vec<(String, String, i64)> = query(
-        store,
-        "SELECT c.open_id, m.dedupe_key, m.position FROM messages m \
+    let messages: Vec<(String, String, i64)> = app
+        .db
+        .query(
+            "SELECT c.open_id, m.dedupe_key, m.position FROM messages m \
          JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id \
          ORDER BY c.open_id, m.position",
-    )
-    .await;
+        )
+        .await;
     let expected = [
         ("oAmy", "a1", 1),
         ("oAmy", "a2", 2),
@@ -232,12 +232,13 @@ async fn a_batch_stores_each_push_once_in_push_order(backend: Backend) {
         .collect();
     assert_eq!(messages, expected);
 
-    let conversations: Vec<(String, String, Option<i64>, i64)> = query(
-        store,
-        "SELECT c.open_id, v.status, v.waiting_since, v.last_position FROM conversations v \
+    let conversations: Vec<(String, String, Option<i64>, i64)> = app
+        .db
+        .query(
+            "SELECT c.open_id, v.status, v.waiting_since, v.last_position FROM conversations v \
          JOIN contacts c ON c.id = v.contact_id ORDER BY c.open_id",
-    )
-    .await;
+        )
+        .await;
     let summary: Vec<(&str, &str, Option<i64>, i64)> = conversations
         .iter()
         .map(|(o, s, w, p)| (o.as_str(), s.as_str(), *w, *p))
@@ -254,11 +255,10 @@ async fn a_batch_stores_each_push_once_in_push_order(backend: Backend) {
         "a1 and a2 placed together, Emma reopened, Ben's event leaves him not waiting"
     );
 
-    let jobs: Vec<(String, i64)> = query(
-        store,
-        "SELECT kind, COUNT(*) FROM jobs GROUP BY kind ORDER BY kind",
-    )
-    .await;
+    let jobs: Vec<(String, i64)> = app
+        .db
+        .query("SELECT kind, COUNT(*) FROM jobs GROUP BY kind ORDER BY kind")
+        .await;
     assert_eq!(
         jobs,
         [
@@ -267,13 +267,15 @@ async fn a_batch_stores_each_push_once_in_push_order(backend: Backend) {
         ],
         "one profile lookup per new contact, one download per media"
     );
-    let events: Vec<(i64,)> = query(
-        store,
-        "SELECT COUNT(*) FROM events WHERE kind = 'message.received'",
-    )
-    .await;
+    let events: Vec<(i64,)> = app
+        .db
+        .query("SELECT COUNT(*) FROM events WHERE kind = 'message.received'")
+        .await;
     assert_eq!(events, [(7,)], "one event per stored message");
-    let a1: Vec<(String,)> = query(store, "SELECT id FROM messages WHERE dedupe_key = 'a1'").await;
+    let a1: Vec<(String,)> = app
+        .db
+        .query("SELECT id FROM messages WHERE dedupe_key = 'a1'")
+        .await;
     let hits = store
         .search_messages(&Scope::All, &query_terms("還款"), 10)
         .await
@@ -322,26 +324,9 @@ async fn a_copy_committed_by_another_writer_meanwhile_is_not_stored_twice(backen
         Backend::Postgres => assert_eq!(second, None, "the lost race is reported"),
         Backend::Sqlite => assert_eq!(second, Some(true), "the copy is seen"),
     }
-    let messages: Vec<(i64,)> = query(
-        &app.store,
-        "SELECT COUNT(*) FROM messages WHERE dedupe_key = 'r1'",
-    )
-    .await;
+    let messages: Vec<(i64,)> = app
+        .db
+        .query("SELECT COUNT(*) FROM messages WHERE dedupe_key = 'r1'")
+        .await;
     assert_eq!(messages, [(1,)]);
-}
-
-async fn sql(store: &Store, statement: &str) {
-    let mut tx = store.begin().await.expect("begin");
-    on_tx!(&mut tx, c => sqlx::query(statement).execute(&mut *c).await.expect("statement").rows_affected());
-    store.commit(tx).await.expect("commit");
-}
-
-async fn query<T>(store: &Store, statement: &str) -> Vec<T>
-where
-    T: Send
-        + Unpin
-        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-{
-    on_read!(store, pool => sqlx::query_as(statement).fetch_all(pool).await.expect("query"))
 }

@@ -19,7 +19,6 @@ on_both_backends!(
 
 const T0: i64 = 1_000_000_000;
 
-
 fn counting_worker(store: &Store, clock: &Clock, counter: Arc<AtomicUsize>, fail: bool) -> Worker {
     let mut handlers = Handlers::default();
     handlers.register("test.count", move |_job| {

@@ -190,14 +190,13 @@ async fn a_followers_picture_is_kept_and_shown_only_to_its_team(backend: Backend
 
     // The profile job asked WeChat about the new contact, once.
     assert_eq!(fake.calls(wechat::client::paths::USER_INFO), 1);
-    let state: String = harbour_server::on_read!(app.store, pool => {
-        sqlx::query_scalar("SELECT profile_state FROM contacts WHERE open_id = $1")
-            .bind(FOLLOWER)
-            .fetch_one(pool)
-            .await
-            .expect("contact")
-    });
-    assert_eq!(state, "fetched");
+    let state: Vec<(String,)> = app
+        .db
+        .query(&format!(
+            "SELECT profile_state FROM contacts WHERE open_id = '{FOLLOWER}'"
+        ))
+        .await;
+    assert_eq!(state, [("fetched".to_owned(),)]);
     worker.run_once().await.expect("worker");
     assert_eq!(fake.calls(wechat::client::paths::USER_INFO), 1);
     assert_eq!(fake.calls(wechat::client::paths::MEDIA_GET), 1);
@@ -288,13 +287,13 @@ async fn nodes_share_one_access_token_through_the_database(backend: Backend) {
     );
     assert_eq!(fake.tokens_issued(&AppId::new(APP_ID)), issued);
     // Sealed at rest: the token itself is nowhere in the row.
-    let sealed: Vec<u8> = harbour_server::on_read!(app.store, pool => {
-        sqlx::query_scalar("SELECT sealed FROM access_tokens WHERE app_id = $1")
-            .bind(APP_ID)
-            .fetch_one(pool)
-            .await
-            .expect("row")
-    });
+    let rows: Vec<(Vec<u8>,)> = app
+        .db
+        .query(&format!(
+            "SELECT sealed FROM access_tokens WHERE app_id = '{APP_ID}'"
+        ))
+        .await;
+    let sealed = rows.into_iter().next().expect("row").0;
     let needle = a.expose().as_bytes();
     assert!(!sealed.windows(needle.len()).any(|w| w == needle));
 }

@@ -15,7 +15,6 @@ on_both_backends!(
     a_rolled_back_transaction_leaves_no_gap,
 );
 
-
 async fn write_events(store: &Store, n: usize) {
     for i in 0..n {
         let mut tx = store.begin().await.expect("begin");
@@ -77,9 +76,8 @@ async fn verify_names_an_altered_row(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     write_events(&store, 10).await;
-    db.tamper("UPDATE events SET payload = '{\"i\":99}' WHERE seq = 4",
-    )
-    .await;
+    db.execute("UPDATE events SET payload = '{\"i\":99}' WHERE seq = 4")
+        .await;
     let report = store.verify_chain().await.expect("verify");
     assert_eq!(report.fault, Some(ChainFault::HashMismatch { seq: 4 }));
     assert_eq!(report.checked, 3);
@@ -89,7 +87,7 @@ async fn verify_names_a_deleted_row(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     write_events(&store, 10).await;
-    db.tamper("DELETE FROM events WHERE seq = 6").await;
+    db.execute("DELETE FROM events WHERE seq = 6").await;
     let fault = store
         .verify_chain()
         .await
@@ -111,9 +109,11 @@ async fn verify_names_reordered_rows(backend: Backend) {
     let store = db.store().await;
     write_events(&store, 10).await;
     // Swap rows 3 and 8 by renumbering them through a free seq.
-    db.tamper("UPDATE events SET seq = 1000 WHERE seq = 3").await;
-    db.tamper("UPDATE events SET seq = 3 WHERE seq = 8").await;
-    db.tamper("UPDATE events SET seq = 8 WHERE seq = 1000").await;
+    db.execute("UPDATE events SET seq = 1000 WHERE seq = 3")
+        .await;
+    db.execute("UPDATE events SET seq = 3 WHERE seq = 8").await;
+    db.execute("UPDATE events SET seq = 8 WHERE seq = 1000")
+        .await;
     let fault = store
         .verify_chain()
         .await
@@ -127,7 +127,7 @@ async fn verify_names_a_truncated_tail(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     write_events(&store, 5).await;
-    db.tamper("DELETE FROM events WHERE seq = 5").await;
+    db.execute("DELETE FROM events WHERE seq = 5").await;
     let fault = store
         .verify_chain()
         .await
@@ -161,4 +161,3 @@ async fn a_rolled_back_transaction_leaves_no_gap(backend: Backend) {
     assert_eq!(seqs, vec![1, 2, 3]);
     assert_eq!(store.verify_chain().await.expect("verify").fault, None);
 }
-
