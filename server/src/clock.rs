@@ -48,7 +48,9 @@ impl Clock {
     pub fn advance(&self, by: Millis) {
         if let Clock::Manual(t) = self {
             let now = t.millis.fetch_add(by, Ordering::SeqCst) + by;
-            t.jumped.send_replace(now);
+            // Two advances at once may announce out of order: keep the later.
+            t.jumped
+                .send_modify(|announced| *announced = (*announced).max(now));
         }
     }
 

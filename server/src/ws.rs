@@ -145,8 +145,10 @@ where
         }
     };
 
-    // Subscribe before reading the log, so nothing committed in between is missed.
+    // Subscribe before reading the log, so nothing committed in between is
+    // missed; likewise to clock jumps before telling the time in `Welcome`.
     let live = backend.subscribe();
+    let clock_jumps = backend.clock_jumps();
     let Ok(head) = backend.head().await else {
         return SessionEnd::ServerError;
     };
@@ -190,6 +192,7 @@ where
         &mut user,
         sent_up_to,
         live,
+        clock_jumps,
         session,
     )
     .await;
@@ -209,6 +212,7 @@ async fn stream_live<Si, St, B>(
     user: &mut AuthUser,
     mut sent_up_to: Seq,
     mut live: broadcast::Receiver<Arc<Event>>,
+    mut clock_jumps: Option<tokio::sync::watch::Receiver<i64>>,
     session: SessionId,
 ) -> SessionEnd
 where
@@ -217,7 +221,6 @@ where
     B: SessionBackend,
 {
     let mut presence_updates = backend.presence().map(Presence::subscribe);
-    let mut clock_jumps = backend.clock_jumps();
     let mut heartbeat = tokio::time::interval(config.heartbeat);
     heartbeat.reset();
     let mut last_heard = Instant::now();
