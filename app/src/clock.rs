@@ -28,18 +28,39 @@ pub fn now_ms() -> i64 {
     browser_ms() + SKEW.with(|skew| skew.get_untracked())
 }
 
-/// Notes the server's time `server_ms` (from a response header or the
-/// socket), received just now.
-pub fn learn_server_time(server_ms: i64) {
-    if server_ms <= 0 {
+/// Where the app heard the server's time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// An HTTP response's header. Responses may arrive out of order, so one
+    /// stamped before the newest time heard is stale and ignored.
+    Response,
+    /// The live socket (its welcome, or a jump of the server's clock): in
+    /// order, so it always counts, also when the server's clock went back.
+    Socket,
+}
+
+thread_local! {
+    /// The newest server time heard, to tell a stale response.
+    static NEWEST: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Notes the server's time `server_ms`, heard just now.
+pub fn learn_server_time(server_ms: i64, heard: Heard) {
+    if server_ms <= 0 || is_stale(NEWEST.get(), server_ms, heard) {
         return;
     }
+    NEWEST.set(server_ms);
     let observed = server_ms - browser_ms();
     SKEW.with(|current| {
         if let Some(skew) = new_skew(current.get_untracked(), observed) {
             current.set(skew);
         }
     });
+}
+
+/// Whether a time heard from a response is older than the newest heard.
+fn is_stale(newest: i64, server_ms: i64, heard: Heard) -> bool {
+    heard == Heard::Response && server_ms < newest
 }
 
 /// The skew to adopt after observing `observed`, or `None` to keep `current`
@@ -68,6 +89,15 @@ mod tests {
     fn latency_is_not_mistaken_for_a_wrong_clock() {
         assert_eq!(new_skew(0, 120), None);
         assert_eq!(new_skew(5_000, 5_400), None);
+    }
+
+    #[test]
+    fn a_response_stamped_before_a_jump_does_not_undo_it() {
+        const JUMPED: i64 = 48 * 60 * 60 * 1000;
+        assert!(is_stale(JUMPED, 5_000, Heard::Response));
+        assert!(!is_stale(JUMPED, JUMPED + 10, Heard::Response));
+        // The socket is in order: a server clock set back is believed.
+        assert!(!is_stale(JUMPED, 5_000, Heard::Socket));
     }
 
     #[test]

@@ -165,7 +165,7 @@ async fn serve_socket(
                     // working against a newer server.
                     match serde_json::from_str::<ServerMessage>(&text) {
                         Ok(ServerMessage::Welcome { now, .. }) => {
-                            crate::clock::learn_server_time(now);
+                            crate::clock::learn_server_time(now, crate::clock::Heard::Socket);
                             welcomed = true;
                             live.set_status(LiveStatus::Connected);
                         }
@@ -185,7 +185,9 @@ async fn serve_socket(
                             live.set_presence(conversation, Presence { viewers, typing, lock });
                         }
                         Ok(ServerMessage::Event { event }) => live.record(event),
-                        Ok(ServerMessage::Time { now }) => crate::clock::learn_server_time(now),
+                        Ok(ServerMessage::Time { now }) => {
+                            crate::clock::learn_server_time(now, crate::clock::Heard::Socket)
+                        }
                         Ok(ServerMessage::Ping | ServerMessage::Pong) | Err(_) => {}
                         Ok(ServerMessage::Closing { code, .. }) => {
                             return if rejects_token(&code) {

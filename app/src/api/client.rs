@@ -194,7 +194,7 @@ async fn send_once_with(
         .get(shared::SERVER_TIME_HEADER)
         .and_then(|value| value.parse::<i64>().ok())
     {
-        crate::clock::learn_server_time(server_ms);
+        crate::clock::learn_server_time(server_ms, crate::clock::Heard::Response);
     }
     if response.ok() {
         Ok(response)
