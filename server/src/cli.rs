@@ -252,7 +252,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 None => None,
             };
-            let mode = crate::channels::official_account::parse_mode(&mode)
+            let mode = mode
+                .parse::<shared::api::CallbackMode>()
+                .ok()
                 .context("--mode must be plain, compatible or safe")?;
             let input = shared::api::CreateOfficialAccount {
                 name,

@@ -94,14 +94,14 @@ pub struct Event {
 /// Minimum password length for accounts.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
-/// How an Official Account encrypts its callbacks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallbackMode {
-    Plain,
-    Compatible,
-    Safe,
-}
+crate::closed_set::closed_set!(
+    /// How an Official Account encrypts its callbacks.
+    CallbackMode ("callback mode") {
+        Plain => "plain",
+        Compatible => "compatible",
+        Safe => "safe",
+    }
+);
 
 /// A connected channel as the API shows it: never any secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! response bodies, the JSON error body and the live-socket protocol.
 
 pub mod api;
+pub mod closed_set;
 pub mod error;
 pub mod ids;
 pub mod media;
@@ -12,12 +13,12 @@ pub use ids::{Seq, TeamId, UserId};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::str::FromStr;
 
 /// The response header on every API answer that carries the server's time
 /// (Unix ms). The app's "now" is server time: a browser clock a day off must
 /// not close (or open) the reply window.
 pub const SERVER_TIME_HEADER: &str = "harbour-time";
-use std::str::FromStr;
 
 /// What a signed-in person may do. Ordered from least to most privileged for
 /// display only; permissions are checked by explicit rules, not by order.

@@ -9,7 +9,7 @@ use shared::api::{CallbackMode, Channel, CreateOfficialAccount, Team};
 use shared::TeamId;
 
 use crate::api;
-use crate::channel_rules::{self, mode_label, mode_value, needs_aes_key, AES_KEY_LEN, MODES};
+use crate::channel_rules::{self, mode_label, needs_aes_key, AES_KEY_LEN, MODES};
 use crate::components::field_error::FieldError;
 use crate::form_errors::FormErrors;
 use crate::remote::{LoadStatus, RemoteList};
@@ -259,7 +259,7 @@ pub fn OfficialAccountForm(
                     aria-invalid=invalid("mode")
                     aria-describedby=described("mode", "channel-mode-hint", "channel-mode-error channel-mode-hint")
                     on:change=move |ev| {
-                        if let Some(mode) = channel_rules::parse_mode(&event_target_value(&ev)) {
+                        if let Ok(mode) = event_target_value(&ev).parse::<CallbackMode>() {
                             inputs.mode.set(mode);
                         }
                     }
@@ -268,7 +268,7 @@ pub fn OfficialAccountForm(
                         .into_iter()
                         .map(|mode| {
                             view! {
-                                <option value=mode_value(mode) prop:selected=move || inputs.mode.get() == mode>
+                                <option value=mode.as_str() prop:selected=move || inputs.mode.get() == mode>
                                     {mode_label(mode)}
                                 </option>
                             }

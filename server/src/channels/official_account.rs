@@ -64,23 +64,6 @@ impl OfficialAccount {
     }
 }
 
-pub fn mode_name(mode: CallbackMode) -> &'static str {
-    match mode {
-        CallbackMode::Plain => "plain",
-        CallbackMode::Compatible => "compatible",
-        CallbackMode::Safe => "safe",
-    }
-}
-
-pub fn parse_mode(raw: &str) -> Option<CallbackMode> {
-    match raw {
-        "plain" => Some(CallbackMode::Plain),
-        "compatible" => Some(CallbackMode::Compatible),
-        "safe" => Some(CallbackMode::Safe),
-        _ => None,
-    }
-}
-
 fn validate(input: &CreateOfficialAccount) -> AppResult<String> {
     if input.name.trim().is_empty() || input.name.chars().count() > 80 {
         return Err(AppError::validation(
@@ -152,7 +135,7 @@ pub async fn create_official_account(
         kind: KIND,
         name: input.name.trim(),
         app_id: input.app_id.trim(),
-        mode: mode_name(input.mode),
+        mode: input.mode.as_str(),
         api_base: &api_base,
         secrets: &sealed,
         team: input.team,

@@ -59,6 +59,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// snoozes.
 const SERVER_TIME: HeaderName = HeaderName::from_static(shared::SERVER_TIME_HEADER);
 
+/// Adds [`SERVER_TIME`] to API responses, read after the handler ran.
 async fn stamp_server_time(
     State(clock): State<crate::clock::Clock>,
     request: Request,

@@ -47,8 +47,7 @@ fn to_channel(row: ChannelRow) -> Channel {
         kind: row.kind,
         name: row.name,
         app_id: row.app_id,
-        mode: crate::channels::official_account::parse_mode(&row.mode)
-            .unwrap_or(shared::api::CallbackMode::Safe),
+        mode: row.mode.parse().unwrap_or(shared::api::CallbackMode::Safe),
         api_base: row.api_base,
         team: row.team_id.and_then(|t| t.parse().ok()),
         active: row.active,

@@ -72,18 +72,18 @@ impl Tx {
 
     /// Marks a point the transaction can go back to (`rollback_to`)
     /// without losing what came before it.
-    pub async fn savepoint(&mut self, name: &str) -> Result<(), sqlx::Error> {
+    pub async fn savepoint(&mut self, name: &'static str) -> Result<(), sqlx::Error> {
         self.execute_plain(&format!("SAVEPOINT {name}")).await
     }
 
     /// Keeps what was done since the savepoint `name` and forgets the mark.
-    pub async fn release(&mut self, name: &str) -> Result<(), sqlx::Error> {
+    pub async fn release(&mut self, name: &'static str) -> Result<(), sqlx::Error> {
         self.execute_plain(&format!("RELEASE SAVEPOINT {name}"))
             .await
     }
 
     /// Undoes what was done since the savepoint `name`, and forgets the mark.
-    pub async fn rollback_to(&mut self, name: &str) -> Result<(), sqlx::Error> {
+    pub async fn rollback_to(&mut self, name: &'static str) -> Result<(), sqlx::Error> {
         self.execute_plain(&format!("ROLLBACK TO SAVEPOINT {name}"))
             .await?;
         self.release(name).await
