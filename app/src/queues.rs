@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 
-use shared::api::ConversationSummary;
+use shared::api::{ConversationSummary, Status};
 use shared::{TeamId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -68,7 +68,7 @@ pub struct Filters {
 impl Default for Filters {
     fn default() -> Self {
         Filters {
-            statuses: vec!["open".into(), "pending".into()],
+            statuses: vec![Status::Open.to_string(), Status::Pending.to_string()],
             label: None,
             channel: None,
         }
@@ -136,9 +136,9 @@ impl ListQuery {
     pub fn admits(&self, c: &ConversationSummary, me: UserId) -> Option<bool> {
         let statuses: &[String] = &self.filters.statuses;
         let status_ok = if statuses.is_empty() {
-            self.queue == Queue::Mentions || c.status == "open" || c.status == "pending"
+            self.queue == Queue::Mentions || matches!(c.status, Status::Open | Status::Pending)
         } else {
-            statuses.contains(&c.status)
+            statuses.iter().any(|s| s == c.status.as_str())
         };
         let label_ok = self
             .filters
@@ -256,9 +256,9 @@ pub(crate) mod tests {
             open_id: format!("o{id}"),
             team: None,
             team_name: None,
-            status: "open".into(),
+            status: shared::api::Status::Open,
             snoozed_until: None,
-            priority: "normal".into(),
+            priority: shared::api::Priority::Normal,
             labels: vec![],
             assignee: None,
             assignee_name: None,
@@ -317,7 +317,7 @@ pub(crate) mod tests {
         assert_eq!(mine.admits(&c, me), Some(false));
         c.assignee = Some(me);
         assert_eq!(mine.admits(&c, me), Some(true));
-        c.status = "resolved".into();
+        c.status = Status::Resolved;
         assert_eq!(
             mine.admits(&c, me),
             Some(false),
@@ -328,7 +328,7 @@ pub(crate) mod tests {
             sort: Sort::Activity,
             filters: Filters::default(),
         };
-        c.status = "open".into();
+        c.status = Status::Open;
         assert_eq!(mentions.admits(&c, me), None);
     }
 

@@ -162,14 +162,12 @@ pub struct ConversationSummary {
     pub team: Option<TeamId>,
     #[serde(default)]
     pub team_name: Option<String>,
-    /// `open`, `pending`, `snoozed` or `resolved`.
-    pub status: String,
+    pub status: Status,
     /// Until when a snoozed conversation sleeps.
     #[serde(default)]
     pub snoozed_until: Option<i64>,
-    /// `low`, `normal`, `high` or `urgent`.
-    #[serde(default = "normal_priority")]
-    pub priority: String,
+    #[serde(default)]
+    pub priority: Priority,
     #[serde(default)]
     pub labels: Vec<String>,
     #[serde(default)]
@@ -186,12 +184,35 @@ pub struct ConversationSummary {
     pub unread: bool,
 }
 
-fn normal_priority() -> String {
-    "normal".into()
-}
+crate::closed_set::closed_set!(
+    /// Where a conversation stands.
+    Status ("conversation status") {
+        Open => "open",
+        /// Waiting on the client.
+        Pending => "pending",
+        /// Asleep until a time, then open again.
+        Snoozed => "snoozed",
+        Resolved => "resolved",
+    }
+);
 
-pub const STATUSES: [&str; 4] = ["open", "pending", "snoozed", "resolved"];
-pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+crate::closed_set::closed_set!(
+    /// How urgent a conversation is.
+    Priority ("priority") {
+        Low => "low",
+        Normal => "normal",
+        High => "high",
+        Urgent => "urgent",
+    }
+);
+
+// Not derived: `closed_set!` fixes the derive list.
+#[allow(clippy::derivable_impls)]
+impl Default for Priority {
+    fn default() -> Self {
+        Priority::Normal
+    }
+}
 
 /// Query string of `GET /api/v1/conversations`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -111,7 +111,7 @@ pub fn ContactPanel(
                                     <a class="history-link" href=href aria-current=current.then_some("page")>
                                         <span class="history-line">
                                             <span class="history-channel">{h.channel_name.clone()}</span>
-                                            <span class="status-chip" data-status=h.status.clone()>{h.status.clone()}</span>
+                                            <span class="status-chip" data-status=h.status.as_str()>{h.status.as_str()}</span>
                                             <time class="history-time" title=hk_date_time(at)>{move || relative_age(at, now.get())}</time>
                                         </span>
                                         <span class="history-preview">{preview_label(h.preview.as_deref())}</span>

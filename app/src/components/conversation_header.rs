@@ -8,7 +8,9 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::{Colleague, ConversationAction, ConversationSummary, ReplyWindow, PRIORITIES};
+use shared::api::{
+    Colleague, ConversationAction, ConversationSummary, Priority, ReplyWindow, Status,
+};
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
@@ -56,8 +58,12 @@ pub fn ConversationHeader(
     let field = move |f: fn(&ConversationSummary) -> String| summary.with(|s| s.as_ref().map(f));
     let assignee = move || summary.with(|s| s.as_ref().and_then(|s| s.assignee));
     let assignee_name = move || summary.with(|s| s.as_ref().and_then(|s| s.assignee_name.clone()));
-    let status = move || field(|s| s.status.clone()).unwrap_or_default();
-    let is_resolved = move || status() == "resolved";
+    let status = move || {
+        summary
+            .with(|s| s.as_ref().map(|s| s.status))
+            .unwrap_or(Status::Open)
+    };
+    let is_resolved = move || status() == Status::Resolved;
     let mine = move || {
         let me = auth.user().map(|u| u.id);
         me.is_some() && assignee() == me
@@ -152,7 +158,11 @@ pub fn ConversationHeader(
 
     let channel = move || field(|s| s.channel_name.clone());
     let team = move || summary.with(|s| s.as_ref().and_then(|s| s.team_name.clone()));
-    let priority = move || field(|s| s.priority.clone()).unwrap_or_else(|| "normal".into());
+    let priority = move || {
+        summary
+            .with(|s| s.as_ref().map(|s| s.priority))
+            .unwrap_or_default()
+    };
     let snoozed_until = move || summary.with(|s| s.as_ref().and_then(|s| s.snoozed_until));
     let labels = Signal::derive(move || {
         summary.with(|s| s.as_ref().map(|s| s.labels.clone()).unwrap_or_default())
@@ -181,9 +191,9 @@ pub fn ConversationHeader(
                                 None => "Unassigned".to_owned(),
                             }}
                         </span>
-                        {move || status_word(&status()).map(|word| {
+                        {move || status_word(status()).map(|word| {
                             let until = snoozed_until().map(|at| format!(" until {}", hk_date_time(at))).unwrap_or_default();
-                            view! { <span class="status-chip" data-status=status()>{format!("{word}{until}")}</span> }
+                            view! { <span class="status-chip" data-status=status().as_str()>{format!("{word}{until}")}</span> }
                         })}
                         // Those who can reply see the window above the composer.
                         <Show when=move || read_only.get()>
@@ -219,7 +229,7 @@ pub fn ConversationHeader(
                         </button>
                     </Show>
                     <Show
-                        when=move || is_resolved() || status() == "snoozed"
+                        when=move || is_resolved() || status() == Status::Snoozed
                         fallback=move || view! {
                             <button type="button" class="button button-small action-resolve" disabled=busy on:click=move |_| act(ConversationAction::Resolve)>
                                 "Resolve"
@@ -255,22 +265,22 @@ pub fn ConversationHeader(
                             <select
                                 id="priority-select"
                                 class="select-compact priority-select"
-                                data-priority=priority
+                                data-priority=move || priority().as_str()
                                 on:change=move |ev| {
                                     more_open.set(false);
                                     act(ConversationAction::Priority { priority: event_target_value(&ev) });
                                 }
                             >
-                                {PRIORITIES
-                                    .into_iter()
-                                    .map(|p| {
+                                {Priority::ALL
+                                    .iter()
+                                    .map(|&p| {
                                         let label = match p {
-                                            "low" => "Low priority",
-                                            "normal" => "Normal priority",
-                                            "high" => "High priority",
-                                            _ => "Urgent",
+                                            Priority::Low => "Low priority",
+                                            Priority::Normal => "Normal priority",
+                                            Priority::High => "High priority",
+                                            Priority::Urgent => "Urgent",
                                         };
-                                        view! { <option value=p selected=move || priority() == p>{label}</option> }
+                                        view! { <option value=p.as_str() selected=move || priority() == p>{label}</option> }
                                     })
                                     .collect_view()}
                             </select>

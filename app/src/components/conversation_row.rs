@@ -6,27 +6,28 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
-use shared::api::ConversationSummary;
+use shared::api::{ConversationSummary, Priority, Status};
 
 use crate::components::waiting_badge::WaitingBadge;
 use crate::format::{hk_date_time, relative_age};
 use crate::labels::{contact_label, preview_label};
 
 /// "Urgent", "High" for the priorities worth a flag; nothing for the rest.
-pub fn priority_flag(priority: &str) -> Option<&'static str> {
+pub fn priority_flag(priority: Priority) -> Option<&'static str> {
     match priority {
-        "urgent" => Some("Urgent"),
-        "high" => Some("High"),
-        _ => None,
+        Priority::Urgent => Some("Urgent"),
+        Priority::High => Some("High"),
+        Priority::Normal | Priority::Low => None,
     }
 }
 
-pub fn status_word(status: &str) -> Option<&'static str> {
+/// The status in words, except for open (the usual case).
+pub fn status_word(status: Status) -> Option<&'static str> {
     match status {
-        "pending" => Some("Waiting on client"),
-        "snoozed" => Some("Snoozed"),
-        "resolved" => Some("Resolved"),
-        _ => None,
+        Status::Pending => Some("Waiting on client"),
+        Status::Snoozed => Some("Snoozed"),
+        Status::Resolved => Some("Resolved"),
+        Status::Open => None,
     }
 }
 
@@ -74,8 +75,8 @@ pub fn ConversationRow(
     };
     let check_label = format!("Select the conversation with {contact}");
     let assignee = assignee_name.unwrap_or_else(|| "Unassigned".to_owned());
-    let flag = priority_flag(&priority);
-    let status = status_word(&status);
+    let flag = priority_flag(priority);
+    let status = status_word(status);
 
     view! {
         <li

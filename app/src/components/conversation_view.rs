@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::{Colleague, ContactView, ConversationSummary, MessageView, ReplyWindow};
+use shared::api::{Colleague, ContactView, ConversationSummary, MessageView, ReplyWindow, Status};
 use shared::Role;
 
 use crate::api;
@@ -184,8 +184,8 @@ pub fn ConversationView(
     }
     // The contact loads once the summary names them, and again when the
     // conversation's status changes (their history lists it).
-    Effect::new(move |previous: Option<Option<(String, String)>>| {
-        let key = summary.with(|s| s.as_ref().map(|s| (s.contact_id.clone(), s.status.clone())));
+    Effect::new(move |previous: Option<Option<(String, Status)>>| {
+        let key = summary.with(|s| s.as_ref().map(|s| (s.contact_id.clone(), s.status)));
         if key.is_some() && previous.as_ref() != Some(&key) {
             load_contact();
         }

@@ -2,17 +2,17 @@
 //! activity) and the filters (status, label, channel).
 
 use leptos::prelude::*;
-use shared::api::STATUSES;
+use shared::api::Status;
 
 use crate::queues::Sort;
 use crate::state::inbox::InboxState;
 
-fn status_label(status: &str) -> &'static str {
+fn status_label(status: Status) -> &'static str {
     match status {
-        "open" => "Open",
-        "pending" => "Waiting on client",
-        "snoozed" => "Snoozed",
-        _ => "Resolved",
+        Status::Open => "Open",
+        Status::Pending => "Waiting on client",
+        Status::Snoozed => "Snoozed",
+        Status::Resolved => "Resolved",
     }
 }
 
@@ -79,18 +79,19 @@ pub fn ListFilters(
                 <div class="list-filter-panel" id="list-filter-panel">
                     <fieldset class="filter-group">
                         <legend>"Status"</legend>
-                        {STATUSES
-                            .into_iter()
-                            .map(|status| {
-                                let checked = move || inbox.filters.with(|f| f.statuses.iter().any(|s| s == status));
+                        {Status::ALL
+                            .iter()
+                            .map(|&status| {
+                                let word = status.as_str();
+                                let checked = move || inbox.filters.with(|f| f.statuses.iter().any(|s| s == word));
                                 view! {
                                     <label class="checkbox">
                                         <input
                                             type="checkbox"
                                             name="status"
-                                            value=status
+                                            value=word
                                             prop:checked=checked
-                                            on:change=move |ev| toggle_status(status, event_target_checked(&ev))
+                                            on:change=move |ev| toggle_status(word, event_target_checked(&ev))
                                         />
                                         <span>{status_label(status)}</span>
                                     </label>

@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use serde_json::json;
 use shared::api::{
-    ConversationPage, ConversationQuery, ConversationSummary, MediaView, MessageView, STATUSES,
+    ConversationPage, ConversationQuery, ConversationSummary, MediaView, MessageView, Status,
 };
 use shared::{TeamId, UserId};
 
@@ -173,7 +173,7 @@ impl Store {
             .collect();
         statuses.sort();
         statuses.dedup();
-        if statuses.is_empty() || statuses.iter().any(|s| !STATUSES.contains(&s.as_str())) {
+        if statuses.is_empty() || statuses.iter().any(|s| s.parse::<Status>().is_err()) {
             return Err(bad(
                 "status",
                 "Statuses are open, pending, snoozed and resolved.",
@@ -400,9 +400,10 @@ impl Store {
                 open_id: r.open_id,
                 team: r.team_id.and_then(|t| t.parse().ok()),
                 team_name: r.team_name,
-                status: r.status,
+                // Harbour writes only these words (see `store::triage`).
+                status: r.status.parse().unwrap_or(Status::Open),
                 snoozed_until: r.snoozed_until,
-                priority: r.priority,
+                priority: r.priority.parse().unwrap_or_default(),
                 assignee: r.assignee.and_then(|a| a.parse().ok()),
                 assignee_name: r.assignee_name,
                 last_message_at: r.last_message_at,

@@ -11,7 +11,7 @@ use super::{Store, Tx};
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use serde_json::{json, Value};
-use shared::api::{Colleague, ConversationAction, PRIORITIES};
+use shared::api::{Colleague, ConversationAction, Priority};
 use shared::{Role, TeamId, UserId};
 use uuid::Uuid;
 
@@ -238,7 +238,7 @@ pub async fn apply(
             }
         }
         ConversationAction::Priority { priority } => {
-            if !PRIORITIES.contains(&priority.as_str()) {
+            if priority.parse::<Priority>().is_err() {
                 return Err(AppError::validation(
                     "priority",
                     "Priority is low, normal, high or urgent.",
