@@ -49,8 +49,14 @@ fn run() -> Result<()> {
     }
 }
 
+/// The checkout `cargo xtask` was run in. Read at run time (cargo sets it
+/// for `cargo run`): builds share `CARGO_TARGET_DIR` across checkouts, and a
+/// binary built in another clone would otherwise carry that clone's path.
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
