@@ -50,7 +50,9 @@ impl Hub {
         let wake = store.appended_signal();
         // Another node committed events: read the log.
         let woken = wake.clone();
-        let _ = store.listen("harbour_events", move |_| woken.notify_one());
+        let _ = store.listen(crate::store::notify::EVENTS_CHANNEL, move |_| {
+            woken.notify_one()
+        });
         let hub = self.clone();
         Ok(tokio::spawn(async move {
             loop {

@@ -40,10 +40,7 @@ pub fn test_start() -> i64 {
         const HOUR_MS: i64 = 3_600_000;
         const DAY_MS: i64 = 24 * HOUR_MS;
         const HONG_KONG: i64 = 8 * HOUR_MS;
-        let real = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default();
+        let real = Clock::System.now();
         (real + HONG_KONG).div_euclid(DAY_MS) * DAY_MS + 9 * HOUR_MS - HONG_KONG
     })
 }
@@ -54,10 +51,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_on(db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let store = Store::connect(&db.url, &StoreOptions::default())
-        .await
-        .expect("connect");
-    store.migrate().await.expect("migrate");
+    let store = db.store().await;
     let clock = Clock::manual(test_start());
     if store.user_count().await.expect("count") == 0 {
         let admin = CreateUser {

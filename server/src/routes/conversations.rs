@@ -351,9 +351,10 @@ async fn window(
 ) -> AppResult<Json<ReplyWindow>> {
     let window = visible_target(&state, &user, &id).await?.window();
     let now = state.clock.now();
+    let closes_at = window.closes_at(now);
     Ok(Json(ReplyWindow {
-        open: window.closes_at(now).is_some(),
-        closes_at: window.closes_at(now),
+        open: closes_at.is_some(),
+        closes_at,
         replies_left: window.replies_left(now),
         replies_per_window: REPLIES_PER_WINDOW,
         refusal: window.refusal(now),

@@ -94,7 +94,8 @@ impl Backend {
 /// has one node, which the store wakes itself.
 pub(super) async fn announce_appended(tx: &mut Tx, seq: i64) -> Result<(), sqlx::Error> {
     if let Tx::Postgres(t) = tx {
-        sqlx::query("SELECT pg_notify('harbour_events', $1)")
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(super::notify::EVENTS_CHANNEL)
             .bind(seq.to_string())
             .execute(&mut **t)
             .await?;

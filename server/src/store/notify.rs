@@ -7,6 +7,10 @@ use super::{Db, Store};
 use crate::error::AppResult;
 use std::time::Duration;
 
+/// The channel on which a node announces that the event log grew (payload:
+/// the new head `seq`); every node's hub listens to it.
+pub const EVENTS_CHANNEL: &str = "harbour_events";
+
 impl Store {
     /// True when other nodes may share this database.
     pub fn has_peers(&self) -> bool {

@@ -13,7 +13,6 @@ use harbour_server::search::query_terms;
 use harbour_server::secrets::SecretBox;
 use harbour_server::seed::{seed, SeedOptions};
 use harbour_server::store::conversations::{Scope, Viewer};
-use harbour_server::store::{Store, StoreOptions};
 use harbour_tests::app::spawn_app_on;
 use harbour_tests::{Backend, TestDb};
 use shared::api::ConversationQuery;
@@ -106,10 +105,7 @@ pub async fn run(args: &[String]) {
 
 async fn one_backend(backend: Backend, options: &SeedOptions) {
     let db = TestDb::new(backend).await;
-    let store = Store::connect(&db.url, &StoreOptions::default())
-        .await
-        .expect("connect");
-    store.migrate().await.expect("migrate");
+    let store = db.store().await;
     let secrets = SecretBox::new(&KEY);
     let now = harbour_tests::app::test_start();
     let seeded = seed(&store, &secrets, now, options).await.expect("seed");

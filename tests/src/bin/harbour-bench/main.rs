@@ -5,7 +5,7 @@
 //! `cargo xtask bench inbox`: queues, timeline, search and live fan-out on a seeded desk.
 
 use harbour_server::store::events::{append, NewEvent};
-use harbour_server::store::{Store, StoreOptions};
+use harbour_server::store::Store;
 use harbour_tests::{Backend, TestDb};
 use serde_json::json;
 use std::time::Instant;
@@ -38,10 +38,7 @@ async fn main() {
         }
         for writers in [1, 8] {
             let db = TestDb::new(backend).await;
-            let store = Store::connect(&db.url, &StoreOptions::default())
-                .await
-                .expect("connect");
-            store.migrate().await.expect("migrate");
+            let store = db.store().await;
             create_plain_table(&store).await;
             // Alternate the two kinds of work so drift in machine load hits both.
             let (mut chained, mut plain) = (0.0, 0.0);
