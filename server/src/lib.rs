@@ -23,6 +23,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod triage;
 pub mod ws;
 
 pub use config::Config;

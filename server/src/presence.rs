@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 use shared::ws::{Person, ReplyLock, ServerMessage};
-use shared::{TeamId, UserId};
+use shared::{ConversationId, TeamId, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,7 +34,7 @@ pub const SHARE_TTL_MS: i64 = 15_000;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Share {
     pub node: String,
-    pub conversation: String,
+    pub conversation: ConversationId,
     pub team: Option<TeamId>,
     pub viewers: Vec<Person>,
     pub typing: Vec<Person>,
@@ -150,7 +150,7 @@ pub enum LockOutcome {
 
 #[derive(Clone)]
 pub struct Presence {
-    rooms: Arc<Mutex<HashMap<String, Room>>>,
+    rooms: Arc<Mutex<HashMap<ConversationId, Room>>>,
     updates: broadcast::Sender<Arc<PresenceUpdate>>,
     next_session: Arc<std::sync::atomic::AtomicU64>,
     /// This node, in the shares it announces.
@@ -195,7 +195,7 @@ impl Presence {
         self.shares.subscribe()
     }
 
-    fn lock_rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, Room>> {
+    fn lock_rooms(&self) -> std::sync::MutexGuard<'_, HashMap<ConversationId, Room>> {
         self.rooms
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -206,14 +206,14 @@ impl Presence {
     /// other nodes.
     fn change<T>(
         &self,
-        conversation: &str,
+        conversation: ConversationId,
         team: Option<TeamId>,
         now: i64,
         change: impl FnOnce(&mut Room) -> T,
     ) -> T {
         let (result, update, share) = {
             let mut rooms = self.lock_rooms();
-            let room = rooms.entry(conversation.to_owned()).or_default();
+            let room = rooms.entry(conversation).or_default();
             room.team = team.or(room.team);
             room.prune(now);
             let before = self.share(conversation, room);
@@ -222,7 +222,7 @@ impl Presence {
             let update = snapshot(conversation, room);
             let share = self.share(conversation, room);
             if room.is_empty() {
-                rooms.remove(conversation);
+                rooms.remove(&conversation);
             }
             (result, update, (share != before).then_some(share))
         };
@@ -234,10 +234,10 @@ impl Presence {
     }
 
     /// This node's part of a room.
-    fn share(&self, conversation: &str, room: &Room) -> Share {
+    fn share(&self, conversation: ConversationId, room: &Room) -> Share {
         Share {
             node: self.node.clone(),
-            conversation: conversation.to_owned(),
+            conversation,
             team: room.team,
             viewers: unique(&room.viewers),
             typing: unique(&room.typing),
@@ -250,8 +250,8 @@ impl Presence {
         if share.node == self.node {
             return;
         }
-        let conversation = share.conversation.clone();
-        self.change(&conversation, share.team, now, |room| {
+        let conversation = share.conversation;
+        self.change(conversation, share.team, now, |room| {
             if share.viewers.is_empty() && share.typing.is_empty() && share.lock.is_none() {
                 room.remote.remove(&share.node);
             } else {
@@ -267,7 +267,7 @@ impl Presence {
             .lock_rooms()
             .iter()
             .filter(|(_, room)| !room.is_local_empty())
-            .map(|(id, room)| self.share(id, room))
+            .map(|(id, room)| self.share(*id, room))
             .collect();
         for share in shares {
             let _ = self.shares.send(share);
@@ -279,7 +279,7 @@ impl Presence {
         &self,
         session: SessionId,
         person: &Person,
-        conversation: &str,
+        conversation: ConversationId,
         team: Option<TeamId>,
         now: i64,
     ) {
@@ -295,7 +295,7 @@ impl Presence {
         &self,
         session: SessionId,
         person: &Person,
-        conversation: &str,
+        conversation: ConversationId,
         team: Option<TeamId>,
         typing: bool,
         now: i64,
@@ -313,7 +313,7 @@ impl Presence {
         &self,
         session: SessionId,
         person: &Person,
-        conversation: &str,
+        conversation: ConversationId,
         team: Option<TeamId>,
         now: i64,
     ) -> LockOutcome {
@@ -340,7 +340,7 @@ impl Presence {
         &self,
         session: SessionId,
         person: &Person,
-        conversation: &str,
+        conversation: ConversationId,
         team: Option<TeamId>,
         now: i64,
     ) -> Option<Person> {
@@ -363,7 +363,7 @@ impl Presence {
         })
     }
 
-    pub fn unlock(&self, session: SessionId, conversation: &str, now: i64) {
+    pub fn unlock(&self, session: SessionId, conversation: ConversationId, now: i64) {
         self.change(conversation, None, now, |room| {
             if room.lock.as_ref().is_some_and(|l| l.session == session) {
                 room.lock = None;
@@ -373,9 +373,9 @@ impl Presence {
     }
 
     /// Who holds the conversation's lock now, if anyone.
-    pub fn holder(&self, conversation: &str, now: i64) -> Option<(UserId, String)> {
+    pub fn holder(&self, conversation: ConversationId, now: i64) -> Option<(UserId, String)> {
         let mut rooms = self.lock_rooms();
-        let room = rooms.get_mut(conversation)?;
+        let room = rooms.get_mut(&conversation)?;
         room.prune(now);
         room.winner().map(|l| (l.person.id, l.person.name.clone()))
     }
@@ -386,20 +386,20 @@ impl Presence {
     }
 
     /// Removes the session from every room except `keep`, announcing each change.
-    fn leave_views(&self, session: SessionId, now: i64, keep: Option<&str>) {
-        let touched: Vec<String> = self
+    fn leave_views(&self, session: SessionId, now: i64, keep: Option<ConversationId>) {
+        let touched: Vec<ConversationId> = self
             .lock_rooms()
             .iter()
             .filter(|(id, room)| {
-                Some(id.as_str()) != keep
+                Some(**id) != keep
                     && (room.viewers.iter().any(|(s, _)| *s == session)
                         || room.typing.iter().any(|(s, _)| *s == session)
                         || room.lock.as_ref().is_some_and(|l| l.session == session))
             })
-            .map(|(id, _)| id.clone())
+            .map(|(id, _)| *id)
             .collect();
         for conversation in touched {
-            self.change(&conversation, None, now, |room| {
+            self.change(conversation, None, now, |room| {
                 room.viewers.retain(|(s, _)| *s != session);
                 room.typing.retain(|(s, _)| *s != session);
                 if room.lock.as_ref().is_some_and(|l| l.session == session) {
@@ -412,7 +412,7 @@ impl Presence {
     /// Announces locks that ran out without renewal, and other nodes' parts
     /// that went stale.
     pub fn expire(&self, now: i64) {
-        let expired: Vec<String> = self
+        let expired: Vec<ConversationId> = self
             .lock_rooms()
             .iter()
             .filter(|(_, room)| {
@@ -422,10 +422,10 @@ impl Presence {
                             || share.lock.as_ref().is_some_and(|l| l.expires_at <= now)
                     })
             })
-            .map(|(id, _)| id.clone())
+            .map(|(id, _)| *id)
             .collect();
         for conversation in expired {
-            self.change(&conversation, None, now, |_| {});
+            self.change(conversation, None, now, |_| {});
         }
     }
 
@@ -448,7 +448,7 @@ impl Presence {
 
 /// The room as this node's sockets see it: this node's part and every
 /// other node's, merged.
-fn snapshot(conversation: &str, room: &Room) -> PresenceUpdate {
+fn snapshot(conversation: ConversationId, room: &Room) -> PresenceUpdate {
     let merged = |local: &[(SessionId, Person)], remote: fn(&Share) -> &Vec<Person>| {
         let mut people = unique(local);
         for (share, _) in room.remote.values() {
@@ -463,7 +463,7 @@ fn snapshot(conversation: &str, room: &Room) -> PresenceUpdate {
     PresenceUpdate {
         team: room.team,
         message: ServerMessage::Presence {
-            conversation: conversation.to_owned(),
+            conversation,
             viewers: merged(&room.viewers, |share| &share.viewers),
             typing: merged(&room.typing, |share| &share.typing),
             lock: room.winner().map(|l| ReplyLock {
@@ -477,6 +477,8 @@ fn snapshot(conversation: &str, room: &Room) -> PresenceUpdate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const C1: ConversationId = ConversationId(uuid::Uuid::from_u128(1));
 
     fn person(name: &str, n: u128) -> Person {
         Person {
@@ -500,12 +502,12 @@ mod tests {
         let (sa, sb) = (a.new_session(), b.new_session());
 
         // Amy views on A and Ken on B: both nodes show both.
-        a.view(sa, &amy, "c1", None, 1_000);
-        b.view(sb, &ken, "c1", None, 1_000);
+        a.view(sa, &amy, C1, None, 1_000);
+        b.view(sb, &ken, C1, None, 1_000);
         relay(&mut from_a, &b, 1_000);
         relay(&mut from_b, &a, 1_000);
         let mut updates = a.subscribe();
-        a.typing(sa, &amy, "c1", None, false, 1_001);
+        a.typing(sa, &amy, C1, None, false, 1_001);
         let Ok(update) = updates.try_recv() else {
             panic!("no update")
         };
@@ -515,32 +517,32 @@ mod tests {
         assert_eq!(viewers.len(), 2, "{viewers:?}");
 
         // Both start a reply before hearing of the other: the earlier wins everywhere.
-        assert_eq!(a.lock(sa, &amy, "c1", None, 2_000), LockOutcome::Granted);
-        assert_eq!(b.lock(sb, &ken, "c1", None, 2_001), LockOutcome::Granted);
+        assert_eq!(a.lock(sa, &amy, C1, None, 2_000), LockOutcome::Granted);
+        assert_eq!(b.lock(sb, &ken, C1, None, 2_001), LockOutcome::Granted);
         relay(&mut from_a, &b, 2_002);
         relay(&mut from_b, &a, 2_002);
-        assert_eq!(a.holder("c1", 2_003).map(|h| h.0), Some(amy.id));
-        assert_eq!(b.holder("c1", 2_003).map(|h| h.0), Some(amy.id));
+        assert_eq!(a.holder(C1, 2_003).map(|h| h.0), Some(amy.id));
+        assert_eq!(b.holder(C1, 2_003).map(|h| h.0), Some(amy.id));
         assert_eq!(
-            b.lock(sb, &ken, "c1", None, 2_004),
+            b.lock(sb, &ken, C1, None, 2_004),
             LockOutcome::HeldBy(amy.clone())
         );
 
         // Ken takes over on B: A agrees, and Amy's lock is gone on A.
-        assert_eq!(b.take_over(sb, &ken, "c1", None, 3_000), Some(amy.clone()));
+        assert_eq!(b.take_over(sb, &ken, C1, None, 3_000), Some(amy.clone()));
         relay(&mut from_b, &a, 3_001);
         relay(&mut from_a, &b, 3_001);
-        assert_eq!(a.holder("c1", 3_002).map(|h| h.0), Some(ken.id));
-        assert_eq!(b.holder("c1", 3_002).map(|h| h.0), Some(ken.id));
+        assert_eq!(a.holder(C1, 3_002).map(|h| h.0), Some(ken.id));
+        assert_eq!(b.holder(C1, 3_002).map(|h| h.0), Some(ken.id));
         assert_eq!(
-            a.lock(sa, &amy, "c1", None, 3_003),
+            a.lock(sa, &amy, C1, None, 3_003),
             LockOutcome::HeldBy(ken.clone())
         );
 
         // Ken's socket closes: A hears the lock go.
         b.leave(sb, 4_000);
         relay(&mut from_b, &a, 4_000);
-        assert_eq!(a.holder("c1", 4_001), None);
+        assert_eq!(a.holder(C1, 4_001), None);
     }
 
     #[test]
@@ -549,10 +551,10 @@ mod tests {
         let mut from_a = a.subscribe_shares();
         let amy = person("Amy", 1);
         let sa = a.new_session();
-        a.lock(sa, &amy, "c1", None, 1_000);
+        a.lock(sa, &amy, C1, None, 1_000);
         relay(&mut from_a, &b, 1_000);
-        assert_eq!(b.holder("c1", 1_001).map(|h| h.0), Some(amy.id));
+        assert_eq!(b.holder(C1, 1_001).map(|h| h.0), Some(amy.id));
         // A keeps renewing but its announcements stop arriving (it died).
-        assert_eq!(b.holder("c1", 1_000 + SHARE_TTL_MS), None);
+        assert_eq!(b.holder(C1, 1_000 + SHARE_TTL_MS), None);
     }
 }

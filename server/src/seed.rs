@@ -241,7 +241,7 @@ pub async fn seed(
                 preview = body.to_owned();
                 messages.push(vec![
                     V::Text(id.clone()),
-                    V::Text(channels[t].clone()),
+                    V::Text(channels[t].to_string()),
                     V::Text(conversation.clone()),
                     V::Int(position),
                     V::Text(if inbound { "in" } else { "out" }.into()),
@@ -258,7 +258,7 @@ pub async fn seed(
             let waiting = (status != "resolved" && last_direction_in).then_some(last_at);
             contacts.push(vec![
                 V::Text(contact.clone()),
-                V::Text(channels[t].clone()),
+                V::Text(channels[t].to_string()),
                 V::Text(format!("oSeed{run}{n:08}")),
                 V::Text(name),
                 V::MaybeText(phone),
@@ -266,7 +266,7 @@ pub async fn seed(
             ]);
             conversations.push(vec![
                 V::Text(conversation.clone()),
-                V::Text(channels[t].clone()),
+                V::Text(channels[t].to_string()),
                 V::Text(contact),
                 V::Text(teams[t].0.to_string()),
                 V::Text(status.into()),

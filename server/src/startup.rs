@@ -251,13 +251,12 @@ pub fn job_handlers(
     handlers.register(WAKE_JOB, move |job| {
         let (store, clock) = (wake_store.clone(), wake_clock.clone());
         async move {
+            let conversation = job.names("conversation")?;
             let payload: serde_json::Value =
                 serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-            let (Some(conversation), Some(until)) =
-                (payload["conversation"].as_str(), payload["until"].as_i64())
-            else {
-                return Err("the job names no conversation".into());
-            };
+            let until = payload["until"]
+                .as_i64()
+                .ok_or("the job names no time to wake")?;
             wake(&store, clock.now(), conversation, until)
                 .await
                 .map_err(|e| e.to_string())

@@ -8,7 +8,7 @@ use crate::presence::{Presence, PresenceUpdate, SessionId};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use shared::api::Event;
 use shared::ws::{ClientMessage, Person, ServerMessage};
-use shared::{Seq, TeamId};
+use shared::{ConversationId, Seq, TeamId};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +32,7 @@ pub trait SessionBackend: Send + Sync {
     /// `Some(team)` when the conversation exists.
     fn conversation_team(
         &self,
-        _conversation: &str,
+        _conversation: ConversationId,
     ) -> impl Future<Output = Option<Option<TeamId>>> + Send {
         async { None }
     }
@@ -47,7 +47,7 @@ pub trait SessionBackend: Send + Sync {
     fn log_take_over(
         &self,
         _user: &AuthUser,
-        _conversation: &str,
+        _conversation: ConversationId,
         _from: &Person,
     ) -> impl Future<Output = ()> + Send {
         async {}
@@ -346,10 +346,10 @@ async fn on_presence<B: SessionBackend>(
         }
         | ClientMessage::Lock { conversation: c }
         | ClientMessage::Unlock { conversation: c }
-        | ClientMessage::TakeOver { conversation: c } => c.clone(),
+        | ClientMessage::TakeOver { conversation: c } => *c,
         _ => return,
     };
-    let Some(team) = backend.conversation_team(&conversation).await else {
+    let Some(team) = backend.conversation_team(conversation).await else {
         return;
     };
     if !user.scope().allows(team) {
@@ -357,17 +357,17 @@ async fn on_presence<B: SessionBackend>(
     }
     let writes = user.role != shared::Role::Compliance;
     match message {
-        ClientMessage::Viewing { .. } => presence.view(session, &person, &conversation, team, now),
+        ClientMessage::Viewing { .. } => presence.view(session, &person, conversation, team, now),
         ClientMessage::Typing { typing, .. } if writes => {
-            presence.typing(session, &person, &conversation, team, typing, now)
+            presence.typing(session, &person, conversation, team, typing, now)
         }
         ClientMessage::Lock { .. } if writes => {
-            presence.lock(session, &person, &conversation, team, now);
+            presence.lock(session, &person, conversation, team, now);
         }
-        ClientMessage::Unlock { .. } => presence.unlock(session, &conversation, now),
+        ClientMessage::Unlock { .. } => presence.unlock(session, conversation, now),
         ClientMessage::TakeOver { .. } if writes => {
-            if let Some(from) = presence.take_over(session, &person, &conversation, team, now) {
-                backend.log_take_over(user, &conversation, &from).await;
+            if let Some(from) = presence.take_over(session, &person, conversation, team, now) {
+                backend.log_take_over(user, conversation, &from).await;
             }
         }
         _ => {}

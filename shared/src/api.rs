@@ -1,6 +1,9 @@
 //! Request and response bodies of the REST API under `/api/v1`.
 
-use crate::{Role, Seq, TeamId, UserId};
+use crate::ids::{
+    CannedResponseId, ChannelId, ContactId, ConversationId, MessageId, Seq, TeamId, UserId,
+};
+use crate::Role;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -106,7 +109,7 @@ crate::closed_set::closed_set!(
 /// A connected channel as the API shows it: never any secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
-    pub id: String,
+    pub id: ChannelId,
     /// `wechat_oa` for an Official Account.
     pub kind: String,
     pub name: String,
@@ -152,10 +155,10 @@ impl std::fmt::Debug for CreateOfficialAccount {
 /// One row of the conversation list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationSummary {
-    pub id: String,
-    pub channel_id: String,
+    pub id: ConversationId,
+    pub channel_id: ChannelId,
     pub channel_name: String,
-    pub contact_id: String,
+    pub contact_id: ContactId,
     /// The contact's name when known, else `None` (show the openid's tail).
     pub contact_name: Option<String>,
     pub open_id: String,
@@ -229,7 +232,7 @@ pub struct ConversationQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
+    pub channel: Option<ChannelId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<UserId>,
     /// `activity` (newest first, the default) or `waiting` (longest wait first).
@@ -305,7 +308,7 @@ pub struct BulkFailure {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkResult {
-    pub done: Vec<String>,
+    pub done: Vec<ConversationId>,
     pub failed: Vec<BulkFailure>,
 }
 
@@ -326,19 +329,53 @@ pub struct Colleague {
     pub role: Role,
 }
 
+crate::closed_set::closed_set!(
+    /// Which way a timeline entry goes.
+    Direction ("message direction") {
+        /// From the client.
+        In => "in",
+        /// From an agent to the client.
+        Out => "out",
+        /// An internal note; never sent.
+        Note => "note",
+        /// An assignment, status or other change, written by Harbour.
+        Activity => "activity",
+    }
+);
+
+crate::closed_set::closed_set!(
+    /// Where an outbound message stands with WeChat.
+    DeliveryState ("delivery state") {
+        Queued => "queued",
+        Sending => "sending",
+        Sent => "sent",
+        Failed => "failed",
+        /// The send may or may not have reached WeChat; never retried blindly.
+        Unknown => "unknown",
+    }
+);
+
+crate::closed_set::closed_set!(
+    /// Where Harbour's copy of a message's media stands.
+    MediaState ("media state") {
+        /// Still being downloaded from WeChat.
+        Pending => "pending",
+        Stored => "stored",
+        Failed => "failed",
+    }
+);
+
 /// One message in a conversation's timeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
-    pub id: String,
-    pub conversation_id: String,
-    /// `in` from the client, `out` from an agent, `note` (internal, never
-    /// sent), `activity` (assignment, status and other changes).
-    pub direction: String,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub direction: Direction,
     /// `text`, `image`, `voice`, `location`, `link`, `event`, …
     pub kind: String,
     pub body: Option<String>,
-    /// Outbound only: `queued`, `sending`, `sent`, `failed` or `unknown`.
-    pub status: Option<String>,
+    /// Outbound only.
+    pub status: Option<DeliveryState>,
     /// Why a send failed or is unknown, as a sentence.
     pub error: Option<String>,
     pub author: Option<UserId>,
@@ -357,8 +394,7 @@ pub struct MessageView {
 /// `/api/v1/messages/{id}/media` to people who may see the conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaView {
-    /// `pending` (still being downloaded from WeChat), `stored` or `failed`.
-    pub state: String,
+    pub state: MediaState,
     pub content_type: Option<String>,
     pub size: Option<i64>,
     /// Why it could not be kept, as a sentence.
@@ -386,15 +422,15 @@ pub struct ReplyRequest {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct QueuedReply {
-    pub message: String,
-    pub status: String,
+    pub message: MessageId,
+    pub status: DeliveryState,
 }
 
 /// A client as the profile panel shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ContactView {
-    pub id: String,
-    pub channel_id: String,
+    pub id: ContactId,
+    pub channel_id: ChannelId,
     pub channel_name: String,
     pub open_id: String,
     pub union_id: Option<String>,
@@ -461,7 +497,7 @@ where
 /// `{{channel.name}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CannedResponse {
-    pub id: String,
+    pub id: CannedResponseId,
     pub team: Option<TeamId>,
     pub owner: Option<UserId>,
     pub shortcut: String,
@@ -498,8 +534,8 @@ pub struct SearchResults {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactHit {
-    pub contact_id: String,
-    pub conversation_id: Option<String>,
+    pub contact_id: ContactId,
+    pub conversation_id: Option<ConversationId>,
     pub name: Option<String>,
     pub open_id: String,
     pub phone: Option<String>,
@@ -509,10 +545,10 @@ pub struct ContactHit {
 /// A message that matched; open the conversation at `position` to see it in context.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageHit {
-    pub message_id: String,
-    pub conversation_id: String,
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
     pub position: i64,
-    pub direction: String,
+    pub direction: Direction,
     pub body: String,
     pub contact_name: Option<String>,
     pub created_at: i64,

@@ -52,6 +52,14 @@ macro_rules! closed_set {
             }
         }
 
+        /// For `#[sqlx(try_from = "String")]` on a row's column.
+        impl TryFrom<String> for $name {
+            type Error = $crate::closed_set::UnknownWord;
+            fn try_from(word: String) -> Result<Self, Self::Error> {
+                word.parse()
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = $crate::closed_set::UnknownWord;
             fn from_str(word: &str) -> Result<Self, Self::Err> {

@@ -9,7 +9,9 @@ pub mod media;
 pub mod ws;
 
 pub use error::{ErrorBody, ErrorCode};
-pub use ids::{Seq, TeamId, UserId};
+pub use ids::{
+    CannedResponseId, ChannelId, ContactId, ConversationId, JobId, MessageId, Seq, TeamId, UserId,
+};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

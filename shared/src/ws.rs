@@ -5,7 +5,7 @@
 //! before streaming live events.
 
 use crate::api::Event;
-use crate::{Seq, UserId};
+use crate::{ConversationId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,25 +23,25 @@ pub enum ClientMessage {
     Ping,
     /// The conversation this tab has open (`None`: none). Others see who is viewing.
     Viewing {
-        conversation: Option<String>,
+        conversation: Option<ConversationId>,
     },
     /// The user is (or stopped) typing in the conversation's composer.
     Typing {
-        conversation: String,
+        conversation: ConversationId,
         typing: bool,
     },
     /// Take or renew the reply lock (every few seconds while composing).
     /// Refused while someone else holds it; the answer is a `Presence`.
     Lock {
-        conversation: String,
+        conversation: ConversationId,
     },
     /// Let go of the reply lock (sent, cancelled, or left the conversation).
     Unlock {
-        conversation: String,
+        conversation: ConversationId,
     },
     /// Take the reply lock from whoever holds it; logged in the timeline.
     TakeOver {
-        conversation: String,
+        conversation: ConversationId,
     },
 }
 
@@ -88,7 +88,7 @@ pub enum ServerMessage {
     /// Who is viewing and typing in a conversation and who holds its reply
     /// lock; sent whenever that changes, to everyone who may see it.
     Presence {
-        conversation: String,
+        conversation: ConversationId,
         viewers: Vec<Person>,
         typing: Vec<Person>,
         lock: Option<ReplyLock>,

@@ -190,7 +190,11 @@ impl TestApp {
     }
 
     /// Connects an Official Account through the admin API; panics unless it is created.
-    pub async fn connect_official_account(&self, admin_token: &str, body: &Value) -> Value {
+    pub async fn connect_official_account(
+        &self,
+        admin_token: &str,
+        body: &Value,
+    ) -> shared::api::Channel {
         let response = self
             .client
             .post(self.url("/api/v1/channels/official-accounts"))

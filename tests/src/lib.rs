@@ -5,6 +5,8 @@
 pub mod app;
 pub mod browser;
 pub mod db;
+pub mod desk;
+pub mod socket;
 
 pub use app::{spawn_app, TestApp};
 pub use db::{Backend, TestDb};

@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::secrets::SecretBox;
 use crate::store::Store;
 use futures::future::BoxFuture;
+use shared::ChannelId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -95,7 +96,7 @@ pub struct Clients {
     store: Store,
     secrets: Arc<SecretBox>,
     clock: Clock,
-    clients: Arc<Mutex<HashMap<String, ApiClient>>>,
+    clients: Arc<Mutex<HashMap<ChannelId, ApiClient>>>,
 }
 
 impl Clients {
@@ -109,8 +110,8 @@ impl Clients {
     }
 
     /// The channel's client; `Err` is a reason fit for a sentence.
-    pub async fn get(&self, channel_id: &str) -> Result<ApiClient, String> {
-        if let Some(client) = self.lock().get(channel_id).cloned() {
+    pub async fn get(&self, channel_id: ChannelId) -> Result<ApiClient, String> {
+        if let Some(client) = self.lock().get(&channel_id).cloned() {
             return Ok(client);
         }
         let account = official_account::load(&self.store, &self.secrets, channel_id)
@@ -129,11 +130,11 @@ impl Clients {
         )))
         .build()
         .map_err(|e| e.code().to_owned())?;
-        self.lock().insert(channel_id.to_owned(), client.clone());
+        self.lock().insert(channel_id, client.clone());
         Ok(client)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ApiClient>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelId, ApiClient>> {
         self.clients
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -8,6 +8,8 @@ use crate::clock::Clock;
 use crate::store::jobs::Job;
 use crate::store::Store;
 use sha2::{Digest, Sha256};
+use shared::api::MediaState;
+use shared::MessageId;
 use std::path::{Path, PathBuf};
 use wechat::client::DownloadedMedia;
 use wechat::message::MediaId;
@@ -81,11 +83,7 @@ pub struct MediaFetcher {
 impl MediaFetcher {
     /// `Err` asks the job queue to try again later.
     pub async fn run(&self, job: Job) -> Result<(), String> {
-        let payload: serde_json::Value =
-            serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-        let message_id = payload["message"]
-            .as_str()
-            .ok_or("the job names no message")?;
+        let message_id: MessageId = job.names("message")?;
         let Some(row) = self
             .store
             .media_row(message_id)
@@ -94,12 +92,11 @@ impl MediaFetcher {
         else {
             return Ok(()); // the message is gone (erased)
         };
-        let (Some("pending"), Some(media_id)) =
-            (row.media_state.as_deref(), row.media_id.as_deref())
+        let (Some(MediaState::Pending), Some(media_id)) = (row.state(), row.media_id.as_deref())
         else {
             return Ok(()); // already stored or given up
         };
-        let client = match self.clients.get(&row.channel_id).await {
+        let client = match self.clients.get(row.channel_id).await {
             Ok(client) => client,
             Err(reason) => {
                 let sentence = format!("Harbour could not use this channel: {reason}.");

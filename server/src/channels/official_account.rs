@@ -8,7 +8,7 @@ use crate::store::{channels, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::api::{CallbackMode, Channel, CreateOfficialAccount};
-use shared::{TeamId, UserId};
+use shared::{ChannelId, TeamId, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -153,7 +153,7 @@ pub async fn create_official_account(
     .await?;
     store.commit(tx).await?;
     store
-        .channel(&id)
+        .channel(id)
         .await?
         .ok_or(AppError::NotFound("That channel"))
 }
@@ -162,7 +162,7 @@ pub async fn create_official_account(
 pub async fn load(
     store: &Store,
     secret_box: &SecretBox,
-    id: &str,
+    id: ChannelId,
 ) -> AppResult<Option<OfficialAccount>> {
     let Some((channel, sealed)) = store.channel_with_secrets(id).await? else {
         return Ok(None);
@@ -183,7 +183,7 @@ const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 /// unseals a channel once instead of once per push. Misses are not cached.
 #[derive(Clone, Default)]
 pub struct AccountCache {
-    entries: Arc<Mutex<HashMap<String, Opened>>>,
+    entries: Arc<Mutex<HashMap<ChannelId, Opened>>>,
 }
 
 /// An account and when it was opened.
@@ -194,23 +194,23 @@ impl AccountCache {
         &self,
         store: &Store,
         secret_box: &SecretBox,
-        id: &str,
+        id: ChannelId,
     ) -> AppResult<Option<Arc<OfficialAccount>>> {
         let now = Instant::now();
-        if let Some((at, account)) = self.lock().get(id) {
+        if let Some((at, account)) = self.lock().get(&id) {
             if now.duration_since(*at) < CACHE_TTL {
                 return Ok(Some(account.clone()));
             }
         }
         let Some(account) = load(store, secret_box, id).await?.map(Arc::new) else {
-            self.lock().remove(id);
+            self.lock().remove(&id);
             return Ok(None);
         };
-        self.lock().insert(id.to_owned(), (now, account.clone()));
+        self.lock().insert(id, (now, account.clone()));
         Ok(Some(account))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Opened>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelId, Opened>> {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

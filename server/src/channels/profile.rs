@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::store::jobs::Job;
 use crate::store::media::Profile;
 use crate::store::Store;
+use shared::ContactId;
 use wechat::{Action, OpenId};
 
 #[derive(Clone)]
@@ -18,11 +19,7 @@ pub struct ProfileFetcher {
 impl ProfileFetcher {
     /// `Err` asks the job queue to try again later.
     pub async fn run(&self, job: Job) -> Result<(), String> {
-        let payload: serde_json::Value =
-            serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-        let contact_id = payload["contact"]
-            .as_str()
-            .ok_or("the job names no contact")?;
+        let contact_id: ContactId = job.names("contact")?;
         let Some(target) = self
             .store
             .profile_target(contact_id)
@@ -32,7 +29,7 @@ impl ProfileFetcher {
             return Ok(());
         };
         let now = self.clock.now();
-        let client = match self.clients.get(&target.channel_id).await {
+        let client = match self.clients.get(target.channel_id).await {
             Ok(client) => client,
             Err(reason) => {
                 return self

@@ -10,6 +10,8 @@ use crate::clock::Clock;
 use crate::store::jobs::Job;
 use crate::store::outbound::{claim_for_sending, finish_sending, QueuedImage};
 use crate::store::Store;
+use shared::api::DeliveryState;
+use shared::MessageId;
 use wechat::client::{ApiClient, ApiError, CustomMessage, CustomSend, MediaType, MediaUpload};
 use wechat::message::MediaId;
 use wechat::{Action, OpenId};
@@ -43,11 +45,7 @@ impl Sender {
 
     /// Runs one send job. `Err` asks the job queue to retry later.
     pub async fn run(&self, job: Job) -> Result<(), String> {
-        let payload: serde_json::Value =
-            serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
-        let message_id = payload["message"]
-            .as_str()
-            .ok_or("the job names no message")?;
+        let message_id: MessageId = job.names("message")?;
         let image = self
             .store
             .queued_image(message_id)
@@ -64,7 +62,9 @@ impl Sender {
                         .map_err(|e| e.to_string())?
                         .is_some()
                     {
-                        return self.finish(message_id, "failed", Some(&sentence)).await;
+                        return self
+                            .finish(message_id, DeliveryState::Failed, Some(&sentence))
+                            .await;
                     }
                     return Ok(());
                 }
@@ -77,11 +77,13 @@ impl Sender {
         else {
             return Ok(()); // already sent, failed, or stranded and now `unknown`
         };
-        let client = match self.clients.get(&outgoing.channel_id).await {
+        let client = match self.clients.get(outgoing.channel_id).await {
             Ok(client) => client,
             Err(reason) => {
                 let sentence = format!("Harbour could not use this channel: {reason}.");
-                return self.finish(message_id, "failed", Some(&sentence)).await;
+                return self
+                    .finish(message_id, DeliveryState::Failed, Some(&sentence))
+                    .await;
             }
         };
         let content = match uploaded {
@@ -90,23 +92,26 @@ impl Sender {
         };
         let send = CustomSend::new(OpenId::new(outgoing.open_id.clone()), content);
         match client.send(&send).await {
-            Ok(()) => self.finish(message_id, "sent", None).await,
+            Ok(()) => self.finish(message_id, DeliveryState::Sent, None).await,
             Err(err) if err.is_ambiguous() => {
                 // WeChat may have delivered it; never risk a second copy.
                 let sentence = "WeChat did not confirm this message in time, so it may or may not have arrived. It was not resent.";
-                self.finish(message_id, "unknown", Some(sentence)).await
+                self.finish(message_id, DeliveryState::Unknown, Some(sentence))
+                    .await
             }
             Err(err) => match err.action() {
                 Action::Retry(_) => {
                     // WeChat refused before delivering: safe to queue again.
-                    self.finish(message_id, "queued", Some(err.code())).await?;
+                    self.finish(message_id, DeliveryState::Queued, Some(err.code()))
+                        .await?;
                     Err(format!("WeChat asked to retry later ({})", err.code()))
                 }
                 _ => {
                     let sentence = err.agent_sentence().map(str::to_owned).unwrap_or_else(|| {
                         format!("WeChat refused this message ({}).", err.code())
                     });
-                    self.finish(message_id, "failed", Some(&sentence)).await
+                    self.finish(message_id, DeliveryState::Failed, Some(&sentence))
+                        .await
                 }
             },
         }
@@ -115,13 +120,9 @@ impl Sender {
     /// Uploads a queued image to WeChat as temporary media (valid three days,
     /// far longer than a send takes) and returns its media id.
     async fn upload(&self, image: &QueuedImage) -> Result<MediaId, UploadFailure> {
-        let client: ApiClient = self
-            .clients
-            .get(&image.channel_id)
-            .await
-            .map_err(|reason| {
-                UploadFailure::Never(format!("Harbour could not use this channel: {reason}."))
-            })?;
+        let client: ApiClient = self.clients.get(image.channel_id).await.map_err(|reason| {
+            UploadFailure::Never(format!("Harbour could not use this channel: {reason}."))
+        })?;
         let bytes = self.media.read(&image.media_sha256).await.map_err(|err| {
             tracing::error!(error = %err, "an image to send is missing from the media store");
             UploadFailure::Never("Harbour could not read this image to send it.".to_owned())
@@ -145,8 +146,8 @@ impl Sender {
 
     async fn finish(
         &self,
-        message_id: &str,
-        status: &str,
+        message_id: MessageId,
+        status: DeliveryState,
         error: Option<&str>,
     ) -> Result<(), String> {
         finish_sending(&self.store, self.clock.now(), message_id, status, error)

@@ -1,17 +1,17 @@
 //! Canned responses: everyone but compliance keeps personal ones; team ones
 //! are kept by that team's supervisors and by admins, and used by its agents.
 
-use super::ApiJson;
+use super::{ApiJson, IdPath};
 use crate::auth::AuthUser;
 use crate::canned::validate;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use shared::api::{CannedResponse, SaveCannedResponse};
-use shared::{Role, TeamId};
+use shared::{CannedResponseId, Role, TeamId};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -74,13 +74,13 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CannedResponseId>,
     ApiJson(input): ApiJson<SaveCannedResponse>,
 ) -> AppResult<Json<CannedResponse>> {
     writer(&user)?;
     let found = state
         .store
-        .canned_response(&id)
+        .canned_response(id)
         .await?
         .filter(|found| may_change(&user, found))
         .ok_or(AppError::NotFound("That canned response"))?;
@@ -94,7 +94,7 @@ async fn update(
     Ok(Json(
         state
             .store
-            .save_canned_response(state.clock.now(), user.id, Some(&id), found.owner, &input)
+            .save_canned_response(state.clock.now(), user.id, Some(id), found.owner, &input)
             .await?,
     ))
 }
@@ -102,12 +102,12 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CannedResponseId>,
 ) -> AppResult<StatusCode> {
     writer(&user)?;
     let found = state
         .store
-        .canned_response(&id)
+        .canned_response(id)
         .await?
         .filter(|found| may_change(&user, found))
         .ok_or(AppError::NotFound("That canned response"))?;

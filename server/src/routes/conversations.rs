@@ -1,7 +1,7 @@
 //! Replying in a conversation and reading its WeChat reply window. Only
 //! people who may see the conversation's team may act; compliance reads only.
 
-use super::ApiJson;
+use super::{ApiJson, IdPath};
 use crate::auth::AuthUser;
 use crate::channels::voice;
 use crate::error::{AppError, AppResult};
@@ -12,7 +12,7 @@ use crate::store::triage::{self, Actor};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,11 +20,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shared::api::{
     BulkAction, BulkFailure, BulkResult, Colleague, ConversationAction, ConversationPage,
-    ConversationQuery, ConversationSummary, MessageView, NoteRequest, QueuedReply, ReplyRequest,
-    ReplyWindow,
+    ConversationQuery, ConversationSummary, DeliveryState, MediaState, MessageView, NoteRequest,
+    QueuedReply, ReplyRequest, ReplyWindow,
 };
 use shared::media::{image_type, IMAGE_MAX_BYTES};
-use shared::Role;
+use shared::{ConversationId, MessageId, Role};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -49,7 +49,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Loads a conversation the user may see; others get a 404, not a hint that it exists.
-async fn visible_target(state: &AppState, user: &AuthUser, id: &str) -> AppResult<ReplyTarget> {
+async fn visible_target(
+    state: &AppState,
+    user: &AuthUser,
+    id: ConversationId,
+) -> AppResult<ReplyTarget> {
     let target = state
         .store
         .reply_target(id)
@@ -89,11 +93,11 @@ async fn list_conversations(
 async fn one_conversation(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ConversationId>,
 ) -> AppResult<Json<ConversationSummary>> {
     state
         .store
-        .conversation_summary(&user.viewer(), &id)
+        .conversation_summary(&user.viewer(), id)
         .await?
         .map(Json)
         .ok_or(AppError::NotFound("That conversation"))
@@ -104,17 +108,13 @@ async fn one_conversation(
 async fn act(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ConversationId>,
     ApiJson(action): ApiJson<ConversationAction>,
 ) -> AppResult<Response> {
     let actor = actor(&user)?;
-    triage::apply(&state.store, state.clock.now(), &actor, &id, &action).await?;
+    triage::apply(&state.store, state.clock.now(), &actor, id, &action).await?;
     Ok(
-        match state
-            .store
-            .conversation_summary(&user.viewer(), &id)
-            .await?
-        {
+        match state.store.conversation_summary(&user.viewer(), id).await? {
             Some(summary) => Json(summary).into_response(),
             None => StatusCode::NO_CONTENT.into_response(),
         },
@@ -142,13 +142,19 @@ async fn bulk_action(
         done: Vec::new(),
         failed: Vec::new(),
     };
-    for id in bulk.ids {
-        match triage::apply(&state.store, state.clock.now(), &actor, &id, &bulk.action).await {
-            Ok(_) => result.done.push(id),
+    for raw in bulk.ids {
+        let outcome = match raw.parse::<ConversationId>() {
+            Ok(id) => triage::apply(&state.store, state.clock.now(), &actor, id, &bulk.action)
+                .await
+                .map(|_| id),
+            Err(_) => Err(AppError::NotFound("That conversation")),
+        };
+        match outcome {
+            Ok(id) => result.done.push(id),
             Err(AppError::Internal(err)) => return Err(AppError::Internal(err)),
             Err(AppError::Unavailable) => return Err(AppError::Unavailable),
             Err(err) => result.failed.push(BulkFailure {
-                id,
+                id: raw,
                 error: err.to_string(),
             }),
         }
@@ -159,7 +165,7 @@ async fn bulk_action(
 async fn add_note(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ConversationId>,
     ApiJson(note): ApiJson<NoteRequest>,
 ) -> AppResult<(StatusCode, Json<MessageView>)> {
     let actor = actor(&user)?;
@@ -167,14 +173,14 @@ async fn add_note(
         &state.store,
         state.clock.now(),
         &actor,
-        &id,
+        id,
         &note.text,
         &note.mentions,
     )
     .await?;
     let view = state
         .store
-        .conversation_messages(&id, None, 20)
+        .conversation_messages(id, None, 20)
         .await?
         .into_iter()
         .find(|m| m.id == message)
@@ -185,12 +191,12 @@ async fn add_note(
 async fn mark_read(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ConversationId>,
 ) -> AppResult<StatusCode> {
-    visible_target(&state, &user, &id).await?;
+    visible_target(&state, &user, id).await?;
     state
         .store
-        .mark_read(state.clock.now(), user.id, &id)
+        .mark_read(state.clock.now(), user.id, id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -198,9 +204,9 @@ async fn mark_read(
 async fn colleagues(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ConversationId>,
 ) -> AppResult<Json<Vec<Colleague>>> {
-    let target = visible_target(&state, &user, &id).await?;
+    let target = visible_target(&state, &user, id).await?;
     Ok(Json(state.store.colleagues(target.team()).await?))
 }
 
@@ -213,16 +219,16 @@ struct MessagesQuery {
 async fn list_messages(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ConversationId>,
     query: Result<Query<MessagesQuery>, QueryRejection>,
 ) -> AppResult<Json<Vec<MessageView>>> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    visible_target(&state, &user, &id).await?;
+    visible_target(&state, &user, id).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     Ok(Json(
         state
             .store
-            .conversation_messages(&id, query.before, limit)
+            .conversation_messages(id, query.before, limit)
             .await?,
     ))
 }
@@ -230,11 +236,11 @@ async fn list_messages(
 async fn reply(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ConversationId>,
     ApiJson(input): ApiJson<ReplyRequest>,
 ) -> AppResult<(StatusCode, Json<QueuedReply>)> {
     user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
-    visible_target(&state, &user, &id).await?;
+    visible_target(&state, &user, id).await?;
     let text = input.text.trim();
     if text.is_empty() {
         return Err(AppError::validation("text", "Write a reply first."));
@@ -245,17 +251,17 @@ async fn reply(
             "WeChat accepts at most 2,048 bytes in one message; split the reply.",
         ));
     }
-    let now = may_reply_now(&state, &user, &id, input.confirm_recent).await?;
-    let message = queue_reply(&state.store, now, user.id, &id, Reply::Text(text)).await?;
+    let now = may_reply_now(&state, &user, id, input.confirm_recent).await?;
+    let message = queue_reply(&state.store, now, user.id, id, Reply::Text(text)).await?;
     Ok(queued(message))
 }
 
-fn queued(message: String) -> (StatusCode, Json<QueuedReply>) {
+fn queued(message: MessageId) -> (StatusCode, Json<QueuedReply>) {
     (
         StatusCode::ACCEPTED,
         Json(QueuedReply {
             message,
-            status: "queued".into(),
+            status: DeliveryState::Queued,
         }),
     )
 }
@@ -265,7 +271,7 @@ fn queued(message: String) -> (StatusCode, Json<QueuedReply>) {
 async fn may_reply_now(
     state: &AppState,
     user: &AuthUser,
-    id: &str,
+    id: ConversationId,
     confirm_recent: bool,
 ) -> AppResult<i64> {
     let now = state.clock.now();
@@ -306,12 +312,12 @@ struct ImageQuery {
 async fn reply_image(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ConversationId>,
     query: Result<Query<ImageQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<(StatusCode, Json<QueuedReply>)> {
     user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
-    visible_target(&state, &user, &id).await?;
+    visible_target(&state, &user, id).await?;
     let Query(query) =
         query.map_err(|_| AppError::validation("confirm_recent", "Use true or false."))?;
     let too_large = || {
@@ -333,23 +339,23 @@ async fn reply_image(
             "WeChat takes JPG, PNG or GIF images; this file is none of them.",
         )
     })?;
-    let now = may_reply_now(&state, &user, &id, query.confirm_recent).await?;
+    let now = may_reply_now(&state, &user, id, query.confirm_recent).await?;
     let sha256 = state.media.put(&bytes).await.map_err(AppError::internal)?;
     let reply = Reply::Image {
         sha256: &sha256,
         content_type,
         size: bytes.len() as i64,
     };
-    let message = queue_reply(&state.store, now, user.id, &id, reply).await?;
+    let message = queue_reply(&state.store, now, user.id, id, reply).await?;
     Ok(queued(message))
 }
 
 async fn window(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ConversationId>,
 ) -> AppResult<Json<ReplyWindow>> {
-    let window = visible_target(&state, &user, &id).await?.window();
+    let window = visible_target(&state, &user, id).await?.window();
     let now = state.clock.now();
     let closes_at = window.closes_at(now);
     Ok(Json(ReplyWindow {
@@ -370,17 +376,17 @@ struct MessageStatus {
 async fn message_status(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MessageId>,
 ) -> AppResult<Json<MessageStatus>> {
     let conversation = state
         .store
-        .message_conversation(&id)
+        .message_conversation(id)
         .await?
         .ok_or(AppError::NotFound("That message"))?;
-    visible_target(&state, &user, &conversation).await?;
+    visible_target(&state, &user, conversation).await?;
     let (status, error) = state
         .store
-        .message_status(&id)
+        .message_status(id)
         .await?
         .ok_or(AppError::NotFound("That message"))?;
     Ok(Json(MessageStatus { status, error }))
@@ -399,7 +405,7 @@ struct MediaQuery {
 async fn message_media(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MessageId>,
     query: Result<Query<MediaQuery>, QueryRejection>,
 ) -> AppResult<Response> {
     let Query(query) = query.map_err(|_| AppError::validation("as", "Use as=wav or nothing."))?;
@@ -410,16 +416,16 @@ async fn message_media(
     };
     let row = state
         .store
-        .media_row(&id)
+        .media_row(id)
         .await?
         .ok_or(AppError::NotFound("That message"))?;
     if !user.scope().allows(row.team()) {
         return Err(AppError::NotFound("That message"));
     }
-    let (Some("stored"), Some(sha256)) = (row.media_state.as_deref(), row.media_sha256.as_deref())
+    let (Some(MediaState::Stored), Some(sha256)) = (row.state(), row.media_sha256.as_deref())
     else {
-        return Err(match row.media_state.as_deref() {
-            Some("pending") => AppError::Conflict(
+        return Err(match row.state() {
+            Some(MediaState::Pending) => AppError::Conflict(
                 "This file is still being fetched from WeChat. Try again in a moment.".into(),
             ),
             Some(_) => AppError::Conflict("Harbour could not keep a copy of this file.".into()),

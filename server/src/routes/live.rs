@@ -80,7 +80,10 @@ impl SessionBackend for AppState {
         Some(&self.presence)
     }
 
-    async fn conversation_team(&self, conversation: &str) -> Option<Option<shared::TeamId>> {
+    async fn conversation_team(
+        &self,
+        conversation: shared::ConversationId,
+    ) -> Option<Option<shared::TeamId>> {
         self.store
             .conversation_team(conversation)
             .await
@@ -96,7 +99,12 @@ impl SessionBackend for AppState {
         self.clock.jumps()
     }
 
-    async fn log_take_over(&self, user: &AuthUser, conversation: &str, from: &shared::ws::Person) {
+    async fn log_take_over(
+        &self,
+        user: &AuthUser,
+        conversation: shared::ConversationId,
+        from: &shared::ws::Person,
+    ) {
         let logged = crate::store::triage::log_take_over(
             &self.store,
             self.clock.now(),

@@ -51,6 +51,54 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+/// A path's `{id}` as a typed id. An id that does not parse names nothing,
+/// so it gets the same 404 as an id that is not there.
+pub struct IdPath<T>(pub T);
+
+/// What an id names, for its 404 sentence ("That conversation was not found.").
+pub trait Named {
+    const WHAT: &'static str;
+}
+
+macro_rules! named {
+    ($($id:ty => $what:literal),+ $(,)?) => {
+        $(impl Named for $id {
+            const WHAT: &'static str = $what;
+        })+
+    };
+}
+
+named!(
+    shared::ConversationId => "That conversation",
+    shared::MessageId => "That message",
+    shared::ContactId => "That contact",
+    shared::ChannelId => "That channel",
+    shared::CannedResponseId => "That canned response",
+    shared::UserId => "That user",
+    shared::TeamId => "That team",
+);
+
+impl<T, S> axum::extract::FromRequestParts<S> for IdPath<T>
+where
+    T: std::str::FromStr + Named,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, AppError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::NotFound(T::WHAT))?;
+        raw.parse()
+            .map(IdPath)
+            .map_err(|_| AppError::NotFound(T::WHAT))
+    }
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The server's time (Unix ms) on every API response. The app takes its

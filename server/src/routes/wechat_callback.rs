@@ -13,6 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use shared::ChannelId;
 use wechat::message::{Event, MessageBody, MessageKind};
 use wechat::query::Query;
 
@@ -44,9 +45,12 @@ async fn verify_url(
     Path(channel_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let Ok(channel_id) = channel_id.parse::<ChannelId>() else {
+        return refuse(StatusCode::NOT_FOUND, "unknown_channel");
+    };
     let account = match state
         .accounts
-        .load(&state.store, &state.secrets, &channel_id)
+        .load(&state.store, &state.secrets, channel_id)
         .await
     {
         Ok(Some(account)) => account,
@@ -71,9 +75,12 @@ async fn receive_push(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
+    let Ok(channel_id) = channel_id.parse::<ChannelId>() else {
+        return refuse(StatusCode::NOT_FOUND, "unknown_channel");
+    };
     let account = match state
         .accounts
-        .load(&state.store, &state.secrets, &channel_id)
+        .load(&state.store, &state.secrets, channel_id)
         .await
     {
         Ok(Some(account)) if account.channel.active => account,
@@ -125,7 +132,7 @@ async fn store(
         _ => Vec::new(),
     };
     let push = Inbound {
-        channel_id: account.channel.id.clone(),
+        channel_id: account.channel.id,
         team: account.team(),
         open_id,
         dedupe_key: dedupe_key.as_str().to_owned(),

@@ -40,10 +40,13 @@ impl Store {
     }
 
     /// A conversation's status by primary key, nothing else.
-    pub async fn conversation_status(&self, id: &str) -> AppResult<Option<String>> {
+    pub async fn conversation_status(
+        &self,
+        id: shared::ConversationId,
+    ) -> AppResult<Option<String>> {
         Ok(crate::on_read!(self, pool => {
             sqlx::query_scalar("SELECT status FROM conversations WHERE id = $1")
-                .bind(id)
+                .bind(id.to_string())
                 .fetch_optional(pool)
                 .await?
         }))
@@ -54,13 +57,14 @@ impl Store {
         &self,
         team: shared::TeamId,
         limit: i64,
-    ) -> AppResult<Vec<String>> {
-        Ok(crate::on_read!(self, pool => {
+    ) -> AppResult<Vec<shared::ConversationId>> {
+        let ids: Vec<String> = crate::on_read!(self, pool => {
             sqlx::query_scalar("SELECT id FROM conversations WHERE team_id = $1 LIMIT $2")
                 .bind(team.to_string())
                 .bind(limit)
                 .fetch_all(pool)
                 .await?
-        }))
+        });
+        ids.iter().map(|id| super::stored(id)).collect()
     }
 }

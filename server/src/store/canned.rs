@@ -7,12 +7,13 @@ use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use serde_json::json;
 use shared::api::{CannedResponse, SaveCannedResponse};
-use shared::{TeamId, UserId};
+use shared::{CannedResponseId, TeamId, UserId};
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: String,
+    #[sqlx(try_from = "String")]
+    id: CannedResponseId,
     team_id: Option<String>,
     owner_id: Option<String>,
     shortcut: String,
@@ -63,10 +64,10 @@ impl Store {
             .collect())
     }
 
-    pub async fn canned_response(&self, id: &str) -> AppResult<Option<CannedResponse>> {
+    pub async fn canned_response(&self, id: CannedResponseId) -> AppResult<Option<CannedResponse>> {
         let row: Option<Row> = on_read!(self, pool => {
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM canned_responses WHERE id = $1"))
-                .bind(id)
+                .bind(id.to_string())
                 .fetch_optional(pool)
                 .await?
         });
@@ -79,7 +80,7 @@ impl Store {
         &self,
         now: i64,
         actor: UserId,
-        id: Option<&str>,
+        id: Option<CannedResponseId>,
         owner: Option<UserId>,
         input: &SaveCannedResponse,
     ) -> AppResult<CannedResponse> {
@@ -90,7 +91,7 @@ impl Store {
                  ((team_id IS NULL AND owner_id = $3) OR (team_id IS NOT NULL AND team_id = $4))",
             )
             .bind(&input.shortcut)
-            .bind(id.unwrap_or_default())
+            .bind(id.map(|id| id.to_string()).unwrap_or_default())
             .bind(owner.map(|o| o.to_string()).unwrap_or_default())
             .bind(input.team.map(|t| t.to_string()).unwrap_or_default())
             .fetch_optional(&mut *c)
@@ -102,16 +103,14 @@ impl Store {
                 input.shortcut
             )));
         }
-        let id = id
-            .map(str::to_owned)
-            .unwrap_or_else(|| Uuid::new_v4().to_string());
+        let id = id.unwrap_or_else(|| CannedResponseId(Uuid::new_v4()));
         on_tx!(&mut tx, c => {
             sqlx::query(
                 "INSERT INTO canned_responses (id, team_id, owner_id, shortcut, title, body, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
                  ON CONFLICT (id) DO UPDATE SET team_id = $2, owner_id = $3, shortcut = $4, title = $5, body = $6, updated_at = $7",
             )
-            .bind(&id)
+            .bind(id.to_string())
             .bind(input.team.map(|t| t.to_string()))
             .bind(owner.map(|o| o.to_string()))
             .bind(&input.shortcut)
@@ -130,7 +129,7 @@ impl Store {
         )
         .await?;
         self.commit(tx).await?;
-        self.canned_response(&id)
+        self.canned_response(id)
             .await?
             .ok_or(AppError::NotFound("That canned response"))
     }
@@ -144,7 +143,7 @@ impl Store {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
             sqlx::query("DELETE FROM canned_responses WHERE id = $1")
-                .bind(&found.id)
+                .bind(found.id.to_string())
                 .execute(&mut *c)
                 .await?
                 .rows_affected()

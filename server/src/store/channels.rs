@@ -5,7 +5,7 @@ use super::{is_unique_violation, Store, Tx};
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use shared::api::Channel;
-use shared::TeamId;
+use shared::{ChannelId, TeamId};
 use uuid::Uuid;
 
 pub struct NewChannel<'a> {
@@ -20,7 +20,8 @@ pub struct NewChannel<'a> {
 
 #[derive(sqlx::FromRow)]
 struct ChannelRow {
-    id: String,
+    #[sqlx(try_from = "String")]
+    id: ChannelId,
     kind: String,
     name: String,
     app_id: String,
@@ -55,14 +56,14 @@ fn to_channel(row: ChannelRow) -> Channel {
     }
 }
 
-pub async fn insert_channel(tx: &mut Tx, now: i64, new: &NewChannel<'_>) -> AppResult<String> {
-    let id = Uuid::new_v4().simple().to_string();
+pub async fn insert_channel(tx: &mut Tx, now: i64, new: &NewChannel<'_>) -> AppResult<ChannelId> {
+    let id = ChannelId(Uuid::new_v4());
     let result = on_tx!(tx, c => {
         sqlx::query(
             "INSERT INTO channels (id, kind, name, app_id, mode, api_base, secrets, team_id, active, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9)",
         )
-        .bind(&id)
+        .bind(id.to_string())
         .bind(new.kind)
         .bind(new.name)
         .bind(new.app_id)
@@ -89,16 +90,18 @@ pub async fn insert_channel(tx: &mut Tx, now: i64, new: &NewChannel<'_>) -> AppR
 }
 
 impl Store {
-    pub async fn channel(&self, id: &str) -> AppResult<Option<Channel>> {
+    pub async fn channel(&self, id: ChannelId) -> AppResult<Option<Channel>> {
         Ok(self.channel_with_secrets(id).await?.map(|(c, _)| c))
     }
 
     /// The channel and its sealed secrets (still encrypted).
-    pub async fn channel_with_secrets(&self, id: &str) -> AppResult<Option<(Channel, Vec<u8>)>> {
+    pub async fn channel_with_secrets(
+        &self,
+        id: ChannelId,
+    ) -> AppResult<Option<(Channel, Vec<u8>)>> {
         // One read: this runs for every WeChat callback.
         let sql = format!("SELECT {COLUMNS}, secrets FROM channels WHERE id = $1");
-        let row: Option<SealedChannelRow> =
-            on_read!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        let row: Option<SealedChannelRow> = on_read!(self, pool => sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await?);
         Ok(row.map(|r| (to_channel(r.channel), r.secrets)))
     }
 

@@ -4,18 +4,20 @@
 
 use super::conversations::{Scope, Viewer};
 use super::events::{append, NewEvent};
-use super::Store;
+use super::{stored, Store};
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use serde_json::{json, Value};
 use shared::api::{ContactView, UpdateContact};
-use shared::TeamId;
+use shared::{ChannelId, ContactId, ConversationId, TeamId};
 use std::collections::BTreeMap;
 
 #[derive(sqlx::FromRow)]
 struct ContactRow {
-    id: String,
-    channel_id: String,
+    #[sqlx(try_from = "String")]
+    id: ContactId,
+    #[sqlx(try_from = "String")]
+    channel_id: ChannelId,
     channel_name: String,
     open_id: String,
     union_id: Option<String>,
@@ -37,8 +39,12 @@ const CONTACT_SELECT: &str = "SELECT k.id, k.channel_id, ch.name AS channel_name
 
 impl Store {
     /// The contact, if the viewer may see one of its conversations.
-    pub async fn contact(&self, viewer: &Viewer<'_>, id: &str) -> AppResult<Option<ContactView>> {
-        let row: Option<ContactRow> = on_read!(self, pool => sqlx::query_as(CONTACT_SELECT).bind(id).fetch_optional(pool).await?);
+    pub async fn contact(
+        &self,
+        viewer: &Viewer<'_>,
+        id: ContactId,
+    ) -> AppResult<Option<ContactView>> {
+        let row: Option<ContactRow> = on_read!(self, pool => sqlx::query_as(CONTACT_SELECT).bind(id.to_string()).fetch_optional(pool).await?);
         let Some(row) = row else { return Ok(None) };
         // Every conversation of this person: this contact's, and those of
         // contacts on other channels with the same union id.
@@ -47,11 +53,15 @@ impl Store {
                 "SELECT v.id FROM conversations v JOIN contacts k ON k.id = v.contact_id \
                  WHERE k.id = $1 OR (k.union_id IS NOT NULL AND k.union_id = $2)",
             )
-            .bind(&row.id)
+            .bind(row.id.to_string())
             .bind(&row.union_id)
             .fetch_all(pool)
             .await?
         });
+        let ids = ids
+            .iter()
+            .map(|id| stored::<ConversationId>(id))
+            .collect::<AppResult<Vec<_>>>()?;
         let conversations = self.conversation_summaries(viewer, &ids).await?;
         let own_visible = conversations.iter().any(|c| c.contact_id == row.id);
         if !own_visible && !matches!(viewer.scope, Scope::All) {
@@ -83,7 +93,7 @@ impl Store {
         &self,
         now: i64,
         viewer: &Viewer<'_>,
-        id: &str,
+        id: ContactId,
         edit: &UpdateContact,
     ) -> AppResult<ContactView> {
         let before = self
@@ -127,7 +137,7 @@ impl Store {
             sqlx::query(
                 "UPDATE contacts SET name = $2, phone = $3, email = $4, external_ids = $5, attributes = $6, tags = $7, updated_at = $8 WHERE id = $1",
             )
-            .bind(id)
+            .bind(id.to_string())
             .bind(&name)
             .bind(&phone)
             .bind(&email)
@@ -145,11 +155,11 @@ impl Store {
             .filter(|c| c.contact_id == id)
             .map(|c| c.team)
             .collect();
-        let conversations: Vec<&str> = before
+        let conversations: Vec<ConversationId> = before
             .conversations
             .iter()
             .filter(|c| c.contact_id == id)
-            .map(|c| c.id.as_str())
+            .map(|c| c.id)
             .collect();
         let payload = json!({ "contact": id, "conversations": conversations, "changes": changes });
         let events: Vec<NewEvent> = if teams.is_empty() {

@@ -3,14 +3,15 @@
 //! its timeline.
 
 use super::events::{append, NewEvent};
-use super::{Store, Tx};
+use super::{stored, Store, Tx};
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use serde_json::json;
 use shared::api::{
-    ConversationPage, ConversationQuery, ConversationSummary, MediaView, MessageView, Status,
+    ConversationPage, ConversationQuery, ConversationSummary, Direction, MediaView, MessageView,
+    Status,
 };
-use shared::{TeamId, UserId};
+use shared::{ChannelId, ContactId, ConversationId, MessageId, TeamId, UserId};
 
 /// Who is asking: their id and which teams' conversations they may see.
 pub struct Viewer<'a> {
@@ -35,10 +36,13 @@ impl Scope<'_> {
 
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
-    id: String,
-    channel_id: String,
+    #[sqlx(try_from = "String")]
+    id: ConversationId,
+    #[sqlx(try_from = "String")]
+    channel_id: ChannelId,
     channel_name: String,
-    contact_id: String,
+    #[sqlx(try_from = "String")]
+    contact_id: ContactId,
     contact_name: Option<String>,
     open_id: String,
     team_id: Option<String>,
@@ -57,9 +61,12 @@ struct SummaryRow {
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
-    id: String,
-    conversation_id: String,
-    direction: String,
+    #[sqlx(try_from = "String")]
+    id: MessageId,
+    #[sqlx(try_from = "String")]
+    conversation_id: ConversationId,
+    #[sqlx(try_from = "String")]
+    direction: Direction,
     kind: String,
     body: Option<String>,
     status: Option<String>,
@@ -243,8 +250,9 @@ impl Store {
                     }
                     _ => {}
                 }
-                if let Some(channel) = &query.channel {
-                    sql.push(" AND v.channel_id = ").text_arg(channel.clone());
+                if let Some(channel) = query.channel {
+                    sql.push(" AND v.channel_id = ")
+                        .text_arg(channel.to_string());
                 }
                 if let Some(assignee) = query.assignee {
                     sql.push(" AND v.assignee = ")
@@ -288,7 +296,10 @@ impl Store {
             q.fetch_all(pool).await?
         });
         let more = ids.len() as i64 > limit;
-        let ids = &ids[..ids.len().min(limit as usize)];
+        let ids = ids[..ids.len().min(limit as usize)]
+            .iter()
+            .map(|(id, k)| Ok((stored::<ConversationId>(id)?, *k)))
+            .collect::<AppResult<Vec<_>>>()?;
         let next = more
             .then(|| ids.last())
             .flatten()
@@ -299,10 +310,10 @@ impl Store {
             sql.push(SUMMARY_SELECT)
                 .text_arg(viewer.user.to_string())
                 .push(" WHERE v.id IN ")
-                .list(ids.iter().map(|(id, _)| id.clone()));
+                .list(ids.iter().map(|(id, _)| id.to_string()));
             let mut found = self.summaries(&sql).await?;
             for (id, _) in ids {
-                if let Some(at) = found.iter().position(|r| &r.id == id) {
+                if let Some(at) = found.iter().position(|r| r.id == id) {
                     rows.push(found.swap_remove(at));
                 }
             }
@@ -317,13 +328,13 @@ impl Store {
     pub async fn conversation_summary(
         &self,
         viewer: &Viewer<'_>,
-        id: &str,
+        id: ConversationId,
     ) -> AppResult<Option<ConversationSummary>> {
         let mut sql = Sql::default();
         sql.push(SUMMARY_SELECT)
             .text_arg(viewer.user.to_string())
             .push(" WHERE v.id = ")
-            .text_arg(id);
+            .text_arg(id.to_string());
         let rows = self.summaries(&sql).await?;
         let found = self.with_labels(rows).await?.into_iter().next();
         Ok(found.filter(|c| viewer.scope.allows(c.team)))
@@ -334,7 +345,7 @@ impl Store {
     pub async fn conversation_summaries(
         &self,
         viewer: &Viewer<'_>,
-        ids: &[String],
+        ids: &[ConversationId],
     ) -> AppResult<Vec<ConversationSummary>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -343,7 +354,7 @@ impl Store {
         sql.push(SUMMARY_SELECT)
             .text_arg(viewer.user.to_string())
             .push(" WHERE v.id IN ")
-            .list(ids.iter().cloned())
+            .list(ids.iter().map(ConversationId::to_string))
             .push(" ORDER BY v.last_message_at DESC");
         let rows = self.summaries(&sql).await?;
         let mut found = self.with_labels(rows).await?;
@@ -365,15 +376,15 @@ impl Store {
     }
 
     async fn with_labels(&self, rows: Vec<SummaryRow>) -> AppResult<Vec<ConversationSummary>> {
-        let mut labels: Vec<(String, String)> = Vec::new();
+        let mut labels: Vec<(ConversationId, String)> = Vec::new();
         if !rows.is_empty() {
             let mut sql = Sql::default();
             sql.push(
                 "SELECT conversation_id, label FROM conversation_labels WHERE conversation_id IN ",
             )
-            .list(rows.iter().map(|r| r.id.clone()))
+            .list(rows.iter().map(|r| r.id.to_string()))
             .push(" ORDER BY label");
-            labels = on_read!(self, pool => {
+            let rows: Vec<(String, String)> = on_read!(self, pool => {
                 let mut q = sqlx::query_as::<_, (String, String)>(&sql.text);
                 for arg in &sql.args {
                     if let Arg::Text(s) = arg {
@@ -382,6 +393,10 @@ impl Store {
                 }
                 q.fetch_all(pool).await?
             });
+            labels = rows
+                .into_iter()
+                .map(|(id, label)| Ok((stored(&id)?, label)))
+                .collect::<AppResult<_>>()?;
         }
         Ok(rows
             .into_iter()
@@ -417,7 +432,7 @@ impl Store {
     /// `None`), oldest first.
     pub async fn conversation_messages(
         &self,
-        conversation_id: &str,
+        conversation_id: ConversationId,
         before: Option<i64>,
         limit: i64,
     ) -> AppResult<Vec<MessageView>> {
@@ -426,14 +441,19 @@ impl Store {
                    FROM messages m LEFT JOIN users u ON u.id = m.author \
                    WHERE m.conversation_id = $1 AND m.position < $2 ORDER BY m.position DESC LIMIT $3";
         let before = before.unwrap_or(i64::MAX);
-        let mut rows: Vec<MessageRow> = on_read!(self, pool => sqlx::query_as(sql).bind(conversation_id).bind(before).bind(limit).fetch_all(pool).await?);
+        let mut rows: Vec<MessageRow> = on_read!(self, pool => sqlx::query_as(sql).bind(conversation_id.to_string()).bind(before).bind(limit).fetch_all(pool).await?);
         rows.reverse();
         Ok(rows.into_iter().map(message_view).collect())
     }
 
     /// Records that `user` has read `conversation` up to its newest
     /// message, and that they viewed it.
-    pub async fn mark_read(&self, now: i64, user: UserId, conversation_id: &str) -> AppResult<()> {
+    pub async fn mark_read(
+        &self,
+        now: i64,
+        user: UserId,
+        conversation_id: ConversationId,
+    ) -> AppResult<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
             sqlx::query(
@@ -442,14 +462,14 @@ impl Store {
                  ON CONFLICT (user_id, conversation_id) DO UPDATE SET position = excluded.position",
             )
             .bind(user.to_string())
-            .bind(conversation_id)
+            .bind(conversation_id.to_string())
             .execute(&mut *c)
             .await?
             .rows_affected()
         });
         let team: Option<Option<String>> = on_tx!(&mut tx, c => {
             sqlx::query_scalar("SELECT team_id FROM conversations WHERE id = $1")
-                .bind(conversation_id)
+                .bind(conversation_id.to_string())
                 .fetch_optional(&mut *c)
                 .await?
         });
@@ -468,7 +488,7 @@ impl Store {
         on_tx!(&mut tx, c => {
             sqlx::query("UPDATE mentions SET seen_at = $3 WHERE user_id = $1 AND conversation_id = $2 AND seen_at IS NULL")
                 .bind(user.to_string())
-                .bind(conversation_id)
+                .bind(conversation_id.to_string())
                 .bind(now)
                 .execute(&mut *c)
                 .await?
@@ -486,18 +506,22 @@ fn message_view(r: MessageRow) -> MessageView {
         direction: r.direction,
         kind: r.kind,
         body: r.body,
-        status: r.status,
+        // Harbour writes only these words (see `store::outbound`).
+        status: r.status.and_then(|s| s.parse().ok()),
         error: r.error,
         author: r.author.and_then(|a| a.parse().ok()),
         author_name: r.author_name,
         position: r.position,
         created_at: r.created_at,
-        media: r.media_state.map(|state| MediaView {
-            state,
-            content_type: r.media_type,
-            size: r.media_size,
-            error: r.media_error,
-        }),
+        media: r
+            .media_state
+            .and_then(|state| state.parse().ok())
+            .map(|state| MediaView {
+                state,
+                content_type: r.media_type,
+                size: r.media_size,
+                error: r.media_error,
+            }),
     }
 }
 
@@ -514,7 +538,7 @@ pub enum Placement<'a> {
 pub async fn next_position(
     tx: &mut Tx,
     now: i64,
-    conversation_id: &str,
+    conversation_id: ConversationId,
     placement: Placement<'_>,
 ) -> AppResult<i64> {
     let position: Option<i64> = match placement {
@@ -523,7 +547,7 @@ pub async fn next_position(
                 "UPDATE conversations SET last_position = last_position + 1, last_message_at = $2, \
                  preview = $3, waiting_since = NULL WHERE id = $1 RETURNING last_position",
             )
-            .bind(conversation_id)
+            .bind(conversation_id.to_string())
             .bind(now)
             .bind(preview)
             .fetch_optional(&mut *c)
@@ -533,7 +557,7 @@ pub async fn next_position(
             sqlx::query_scalar(
                 "UPDATE conversations SET last_position = last_position + 1 WHERE id = $1 RETURNING last_position",
             )
-            .bind(conversation_id)
+            .bind(conversation_id.to_string())
             .fetch_optional(&mut *c)
             .await?
         }),

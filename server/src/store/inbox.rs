@@ -3,17 +3,17 @@
 
 use super::events::NewEvent;
 use super::jobs::{enqueue_many, NewJob};
-use super::{is_unique_violation, Tx};
+use super::{is_unique_violation, stored, Tx};
 use crate::error::AppResult;
 use crate::on_tx;
 use serde_json::json;
-use shared::TeamId;
+use shared::{ChannelId, ContactId, ConversationId, MessageId, TeamId};
 use uuid::Uuid;
 
 /// One push, flattened for storage.
 #[derive(Clone, Debug)]
 pub struct Inbound {
-    pub channel_id: String,
+    pub channel_id: ChannelId,
     pub team: Option<TeamId>,
     pub open_id: String,
     pub dedupe_key: String,
@@ -41,9 +41,9 @@ pub const PROFILE_JOB: &str = "wechat.profile";
 /// What a new push became.
 #[derive(Clone, Debug)]
 pub struct StoredInbound {
-    pub message_id: String,
-    pub conversation_id: String,
-    pub contact_id: String,
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub contact_id: ContactId,
 }
 
 /// What one push of a batch became.
@@ -57,10 +57,10 @@ pub enum Written {
 
 impl super::Store {
     /// Counts of inbound messages per channel, for tests and the demo.
-    pub async fn inbound_message_count(&self, channel_id: &str) -> AppResult<i64> {
+    pub async fn inbound_message_count(&self, channel_id: ChannelId) -> AppResult<i64> {
         Ok(crate::on_read!(self, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND direction = 'in'")
-                .bind(channel_id)
+                .bind(channel_id.to_string())
                 .fetch_one(pool)
                 .await?
         }))
@@ -69,7 +69,7 @@ impl super::Store {
 
 /// One contact's share of a batch.
 struct ContactPushes<'a> {
-    channel_id: &'a str,
+    channel_id: ChannelId,
     open_id: &'a str,
     team: Option<TeamId>,
     /// The last subscribe or unsubscribe among its pushes.
@@ -110,25 +110,25 @@ pub async fn store_inbound_batch(
 ) -> AppResult<Option<Vec<Written>>> {
     use std::collections::{HashMap, HashSet};
     // Pushes already stored, and copies of one push within the batch.
-    let stored = stored_keys(tx, pushes).await?;
+    let seen = stored_keys(tx, pushes).await?;
     let mut taken = HashSet::new();
     let fresh: Vec<bool> = pushes
         .iter()
         .map(|p| {
-            let key = (p.channel_id.as_str(), p.dedupe_key.as_str());
-            !stored.contains(&key) && taken.insert(key)
+            let key = (p.channel_id, p.dedupe_key.as_str());
+            !seen.contains(&key) && taken.insert(key)
         })
         .collect();
 
     // One row per contact, in order of first appearance.
     let mut contacts: Vec<ContactPushes<'_>> = Vec::new();
-    let mut contact_of: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut contact_of: HashMap<(ChannelId, &str), usize> = HashMap::new();
     let mut slot = vec![usize::MAX; pushes.len()];
     for (i, push) in pushes.iter().enumerate().filter(|(i, _)| fresh[*i]) {
-        let key = (push.channel_id.as_str(), push.open_id.as_str());
+        let key = (push.channel_id, push.open_id.as_str());
         let at = *contact_of.entry(key).or_insert_with(|| {
             contacts.push(ContactPushes {
-                channel_id: &push.channel_id,
+                channel_id: push.channel_id,
                 open_id: &push.open_id,
                 team: push.team,
                 subscribed: None,
@@ -169,7 +169,7 @@ pub async fn store_inbound_batch(
         let Some(placed) = &contact.conversation else {
             return Err(anyhow::anyhow!("a conversation was not placed").into());
         };
-        let message_id = Uuid::new_v4().to_string();
+        let message_id = MessageId(Uuid::new_v4());
         let position = next[slot[i]];
         next[slot[i]] += 1;
         if push.media_id.is_some() {
@@ -191,13 +191,13 @@ pub async fn store_inbound_batch(
         let team = placed.team_id.as_deref().and_then(|t| t.parse().ok());
         written.push(Written::New(
             StoredInbound {
-                message_id: message_id.clone(),
-                conversation_id: placed.id.clone(),
-                contact_id: contact.contact_id.clone(),
+                message_id,
+                conversation_id: stored(&placed.id)?,
+                contact_id: stored(&contact.contact_id)?,
             },
             NewEvent::new("message.received", None, payload).in_team(team),
         ));
-        rows.push((*push, message_id, placed.id.as_str(), position));
+        rows.push((*push, message_id.to_string(), placed.id.as_str(), position));
     }
     if !insert_messages(tx, now, &rows).await? {
         return Ok(None);
@@ -215,8 +215,8 @@ pub async fn store_inbound_batch(
 async fn stored_keys<'a>(
     tx: &mut Tx,
     pushes: &[&'a Inbound],
-) -> AppResult<std::collections::HashSet<(&'a str, &'a str)>> {
-    let mut channels: Vec<&str> = pushes.iter().map(|p| p.channel_id.as_str()).collect();
+) -> AppResult<std::collections::HashSet<(ChannelId, &'a str)>> {
+    let mut channels: Vec<ChannelId> = pushes.iter().map(|p| p.channel_id).collect();
     channels.sort_unstable();
     channels.dedup();
     let mut stored = std::collections::HashSet::new();
@@ -231,7 +231,7 @@ async fn stored_keys<'a>(
             super::marks(keys.len(), 2)
         );
         let found: Vec<String> = on_tx!(tx, c => {
-            let mut query = sqlx::query_scalar(&sql).bind(channel);
+            let mut query = sqlx::query_scalar(&sql).bind(channel.to_string());
             for key in &keys {
                 query = query.bind(*key);
             }
@@ -242,7 +242,7 @@ async fn stored_keys<'a>(
                 .iter()
                 .find(|p| p.channel_id == channel && p.dedupe_key == key)
             {
-                stored.insert((push.channel_id.as_str(), push.dedupe_key.as_str()));
+                stored.insert((push.channel_id, push.dedupe_key.as_str()));
             }
         }
     }
@@ -285,7 +285,7 @@ async fn upsert_contacts(
                 let contact = &contacts[i];
                 query = query
                     .bind(Uuid::new_v4().to_string())
-                    .bind(contact.channel_id)
+                    .bind(contact.channel_id.to_string())
                     .bind(contact.open_id)
                     .bind(contact.subscribed.unwrap_or(true))
                     .bind(contact.opens_window.then_some(now))
@@ -296,6 +296,7 @@ async fn upsert_contacts(
             query.fetch_all(&mut *c).await?
         });
         for (id, channel_id, open_id, profile_state) in returned {
+            let channel_id: ChannelId = stored(&channel_id)?;
             let Some(contact) = contacts
                 .iter_mut()
                 .find(|c| c.channel_id == channel_id && c.open_id == open_id)
@@ -393,7 +394,7 @@ async fn place_messages(
             let contact = &contacts[i];
             query = query
                 .bind(Uuid::new_v4().to_string())
-                .bind(contact.channel_id)
+                .bind(contact.channel_id.to_string())
                 .bind(&contact.contact_id)
                 .bind(contact.team.map(|t| t.to_string()))
                 .bind("open")
@@ -442,7 +443,7 @@ async fn insert_messages(
             for (push, id, conversation, position) in chunk {
                 query = query
                     .bind(id)
-                    .bind(&push.channel_id)
+                    .bind(push.channel_id.to_string())
                     .bind(*conversation)
                     .bind(*position)
                     .bind("in")

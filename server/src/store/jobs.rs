@@ -6,6 +6,7 @@
 use super::{Store, Tx};
 use crate::error::AppResult;
 use crate::{on_read, on_tx};
+use shared::JobId;
 use uuid::Uuid;
 
 pub const QUEUED: &str = "queued";
@@ -15,7 +16,8 @@ pub const DEAD: &str = "dead";
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Job {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: JobId,
     pub kind: String,
     pub payload: String,
     pub status: String,
@@ -25,6 +27,19 @@ pub struct Job {
     pub lease_until: Option<i64>,
     pub lease_token: Option<String>,
     pub last_error: Option<String>,
+}
+
+impl Job {
+    /// The id the payload names under `key` (`message`, `contact`, …);
+    /// `Err` says why the job cannot run.
+    pub fn names<T: std::str::FromStr>(&self, key: &str) -> Result<T, String> {
+        let payload: serde_json::Value =
+            serde_json::from_str(&self.payload).map_err(|e| e.to_string())?;
+        payload[key]
+            .as_str()
+            .and_then(|raw| raw.parse().ok())
+            .ok_or_else(|| format!("the job names no {key}"))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -49,14 +64,14 @@ impl NewJob {
 const JOB_COLUMNS: &str =
     "id, kind, payload, status, attempts, max_attempts, run_at, lease_until, lease_token, last_error";
 
-pub async fn enqueue(tx: &mut Tx, now: i64, job: &NewJob) -> AppResult<String> {
-    let id = Uuid::new_v4().to_string();
+pub async fn enqueue(tx: &mut Tx, now: i64, job: &NewJob) -> AppResult<JobId> {
+    let id = JobId(Uuid::new_v4());
     on_tx!(tx, c => {
         sqlx::query(
             "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
              VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)",
         )
-        .bind(&id)
+        .bind(id.to_string())
         .bind(&job.kind)
         .bind(job.payload.to_string())
         .bind(job.max_attempts)
@@ -106,7 +121,7 @@ pub fn backoff_ms(attempt: i64, jitter: f64) -> i64 {
 }
 
 impl Store {
-    pub async fn enqueue_job(&self, now: i64, job: &NewJob) -> AppResult<String> {
+    pub async fn enqueue_job(&self, now: i64, job: &NewJob) -> AppResult<JobId> {
         let mut tx = self.begin().await?;
         let id = enqueue(&mut tx, now, job).await?;
         self.commit(tx).await?;
@@ -174,7 +189,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let n = on_tx!(&mut tx, c => {
             sqlx::query(sql)
-                .bind(&job.id)
+                .bind(job.id.to_string())
                 .bind(&job.lease_token)
                 .bind(status)
                 .bind(run_at)
@@ -193,7 +208,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let n = on_tx!(&mut tx, c => {
             sqlx::query(sql)
-                .bind(&job.id)
+                .bind(job.id.to_string())
                 .bind(&job.lease_token)
                 .bind(third)
                 .execute(&mut *c)
@@ -204,9 +219,11 @@ impl Store {
         Ok(n == 1)
     }
 
-    pub async fn job(&self, id: &str) -> AppResult<Option<Job>> {
+    pub async fn job(&self, id: JobId) -> AppResult<Option<Job>> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1");
-        Ok(on_read!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+        Ok(
+            on_read!(self, pool => sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await?),
+        )
     }
 
     /// Jobs waiting or running, for `/metrics`.

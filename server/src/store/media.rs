@@ -4,14 +4,18 @@
 use super::Store;
 use crate::error::AppResult;
 use crate::{on_read, on_tx};
-use shared::TeamId;
+use shared::api::MediaState;
+use shared::{ChannelId, ContactId, ConversationId, MessageId, TeamId};
 
 /// An inbound message whose media is to be downloaded or served.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct MediaRow {
-    pub id: String,
-    pub channel_id: String,
-    pub conversation_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: MessageId,
+    #[sqlx(try_from = "String")]
+    pub channel_id: ChannelId,
+    #[sqlx(try_from = "String")]
+    pub conversation_id: ConversationId,
     pub team_id: Option<String>,
     pub media_id: Option<String>,
     pub media_state: Option<String>,
@@ -23,13 +27,20 @@ impl MediaRow {
     pub fn team(&self) -> Option<TeamId> {
         self.team_id.as_deref().and_then(|t| t.parse().ok())
     }
+
+    /// Harbour writes only [`MediaState`] words; `None` for a message without media.
+    pub fn state(&self) -> Option<MediaState> {
+        self.media_state.as_deref().and_then(|s| s.parse().ok())
+    }
 }
 
 /// A contact whose profile is to be fetched.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ProfileTarget {
-    pub id: String,
-    pub channel_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: ContactId,
+    #[sqlx(try_from = "String")]
+    pub channel_id: ChannelId,
     pub open_id: String,
     pub team_id: Option<String>,
 }
@@ -44,13 +55,13 @@ pub struct Profile<'a> {
 }
 
 impl Store {
-    pub async fn media_row(&self, message_id: &str) -> AppResult<Option<MediaRow>> {
+    pub async fn media_row(&self, message_id: MessageId) -> AppResult<Option<MediaRow>> {
         Ok(on_read!(self, pool => {
             sqlx::query_as(
                 "SELECT m.id, m.channel_id, m.conversation_id, c.team_id, m.media_id, m.media_state, m.media_sha256, m.media_type \
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1",
             )
-            .bind(message_id)
+            .bind(message_id.to_string())
             .fetch_optional(pool)
             .await?
         }))
@@ -64,10 +75,14 @@ impl Store {
         outcome: Result<(&str, &str, i64), &str>,
     ) -> AppResult<()> {
         let (state, sha, content_type, size, error) = match outcome {
-            Ok((sha, content_type, size)) => {
-                ("stored", Some(sha), Some(content_type), Some(size), None)
-            }
-            Err(why) => ("failed", None, None, None, Some(why)),
+            Ok((sha, content_type, size)) => (
+                MediaState::Stored,
+                Some(sha),
+                Some(content_type),
+                Some(size),
+                None,
+            ),
+            Err(why) => (MediaState::Failed, None, None, None, Some(why)),
         };
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
@@ -75,8 +90,8 @@ impl Store {
                 "UPDATE messages SET media_state = $2, media_sha256 = $3, media_type = $4, media_size = $5, media_error = $6 \
                  WHERE id = $1 AND media_state = 'pending'",
             )
-            .bind(&row.id)
-            .bind(state)
+            .bind(row.id.to_string())
+            .bind(state.as_str())
             .bind(sha)
             .bind(content_type)
             .bind(size)
@@ -100,13 +115,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn profile_target(&self, contact_id: &str) -> AppResult<Option<ProfileTarget>> {
+    pub async fn profile_target(&self, contact_id: ContactId) -> AppResult<Option<ProfileTarget>> {
         Ok(on_read!(self, pool => {
             sqlx::query_as(
                 "SELECT k.id, k.channel_id, k.open_id, c.team_id FROM contacts k \
                  LEFT JOIN conversations c ON c.contact_id = k.id WHERE k.id = $1",
             )
-            .bind(contact_id)
+            .bind(contact_id.to_string())
             .fetch_optional(pool)
             .await?
         }))
@@ -126,7 +141,7 @@ impl Store {
                      remark = COALESCE($5, remark), subscribed_at = COALESCE($6, subscribed_at), \
                      profile_state = 'fetched', profile_fetched_at = $7, updated_at = $7 WHERE id = $1",
                 )
-                .bind(&target.id)
+                .bind(target.id.to_string())
                 .bind(p.subscribed)
                 .bind(p.union_id)
                 .bind(p.language)
@@ -139,7 +154,7 @@ impl Store {
             }),
             Err(_) => on_tx!(&mut tx, c => {
                 sqlx::query("UPDATE contacts SET profile_state = 'failed', updated_at = $2 WHERE id = $1")
-                    .bind(&target.id)
+                    .bind(target.id.to_string())
                     .bind(now)
                     .execute(&mut *c)
                     .await?

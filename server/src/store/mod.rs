@@ -253,6 +253,20 @@ impl Store {
 
 pub use dialect::{marks, value_rows};
 
+/// Parses an id or a closed-set word read from the database; a malformed
+/// one is a corrupt row, not the caller's mistake.
+pub fn stored<T>(raw: &str) -> crate::error::AppResult<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    raw.parse().map_err(|err| {
+        crate::error::AppError::internal(
+            anyhow::Error::new(err).context(format!("stored value {raw:?}")),
+        )
+    })
+}
+
 /// True when `err` is a unique-constraint violation of the named constraint.
 pub fn is_unique_violation(err: &sqlx::Error, constraint_hint: &str) -> bool {
     match err {

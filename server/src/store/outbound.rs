@@ -6,12 +6,13 @@ use super::conversations::{next_position, Placement};
 use super::events::{append, NewEvent};
 use super::jobs::{enqueue, NewJob};
 use super::search::index_message;
-use super::{Store, Tx};
+use super::{stored, Store, Tx};
 use crate::error::{AppError, AppResult};
 use crate::reply_window::ContactWindow;
 use crate::{on_read, on_tx};
 use serde_json::json;
-use shared::{TeamId, UserId};
+use shared::api::DeliveryState;
+use shared::{ChannelId, ContactId, ConversationId, MessageId, TeamId, UserId};
 use uuid::Uuid;
 
 pub const SEND_JOB: &str = "wechat.send";
@@ -19,10 +20,13 @@ pub const SEND_JOB: &str = "wechat.send";
 /// A conversation with what sending to its contact needs.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ReplyTarget {
-    pub conversation_id: String,
-    pub channel_id: String,
+    #[sqlx(try_from = "String")]
+    pub conversation_id: ConversationId,
+    #[sqlx(try_from = "String")]
+    pub channel_id: ChannelId,
     pub team_id: Option<String>,
-    pub contact_id: String,
+    #[sqlx(try_from = "String")]
+    pub contact_id: ContactId,
     pub open_id: String,
     pub subscribed: bool,
     pub last_inbound_at: Option<i64>,
@@ -50,28 +54,36 @@ const TARGET_SQL: &str =
      FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1";
 
 impl Store {
-    pub async fn reply_target(&self, conversation_id: &str) -> AppResult<Option<ReplyTarget>> {
+    pub async fn reply_target(
+        &self,
+        conversation_id: ConversationId,
+    ) -> AppResult<Option<ReplyTarget>> {
         Ok(
-            on_read!(self, pool => sqlx::query_as(TARGET_SQL).bind(conversation_id).fetch_optional(pool).await?),
+            on_read!(self, pool => sqlx::query_as(TARGET_SQL).bind(conversation_id.to_string()).fetch_optional(pool).await?),
         )
     }
 
-    pub async fn message_conversation(&self, message_id: &str) -> AppResult<Option<String>> {
-        Ok(on_read!(self, pool => {
+    pub async fn message_conversation(
+        &self,
+        message_id: MessageId,
+    ) -> AppResult<Option<ConversationId>> {
+        let found: Option<String> = on_read!(self, pool => {
             sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = $1")
-                .bind(message_id)
+                .bind(message_id.to_string())
                 .fetch_optional(pool)
                 .await?
-        }))
+        });
+        found.as_deref().map(stored).transpose()
     }
 
+    /// A message's delivery state (`received` for an inbound one) and error.
     pub async fn message_status(
         &self,
-        message_id: &str,
+        message_id: MessageId,
     ) -> AppResult<Option<(String, Option<String>)>> {
         Ok(on_read!(self, pool => {
             sqlx::query_as("SELECT COALESCE(status, 'received'), error FROM messages WHERE id = $1")
-                .bind(message_id)
+                .bind(message_id.to_string())
                 .fetch_optional(pool)
                 .await?
         }))
@@ -81,7 +93,8 @@ impl Store {
 /// An image reply still waiting to be sent: its channel, file and type.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct QueuedImage {
-    pub channel_id: String,
+    #[sqlx(try_from = "String")]
+    pub channel_id: ChannelId,
     pub media_sha256: String,
     pub media_type: String,
 }
@@ -89,14 +102,14 @@ pub struct QueuedImage {
 impl Store {
     /// The image of a queued image reply, to upload to WeChat before the
     /// send is claimed (an upload is harmless to repeat; the send is not).
-    pub async fn queued_image(&self, message_id: &str) -> AppResult<Option<QueuedImage>> {
+    pub async fn queued_image(&self, message_id: MessageId) -> AppResult<Option<QueuedImage>> {
         Ok(on_read!(self, pool => {
             sqlx::query_as(
                 "SELECT channel_id, media_sha256, media_type FROM messages \
                  WHERE id = $1 AND status = 'queued' AND kind = 'image' \
                    AND media_sha256 IS NOT NULL AND media_type IS NOT NULL",
             )
-            .bind(message_id)
+            .bind(message_id.to_string())
             .fetch_optional(pool)
             .await?
         }))
@@ -137,22 +150,22 @@ pub async fn queue_reply(
     store: &Store,
     now: i64,
     author: UserId,
-    conversation_id: &str,
+    conversation_id: ConversationId,
     reply: Reply<'_>,
-) -> AppResult<String> {
+) -> AppResult<MessageId> {
     let mut tx = store.begin().await?;
     // Locks the conversation and contact rows: orders messages and counts replies.
     let sql = format!("{TARGET_SQL}{}", tx.backend().for_update());
-    let target: Option<ReplyTarget> = on_tx!(&mut tx, c => sqlx::query_as(&sql).bind(conversation_id).fetch_optional(&mut *c).await?);
+    let target: Option<ReplyTarget> = on_tx!(&mut tx, c => sqlx::query_as(&sql).bind(conversation_id.to_string()).fetch_optional(&mut *c).await?);
     let target = target.ok_or(AppError::NotFound("That conversation"))?;
     if let Some(reason) = target.window().refusal(now) {
         return Err(AppError::Conflict(reason));
     }
-    let message_id = Uuid::new_v4().to_string();
+    let message_id = MessageId(Uuid::new_v4());
     let position = next_position(
         &mut tx,
         now,
-        &target.conversation_id,
+        target.conversation_id,
         Placement::Reply(reply.body().unwrap_or(reply.kind())),
     )
     .await?;
@@ -171,9 +184,9 @@ pub async fn queue_reply(
              VALUES ($1, $2, $3, $8, 'out', $9, $4, '{}', $5, 'queued', $6, $7, \
                      CASE WHEN $10 IS NULL THEN NULL ELSE 'stored' END, $10, $11, $12)",
         )
-        .bind(&message_id)
-        .bind(&target.channel_id)
-        .bind(&target.conversation_id)
+        .bind(message_id.to_string())
+        .bind(target.channel_id.to_string())
+        .bind(target.conversation_id.to_string())
         .bind(reply.body())
         .bind(format!("out:{message_id}"))
         .bind(author.to_string())
@@ -188,11 +201,11 @@ pub async fn queue_reply(
         .rows_affected()
     });
     if let Some(text) = reply.body() {
-        index_message(&mut tx, &message_id, text).await?;
+        index_message(&mut tx, message_id, text).await?;
     }
     on_tx!(&mut tx, c => {
         sqlx::query("UPDATE contacts SET replies_in_window = replies_in_window + 1 WHERE id = $1")
-            .bind(&target.contact_id)
+            .bind(target.contact_id.to_string())
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -209,7 +222,7 @@ pub async fn queue_reply(
     let payload = json!({
         "conversation": target.conversation_id,
         "message": message_id,
-        "status": "queued",
+        "status": DeliveryState::Queued,
         "kind": reply.kind(),
         "body": reply.body(),
     });
@@ -226,9 +239,12 @@ pub async fn queue_reply(
 /// The outbound message a send job is about to deliver.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Outgoing {
-    pub id: String,
-    pub conversation_id: String,
-    pub channel_id: String,
+    #[sqlx(try_from = "String")]
+    pub id: MessageId,
+    #[sqlx(try_from = "String")]
+    pub conversation_id: ConversationId,
+    #[sqlx(try_from = "String")]
+    pub channel_id: ChannelId,
     pub body: Option<String>,
     pub open_id: String,
     pub team_id: Option<String>,
@@ -240,12 +256,12 @@ pub struct Outgoing {
 pub async fn claim_for_sending(
     store: &Store,
     now: i64,
-    message_id: &str,
+    message_id: MessageId,
 ) -> AppResult<Option<Outgoing>> {
     let mut tx = store.begin().await?;
     let moved = on_tx!(&mut tx, c => {
         sqlx::query("UPDATE messages SET status = 'sending' WHERE id = $1 AND status = 'queued'")
-            .bind(message_id)
+            .bind(message_id.to_string())
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -253,14 +269,14 @@ pub async fn claim_for_sending(
     if moved == 0 {
         let stranded = on_tx!(&mut tx, c => {
             sqlx::query("UPDATE messages SET status = 'unknown', error = $2 WHERE id = $1 AND status = 'sending'")
-                .bind(message_id)
+                .bind(message_id.to_string())
                 .bind("Harbour stopped while sending this message, so it may or may not have reached the client. It was not resent.")
                 .execute(&mut *c)
                 .await?
                 .rows_affected()
         });
         if stranded == 1 {
-            record_outcome_event(&mut tx, now, message_id, "unknown").await?;
+            record_outcome_event(&mut tx, now, message_id, DeliveryState::Unknown).await?;
         }
         store.commit(tx).await?;
         return Ok(None);
@@ -270,7 +286,7 @@ pub async fn claim_for_sending(
             "SELECT m.id, m.conversation_id, m.channel_id, m.body, c.open_id, v.team_id FROM messages m \
              JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id WHERE m.id = $1",
         )
-        .bind(message_id)
+        .bind(message_id.to_string())
         .fetch_one(&mut *c)
         .await?
     });
@@ -283,8 +299,8 @@ pub async fn claim_for_sending(
 pub async fn finish_sending(
     store: &Store,
     now: i64,
-    message_id: &str,
-    status: &str,
+    message_id: MessageId,
+    status: DeliveryState,
     error: Option<&str>,
 ) -> AppResult<()> {
     let mut tx = store.begin().await?;
@@ -293,15 +309,15 @@ pub async fn finish_sending(
             "UPDATE messages SET status = $2, error = $3, sent_at = CASE WHEN $2 = 'sent' THEN $4 ELSE sent_at END \
              WHERE id = $1 AND status = 'sending'",
         )
-        .bind(message_id)
-        .bind(status)
+        .bind(message_id.to_string())
+        .bind(status.as_str())
         .bind(error)
         .bind(now)
         .execute(&mut *c)
         .await?
         .rows_affected()
     });
-    if status != "queued" {
+    if status != DeliveryState::Queued {
         record_outcome_event(&mut tx, now, message_id, status).await?;
     }
     store.commit(tx).await?;
@@ -311,14 +327,14 @@ pub async fn finish_sending(
 async fn record_outcome_event(
     tx: &mut Tx,
     now: i64,
-    message_id: &str,
-    status: &str,
+    message_id: MessageId,
+    status: DeliveryState,
 ) -> AppResult<()> {
     let row: (String, Option<String>, Option<String>) = on_tx!(tx, c => {
         sqlx::query_as(
             "SELECT m.conversation_id, v.team_id, m.error FROM messages m JOIN conversations v ON v.id = m.conversation_id WHERE m.id = $1",
         )
-        .bind(message_id)
+        .bind(message_id.to_string())
         .fetch_one(&mut *c)
         .await?
     });

@@ -2,11 +2,12 @@
 //! agent-scoped searches over messages and contacts.
 
 use super::conversations::Scope;
-use super::{Store, Tx};
+use super::{stored, Store, Tx};
 use crate::error::AppResult;
 use crate::search::index_terms;
 use crate::{on_read, on_tx};
 use shared::api::{ContactHit, MessageHit};
+use shared::MessageId;
 
 /// id, conversation, position, direction, body, contact name, created at.
 type MessageHitRow = (String, String, i64, String, String, Option<String>, i64);
@@ -21,8 +22,8 @@ type ContactHitRow = (
 );
 
 /// Adds one message's text to the index inside `tx`.
-pub async fn index_message(tx: &mut Tx, message_id: &str, text: &str) -> AppResult<()> {
-    index_many(tx, &[(message_id, &index_terms(text))]).await
+pub async fn index_message(tx: &mut Tx, message_id: MessageId, text: &str) -> AppResult<()> {
+    index_many(tx, &[(&message_id.to_string(), &index_terms(text))]).await
 }
 
 /// Indexes several messages' terms (computed beforehand) with one statement.
@@ -127,8 +128,7 @@ impl Store {
             offset += window;
         }
         hits.truncate(limit as usize);
-        Ok(hits
-            .into_iter()
+        hits.into_iter()
             .map(
                 |(
                     message_id,
@@ -138,17 +138,19 @@ impl Store {
                     body,
                     contact_name,
                     created_at,
-                )| MessageHit {
-                    message_id,
-                    conversation_id,
-                    position,
-                    direction,
-                    body,
-                    contact_name,
-                    created_at,
+                )| {
+                    Ok(MessageHit {
+                        message_id: stored(&message_id)?,
+                        conversation_id: stored(&conversation_id)?,
+                        position,
+                        direction: stored(&direction)?,
+                        body,
+                        contact_name,
+                        created_at,
+                    })
                 },
             )
-            .collect())
+            .collect()
     }
 
     /// Contacts whose name, remark, phone or WeChat id contains `text`.
@@ -192,18 +194,19 @@ impl Store {
             }
             q.fetch_all(pool).await?
         });
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(
-                |(contact_id, conversation_id, name, open_id, phone, channel_name)| ContactHit {
-                    contact_id,
-                    conversation_id,
-                    name,
-                    open_id,
-                    phone,
-                    channel_name,
+                |(contact_id, conversation_id, name, open_id, phone, channel_name)| {
+                    Ok(ContactHit {
+                        contact_id: stored(&contact_id)?,
+                        conversation_id: conversation_id.as_deref().map(stored).transpose()?,
+                        name,
+                        open_id,
+                        phone,
+                        channel_name,
+                    })
                 },
             )
-            .collect())
+            .collect()
     }
 }

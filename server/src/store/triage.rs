@@ -1,26 +1,22 @@
-//! Changing a conversation: claim, assign, transfer, unassign, status,
-//! snooze, priority and labels; internal notes with mentions. Each change
-//! writes an activity entry into the timeline ("Amy assigned this to Ken")
-//! and an event, in one transaction with the change itself.
+//! Writing a conversation's changes: reads the facts `crate::triage`
+//! decides from, then writes the change, its activity entry, its jobs and
+//! its events in one transaction. Internal notes with mentions.
 
 use super::conversations::{next_position, Placement, Scope};
 use super::events::{append, NewEvent};
 use super::jobs::{enqueue, NewJob};
 use super::search::index_message;
-use super::{Store, Tx};
+use super::{stored, Store, Tx};
 use crate::error::{AppError, AppResult};
+use crate::triage::{self, Change, Conversation, Facts};
 use crate::{on_read, on_tx};
 use serde_json::{json, Value};
-use shared::api::{Colleague, ConversationAction, Priority};
-use shared::{Role, TeamId, UserId};
+use shared::api::{Colleague, ConversationAction, Direction, Priority, Status};
+use shared::{ConversationId, MessageId, Role, TeamId, UserId};
 use uuid::Uuid;
 
 /// Wakes a snoozed conversation when its time comes.
 pub const WAKE_JOB: &str = "conversation.wake";
-
-const MAX_NOTE_CHARS: usize = 4000;
-const MAX_LABEL_CHARS: usize = 32;
-const MAX_LABELS: usize = 20;
 
 /// Who makes a change, and what they may see.
 pub struct Actor<'a> {
@@ -30,34 +26,43 @@ pub struct Actor<'a> {
 }
 
 #[derive(sqlx::FromRow)]
-struct Current {
-    id: String,
+struct ConversationRow {
+    #[sqlx(try_from = "String")]
+    id: ConversationId,
     team_id: Option<String>,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: Status,
     assignee: Option<String>,
     assignee_name: Option<String>,
     priority: String,
     snoozed_until: Option<i64>,
 }
 
-impl Current {
-    fn team(&self) -> Option<TeamId> {
-        self.team_id.as_deref().and_then(|t| t.parse().ok())
-    }
-}
-
 /// The conversation, locked for the change on PostgreSQL; hidden ones are 404.
-async fn current(tx: &mut Tx, scope: &Scope<'_>, id: &str) -> AppResult<Current> {
+async fn current(tx: &mut Tx, scope: &Scope<'_>, id: ConversationId) -> AppResult<Conversation> {
     let lock = tx.backend().for_update_of("v");
     let sql = format!(
         "SELECT v.id, v.team_id, v.status, v.assignee, u.name AS assignee_name, v.priority, v.snoozed_until \
          FROM conversations v LEFT JOIN users u ON u.id = v.assignee WHERE v.id = $1{lock}"
     );
-    let found: Option<Current> =
-        on_tx!(tx, c => sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await?);
-    found
-        .filter(|c| scope.allows(c.team()))
-        .ok_or(AppError::NotFound("That conversation"))
+    let found: Option<ConversationRow> =
+        on_tx!(tx, c => sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *c).await?);
+    let found = found.ok_or(AppError::NotFound("That conversation"))?;
+    let current = Conversation {
+        id: found.id,
+        team: found.team_id.as_deref().map(stored).transpose()?,
+        status: found.status,
+        assignee: found.assignee.as_deref().map(stored).transpose()?,
+        assignee_name: found.assignee_name,
+        // Older rows may hold an empty priority: normal.
+        priority: found.priority.parse().unwrap_or(Priority::Normal),
+        snoozed_until: found.snoozed_until,
+    };
+    if scope.allows(current.team) {
+        Ok(current)
+    } else {
+        Err(AppError::NotFound("That conversation"))
+    }
 }
 
 /// An active user who may work in `team`: its members, and admins.
@@ -96,282 +101,47 @@ async fn team_name(tx: &mut Tx, team: TeamId) -> AppResult<Option<String>> {
     }))
 }
 
-/// The new column values and what to say about them.
-#[derive(Default)]
-struct Change {
-    status: Option<String>,
-    snoozed_until: Option<Option<i64>>,
-    assignee: Option<Option<UserId>>,
-    team: Option<TeamId>,
-    priority: Option<String>,
-    add_labels: Vec<String>,
-    remove_labels: Vec<String>,
-    /// The activity entry's text.
-    sentence: String,
-    fields: Value,
-}
-
 /// Applies `action` to conversation `id`. `Ok(false)` means nothing needed
-/// to change (claiming what one already holds, resolving what is resolved).
+/// to change (claiming what one already holds, setting the same priority).
 pub async fn apply(
     store: &Store,
     now: i64,
     actor: &Actor<'_>,
-    id: &str,
+    id: ConversationId,
     action: &ConversationAction,
 ) -> AppResult<bool> {
     let mut tx = store.begin().await?;
     let current = current(&mut tx, &actor.scope, id).await?;
-    let me = actor.id.to_string();
-    let name = actor.name;
-    let change = match action {
-        ConversationAction::Claim => {
-            if current.assignee.as_deref() == Some(me.as_str()) {
-                return Ok(false);
-            }
-            if current.assignee.is_some() {
-                let holder = current.assignee_name.as_deref().unwrap_or("Someone else");
-                return Err(AppError::Conflict(format!(
-                    "{holder} already has this conversation. Ask them or a supervisor to hand it over."
-                )));
-            }
-            Change {
-                assignee: Some(Some(actor.id)),
-                sentence: format!("{name} claimed this"),
-                fields: json!({ "assignee": me }),
-                ..Change::default()
-            }
-        }
-        ConversationAction::Assign { user, note } => {
-            let target = colleague(&mut tx, *user, current.team())
-                .await?
-                .ok_or_else(|| {
-                    AppError::validation(
-                        "user",
-                        "That person is not an active member of this conversation's team.",
-                    )
-                })?;
-            if current.assignee.as_deref() == Some(target.id.to_string().as_str()) {
-                return Ok(false);
-            }
-            let note = clean_note(note.as_deref())?;
-            Change {
-                assignee: Some(Some(target.id)),
-                sentence: with_note(
-                    format!("{name} assigned this to {}", target.name),
-                    note.as_deref(),
-                ),
-                fields: json!({ "assignee": target.id, "assignee_name": target.name, "note": note }),
-                ..Change::default()
-            }
-        }
-        ConversationAction::Transfer { team, user, note } => {
-            let team_label = team_name(&mut tx, *team)
-                .await?
-                .ok_or_else(|| AppError::validation("team", "That team does not exist."))?;
-            let person = match user {
-                Some(user) => Some(colleague(&mut tx, *user, Some(*team)).await?.ok_or_else(
-                    || {
-                        AppError::validation(
-                            "user",
-                            "That person is not an active member of that team.",
-                        )
-                    },
-                )?),
+    let facts = match action {
+        ConversationAction::Assign { user, .. } => Facts {
+            person: colleague(&mut tx, *user, current.team).await?,
+            team_name: None,
+        },
+        ConversationAction::Transfer { team, user, .. } => Facts {
+            person: match user {
+                Some(user) => colleague(&mut tx, *user, Some(*team)).await?,
                 None => None,
-            };
-            let note = clean_note(note.as_deref())?;
-            let to = match &person {
-                Some(p) => format!("{team_label} ({})", p.name),
-                None => team_label.clone(),
-            };
-            Change {
-                team: Some(*team),
-                assignee: Some(person.as_ref().map(|p| p.id)),
-                sentence: with_note(format!("{name} transferred this to {to}"), note.as_deref()),
-                fields: json!({ "team": team, "team_name": team_label, "assignee": person.as_ref().map(|p| p.id), "note": note }),
-                ..Change::default()
-            }
-        }
-        ConversationAction::Unassign => {
-            let Some(holder) = current
-                .assignee_name
-                .clone()
-                .filter(|_| current.assignee.is_some())
-            else {
-                return Ok(false);
-            };
-            Change {
-                assignee: Some(None),
-                sentence: format!("{name} unassigned {holder}"),
-                fields: json!({ "assignee": null }),
-                ..Change::default()
-            }
-        }
-        ConversationAction::Resolve => {
-            status_change(&current, "resolved", format!("{name} resolved this"))?
-        }
-        ConversationAction::Reopen => {
-            status_change(&current, "open", format!("{name} reopened this"))?
-        }
-        ConversationAction::Pending => status_change(
-            &current,
-            "pending",
-            format!("{name} marked this as waiting on the client"),
-        )?,
-        ConversationAction::Snooze { until } => {
-            if *until <= now {
-                return Err(AppError::validation(
-                    "until",
-                    "Snooze until a time in the future.",
-                ));
-            }
-            if *until > now + 365 * 86_400_000 {
-                return Err(AppError::validation("until", "Snooze for at most a year."));
-            }
-            Change {
-                status: Some("snoozed".into()),
-                snoozed_until: Some(Some(*until)),
-                sentence: format!("{name} snoozed this"),
-                fields: json!({ "status": "snoozed", "until": until }),
-                ..Change::default()
-            }
-        }
-        ConversationAction::Priority { priority } => {
-            if priority.parse::<Priority>().is_err() {
-                return Err(AppError::validation(
-                    "priority",
-                    "Priority is low, normal, high or urgent.",
-                ));
-            }
-            if *priority == current.priority {
-                return Ok(false);
-            }
-            Change {
-                priority: Some(priority.clone()),
-                sentence: format!("{name} set the priority to {priority}"),
-                fields: json!({ "priority": priority }),
-                ..Change::default()
-            }
-        }
-        ConversationAction::Labels { add, remove } => {
-            let add = clean_labels(add)?;
-            let remove = clean_labels(remove)?;
-            if add.is_empty() && remove.is_empty() {
-                return Err(AppError::validation(
-                    "add",
-                    "Name a label to add or remove.",
-                ));
-            }
-            let mut parts = Vec::new();
-            if !add.is_empty() {
-                parts.push(format!("added {}", add.join(", ")));
-            }
-            if !remove.is_empty() {
-                parts.push(format!("removed {}", remove.join(", ")));
-            }
-            Change {
-                sentence: format!("{name} {}", parts.join(" and ")),
-                fields: json!({ "add": add, "remove": remove }),
-                add_labels: add,
-                remove_labels: remove,
-                ..Change::default()
-            }
-        }
+            },
+            team_name: team_name(&mut tx, *team).await?,
+        },
+        _ => Facts::default(),
     };
-    write_change(
-        &mut tx,
-        now,
-        Some(actor.id),
-        &current,
-        action_name(action),
-        change,
-    )
-    .await?;
+    let Some(change) = triage::decide(&current, action, actor.id, actor.name, now, &facts)? else {
+        return Ok(false);
+    };
+    write_change(&mut tx, now, Some(actor.id), &current, change).await?;
     store.commit(tx).await?;
     Ok(true)
-}
-
-fn action_name(action: &ConversationAction) -> &'static str {
-    match action {
-        ConversationAction::Claim => "claimed",
-        ConversationAction::Assign { .. } => "assigned",
-        ConversationAction::Transfer { .. } => "transferred",
-        ConversationAction::Unassign => "unassigned",
-        ConversationAction::Resolve => "resolved",
-        ConversationAction::Reopen => "reopened",
-        ConversationAction::Pending => "pending",
-        ConversationAction::Snooze { .. } => "snoozed",
-        ConversationAction::Priority { .. } => "priority",
-        ConversationAction::Labels { .. } => "labels",
-    }
-}
-
-fn status_change(current: &Current, status: &str, sentence: String) -> AppResult<Change> {
-    if current.status == status {
-        return Err(AppError::Conflict(format!(
-            "This conversation is already {status}."
-        )));
-    }
-    Ok(Change {
-        status: Some(status.to_owned()),
-        snoozed_until: Some(None),
-        sentence,
-        fields: json!({ "status": status }),
-        ..Change::default()
-    })
-}
-
-fn clean_note(note: Option<&str>) -> AppResult<Option<String>> {
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > 500) {
-        return Err(AppError::validation(
-            "note",
-            "Keep the handover note under 500 characters.",
-        ));
-    }
-    Ok(note.map(str::to_owned))
-}
-
-fn with_note(sentence: String, note: Option<&str>) -> String {
-    match note {
-        Some(note) => format!("{sentence}: “{note}”"),
-        None => sentence,
-    }
-}
-
-fn clean_labels(labels: &[String]) -> AppResult<Vec<String>> {
-    let mut clean: Vec<String> = Vec::new();
-    for label in labels {
-        let label = label.trim();
-        if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.contains(',') {
-            return Err(AppError::validation(
-                "labels",
-                format!("A label is 1 to {MAX_LABEL_CHARS} characters without commas."),
-            ));
-        }
-        if !clean.iter().any(|l| l == label) {
-            clean.push(label.to_owned());
-        }
-    }
-    if clean.len() > MAX_LABELS {
-        return Err(AppError::validation(
-            "labels",
-            format!("At most {MAX_LABELS} labels at a time."),
-        ));
-    }
-    Ok(clean)
 }
 
 async fn write_change(
     tx: &mut Tx,
     now: i64,
     actor: Option<UserId>,
-    current: &Current,
-    action: &'static str,
+    current: &Conversation,
     change: Change,
 ) -> AppResult<()> {
-    let id = current.id.as_str();
+    let id = current.id.to_string();
     on_tx!(tx, c => {
         sqlx::query(
             "UPDATE conversations SET \
@@ -380,59 +150,64 @@ async fn write_change(
                assignee = CASE WHEN $5 THEN $6 ELSE assignee END, \
                team_id = COALESCE($7, team_id), \
                priority = COALESCE($8, priority), \
-               waiting_since = CASE WHEN $2 = 'resolved' THEN NULL ELSE waiting_since END \
+               waiting_since = CASE WHEN $9 THEN NULL ELSE waiting_since END \
              WHERE id = $1",
         )
-        .bind(id)
-        .bind(&change.status)
+        .bind(&id)
+        .bind(change.status.map(Status::as_str))
         .bind(change.snoozed_until.is_some())
         .bind(change.snoozed_until.flatten())
         .bind(change.assignee.is_some())
         .bind(change.assignee.flatten().map(|u| u.to_string()))
         .bind(change.team.map(|t| t.to_string()))
-        .bind(&change.priority)
+        .bind(change.priority.map(Priority::as_str))
+        .bind(change.ends_waiting())
         .execute(&mut *c)
         .await?
         .rows_affected()
     });
     for label in &change.add_labels {
         let sql = "INSERT INTO conversation_labels (conversation_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-        on_tx!(tx, c => sqlx::query(sql).bind(id).bind(label).execute(&mut *c).await?.rows_affected());
+        on_tx!(tx, c => sqlx::query(sql).bind(&id).bind(label).execute(&mut *c).await?.rows_affected());
     }
     for label in &change.remove_labels {
         on_tx!(tx, c => {
             sqlx::query("DELETE FROM conversation_labels WHERE conversation_id = $1 AND label = $2")
-                .bind(id)
+                .bind(&id)
                 .bind(label)
                 .execute(&mut *c)
                 .await?
                 .rows_affected()
         });
     }
-    if let Some(Some(until)) = change.snoozed_until {
+    if let Some(until) = change.wake_at() {
         let job = NewJob {
             run_at: until,
-            ..NewJob::now(WAKE_JOB, json!({ "conversation": id, "until": until }), now)
+            ..NewJob::now(
+                WAKE_JOB,
+                json!({ "conversation": current.id, "until": until }),
+                now,
+            )
         };
         enqueue(tx, now, &job).await?;
     }
     let message = insert_entry(
         tx,
         now,
-        id,
-        "activity",
-        action,
+        current.id,
+        Direction::Activity,
+        change.action,
         &change.sentence,
         &change.fields,
         actor,
     )
     .await?;
-    let old_team = current.team();
+    let old_team = current.team;
     let new_team = change.team.or(old_team);
     let payload = json!({
-        "conversation": id,
+        "conversation": current.id,
         "message": message,
-        "action": action,
+        "action": change.action,
         "text": change.sentence,
         "fields": change.fields,
     });
@@ -451,30 +226,30 @@ async fn write_change(
 async fn insert_entry(
     tx: &mut Tx,
     now: i64,
-    conversation_id: &str,
-    direction: &str,
+    conversation_id: ConversationId,
+    direction: Direction,
     kind: &str,
     body: &str,
     fields: &Value,
     author: Option<UserId>,
-) -> AppResult<String> {
+) -> AppResult<MessageId> {
     let position = next_position(tx, now, conversation_id, Placement::Internal).await?;
-    let message_id = Uuid::new_v4().to_string();
+    let message_id = MessageId(Uuid::new_v4());
     on_tx!(tx, c => {
         sqlx::query(
             "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, author, created_at) \
              SELECT $1, channel_id, id, $2, $3, $4, $5, $6, $7, $8, $9 FROM conversations WHERE id = $10",
         )
-        .bind(&message_id)
+        .bind(message_id.to_string())
         .bind(position)
-        .bind(direction)
+        .bind(direction.as_str())
         .bind(kind)
         .bind(body)
         .bind(fields.to_string())
         .bind(format!("{direction}:{message_id}"))
         .bind(author.map(|a| a.to_string()))
         .bind(now)
-        .bind(conversation_id)
+        .bind(conversation_id.to_string())
         .execute(&mut *c)
         .await?
         .rows_affected()
@@ -488,56 +263,43 @@ pub async fn add_note(
     store: &Store,
     now: i64,
     actor: &Actor<'_>,
-    id: &str,
+    id: ConversationId,
     text: &str,
     mentions: &[UserId],
-) -> AppResult<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(AppError::validation("text", "Write something in the note."));
-    }
-    if text.chars().count() > MAX_NOTE_CHARS {
-        return Err(AppError::validation(
-            "text",
-            format!("Keep a note under {MAX_NOTE_CHARS} characters."),
-        ));
-    }
+) -> AppResult<MessageId> {
+    let text = triage::note_text(text)?;
+    let mentioned = triage::distinct_mentions(mentions);
     let mut tx = store.begin().await?;
     let current = current(&mut tx, &actor.scope, id).await?;
-    let mut mentioned: Vec<UserId> = Vec::new();
-    for user in mentions {
-        if mentioned.contains(user) {
-            continue;
-        }
-        if colleague(&mut tx, *user, current.team()).await?.is_none() {
+    for user in &mentioned {
+        if colleague(&mut tx, *user, current.team).await?.is_none() {
             return Err(AppError::validation(
                 "mentions",
                 "Only active members of this conversation's team can be mentioned.",
             ));
         }
-        mentioned.push(*user);
     }
     let fields = json!({ "mentions": mentioned });
     let message = insert_entry(
         &mut tx,
         now,
         id,
-        "note",
+        Direction::Note,
         "note",
         text,
         &fields,
         Some(actor.id),
     )
     .await?;
-    index_message(&mut tx, &message, text).await?;
+    index_message(&mut tx, message, text).await?;
     for user in &mentioned {
         on_tx!(&mut tx, c => {
             sqlx::query(
                 "INSERT INTO mentions (id, conversation_id, message_id, user_id, author, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(Uuid::new_v4().to_string())
-            .bind(id)
-            .bind(&message)
+            .bind(id.to_string())
+            .bind(message.to_string())
             .bind(user.to_string())
             .bind(actor.id.to_string())
             .bind(now)
@@ -556,7 +318,7 @@ pub async fn add_note(
     append(
         &mut tx,
         now,
-        &[NewEvent::new("note.added", Some(actor.id), payload).in_team(current.team())],
+        &[NewEvent::new("note.added", Some(actor.id), payload).in_team(current.team)],
     )
     .await?;
     store.commit(tx).await?;
@@ -564,24 +326,19 @@ pub async fn add_note(
 }
 
 /// The `conversation.wake` job: a snoozed conversation whose time has come opens again.
-pub async fn wake(store: &Store, now: i64, conversation_id: &str, until: i64) -> AppResult<()> {
+pub async fn wake(
+    store: &Store,
+    now: i64,
+    conversation_id: ConversationId,
+    until: i64,
+) -> AppResult<()> {
     let mut tx = store.begin().await?;
     let current = current(&mut tx, &Scope::All, conversation_id).await?;
-    let due = current
-        .snoozed_until
-        .filter(|_| current.status == "snoozed");
     // Re-snoozed to another time, or woken already: a later job handles it.
-    if due != Some(until) || until > now {
+    let Some(change) = triage::wake(&current, until, now) else {
         return Ok(());
-    }
-    let change = Change {
-        status: Some("open".into()),
-        snoozed_until: Some(None),
-        sentence: "The snooze ended".into(),
-        fields: json!({ "status": "open" }),
-        ..Change::default()
     };
-    write_change(&mut tx, now, None, &current, "woke", change).await?;
+    write_change(&mut tx, now, None, &current, change).await?;
     store.commit(tx).await?;
     Ok(())
 }
@@ -617,27 +374,23 @@ pub async fn log_take_over(
     now: i64,
     actor: UserId,
     actor_name: &str,
-    conversation_id: &str,
+    conversation_id: ConversationId,
     from_name: &str,
 ) -> AppResult<()> {
     let mut tx = store.begin().await?;
     let current = current(&mut tx, &Scope::All, conversation_id).await?;
-    let change = Change {
-        sentence: format!("{actor_name} took over the reply from {from_name}"),
-        fields: json!({ "from": from_name }),
-        ..Change::default()
-    };
-    write_change(&mut tx, now, Some(actor), &current, "took_over", change).await?;
+    let change = triage::took_over(actor_name, from_name);
+    write_change(&mut tx, now, Some(actor), &current, change).await?;
     store.commit(tx).await?;
     Ok(())
 }
 
 impl Store {
     /// `Some(team)` when the conversation exists.
-    pub async fn conversation_team(&self, id: &str) -> AppResult<Option<Option<TeamId>>> {
+    pub async fn conversation_team(&self, id: ConversationId) -> AppResult<Option<Option<TeamId>>> {
         let row: Option<Option<String>> = on_read!(self, pool => {
             sqlx::query_scalar("SELECT team_id FROM conversations WHERE id = $1")
-                .bind(id)
+                .bind(id.to_string())
                 .fetch_optional(pool)
                 .await?
         });
@@ -648,7 +401,7 @@ impl Store {
     /// at or after `since`: (author's name, when).
     pub async fn recent_reply_by_other(
         &self,
-        conversation_id: &str,
+        conversation_id: ConversationId,
         author: UserId,
         since: i64,
     ) -> AppResult<Option<(String, i64)>> {
@@ -658,7 +411,7 @@ impl Store {
                  WHERE m.conversation_id = $1 AND m.direction = 'out' AND m.author <> $2 AND m.created_at >= $3 \
                  ORDER BY m.position DESC LIMIT 1",
             )
-            .bind(conversation_id)
+            .bind(conversation_id.to_string())
             .bind(author.to_string())
             .bind(since)
             .fetch_optional(pool)

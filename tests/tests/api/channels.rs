@@ -4,7 +4,8 @@
 
 use harbour_tests::{on_both_backends, spawn_app, Backend, TestApp};
 use serde_json::{json, Value};
-use shared::Role;
+use shared::api::Channel;
+use shared::{ChannelId, Role};
 
 on_both_backends!(
     an_admin_connects_an_account_and_its_secrets_never_come_back,
@@ -21,7 +22,7 @@ fn fixture(name: &str) -> Value {
 
 const APP_SECRET: &str = "fixture-app-secret-do-not-leak";
 
-async fn connect(app: &TestApp, token: &str, mode: &str) -> Value {
+async fn connect(app: &TestApp, token: &str, mode: &str) -> Channel {
     let account = &fixture("oa_encrypted_messages.json")["account"];
     let body = json!({
         "name": "HK Lending 公众号",
@@ -54,7 +55,7 @@ async fn post_push(app: &TestApp, path: &str, case: &Value) -> (u16, String) {
     )
 }
 
-async fn counts(app: &TestApp, channel: &str) -> (i64, i64) {
+async fn counts(app: &TestApp, channel: ChannelId) -> (i64, i64) {
     let messages = app
         .store
         .inbound_message_count(channel)
@@ -68,10 +69,7 @@ async fn an_admin_connects_an_account_and_its_secrets_never_come_back(backend: B
     let admin = app.admin_token().await;
     let channel = connect(&app, &admin, "safe").await;
     let account = &fixture("oa_encrypted_messages.json")["account"];
-    assert_eq!(
-        channel["callback_path"],
-        format!("/wechat/oa/{}", channel["id"].as_str().unwrap_or_default())
-    );
+    assert_eq!(channel.callback_path, format!("/wechat/oa/{}", channel.id));
     let (status, listed) = app.get_json("/api/v1/channels", &admin).await;
     assert_eq!(status, 200);
     let events = serde_json::to_string(
@@ -87,7 +85,10 @@ async fn an_admin_connects_an_account_and_its_secrets_never_come_back(backend: B
         account["token"].as_str().unwrap_or("?"),
     ] {
         for (what, text) in [
-            ("create response", channel.to_string()),
+            (
+                "create response",
+                serde_json::to_string(&channel).expect("json"),
+            ),
             ("list", listed.to_string()),
             ("event log", events.clone()),
         ] {
@@ -97,7 +98,7 @@ async fn an_admin_connects_an_account_and_its_secrets_never_come_back(backend: B
     // At rest the secrets are sealed, not stored as text.
     let sealed = app
         .store
-        .channel_with_secrets(channel["id"].as_str().unwrap_or_default())
+        .channel_with_secrets(channel.id)
         .await
         .expect("query")
         .expect("row")
@@ -183,11 +184,11 @@ async fn every_encrypted_vector_is_stored_once_or_refused_with_nothing_written(b
         let app = spawn_app(backend).await;
         let admin = app.admin_token().await;
         let channel = connect(&app, &admin, mode).await;
-        let id = channel["id"].as_str().unwrap_or_default().to_owned();
+        let id = channel.id;
         let path = format!("/wechat/oa/{id}");
         let mut accepted = 0;
         for case in cases.iter().filter(|c| c["mode"] == mode) {
-            let before = counts(&app, &id).await;
+            let before = counts(&app, id).await;
             let (status, body) = post_push(&app, &path, case).await;
             if case["kind"] == "negative" {
                 assert!(
@@ -196,7 +197,7 @@ async fn every_encrypted_vector_is_stored_once_or_refused_with_nothing_written(b
                     case["name"]
                 );
                 assert_eq!(
-                    counts(&app, &id).await,
+                    counts(&app, id).await,
                     before,
                     "{} wrote something",
                     case["name"]
@@ -210,7 +211,7 @@ async fn every_encrypted_vector_is_stored_once_or_refused_with_nothing_written(b
                 );
                 accepted += 1;
                 assert_eq!(
-                    counts(&app, &id).await.0,
+                    counts(&app, id).await.0,
                     before.0 + 1,
                     "{} stored one message",
                     case["name"]
@@ -219,14 +220,14 @@ async fn every_encrypted_vector_is_stored_once_or_refused_with_nothing_written(b
         }
         assert!(accepted > 0, "{mode} has vectors");
         // Replaying every accepted push stores nothing new.
-        let before = counts(&app, &id).await;
+        let before = counts(&app, id).await;
         for case in cases
             .iter()
             .filter(|c| c["mode"] == mode && c["kind"] != "negative")
         {
             assert_eq!(post_push(&app, &path, case).await.0, 200);
         }
-        assert_eq!(counts(&app, &id).await, before);
+        assert_eq!(counts(&app, id).await, before);
         assert_eq!(app.store.verify_chain().await.expect("verify").fault, None);
     }
 }
@@ -236,7 +237,7 @@ async fn plain_vectors_and_retried_deliveries_store_one_message_each(backend: Ba
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
     let channel = connect(&app, &admin, "plain").await;
-    let id = channel["id"].as_str().unwrap_or_default().to_owned();
+    let id = channel.id;
     let path = format!("/wechat/oa/{id}");
     let by_name = |name: &str| {
         vectors["cases"]
@@ -246,13 +247,13 @@ async fn plain_vectors_and_retried_deliveries_store_one_message_each(backend: Ba
             .expect("case")
     };
     for scenario in vectors["delivery_scenarios"].as_array().expect("scenarios") {
-        let before = counts(&app, &id).await.0;
+        let before = counts(&app, id).await.0;
         for delivery in scenario["deliveries"].as_array().expect("deliveries") {
             let (status, body) =
                 post_push(&app, &path, &by_name(delivery.as_str().unwrap_or_default())).await;
             assert_eq!((status, body.as_str()), (200, "success"));
         }
-        let stored = counts(&app, &id).await.0 - before;
+        let stored = counts(&app, id).await.0 - before;
         assert_eq!(
             stored,
             scenario["expected_stored_records"].as_i64().unwrap_or(-1),
@@ -262,7 +263,7 @@ async fn plain_vectors_and_retried_deliveries_store_one_message_each(backend: Ba
     }
     let mut distinct = 0;
     for case in vectors["cases"].as_array().expect("cases") {
-        let before = counts(&app, &id).await;
+        let before = counts(&app, id).await;
         let status = post_push(&app, &path, case).await.0;
         if case["kind"] == "negative" {
             assert!(
@@ -271,7 +272,7 @@ async fn plain_vectors_and_retried_deliveries_store_one_message_each(backend: Ba
                 case["name"]
             );
             assert_eq!(
-                counts(&app, &id).await,
+                counts(&app, id).await,
                 before,
                 "{} wrote something",
                 case["name"]
@@ -282,7 +283,7 @@ async fn plain_vectors_and_retried_deliveries_store_one_message_each(backend: Ba
         }
     }
     assert_eq!(
-        counts(&app, &id).await.0,
+        counts(&app, id).await.0,
         distinct,
         "one message per distinct push"
     );
@@ -292,7 +293,7 @@ async fn plain_vectors_and_retried_deliveries_store_one_message_each(backend: Ba
     let safe = connect(&safe_app, &safe_admin, "safe").await;
     let (status, _) = post_push(
         &safe_app,
-        &format!("/wechat/oa/{}", safe["id"].as_str().unwrap_or_default()),
+        &format!("/wechat/oa/{}", safe.id),
         &by_name("text"),
     )
     .await;
@@ -303,7 +304,7 @@ async fn url_verification_echoes_only_correctly_signed_requests(backend: Backend
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
     let channel = connect(&app, &admin, "safe").await;
-    let path = format!("/wechat/oa/{}", channel["id"].as_str().unwrap_or_default());
+    let path = format!("/wechat/oa/{}", channel.id);
     for case in fixture("oa_verify.json")["cases"]
         .as_array()
         .expect("cases")
@@ -347,7 +348,7 @@ async fn concurrent_retries_of_one_push_store_one_message(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
     let channel = connect(&app, &admin, "safe").await;
-    let id = channel["id"].as_str().unwrap_or_default().to_owned();
+    let id = channel.id;
     let path = format!("/wechat/oa/{id}");
     let case = vectors["cases"]
         .as_array()
@@ -362,7 +363,7 @@ async fn concurrent_retries_of_one_push_store_one_message(backend: Backend) {
             .all(|(status, body)| *status == 200 && body == "success"),
         "{answers:?}"
     );
-    assert_eq!(counts(&app, &id).await.0, 1);
+    assert_eq!(counts(&app, id).await.0, 1);
     let kinds = crate::auth::event_kinds(&app).await;
     assert_eq!(kinds.iter().filter(|k| *k == "message.received").count(), 1);
 }

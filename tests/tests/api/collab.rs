@@ -4,12 +4,12 @@
 //! responses, contact profiles, and CJK search, each scoped to the
 //! user's teams.
 
-use super::inbox::{act, conversation_of, desk, post, push, timeline, Desk};
-use super::live::{hello, next_message, send, Socket};
+use harbour_tests::desk::{act, conversation_of, desk, post, push, timeline, Desk};
+use harbour_tests::socket::{hello, next_message, send, Socket};
 use harbour_tests::{on_both_backends, Backend, TestApp};
 use serde_json::{json, Value};
 use shared::ws::{ClientMessage, ServerMessage};
-use shared::{Role, Seq, UserId};
+use shared::{ConversationId, Role, Seq, UserId};
 
 on_both_backends!(
     one_agent_replies_at_a_time_and_a_take_over_is_logged,
@@ -21,7 +21,7 @@ on_both_backends!(
 
 /// Waits until this socket's view of `conversation` has `holder` holding
 /// the reply lock (or nobody, for `None`).
-async fn until_holder(socket: &mut Socket, conversation: &str, holder: Option<&UserId>) {
+async fn until_holder(socket: &mut Socket, conversation: ConversationId, holder: Option<&UserId>) {
     let wanted = holder.map(ToString::to_string);
     while presence(socket, conversation).await.1 != wanted {}
 }
@@ -45,7 +45,7 @@ async fn presence_and_the_reply_lock_span_postgres_nodes() {
     let other = app
         .second_node(|config| {
             config.run_workers = false;
-            config.secret_key = harbour_server::config::Secret::new(super::inbox::KEY);
+            config.secret_key = harbour_server::config::Secret::new(harbour_tests::desk::KEY);
         })
         .await;
     let (amy, amy_token) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
@@ -58,19 +58,13 @@ async fn presence_and_the_reply_lock_span_postgres_nodes() {
     send(
         &mut amy_socket,
         &ClientMessage::Viewing {
-            conversation: Some(id.clone()),
+            conversation: Some(id),
         },
     )
     .await;
-    send(
-        &mut amy_socket,
-        &ClientMessage::Lock {
-            conversation: id.clone(),
-        },
-    )
-    .await;
-    until_holder(&mut ken_socket, &id, Some(&amy.id)).await;
-    let (status, refused) = reply(&other, &ken_token, &id, "我來答", false).await;
+    send(&mut amy_socket, &ClientMessage::Lock { conversation: id }).await;
+    until_holder(&mut ken_socket, id, Some(&amy.id)).await;
+    let (status, refused) = reply(&other, &ken_token, id, "我來答", false).await;
     assert_eq!(
         (status, refused["code"].as_str()),
         (409, Some("reply_locked")),
@@ -79,28 +73,29 @@ async fn presence_and_the_reply_lock_span_postgres_nodes() {
 
     send(
         &mut ken_socket,
-        &ClientMessage::TakeOver {
-            conversation: id.clone(),
-        },
+        &ClientMessage::TakeOver { conversation: id },
     )
     .await;
-    until_holder(&mut amy_socket, &id, Some(&ken.id)).await;
-    let (status, refused) = reply(&app, &amy_token, &id, "Monday", false).await;
+    until_holder(&mut amy_socket, id, Some(&ken.id)).await;
+    let (status, refused) = reply(&app, &amy_token, id, "Monday", false).await;
     assert_eq!(
         (status, refused["code"].as_str()),
         (409, Some("reply_locked")),
         "{refused}"
     );
-    let (status, body) = reply(&other, &ken_token, &id, "我來答：下星期一", false).await;
+    let (status, body) = reply(&other, &ken_token, id, "我來答：下星期一", false).await;
     assert_eq!(status, 202, "{body}");
 
     drop(ken_socket);
-    until_holder(&mut amy_socket, &id, None).await;
+    until_holder(&mut amy_socket, id, None).await;
 }
 
 /// The next presence message about `conversation` (other messages
 /// skipped): the viewers' ids and the lock holder's id.
-async fn presence(socket: &mut Socket, conversation: &str) -> (Vec<String>, Option<String>) {
+async fn presence(
+    socket: &mut Socket,
+    conversation: ConversationId,
+) -> (Vec<String>, Option<String>) {
     while let Some(message) = next_message(socket).await {
         if let ServerMessage::Presence {
             conversation: c,
@@ -120,7 +115,13 @@ async fn presence(socket: &mut Socket, conversation: &str) -> (Vec<String>, Opti
     panic!("the socket closed before a presence message");
 }
 
-async fn reply(app: &TestApp, token: &str, id: &str, text: &str, confirm: bool) -> (u16, Value) {
+async fn reply(
+    app: &TestApp,
+    token: &str,
+    id: ConversationId,
+    text: &str,
+    confirm: bool,
+) -> (u16, Value) {
     post(
         app,
         &format!("/api/v1/conversations/{id}/messages"),
@@ -152,36 +153,24 @@ async fn one_agent_replies_at_a_time_and_a_take_over_is_logged(backend: Backend)
     send(
         &mut amy_socket,
         &ClientMessage::Viewing {
-            conversation: Some(id.clone()),
+            conversation: Some(id),
         },
     )
     .await;
     assert_eq!(
-        presence(&mut ken_socket, &id).await,
+        presence(&mut ken_socket, id).await,
         (vec![amy.id.to_string()], None)
     );
-    send(
-        &mut amy_socket,
-        &ClientMessage::Lock {
-            conversation: id.clone(),
-        },
-    )
-    .await;
+    send(&mut amy_socket, &ClientMessage::Lock { conversation: id }).await;
     assert_eq!(
-        presence(&mut ken_socket, &id).await.1,
+        presence(&mut ken_socket, id).await.1,
         Some(amy.id.to_string())
     );
     // Bob, of another team, can neither join in nor learn anything.
-    send(
-        &mut bob_socket,
-        &ClientMessage::Lock {
-            conversation: id.clone(),
-        },
-    )
-    .await;
+    send(&mut bob_socket, &ClientMessage::Lock { conversation: id }).await;
 
     // Ken cannot send while Amy holds the lock, nor take it by asking.
-    let (status, refused) = reply(&app, &ken_token, &id, "我來答", false).await;
+    let (status, refused) = reply(&app, &ken_token, id, "我來答", false).await;
     assert_eq!(
         (status, refused["code"].as_str()),
         (409, Some("reply_locked")),
@@ -191,35 +180,27 @@ async fn one_agent_replies_at_a_time_and_a_take_over_is_logged(backend: Backend)
         .as_str()
         .unwrap_or_default()
         .contains(&amy.name));
-    send(
-        &mut ken_socket,
-        &ClientMessage::Lock {
-            conversation: id.clone(),
-        },
-    )
-    .await;
+    send(&mut ken_socket, &ClientMessage::Lock { conversation: id }).await;
     assert_eq!(
-        presence(&mut ken_socket, &id).await.1,
+        presence(&mut ken_socket, id).await.1,
         Some(amy.id.to_string())
     );
 
     // Ken takes over explicitly: logged, and now Amy is the one refused.
     send(
         &mut ken_socket,
-        &ClientMessage::TakeOver {
-            conversation: id.clone(),
-        },
+        &ClientMessage::TakeOver { conversation: id },
     )
     .await;
     let mut holder = None;
     while holder != Some(ken.id.to_string()) {
-        holder = presence(&mut amy_socket, &id).await.1;
+        holder = presence(&mut amy_socket, id).await.1;
     }
-    let (status, body) = reply(&app, &ken_token, &id, "我來答：下星期一", false).await;
+    let (status, body) = reply(&app, &ken_token, id, "我來答：下星期一", false).await;
     assert_eq!(status, 202, "{body}");
-    let (status, refused) = reply(&app, &amy_token, &id, "Monday", false).await;
+    let (status, refused) = reply(&app, &amy_token, id, "Monday", false).await;
     assert_eq!(refused["code"], "reply_locked", "{status}");
-    let entries = timeline(&app, &admin, &id).await;
+    let entries = timeline(&app, &admin, id).await;
     assert!(
         entries.contains(&(
             "activity".into(),
@@ -232,16 +213,16 @@ async fn one_agent_replies_at_a_time_and_a_take_over_is_logged(backend: Backend)
     drop(ken_socket);
     let mut holder = Some(String::new());
     while holder.is_some() {
-        holder = presence(&mut amy_socket, &id).await.1;
+        holder = presence(&mut amy_socket, id).await.1;
     }
     // Amy may send now, but Ken replied seconds ago: she confirms first.
-    let (status, asked) = reply(&app, &amy_token, &id, "Monday", false).await;
+    let (status, asked) = reply(&app, &amy_token, id, "Monday", false).await;
     assert_eq!(
         (status, asked["code"].as_str()),
         (409, Some("recent_reply")),
         "{asked}"
     );
-    let (status, _) = reply(&app, &amy_token, &id, "Monday", true).await;
+    let (status, _) = reply(&app, &amy_token, id, "Monday", true).await;
     assert_eq!(status, 202);
 
     // Bob received no presence of team A's conversation at all.
@@ -379,7 +360,7 @@ async fn contact_profiles_are_edited_with_validation(backend: Backend) {
         (status, profile["open_id"].as_str()),
         (200, Some("oProfile"))
     );
-    assert_eq!(profile["conversations"][0]["id"], id.as_str());
+    assert_eq!(profile["conversations"][0]["id"], id.to_string());
     assert_eq!(app.get_json(&contact, &bob).await.0, 404);
 
     let patch = |token: &str, body: Value| {

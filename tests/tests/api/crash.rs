@@ -5,6 +5,8 @@ use crate::cli::{harbour, run};
 use harbour_server::store::{Store, StoreOptions};
 use harbour_tests::{on_both_backends, Backend, TestDb};
 use serde_json::{json, Value};
+use shared::api::QueuedReply;
+use shared::MessageId;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 use wechat::client::{paths, AppSecret};
@@ -68,7 +70,7 @@ async fn wait_healthy(base: &str) {
     panic!("harbour did not start");
 }
 
-async fn wait_for_status(store: &Store, message: &str, wanted: &str) -> String {
+async fn wait_for_status(store: &Store, message: MessageId, wanted: &str) -> String {
     let mut last = String::new();
     // Up to a minute: the suite runs many tests at once on two cores.
     for _ in 0..600 {
@@ -195,17 +197,18 @@ async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Bac
         .json()
         .await
         .expect("queued");
-    let message = queued["message"].as_str().unwrap_or_default().to_owned();
+    let queued: QueuedReply = serde_json::from_value(queued).expect("a queued reply");
+    let message = queued.message;
     let store = Store::connect(&db.url, &StoreOptions { max_connections: 2 })
         .await
         .expect("store");
-    wait_for_status(&store, &message, "sending").await;
+    wait_for_status(&store, message, "sending").await;
     server.kill().expect("SIGKILL");
     let _ = server.wait();
 
     let mut server = serve(&db, port);
     wait_healthy(&base).await;
-    wait_for_status(&store, &message, "unknown").await;
+    wait_for_status(&store, message, "unknown").await;
     let copies = fake.received(&follower).len();
     assert!(
         copies <= 1,
@@ -216,7 +219,7 @@ async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Bac
     assert_eq!(fake.received(&follower).len(), copies);
     assert_eq!(
         store
-            .message_status(&message)
+            .message_status(message)
             .await
             .expect("status")
             .map(|s| s.0)
@@ -231,7 +234,15 @@ async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Bac
         .json()
         .await
         .expect("queued");
-    wait_for_status(&store, next["message"].as_str().unwrap_or_default(), "sent").await;
+    wait_for_status(
+        &store,
+        next["message"]
+            .as_str()
+            .and_then(|m| m.parse().ok())
+            .expect("a message id"),
+        "sent",
+    )
+    .await;
     assert_eq!(fake.received(&follower).len(), copies + 1);
     let _ = server.kill();
     let _ = server.wait();

@@ -4,144 +4,16 @@
 //! and visibility: an agent of team B cannot see, list, change, or receive
 //! live events of team A's conversations by any route.
 
-use super::live::{create_team, hello, live_until};
-use harbour_server::config::Secret;
-use harbour_tests::app::spawn_app_on;
-use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
-use serde_json::{json, Value};
+use harbour_tests::desk::{act, conversation_of, desk, post, push, queue, timeline, Desk, KEY};
+use harbour_tests::socket::{hello, live_until};
+use harbour_tests::{on_both_backends, Backend};
+use serde_json::json;
 use shared::{Role, Seq};
 
 on_both_backends!(
     a_team_works_its_queue_and_every_change_is_in_the_timeline,
     an_agent_of_another_team_reaches_nothing_by_any_route,
 );
-
-pub(crate) const KEY: [u8; 32] = [13; 32];
-
-pub(crate) struct Desk {
-    pub app: TestApp,
-    pub admin: String,
-    /// Callback paths of the two channels, one per team.
-    pub path_a: String,
-    pub path_b: String,
-    pub team_a: shared::TeamId,
-    pub team_b: shared::TeamId,
-}
-
-pub(crate) async fn desk(backend: Backend) -> Desk {
-    let db = TestDb::new(backend).await;
-    let app = spawn_app_on(db, |config| {
-        config.run_workers = false;
-        config.secret_key = Secret::new(KEY);
-    })
-    .await;
-    let admin = app.admin_token().await;
-    let team_a = create_team(&app, &admin, "Loans").await.id;
-    let team_b = create_team(&app, &admin, "Claims").await.id;
-    let mut paths = Vec::new();
-    for (name, app_id, team) in [
-        ("Loans OA", "wx1000000000000001", team_a),
-        ("Claims OA", "wx1000000000000002", team_b),
-    ] {
-        let channel = app
-            .connect_official_account(
-                &admin,
-                &json!({ "name": name, "app_id": app_id, "app_secret": "s", "token": "tok", "mode": "plain", "team": team }),
-            )
-            .await;
-        paths.push(
-            channel["callback_path"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        );
-    }
-    Desk {
-        app,
-        admin,
-        path_b: paths.pop().unwrap_or_default(),
-        path_a: paths.pop().unwrap_or_default(),
-        team_a,
-        team_b,
-    }
-}
-
-pub(crate) async fn push(app: &TestApp, path: &str, from: &str, msg_id: u64, text: &str) {
-    app.push_plain_text(path, "tok", from, msg_id, text).await;
-}
-
-pub(crate) async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("post");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-pub(crate) async fn act(app: &TestApp, token: &str, id: &str, action: Value) -> (u16, Value) {
-    post(
-        app,
-        &format!("/api/v1/conversations/{id}/actions"),
-        token,
-        &action,
-    )
-    .await
-}
-
-/// Conversation ids of a queue page, in order.
-async fn queue(app: &TestApp, token: &str, query: &str) -> Vec<String> {
-    let (status, page) = app
-        .get_json(&format!("/api/v1/conversations?{query}"), token)
-        .await;
-    assert_eq!(status, 200, "{query}: {page}");
-    page["conversations"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .filter_map(|c| c["id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub(crate) async fn conversation_of(app: &TestApp, admin: &str, open_id: &str) -> String {
-    let (_, page) = app
-        .get_json(
-            "/api/v1/conversations?status=open,pending,snoozed,resolved",
-            admin,
-        )
-        .await;
-    page["conversations"]
-        .as_array()
-        .and_then(|l| l.iter().find(|c| c["open_id"] == open_id))
-        .and_then(|c| c["id"].as_str())
-        .expect("the conversation")
-        .to_owned()
-}
-
-pub(crate) async fn timeline(app: &TestApp, token: &str, id: &str) -> Vec<(String, String)> {
-    let (_, messages) = app
-        .get_json(&format!("/api/v1/conversations/{id}/messages"), token)
-        .await;
-    messages
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .map(|m| {
-                    (
-                        m["direction"].as_str().unwrap_or_default().to_owned(),
-                        m["body"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Backend) {
     let Desk {
@@ -164,11 +36,11 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     // Newest activity first; longest waiting first.
     assert_eq!(
         queue(&app, &amy_token, "queue=unassigned").await,
-        [two.clone(), one.clone()]
+        [two, one]
     );
     assert_eq!(
         queue(&app, &amy_token, "queue=unassigned&sort=waiting").await,
-        [one.clone(), two.clone()]
+        [one, two]
     );
     // Paging with the cursor walks the same order without repeats.
     let (_, first) = app
@@ -177,17 +49,17 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     let next = first["next"].as_str().expect("a next page").to_owned();
     assert_eq!(
         queue(&app, &amy_token, &format!("limit=1&after={next}")).await,
-        vec![one.clone()]
+        vec![one]
     );
 
     // Amy claims; Ken cannot take it from her.
     assert_eq!(
-        act(&app, &amy_token, &one, json!({ "action": "claim" }))
+        act(&app, &amy_token, one, json!({ "action": "claim" }))
             .await
             .0,
         200
     );
-    let (status, refused) = act(&app, &ken_token, &one, json!({ "action": "claim" })).await;
+    let (status, refused) = act(&app, &ken_token, one, json!({ "action": "claim" })).await;
     assert_eq!(status, 409, "{refused}");
     assert!(
         refused["message"]
@@ -196,20 +68,14 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
             .contains(&amy.name),
         "{refused}"
     );
-    assert_eq!(
-        queue(&app, &amy_token, "queue=mine").await,
-        vec![one.clone()]
-    );
-    assert_eq!(
-        queue(&app, &ken_token, "queue=unassigned").await,
-        vec![two.clone()]
-    );
+    assert_eq!(queue(&app, &amy_token, "queue=mine").await, vec![one]);
+    assert_eq!(queue(&app, &ken_token, "queue=unassigned").await, vec![two]);
 
     // Assigning needs someone of the conversation's team.
     let (status, _) = act(
         &app,
         &amy_token,
-        &one,
+        one,
         json!({ "action": "assign", "user": outsider.id }),
     )
     .await;
@@ -217,7 +83,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     let (status, assigned) = act(
         &app,
         &amy_token,
-        &one,
+        one,
         json!({ "action": "assign", "user": ken.id, "note": "he knows the file" }),
     )
     .await;
@@ -230,14 +96,14 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     act(
         &app,
         &ken_token,
-        &one,
+        one,
         json!({ "action": "priority", "priority": "urgent" }),
     )
     .await;
     let (status, _) = act(
         &app,
         &ken_token,
-        &one,
+        one,
         json!({ "action": "priority", "priority": "extreme" }),
     )
     .await;
@@ -245,15 +111,12 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     let (_, labelled) = act(
         &app,
         &ken_token,
-        &one,
+        one,
         json!({ "action": "labels", "add": ["VIP", "還款"] }),
     )
     .await;
     assert_eq!(labelled["labels"], json!(["VIP", "還款"]));
-    assert_eq!(
-        queue(&app, &ken_token, "label=VIP").await,
-        vec![one.clone()]
-    );
+    assert_eq!(queue(&app, &ken_token, "label=VIP").await, vec![one]);
 
     // A note mentioning Amy puts it in her Mentions queue; notes never go to WeChat.
     let (status, note) = post(
@@ -268,10 +131,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
         (201, Some("note")),
         "{note}"
     );
-    assert_eq!(
-        queue(&app, &amy_token, "queue=mentions").await,
-        vec![one.clone()]
-    );
+    assert_eq!(queue(&app, &amy_token, "queue=mentions").await, vec![one]);
     assert!(queue(&app, &ken_token, "queue=mentions").await.is_empty());
     let (status, _) = post(
         &app,
@@ -310,13 +170,10 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     assert_eq!(summary["unread"], false);
 
     // Resolve takes it out of the open queue; the client writing again reopens it.
-    act(&app, &ken_token, &one, json!({ "action": "resolve" })).await;
-    assert_eq!(queue(&app, &ken_token, "").await, vec![two.clone()]);
-    assert_eq!(
-        queue(&app, &ken_token, "status=resolved").await,
-        vec![one.clone()]
-    );
-    let (status, _) = act(&app, &ken_token, &one, json!({ "action": "resolve" })).await;
+    act(&app, &ken_token, one, json!({ "action": "resolve" })).await;
+    assert_eq!(queue(&app, &ken_token, "").await, vec![two]);
+    assert_eq!(queue(&app, &ken_token, "status=resolved").await, vec![one]);
+    let (status, _) = act(&app, &ken_token, one, json!({ "action": "resolve" })).await;
     assert_eq!(status, 409);
     push(&app, &path_a, "oClientOne", 3, "仲有問題").await;
     let (_, summary) = app
@@ -330,7 +187,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     let (status, snoozed) = act(
         &app,
         &ken_token,
-        &two,
+        two,
         json!({ "action": "snooze", "until": until }),
     )
     .await;
@@ -338,7 +195,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     let (status, _) = act(
         &app,
         &ken_token,
-        &two,
+        two,
         json!({ "action": "snooze", "until": 1 }),
     )
     .await;
@@ -372,7 +229,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     let (status, _) = act(
         &app,
         &ken_token,
-        &one,
+        one,
         json!({ "action": "transfer", "team": team_b, "note": "claims question" }),
     )
     .await;
@@ -383,7 +240,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     assert_eq!(status, 404, "gone from team A");
 
     // Every change is in the timeline, in order, by name.
-    let entries = timeline(&app, &admin, &one).await;
+    let entries = timeline(&app, &admin, one).await;
     let activity: Vec<&str> = entries
         .iter()
         .filter(|(d, _)| d == "activity")
@@ -429,7 +286,7 @@ async fn an_agent_of_another_team_reaches_nothing_by_any_route(backend: Backend)
     push(&app, &path_b, "oOpen", 2, "hello claims").await;
     let secret = conversation_of(&app, &admin, "oSecret").await;
     let open = conversation_of(&app, &admin, "oOpen").await;
-    act(&app, &amy_token, &secret, json!({ "action": "claim" })).await;
+    act(&app, &amy_token, secret, json!({ "action": "claim" })).await;
     post(
         &app,
         &format!("/api/v1/conversations/{secret}/notes"),
@@ -471,7 +328,7 @@ async fn an_agent_of_another_team_reaches_nothing_by_any_route(backend: Backend)
             json!({ "action": "resolve" }),
             json!({ "action": "labels", "add": ["x"] }),
         ] {
-            assert_eq!(act(&app, token, &secret, action).await.0, 404, "{who} acts");
+            assert_eq!(act(&app, token, secret, action).await.0, 404, "{who} acts");
         }
         for (path, body) in [
             (
@@ -501,15 +358,19 @@ async fn an_agent_of_another_team_reaches_nothing_by_any_route(backend: Backend)
     }
 
     // Nothing of team A reached Bob's socket, live or replayed.
-    act(&app, &boss_token, &open, json!({ "action": "claim" })).await;
+    act(&app, &boss_token, open, json!({ "action": "claim" })).await;
     let live = live_until(&mut bob_socket, "conversation.updated").await;
     let (_, replayed, _) = hello(&app, &bob_token, Seq(0)).await;
     for event in live.iter().chain(&replayed) {
-        assert_ne!(event.payload["conversation"], secret.as_str(), "{event:?}");
+        assert_ne!(
+            event.payload["conversation"],
+            secret.to_string(),
+            "{event:?}"
+        );
     }
     assert!(replayed
         .iter()
-        .any(|e| e.payload["conversation"] == open.as_str()));
+        .any(|e| e.payload["conversation"] == open.to_string()));
 
     // Compliance reads everything and changes nothing.
     assert!(queue(&app, &auditor_token, "").await.contains(&secret));
@@ -523,14 +384,9 @@ async fn an_agent_of_another_team_reaches_nothing_by_any_route(backend: Backend)
         200
     );
     assert_eq!(
-        act(
-            &app,
-            &auditor_token,
-            &secret,
-            json!({ "action": "resolve" })
-        )
-        .await
-        .0,
+        act(&app, &auditor_token, secret, json!({ "action": "resolve" }))
+            .await
+            .0,
         403
     );
     assert_eq!(

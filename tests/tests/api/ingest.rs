@@ -11,6 +11,7 @@ use harbour_server::store::inbox::{store_inbound_batch, Inbound, Written};
 use harbour_server::store::{Store, StoreOptions};
 use harbour_tests::{on_both_backends, spawn_app, Backend};
 use serde_json::json;
+use shared::{ChannelId, MessageId};
 use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
 use wechat::{AppId, Mode, OpenId, OriginalId};
 
@@ -24,7 +25,7 @@ async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
     let channel = app.connect_official_account(&admin, &json!({ "name": "Ingest", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" })).await;
-    let id = channel["id"].as_str().unwrap_or_default().to_owned();
+    let id = channel.id;
     let config = SimulatorConfig::new(
         app.url(&format!("/wechat/oa/{id}")),
         OriginalId::new("gh_ingest"),
@@ -66,7 +67,7 @@ async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend
         .await;
 
     assert_eq!(
-        app.store.inbound_message_count(&id).await.expect("count"),
+        app.store.inbound_message_count(id).await.expect("count"),
         1000
     );
     let viewer = harbour_server::store::conversations::Viewer {
@@ -87,7 +88,7 @@ async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend
     for conversation in conversations {
         let messages = app
             .store
-            .conversation_messages(&conversation.id, None, 100)
+            .conversation_messages(conversation.id, None, 100)
             .await
             .expect("messages");
         let order: Vec<usize> = messages
@@ -123,9 +124,9 @@ on_both_backends!(
     a_copy_committed_by_another_writer_meanwhile_is_not_stored_twice,
 );
 
-fn inbound(channel: &str, open_id: &str, key: &str, kind: &str, body: &str) -> Inbound {
+fn inbound(channel: ChannelId, open_id: &str, key: &str, kind: &str, body: &str) -> Inbound {
     Inbound {
-        channel_id: channel.to_owned(),
+        channel_id: channel,
         team: None,
         open_id: open_id.to_owned(),
         dedupe_key: key.to_owned(),
@@ -141,7 +142,7 @@ fn inbound(channel: &str, open_id: &str, key: &str, kind: &str, body: &str) -> I
 
 /// Stores one batch the way the group-commit writer does and returns what
 /// each push became: the message id, or `None` for a push already stored.
-async fn store_batch(store: &Store, now: i64, pushes: &[Inbound]) -> Vec<Option<String>> {
+async fn store_batch(store: &Store, now: i64, pushes: &[Inbound]) -> Vec<Option<MessageId>> {
     let mut tx = store.begin().await.expect("begin");
     let refs: Vec<&Inbound> = pushes.iter().collect();
     let written = store_inbound_batch(&mut tx, now, &refs)
@@ -173,35 +174,35 @@ async fn a_batch_stores_each_push_once_in_push_order(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
     let channel = app.connect_official_account(&admin, &json!({ "name": "Batch", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" })).await;
-    let ch = channel["id"].as_str().unwrap_or_default().to_owned();
+    let ch = channel.id;
     let store = &app.store;
 
     let first = store_batch(
         store,
         1_000,
         &[
-            inbound(&ch, "oDora", "d1", "text", "earlier"),
-            inbound(&ch, "oEmma", "e1", "text", "你好"),
+            inbound(ch, "oDora", "d1", "text", "earlier"),
+            inbound(ch, "oEmma", "e1", "text", "你好"),
         ],
     )
     .await;
     assert!(first.iter().all(Option::is_some), "{first:?}");
     app.db.execute("UPDATE conversations SET status = 'resolved', waiting_since = NULL WHERE contact_id = (SELECT id FROM contacts WHERE open_id = 'oEmma')").await;
 
-    let mut subscribe = inbound(&ch, "oBen", "b1", "event", "subscribe");
+    let mut subscribe = inbound(ch, "oBen", "b1", "event", "subscribe");
     subscribe.subscribed = Some(true);
-    let mut image = inbound(&ch, "oCyd", "c1", "image", "[image]");
+    let mut image = inbound(ch, "oCyd", "c1", "image", "[image]");
     image.media_id = Some("media-1".into());
     let second = store_batch(
         store,
         2_000,
         &[
-            inbound(&ch, "oAmy", "a1", "text", "想問還款日期"),
-            inbound(&ch, "oAmy", "a2", "text", "second"),
+            inbound(ch, "oAmy", "a1", "text", "想問還款日期"),
+            inbound(ch, "oAmy", "a2", "text", "second"),
             subscribe,
-            inbound(&ch, "oAmy", "a1", "text", "想問還款日期"),
-            inbound(&ch, "oDora", "d1", "text", "earlier"),
-            inbound(&ch, "oEmma", "e2", "text", "again"),
+            inbound(ch, "oAmy", "a1", "text", "想問還款日期"),
+            inbound(ch, "oDora", "d1", "text", "earlier"),
+            inbound(ch, "oEmma", "e2", "text", "again"),
             image,
         ],
     )
@@ -280,7 +281,7 @@ async fn a_batch_stores_each_push_once_in_push_order(backend: Backend) {
         .search_messages(&Scope::All, &query_terms("還款"), 10)
         .await
         .expect("search");
-    let hits: Vec<&str> = hits.iter().map(|h| h.message_id.as_str()).collect();
+    let hits: Vec<String> = hits.iter().map(|h| h.message_id.to_string()).collect();
     assert_eq!(
         hits,
         [a1[0].0.as_str()],
@@ -296,11 +297,11 @@ async fn a_copy_committed_by_another_writer_meanwhile_is_not_stored_twice(backen
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
     let channel = app.connect_official_account(&admin, &json!({ "name": "Race", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" })).await;
-    let ch = channel["id"].as_str().unwrap_or_default().to_owned();
+    let ch = channel.id;
     let other = Store::connect(&app.db.url, &StoreOptions::default())
         .await
         .expect("second node");
-    let push = inbound(&ch, "oRace", "r1", "text", "同時到");
+    let push = inbound(ch, "oRace", "r1", "text", "同時到");
 
     let mut first = app.store.begin().await.expect("begin");
     let stored = store_inbound_batch(&mut first, 1_000, &[&push])

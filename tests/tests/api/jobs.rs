@@ -69,7 +69,7 @@ async fn a_job_whose_worker_died_runs_again_after_the_lease_expires(backend: Bac
         .complete_job(&claimed[0], clock.now())
         .await
         .expect("complete"));
-    let job = store.job(&id).await.expect("job").expect("exists");
+    let job = store.job(id).await.expect("job").expect("exists");
     assert_eq!((job.status.as_str(), job.attempts), ("done", 2));
 }
 
@@ -143,7 +143,7 @@ async fn a_failing_job_backs_off_and_ends_dead(backend: Backend) {
     let runs = Arc::new(AtomicUsize::new(0));
     let worker = counting_worker(&store, &clock, runs.clone(), true);
     worker.run_once().await.expect("run");
-    let after_first = store.job(&id).await.expect("job").expect("exists");
+    let after_first = store.job(id).await.expect("job").expect("exists");
     assert_eq!(after_first.status, "queued");
     let delay = after_first.run_at - clock.now();
     assert!(
@@ -156,7 +156,7 @@ async fn a_failing_job_backs_off_and_ends_dead(backend: Backend) {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     clock.advance(1_600);
     worker.run_once().await.expect("run");
-    let after_second = store.job(&id).await.expect("job").expect("exists");
+    let after_second = store.job(id).await.expect("job").expect("exists");
     let delay = after_second.run_at - clock.now();
     assert!(
         (2_000..=3_000).contains(&delay),
@@ -164,7 +164,7 @@ async fn a_failing_job_backs_off_and_ends_dead(backend: Backend) {
     );
     clock.advance(3_100);
     worker.run_once().await.expect("run");
-    let dead = store.job(&id).await.expect("job").expect("exists");
+    let dead = store.job(id).await.expect("job").expect("exists");
     assert_eq!(
         (
             dead.status.as_str(),

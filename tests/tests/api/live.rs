@@ -1,15 +1,13 @@
 //! The live socket over a real connection: authentication by first message,
 //! replay after a reconnect with each event exactly once, team filtering.
 
-use futures::{SinkExt, StreamExt};
 use harbour_server::store::events::{append, NewEvent};
-use harbour_tests::{on_both_backends, spawn_app, Backend, TestApp};
+use harbour_tests::desk::create_team;
+use harbour_tests::socket::{hello, live_until, next_message, open, send};
+use harbour_tests::{on_both_backends, spawn_app, Backend};
 use serde_json::json;
-use shared::api::{Event, Team};
 use shared::ws::{ClientMessage, ServerMessage};
 use shared::{Role, Seq};
-use std::time::Duration;
-use tokio_tungstenite::tungstenite::Message;
 
 on_both_backends!(
     a_reconnecting_client_gets_each_missed_event_exactly_once,
@@ -17,89 +15,6 @@ on_both_backends!(
     an_agent_receives_only_events_of_their_teams,
     the_server_tells_the_app_its_time_and_every_jump_of_its_clock,
 );
-
-pub(crate) type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn open(app: &TestApp) -> Socket {
-    let url = format!("ws://127.0.0.1:{}/api/v1/ws", app.port);
-    tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connect")
-        .0
-}
-
-pub(crate) async fn send(socket: &mut Socket, message: &ClientMessage) {
-    let text = serde_json::to_string(message).expect("json");
-    socket.send(Message::Text(text.into())).await.expect("send");
-}
-
-pub(crate) async fn next_message(socket: &mut Socket) -> Option<ServerMessage> {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .ok()??
-            .ok()?;
-        match frame {
-            Message::Text(text) => return serde_json::from_str(&text).ok(),
-            Message::Close(_) => return None,
-            _ => continue,
-        }
-    }
-}
-
-/// Says hello and collects the replay up to `Live`.
-pub(crate) async fn hello(app: &TestApp, token: &str, last_seq: Seq) -> (Socket, Vec<Event>, Seq) {
-    let mut socket = open(app).await;
-    send(
-        &mut socket,
-        &ClientMessage::Hello {
-            token: token.into(),
-            last_seq,
-        },
-    )
-    .await;
-    assert!(matches!(
-        next_message(&mut socket).await,
-        Some(ServerMessage::Welcome { .. })
-    ));
-    let mut replayed = Vec::new();
-    loop {
-        match next_message(&mut socket).await {
-            Some(ServerMessage::Event { event }) => replayed.push(event),
-            Some(ServerMessage::Live { head }) => return (socket, replayed, head),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-}
-
-/// Waits for live events until one of `kind` arrives.
-pub(crate) async fn live_until(socket: &mut Socket, kind: &str) -> Vec<Event> {
-    let mut got = Vec::new();
-    while let Some(message) = next_message(socket).await {
-        if let ServerMessage::Event { event } = message {
-            let done = event.kind == kind;
-            got.push(event);
-            if done {
-                return got;
-            }
-        }
-    }
-    panic!("socket closed before a {kind} event; got {got:?}");
-}
-
-pub(crate) async fn create_team(app: &TestApp, token: &str, name: &str) -> Team {
-    app.client
-        .post(app.url("/api/v1/teams"))
-        .bearer_auth(token)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .expect("team")
-        .json()
-        .await
-        .expect("team json")
-}
 
 async fn a_reconnecting_client_gets_each_missed_event_exactly_once(backend: Backend) {
     let app = spawn_app(backend).await;

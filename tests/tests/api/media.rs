@@ -50,10 +50,7 @@ async fn setup(backend: Backend) -> (FakeWeChat, TestApp, String, String) {
             &json!({ "name": "Clinic", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "api_base": fake.base_url() }),
         )
         .await;
-    let path = channel["callback_path"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let path = channel.callback_path.clone();
     (fake, app, admin, path)
 }
 

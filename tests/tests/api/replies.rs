@@ -8,6 +8,7 @@ use harbour_server::store::outbound::claim_for_sending;
 use harbour_tests::app::spawn_app_on;
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::{json, Value};
+use shared::api::QueuedReply;
 use wechat::client::AppSecret;
 use wechat::fake::FakeWeChat;
 use wechat::{AppId, OpenId};
@@ -52,10 +53,7 @@ async fn desk(backend: Backend) -> Desk {
 
     let admin = app.admin_token().await;
     let channel = app.connect_official_account(&admin, &json!({ "name": "Demo", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "api_base": fake.base_url() })).await;
-    let path = channel["callback_path"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let path = channel.callback_path.clone();
     push_text(&app, &path, 1001, "你好，我想問還款日期 🙏").await;
     {
         use wechat::clock::Clock;
@@ -277,14 +275,14 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
     assert_eq!(received[0].text(), Some("收到，請稍等"));
 
     // A send interrupted after it was marked `sending` becomes `unknown`, never a second copy.
-    let stranded: Value = reply("This one is interrupted")
+    let stranded: QueuedReply = reply("This one is interrupted")
         .await
         .expect("reply")
         .json()
         .await
         .expect("queued");
-    let stranded = stranded["message"].as_str().unwrap_or_default().to_owned();
-    claim_for_sending(&app.store, app.clock.now(), &stranded)
+    let stranded = stranded.message;
+    claim_for_sending(&app.store, app.clock.now(), stranded)
         .await
         .expect("claim")
         .expect("queued");
@@ -394,7 +392,7 @@ async fn the_demo_brings_live_conversations_from_simulated_followers() {
     for _ in 0..100 {
         stored = app
             .store
-            .inbound_message_count(&channel.id)
+            .inbound_message_count(channel.id)
             .await
             .expect("count");
         if stored >= 5 {
@@ -433,13 +431,7 @@ async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backe
         .expect("team id");
     let body = json!({ "name": "Desk OA", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "team": team_id });
     let channel = app.connect_official_account(&admin, &body).await;
-    push_text(
-        &app,
-        channel["callback_path"].as_str().unwrap_or_default(),
-        7001,
-        "我想問還款",
-    )
-    .await;
+    push_text(&app, &channel.callback_path, 7001, "我想問還款").await;
     let (_, page) = app.get_json("/api/v1/conversations", &admin).await;
     let list = &page["conversations"];
     let conversation = list[0]["id"].as_str().expect("conversation").to_owned();

@@ -61,7 +61,7 @@ pub(crate) async fn desk(app: &TestApp) -> Desk {
     fake.register_app(&AppId::new(app_id), &AppSecret::new(secret));
     let body = json!({ "name": "HK Lending 公眾號", "app_id": app_id, "app_secret": secret, "token": token, "mode": "plain", "api_base": fake.base_url(), "team": team });
     let channel = app.connect_official_account(&admin, &body).await;
-    let target = app.url(channel["callback_path"].as_str().unwrap_or_default());
+    let target = app.url(&channel.callback_path);
     let config = SimulatorConfig::new(
         target,
         OriginalId::new("gh_desk"),

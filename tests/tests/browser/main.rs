@@ -132,7 +132,7 @@ async fn a_wechat_message_appears_live_and_the_reply_reaches_the_follower() {
 
     // A follower writes while the page is open: no reload.
     let follower = OpenId::new("oBrowserFollower00000000001");
-    let target = app.url(channel["callback_path"].as_str().unwrap_or_default());
+    let target = app.url(&channel.callback_path);
     let config = SimulatorConfig::new(
         target,
         OriginalId::new("gh_browser"),
@@ -261,10 +261,11 @@ async fn an_admin_connects_an_official_account_and_agents_cannot_open_channels()
     // The page shows the same callback URL the API gives, on this origin.
     let (status, channels) = app.get_json("/api/v1/channels", &admin).await;
     assert_eq!(status, 200);
+    let channels: Vec<shared::api::Channel> = serde_json::from_value(channels).expect("channels");
     let channel = &channels[0];
-    assert_eq!(channel["name"], "HK Lending 公眾號");
-    assert_eq!(channel["mode"], "safe");
-    let callback = app.url(channel["callback_path"].as_str().unwrap_or_default());
+    assert_eq!(channel.name, "HK Lending 公眾號");
+    assert_eq!(channel.mode, shared::api::CallbackMode::Safe);
+    let callback = app.url(&channel.callback_path);
     let shown = browser
         .wait_for("tbody.channel.is-new .callback-url")
         .await

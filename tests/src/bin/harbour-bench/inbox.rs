@@ -131,9 +131,9 @@ async fn one_backend(backend: Backend, options: &SeedOptions) {
     };
 
     let baseline = measure(|i| {
-        let (store, id) = (&store, ids[i % ids.len()].clone());
+        let (store, id) = (&store, ids[i % ids.len()]);
         async move {
-            let _ = store.conversation_status(&id).await.expect("lookup");
+            let _ = store.conversation_status(id).await.expect("lookup");
         }
     })
     .await;
@@ -173,10 +173,10 @@ async fn one_backend(backend: Backend, options: &SeedOptions) {
         }
     }
     let t = measure(|i| {
-        let (store, id) = (&store, ids[i % ids.len()].clone());
+        let (store, id) = (&store, ids[i % ids.len()]);
         async move {
             store
-                .conversation_messages(&id, None, 50)
+                .conversation_messages(id, None, 50)
                 .await
                 .expect("messages");
         }

@@ -133,11 +133,11 @@ async fn harbour(backend: Backend) -> Outcome {
     let app = spawn_app_on(db, |config| config.run_workers = false).await;
     let admin = app.admin_token().await;
     let channel = app.connect_official_account(&admin, &json!({ "name": "Bench", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" })).await;
-    let target = app.url(channel["callback_path"].as_str().unwrap_or_default());
+    let target = app.url(&channel.callback_path);
     let outcome = load(&target, pushes(&target)).await;
     let stored = app
         .store
-        .inbound_message_count(channel["id"].as_str().unwrap_or_default())
+        .inbound_message_count(channel.id)
         .await
         .expect("count");
     assert_eq!(
