@@ -1,6 +1,7 @@
 //! The API suite's desk: two teams (Loans and Claims), each with a
-//! plain-mode Official Account routed to it, and the requests the tests
-//! make against it, answered with `shared` types.
+//! plain-mode Official Account routed to it and served by one fake WeChat
+//! on the app's clock, and the requests the tests make against it,
+//! answered with `shared` types.
 
 use crate::app::spawn_app_on;
 use crate::{Backend, TestApp, TestDb};
@@ -8,11 +9,18 @@ use harbour_server::config::Secret;
 use serde_json::{json, Value};
 use shared::api::{ConversationPage, MessageView, Team};
 use shared::{ConversationId, TeamId};
+use wechat::client::AppSecret;
+use wechat::fake::FakeWeChat;
+use wechat::AppId;
 
 /// The desk's secret key, for tests that run a worker by hand.
 pub const KEY: [u8; 32] = [13; 32];
 /// The callback token of both channels.
 pub const TOKEN: &str = "tok";
+/// The Loans and Claims accounts, and their AppSecret at the fake WeChat.
+pub const APP_A: &str = "wx1000000000000001";
+pub const APP_B: &str = "wx1000000000000002";
+pub const SECRET: &str = "desk-secret";
 
 pub struct Desk {
     pub app: TestApp,
@@ -22,6 +30,8 @@ pub struct Desk {
     pub path_b: String,
     pub team_a: TeamId,
     pub team_b: TeamId,
+    /// The WeChat both accounts talk to.
+    pub fake: FakeWeChat,
 }
 
 /// A desk whose background workers are off, so tests run jobs by hand.
@@ -32,21 +42,20 @@ pub async fn desk(backend: Backend) -> Desk {
         config.secret_key = Secret::new(KEY);
     })
     .await;
+    let fake = app.fake_wechat().await;
     let admin = app.admin_token().await;
     let team_a = create_team(&app, &admin, "Loans").await.id;
     let team_b = create_team(&app, &admin, "Claims").await.id;
     let mut paths = Vec::new();
-    for (name, app_id, team) in [
-        ("Loans OA", "wx1000000000000001", team_a),
-        ("Claims OA", "wx1000000000000002", team_b),
-    ] {
+    for (name, app_id, team) in [("Loans OA", APP_A, team_a), ("Claims OA", APP_B, team_b)] {
+        fake.register_app(&AppId::new(app_id), &AppSecret::new(SECRET));
         let channel = app
             .connect_official_account(
                 &admin,
-                &json!({ "name": name, "app_id": app_id, "app_secret": "s", "token": TOKEN, "mode": "plain", "team": team }),
+                &json!({ "name": name, "app_id": app_id, "app_secret": SECRET, "token": TOKEN, "mode": "plain", "team": team, "api_base": fake.base_url() }),
             )
             .await;
-        paths.push(channel.callback_path.clone());
+        paths.push(channel.callback_path);
     }
     Desk {
         app,
@@ -55,6 +64,7 @@ pub async fn desk(backend: Backend) -> Desk {
         path_a: paths.pop().unwrap_or_default(),
         team_a,
         team_b,
+        fake,
     }
 }
 

@@ -436,6 +436,7 @@ async fn search_finds_either_script_within_the_users_teams(backend: Backend) {
         path_b,
         team_a,
         team_b,
+        ..
     } = desk(backend).await;
     let (_, amy) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
     let (_, bob) = app.user_with_role(&admin, Role::Agent, &[team_b]).await;

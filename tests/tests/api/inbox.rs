@@ -274,6 +274,7 @@ async fn an_agent_of_another_team_reaches_nothing_by_any_route(backend: Backend)
         path_b,
         team_a,
         team_b,
+        ..
     } = desk(backend).await;
     let (_, amy_token) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
     let (_, bob_token) = app.user_with_role(&admin, Role::Agent, &[team_b]).await;

@@ -2,15 +2,14 @@
 //! window and reply count, delivery exactly once, and `unknown` (never a
 //! resend) when a send was interrupted.
 
-use harbour_server::config::Secret;
 use harbour_server::jobs::Worker;
 use harbour_server::store::outbound::claim_for_sending;
 use harbour_tests::app::spawn_app_on;
+use harbour_tests::desk::{conversation_of, desk, messages, Desk, APP_A, KEY, TOKEN};
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::{json, Value};
+use shared::ConversationId;
 use shared::api::QueuedReply;
-use wechat::client::AppSecret;
-use wechat::fake::FakeWeChat;
 use wechat::{AppId, OpenId};
 
 on_both_backends!(
@@ -19,72 +18,29 @@ on_both_backends!(
     conversation_endpoints_admit_each_role_only_to_its_teams,
 );
 
-const APP_ID: &str = "wxfa4e5d6c7b8a9012";
-const APP_SECRET: &str = "fake-secret-for-tests";
-const TOKEN: &str = "harbourToken1";
 const FOLLOWER: &str = "oFollower0000000000000000001";
-const KEY: [u8; 32] = [9; 32];
 
 async fn push_text(app: &TestApp, path: &str, msg_id: u64, text: &str) {
     app.push_plain_text(path, TOKEN, FOLLOWER, msg_id, text)
         .await;
 }
 
-/// A desk wired to the fake WeChat: a plain-mode account, a worker to run
-/// send jobs by hand, and one conversation whose follower just wrote.
-struct Desk {
-    fake: FakeWeChat,
-    app: TestApp,
-    worker: Worker,
-    admin: String,
-    conversation: String,
-}
-
-async fn desk(backend: Backend) -> Desk {
-    let db = TestDb::new(backend).await;
-    let app = spawn_app_on(db, |config| {
-        config.run_workers = false;
-        config.secret_key = Secret::new(KEY);
-    })
-    .await;
-    let fake = app.fake_wechat().await;
-    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(APP_SECRET));
-    let worker = app.worker(KEY);
-
-    let admin = app.admin_token().await;
-    let channel = app.connect_official_account(&admin, &json!({ "name": "Demo", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "api_base": fake.base_url() })).await;
-    let path = channel.callback_path.clone();
-    push_text(&app, &path, 1001, "你好，我想問還款日期 🙏").await;
+/// The desk with a worker to run send jobs by hand, and the conversation
+/// of a follower of the Loans account who just wrote.
+async fn replying(backend: Backend) -> (Desk, Worker, ConversationId) {
+    let desk = desk(backend).await;
+    let worker = desk.app.worker(KEY);
+    push_text(&desk.app, &desk.path_a, 1001, "你好，我想問還款日期 🙏").await;
     {
         use wechat::clock::Clock;
-        fake.record_follower_message(
-            &AppId::new(APP_ID),
+        desk.fake.record_follower_message(
+            &AppId::new(APP_A),
             &OpenId::new(FOLLOWER),
-            fake.clock().now(),
+            desk.fake.clock().now(),
         );
     }
-    let events = app
-        .store
-        .events_after(shared::Seq(0), 1000)
-        .await
-        .expect("events");
-    let conversation = events
-        .iter()
-        .find(|e| e.kind == "message.received")
-        .map(|e| {
-            e.payload["conversation"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .expect("a conversation");
-    Desk {
-        fake,
-        app,
-        worker,
-        admin,
-        conversation,
-    }
+    let conversation = conversation_of(&desk.app, &desk.admin, FOLLOWER).await;
+    (desk, worker, conversation)
 }
 
 /// A 4×4 blue PNG.
@@ -93,7 +49,7 @@ const PNG: &str = "89504e470d0a1a0a0000000d4948445200000004000000040802000000269
 async fn post_image(
     app: &TestApp,
     token: &str,
-    conversation: &str,
+    conversation: ConversationId,
     bytes: Vec<u8>,
 ) -> (u16, Value) {
     let response = app
@@ -116,16 +72,16 @@ async fn post_image(
 /// the reply with a sentence and sends nothing; files that are not a JPG,
 /// PNG or GIF up to 2 MB are refused before anything is kept.
 async fn an_image_reply_is_uploaded_and_reaches_the_follower_once(backend: Backend) {
-    let Desk {
-        fake,
-        app,
+    let (
+        Desk {
+            fake, app, admin, ..
+        },
         worker,
-        admin,
         conversation,
-    } = desk(backend).await;
+    ) = replying(backend).await;
     let png = hex::decode(PNG).expect("png");
 
-    let (status, queued) = post_image(&app, &admin, &conversation, png.clone()).await;
+    let (status, queued) = post_image(&app, &admin, conversation, png.clone()).await;
     assert_eq!(status, 202, "{queued}");
     let message = queued["message"].as_str().unwrap_or_default().to_owned();
     let kept = app
@@ -184,7 +140,7 @@ async fn an_image_reply_is_uploaded_and_reaches_the_follower_once(backend: Backe
 
     // WeChat refuses the upload: the reply fails with a reason, nothing is sent.
     fake.fail_next("/cgi-bin/media/upload", 40005);
-    let (_, refused) = post_image(&app, &admin, &conversation, png.clone()).await;
+    let (_, refused) = post_image(&app, &admin, conversation, png.clone()).await;
     let refused = refused["message"].as_str().unwrap_or_default().to_owned();
     worker.run_once().await.expect("worker");
     let (_, state) = app
@@ -207,7 +163,7 @@ async fn an_image_reply_is_uploaded_and_reaches_the_follower_once(backend: Backe
         ("empty", Vec::new(), "Choose an image"),
         ("too large", too_large, "2 MB"),
     ] {
-        let (status, body) = post_image(&app, &admin, &conversation, bytes).await;
+        let (status, body) = post_image(&app, &admin, conversation, bytes).await;
         assert_eq!(status, 422, "{label}: {body}");
         assert_eq!(body["field"], "image", "{label}: {body}");
         assert!(
@@ -229,13 +185,13 @@ async fn an_image_reply_is_uploaded_and_reaches_the_follower_once(backend: Backe
 }
 
 async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: Backend) {
-    let Desk {
-        fake,
-        app,
+    let (
+        Desk {
+            fake, app, admin, ..
+        },
         worker,
-        admin,
         conversation,
-    } = desk(backend).await;
+    ) = replying(backend).await;
 
     let (status, window) = app
         .get_json(
@@ -326,7 +282,7 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
 
     let (_, page) = app.get_json("/api/v1/conversations", &admin).await;
     let list = &page["conversations"];
-    assert_eq!(list[0]["id"], conversation.as_str());
+    assert_eq!(list[0]["id"], conversation.to_string());
     let (_, timeline) = app
         .get_json(
             &format!("/api/v1/conversations/{conversation}/messages"),
@@ -409,39 +365,16 @@ async fn the_demo_brings_live_conversations_from_simulated_followers() {
 
 async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backend) {
     use shared::Role;
-    let db = TestDb::new(backend).await;
-    let app = spawn_app_on(db, |config| config.run_workers = false).await;
-    let admin = app.admin_token().await;
-    let (_, desk) = app.get_json("/api/v1/teams", &admin).await;
-    assert_eq!(desk, json!([]));
-    let team: Value = app
-        .client
-        .post(app.url("/api/v1/teams"))
-        .bearer_auth(&admin)
-        .json(&json!({ "name": "HK Desk" }))
-        .send()
-        .await
-        .expect("team")
-        .json()
-        .await
-        .expect("team");
-    let team_id: shared::TeamId = team["id"]
-        .as_str()
-        .and_then(|t| t.parse().ok())
-        .expect("team id");
-    let body = json!({ "name": "Desk OA", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN, "mode": "plain", "team": team_id });
-    let channel = app.connect_official_account(&admin, &body).await;
-    push_text(&app, &channel.callback_path, 7001, "我想問還款").await;
-    let (_, page) = app.get_json("/api/v1/conversations", &admin).await;
-    let list = &page["conversations"];
-    let conversation = list[0]["id"].as_str().expect("conversation").to_owned();
-    let (_, timeline) = app
-        .get_json(
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            &admin,
-        )
-        .await;
-    let message = timeline[0]["id"].as_str().expect("message").to_owned();
+    let Desk {
+        app,
+        admin,
+        path_a,
+        team_a: team_id,
+        ..
+    } = desk(backend).await;
+    push_text(&app, &path_a, 7001, "我想問還款").await;
+    let conversation = conversation_of(&app, &admin, FOLLOWER).await;
+    let message = messages(&app, &admin, conversation).await[0].id;
 
     // (who, sees the conversation, may reply)
     let mut people = vec![("admin", admin.clone(), true, true)];
@@ -510,7 +443,7 @@ async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backe
         assert_eq!(reply.status().as_u16(), expected, "{label} replies");
         // An empty image passes the role and team checks, then is refused
         // as empty, so the matrix uses up none of the client's replies.
-        let (status, _) = post_image(&app, token, &conversation, Vec::new()).await;
+        let (status, _) = post_image(&app, token, conversation, Vec::new()).await;
         let expected = if expected == 202 { 422 } else { expected };
         assert_eq!(status, expected, "{label} sends an image");
     }
