@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod browser_desk;
 pub mod db;
 pub mod desk;
 pub mod socket;

@@ -8,8 +8,8 @@ use harbour_tests::app::spawn_app_on;
 use harbour_tests::desk::{conversation_of, desk, messages, Desk, APP_A, KEY, TOKEN};
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::{json, Value};
-use shared::ConversationId;
 use shared::api::QueuedReply;
+use shared::ConversationId;
 use wechat::{AppId, OpenId};
 
 on_both_backends!(

@@ -4,10 +4,9 @@
 
 use wechat::OpenId;
 
-use super::inbox::{client_writes, desk, open_queue};
-use super::{app_with_ui, sign_in};
 use harbour_tests::app::{ADMIN_EMAIL, PASSWORD};
 use harbour_tests::browser::Browser;
+use harbour_tests::browser_desk::{app_with_ui, client_writes, desk, open_queue, sign_in};
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 

@@ -9,10 +9,9 @@ use wechat::client::paths;
 use wechat::fake::simulator::{sample_picture, sample_voice, Activity};
 use wechat::OpenId;
 
-use super::inbox::{client_writes, desk, open_queue};
-use super::{app_with_ui, sign_in};
 use harbour_tests::app::PASSWORD;
 use harbour_tests::browser::Browser;
+use harbour_tests::browser_desk::{app_with_ui, client_writes, desk, open_queue, sign_in};
 
 const DRAFT: &str = "稍後再覆你 (draft, not sent yet)";
 

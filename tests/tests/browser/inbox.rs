@@ -7,103 +7,13 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::{json, Value};
-use wechat::client::AppSecret;
-use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
-use wechat::fake::FakeWeChat;
-use wechat::{AppId, Mode, OpenId, OriginalId};
+use wechat::OpenId;
 
-use super::{app_with_ui, sign_in};
 use harbour_tests::app::PASSWORD;
 use harbour_tests::browser::Browser;
-use harbour_tests::TestApp;
-
-/// A team, two agents in it, and an Official Account routed to it.
-pub(crate) struct Desk {
-    pub(crate) team: String,
-    pub(crate) amy: String,
-    pub(crate) ken: String,
-    pub(crate) simulator: Simulator,
-    pub(crate) fake: std::sync::Arc<FakeWeChat>,
-}
-
-async fn create_agent(app: &TestApp, admin: &str, name: &str, team: &str) -> String {
-    let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
-    let response = app
-        .client
-        .post(app.url("/api/v1/users"))
-        .bearer_auth(admin)
-        .json(&json!({ "email": email, "name": name, "role": "agent", "password": PASSWORD, "teams": [team] }))
-        .send()
-        .await
-        .expect("create agent");
-    assert_eq!(response.status(), 201, "create {name}");
-    email
-}
-
-pub(crate) async fn desk(app: &TestApp) -> Desk {
-    let admin = app.admin_token().await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/teams"))
-        .bearer_auth(&admin)
-        .json(&json!({ "name": "HK Desk 香港" }))
-        .send()
-        .await
-        .expect("create team");
-    assert_eq!(response.status(), 201);
-    let team: Value = response.json().await.expect("team");
-    let team = team["id"].as_str().unwrap_or_default().to_owned();
-    let amy = create_agent(app, &admin, "Amy Chan", &team).await;
-    let ken = create_agent(app, &admin, "Ken Wong", &team).await;
-
-    let fake = std::sync::Arc::new(app.fake_wechat().await);
-    let (app_id, secret, token) = ("wxdeskdeskdeskdesk", "desk-secret", "deskToken1");
-    fake.register_app(&AppId::new(app_id), &AppSecret::new(secret));
-    let body = json!({ "name": "HK Lending 公眾號", "app_id": app_id, "app_secret": secret, "token": token, "mode": "plain", "api_base": fake.base_url(), "team": team });
-    let channel = app.connect_official_account(&admin, &body).await;
-    let target = app.url(&channel.callback_path);
-    let config = SimulatorConfig::new(
-        target,
-        OriginalId::new("gh_desk"),
-        AppId::new(app_id),
-        token,
-        "",
-        Mode::Plain,
-    )
-    .fake(fake.clone());
-    Desk {
-        team,
-        amy,
-        ken,
-        simulator: Simulator::new(config).expect("simulator"),
-        fake,
-    }
-}
-
-pub(crate) async fn client_writes(desk: &Desk, follower: &OpenId, text: &str) {
-    let sent = desk
-        .simulator
-        .send(follower, Activity::Text(text.into()))
-        .await
-        .expect("push");
-    assert!(sent.delivered());
-}
-
-/// Waits until nothing matches `css`.
-pub(crate) async fn wait_gone(browser: &Browser, css: &str) {
-    for _ in 0..100 {
-        let found = browser
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .expect("find");
-        if found.is_empty() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{css} is still on the page");
-}
+use harbour_tests::browser_desk::{
+    app_with_ui, client_writes, desk, open_queue, sign_in, wait_gone,
+};
 
 /// How many elements match `css` and contain `needle`.
 async fn count_with_text(browser: &Browser, css: &str, needle: &str) -> usize {
@@ -119,17 +29,6 @@ async fn count_with_text(browser: &Browser, css: &str, needle: &str) -> usize {
         }
     }
     count
-}
-
-pub(crate) async fn open_queue(browser: &Browser, key: &str) {
-    browser
-        .click(&format!(".queue-link[data-queue='{key}']"))
-        .await;
-    browser
-        .wait_for(&format!(
-            ".queue-link[data-queue='{key}'][aria-current=true]"
-        ))
-        .await;
 }
 
 /// Drops the live connection the way a lost network does, or brings it back.

@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::sign_in;
 use harbour_server::config::Secret;
 use harbour_server::secrets::SecretBox;
 use harbour_server::seed::{seed, SeedOptions};
 use harbour_tests::app::spawn_app_on;
 use harbour_tests::browser::{dist_dir, Browser};
+use harbour_tests::browser_desk::sign_in;
 use harbour_tests::{Backend, TestApp, TestDb};
 
 const ROWS: usize = 10_000;

@@ -1,27 +1,14 @@
 //! Browser tests: headless Chromium drives the Trunk-built app served by the
 //! real server. Each test saves screenshots under `target/screenshots/`.
 
-use harbour_tests::app::{spawn_app_on, ADMIN_EMAIL, PASSWORD};
-use harbour_tests::browser::{dist_dir, Browser};
-use harbour_tests::{Backend, TestApp, TestDb};
+use harbour_tests::app::{ADMIN_EMAIL, PASSWORD};
+use harbour_tests::browser::Browser;
+use harbour_tests::browser_desk::{app_with_ui, sign_in};
 
 mod clock;
 mod composer_media;
 mod inbox;
 mod inbox_scale;
-
-async fn app_with_ui() -> Option<TestApp> {
-    let dist = dist_dir()?;
-    let db = TestDb::new(Backend::Sqlite).await;
-    Some(spawn_app_on(db, move |config| config.dist_dir = dist).await)
-}
-
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {
-    browser.goto(&app.url("/login")).await;
-    browser.fill("input[name=email]", email).await;
-    browser.fill("input[name=password]", password).await;
-    browser.click("button[type=submit]").await;
-}
 
 #[tokio::test]
 async fn an_admin_signs_in_creates_a_user_and_signs_out() {
