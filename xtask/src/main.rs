@@ -189,8 +189,6 @@ fn bench(args: &[String]) -> Result<()> {
             "run",
             "--release",
             "-p",
-            "harbour-tests",
-            "--bin",
             "harbour-bench",
             "--",
         ])
