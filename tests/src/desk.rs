@@ -7,7 +7,7 @@ use crate::app::spawn_app_on;
 use crate::{Backend, TestApp, TestDb};
 use harbour_server::config::Secret;
 use serde_json::{json, Value};
-use shared::api::{ConversationPage, MessageView, Team};
+use shared::api::{ConversationPage, ConversationSummary, MessageView, Team};
 use shared::{ConversationId, TeamId};
 use wechat::client::AppSecret;
 use wechat::fake::FakeWeChat;
@@ -139,6 +139,15 @@ pub async fn conversation_of(app: &TestApp, admin: &str, open_id: &str) -> Conve
         .find(|c| c.open_id == open_id)
         .expect("the conversation")
         .id
+}
+
+/// One conversation's list row as `token` sees it.
+pub async fn summary(app: &TestApp, token: &str, id: ConversationId) -> ConversationSummary {
+    let (status, summary) = app
+        .get_json(&format!("/api/v1/conversations/{id}"), token)
+        .await;
+    assert_eq!(status, 200, "{summary}");
+    serde_json::from_value(summary).expect("a conversation summary")
 }
 
 /// A conversation's timeline as `token` sees it.

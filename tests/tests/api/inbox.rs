@@ -4,10 +4,13 @@
 //! and visibility: an agent of team B cannot see, list, change, or receive
 //! live events of team A's conversations by any route.
 
-use harbour_tests::desk::{act, conversation_of, desk, post, push, queue, timeline, Desk, KEY};
+use harbour_tests::desk::{
+    act, conversation_of, desk, post, push, queue, queue_page, summary, timeline, Desk, KEY,
+};
 use harbour_tests::socket::{hello, live_until};
 use harbour_tests::{on_both_backends, Backend};
 use serde_json::json;
+use shared::api::{BulkResult, Status};
 use shared::{Role, Seq};
 
 on_both_backends!(
@@ -43,10 +46,8 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
         [one, two]
     );
     // Paging with the cursor walks the same order without repeats.
-    let (_, first) = app
-        .get_json("/api/v1/conversations?limit=1", &amy_token)
-        .await;
-    let next = first["next"].as_str().expect("a next page").to_owned();
+    let first = queue_page(&app, &amy_token, "limit=1").await;
+    let next = first.next.expect("a next page");
     assert_eq!(
         queue(&app, &amy_token, &format!("limit=1&after={next}")).await,
         vec![one]
@@ -149,10 +150,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     assert_eq!(sends, 0);
 
     // Unread until read.
-    let (_, summary) = app
-        .get_json(&format!("/api/v1/conversations/{one}"), &amy_token)
-        .await;
-    assert_eq!(summary["unread"], true);
+    assert!(summary(&app, &amy_token, one).await.unread);
     let read = app
         .client
         .post(app.url(&format!("/api/v1/conversations/{one}/read")))
@@ -164,10 +162,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     assert!(super::auth::event_kinds(&app)
         .await
         .contains(&"conversation.viewed".to_owned()));
-    let (_, summary) = app
-        .get_json(&format!("/api/v1/conversations/{one}"), &amy_token)
-        .await;
-    assert_eq!(summary["unread"], false);
+    assert!(!summary(&app, &amy_token, one).await.unread);
 
     // Resolve takes it out of the open queue; the client writing again reopens it.
     act(&app, &ken_token, one, json!({ "action": "resolve" })).await;
@@ -176,10 +171,7 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     let (status, _) = act(&app, &ken_token, one, json!({ "action": "resolve" })).await;
     assert_eq!(status, 409);
     push(&app, &path_a, "oClientOne", 3, "仲有問題").await;
-    let (_, summary) = app
-        .get_json(&format!("/api/v1/conversations/{one}"), &ken_token)
-        .await;
-    assert_eq!(summary["status"], "open");
+    assert_eq!(summary(&app, &ken_token, one).await.status, Status::Open);
 
     // Snooze wakes up by itself when its time comes.
     // (Short enough that the test's sign-ins stay valid.)
@@ -202,16 +194,14 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     assert_eq!(status, 422);
     let worker = app.worker(KEY);
     worker.run_once().await.expect("worker");
-    let (_, summary) = app
-        .get_json(&format!("/api/v1/conversations/{two}"), &ken_token)
-        .await;
-    assert_eq!(summary["status"], "snoozed", "not before its time");
+    assert_eq!(
+        summary(&app, &ken_token, two).await.status,
+        Status::Snoozed,
+        "not before its time"
+    );
     app.clock.advance(300_001);
     worker.run_once().await.expect("worker");
-    let (_, summary) = app
-        .get_json(&format!("/api/v1/conversations/{two}"), &ken_token)
-        .await;
-    assert_eq!(summary["status"], "open");
+    assert_eq!(summary(&app, &ken_token, two).await.status, Status::Open);
 
     // Bulk: what may be done is done, the rest says why.
     let (status, bulk) = post(
@@ -222,8 +212,9 @@ async fn a_team_works_its_queue_and_every_change_is_in_the_timeline(backend: Bac
     )
     .await;
     assert_eq!(status, 200, "{bulk}");
-    assert_eq!(bulk["done"], json!([one, two]));
-    assert_eq!(bulk["failed"][0]["id"], "no-such-conversation");
+    let bulk: BulkResult = serde_json::from_value(bulk).expect("a bulk result");
+    assert_eq!(bulk.done, [one, two]);
+    assert_eq!(bulk.failed[0].id, "no-such-conversation");
 
     // Transfer with a note: the conversation leaves team A.
     let (status, _) = act(

@@ -9,9 +9,11 @@ use harbour_server::channels::clients::DbTokenCache;
 use harbour_server::config::Secret;
 use harbour_server::secrets::SecretBox;
 use harbour_tests::app::spawn_app_on;
+use harbour_tests::desk::{messages, queue};
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
 use serde_json::json;
-use shared::Role;
+use shared::api::MediaState;
+use shared::{ConversationId, Role};
 use sqlx::Connection;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -92,11 +94,8 @@ async fn follower_sends(
     assert_eq!(answer, "success");
 }
 
-async fn only_conversation(app: &TestApp, token: &str) -> String {
-    let (status, page) = app.get_json("/api/v1/conversations", token).await;
-    let list = &page["conversations"];
-    assert_eq!(status, 200, "{page}");
-    list[0]["id"].as_str().expect("a conversation").to_owned()
+async fn only_conversation(app: &TestApp, token: &str) -> ConversationId {
+    queue(app, token, "").await[0]
 }
 
 async fn a_followers_picture_is_kept_and_shown_only_to_its_team(backend: Backend) {
@@ -117,10 +116,10 @@ async fn a_followers_picture_is_kept_and_shown_only_to_its_team(backend: Backend
     })
     .await;
     let conversation = only_conversation(&app, &admin).await;
-    let messages_path = format!("/api/v1/conversations/{conversation}/messages");
-    let (_, messages) = app.get_json(&messages_path, &admin).await;
-    assert_eq!(messages[0]["media"]["state"], "pending", "{messages}");
-    let message = messages[0]["id"].as_str().unwrap_or_default().to_owned();
+    let shown = messages(&app, &admin, conversation).await;
+    let media = shown[0].media.as_ref().expect("media");
+    assert_eq!(media.state, MediaState::Pending, "{shown:?}");
+    let message = shown[0].id;
     let media_path = format!("/api/v1/messages/{message}/media");
     let early = app
         .client
@@ -134,11 +133,14 @@ async fn a_followers_picture_is_kept_and_shown_only_to_its_team(backend: Backend
     let worker = app.worker(KEY);
     worker.run_once().await.expect("worker");
 
-    let (_, messages) = app.get_json(&messages_path, &admin).await;
-    let media = &messages[0]["media"];
-    assert_eq!(media["state"], "stored", "{messages}");
-    assert_eq!(media["content_type"], picture.content_type.as_str());
-    assert_eq!(media["size"].as_u64(), Some(picture.bytes.len() as u64));
+    let shown = messages(&app, &admin, conversation).await;
+    let media = shown[0].media.as_ref().expect("media");
+    assert_eq!(media.state, MediaState::Stored, "{shown:?}");
+    assert_eq!(
+        media.content_type.as_deref(),
+        Some(picture.content_type.as_str())
+    );
+    assert_eq!(media.size, Some(picture.bytes.len() as i64));
 
     // The copy is named by its sha256 under the data dir.
     let sha256 = harbour_server::channels::media::sha256_hex(&picture.bytes);
@@ -214,15 +216,14 @@ async fn a_followers_voice_note_plays_in_a_browser_as_wav(backend: Backend) {
     .await;
     app.worker(KEY).run_once().await.expect("worker");
     let conversation = only_conversation(&app, &admin).await;
-    let (_, messages) = app
-        .get_json(
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            &admin,
-        )
-        .await;
-    assert_eq!(messages[0]["kind"], "voice", "{messages}");
-    assert_eq!(messages[0]["media"]["state"], "stored", "{messages}");
-    let message = messages[0]["id"].as_str().unwrap_or_default().to_owned();
+    let shown = messages(&app, &admin, conversation).await;
+    assert_eq!(shown[0].kind, "voice", "{shown:?}");
+    assert_eq!(
+        shown[0].media.as_ref().map(|m| m.state),
+        Some(MediaState::Stored),
+        "{shown:?}"
+    );
+    let message = shown[0].id;
     let fetch = |query: &'static str| {
         app.client
             .get(app.url(&format!("/api/v1/messages/{message}/media{query}")))
