@@ -78,7 +78,7 @@ pub fn CannedSave(
                 } else {
                     e.message().to_owned()
                 };
-                view! { <p class="form-error" role="alert" data-code=e.code()>{sentence}</p> }
+                view! { <p class="form-error" role="alert" data-code=e.code_str()>{sentence}</p> }
             })}
         </div>
     }

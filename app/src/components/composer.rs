@@ -278,7 +278,7 @@ pub fn Composer(
                     confirm.try_set(None);
                     on_change.run(());
                 }
-                Err(failure) if failure.code() == "recent_reply" => {
+                Err(failure) if failure.code() == ErrorCode::RecentReply => {
                     confirm.try_set(Some(Pending::RecentText(failure.message().to_owned())));
                 }
                 Err(failure) => {
@@ -324,7 +324,7 @@ pub fn Composer(
             }
             match outcome {
                 Ok(_) => on_change.run(()),
-                Err(failure) if failure.code() == "recent_reply" => {
+                Err(failure) if failure.code() == ErrorCode::RecentReply => {
                     let message = failure.message().to_owned();
                     confirm.try_set(Some(Pending::RecentImage(message, image)));
                 }
@@ -678,7 +678,7 @@ pub fn Composer(
                         .get()
                         .map(|e| {
                             view! {
-                                <p class="form-error composer-error" role="alert" data-code=e.code()>
+                                <p class="form-error composer-error" role="alert" data-code=e.code_str()>
                                     {e.message().to_owned()}
                                 </p>
                             }

@@ -184,7 +184,7 @@ pub fn ContactForm(
             {area("external_ids", "Ids in other systems", "crm = C-10293", external)}
             {area("attributes", "Attributes", "segment = retail", attributes)}
             {move || errors.form.get().map(|e| view! {
-                <p class="form-error" role="alert" data-code=e.code()>{e.message().to_owned()}</p>
+                <p class="form-error" role="alert" data-code=e.code_str()>{e.message().to_owned()}</p>
             })}
             <div class="form-actions">
                 <button type="button" class="button button-small" on:click=move |_| on_cancel.run(())>"Cancel"</button>

@@ -83,7 +83,7 @@ pub fn NewTeamForm(on_created: Callback<Team>) -> impl IntoView {
                     .get()
                     .map(|error| {
                         view! {
-                            <p class="form-error" role="alert" data-code=error.code()>
+                            <p class="form-error" role="alert" data-code=error.code_str()>
                                 {error.message().to_owned()}
                             </p>
                         }

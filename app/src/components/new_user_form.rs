@@ -190,7 +190,7 @@ pub fn NewUserForm(
                     .get()
                     .map(|error| {
                         view! {
-                            <p class="form-error field-wide" role="alert" data-code=error.code()>
+                            <p class="form-error field-wide" role="alert" data-code=error.code_str()>
                                 {error.message().to_owned()}
                             </p>
                         }

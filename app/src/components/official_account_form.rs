@@ -96,7 +96,7 @@ fn TeamSelect(
         LoadStatus::Failed(error) => {
             format!(
                 "Teams could not be loaded ({}); you can set one later.",
-                error.code()
+                error.code_str()
             )
         }
         LoadStatus::Ready => {
@@ -363,7 +363,7 @@ pub fn OfficialAccountForm(
                     .get()
                     .map(|error| {
                         view! {
-                            <p class="form-error field-wide" role="alert" data-code=error.code()>
+                            <p class="form-error field-wide" role="alert" data-code=error.code_str()>
                                 {error.message().to_owned()}
                             </p>
                         }

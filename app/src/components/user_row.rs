@@ -276,7 +276,7 @@ pub fn UserRow(
                                 }
                                 Notice::Failed(error) => {
                                     view! {
-                                        <p class="form-error" role="alert" data-code=error.code()>
+                                        <p class="form-error" role="alert" data-code=error.code_str()>
                                             {error.message().to_owned()}
                                         </p>
                                     }

@@ -60,7 +60,7 @@ pub fn LoginPage() -> impl IntoView {
                     auth.start_session(session);
                 }
                 Err(failure) => {
-                    error.try_set(Some((failure.message().to_owned(), failure.code())));
+                    error.try_set(Some((failure.message().to_owned(), failure.code_str())));
                     password.try_set(String::new());
                     busy.try_set(false);
                     if let Some(input) = password_input.get_untracked() {
