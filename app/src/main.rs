@@ -26,7 +26,6 @@ mod snooze;
 mod state;
 mod suggestions;
 mod virtual_window;
-mod ws;
 
 fn main() {
     console_error_panic_hook::set_once();
