@@ -5,7 +5,6 @@ mod api;
 mod app;
 mod bottom_pin;
 mod canned;
-mod caret;
 mod channel_rules;
 mod clock;
 mod components;
@@ -13,10 +12,8 @@ mod debounce;
 mod form_errors;
 mod format;
 mod labels;
-mod mentions;
 mod message_merge;
 mod notify;
-mod outgoing_image;
 mod pages;
 mod queues;
 mod remote;
@@ -24,7 +21,6 @@ mod shortcuts;
 mod size_observer;
 mod snooze;
 mod state;
-mod suggestions;
 mod virtual_window;
 
 fn main() {
