@@ -41,6 +41,14 @@ impl ApiError {
         }
     }
 
+    /// A complaint found before anything was sent, shown like the server's.
+    pub fn validation(message: impl Into<String>) -> Self {
+        ApiError {
+            status: 0,
+            body: ErrorBody::new(ErrorCode::Validation, message),
+        }
+    }
+
     pub fn unreadable(status: u16) -> Self {
         ApiError {
             status,

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::Colleague;
-use shared::{ErrorBody, ErrorCode};
+use shared::ErrorCode;
 
 use super::draft::{Draft, Mode};
 use super::mentions::mentioned_ids;
@@ -45,9 +45,9 @@ enum Sent {
 
 /// A refusal of an image before it uploads, shown like the server's.
 pub fn image_refusal(sentence: String) -> ApiError {
-    let mut body = ErrorBody::new(ErrorCode::Validation, sentence);
-    body.field = Some("image".to_owned());
-    ApiError { status: 0, body }
+    let mut refusal = ApiError::validation(sentence);
+    refusal.body.field = Some("image".to_owned());
+    refusal
 }
 
 /// Sends for the composer and keeps what the send means for its view.
