@@ -58,7 +58,6 @@ pub fn Composer(
     let conversation = StoredValue::new(conversation);
     let draft = Draft::new();
     let canned = RwSignal::new(Vec::<CannedResponse>::new());
-    let emoji_open = RwSignal::new(false);
     let saving_canned = RwSignal::new(false);
 
     spawn_local(async move {
@@ -95,14 +94,7 @@ pub fn Composer(
     );
     let menu = Menu::new(draft, canned, colleagues, canned_context);
     let drop_zone = DropZone::new(sender, Signal::derive(replying), Signal::derive(disabled));
-    let busy = sender.busy;
 
-    let keydown = move |ev: KeyboardEvent| {
-        if !menu.keydown(&ev) && ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
-            ev.prevent_default();
-            sender.send_text(false);
-        }
-    };
     on_shortcut(inbox, move |shortcut| {
         let wanted = match shortcut {
             Shortcut::Reply => Mode::Reply,
@@ -128,12 +120,6 @@ pub fn Composer(
             "Write a reply… Type / for a canned response."
         }
     };
-    let text_invalid = move || {
-        sender
-            .error
-            .with(|e| e.as_ref().is_some_and(|e| e.field() == Some("text")))
-    };
-
     view! {
         <form
             class="composer"
@@ -171,79 +157,15 @@ pub fn Composer(
                     .flatten()
                     .map(|sentence| view! { <p class="composer-refusal" role="status">{sentence}</p> })
             }}
-            <div class="composer-field">
-                <label class="visually-hidden" for="composer-text">
-                    {move || if replying() { "Reply to the client" } else { "Internal note for colleagues" }}
-                </label>
-                <textarea
-                    id="composer-text"
-                    name="text"
-                    rows="3"
-                    node_ref=draft.textarea
-                    placeholder=placeholder
-                    aria-invalid=move || text_invalid().then_some("true")
-                    aria-describedby="composer-hint composer-error"
-                    aria-autocomplete="list"
-                    aria-controls="composer-suggestions"
-                    aria-expanded=move || menu.is_open().to_string()
-                    disabled=disabled
-                    prop:value=move || draft.text.get()
-                    on:input=move |ev| {
-                        draft.text.set(event_target_value(&ev));
-                        menu.reset();
-                        draft.sync_caret();
-                    }
-                    on:click=move |_| draft.sync_caret()
-                    on:keyup=move |ev: KeyboardEvent| {
-                        if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
-                            draft.sync_caret();
-                        }
-                    }
-                    on:keydown=keydown
-                    on:paste=move |ev| drop_zone.paste(ev)
-                ></textarea>
-                <SuggestionMenu menu=menu />
-            </div>
-            <div class="composer-footer">
-                <div class="composer-tools">
-                    <EmojiPicker
-                        open=emoji_open
-                        disabled=Signal::derive(disabled)
-                        on_pick=Callback::new(move |emoji: String| draft.insert_at_caret(&emoji))
-                    />
-                    <Show when=replying>
-                        <AttachImage
-                            sending=sender.sending_image.into()
-                            disabled=Signal::derive(move || disabled() || busy.get())
-                            on_file=Callback::new(move |file| sender.take_file(file, Source::Chosen))
-                        />
-                    </Show>
-                </div>
-                <p class="composer-hint" id="composer-hint">
-                    {move || if replying() {
-                        "Ctrl+Enter to send · / canned responses"
-                    } else {
-                        "Only colleagues see notes · @ to mention"
-                    }}
-                </p>
-                <Show when=move || draft.has_text() && !saving_canned.get()>
-                    <button type="button" class="button button-ghost button-small canned-save-toggle" on:click=move |_| saving_canned.set(true)>
-                        "Save as canned"
-                    </button>
-                </Show>
-                <button
-                    type="submit"
-                    class="button button-primary composer-send"
-                    disabled=move || busy.get() || sender.sending_image.get() || disabled()
-                >
-                    <Icon kind=IconKind::Send />
-                    <span>{move || match (busy.get(), replying()) {
-                        (true, _) => "Sending…",
-                        (false, true) => "Send",
-                        (false, false) => "Add note",
-                    }}</span>
-                </button>
-            </div>
+            <ComposerText
+                draft=draft
+                menu=menu
+                sender=sender
+                drop_zone=drop_zone
+                disabled=Signal::derive(disabled)
+                placeholder=Signal::derive(placeholder)
+            />
+            <ComposerFooter draft=draft sender=sender disabled=Signal::derive(disabled) saving_canned=saving_canned />
             <Show when=move || saving_canned.get()>
                 <CannedSave
                     body=Signal::derive(move || draft.text.get())
@@ -296,6 +218,122 @@ fn ModeSwitch(draft: Draft) -> impl IntoView {
                 "Note"
                 <kbd class="kbd">"n"</kbd>
             </button>
+        </div>
+    }
+}
+
+/// Emoji, Attach image, the hint, "Save as canned" and Send.
+#[component]
+fn ComposerFooter(
+    draft: Draft,
+    sender: Sender,
+    disabled: Signal<bool>,
+    saving_canned: RwSignal<bool>,
+) -> impl IntoView {
+    let emoji_open = RwSignal::new(false);
+    let busy = sender.busy;
+    let replying = move || draft.replying();
+    let disabled = move || disabled.get();
+    view! {
+        <div class="composer-footer">
+            <div class="composer-tools">
+                <EmojiPicker
+                    open=emoji_open
+                    disabled=Signal::derive(disabled)
+                    on_pick=Callback::new(move |emoji: String| draft.insert_at_caret(&emoji))
+                />
+                <Show when=replying>
+                    <AttachImage
+                        sending=sender.sending_image.into()
+                        disabled=Signal::derive(move || disabled() || busy.get())
+                        on_file=Callback::new(move |file| sender.take_file(file, Source::Chosen))
+                    />
+                </Show>
+            </div>
+            <p class="composer-hint" id="composer-hint">
+                {move || if replying() {
+                    "Ctrl+Enter to send · / canned responses"
+                } else {
+                    "Only colleagues see notes · @ to mention"
+                }}
+            </p>
+            <Show when=move || draft.has_text() && !saving_canned.get()>
+                <button type="button" class="button button-ghost button-small canned-save-toggle" on:click=move |_| saving_canned.set(true)>
+                    "Save as canned"
+                </button>
+            </Show>
+            <button
+                type="submit"
+                class="button button-primary composer-send"
+                disabled=move || busy.get() || sender.sending_image.get() || disabled()
+            >
+                <Icon kind=IconKind::Send />
+                <span>{move || match (busy.get(), replying()) {
+                    (true, _) => "Sending…",
+                    (false, true) => "Send",
+                    (false, false) => "Add note",
+                }}</span>
+            </button>
+        </div>
+    }
+}
+
+/// The text itself, with its label and the suggestion menu.
+#[component]
+fn ComposerText(
+    draft: Draft,
+    menu: Menu,
+    sender: Sender,
+    drop_zone: DropZone,
+    disabled: Signal<bool>,
+    placeholder: Signal<&'static str>,
+) -> impl IntoView {
+    let replying = move || draft.replying();
+    let keydown = move |ev: KeyboardEvent| {
+        if !menu.keydown(&ev) && ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+            ev.prevent_default();
+            sender.send_text(false);
+        }
+    };
+    let text_invalid = move || {
+        sender
+            .error
+            .with(|e| e.as_ref().is_some_and(|e| e.field() == Some("text")))
+    };
+
+    view! {
+        <div class="composer-field">
+            <label class="visually-hidden" for="composer-text">
+                {move || if replying() { "Reply to the client" } else { "Internal note for colleagues" }}
+            </label>
+            <textarea
+                id="composer-text"
+                name="text"
+                rows="3"
+                node_ref=draft.textarea
+                placeholder=placeholder
+                aria-invalid=move || text_invalid().then_some("true")
+                aria-describedby="composer-hint composer-error"
+                aria-autocomplete="list"
+                aria-controls="composer-suggestions"
+                aria-expanded=move || menu.is_open().to_string()
+                disabled=disabled
+                prop:value=move || draft.text.get()
+                on:input=move |ev| {
+                    draft.text.set(event_target_value(&ev));
+                    menu.reset();
+                    draft.sync_caret();
+                }
+                on:click=move |_| draft.sync_caret()
+                on:keyup=move |ev: KeyboardEvent| {
+                    if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+                        draft.sync_caret();
+                    }
+                }
+                on:keydown=keydown
+                on:paste=move |ev| drop_zone.paste(ev)
+            ></textarea>
+            <SuggestionMenu menu=menu />
         </div>
     }
 }
