@@ -26,6 +26,7 @@ use crate::canned::CannedContext;
 use crate::components::attach_image::AttachImage;
 use crate::components::canned_save::CannedSave;
 use crate::components::emoji_picker::EmojiPicker;
+use crate::components::form_banner::FormBanner;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::presence_line::PresenceLine;
 use crate::components::reply_window_summary::ReplyWindowSummary;
@@ -177,15 +178,7 @@ pub fn Composer(
                 />
             </Show>
             <div id="composer-error">
-                {move || {
-                    sender.error.get().map(|e| {
-                        view! {
-                            <p class="form-error composer-error" role="alert" data-code=e.code_str()>
-                                {e.message().to_owned()}
-                            </p>
-                        }
-                    })
-                }}
+                <FormBanner error=sender.error class="composer-error" />
             </div>
             <SendConfirmation sender=sender draft=draft />
         </form>
