@@ -5,7 +5,6 @@ mod api;
 mod app;
 mod bottom_pin;
 mod canned;
-mod caret;
 mod channel_rules;
 mod clock;
 mod components;
@@ -13,10 +12,8 @@ mod debounce;
 mod form_errors;
 mod format;
 mod labels;
-mod mentions;
 mod message_merge;
 mod notify;
-mod outgoing_image;
 mod pages;
 mod queues;
 mod remote;
@@ -24,9 +21,7 @@ mod shortcuts;
 mod size_observer;
 mod snooze;
 mod state;
-mod suggestions;
 mod virtual_window;
-mod ws;
 
 fn main() {
     console_error_panic_hook::set_once();

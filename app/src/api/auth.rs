@@ -3,8 +3,7 @@
 use gloo_net::http::Method;
 use shared::api::{LoginRequest, Session, User};
 
-use super::client::{decode, encode, get_json, send_once, ApiError};
-use crate::state::auth::AuthState;
+use super::client::{decode, encode, get_json, send_once, ApiError, TokenSource};
 
 /// Exchanges email and password for a session; the server also sets the
 /// HttpOnly refresh cookie.
@@ -26,6 +25,6 @@ pub async fn logout(token: Option<&str>) -> Result<(), ApiError> {
 }
 
 #[allow(dead_code)] // The session already carries the user; kept for a later profile page.
-pub async fn me(auth: AuthState) -> Result<User, ApiError> {
+pub async fn me(auth: impl TokenSource) -> Result<User, ApiError> {
     get_json(auth, "/me").await
 }

@@ -4,10 +4,9 @@
 use gloo_net::http::Method;
 use shared::api::{CannedResponse, SaveCannedResponse};
 
-use super::client::{get_json, send_json, ApiError};
-use crate::state::auth::AuthState;
+use super::client::{get_json, send_json, ApiError, TokenSource};
 
-pub async fn list(auth: AuthState) -> Result<Vec<CannedResponse>, ApiError> {
+pub async fn list(auth: impl TokenSource) -> Result<Vec<CannedResponse>, ApiError> {
     match get_json(auth, "/canned-responses").await {
         Err(error) if error.status == 404 || error.status == 405 => Ok(Vec::new()),
         other => other,
@@ -15,7 +14,7 @@ pub async fn list(auth: AuthState) -> Result<Vec<CannedResponse>, ApiError> {
 }
 
 pub async fn create(
-    auth: AuthState,
+    auth: impl TokenSource,
     canned: &SaveCannedResponse,
 ) -> Result<CannedResponse, ApiError> {
     send_json(auth, Method::POST, "/canned-responses", canned).await

@@ -8,10 +8,19 @@ use serde::Serialize;
 use shared::{ErrorBody, ErrorCode};
 use web_sys::RequestCredentials;
 
-use crate::state::auth::AuthState;
-
 /// Every endpoint lives under this prefix on the app's own origin.
 pub const API_BASE: &str = "/api/v1";
+
+/// Where signed-in requests get their bearer token. The session (in
+/// `state::auth`) provides it, so the transport needs no app state.
+pub trait TokenSource: Copy + 'static {
+    /// The current access token, without tracking it in a reactive scope.
+    fn current_token(&self) -> Option<String>;
+    /// Buys a fresh access token once the server called the current one expired.
+    fn renew_token(self) -> impl std::future::Future<Output = Result<String, ApiError>>;
+    /// The server no longer accepts the session: forget it.
+    fn session_rejected(self);
+}
 
 /// A failed call: the HTTP status (0 when the server was never reached) and
 /// the server's error body, or one written here when the server sent none.
@@ -32,6 +41,14 @@ impl ApiError {
         }
     }
 
+    /// A complaint found before anything was sent, shown like the server's.
+    pub fn validation(message: impl Into<String>) -> Self {
+        ApiError {
+            status: 0,
+            body: ErrorBody::new(ErrorCode::Validation, message),
+        }
+    }
+
     pub fn unreadable(status: u16) -> Self {
         ApiError {
             status,
@@ -42,7 +59,13 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    /// The stable machine code: match on it to decide what to do.
+    pub fn code(&self) -> ErrorCode {
+        self.body.code
+    }
+
+    /// The code as the wire spells it, for `data-code` and error texts.
+    pub fn code_str(&self) -> &'static str {
         self.body.code.as_str()
     }
 
@@ -207,7 +230,7 @@ async fn send_once_with(
 /// once and the request retried; a session the server no longer accepts
 /// signs the person out.
 pub async fn send_authed(
-    auth: AuthState,
+    auth: impl TokenSource,
     method: Method,
     path: &str,
     body: Option<String>,
@@ -217,34 +240,37 @@ pub async fn send_authed(
 
 /// [`send_authed`] with any kind of body.
 pub async fn send_authed_with(
-    auth: AuthState,
+    auth: impl TokenSource,
     method: Method,
     path: &str,
     body: Body<'_>,
 ) -> Result<Response, ApiError> {
-    let token = auth.access_token_untracked();
+    let token = auth.current_token();
     let first = send_once_with(method.clone(), path, token.as_deref(), body).await;
     let outcome = match first {
         Err(error) if error.is_token_expired() => {
-            let session = auth.refresh().await?;
-            send_once_with(method, path, Some(&session.access_token), body).await
+            let token = auth.renew_token().await?;
+            send_once_with(method, path, Some(&token), body).await
         }
         other => other,
     };
     if let Err(error) = &outcome {
         if error.ends_session() {
-            auth.end_session();
+            auth.session_rejected();
         }
     }
     outcome
 }
 
-pub async fn get_json<T: DeserializeOwned>(auth: AuthState, path: &str) -> Result<T, ApiError> {
+pub async fn get_json<T: DeserializeOwned>(
+    auth: impl TokenSource,
+    path: &str,
+) -> Result<T, ApiError> {
     decode(send_authed(auth, Method::GET, path, None).await?).await
 }
 
 pub async fn send_json<B: Serialize, T: DeserializeOwned>(
-    auth: AuthState,
+    auth: impl TokenSource,
     method: Method,
     path: &str,
     body: &B,
@@ -255,7 +281,7 @@ pub async fn send_json<B: Serialize, T: DeserializeOwned>(
 
 /// For endpoints that answer 204 No Content.
 pub async fn send_no_content<B: Serialize>(
-    auth: AuthState,
+    auth: impl TokenSource,
     method: Method,
     path: &str,
     body: &B,
@@ -268,7 +294,7 @@ pub async fn send_no_content<B: Serialize>(
 
 /// Sends raw bytes of `content_type` (an image, say) and reads a JSON answer.
 pub async fn send_bytes<T: DeserializeOwned>(
-    auth: AuthState,
+    auth: impl TokenSource,
     method: Method,
     path: &str,
     content_type: &str,

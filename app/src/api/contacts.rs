@@ -3,19 +3,18 @@
 use gloo_net::http::Method;
 use shared::api::{ContactView, UpdateContact};
 
-use super::client::{get_json, send_json, ApiError};
-use crate::state::auth::AuthState;
+use super::client::{get_json, send_json, ApiError, TokenSource};
 
 fn segment(id: &str) -> String {
     String::from(js_sys::encode_uri_component(id))
 }
 
-pub async fn get(auth: AuthState, id: String) -> Result<ContactView, ApiError> {
+pub async fn get(auth: impl TokenSource, id: String) -> Result<ContactView, ApiError> {
     get_json(auth, &format!("/contacts/{}", segment(&id))).await
 }
 
 pub async fn update(
-    auth: AuthState,
+    auth: impl TokenSource,
     id: String,
     change: UpdateContact,
 ) -> Result<ContactView, ApiError> {

@@ -9,9 +9,8 @@ use shared::api::{
 };
 use shared::UserId;
 
-use super::client::{decode, get_json, send_authed, send_bytes, send_json, ApiError};
+use super::client::{decode, get_json, send_authed, send_bytes, send_json, ApiError, TokenSource};
 use crate::queues::ListQuery;
-use crate::state::auth::AuthState;
 
 /// How many timeline entries one page holds.
 pub const MESSAGE_PAGE: usize = 50;
@@ -23,7 +22,7 @@ fn segment(id: &str) -> String {
 
 /// One page of a queue, after `after` (the previous page's `next`).
 pub async fn page(
-    auth: AuthState,
+    auth: impl TokenSource,
     query: ListQuery,
     limit: usize,
     after: Option<String>,
@@ -32,7 +31,10 @@ pub async fn page(
 }
 
 /// One conversation; `Ok(None)` when it is gone or out of the user's sight.
-pub async fn one(auth: AuthState, id: String) -> Result<Option<ConversationSummary>, ApiError> {
+pub async fn one(
+    auth: impl TokenSource,
+    id: String,
+) -> Result<Option<ConversationSummary>, ApiError> {
     match get_json(auth, &format!("/conversations/{}", segment(&id))).await {
         Ok(summary) => Ok(Some(summary)),
         Err(error) if error.status == 404 => Ok(None),
@@ -43,7 +45,7 @@ pub async fn one(auth: AuthState, id: String) -> Result<Option<ConversationSumma
 /// Applies an action; `Ok(None)` when it took the conversation out of the
 /// user's sight (a transfer to another team answers 204).
 pub async fn act(
-    auth: AuthState,
+    auth: impl TokenSource,
     id: String,
     action: ConversationAction,
 ) -> Result<Option<ConversationSummary>, ApiError> {
@@ -57,7 +59,7 @@ pub async fn act(
 }
 
 pub async fn bulk(
-    auth: AuthState,
+    auth: impl TokenSource,
     ids: Vec<String>,
     action: ConversationAction,
 ) -> Result<BulkResult, ApiError> {
@@ -71,7 +73,7 @@ pub async fn bulk(
 }
 
 pub async fn add_note(
-    auth: AuthState,
+    auth: impl TokenSource,
     id: String,
     text: String,
     mentions: Vec<UserId>,
@@ -81,21 +83,21 @@ pub async fn add_note(
 }
 
 /// Marks the conversation read for this user (clears unread and mentions).
-pub async fn mark_read(auth: AuthState, id: String) -> Result<(), ApiError> {
+pub async fn mark_read(auth: impl TokenSource, id: String) -> Result<(), ApiError> {
     let path = format!("/conversations/{}/read", segment(&id));
     send_authed(auth, Method::POST, &path, None)
         .await
         .map(|_| ())
 }
 
-pub async fn colleagues(auth: AuthState, id: String) -> Result<Vec<Colleague>, ApiError> {
+pub async fn colleagues(auth: impl TokenSource, id: String) -> Result<Vec<Colleague>, ApiError> {
     get_json(auth, &format!("/conversations/{}/colleagues", segment(&id))).await
 }
 
 /// A page of the timeline, oldest first: the newest entries, or those
 /// before `before` (a position).
 pub async fn messages(
-    auth: AuthState,
+    auth: impl TokenSource,
     id: String,
     before: Option<i64>,
     limit: usize,
@@ -107,14 +109,14 @@ pub async fn messages(
     get_json(auth, &path).await
 }
 
-pub async fn window(auth: AuthState, id: String) -> Result<ReplyWindow, ApiError> {
+pub async fn window(auth: impl TokenSource, id: String) -> Result<ReplyWindow, ApiError> {
     get_json(auth, &format!("/conversations/{}/window", segment(&id))).await
 }
 
 /// Queues a text reply. `confirm_recent` sends it even though a colleague
 /// replied moments ago (the server asks first with `recent_reply`).
 pub async fn reply(
-    auth: AuthState,
+    auth: impl TokenSource,
     id: String,
     text: String,
     confirm_recent: bool,
@@ -135,7 +137,7 @@ pub async fn reply(
 /// Queues an image reply: `bytes` sent as they are, as `content_type`
 /// (`image/jpeg`, `image/png` or `image/gif`). `confirm_recent` as for [`reply`].
 pub async fn send_image(
-    auth: AuthState,
+    auth: impl TokenSource,
     id: String,
     content_type: &str,
     bytes: &[u8],

@@ -4,8 +4,7 @@
 use gloo_net::http::Method;
 use wasm_bindgen::JsValue;
 
-use super::client::{send_authed, ApiError};
-use crate::state::auth::AuthState;
+use super::client::{send_authed, ApiError, TokenSource};
 
 /// Which copy of a message's media to fetch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,7 +17,7 @@ pub enum Variant {
 
 /// A `blob:` URL for the message's media; revoke it with [`revoke`] when done.
 pub async fn blob_url(
-    auth: AuthState,
+    auth: impl TokenSource,
     message: String,
     variant: Variant,
     content_type: Option<String>,

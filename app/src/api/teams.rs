@@ -3,13 +3,12 @@
 use gloo_net::http::Method;
 use shared::api::{CreateTeam, Team};
 
-use super::client::{get_json, send_json, ApiError};
-use crate::state::auth::AuthState;
+use super::client::{get_json, send_json, ApiError, TokenSource};
 
-pub async fn list(auth: AuthState) -> Result<Vec<Team>, ApiError> {
+pub async fn list(auth: impl TokenSource) -> Result<Vec<Team>, ApiError> {
     get_json(auth, "/teams").await
 }
 
-pub async fn create(auth: AuthState, team: &CreateTeam) -> Result<Team, ApiError> {
+pub async fn create(auth: impl TokenSource, team: &CreateTeam) -> Result<Team, ApiError> {
     send_json(auth, Method::POST, "/teams", team).await
 }

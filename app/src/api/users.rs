@@ -4,23 +4,26 @@ use gloo_net::http::Method;
 use shared::api::{CreateUser, ResetPassword, UpdateUser, User};
 use shared::UserId;
 
-use super::client::{get_json, send_json, send_no_content, ApiError};
-use crate::state::auth::AuthState;
+use super::client::{get_json, send_json, send_no_content, ApiError, TokenSource};
 
-pub async fn list(auth: AuthState) -> Result<Vec<User>, ApiError> {
+pub async fn list(auth: impl TokenSource) -> Result<Vec<User>, ApiError> {
     get_json(auth, "/users").await
 }
 
-pub async fn create(auth: AuthState, user: &CreateUser) -> Result<User, ApiError> {
+pub async fn create(auth: impl TokenSource, user: &CreateUser) -> Result<User, ApiError> {
     send_json(auth, Method::POST, "/users", user).await
 }
 
-pub async fn update(auth: AuthState, id: UserId, change: &UpdateUser) -> Result<User, ApiError> {
+pub async fn update(
+    auth: impl TokenSource,
+    id: UserId,
+    change: &UpdateUser,
+) -> Result<User, ApiError> {
     send_json(auth, Method::PATCH, &format!("/users/{id}"), change).await
 }
 
 pub async fn reset_password(
-    auth: AuthState,
+    auth: impl TokenSource,
     id: UserId,
     reset: &ResetPassword,
 ) -> Result<(), ApiError> {

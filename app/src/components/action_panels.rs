@@ -9,6 +9,7 @@ use shared::{TeamId, UserId};
 
 use crate::api;
 use crate::clock::now_ms;
+use crate::components::form_field::FormField;
 use crate::format::hk_date_time;
 use crate::snooze::{in_one_hour, next_monday_morning, parse_hk_local, tomorrow_morning};
 use crate::state::auth::AuthState;
@@ -115,8 +116,7 @@ pub fn TransferPanel(
     };
     view! {
         <form class="action-panel transfer-form" aria-label="Transfer to a team" on:submit=submit>
-            <div class="field">
-                <label for="transfer-team">"Team"</label>
+            <FormField control="transfer-team" label="Team">
                 <select
                     id="transfer-team"
                     name="team"
@@ -134,9 +134,8 @@ pub fn TransferPanel(
                             .collect_view()
                     }}
                 </select>
-            </div>
-            <div class="field">
-                <label for="transfer-person">"Person " <span class="label-optional">"(optional)"</span></label>
+            </FormField>
+            <FormField control="transfer-person" label="Person " optional=true>
                 <select
                     id="transfer-person"
                     name="user"
@@ -155,9 +154,8 @@ pub fn TransferPanel(
                             })
                     }}
                 </select>
-            </div>
-            <div class="field field-wide">
-                <label for="transfer-note">"Note " <span class="label-optional">"(optional)"</span></label>
+            </FormField>
+            <FormField control="transfer-note" label="Note " optional=true class="field-wide">
                 <input
                     type="text"
                     id="transfer-note"
@@ -166,7 +164,7 @@ pub fn TransferPanel(
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))
                 />
-            </div>
+            </FormField>
             <button type="submit" class="button button-primary button-small" disabled=move || team.get().is_none()>
                 "Transfer"
             </button>

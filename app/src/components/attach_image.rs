@@ -5,8 +5,8 @@
 use leptos::html;
 use leptos::prelude::*;
 
+use crate::components::composer::outgoing_image::ACCEPTED;
 use crate::components::icon::{Icon, IconKind};
-use crate::outgoing_image::ACCEPTED;
 
 #[component]
 pub fn AttachImage(

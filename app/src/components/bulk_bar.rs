@@ -86,7 +86,7 @@ pub fn BulkBar(checked: RwSignal<HashSet<String>>) -> impl IntoView {
                     said.get()
                         .map(|outcome| match outcome {
                             Ok(text) => view! { <p class="bulk-outcome" role="status">{text}</p> }.into_any(),
-                            Err(e) => view! { <p class="bulk-outcome form-error" role="alert" data-code=e.code()>{e.message().to_owned()}</p> }.into_any(),
+                            Err(e) => view! { <p class="bulk-outcome form-error" role="alert" data-code=e.code_str()>{e.message().to_owned()}</p> }.into_any(),
                         })
                 }
             >

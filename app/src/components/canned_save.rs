@@ -7,6 +7,7 @@ use shared::api::{CannedResponse, SaveCannedResponse};
 use shared::TeamId;
 
 use crate::api::{self, ApiError};
+use crate::components::form_banner::FormBanner;
 use crate::state::auth::AuthState;
 
 #[component]
@@ -72,14 +73,12 @@ pub fn CannedSave(
             </select>
             <button type="button" class="button button-small button-primary" disabled=busy on:click=move |_| submit()>"Save"</button>
             <button type="button" class="button button-small button-ghost" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-            {move || error.get().map(|e| {
-                let sentence = if e.status == 404 || e.status == 405 {
-                    "Canned responses are not available on this server yet.".to_owned()
-                } else {
-                    e.message().to_owned()
-                };
-                view! { <p class="form-error" role="alert" data-code=e.code()>{sentence}</p> }
-            })}
+            <FormBanner error=Signal::derive(move || error.get().map(|mut e| {
+                if e.status == 404 || e.status == 405 {
+                    e.body.message = "Canned responses are not available on this server yet.".to_owned();
+                }
+                e
+            })) />
         </div>
     }
 }

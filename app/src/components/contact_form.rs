@@ -9,7 +9,8 @@ use leptos::task::spawn_local;
 use shared::api::{ContactView, UpdateContact};
 
 use crate::api;
-use crate::components::field_error::FieldError;
+use crate::components::form_banner::FormBanner;
+use crate::components::form_field::FormField;
 use crate::form_errors::FormErrors;
 use crate::state::auth::AuthState;
 
@@ -136,19 +137,17 @@ pub fn ContactForm(
         let input_id = format!("contact-{key}");
         let error_id = format!("contact-{key}-error");
         view! {
-            <div class="field">
-                <label for=input_id.clone()>{label}</label>
+            <FormField control=input_id.clone() label=label error=errors.field(key)>
                 <input
                     type=kind
                     id=input_id
                     name=key
                     aria-invalid=move || errors.has(key).then_some("true")
-                    aria-describedby=error_id.clone()
+                    aria-describedby=error_id
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                 />
-                <FieldError id=error_id message=errors.field(key).into() />
-            </div>
+            </FormField>
         }
     };
     let area = move |key: &'static str,
@@ -158,20 +157,18 @@ pub fn ContactForm(
         let input_id = format!("contact-{key}");
         let error_id = format!("contact-{key}-error");
         view! {
-            <div class="field">
-                <label for=input_id.clone()>{label}</label>
+            <FormField control=input_id.clone() label=label error=errors.field(key)>
                 <textarea
                     id=input_id
                     name=key
                     rows="3"
                     placeholder=hint
                     aria-invalid=move || errors.has(key).then_some("true")
-                    aria-describedby=error_id.clone()
+                    aria-describedby=error_id
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                 ></textarea>
-                <FieldError id=error_id message=errors.field(key).into() />
-            </div>
+            </FormField>
         }
     };
 
@@ -183,9 +180,7 @@ pub fn ContactForm(
             {field("tags", "Tags (comma-separated)", tags, "text")}
             {area("external_ids", "Ids in other systems", "crm = C-10293", external)}
             {area("attributes", "Attributes", "segment = retail", attributes)}
-            {move || errors.form.get().map(|e| view! {
-                <p class="form-error" role="alert" data-code=e.code()>{e.message().to_owned()}</p>
-            })}
+            <FormBanner error=errors.form />
             <div class="form-actions">
                 <button type="button" class="button button-small" on:click=move |_| on_cancel.run(())>"Cancel"</button>
                 <button type="submit" class="button button-primary button-small" disabled=busy>

@@ -306,7 +306,7 @@ pub fn ConversationHeader(
                 Panel::Labels => view! { <LabelsPanel labels=labels on_action=on_action /> }.into_any(),
             }}
             {move || error.get().map(|e| view! {
-                <p class="form-error header-error" role="alert" data-code=e.code()>
+                <p class="form-error header-error" role="alert" data-code=e.code_str()>
                     {e.message().to_owned()}
                     <button type="button" class="button-link" on:click=move |_| error.set(None)>"Dismiss"</button>
                 </p>

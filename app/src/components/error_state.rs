@@ -13,12 +13,12 @@ pub fn ErrorState(
     #[prop(default = IconKind::Alert)] icon: IconKind,
 ) -> impl IntoView {
     view! {
-        <div class="state state-error" role="alert" data-code=error.code()>
+        <div class="state state-error" role="alert" data-code=error.code_str()>
             <span class="state-icon">
                 <Icon kind=icon />
             </span>
             <p class="state-message">{error.message().to_owned()}</p>
-            <p class="state-code">"Error code: " <code>{error.code()}</code></p>
+            <p class="state-code">"Error code: " <code>{error.code_str()}</code></p>
             {on_retry
                 .map(|retry| {
                     view! {

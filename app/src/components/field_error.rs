@@ -9,10 +9,23 @@ pub fn FieldError(
     #[prop(into)]
     id: String,
     message: Signal<Option<String>>,
+    /// Keep the line in the page, empty until there is a message, as a live
+    /// region: a screen reader reads the message the moment it appears.
+    #[prop(optional)]
+    announce: bool,
 ) -> impl IntoView {
-    view! {
-        {move || {
-            message.get().map(|text| view! { <p class="field-error" id=id.clone()>{text}</p> })
-        }}
+    if announce {
+        return view! {
+            <p class="field-error" id=id role="alert">
+                {move || message.get()}
+            </p>
+        }
+        .into_any();
     }
+    (move || {
+        message
+            .get()
+            .map(|text| view! { <p class="field-error" id=id.clone()>{text}</p> })
+    })
+    .into_any()
 }

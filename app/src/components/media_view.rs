@@ -83,7 +83,7 @@ pub fn MediaView(
                 .into_any();
         }
         if let Some(e) = error.get() {
-            return view! { <span class="media-note" data-code=e.code()>{e.message().to_owned()}</span> }.into_any();
+            return view! { <span class="media-note" data-code=e.code_str()>{e.message().to_owned()}</span> }.into_any();
         }
         let Some(src) = url.get() else {
             return view! { <span class="media-loading" role="status">"Loading the file…"</span> }
@@ -155,7 +155,7 @@ fn AmrVoice(
     let player = move || {
         if error.with(Option::is_some) {
             return view! {
-                <span class="media-note" data-code=move || error.get().map(|e| e.code())>
+                <span class="media-note" data-code=move || error.get().map(|e| e.code_str())>
                     "Harbour could not turn this recording into one the browser plays. Download it to listen."
                 </span>
             }
@@ -176,7 +176,7 @@ fn AmrVoice(
                 {move || if downloading.get() { "Downloading…" } else { "Download the recording" }}
             </button>
             {move || download_error.get().map(|e| view! {
-                <span class="media-note" role="alert" data-code=e.code()>{e.message().to_owned()}</span>
+                <span class="media-note" role="alert" data-code=e.code_str()>{e.message().to_owned()}</span>
             })}
         </span>
     }

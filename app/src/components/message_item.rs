@@ -7,12 +7,12 @@
 use leptos::prelude::*;
 use shared::api::MessageView;
 
+use crate::components::composer::mentions::highlight;
 use crate::components::delivery_state::DeliveryState;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::media_view::MediaView;
 use crate::format::{hk_clock_or_date, hk_date_time};
 use crate::labels::{event_label, placeholder};
-use crate::mentions::highlight;
 
 /// Text with web addresses turned into links that open in a new tab.
 fn linkified(text: &str) -> AnyView {

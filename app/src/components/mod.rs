@@ -22,6 +22,8 @@ pub mod emoji_picker;
 pub mod empty_state;
 pub mod error_state;
 pub mod field_error;
+pub mod form_banner;
+pub mod form_field;
 pub mod icon;
 pub mod list_filters;
 pub mod live_indicator;

@@ -6,6 +6,8 @@ use leptos::task::spawn_local;
 use shared::api::{CreateTeam, Team};
 
 use crate::api::{self, ApiError};
+use crate::components::form_banner::FormBanner;
+use crate::components::form_field::FormField;
 use crate::state::auth::AuthState;
 
 #[component]
@@ -56,8 +58,7 @@ pub fn NewTeamForm(on_created: Callback<Team>) -> impl IntoView {
     let has_error = move || field_error.with(Option::is_some);
     view! {
         <form id="new-team-form" class="inline-form" novalidate on:submit=submit>
-            <div class="field">
-                <label for="new-team-name">"Team name"</label>
+            <FormField control="new-team-name" label="Team name" error=field_error>
                 <input
                     id="new-team-name"
                     name="name"
@@ -67,29 +68,13 @@ pub fn NewTeamForm(on_created: Callback<Team>) -> impl IntoView {
                     aria-invalid=move || has_error().to_string()
                     aria-describedby=move || has_error().then_some("new-team-name-error")
                 />
-                {move || {
-                    field_error
-                        .get()
-                        .map(|text| view! { <p class="field-error" id="new-team-name-error">{text}</p> })
-                }}
-            </div>
+            </FormField>
             <div class="inline-form-actions">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Creating…" } else { "Create team" }}
                 </button>
             </div>
-            {move || {
-                form_error
-                    .get()
-                    .map(|error| {
-                        view! {
-                            <p class="form-error" role="alert" data-code=error.code()>
-                                {error.message().to_owned()}
-                            </p>
-                        }
-                    })
-            }}
-            {move || created.get().map(|text| view! { <p class="form-success" role="status">{text}</p> })}
+            <FormBanner error=form_error success=created />
         </form>
     }
 }

@@ -9,6 +9,8 @@ use shared::{Role, TeamId};
 
 use crate::api;
 use crate::components::field_error::FieldError;
+use crate::components::form_banner::FormBanner;
+use crate::components::form_field::FormField;
 use crate::components::team_picker::TeamPicker;
 use crate::form_errors::FormErrors;
 use crate::remote::RemoteList;
@@ -94,8 +96,7 @@ pub fn NewUserForm(
 
     view! {
         <form id="new-user-form" class="form-grid" novalidate on:submit=submit>
-            <div class="field">
-                <label for="new-user-name">"Full name"</label>
+            <FormField control="new-user-name" label="Full name" error=errors.field("name")>
                 <input
                     id="new-user-name"
                     name="name"
@@ -105,10 +106,8 @@ pub fn NewUserForm(
                     aria-invalid=invalid("name")
                     aria-describedby=described("name", "new-user-name-error")
                 />
-                <FieldError id="new-user-name-error" message=errors.field("name").into() />
-            </div>
-            <div class="field">
-                <label for="new-user-email">"Email"</label>
+            </FormField>
+            <FormField control="new-user-email" label="Email" error=errors.field("email")>
                 <input
                     id="new-user-email"
                     name="email"
@@ -118,10 +117,8 @@ pub fn NewUserForm(
                     aria-invalid=invalid("email")
                     aria-describedby=described("email", "new-user-email-error")
                 />
-                <FieldError id="new-user-email-error" message=errors.field("email").into() />
-            </div>
-            <div class="field">
-                <label for="new-user-role">"Role"</label>
+            </FormField>
+            <FormField control="new-user-role" label="Role" error=errors.field("role")>
                 <select
                     id="new-user-role"
                     name="role"
@@ -145,10 +142,13 @@ pub fn NewUserForm(
                         })
                         .collect_view()}
                 </select>
-                <FieldError id="new-user-role-error" message=errors.field("role").into() />
-            </div>
-            <div class="field">
-                <label for="new-user-password">"Temporary password"</label>
+            </FormField>
+            <FormField
+                control="new-user-password"
+                label="Temporary password"
+                hint=|| format!("At least {MIN_PASSWORD_LEN} characters. Share it in person, not by chat.")
+                error=errors.field("password")
+            >
                 <input
                     id="new-user-password"
                     name="password"
@@ -164,11 +164,7 @@ pub fn NewUserForm(
                         }
                     }
                 />
-                <p class="field-hint" id="new-user-password-hint">
-                    {format!("At least {MIN_PASSWORD_LEN} characters. Share it in person, not by chat.")}
-                </p>
-                <FieldError id="new-user-password-error" message=errors.field("password").into() />
-            </div>
+            </FormField>
             <fieldset class="field field-teams">
                 <legend>"Teams"</legend>
                 <TeamPicker
@@ -184,23 +180,7 @@ pub fn NewUserForm(
                     {move || if busy.get() { "Adding…" } else { "Add user" }}
                 </button>
             </div>
-            {move || {
-                errors
-                    .form
-                    .get()
-                    .map(|error| {
-                        view! {
-                            <p class="form-error field-wide" role="alert" data-code=error.code()>
-                                {error.message().to_owned()}
-                            </p>
-                        }
-                    })
-            }}
-            {move || {
-                added
-                    .get()
-                    .map(|text| view! { <p class="form-success field-wide" role="status">{text}</p> })
-            }}
+            <FormBanner error=errors.form success=added class="field-wide" />
         </form>
     }
 }

@@ -10,7 +10,8 @@ use shared::TeamId;
 
 use crate::api;
 use crate::channel_rules::{self, mode_label, needs_aes_key, AES_KEY_LEN, MODES};
-use crate::components::field_error::FieldError;
+use crate::components::form_banner::FormBanner;
+use crate::components::form_field::FormField;
 use crate::form_errors::FormErrors;
 use crate::remote::{LoadStatus, RemoteList};
 use crate::state::auth::AuthState;
@@ -96,7 +97,7 @@ fn TeamSelect(
         LoadStatus::Failed(error) => {
             format!(
                 "Teams could not be loaded ({}); you can set one later.",
-                error.code()
+                error.code_str()
             )
         }
         LoadStatus::Ready => {
@@ -105,8 +106,7 @@ fn TeamSelect(
         }
     };
     view! {
-        <div class="field">
-            <label for="channel-team">"Team"</label>
+        <FormField control="channel-team" label="Team" hint=hint error=errors.field("team")>
             <select
                 id="channel-team"
                 name="team"
@@ -137,11 +137,7 @@ fn TeamSelect(
                     }
                 />
             </select>
-            <p class="field-hint" id="channel-team-hint">
-                {hint}
-            </p>
-            <FieldError id="channel-team-error" message=errors.field("team").into() />
-        </div>
+        </FormField>
     }
 }
 
@@ -219,8 +215,7 @@ pub fn OfficialAccountForm(
 
     view! {
         <form id="official-account-form" class="form-grid" novalidate on:submit=submit>
-            <div class="field">
-                <label for="channel-name">"Channel name"</label>
+            <FormField control="channel-name" label="Channel name" hint=|| "What agents see in the inbox." error=errors.field("name")>
                 <input
                     id="channel-name"
                     name="name"
@@ -230,13 +225,8 @@ pub fn OfficialAccountForm(
                     aria-invalid=invalid("name")
                     aria-describedby=described("name", "channel-name-hint", "channel-name-error channel-name-hint")
                 />
-                <p class="field-hint" id="channel-name-hint">
-                    "What agents see in the inbox."
-                </p>
-                <FieldError id="channel-name-error" message=errors.field("name").into() />
-            </div>
-            <div class="field">
-                <label for="channel-app-id">"AppID"</label>
+            </FormField>
+            <FormField control="channel-app-id" label="AppID" error=errors.field("app_id")>
                 <input
                     id="channel-app-id"
                     name="app_id"
@@ -249,10 +239,8 @@ pub fn OfficialAccountForm(
                     aria-invalid=invalid("app_id")
                     aria-describedby=described("app_id", "", "channel-app-id-error")
                 />
-                <FieldError id="channel-app-id-error" message=errors.field("app_id").into() />
-            </div>
-            <div class="field">
-                <label for="channel-mode">"Message encryption"</label>
+            </FormField>
+            <FormField control="channel-mode" label="Message encryption" hint=|| "Choose the same mode as in WeChat." error=errors.field("mode")>
                 <select
                     id="channel-mode"
                     name="mode"
@@ -275,14 +263,9 @@ pub fn OfficialAccountForm(
                         })
                         .collect_view()}
                 </select>
-                <p class="field-hint" id="channel-mode-hint">
-                    "Choose the same mode as in WeChat."
-                </p>
-                <FieldError id="channel-mode-error" message=errors.field("mode").into() />
-            </div>
+            </FormField>
             <TeamSelect teams=teams team=inputs.team errors=errors />
-            <div class="field">
-                <label for="channel-app-secret">"AppSecret"</label>
+            <FormField control="channel-app-secret" label="AppSecret" error=errors.field("app_secret")>
                 <input
                     id="channel-app-secret"
                     name="app_secret"
@@ -293,10 +276,8 @@ pub fn OfficialAccountForm(
                     aria-invalid=invalid("app_secret")
                     aria-describedby=described("app_secret", "", "channel-app-secret-error")
                 />
-                <FieldError id="channel-app-secret-error" message=errors.field("app_secret").into() />
-            </div>
-            <div class="field">
-                <label for="channel-token">"Token"</label>
+            </FormField>
+            <FormField control="channel-token" label="Token" hint=|| "3 to 32 letters or digits." error=errors.field("token")>
                 <input
                     id="channel-token"
                     name="token"
@@ -307,13 +288,8 @@ pub fn OfficialAccountForm(
                     aria-invalid=invalid("token")
                     aria-describedby=described("token", "channel-token-hint", "channel-token-error channel-token-hint")
                 />
-                <p class="field-hint" id="channel-token-hint">
-                    "3 to 32 letters or digits."
-                </p>
-                <FieldError id="channel-token-error" message=errors.field("token").into() />
-            </div>
-            <div class="field field-span-2">
-                <label for="channel-aes-key">"EncodingAESKey"</label>
+            </FormField>
+            <FormField control="channel-aes-key" label="EncodingAESKey" class="field-span-2" hint=key_hint error=errors.field("encoding_aes_key")>
                 <input
                     id="channel-aes-key"
                     name="encoding_aes_key"
@@ -328,13 +304,8 @@ pub fn OfficialAccountForm(
                         "channel-aes-key-error channel-aes-key-hint",
                     )
                 />
-                <p class="field-hint" id="channel-aes-key-hint">
-                    {key_hint}
-                </p>
-                <FieldError id="channel-aes-key-error" message=errors.field("encoding_aes_key").into() />
-            </div>
-            <div class="field field-span-2">
-                <label for="channel-api-base">"WeChat API address " <span class="label-optional">"(optional)"</span></label>
+            </FormField>
+            <FormField control="channel-api-base" label="WeChat API address " optional=true class="field-span-2" hint=|| "Leave empty to use WeChat's own. Change it only for a test server." error=errors.field("api_base")>
                 <input
                     id="channel-api-base"
                     name="api_base"
@@ -347,33 +318,13 @@ pub fn OfficialAccountForm(
                     aria-invalid=invalid("api_base")
                     aria-describedby=described("api_base", "channel-api-base-hint", "channel-api-base-error channel-api-base-hint")
                 />
-                <p class="field-hint" id="channel-api-base-hint">
-                    "Leave empty to use WeChat's own. Change it only for a test server."
-                </p>
-                <FieldError id="channel-api-base-error" message=errors.field("api_base").into() />
-            </div>
+            </FormField>
             <div class="form-submit field-span-2">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Connecting…" } else { "Connect account" }}
                 </button>
             </div>
-            {move || {
-                errors
-                    .form
-                    .get()
-                    .map(|error| {
-                        view! {
-                            <p class="form-error field-wide" role="alert" data-code=error.code()>
-                                {error.message().to_owned()}
-                            </p>
-                        }
-                    })
-            }}
-            {move || {
-                connected
-                    .get()
-                    .map(|text| view! { <p class="form-success field-wide" role="status">{text}</p> })
-            }}
+            <FormBanner error=errors.form success=connected class="field-wide" />
         </form>
     }
 }

@@ -29,7 +29,7 @@ pub fn ReplyWindowSummary(window: RemoteValue<ReplyWindow>, now: Signal<i64>) ->
         }
         None => match window.error.get() {
             Some(error) => view! {
-                <p class="window-summary" data-tone="unknown" data-code=error.code()>
+                <p class="window-summary" data-tone="unknown" data-code=error.code_str()>
                     "Reply window unknown: "
                     {error.message().to_owned()}
                 </p>

@@ -8,6 +8,7 @@ use shared::api::{ResetPassword, MIN_PASSWORD_LEN};
 use shared::UserId;
 
 use crate::api::{self, ApiError};
+use crate::components::form_field::FormField;
 use crate::state::auth::AuthState;
 
 #[component]
@@ -24,9 +25,9 @@ pub fn ResetPasswordForm(
     let busy = RwSignal::new(false);
     let input = NodeRef::<html::Input>::new();
     let input_id = format!("reset-password-{user_id}");
-    let error_id = format!("reset-password-{user_id}-error");
     let label_for = input_id.clone();
-    let described_by = error_id.clone();
+    // The error's id, as the field names it.
+    let described_by = format!("{input_id}-error");
 
     // Focus moves into the form when it opens, for keyboard users.
     Effect::new(move |_| {
@@ -75,8 +76,12 @@ pub fn ResetPasswordForm(
     let has_error = move || message().is_some();
     view! {
         <form class="inline-form reset-password-form" novalidate on:submit=submit>
-            <div class="field">
-                <label for=label_for>{format!("New password for {user_name}")}</label>
+            <FormField
+                control=label_for
+                label=format!("New password for {user_name}")
+                error=Signal::derive(message)
+                announce_error=true
+            >
                 <input
                     id=input_id
                     node_ref=input
@@ -92,10 +97,7 @@ pub fn ResetPasswordForm(
                         }
                     }
                 />
-                <p class="field-error" id=error_id role="alert">
-                    {message}
-                </p>
-            </div>
+            </FormField>
             <div class="inline-form-actions">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Saving…" } else { "Set password" }}

@@ -94,7 +94,7 @@ pub fn SearchDialog() -> impl IntoView {
             } else {
                 error.message().to_owned()
             };
-            view! { <p class="search-status form-error" role="alert" data-code=error.code()>{sentence}</p> }.into_any()
+            view! { <p class="search-status form-error" role="alert" data-code=error.code_str()>{sentence}</p> }.into_any()
         }
         Some(Ok(found)) if found.contacts.is_empty() && found.messages.is_empty() => {
             view! { <p class="search-status" role="status">"Nothing matches. Try fewer words or another spelling."</p> }.into_any()

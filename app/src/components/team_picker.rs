@@ -53,8 +53,8 @@ pub fn TeamPicker(
             }
             LoadStatus::Failed(error) => {
                 view! {
-                    <p class="field-hint field-hint-error" data-code=error.code()>
-                        {format!("Teams could not be loaded ({}). ", error.code())}
+                    <p class="field-hint field-hint-error" data-code=error.code_str()>
+                        {format!("Teams could not be loaded ({}). ", error.code_str())}
                         {on_retry
                             .map(|retry| {
                                 view! {

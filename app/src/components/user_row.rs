@@ -9,6 +9,7 @@ use shared::api::{Team, UpdateUser, User};
 use shared::{Role, TeamId};
 
 use crate::api::{self, ApiError};
+use crate::components::form_banner::FormBanner;
 use crate::components::reset_password_form::ResetPasswordForm;
 use crate::components::team_picker::TeamPicker;
 use crate::remote::RemoteList;
@@ -267,23 +268,16 @@ pub fn UserRow(
                                 .into_any()
                         }
                     }}
-                    {move || {
-                        notice
-                            .get()
-                            .map(|n| match n {
-                                Notice::Done(text) => {
-                                    view! { <p class="form-success" role="status">{text}</p> }.into_any()
-                                }
-                                Notice::Failed(error) => {
-                                    view! {
-                                        <p class="form-error" role="alert" data-code=error.code()>
-                                            {error.message().to_owned()}
-                                        </p>
-                                    }
-                                        .into_any()
-                                }
-                            })
-                    }}
+                    <FormBanner
+                        error=Signal::derive(move || match notice.get() {
+                            Some(Notice::Failed(error)) => Some(error),
+                            _ => None,
+                        })
+                        success=Signal::derive(move || match notice.get() {
+                            Some(Notice::Done(text)) => Some(text),
+                            _ => None,
+                        })
+                    />
                 </td>
             </tr>
         </Show>

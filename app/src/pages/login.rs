@@ -8,7 +8,9 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::api::LoginRequest;
 
-use crate::api;
+use crate::api::{self, ApiError};
+use crate::components::form_banner::FormBanner;
+use crate::components::form_field::FormField;
 use crate::components::icon::{Icon, IconKind};
 use crate::state::auth::{AuthState, AuthStatus};
 
@@ -18,7 +20,7 @@ pub fn LoginPage() -> impl IntoView {
     let navigate = use_navigate();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<(String, &'static str)>);
+    let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let password_input = NodeRef::<html::Input>::new();
 
@@ -45,9 +47,8 @@ pub fn LoginPage() -> impl IntoView {
             password: password.get_untracked(),
         };
         if request.email.is_empty() || request.password.is_empty() {
-            error.set(Some((
-                "Enter your email address and password.".into(),
-                "validation",
+            error.set(Some(ApiError::validation(
+                "Enter your email address and password.",
             )));
             return;
         }
@@ -60,7 +61,7 @@ pub fn LoginPage() -> impl IntoView {
                     auth.start_session(session);
                 }
                 Err(failure) => {
-                    error.try_set(Some((failure.message().to_owned(), failure.code())));
+                    error.try_set(Some(failure));
                     password.try_set(String::new());
                     busy.try_set(false);
                     if let Some(input) = password_input.get_untracked() {
@@ -83,8 +84,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h1 class="login-title">"Sign in"</h1>
                 <p class="login-lede">"Your team's WeChat customer service inbox."</p>
                 <form class="login-form" novalidate on:submit=submit>
-                    <div class="field">
-                        <label for="login-email">"Work email"</label>
+                    <FormField control="login-email" label="Work email">
                         <input
                             id="login-email"
                             name="email"
@@ -95,9 +95,8 @@ pub fn LoginPage() -> impl IntoView {
                             required
                             bind:value=email
                         />
-                    </div>
-                    <div class="field">
-                        <label for="login-password">"Password"</label>
+                    </FormField>
+                    <FormField control="login-password" label="Password">
                         <input
                             id="login-password"
                             name="password"
@@ -107,18 +106,8 @@ pub fn LoginPage() -> impl IntoView {
                             node_ref=password_input
                             bind:value=password
                         />
-                    </div>
-                    {move || {
-                        error
-                            .get()
-                            .map(|(message, code)| {
-                                view! {
-                                    <p class="form-error" role="alert" data-code=code>
-                                        {message}
-                                    </p>
-                                }
-                            })
-                    }}
+                    </FormField>
+                    <FormBanner error=error />
                     <button
                         type="submit"
                         class="button button-primary button-block"

@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 use shared::api::{Session, User};
 use shared::Role;
 
+use crate::api::client::TokenSource;
 use crate::api::{self, ApiError};
 
 /// Refresh this long before the access token runs out.
@@ -160,5 +161,21 @@ impl AuthState {
             });
         });
         self.refresh_timer.set_value(Some(timer));
+    }
+}
+
+/// Signed-in requests take their token from the session, and refresh or
+/// end it through the same methods the rest of the app uses.
+impl TokenSource for AuthState {
+    fn current_token(&self) -> Option<String> {
+        self.access_token_untracked()
+    }
+
+    async fn renew_token(self) -> Result<String, ApiError> {
+        self.refresh().await.map(|session| session.access_token)
+    }
+
+    fn session_rejected(self) {
+        self.end_session();
     }
 }

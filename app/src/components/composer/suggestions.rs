@@ -3,9 +3,9 @@
 
 use shared::api::{CannedResponse, Colleague};
 
+use super::mentions::{matching_colleagues, mention_query};
+use super::Mode;
 use crate::canned::{matching, render_canned, slash_query, CannedContext};
-use crate::components::composer::Mode;
-use crate::mentions::{matching_colleagues, mention_query};
 
 /// Suggestions shown at once.
 const MENU_SIZE: usize = 6;

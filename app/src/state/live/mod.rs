@@ -1,60 +1,28 @@
 //! What the app knows about the live connection: its status for the
 //! indicator, the last event `seq` seen (to resume without gaps) and the
-//! latest events, which the inbox watches to know what to refetch.
+//! latest events, which the inbox watches to know what to refetch. The
+//! connection's loop is in `socket` (no browser), its WebSocket in `browser`.
 
 use std::collections::{HashMap, VecDeque};
 
-use futures::channel::mpsc::UnboundedSender;
+use futures::channel::mpsc::{unbounded, UnboundedSender};
+use leptos::ev;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use shared::api::Event;
-use shared::ws::{ClientMessage, Person, ReplyLock};
+use shared::ws::ClientMessage;
 use shared::Seq;
 
 use crate::state::auth::AuthState;
-use crate::ws::{self, Command};
+use browser::BrowserConnector;
+use socket::{Command, SocketState};
+pub use socket::{LiveStatus, Presence};
+
+mod browser;
+mod socket;
 
 /// How many recent events are kept.
 pub const RECENT_LIMIT: usize = 30;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LiveStatus {
-    /// First connection after sign-in is being made.
-    Connecting,
-    Connected,
-    /// The connection dropped; the app is trying again with backoff.
-    Reconnecting,
-    /// The browser reports no network.
-    Offline,
-}
-
-impl LiveStatus {
-    /// State name used as CSS class and `data-state`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LiveStatus::Connecting => "connecting",
-            LiveStatus::Connected => "connected",
-            LiveStatus::Reconnecting => "reconnecting",
-            LiveStatus::Offline => "offline",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            LiveStatus::Connecting => "Connecting…",
-            LiveStatus::Connected => "Live",
-            LiveStatus::Reconnecting => "Reconnecting…",
-            LiveStatus::Offline => "Offline",
-        }
-    }
-}
-
-/// Who else is in a conversation right now, as the server last said.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Presence {
-    pub viewers: Vec<Person>,
-    pub typing: Vec<Person>,
-    pub lock: Option<ReplyLock>,
-}
 
 #[derive(Clone, Copy)]
 pub struct LiveState {
@@ -113,7 +81,13 @@ impl LiveState {
             return;
         }
         self.set_status(LiveStatus::Connecting);
-        self.connection.set_value(Some(ws::start(auth, self)));
+        let (sender, receiver) = unbounded();
+        let listeners = NetworkListeners::register(self);
+        spawn_local(async move {
+            let _listeners = listeners;
+            socket::run(BrowserConnector { tokens: auth }, self, receiver).await;
+        });
+        self.connection.set_value(Some(sender));
     }
 
     /// Closes the connection and forgets what it saw: the next person to
@@ -184,5 +158,62 @@ impl LiveState {
                 let _ = sender.unbounded_send(command);
             }
         });
+    }
+}
+
+impl SocketState for LiveState {
+    fn last_seq(&self) -> Seq {
+        LiveState::last_seq(self)
+    }
+
+    fn viewing(&self) -> Option<String> {
+        LiveState::viewing(self)
+    }
+
+    fn set_status(&self, status: LiveStatus) {
+        LiveState::set_status(self, status);
+    }
+
+    fn record(&self, event: Event) {
+        LiveState::record(self, event);
+    }
+
+    fn set_presence(&self, conversation: String, presence: Presence) {
+        LiveState::set_presence(self, conversation, presence);
+    }
+
+    fn clear_presence(&self) {
+        LiveState::clear_presence(self);
+    }
+
+    fn note_reconnected(&self) {
+        LiveState::note_reconnected(self);
+    }
+
+    fn server_time(&self, now: i64) {
+        crate::clock::learn_server_time(now, crate::clock::Heard::Socket);
+    }
+}
+
+/// Wakes the loop when the network comes back; removed when the loop ends,
+/// however it ends.
+struct NetworkListeners(Vec<WindowListenerHandle>);
+
+impl NetworkListeners {
+    fn register(live: LiveState) -> Self {
+        let online = window_event_listener(ev::online, move |_| live.wake());
+        let offline = window_event_listener(ev::offline, move |_| {
+            live.set_status(LiveStatus::Offline);
+            live.wake();
+        });
+        NetworkListeners(vec![online, offline])
+    }
+}
+
+impl Drop for NetworkListeners {
+    fn drop(&mut self) {
+        for handle in self.0.drain(..) {
+            handle.remove();
+        }
     }
 }

@@ -1,0 +1,332 @@
+//! The box under an open conversation: a reply to the client or an internal
+//! note (`n`). Ctrl/⌘+Enter sends. `/shortcut` inserts a canned response
+//! with its variables filled in; `@name` in a note mentions a colleague.
+//! While replying it holds the conversation's reply lock; while a colleague
+//! holds it the reply box is locked with their name and a Take over button.
+//! A reply can also be an image, chosen with "Attach image", or pasted or
+//! dropped on the reply box (asked first).
+
+mod caret;
+mod draft;
+mod image_drop;
+pub mod mentions;
+pub mod outgoing_image;
+mod reply_lock;
+mod send;
+mod suggestion_menu;
+mod suggestions;
+
+use leptos::ev::{KeyboardEvent, SubmitEvent};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{CannedResponse, Colleague, ReplyWindow};
+
+use crate::api;
+use crate::canned::CannedContext;
+use crate::components::attach_image::AttachImage;
+use crate::components::canned_save::CannedSave;
+use crate::components::emoji_picker::EmojiPicker;
+use crate::components::form_banner::FormBanner;
+use crate::components::icon::{Icon, IconKind};
+use crate::components::presence_line::PresenceLine;
+use crate::components::reply_window_summary::ReplyWindowSummary;
+use crate::labels::{window_summary, WindowTone};
+use crate::remote::RemoteValue;
+use crate::shortcuts::Shortcut;
+use crate::state::auth::AuthState;
+use crate::state::inbox::{on_shortcut, InboxState};
+use crate::state::live::LiveState;
+use draft::Draft;
+pub use draft::Mode;
+use image_drop::DropZone;
+use reply_lock::{hold_reply_lock, locked_by};
+use send::{SendConfirmation, Sender, Source};
+use suggestion_menu::{Menu, SuggestionMenu};
+
+#[component]
+pub fn Composer(
+    conversation: String,
+    window: RemoteValue<ReplyWindow>,
+    colleagues: Signal<Vec<Colleague>>,
+    canned_context: Signal<CannedContext>,
+    now: Signal<i64>,
+    /// Called after the server queued a reply, added a note, or refused: time to refetch.
+    on_change: Callback<()>,
+) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let live = expect_context::<LiveState>();
+    let inbox = expect_context::<InboxState>();
+    let conversation = StoredValue::new(conversation);
+    let draft = Draft::new();
+    let canned = RwSignal::new(Vec::<CannedResponse>::new());
+    let saving_canned = RwSignal::new(false);
+
+    spawn_local(async move {
+        if let Ok(list) = api::canned::list(auth).await {
+            canned.try_set(list);
+        }
+    });
+
+    let locked_by = locked_by(auth, live, conversation);
+    // Why a reply cannot go out now, once the window is known.
+    let refusal = move || {
+        window.value.with(|w| {
+            w.as_ref().and_then(|w| match window_summary(w, now.get()) {
+                (WindowTone::Closed, sentence) => Some(sentence),
+                _ => None,
+            })
+        })
+    };
+    let replying = move || draft.replying();
+    let closed = move || replying() && refusal().is_some();
+    let locked = move || replying() && locked_by().is_some();
+    let disabled = move || closed() || locked();
+    hold_reply_lock(live, conversation, move || {
+        replying() && draft.has_text() && !locked()
+    });
+
+    let sender = Sender::new(
+        auth,
+        conversation,
+        draft,
+        colleagues,
+        Signal::derive(disabled),
+        on_change,
+    );
+    let menu = Menu::new(draft, canned, colleagues, canned_context);
+    let drop_zone = DropZone::new(sender, Signal::derive(replying), Signal::derive(disabled));
+
+    on_shortcut(inbox, move |shortcut| {
+        let wanted = match shortcut {
+            Shortcut::Reply => Mode::Reply,
+            Shortcut::Note => Mode::Note,
+            _ => return,
+        };
+        draft.switch_mode(wanted);
+        draft.focus_end();
+    });
+
+    let placeholder = move || {
+        if draft.mode.get() == Mode::Note {
+            "Write an internal note. Type @ to mention a colleague."
+        } else if let Some(name) = locked_by() {
+            if name.is_empty() {
+                "A colleague is replying."
+            } else {
+                "A colleague is replying. Take over to reply instead."
+            }
+        } else if closed() {
+            "Replies are paused for this conversation."
+        } else {
+            "Write a reply… Type / for a canned response."
+        }
+    };
+    view! {
+        <form
+            class="composer"
+            class:is-note=move || !replying()
+            class:is-drop-target=move || drop_zone.target.get()
+            novalidate
+            on:submit=move |ev: SubmitEvent| {
+                ev.prevent_default();
+                sender.send_text(false);
+            }
+            aria-label=move || if replying() { "Reply" } else { "Internal note" }
+            on:dragenter=move |ev| drop_zone.drag_enter(ev)
+            on:dragover=move |ev| drop_zone.drag_over(ev)
+            on:dragleave=move |ev| drop_zone.drag_leave(ev)
+            on:drop=move |ev| drop_zone.drop_file(ev)
+        >
+            <Show when=move || drop_zone.target.get()>
+                <div class="composer-drop-hint" aria-hidden="true">
+                    <Icon kind=IconKind::Image />
+                    <span>"Drop the image to send it to the client"</span>
+                    <span class="composer-drop-detail">"JPG, PNG or GIF, up to 2 MB. You confirm before it goes out."</span>
+                </div>
+            </Show>
+            <PresenceLine conversation=conversation.get_value() can_write=true />
+            <div class="composer-top">
+                <ModeSwitch draft=draft />
+                // Once closed, the refusal below says why; once is enough.
+                <Show when=move || replying() && refusal().is_none()>
+                    <ReplyWindowSummary window=window now=now />
+                </Show>
+            </div>
+            {move || {
+                (replying() && locked_by().is_none())
+                    .then(refusal)
+                    .flatten()
+                    .map(|sentence| view! { <p class="composer-refusal" role="status">{sentence}</p> })
+            }}
+            <ComposerText
+                draft=draft
+                menu=menu
+                sender=sender
+                drop_zone=drop_zone
+                disabled=Signal::derive(disabled)
+                placeholder=Signal::derive(placeholder)
+            />
+            <ComposerFooter draft=draft sender=sender disabled=Signal::derive(disabled) saving_canned=saving_canned />
+            <Show when=move || saving_canned.get()>
+                <CannedSave
+                    body=Signal::derive(move || draft.text.get())
+                    on_saved=Callback::new(move |saved: CannedResponse| {
+                        canned.update(|list| list.push(saved));
+                        saving_canned.set(false);
+                    })
+                    on_cancel=Callback::new(move |()| saving_canned.set(false))
+                />
+            </Show>
+            <div id="composer-error">
+                <FormBanner error=sender.error class="composer-error" />
+            </div>
+            <SendConfirmation sender=sender draft=draft />
+        </form>
+    }
+}
+
+/// Reply or note, as a pair of radio buttons (`r` and `n` on the keyboard).
+#[component]
+fn ModeSwitch(draft: Draft) -> impl IntoView {
+    let replying = move || draft.replying();
+    view! {
+        <div class="composer-modes" role="radiogroup" aria-label="Write a">
+            <button
+                type="button"
+                class="composer-mode mode-reply"
+                role="radio"
+                aria-checked=move || replying().to_string()
+                on:click=move |_| draft.switch_mode(Mode::Reply)
+            >
+                "Reply"
+                <kbd class="kbd">"r"</kbd>
+            </button>
+            <button
+                type="button"
+                class="composer-mode mode-note"
+                role="radio"
+                aria-checked=move || (!replying()).to_string()
+                on:click=move |_| draft.switch_mode(Mode::Note)
+            >
+                "Note"
+                <kbd class="kbd">"n"</kbd>
+            </button>
+        </div>
+    }
+}
+
+/// Emoji, Attach image, the hint, "Save as canned" and Send.
+#[component]
+fn ComposerFooter(
+    draft: Draft,
+    sender: Sender,
+    disabled: Signal<bool>,
+    saving_canned: RwSignal<bool>,
+) -> impl IntoView {
+    let emoji_open = RwSignal::new(false);
+    let busy = sender.busy;
+    let replying = move || draft.replying();
+    let disabled = move || disabled.get();
+    view! {
+        <div class="composer-footer">
+            <div class="composer-tools">
+                <EmojiPicker
+                    open=emoji_open
+                    disabled=Signal::derive(disabled)
+                    on_pick=Callback::new(move |emoji: String| draft.insert_at_caret(&emoji))
+                />
+                <Show when=replying>
+                    <AttachImage
+                        sending=sender.sending_image.into()
+                        disabled=Signal::derive(move || disabled() || busy.get())
+                        on_file=Callback::new(move |file| sender.take_file(file, Source::Chosen))
+                    />
+                </Show>
+            </div>
+            <p class="composer-hint" id="composer-hint">
+                {move || if replying() {
+                    "Ctrl+Enter to send · / canned responses"
+                } else {
+                    "Only colleagues see notes · @ to mention"
+                }}
+            </p>
+            <Show when=move || draft.has_text() && !saving_canned.get()>
+                <button type="button" class="button button-ghost button-small canned-save-toggle" on:click=move |_| saving_canned.set(true)>
+                    "Save as canned"
+                </button>
+            </Show>
+            <button
+                type="submit"
+                class="button button-primary composer-send"
+                disabled=move || busy.get() || sender.sending_image.get() || disabled()
+            >
+                <Icon kind=IconKind::Send />
+                <span>{move || match (busy.get(), replying()) {
+                    (true, _) => "Sending…",
+                    (false, true) => "Send",
+                    (false, false) => "Add note",
+                }}</span>
+            </button>
+        </div>
+    }
+}
+
+/// The text itself, with its label and the suggestion menu.
+#[component]
+fn ComposerText(
+    draft: Draft,
+    menu: Menu,
+    sender: Sender,
+    drop_zone: DropZone,
+    disabled: Signal<bool>,
+    placeholder: Signal<&'static str>,
+) -> impl IntoView {
+    let replying = move || draft.replying();
+    let keydown = move |ev: KeyboardEvent| {
+        if !menu.keydown(&ev) && ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+            ev.prevent_default();
+            sender.send_text(false);
+        }
+    };
+    let text_invalid = move || {
+        sender
+            .error
+            .with(|e| e.as_ref().is_some_and(|e| e.field() == Some("text")))
+    };
+
+    view! {
+        <div class="composer-field">
+            <label class="visually-hidden" for="composer-text">
+                {move || if replying() { "Reply to the client" } else { "Internal note for colleagues" }}
+            </label>
+            <textarea
+                id="composer-text"
+                name="text"
+                rows="3"
+                node_ref=draft.textarea
+                placeholder=placeholder
+                aria-invalid=move || text_invalid().then_some("true")
+                aria-describedby="composer-hint composer-error"
+                aria-autocomplete="list"
+                aria-controls="composer-suggestions"
+                aria-expanded=move || menu.is_open().to_string()
+                disabled=disabled
+                prop:value=move || draft.text.get()
+                on:input=move |ev| {
+                    draft.text.set(event_target_value(&ev));
+                    menu.reset();
+                    draft.sync_caret();
+                }
+                on:click=move |_| draft.sync_caret()
+                on:keyup=move |ev: KeyboardEvent| {
+                    if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+                        draft.sync_caret();
+                    }
+                }
+                on:keydown=keydown
+                on:paste=move |ev| drop_zone.paste(ev)
+            ></textarea>
+            <SuggestionMenu menu=menu />
+        </div>
+    }
+}
