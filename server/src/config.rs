@@ -48,6 +48,12 @@ pub struct Config {
     pub job_lease_ms: i64,
     /// Run the demo (fake WeChat and simulated followers) beside the server.
     pub demo: Option<crate::demo::DemoOptions>,
+    /// Where people reach Harbour, e.g. `https://harbour.example.com`; an
+    /// https URL turns on HSTS.
+    pub public_url: Option<String>,
+    /// Who may frame Harbour: the CSP `frame-ancestors` sources, `'none'`
+    /// by default.
+    pub frame_ancestors: String,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -74,6 +80,13 @@ pub struct Settings {
     /// Mark cookies Secure (set when Harbour is served over HTTPS).
     #[arg(long, env = "HARBOUR_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// Where people reach Harbour, e.g. `https://harbour.example.com`.
+    #[arg(long, env = "HARBOUR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Origins allowed to show Harbour in a frame, space-separated (e.g.
+    /// `https://portal.example.com`), or `'self'`; `'none'` by default.
+    #[arg(long, env = "HARBOUR_FRAME_ANCESTORS", default_value = "'none'")]
+    pub frame_ancestors: String,
 }
 
 impl Config {
@@ -98,6 +111,12 @@ impl Config {
         {
             bail!("HARBOUR_DATABASE_URL must start with sqlite:// or postgres://.");
         }
+        let public_url = settings
+            .public_url
+            .as_deref()
+            .map(parse_public_url)
+            .transpose()?;
+        let frame_ancestors = parse_frame_ancestors(&settings.frame_ancestors)?;
         let secret_key = match &settings.secret_key {
             Some(raw) => parse_secret_key(raw)?,
             None => load_or_create_key(&settings.data_dir)?,
@@ -114,6 +133,8 @@ impl Config {
             run_workers: true,
             job_lease_ms: i64::from(settings.job_lease_secs.max(1)) * 1000,
             demo: None,
+            public_url,
+            frame_ancestors,
         })
     }
 
@@ -131,7 +152,51 @@ impl Config {
             run_workers: true,
             job_lease_ms: 60_000,
             demo: None,
+            public_url: None,
+            frame_ancestors: "'none'".into(),
         }
+    }
+}
+
+/// `https://host[:port]` or `http://…`, without a path, query or fragment.
+fn parse_public_url(raw: &str) -> anyhow::Result<String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if is_host_and_port(host) => Ok(url.to_owned()),
+        _ => bail!(
+            "HARBOUR_PUBLIC_URL must be the address people open, like https://harbour.example.com, not `{raw}`."
+        ),
+    }
+}
+
+fn is_host_and_port(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+/// CSP `frame-ancestors` sources: `'none'` alone, or `'self'` and origins
+/// such as `https://portal.example.com` or `https://*.example.com`.
+pub fn parse_frame_ancestors(raw: &str) -> anyhow::Result<String> {
+    let sources: Vec<&str> = raw.split_whitespace().collect();
+    let valid = |source: &&str| {
+        *source == "'self'"
+            || source
+                .strip_prefix("https://")
+                .or_else(|| source.strip_prefix("http://"))
+                .map(|host| host.strip_prefix("*.").unwrap_or(host))
+                .is_some_and(is_host_and_port)
+    };
+    if sources == ["'none'"] || (!sources.is_empty() && sources.iter().all(valid)) {
+        Ok(sources.join(" "))
+    } else {
+        bail!(
+            "HARBOUR_FRAME_ANCESTORS must be 'none', or 'self' and origins like https://portal.example.com separated by spaces, not `{raw}`."
+        )
     }
 }
 
@@ -190,6 +255,45 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn framing_and_the_public_url_are_checked() {
+        assert_eq!(
+            parse_frame_ancestors("'none'").ok().as_deref(),
+            Some("'none'")
+        );
+        assert_eq!(
+            parse_frame_ancestors(" 'self'  https://portal.example.com https://*.corp.hk:8443 ")
+                .ok()
+                .as_deref(),
+            Some("'self' https://portal.example.com https://*.corp.hk:8443")
+        );
+        for bad in [
+            "",
+            "*",
+            "'none' 'self'",
+            "portal.example.com",
+            "https://a.com; script-src *",
+            "'unsafe-inline'",
+        ] {
+            let err = parse_frame_ancestors(bad).expect_err(bad).to_string();
+            assert!(err.starts_with("HARBOUR_FRAME_ANCESTORS"), "{err}");
+        }
+        assert_eq!(
+            parse_public_url("https://harbour.example.com/")
+                .ok()
+                .as_deref(),
+            Some("https://harbour.example.com")
+        );
+        for bad in [
+            "harbour.example.com",
+            "https://",
+            "https://a.com/path",
+            "ftp://a.com",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

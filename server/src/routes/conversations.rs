@@ -450,10 +450,8 @@ async fn message_media(
     Ok((
         [
             (header::CONTENT_TYPE, content_type),
-            (
-                header::CACHE_CONTROL,
-                "private, max-age=86400, immutable".into(),
-            ),
+            // A client's file: never kept by the browser or a proxy.
+            (header::CACHE_CONTROL, "no-store".into()),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
             (header::CONTENT_DISPOSITION, "inline".into()),
             (header::ETAG, etag),

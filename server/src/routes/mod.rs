@@ -11,6 +11,7 @@ mod events;
 mod health;
 mod live;
 mod search;
+pub mod security;
 mod spa;
 mod teams;
 mod users;
@@ -24,6 +25,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::Router;
+use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -142,9 +144,11 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed);
     let metrics = state.metrics.clone();
     let clock = state.clock.clone();
+    let headers = Arc::new(security::SecurityHeaders::new(&state.config));
     api.fallback(spa::fallback)
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(clock, stamp_server_time))
+        .layer(axum::middleware::from_fn_with_state(headers, security::add_headers))
         .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {

@@ -7,6 +7,7 @@ mod channels;
 mod cli;
 mod collab;
 mod crash;
+mod edge;
 mod inbox;
 mod ingest;
 mod jobs;

@@ -1,0 +1,131 @@
+//! The HTTP edge: security headers on every kind of response (the app, the
+//! API, errors, WeChat callbacks, health), `no-store` on the API, framing
+//! and HSTS from the settings.
+
+use harbour_tests::app::spawn_app_on;
+use harbour_tests::{spawn_app, Backend, TestApp, TestDb};
+use reqwest::header::HeaderMap;
+
+async fn headers_of(app: &TestApp, method: reqwest::Method, path: &str) -> (u16, HeaderMap) {
+    let response = app
+        .client
+        .request(method, app.url(path))
+        .send()
+        .await
+        .expect("request");
+    (response.status().as_u16(), response.headers().clone())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let token = app.admin_token().await;
+    let me = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me.status(), 200);
+    let signed_in = (me.status().as_u16(), me.headers().clone());
+    let cases = [
+        (
+            "the app",
+            headers_of(&app, reqwest::Method::GET, "/inbox").await,
+        ),
+        ("a signed-in API answer", signed_in),
+        (
+            "an API error",
+            headers_of(&app, reqwest::Method::GET, "/api/v1/me").await,
+        ),
+        (
+            "an unknown API path",
+            headers_of(&app, reqwest::Method::GET, "/api/v1/nope").await,
+        ),
+        (
+            "a wrong method",
+            headers_of(&app, reqwest::Method::DELETE, "/api/v1/auth/login").await,
+        ),
+        (
+            "a callback for no channel",
+            headers_of(&app, reqwest::Method::POST, "/wechat/oa/nope").await,
+        ),
+        (
+            "health",
+            headers_of(&app, reqwest::Method::GET, "/healthz").await,
+        ),
+    ];
+    for (what, (status, headers)) in &cases {
+        let policy = header(headers, "content-security-policy").unwrap_or_default();
+        for part in [
+            "default-src 'self'",
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "img-src 'self' blob:",
+            "media-src 'self' blob:",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(policy.contains(part), "{what} ({status}): {policy}");
+        }
+        let connect = format!(
+            "connect-src 'self' ws://127.0.0.1:{0} wss://127.0.0.1:{0}",
+            app.port
+        );
+        assert!(policy.contains(&connect), "{what}: {policy}");
+        assert!(!policy.contains("unsafe-inline"), "{what}: {policy}");
+        assert_eq!(header(headers, "x-frame-options"), Some("DENY"), "{what}");
+        assert_eq!(
+            header(headers, "x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert_eq!(
+            header(headers, "referrer-policy"),
+            Some("no-referrer"),
+            "{what}"
+        );
+        assert!(
+            header(headers, "permissions-policy").is_some_and(|p| p.contains("camera=()")),
+            "{what}"
+        );
+        assert_eq!(
+            header(headers, "strict-transport-security"),
+            None,
+            "{what}: no https URL"
+        );
+    }
+    for (what, (_, headers)) in &cases[1..5] {
+        assert_eq!(header(headers, "cache-control"), Some("no-store"), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn framing_and_https_follow_the_settings() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let app = spawn_app_on(db, |config| {
+        config.frame_ancestors = "'self' https://portal.example.com".into();
+        config.public_url = Some("https://harbour.example.com".into());
+    })
+    .await;
+    let (_, headers) = headers_of(&app, reqwest::Method::GET, "/login").await;
+    let policy = header(&headers, "content-security-policy").unwrap_or_default();
+    assert!(
+        policy.ends_with("frame-ancestors 'self' https://portal.example.com"),
+        "{policy}"
+    );
+    assert_eq!(
+        header(&headers, "x-frame-options"),
+        None,
+        "X-Frame-Options cannot name a portal, so it is left out"
+    );
+    assert_eq!(
+        header(&headers, "strict-transport-security"),
+        Some("max-age=31536000; includeSubDomains")
+    );
+}
