@@ -178,6 +178,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     rate: demo_rate,
                 });
             }
+            for warning in config.warnings() {
+                tracing::warn!("{warning}");
+                eprintln!("warning: {warning}");
+            }
             let app = Application::build(config).await?;
             tracing::info!(address = %app.address(), "Harbour is listening");
             println!("Harbour is running on http://{}", app.address());

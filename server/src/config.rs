@@ -40,8 +40,11 @@ pub struct Config {
     pub access_ttl_secs: i64,
     /// Refresh-token lifetime in seconds.
     pub refresh_ttl_secs: i64,
-    /// Whether to mark the refresh cookie `Secure` (HTTPS deployments).
+    /// Whether to mark the refresh cookie `Secure` (on by default; browsers
+    /// accept Secure cookies from a loopback http address too).
     pub secure_cookies: bool,
+    /// However active, a sign-in ends this long after it began (ms).
+    pub session_max_ms: i64,
     /// Whether to start the job workers in this process.
     pub run_workers: bool,
     /// How long a claimed job is leased to its worker, in milliseconds.
@@ -77,9 +80,13 @@ pub struct Settings {
     /// Seconds a worker holds a job before another worker may take it over.
     #[arg(long, env = "HARBOUR_JOB_LEASE_SECS", default_value_t = 60)]
     pub job_lease_secs: u32,
-    /// Mark cookies Secure (set when Harbour is served over HTTPS).
-    #[arg(long, env = "HARBOUR_SECURE_COOKIES", default_value_t = false)]
+    /// Mark cookies Secure. Turn off only for a deployment reached over
+    /// plain http from another machine.
+    #[arg(long, env = "HARBOUR_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
+    /// Hours after signing in when a session ends, however active it is.
+    #[arg(long, env = "HARBOUR_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: u32,
     /// Where people reach Harbour, e.g. `https://harbour.example.com`.
     #[arg(long, env = "HARBOUR_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -130,6 +137,7 @@ impl Config {
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 30 * 24 * 3600,
             secure_cookies: settings.secure_cookies,
+            session_max_ms: session_max_ms(settings.session_max_hours)?,
             run_workers: true,
             job_lease_ms: i64::from(settings.job_lease_secs.max(1)) * 1000,
             demo: None,
@@ -148,13 +156,32 @@ impl Config {
             dist_dir: data_dir.join("dist"),
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 30 * 24 * 3600,
-            secure_cookies: false,
+            secure_cookies: true,
+            session_max_ms: 12 * 3_600_000,
             run_workers: true,
             job_lease_ms: 60_000,
             demo: None,
             public_url: None,
             frame_ancestors: "'none'".into(),
         }
+    }
+}
+
+fn session_max_ms(hours: u32) -> anyhow::Result<i64> {
+    if !(1..=24 * 31).contains(&hours) {
+        bail!("HARBOUR_SESSION_MAX_HOURS must be between 1 and 744 (31 days), not {hours}.");
+    }
+    Ok(i64::from(hours) * 3_600_000)
+}
+
+impl Config {
+    /// Settings that work but weaken Harbour, each as a sentence for the log.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if !self.secure_cookies {
+            warnings.push("HARBOUR_SECURE_COOKIES is off: the sign-in cookie can travel over plain http. Serve Harbour over https and turn it back on.".to_owned());
+        }
+        warnings
     }
 }
 
@@ -294,6 +321,33 @@ mod tests {
         ] {
             assert!(parse_public_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_turned_off_with_a_warning() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let parse = |args: &[&str]| {
+            let mut all = vec![
+                "harbour",
+                "--secret-key",
+                "0000000000000000000000000000000000000000000000000000000000000000",
+            ];
+            all.extend_from_slice(args);
+            Config::from_settings(&Cli::parse_from(all).settings).expect("config")
+        };
+        let default = parse(&[]);
+        assert!(default.secure_cookies);
+        assert_eq!(default.session_max_ms, 12 * 3_600_000);
+        assert!(default.warnings().is_empty());
+        let plain = parse(&["--secure-cookies", "false"]);
+        assert!(!plain.secure_cookies);
+        assert!(plain.warnings()[0].starts_with("HARBOUR_SECURE_COOKIES is off"));
+        assert!(session_max_ms(0).is_err() && session_max_ms(745).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::store::events::{append, NewEvent};
 use crate::store::tokens::{self, NewRefreshToken};
 use crate::store::Tx;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -24,6 +24,10 @@ pub const REFRESH_COOKIE: &str = "harbour_refresh";
 const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+/// A refresh token used this recently may be presented again without
+/// counting as reuse: two tabs of one browser refresh at the same moment
+/// with the same cookie, and only one of them rotated it.
+const REFRESH_GRACE_MS: i64 = 10_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,22 +37,42 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(me))
 }
 
-fn refresh_cookie(state: &AppState, token: String) -> Cookie<'static> {
+/// The refresh cookie, living `max_age_ms` (nothing when zero).
+fn refresh_cookie(state: &AppState, token: String, max_age_ms: i64) -> Cookie<'static> {
     Cookie::build((REFRESH_COOKIE, token))
         .path("/api/v1/auth")
         .http_only(true)
         .secure(state.config.secure_cookies)
         .same_site(SameSite::Strict)
-        .max_age(time::Duration::seconds(state.config.refresh_ttl_secs))
+        .max_age(time::Duration::seconds(max_age_ms.max(0) / 1000))
         .build()
 }
 
-fn expired_cookie() -> Cookie<'static> {
-    Cookie::build((REFRESH_COOKIE, ""))
-        .path("/api/v1/auth")
-        .http_only(true)
-        .max_age(time::Duration::ZERO)
-        .build()
+fn expired_cookie(state: &AppState) -> Cookie<'static> {
+    refresh_cookie(state, String::new(), 0)
+}
+
+/// Refresh and sign-out act on the cookie alone, so a request another site
+/// makes the browser send must not reach them: a `Sec-Fetch-Site` other
+/// than same-origin, or an `Origin` that is not this server, is refused.
+/// Clients that send neither (not browsers) are let through.
+fn same_origin_only(headers: &HeaderMap, state: &AppState) -> AppResult<()> {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        if site != "same-origin" {
+            return Err(AppError::Forbidden);
+        }
+    }
+    if let Some(origin) = text(header::ORIGIN) {
+        let host = text(header::HOST);
+        let own = host
+            .is_some_and(|host| origin.split_once("://").map(|(_, rest)| rest) == Some(host))
+            || state.config.public_url.as_deref() == Some(origin);
+        if !own {
+            return Err(AppError::Forbidden);
+        }
+    }
+    Ok(())
 }
 
 /// Refuses when this account or this address failed too often recently.
@@ -68,17 +92,21 @@ async fn check_throttle(state: &AppState, keys: &[(String, i64)]) -> AppResult<(
     Ok(())
 }
 
-/// Stores a new refresh token of `family` (hashed) and returns the token itself.
+/// Stores a new refresh token of `family` (hashed), which began at
+/// `started`; returns the token itself and how long it lives (ms): the
+/// sliding lifetime, cut at the session's absolute end.
 async fn issue_refresh_token(
     state: &AppState,
     tx: &mut Tx,
     now: i64,
     user: UserId,
     family: &str,
-) -> AppResult<String> {
+    started: i64,
+) -> AppResult<(String, i64)> {
     let (token, token_hash) = auth::new_refresh_token();
     let id = Uuid::new_v4().to_string();
-    let expires_at = now + state.config.refresh_ttl_secs * 1000;
+    let expires_at =
+        (now + state.config.refresh_ttl_secs * 1000).min(started + state.config.session_max_ms);
     let new = NewRefreshToken {
         id: &id,
         family,
@@ -87,7 +115,7 @@ async fn issue_refresh_token(
         expires_at,
     };
     tokens::insert_refresh_token(tx, now, &new).await?;
-    Ok(token)
+    Ok((token, expires_at - now))
 }
 
 fn session(state: &AppState, user: User) -> AppResult<Session> {
@@ -158,7 +186,8 @@ async fn login(
     let mut tx = state.store.begin().await?;
     tokens::clear_login_failures(&mut tx, &account_key).await?;
     let family = Uuid::new_v4().to_string();
-    let token = issue_refresh_token(&state, &mut tx, now, user.id, &family).await?;
+    let (token, lives_ms) =
+        issue_refresh_token(&state, &mut tx, now, user.id, &family, now).await?;
     let payload = json!({ "user": user.id, "address": peer.ip().to_string() });
     append(
         &mut tx,
@@ -169,10 +198,15 @@ async fn login(
     state.store.commit(tx).await?;
 
     let body = session(&state, user)?;
-    Ok((jar.add(refresh_cookie(&state, token)), Json(body)))
+    Ok((jar.add(refresh_cookie(&state, token, lives_ms)), Json(body)))
 }
 
-async fn refresh(State(state): State<AppState>, jar: CookieJar) -> AppResult<impl IntoResponse> {
+async fn refresh(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> AppResult<impl IntoResponse> {
+    same_origin_only(&headers, &state)?;
     let presented = jar
         .get(REFRESH_COOKIE)
         .map(|c| c.value().to_owned())
@@ -191,7 +225,18 @@ async fn refresh(State(state): State<AppState>, jar: CookieJar) -> AppResult<imp
     if row.revoked_at.is_some() || row.expires_at <= now {
         return Err(AppError::Unauthenticated);
     }
-    if row.used_at.is_some() || !tokens::mark_used(&mut tx, now, &row.id).await? {
+    let started = tokens::family_started(&mut tx, &row.family)
+        .await?
+        .unwrap_or(now);
+    if now >= started + state.config.session_max_ms {
+        // However active, a sign-in ends: sign in again.
+        return Err(AppError::Unauthenticated);
+    }
+    let first_use = row.used_at.is_none() && tokens::mark_used(&mut tx, now, &row.id).await?;
+    let just_rotated = row
+        .used_at
+        .is_none_or(|used| now - used <= REFRESH_GRACE_MS);
+    if !first_use && !just_rotated {
         // An old token came back: someone may have stolen it. End the whole family.
         tokens::revoke_family(&mut tx, now, &row.family).await?;
         let payload = json!({ "user": user_id, "family": row.family });
@@ -204,7 +249,8 @@ async fn refresh(State(state): State<AppState>, jar: CookieJar) -> AppResult<imp
         state.store.commit(tx).await?;
         return Err(AppError::Unauthenticated);
     }
-    let token = issue_refresh_token(&state, &mut tx, now, user_id, &row.family).await?;
+    let (token, lives_ms) =
+        issue_refresh_token(&state, &mut tx, now, user_id, &row.family, started).await?;
     state.store.commit(tx).await?;
 
     let user = state
@@ -216,10 +262,15 @@ async fn refresh(State(state): State<AppState>, jar: CookieJar) -> AppResult<imp
         return Err(AppError::AccountDisabled);
     }
     let body = session(&state, user)?;
-    Ok((jar.add(refresh_cookie(&state, token)), Json(body)))
+    Ok((jar.add(refresh_cookie(&state, token, lives_ms)), Json(body)))
 }
 
-async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<impl IntoResponse> {
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> AppResult<impl IntoResponse> {
+    same_origin_only(&headers, &state)?;
     if let Some(presented) = jar
         .get(REFRESH_COOKIE)
         .map(|c| c.value().to_owned())
@@ -241,7 +292,7 @@ async fn logout(State(state): State<AppState>, jar: CookieJar) -> AppResult<impl
         }
         state.store.commit(tx).await?;
     }
-    Ok((jar.add(expired_cookie()), StatusCode::NO_CONTENT))
+    Ok((jar.add(expired_cookie(&state)), StatusCode::NO_CONTENT))
 }
 
 async fn me(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<User>> {

@@ -56,6 +56,16 @@ pub async fn find_refresh_token(
     Ok(on_tx!(tx, c => sqlx::query_as(&sql).bind(token_hash).fetch_optional(&mut *c).await?))
 }
 
+/// When the sign-in that began `family` happened: its first token.
+pub async fn family_started(tx: &mut Tx, family: &str) -> AppResult<Option<i64>> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query_scalar("SELECT MIN(created_at) FROM refresh_tokens WHERE family = $1")
+            .bind(family)
+            .fetch_one(&mut *c)
+            .await?
+    }))
+}
+
 /// Marks a token used; returns false if someone else used it first.
 pub async fn mark_used(tx: &mut Tx, now: i64, id: &str) -> AppResult<bool> {
     let n = on_tx!(tx, c => {

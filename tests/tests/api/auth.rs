@@ -11,6 +11,8 @@ on_both_backends!(
     repeated_failures_throttle_the_account,
     many_failures_from_one_address_throttle_that_address,
     refresh_rotates_and_reuse_revokes_the_family,
+    a_session_ends_after_its_absolute_lifetime,
+    refresh_and_logout_refuse_another_site,
     logout_revokes_the_refresh_token,
     an_expired_access_token_is_refused_with_token_expired,
     a_deactivated_user_cannot_sign_in_or_refresh,
@@ -31,6 +33,7 @@ async fn signing_in_returns_a_token_and_an_httponly_refresh_cookie(backend: Back
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
+    assert!(cookie.contains("; Secure"), "Secure by default: {cookie}");
     let session: Session = response.json().await.expect("session");
     assert_eq!(session.user.email, ADMIN_EMAIL);
     let (status, me) = app.get_json("/api/v1/me", &session.access_token).await;
@@ -140,6 +143,17 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
         200
     );
 
+    // A second tab that refreshed at the same moment with the same cookie
+    // is not a thief: it gets a session, and nothing is revoked.
+    let other_tab = thief
+        .post(app.url("/api/v1/auth/refresh"))
+        .header("cookie", format!("harbour_refresh={first_cookie}"))
+        .send()
+        .await
+        .expect("other tab");
+    assert_eq!(other_tab.status(), 200, "within the grace");
+    // Later, the old token coming back is reuse.
+    app.clock.advance(11_000);
     let reuse = thief
         .post(app.url("/api/v1/auth/refresh"))
         .header("cookie", format!("harbour_refresh={first_cookie}"))
@@ -158,6 +172,71 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
     assert!(event_kinds(&app)
         .await
         .contains(&"auth.refresh_reused".to_string()));
+}
+
+/// However often it is refreshed, a sign-in ends after the absolute
+/// lifetime (12 h by default).
+async fn a_session_ends_after_its_absolute_lifetime(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login_with(&app.client, ADMIN_EMAIL, PASSWORD).await;
+    let refresh = || async {
+        app.client
+            .post(app.url("/api/v1/auth/refresh"))
+            .send()
+            .await
+            .expect("refresh")
+    };
+    for _ in 0..11 {
+        app.clock.advance(3_600_000);
+        assert_eq!(refresh().await.status(), 200);
+    }
+    let last = refresh().await;
+    let cookie = last
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        cookie.contains("Max-Age=3600"),
+        "the cookie ends with the session: {cookie}"
+    );
+    app.clock.advance(3_600_000);
+    assert_eq!(refresh().await.status(), 401, "12 hours after signing in");
+}
+
+/// Refresh and sign-out act on the cookie alone: a request another site
+/// makes the browser send is refused, and changes nothing.
+async fn refresh_and_logout_refuse_another_site(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login_with(&app.client, ADMIN_EMAIL, PASSWORD).await;
+    let own = app.url("");
+    let own = own.trim_end_matches('/');
+    for path in ["/api/v1/auth/refresh", "/api/v1/auth/logout"] {
+        for (name, value) in [
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-site", "same-site"),
+        ] {
+            let refused = app
+                .client
+                .post(app.url(path))
+                .header(name, value)
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(refused.status(), 403, "{path} with {name}: {value}");
+        }
+    }
+    let allowed = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .header("origin", own)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(allowed.status(), 200, "the app itself, origin {own}");
 }
 
 async fn logout_revokes_the_refresh_token(backend: Backend) {
