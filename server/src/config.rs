@@ -57,6 +57,10 @@ pub struct Config {
     /// Who may frame Harbour: the CSP `frame-ancestors` sources, `'none'`
     /// by default.
     pub frame_ancestors: String,
+    /// `/metrics` on the main listener answers only with this bearer token.
+    pub metrics_token: Option<Secret<String>>,
+    /// `/metrics` without a token on a listener of its own (a private network).
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -94,6 +98,13 @@ pub struct Settings {
     /// `https://portal.example.com`), or `'self'`; `'none'` by default.
     #[arg(long, env = "HARBOUR_FRAME_ANCESTORS", default_value = "'none'")]
     pub frame_ancestors: String,
+    /// Serve `/metrics`, without a token, on this address of its own.
+    #[arg(long, env = "HARBOUR_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+    /// The bearer token `/metrics` asks for on the main address. A secret:
+    /// read from the environment only, never from the command line.
+    #[arg(skip = std::env::var("HARBOUR_METRICS_TOKEN").ok())]
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -124,6 +135,24 @@ impl Config {
             .map(parse_public_url)
             .transpose()?;
         let frame_ancestors = parse_frame_ancestors(&settings.frame_ancestors)?;
+        let metrics_bind = settings
+            .metrics_bind
+            .as_deref()
+            .map(|raw| {
+                raw.parse::<SocketAddr>().map_err(|_| {
+                    anyhow::anyhow!(
+                        "HARBOUR_METRICS_BIND must be an address like 127.0.0.1:9090, not `{raw}`."
+                    )
+                })
+            })
+            .transpose()?;
+        let metrics_token = match settings.metrics_token.as_deref().map(str::trim) {
+            Some(token) if token.len() < 24 => {
+                bail!("HARBOUR_METRICS_TOKEN must be at least 24 characters; generate one, e.g. with `openssl rand -hex 24`.")
+            }
+            Some(token) => Some(Secret::new(token.to_owned())),
+            None => None,
+        };
         let secret_key = match &settings.secret_key {
             Some(raw) => parse_secret_key(raw)?,
             None => load_or_create_key(&settings.data_dir)?,
@@ -143,6 +172,8 @@ impl Config {
             demo: None,
             public_url,
             frame_ancestors,
+            metrics_token,
+            metrics_bind,
         })
     }
 
@@ -163,6 +194,8 @@ impl Config {
             demo: None,
             public_url: None,
             frame_ancestors: "'none'".into(),
+            metrics_token: None,
+            metrics_bind: None,
         }
     }
 }

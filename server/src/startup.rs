@@ -28,6 +28,8 @@ use tokio::net::TcpListener;
 
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics` on an address of its own, when configured.
+    metrics_listener: Option<TcpListener>,
     /// Kept alive while the server runs (the demo's fake WeChat).
     _demo: Option<Arc<wechat::fake::FakeWeChat>>,
     pub state: AppState,
@@ -67,6 +69,13 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("HARBOUR_BIND: cannot listen on {}", config.bind))?;
+        let metrics_listener =
+            match config.metrics_bind {
+                Some(address) => Some(TcpListener::bind(address).await.with_context(|| {
+                    format!("HARBOUR_METRICS_BIND: cannot listen on {address}")
+                })?),
+                None => None,
+            };
         let demo = match &config.demo {
             Some(options) => {
                 let harbour = listener.local_addr()?;
@@ -107,6 +116,7 @@ impl Application {
         };
         Ok(Application {
             listener,
+            metrics_listener,
             _demo: demo,
             state,
             tasks,
@@ -123,7 +133,20 @@ impl Application {
         self.address().port()
     }
 
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+    /// The metrics listener's address, when there is one.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref()?.local_addr().ok()
+    }
+
+    pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
+        if let Some(listener) = self.metrics_listener.take() {
+            let metrics = routes::metrics_router(self.state.clone());
+            self.tasks.push(tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, metrics).await {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            }));
+        }
         let app = routes::router(self.state.clone());
         let served = axum::serve(
             self.listener,

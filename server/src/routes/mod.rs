@@ -18,6 +18,7 @@ mod users;
 mod wechat_callback;
 
 pub use auth::REFRESH_COOKIE;
+pub use health::metrics_router;
 
 use crate::error::AppError;
 use crate::state::AppState;

@@ -1,15 +1,23 @@
 //! Health, readiness, metrics, JSON 404s for the API and the SPA fallback.
 
-use harbour_tests::{on_both_backends, spawn_app, Backend};
+use harbour_server::config::Secret;
+use harbour_tests::app::spawn_app_on;
+use harbour_tests::{on_both_backends, spawn_app, Backend, TestDb};
 use serde_json::Value;
 
 on_both_backends!(
     health_readiness_and_metrics_answer,
+    metrics_need_a_token_or_their_own_address,
     unknown_api_paths_get_json_and_app_paths_get_the_app
 );
 
+const METRICS_TOKEN: &str = "metrics-token-for-tests-0123456789";
+
 async fn health_readiness_and_metrics_answer(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_on(TestDb::new(backend).await, |config| {
+        config.metrics_token = Some(Secret::new(METRICS_TOKEN.into()));
+    })
+    .await;
     let health = app
         .client
         .get(app.url("/healthz"))
@@ -27,20 +35,79 @@ async fn health_readiness_and_metrics_answer(backend: Backend) {
             .status(),
         200
     );
-    app.admin_token().await;
+    let admin = app.admin_token().await;
+    // Unknown methods are counted as `other`, so they cannot add series.
+    let odd = reqwest::Method::from_bytes(b"BREW").expect("method");
+    app.client
+        .request(odd, app.url("/api/v1/me"))
+        .send()
+        .await
+        .expect("brew");
+    for token in [None, Some("wrong-token"), Some(&admin[..])] {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let refused = request.send().await.expect("metrics");
+        assert_eq!(refused.status(), 401, "metrics with {token:?}");
+    }
     let metrics = app
         .client
         .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .expect("metrics")
         .text()
         .await
         .expect("text");
+    assert!(
+        metrics.contains("method=\"other\",route=\"/api/v1/me\"") && !metrics.contains("BREW"),
+        "{metrics}"
+    );
     assert!(metrics.contains("harbour_http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"200\"} 1"), "{metrics}");
     assert!(metrics.contains("harbour_http_request_duration_seconds_bucket"));
     assert!(metrics.contains("harbour_websocket_connections 0"));
     assert!(metrics.contains("harbour_job_queue_depth 0"));
+}
+
+/// Without a token the main address does not serve metrics; a listener of
+/// their own (a private network) serves them without one.
+async fn metrics_need_a_token_or_their_own_address(backend: Backend) {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let metrics_address = free.local_addr().expect("address");
+    drop(free);
+    let app = spawn_app_on(TestDb::new(backend).await, |config| {
+        config.metrics_bind = Some(metrics_address);
+    })
+    .await;
+    let closed = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(closed.status(), 404);
+    let mut served = None;
+    for _ in 0..50 {
+        if let Ok(response) = app
+            .client
+            .get(format!("http://{metrics_address}/metrics"))
+            .send()
+            .await
+        {
+            served = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let served = served.expect("the metrics listener answers");
+    assert_eq!(served.status(), 200);
+    assert!(served
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("harbour_websocket_connections"));
 }
 
 async fn unknown_api_paths_get_json_and_app_paths_get_the_app(backend: Backend) {
