@@ -185,13 +185,7 @@ fn bench(args: &[String]) -> Result<()> {
     };
     step(&format!("Benchmark: {which} (release build)"));
     sh(cargo()
-        .args([
-            "run",
-            "--release",
-            "-p",
-            "harbour-bench",
-            "--",
-        ])
+        .args(["run", "--release", "-p", "harbour-bench", "--"])
         .args(args))
 }
 
