@@ -96,7 +96,8 @@ mod tests {
 
     fn canned(shortcut: &str, title: &str) -> CannedResponse {
         CannedResponse {
-            id: shortcut.into(),
+            // Matching goes by shortcut and title only.
+            id: shared::CannedResponseId(uuid::Uuid::nil()),
             team: None,
             owner: None,
             shortcut: shortcut.into(),

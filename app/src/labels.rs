@@ -2,7 +2,7 @@
 //! states and the reply window. Plain functions, so they are easy to test
 //! and to translate later.
 
-use shared::api::ReplyWindow;
+use shared::api::{DeliveryState, ReplyWindow};
 
 use crate::format::time_left;
 
@@ -57,8 +57,12 @@ pub fn preview_label(preview: Option<&str>) -> String {
     }
 }
 
-/// An outbound message's delivery: (state for `data-state`, words to show).
-pub fn delivery_text(status: Option<&str>, error: Option<&str>) -> (&'static str, String) {
+/// An outbound message's delivery: (its state, for `data-state`; words to
+/// show). No status yet reads as queued.
+pub fn delivery_text(
+    status: Option<DeliveryState>,
+    error: Option<&str>,
+) -> (DeliveryState, String) {
     let reason = |fallback: &str| {
         error
             .map(str::trim)
@@ -66,19 +70,15 @@ pub fn delivery_text(status: Option<&str>, error: Option<&str>) -> (&'static str
             .unwrap_or(fallback)
             .to_owned()
     };
-    match status.unwrap_or("queued") {
-        "queued" => ("queued", "Queued".to_owned()),
-        "sending" => ("sending", "Sending…".to_owned()),
-        "sent" => ("sent", "Sent ✓".to_owned()),
-        "failed" => (
-            "failed",
-            format!("Failed – {}", reason("WeChat did not accept it.")),
-        ),
-        _ => (
-            "unknown",
-            format!("Unknown – {}", reason("WeChat did not confirm it.")),
-        ),
-    }
+    let state = status.unwrap_or(DeliveryState::Queued);
+    let text = match state {
+        DeliveryState::Queued => "Queued".to_owned(),
+        DeliveryState::Sending => "Sending…".to_owned(),
+        DeliveryState::Sent => "Sent ✓".to_owned(),
+        DeliveryState::Failed => format!("Failed – {}", reason("WeChat did not accept it.")),
+        DeliveryState::Unknown => format!("Unknown – {}", reason("WeChat did not confirm it.")),
+    };
+    (state, text)
 }
 
 /// How urgent the reply window looks: drives its colour.
@@ -162,12 +162,19 @@ mod tests {
 
     #[test]
     fn delivery_states_read_as_words() {
-        assert_eq!(delivery_text(Some("sent"), None).1, "Sent ✓");
+        assert_eq!(delivery_text(Some(DeliveryState::Sent), None).1, "Sent ✓");
         assert_eq!(
-            delivery_text(Some("failed"), Some("The reply window closed.")).1,
+            delivery_text(
+                Some(DeliveryState::Failed),
+                Some("The reply window closed.")
+            )
+            .1,
             "Failed – The reply window closed."
         );
-        assert_eq!(delivery_text(Some("unknown"), None).0, "unknown");
+        assert_eq!(
+            delivery_text(Some(DeliveryState::Unknown), None).0,
+            DeliveryState::Unknown
+        );
         assert_eq!(delivery_text(None, None).1, "Queued");
     }
 

@@ -44,14 +44,21 @@ pub fn prepend_older(loaded: &mut Vec<MessageView>, page: Vec<MessageView>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::api::{DeliveryState, Direction};
+    use shared::{ConversationId, MessageId};
 
-    fn message(id: &str, position: i64) -> MessageView {
+    /// The id of message `name` (a letter, so tests read as before).
+    fn id(name: char) -> MessageId {
+        MessageId(uuid::Uuid::from_u128(name.into()))
+    }
+
+    fn message(name: char, position: i64) -> MessageView {
         MessageView {
-            id: id.into(),
-            conversation_id: "c".into(),
-            direction: "in".into(),
+            id: id(name),
+            conversation_id: ConversationId(uuid::Uuid::from_u128(1)),
+            direction: Direction::In,
             kind: "text".into(),
-            body: Some(id.into()),
+            body: Some(name.to_string()),
             status: None,
             error: None,
             author: None,
@@ -62,38 +69,38 @@ mod tests {
         }
     }
 
-    fn ids(list: &[MessageView]) -> Vec<&str> {
-        list.iter().map(|m| m.id.as_str()).collect()
+    fn ids(list: &[MessageView]) -> Vec<MessageId> {
+        list.iter().map(|m| m.id).collect()
     }
 
     #[test]
     fn a_refetch_adds_new_messages_once_and_updates_changed_ones() {
-        let mut loaded = vec![message("a", 1), message("b", 2)];
-        let mut b = message("b", 2);
-        b.status = Some("sent".into());
-        merge_newest(&mut loaded, vec![b, message("c", 3)], false);
-        assert_eq!(ids(&loaded), ["a", "b", "c"]);
-        assert_eq!(loaded[1].status.as_deref(), Some("sent"));
+        let mut loaded = vec![message('a', 1), message('b', 2)];
+        let mut b = message('b', 2);
+        b.status = Some(DeliveryState::Sent);
+        merge_newest(&mut loaded, vec![b, message('c', 3)], false);
+        assert_eq!(ids(&loaded), [id('a'), id('b'), id('c')]);
+        assert_eq!(loaded[1].status, Some(DeliveryState::Sent));
         // The same page again (a replayed event) doubles nothing.
-        merge_newest(&mut loaded, vec![message("b", 2), message("c", 3)], false);
-        assert_eq!(ids(&loaded), ["a", "b", "c"]);
+        merge_newest(&mut loaded, vec![message('b', 2), message('c', 3)], false);
+        assert_eq!(ids(&loaded), [id('a'), id('b'), id('c')]);
     }
 
     #[test]
     fn a_full_page_that_skips_ahead_replaces_the_timeline() {
-        let mut loaded = vec![message("a", 1), message("b", 2)];
-        let has_older = merge_newest(&mut loaded, vec![message("y", 90), message("z", 91)], true);
-        assert_eq!(ids(&loaded), ["y", "z"]);
+        let mut loaded = vec![message('a', 1), message('b', 2)];
+        let has_older = merge_newest(&mut loaded, vec![message('y', 90), message('z', 91)], true);
+        assert_eq!(ids(&loaded), [id('y'), id('z')]);
         assert!(has_older);
     }
 
     #[test]
     fn older_pages_go_in_front_without_duplicates() {
-        let mut loaded = vec![message("c", 3), message("d", 4)];
+        let mut loaded = vec![message('c', 3), message('d', 4)];
         prepend_older(
             &mut loaded,
-            vec![message("a", 1), message("b", 2), message("c", 3)],
+            vec![message('a', 1), message('b', 2), message('c', 3)],
         );
-        assert_eq!(ids(&loaded), ["a", "b", "c", "d"]);
+        assert_eq!(ids(&loaded), [id('a'), id('b'), id('c'), id('d')]);
     }
 }

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use shared::api::{ConversationSummary, Status};
-use shared::{TeamId, UserId};
+use shared::{ChannelId, ConversationId, TeamId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Queue {
@@ -62,7 +62,7 @@ pub struct Filters {
     /// Empty means the server's default (open and pending).
     pub statuses: Vec<String>,
     pub label: Option<String>,
-    pub channel: Option<String>,
+    pub channel: Option<ChannelId>,
 }
 
 impl Default for Filters {
@@ -122,8 +122,8 @@ impl ListQuery {
         if let Some(label) = &self.filters.label {
             path.push_str(&format!("&label={}", encode(label)));
         }
-        if let Some(channel) = &self.filters.channel {
-            path.push_str(&format!("&channel={}", encode(channel)));
+        if let Some(channel) = self.filters.channel {
+            path.push_str(&format!("&channel={channel}"));
         }
         if let Some(after) = after {
             path.push_str(&format!("&after={}", encode(after)));
@@ -145,11 +145,7 @@ impl ListQuery {
             .label
             .as_ref()
             .is_none_or(|l| c.labels.contains(l));
-        let channel_ok = self
-            .filters
-            .channel
-            .as_ref()
-            .is_none_or(|ch| *ch == c.channel_id);
+        let channel_ok = self.filters.channel.is_none_or(|ch| ch == c.channel_id);
         if !(status_ok && label_ok && channel_ok) {
             return Some(false);
         }
@@ -208,7 +204,7 @@ pub enum Placement {
 /// the next page to bring, unless every page is loaded (`complete`).
 pub fn place(
     list: &mut Vec<ConversationSummary>,
-    id: &str,
+    id: ConversationId,
     changed: Option<ConversationSummary>,
     sort: Sort,
     complete: bool,
@@ -246,14 +242,19 @@ pub fn place(
 pub(crate) mod tests {
     use super::*;
 
-    pub fn summary(id: &str, last: i64) -> ConversationSummary {
+    /// The id of conversation `name` (a letter, so tests read as before).
+    pub fn conversation(name: char) -> ConversationId {
+        ConversationId(uuid::Uuid::from_u128(name.into()))
+    }
+
+    pub fn summary(name: char, last: i64) -> ConversationSummary {
         ConversationSummary {
-            id: id.into(),
-            channel_id: "ch".into(),
+            id: conversation(name),
+            channel_id: ChannelId(uuid::Uuid::from_u128(1)),
             channel_name: "HK".into(),
-            contact_id: format!("contact-{id}"),
+            contact_id: shared::ContactId(uuid::Uuid::from_u128(0x100 + u128::from(name))),
             contact_name: None,
-            open_id: format!("o{id}"),
+            open_id: format!("o{name}"),
             team: None,
             team_name: None,
             status: shared::api::Status::Open,
@@ -269,8 +270,16 @@ pub(crate) mod tests {
         }
     }
 
-    fn ids(list: &[ConversationSummary]) -> Vec<&str> {
-        list.iter().map(|c| c.id.as_str()).collect()
+    /// The conversations' letters, in list order.
+    fn names(list: &[ConversationSummary]) -> String {
+        list.iter()
+            .map(|c| {
+                let letter = u32::try_from(c.id.0.as_u128()).ok();
+                letter
+                    .and_then(char::from_u32)
+                    .expect("a test conversation")
+            })
+            .collect()
     }
 
     #[test]
@@ -313,7 +322,7 @@ pub(crate) mod tests {
             sort: Sort::Activity,
             filters: Filters::default(),
         };
-        let mut c = summary("a", 1);
+        let mut c = summary('a', 1);
         assert_eq!(mine.admits(&c, me), Some(false));
         c.assignee = Some(me);
         assert_eq!(mine.admits(&c, me), Some(true));
@@ -334,25 +343,25 @@ pub(crate) mod tests {
 
     #[test]
     fn a_new_message_moves_a_conversation_to_the_top() {
-        let mut list = vec![summary("c", 30), summary("b", 20), summary("a", 10)];
+        let mut list = vec![summary('c', 30), summary('b', 20), summary('a', 10)];
         let placement = place(
             &mut list,
-            "a",
-            Some(summary("a", 40)),
+            conversation('a'),
+            Some(summary('a', 40)),
             Sort::Activity,
             false,
         );
         assert_eq!(placement, Placement::Moved);
-        assert_eq!(ids(&list), ["a", "c", "b"]);
+        assert_eq!(names(&list), "acb");
     }
 
     #[test]
     fn a_change_that_keeps_the_order_updates_in_place() {
-        let mut list = vec![summary("c", 30), summary("b", 20), summary("a", 10)];
-        let mut b = summary("b", 20);
+        let mut list = vec![summary('c', 30), summary('b', 20), summary('a', 10)];
+        let mut b = summary('b', 20);
         b.unread = true;
         assert_eq!(
-            place(&mut list, "b", Some(b), Sort::Activity, false),
+            place(&mut list, conversation('b'), Some(b), Sort::Activity, false),
             Placement::InPlace
         );
         assert!(list[1].unread);
@@ -360,32 +369,50 @@ pub(crate) mod tests {
 
     #[test]
     fn removals_and_rows_beyond_the_loaded_pages() {
-        let mut list = vec![summary("c", 30), summary("b", 20)];
+        let mut list = vec![summary('c', 30), summary('b', 20)];
         assert_eq!(
-            place(&mut list, "b", None, Sort::Activity, false),
+            place(&mut list, conversation('b'), None, Sort::Activity, false),
             Placement::Moved
         );
-        assert_eq!(ids(&list), ["c"]);
+        assert_eq!(names(&list), "c");
         // Older than all loaded rows: the next page will bring it.
         assert_eq!(
-            place(&mut list, "z", Some(summary("z", 1)), Sort::Activity, false),
+            place(
+                &mut list,
+                conversation('z'),
+                Some(summary('z', 1)),
+                Sort::Activity,
+                false
+            ),
             Placement::Nothing
         );
         assert_eq!(
-            place(&mut list, "z", Some(summary("z", 1)), Sort::Activity, true),
+            place(
+                &mut list,
+                conversation('z'),
+                Some(summary('z', 1)),
+                Sort::Activity,
+                true
+            ),
             Placement::Moved
         );
-        assert_eq!(ids(&list), ["c", "z"]);
+        assert_eq!(names(&list), "cz");
     }
 
     #[test]
     fn the_waiting_sort_puts_the_longest_wait_first_and_non_waiting_last() {
-        let mut waiting_long = summary("a", 1);
+        let mut waiting_long = summary('a', 1);
         waiting_long.waiting_since = Some(100);
-        let mut waiting_short = summary("b", 2);
+        let mut waiting_short = summary('b', 2);
         waiting_short.waiting_since = Some(500);
-        let mut list = vec![waiting_short, summary("c", 3)];
-        place(&mut list, "a", Some(waiting_long), Sort::Waiting, false);
-        assert_eq!(ids(&list), ["a", "b", "c"]);
+        let mut list = vec![waiting_short, summary('c', 3)];
+        place(
+            &mut list,
+            conversation('a'),
+            Some(waiting_long),
+            Sort::Waiting,
+            false,
+        );
+        assert_eq!(names(&list), "abc");
     }
 }

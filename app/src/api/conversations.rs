@@ -7,18 +7,13 @@ use shared::api::{
     BulkAction, BulkResult, Colleague, ConversationAction, ConversationPage, ConversationSummary,
     MessageView, NoteRequest, QueuedReply, ReplyRequest, ReplyWindow,
 };
-use shared::UserId;
+use shared::{ConversationId, UserId};
 
 use super::client::{decode, get_json, send_authed, send_bytes, send_json, ApiError, TokenSource};
 use crate::queues::ListQuery;
 
 /// How many timeline entries one page holds.
 pub const MESSAGE_PAGE: usize = 50;
-
-/// The id as one path segment: it may come from the address bar.
-fn segment(id: &str) -> String {
-    String::from(js_sys::encode_uri_component(id))
-}
 
 /// One page of a queue, after `after` (the previous page's `next`).
 pub async fn page(
@@ -33,9 +28,9 @@ pub async fn page(
 /// One conversation; `Ok(None)` when it is gone or out of the user's sight.
 pub async fn one(
     auth: impl TokenSource,
-    id: String,
+    id: ConversationId,
 ) -> Result<Option<ConversationSummary>, ApiError> {
-    match get_json(auth, &format!("/conversations/{}", segment(&id))).await {
+    match get_json(auth, &format!("/conversations/{id}")).await {
         Ok(summary) => Ok(Some(summary)),
         Err(error) if error.status == 404 => Ok(None),
         Err(error) => Err(error),
@@ -46,11 +41,11 @@ pub async fn one(
 /// user's sight (a transfer to another team answers 204).
 pub async fn act(
     auth: impl TokenSource,
-    id: String,
+    id: ConversationId,
     action: ConversationAction,
 ) -> Result<Option<ConversationSummary>, ApiError> {
     let json = super::client::encode(&action)?;
-    let path = format!("/conversations/{}/actions", segment(&id));
+    let path = format!("/conversations/{id}/actions");
     let response = send_authed(auth, Method::POST, &path, Some(json)).await?;
     if response.status() == 204 {
         return Ok(None);
@@ -60,9 +55,11 @@ pub async fn act(
 
 pub async fn bulk(
     auth: impl TokenSource,
-    ids: Vec<String>,
+    ids: Vec<ConversationId>,
     action: ConversationAction,
 ) -> Result<BulkResult, ApiError> {
+    // The request body names conversations as plain strings.
+    let ids = ids.iter().map(ConversationId::to_string).collect();
     send_json(
         auth,
         Method::POST,
@@ -74,54 +71,57 @@ pub async fn bulk(
 
 pub async fn add_note(
     auth: impl TokenSource,
-    id: String,
+    id: ConversationId,
     text: String,
     mentions: Vec<UserId>,
 ) -> Result<MessageView, ApiError> {
-    let path = format!("/conversations/{}/notes", segment(&id));
+    let path = format!("/conversations/{id}/notes");
     send_json(auth, Method::POST, &path, &NoteRequest { text, mentions }).await
 }
 
 /// Marks the conversation read for this user (clears unread and mentions).
-pub async fn mark_read(auth: impl TokenSource, id: String) -> Result<(), ApiError> {
-    let path = format!("/conversations/{}/read", segment(&id));
+pub async fn mark_read(auth: impl TokenSource, id: ConversationId) -> Result<(), ApiError> {
+    let path = format!("/conversations/{id}/read");
     send_authed(auth, Method::POST, &path, None)
         .await
         .map(|_| ())
 }
 
-pub async fn colleagues(auth: impl TokenSource, id: String) -> Result<Vec<Colleague>, ApiError> {
-    get_json(auth, &format!("/conversations/{}/colleagues", segment(&id))).await
+pub async fn colleagues(
+    auth: impl TokenSource,
+    id: ConversationId,
+) -> Result<Vec<Colleague>, ApiError> {
+    get_json(auth, &format!("/conversations/{id}/colleagues")).await
 }
 
 /// A page of the timeline, oldest first: the newest entries, or those
 /// before `before` (a position).
 pub async fn messages(
     auth: impl TokenSource,
-    id: String,
+    id: ConversationId,
     before: Option<i64>,
     limit: usize,
 ) -> Result<Vec<MessageView>, ApiError> {
-    let mut path = format!("/conversations/{}/messages?limit={limit}", segment(&id));
+    let mut path = format!("/conversations/{id}/messages?limit={limit}");
     if let Some(before) = before {
         path.push_str(&format!("&before={before}"));
     }
     get_json(auth, &path).await
 }
 
-pub async fn window(auth: impl TokenSource, id: String) -> Result<ReplyWindow, ApiError> {
-    get_json(auth, &format!("/conversations/{}/window", segment(&id))).await
+pub async fn window(auth: impl TokenSource, id: ConversationId) -> Result<ReplyWindow, ApiError> {
+    get_json(auth, &format!("/conversations/{id}/window")).await
 }
 
 /// Queues a text reply. `confirm_recent` sends it even though a colleague
 /// replied moments ago (the server asks first with `recent_reply`).
 pub async fn reply(
     auth: impl TokenSource,
-    id: String,
+    id: ConversationId,
     text: String,
     confirm_recent: bool,
 ) -> Result<QueuedReply, ApiError> {
-    let path = format!("/conversations/{}/messages", segment(&id));
+    let path = format!("/conversations/{id}/messages");
     send_json(
         auth,
         Method::POST,
@@ -138,14 +138,11 @@ pub async fn reply(
 /// (`image/jpeg`, `image/png` or `image/gif`). `confirm_recent` as for [`reply`].
 pub async fn send_image(
     auth: impl TokenSource,
-    id: String,
+    id: ConversationId,
     content_type: &str,
     bytes: &[u8],
     confirm_recent: bool,
 ) -> Result<QueuedReply, ApiError> {
-    let path = format!(
-        "/conversations/{}/images?confirm_recent={confirm_recent}",
-        segment(&id)
-    );
+    let path = format!("/conversations/{id}/images?confirm_recent={confirm_recent}");
     send_bytes(auth, Method::POST, &path, content_type, bytes).await
 }

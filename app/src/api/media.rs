@@ -2,6 +2,7 @@
 //! handed to the page as a `blob:` URL (an `<img src>` cannot send the token).
 
 use gloo_net::http::Method;
+use shared::MessageId;
 use wasm_bindgen::JsValue;
 
 use super::client::{send_authed, ApiError, TokenSource};
@@ -18,16 +19,15 @@ pub enum Variant {
 /// A `blob:` URL for the message's media; revoke it with [`revoke`] when done.
 pub async fn blob_url(
     auth: impl TokenSource,
-    message: String,
+    message: MessageId,
     variant: Variant,
     content_type: Option<String>,
 ) -> Result<String, ApiError> {
-    let id = String::from(js_sys::encode_uri_component(&message));
     let (query, content_type) = match variant {
         Variant::Original => ("", content_type),
         Variant::Wav => ("?as=wav", Some("audio/wav".to_owned())),
     };
-    let path = format!("/messages/{id}/media{query}");
+    let path = format!("/messages/{message}/media{query}");
     let response = send_authed(auth, Method::GET, &path, None).await?;
     let status = response.status();
     let bytes = response

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{BulkResult, Colleague, ConversationAction};
+use shared::ConversationId;
 
 use crate::api::{self, ApiError};
 use crate::state::auth::AuthState;
@@ -35,7 +36,7 @@ fn outcome_sentence(verb: &str, result: &BulkResult) -> String {
 }
 
 #[component]
-pub fn BulkBar(checked: RwSignal<HashSet<String>>) -> impl IntoView {
+pub fn BulkBar(checked: RwSignal<HashSet<ConversationId>>) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let panel = RwSignal::new(Panel::None);
     let busy = RwSignal::new(false);
@@ -45,7 +46,7 @@ pub fn BulkBar(checked: RwSignal<HashSet<String>>) -> impl IntoView {
     let count = move || checked.with(HashSet::len);
 
     let run = move |verb: &'static str, action: ConversationAction| {
-        let ids: Vec<String> = checked.get_untracked().into_iter().collect();
+        let ids: Vec<ConversationId> = checked.get_untracked().into_iter().collect();
         if ids.is_empty() || busy.get_untracked() {
             return;
         }
@@ -57,8 +58,13 @@ pub fn BulkBar(checked: RwSignal<HashSet<String>>) -> impl IntoView {
             match result {
                 Ok(result) => {
                     said.try_set(Some(Ok(outcome_sentence(verb, &result))));
-                    checked
-                        .try_update(|c| c.retain(|id| result.failed.iter().any(|f| &f.id == id)));
+                    // Failures name the ids as they were sent: keep those ticked.
+                    let failed: HashSet<ConversationId> = result
+                        .failed
+                        .iter()
+                        .filter_map(|f| f.id.parse().ok())
+                        .collect();
+                    checked.try_update(|c| c.retain(|id| failed.contains(id)));
                 }
                 Err(error) => {
                     said.try_set(Some(Err(error)));
@@ -68,7 +74,7 @@ pub fn BulkBar(checked: RwSignal<HashSet<String>>) -> impl IntoView {
     };
     let open_assign = move |_| {
         panel.set(Panel::Assign);
-        let Some(first) = checked.with_untracked(|c| c.iter().next().cloned()) else {
+        let Some(first) = checked.with_untracked(|c| c.iter().next().copied()) else {
             return;
         };
         spawn_local(async move {

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use shared::api::{Channel, Team};
-use shared::TeamId;
+use shared::{ChannelId, TeamId};
 
 use crate::channel_rules::{callback_url, kind_label, mode_label};
 use crate::components::copy_button::CopyButton;
@@ -23,12 +23,12 @@ fn origin() -> String {
         .unwrap_or_default()
 }
 
-fn row_id(channel_id: &str) -> String {
+fn row_id(channel_id: ChannelId) -> String {
     format!("channel-{channel_id}")
 }
 
 /// Brings the new channel into view once it is on the page.
-fn scroll_to(channel_id: &str) {
+fn scroll_to(channel_id: ChannelId) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
@@ -58,13 +58,10 @@ fn team_name(teams: RemoteList<Team>, team: Option<TeamId>) -> String {
 fn ChannelRows(
     channel: Channel,
     teams: RemoteList<Team>,
-    highlighted: RwSignal<Option<String>>,
+    highlighted: RwSignal<Option<ChannelId>>,
 ) -> impl IntoView {
-    let id = channel.id.clone();
-    let is_new = {
-        let id = id.clone();
-        move || highlighted.with(|h| h.as_deref() == Some(id.as_str()))
-    };
+    let id = channel.id;
+    let is_new = move || highlighted.get() == Some(id);
     let url = callback_url(&origin(), &channel.callback_path);
     let label_id = format!("callback-label-{id}");
     let copy_label = format!("Copy the callback URL of {}", channel.name);
@@ -75,7 +72,7 @@ fn ChannelRows(
         ("status status-inactive", "Inactive")
     };
     view! {
-        <tbody id=row_id(&id) class="channel" class:is-new=is_new data-channel-id=id.clone()>
+        <tbody id=row_id(id) class="channel" class:is-new=is_new data-channel-id=id.to_string()>
             <tr class="channel-row">
                 <th scope="row" class="cell-name">
                     {channel.name}
@@ -117,12 +114,12 @@ pub fn ChannelsTable(
     channels: RemoteList<Channel>,
     teams: RemoteList<Team>,
     /// The channel connected a moment ago, if any.
-    highlighted: RwSignal<Option<String>>,
+    highlighted: RwSignal<Option<ChannelId>>,
 ) -> impl IntoView {
     // Runs after the new rows are rendered, so the element exists.
     Effect::new(move |_| {
         if let Some(id) = highlighted.get() {
-            request_animation_frame(move || scroll_to(&id));
+            request_animation_frame(move || scroll_to(id));
         }
     });
     view! {
@@ -152,7 +149,7 @@ pub fn ChannelsTable(
                     </thead>
                     <For
                         each=move || channels.items.get()
-                        key=|channel| (channel.id.clone(), channel.active)
+                        key=|channel| (channel.id, channel.active)
                         children=move |channel| {
                             view! { <ChannelRows channel=channel teams=teams highlighted=highlighted /> }
                         }

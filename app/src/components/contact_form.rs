@@ -71,7 +71,7 @@ pub fn ContactForm(
         "external_ids",
         "attributes",
     ]);
-    let id = contact.id.clone();
+    let id = contact.id;
     let name = RwSignal::new(contact.name.clone().unwrap_or_default());
     let phone = RwSignal::new(contact.phone.clone().unwrap_or_default());
     let email = RwSignal::new(contact.email.clone().unwrap_or_default());
@@ -119,7 +119,6 @@ pub fn ContactForm(
             ),
         };
         busy.set(true);
-        let id = id.clone();
         spawn_local(async move {
             let result = api::contacts::update(auth, id, change).await;
             busy.try_set(false);

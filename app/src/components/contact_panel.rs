@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use shared::api::ContactView;
+use shared::ConversationId;
 
 use crate::components::contact_form::ContactForm;
 use crate::components::error_state::ErrorState;
@@ -26,14 +27,13 @@ fn attribute_text(value: &serde_json::Value) -> String {
 pub fn ContactPanel(
     contact: RemoteValue<ContactView>,
     /// The conversation open beside the panel, marked in the history.
-    conversation: String,
+    conversation: ConversationId,
     read_only: Signal<bool>,
     now: Signal<i64>,
     on_retry: Callback<()>,
 ) -> impl IntoView {
     let inbox = expect_context::<InboxState>();
     let editing = RwSignal::new(false);
-    let conversation = StoredValue::new(conversation);
 
     let body = move || {
         let Some(c) = contact.value.get() else {
@@ -103,8 +103,8 @@ pub fn ContactPanel(
                     {history
                         .into_iter()
                         .map(|h| {
-                            let current = conversation.with_value(|id| *id == h.id);
-                            let href = format!("/inbox/{}", String::from(js_sys::encode_uri_component(&h.id)));
+                            let current = h.id == conversation;
+                            let href = format!("/inbox/{}", h.id);
                             let at = h.last_message_at;
                             view! {
                                 <li>

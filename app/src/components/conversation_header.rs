@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use shared::api::{
     Colleague, ConversationAction, ConversationSummary, Priority, ReplyWindow, Status,
 };
+use shared::ConversationId;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
@@ -35,7 +36,7 @@ enum Panel {
 
 #[component]
 pub fn ConversationHeader(
-    id: String,
+    id: ConversationId,
     summary: RwSignal<Option<ConversationSummary>>,
     /// The contact's display name.
     contact: Signal<String>,
@@ -48,7 +49,6 @@ pub fn ConversationHeader(
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let inbox = expect_context::<InboxState>();
-    let id = StoredValue::new(id);
     let panel = RwSignal::new(Panel::None);
     let more_open = RwSignal::new(false);
     let more_button = NodeRef::<html::Button>::new();
@@ -75,10 +75,9 @@ pub fn ConversationHeader(
         }
         busy.set(true);
         error.set(None);
-        let conversation = id.get_value();
         let transfer = matches!(action, ConversationAction::Transfer { .. });
         spawn_local(async move {
-            let result = api::conversations::act(auth, conversation, action).await;
+            let result = api::conversations::act(auth, id, action).await;
             busy.try_set(false);
             match result {
                 Ok(Some(fresh)) => {

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 use shared::api::{ConversationSummary, Priority, Status};
+use shared::ConversationId;
 
 use crate::components::waiting_badge::WaitingBadge;
 use crate::format::{hk_date_time, relative_age};
@@ -35,9 +36,9 @@ pub fn status_word(status: Status) -> Option<&'static str> {
 pub fn ConversationRow(
     conversation: ConversationSummary,
     /// The id of the conversation open on the right, if any.
-    selected: Signal<Option<String>>,
+    selected: Signal<Option<ConversationId>>,
     /// Conversations ticked for a bulk action.
-    checked: RwSignal<HashSet<String>>,
+    checked: RwSignal<HashSet<ConversationId>>,
     now: Signal<i64>,
 ) -> impl IntoView {
     let ConversationSummary {
@@ -55,17 +56,14 @@ pub fn ConversationRow(
         status,
         ..
     } = conversation;
-    let href = format!("/inbox/{}", String::from(js_sys::encode_uri_component(&id)));
+    let href = format!("/inbox/{id}");
     let channel_title = channel_name.clone();
     let contact = contact_label(contact_name.as_deref(), &open_id);
     let preview = preview_label(preview.as_deref());
-    let id = StoredValue::new(id);
-    let is_selected =
-        move || selected.with(|s| id.with_value(|id| s.as_deref() == Some(id.as_str())));
-    let is_checked = move || checked.with(|c| id.with_value(|id| c.contains(id)));
+    let is_selected = move || selected.with(|s| *s == Some(id));
+    let is_checked = move || checked.with(|c| c.contains(&id));
     let toggle = move |on: bool| {
         checked.update(|c| {
-            let id = id.get_value();
             if on {
                 c.insert(id);
             } else {
@@ -84,7 +82,7 @@ pub fn ConversationRow(
             class:is-selected=is_selected
             class:is-unread=unread
             class:is-checked=is_checked
-            data-id=id.get_value()
+            data-id=id.to_string()
         >
             <label class="row-check">
                 <input
@@ -99,7 +97,7 @@ pub fn ConversationRow(
                 class:is-selected=is_selected
                 class:is-waiting=waiting_since.is_some()
                 href=href
-                data-id=id.get_value()
+                data-id=id.to_string()
                 aria-current=move || is_selected().then_some("page")
             >
                 <span class="conversation-line">

@@ -3,6 +3,7 @@
 //! message's row (and its media) stays in place while it goes out.
 
 use leptos::prelude::*;
+use shared::api::DeliveryState as State;
 
 use crate::labels::delivery_text;
 
@@ -10,15 +11,15 @@ use crate::labels::delivery_text;
 pub fn DeliveryState(
     /// The message's status and error, as they change.
     #[prop(into)]
-    delivery: Signal<(Option<String>, Option<String>)>,
+    delivery: Signal<(Option<State>, Option<String>)>,
 ) -> impl IntoView {
     let shown = Memo::new(move |_| {
-        delivery.with(|(status, error)| delivery_text(status.as_deref(), error.as_deref()))
+        delivery.with(|(status, error)| delivery_text(*status, error.as_deref()))
     });
     view! {
         <span
-            class=move || format!("delivery-state delivery-{}", shown.get().0)
-            data-state=move || shown.get().0
+            class=move || format!("delivery-state delivery-{}", shown.get().0.as_str())
+            data-state=move || shown.get().0.as_str()
         >
             {move || shown.get().1}
         </span>

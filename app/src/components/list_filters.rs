@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use shared::api::Status;
+use shared::ChannelId;
 
 use crate::queues::Sort;
 use crate::state::inbox::InboxState;
@@ -19,7 +20,7 @@ fn status_label(status: Status) -> &'static str {
 #[component]
 pub fn ListFilters(
     /// Channels seen so far, as (id, name), to filter by.
-    channels: Signal<Vec<(String, String)>>,
+    channels: Signal<Vec<(ChannelId, String)>>,
 ) -> impl IntoView {
     let inbox = expect_context::<InboxState>();
     let open = RwSignal::new(false);
@@ -121,19 +122,20 @@ pub fn ListFilters(
                         <select
                             id="filter-channel"
                             on:change=move |ev| {
-                                let value = event_target_value(&ev);
-                                inbox.filters.update(|f| f.channel = (!value.is_empty()).then_some(value));
+                                // "Every channel" has no id.
+                                let channel = event_target_value(&ev).parse::<ChannelId>().ok();
+                                inbox.filters.update(|f| f.channel = channel);
                             }
                         >
                             <option value="">"Every channel"</option>
                             {move || {
-                                let chosen = inbox.filters.with(|f| f.channel.clone());
+                                let chosen = inbox.filters.with(|f| f.channel);
                                 channels
                                     .get()
                                     .into_iter()
                                     .map(|(id, name)| {
-                                        let selected = chosen.as_deref() == Some(id.as_str());
-                                        view! { <option value=id selected=selected>{name}</option> }
+                                        let selected = chosen == Some(id);
+                                        view! { <option value=id.to_string() selected=selected>{name}</option> }
                                     })
                                     .collect_view()
                             }}

@@ -6,7 +6,8 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::MediaView as Media;
+use shared::api::{MediaState, MediaView as Media};
+use shared::MessageId;
 use wasm_bindgen::JsCast;
 
 use crate::api::media::Variant;
@@ -19,7 +20,7 @@ const DOWNLOAD_URL_MS: u64 = 60_000;
 
 #[component]
 pub fn MediaView(
-    message: String,
+    message: MessageId,
     kind: String,
     media: Media,
     /// Sent by the team rather than received from the client.
@@ -29,7 +30,18 @@ pub fn MediaView(
     let auth = expect_context::<AuthState>();
     let url = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
-    let stored = media.state == "stored";
+    // What shows instead of the file while WeChat's copy is coming or failed.
+    let note = match media.state {
+        MediaState::Stored => None,
+        MediaState::Pending => Some("Fetching the file from WeChat…".to_owned()),
+        MediaState::Failed => Some(
+            media
+                .error
+                .clone()
+                .unwrap_or_else(|| "Harbour could not keep a copy of this file.".to_owned()),
+        ),
+    };
+    let stored = note.is_none();
     let content_type = media
         .content_type
         .clone()
@@ -39,7 +51,7 @@ pub fn MediaView(
     let amr = kind == "voice" && content_type.contains("amr");
     if stored {
         let variant = if amr { Variant::Wav } else { Variant::Original };
-        let (message, content_type) = (message.clone(), media.content_type.clone());
+        let content_type = media.content_type.clone();
         spawn_local(async move {
             match api::media::blob_url(auth, message, variant, content_type).await {
                 Ok(blob) => {
@@ -67,15 +79,8 @@ pub fn MediaView(
         "Image from the client"
     };
     move || {
-        if !stored {
-            let sentence = match media.state.as_str() {
-                "pending" => "Fetching the file from WeChat…".to_owned(),
-                _ => media
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| "Harbour could not keep a copy of this file.".to_owned()),
-            };
-            return view! { <span class="media-note" data-state=media.state.clone()>{sentence}</span> }.into_any();
+        if let Some(sentence) = note.clone() {
+            return view! { <span class="media-note" data-state=media.state.as_str()>{sentence}</span> }.into_any();
         }
         if amr {
             let (message, content_type) = original.get_value();
@@ -121,7 +126,7 @@ pub fn MediaView(
 fn AmrVoice(
     url: RwSignal<Option<String>>,
     error: RwSignal<Option<ApiError>>,
-    message: String,
+    message: MessageId,
     content_type: Option<String>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
@@ -133,7 +138,7 @@ fn AmrVoice(
         }
         downloading.set(true);
         download_error.set(None);
-        let (message, content_type) = (message.clone(), content_type.clone());
+        let content_type = content_type.clone();
         spawn_local(async move {
             let outcome =
                 api::media::blob_url(auth, message, Variant::Original, content_type).await;

@@ -5,7 +5,7 @@
 //! WeChat events) as quiet centred lines.
 
 use leptos::prelude::*;
-use shared::api::MessageView;
+use shared::api::{DeliveryState as Delivery, Direction, MessageView};
 
 use crate::components::composer::mentions::highlight;
 use crate::components::delivery_state::DeliveryState;
@@ -51,10 +51,10 @@ fn content(message: &MessageView) -> AnyView {
         let caption = body.map(|text| view! { <span class="message-detail">{text}</span> });
         return view! {
             <MediaView
-                message=message.id.clone()
+                message=message.id
                 kind=kind.to_owned()
                 media=media
-                outbound=message.direction == "out"
+                outbound=matches!(message.direction, Direction::Out)
             />
             {caption}
         }
@@ -105,7 +105,7 @@ pub fn MessageItem(
     /// The message's delivery (status, error), live: it changes without the
     /// row being rebuilt.
     #[prop(into)]
-    delivery: Signal<(Option<String>, Option<String>)>,
+    delivery: Signal<(Option<Delivery>, Option<String>)>,
     now: Signal<i64>,
     /// Colleagues' names, to highlight @mentions in notes.
     names: Signal<Vec<String>>,
@@ -113,71 +113,96 @@ pub fn MessageItem(
     let created_at = message.created_at;
     let time = move || hk_clock_or_date(created_at, now.get());
     let title = hk_date_time(created_at);
-    let id = message.id.clone();
+    let id = message.id.to_string();
     let position = message.position;
+    // WeChat events are activity lines, whichever way they are filed.
+    let shown_as = if message.kind == "event" {
+        Direction::Activity
+    } else {
+        message.direction
+    };
 
-    if message.direction == "activity" || message.kind == "event" {
-        let text = if message.kind == "event" {
-            event_label(message.body.as_deref())
-        } else {
-            message.body.clone().unwrap_or_default()
-        };
-        return view! {
-            <li class="message activity" data-id=id data-position=position data-kind=message.kind.clone()>
-                <span class="activity-text">{text}</span>
-                <span aria-hidden="true">" · "</span>
-                <time class="message-time" title=title>{time}</time>
-            </li>
-        }
-        .into_any();
-    }
-
-    if message.direction == "note" {
-        let author = message
-            .author_name
-            .clone()
-            .unwrap_or_else(|| "A colleague".to_owned());
-        let body = message.body.clone().unwrap_or_default();
-        let parts = move || {
-            highlight(&body, &names.get())
-                .into_iter()
-                .map(|(text, mention)| {
-                    if mention {
-                        view! { <span class="mention">{text}</span> }.into_any()
-                    } else {
-                        text.into_any()
-                    }
-                })
-                .collect_view()
-        };
-        return view! {
-            <li class="message note" data-id=id data-position=position>
-                <div class="note-card">
-                    <p class="note-label">
-                        <Icon kind=IconKind::Lock />
-                        <span>"Internal note"</span>
-                        <span class="note-author">{author}</span>
-                        <time class="message-time" title=title>{time}</time>
-                    </p>
-                    <p class="note-body">{parts}</p>
-                </div>
-            </li>
-        }
-        .into_any();
-    }
-
-    let outbound = message.direction == "out";
-    let direction_class = if outbound { "out" } else { "in" };
+    let outbound = match shown_as {
+        Direction::In => false,
+        Direction::Out => true,
+        Direction::Activity => return activity_line(&message, id, title, time),
+        Direction::Note => return note_card(&message, id, title, time, names),
+    };
     let who = if outbound { "Team reply:" } else { "Client:" };
     let author = outbound.then(|| message.author_name.clone()).flatten();
     view! {
-        <li class=format!("message {direction_class}") data-id=id data-position=position data-kind=message.kind.clone()>
+        <li class=format!("message {}", shown_as.as_str()) data-id=id data-position=position data-kind=message.kind.clone()>
             <span class="visually-hidden">{who}</span>
             <div class="message-bubble">{content(&message)}</div>
             <div class="message-meta">
                 {author.map(|name| view! { <span class="message-author">{name}</span> })}
                 <time class="message-time" title=title>{time}</time>
                 {outbound.then(|| view! { <DeliveryState delivery=delivery /> })}
+            </div>
+        </li>
+    }
+    .into_any()
+}
+
+/// An assignment, status change or WeChat event: a quiet centred line.
+fn activity_line(
+    message: &MessageView,
+    id: String,
+    title: String,
+    time: impl Fn() -> String + Send + Sync + 'static,
+) -> AnyView {
+    let position = message.position;
+    let text = if message.kind == "event" {
+        event_label(message.body.as_deref())
+    } else {
+        message.body.clone().unwrap_or_default()
+    };
+    view! {
+        <li class="message activity" data-id=id data-position=position data-kind=message.kind.clone()>
+            <span class="activity-text">{text}</span>
+            <span aria-hidden="true">" · "</span>
+            <time class="message-time" title=title>{time}</time>
+        </li>
+    }
+    .into_any()
+}
+
+/// An internal note: a yellow card, @mentions highlighted.
+fn note_card(
+    message: &MessageView,
+    id: String,
+    title: String,
+    time: impl Fn() -> String + Send + Sync + 'static,
+    names: Signal<Vec<String>>,
+) -> AnyView {
+    let position = message.position;
+    let author = message
+        .author_name
+        .clone()
+        .unwrap_or_else(|| "A colleague".to_owned());
+    let body = message.body.clone().unwrap_or_default();
+    let parts = move || {
+        highlight(&body, &names.get())
+            .into_iter()
+            .map(|(text, mention)| {
+                if mention {
+                    view! { <span class="mention">{text}</span> }.into_any()
+                } else {
+                    text.into_any()
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <li class="message note" data-id=id data-position=position>
+            <div class="note-card">
+                <p class="note-label">
+                    <Icon kind=IconKind::Lock />
+                    <span>"Internal note"</span>
+                    <span class="note-author">{author}</span>
+                    <time class="message-time" title=title>{time}</time>
+                </p>
+                <p class="note-body">{parts}</p>
             </div>
         </li>
     }

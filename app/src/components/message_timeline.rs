@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use leptos::html;
 use leptos::prelude::*;
-use shared::api::MessageView;
+use shared::api::{Direction, MessageView};
+use shared::MessageId;
 use wasm_bindgen::JsCast;
 
 use crate::bottom_pin::BottomPin;
@@ -52,9 +53,9 @@ pub fn MessageTimeline(
     let content = NodeRef::<html::Div>::new();
     let announced = RwSignal::new(String::new());
     // Ids already shown; `None` until the first load, which is not announced.
-    let known = StoredValue::new(None::<HashSet<String>>);
-    let newest = Memo::new(move |_| messages.items.with(|m| m.last().map(|m| m.id.clone())));
-    let oldest = Memo::new(move |_| messages.items.with(|m| m.first().map(|m| m.id.clone())));
+    let known = StoredValue::new(None::<HashSet<MessageId>>);
+    let newest = Memo::new(move |_| messages.items.with(|m| m.last().map(|m| m.id)));
+    let oldest = Memo::new(move |_| messages.items.with(|m| m.first().map(|m| m.id)));
     // (scroll height, scroll top) before an older page went in above.
     let anchor = StoredValue::new(None::<(i32, i32)>);
     let focused = StoredValue::new(None::<i64>);
@@ -67,8 +68,8 @@ pub fn MessageTimeline(
         messages.items.with(|items| {
             items
                 .iter()
-                .filter(|m| m.direction == "out")
-                .map(|m| (m.id.clone(), (m.status.clone(), m.error.clone())))
+                .filter(|m| matches!(m.direction, Direction::Out))
+                .map(|m| (m.id, (m.status, m.error.clone())))
                 .collect::<HashMap<_, _>>()
         })
     });
@@ -133,12 +134,12 @@ pub fn MessageTimeline(
             return;
         }
         let fresh = messages.items.with(|items| {
-            let ids: HashSet<String> = items.iter().map(|m| m.id.clone()).collect();
+            let ids: HashSet<MessageId> = items.iter().map(|m| m.id).collect();
             let previous = known.try_update_value(|known| known.replace(ids)).flatten();
             previous.map(|previous| {
                 items
                     .iter()
-                    .filter(|m| m.direction == "in" && !previous.contains(&m.id))
+                    .filter(|m| matches!(m.direction, Direction::In) && !previous.contains(&m.id))
                     .map(|m| announcement(&contact.get_untracked(), m))
                     .collect::<Vec<_>>()
             })
@@ -199,10 +200,10 @@ pub fn MessageTimeline(
                             <ol class="message-list">
                                 <For
                                     each=move || messages.items.get()
-                                    key=|m| (m.id.clone(), m.body.clone(), m.media.as_ref().map(|m| m.state.clone()))
+                                    key=|m| (m.id, m.body.clone(), m.media.as_ref().map(|m| m.state))
                                     children=move |message| {
-                                        let id = message.id.clone();
-                                        let first = (message.status.clone(), message.error.clone());
+                                        let id = message.id;
+                                        let first = (message.status, message.error.clone());
                                         let delivery = Memo::new(move |_| {
                                             deliveries.with(|d| d.get(&id).cloned().unwrap_or_else(|| first.clone()))
                                         });

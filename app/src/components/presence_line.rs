@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use shared::ws::{ClientMessage, Person};
+use shared::ConversationId;
 
 use crate::state::auth::AuthState;
 use crate::state::live::LiveState;
@@ -18,10 +19,9 @@ pub fn names_sentence(people: &[String]) -> String {
 }
 
 #[component]
-pub fn PresenceLine(conversation: String, can_write: bool) -> impl IntoView {
+pub fn PresenceLine(conversation: ConversationId, can_write: bool) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let live = expect_context::<LiveState>();
-    let conversation = StoredValue::new(conversation);
     let me = move || auth.user().map(|u| u.id);
     let others = move |people: &[Person]| -> Vec<String> {
         let me = me();
@@ -32,11 +32,9 @@ pub fn PresenceLine(conversation: String, can_write: bool) -> impl IntoView {
             .collect()
     };
     let state = move || {
-        live.presence.with(|all| {
-            conversation
-                .with_value(|id| all.get(id).cloned())
-                .unwrap_or_default()
-        })
+        live.presence
+            .with(|all| all.get(&conversation).cloned())
+            .unwrap_or_default()
     };
     let holder = move || {
         state()
@@ -53,9 +51,7 @@ pub fn PresenceLine(conversation: String, can_write: bool) -> impl IntoView {
             .collect::<Vec<_>>()
     };
     let take_over = move |_| {
-        live.tell(ClientMessage::TakeOver {
-            conversation: conversation.get_value(),
-        });
+        live.tell(ClientMessage::TakeOver { conversation });
     };
     view! {
         <div class="presence-line" role="status" aria-live="polite">

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::api::SearchResults;
+use shared::ConversationId;
 
 use crate::api::{self, ApiError};
 use crate::debounce::Debounce;
@@ -19,8 +20,7 @@ use crate::state::inbox::InboxState;
 /// Wait this long after the last key before asking the server.
 const SEARCH_DELAY_MS: u32 = 250;
 
-fn conversation_href(id: &str, position: Option<i64>) -> String {
-    let id = String::from(js_sys::encode_uri_component(id));
+fn conversation_href(id: ConversationId, position: Option<i64>) -> String {
     match position {
         Some(at) => format!("/inbox/{id}?at={at}"),
         None => format!("/inbox/{id}"),
@@ -106,7 +106,7 @@ pub fn SearchDialog() -> impl IntoView {
                 {(!found.contacts.is_empty()).then(|| view! { <h3 class="search-heading">"Contacts"</h3> })}
                 <ul class="search-results">
                     {found.contacts.into_iter().map(|hit| {
-                        let href = hit.conversation_id.as_deref().map(|id| conversation_href(id, None));
+                        let href = hit.conversation_id.map(|id| conversation_href(id, None));
                         let name = contact_label(hit.name.as_deref(), &hit.open_id);
                         let detail = format!("{}{}", hit.channel_name, hit.phone.map(|p| format!(" · {p}")).unwrap_or_default());
                         let open_result = open_result.clone();
@@ -128,14 +128,14 @@ pub fn SearchDialog() -> impl IntoView {
                 {(!found.messages.is_empty()).then(|| view! { <h3 class="search-heading">"Messages"</h3> })}
                 <ul class="search-results">
                     {found.messages.into_iter().map(|hit| {
-                        let href = conversation_href(&hit.conversation_id, Some(hit.position));
+                        let href = conversation_href(hit.conversation_id, Some(hit.position));
                         let who = hit.contact_name.clone().unwrap_or_else(|| "WeChat user".to_owned());
                         let open_message = open_message.clone();
                         view! {
                             <li>
-                                <button type="button" class="search-result" data-conversation=hit.conversation_id.clone() on:click=move |_| open_message(href.clone())>
+                                <button type="button" class="search-result" data-conversation=hit.conversation_id.to_string() on:click=move |_| open_message(href.clone())>
                                     <span class="search-title">{who}<span class="search-when">{hk_date_time(hit.created_at)}</span></span>
-                                    <span class=format!("search-detail direction-{}", hit.direction)>{hit.body}</span>
+                                    <span class=format!("search-detail direction-{}", hit.direction.as_str())>{hit.body}</span>
                                 </button>
                             </li>
                         }

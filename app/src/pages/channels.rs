@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use shared::api::{Channel, Team};
+use shared::ChannelId;
 
 use crate::api;
 use crate::components::admin_only::AdminOnly;
@@ -28,7 +29,7 @@ fn ChannelsAdmin() -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let channels = RemoteList::<Channel>::new();
     let teams = RemoteList::<Team>::new();
-    let highlighted = RwSignal::new(None::<String>);
+    let highlighted = RwSignal::new(None::<ChannelId>);
     let load_channels = move || channels.load(api::channels::list(auth));
     load_channels();
     teams.load(api::teams::list(auth));
@@ -37,7 +38,7 @@ fn ChannelsAdmin() -> impl IntoView {
         n => format!("{n} channels"),
     };
     let on_connected = Callback::new(move |channel: Channel| {
-        highlighted.set(Some(channel.id.clone()));
+        highlighted.set(Some(channel.id));
         channels.push(channel);
     });
 

@@ -2,7 +2,8 @@
 //! beside the open conversation (with its contact panel). Owns the
 //! keyboard shortcuts, the queue counts, the unread count in the tab title
 //! and the opt-in notifications. `?at=<position>` opens a conversation at
-//! one message (search results link there).
+//! one message (search results link there). An `{id}` that is not a
+//! conversation id shows as a conversation that does not exist.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,12 +13,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::NavigateOptions;
+use shared::ConversationId;
 use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::clock::use_now;
 use crate::components::conversation_list::ConversationList;
-use crate::components::conversation_view::ConversationView;
+use crate::components::conversation_view::{ConversationView, MissingConversation};
 use crate::components::empty_state::EmptyState;
 use crate::components::icon::IconKind;
 use crate::debounce::Debounce;
@@ -35,6 +37,32 @@ const CLOCK_TICK: Duration = Duration::from_secs(20);
 const COUNT_DELAY_MS: u32 = 1_000;
 /// The queues counted (cheap ones: small by nature).
 const COUNTED: [Queue; 3] = [Queue::Mine, Queue::Unassigned, Queue::Mentions];
+
+/// What the address opens beside the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Opened {
+    Nothing,
+    Conversation(ConversationId),
+    /// The `{id}` is not a conversation id, so no such conversation exists.
+    Missing,
+}
+
+impl Opened {
+    /// Reads `/inbox/{id}`'s `id`, once.
+    fn from_param(id: Option<&str>) -> Self {
+        match id.filter(|id| !id.is_empty()) {
+            None => Opened::Nothing,
+            Some(id) => id.parse().map_or(Opened::Missing, Opened::Conversation),
+        }
+    }
+
+    fn conversation(self) -> Option<ConversationId> {
+        match self {
+            Opened::Conversation(id) => Some(id),
+            Opened::Nothing | Opened::Missing => None,
+        }
+    }
+}
 
 /// Whether a key press comes from somewhere that takes typed text.
 fn typing_target(event: &web_sys::KeyboardEvent) -> bool {
@@ -59,7 +87,8 @@ pub fn InboxPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let navigate = use_navigate();
-    let selected = Memo::new(move |_| params.with(|p| p.get("id")).filter(|id| !id.is_empty()));
+    let opened = Memo::new(move |_| params.with(|p| Opened::from_param(p.get_str("id"))));
+    let selected = Memo::new(move |_| opened.get().conversation());
     let focus = Signal::derive(move || {
         query
             .with(|q| q.get("at"))
@@ -102,7 +131,7 @@ pub fn InboxPage() -> impl IntoView {
     on_cleanup(move || handle.remove());
 
     // Queue counts, the tab title and notifications of new messages.
-    let seen = StoredValue::new(None::<HashMap<String, i64>>);
+    let seen = StoredValue::new(None::<HashMap<ConversationId, i64>>);
     let count_queues = move || {
         spawn_local(async move {
             let mut counts = HashMap::new();
@@ -119,31 +148,28 @@ pub fn InboxPage() -> impl IntoView {
                     );
                 }
             }
-            let unread: HashMap<String, i64> = [Queue::Mine, Queue::Unassigned]
+            let unread: HashMap<ConversationId, i64> = [Queue::Mine, Queue::Unassigned]
                 .iter()
                 .filter_map(|q| counts.get(q))
-                .flat_map(|c| c.unread_ids.iter().cloned())
+                .flat_map(|c| c.unread_ids.iter().copied())
                 .collect();
             notify::set_title(unread.len());
             let previous = seen
                 .try_update_value(|s| s.replace(unread.clone()))
                 .flatten();
             if let Some(previous) = previous {
-                let fresh: Vec<&String> = unread
+                let fresh: Vec<ConversationId> = unread
                     .iter()
                     .filter(|(id, at)| previous.get(*id).is_none_or(|p| p < *at))
-                    .map(|(id, _)| id)
+                    .map(|(id, _)| *id)
                     .collect();
                 let hidden = document().visibility_state() != web_sys::VisibilityState::Visible;
                 let open = selected.get_untracked();
-                let worth = fresh
-                    .iter()
-                    .any(|id| hidden || open.as_deref() != Some(id.as_str()));
+                let worth = fresh.iter().any(|id| hidden || open != Some(*id));
                 if worth && inbox.notify.get_untracked() {
                     notify::chime();
                     if let Some(id) = fresh.first() {
-                        let href =
-                            format!("/inbox/{}", String::from(js_sys::encode_uri_component(id)));
+                        let href = format!("/inbox/{id}");
                         let body = if fresh.len() == 1 {
                             "A client wrote in one of your queues.".to_owned()
                         } else {
@@ -172,14 +198,15 @@ pub fn InboxPage() -> impl IntoView {
     view! {
         <div
             class="inbox"
-            class:has-selection=move || selected.with(Option::is_some)
+            class:has-selection=move || opened.get() != Opened::Nothing
             class:contact-open=move || inbox.contact_open.get()
         >
             <h1 class="visually-hidden">"Inbox"</h1>
             <ConversationList selected=selected.into() now=now />
-            {move || match selected.get() {
-                Some(id) => view! { <ConversationView id=id focus=focus now=now on_gone=on_gone /> }.into_any(),
-                None => {
+            {move || match opened.get() {
+                Opened::Conversation(id) => view! { <ConversationView id=id focus=focus now=now on_gone=on_gone /> }.into_any(),
+                Opened::Missing => view! { <MissingConversation /> }.into_any(),
+                Opened::Nothing => {
                     view! {
                         <section class="inbox-pane inbox-conversation inbox-no-selection" aria-label="Conversation">
                             <EmptyState
@@ -198,5 +225,26 @@ pub fn InboxPage() -> impl IntoView {
                 </div>
             })}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_opens_a_conversation_only_by_its_id() {
+        let id = ConversationId(uuid::Uuid::from_u128(7));
+        assert_eq!(Opened::from_param(None), Opened::Nothing);
+        assert_eq!(Opened::from_param(Some("")), Opened::Nothing);
+        assert_eq!(
+            Opened::from_param(Some(&id.to_string())),
+            Opened::Conversation(id)
+        );
+        assert_eq!(Opened::from_param(Some("no-such-thing")), Opened::Missing);
+        assert_eq!(
+            Opened::from_param(Some("no-such-thing")).conversation(),
+            None
+        );
     }
 }

@@ -9,6 +9,7 @@ use gloo_storage::{LocalStorage, Storage};
 use leptos::ev;
 use leptos::prelude::*;
 use shared::api::ConversationSummary;
+use shared::ConversationId;
 
 use crate::queues::{Filters, ListQuery, Queue, Sort};
 use crate::shortcuts::Shortcut;
@@ -27,15 +28,15 @@ pub struct QueueCount {
     pub more: bool,
     pub unread: usize,
     /// The counted conversations, for new-message notifications.
-    pub unread_ids: Vec<(String, i64)>,
+    pub unread_ids: Vec<(ConversationId, i64)>,
 }
 
 impl QueueCount {
     pub fn from_page(conversations: &[ConversationSummary], more: bool) -> Self {
-        let unread: Vec<(String, i64)> = conversations
+        let unread: Vec<(ConversationId, i64)> = conversations
             .iter()
             .filter(|c| c.unread)
-            .map(|c| (c.id.clone(), c.last_message_at))
+            .map(|c| (c.id, c.last_message_at))
             .collect();
         QueueCount {
             total: conversations.len(),

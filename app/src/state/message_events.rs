@@ -3,10 +3,11 @@
 //! and says which conversations they touched, so views can refetch.
 
 use std::collections::HashSet;
+use std::str::FromStr;
 
 use leptos::prelude::*;
 use shared::api::Event;
-use shared::Seq;
+use shared::{ConversationId, Seq};
 
 use crate::state::live::{LiveState, RECENT_LIMIT};
 
@@ -16,14 +17,14 @@ pub enum Touched {
     /// Possibly any: events arrived faster than the recent list keeps them,
     /// or an event did not name its conversation.
     Any,
-    These(HashSet<String>),
+    These(HashSet<ConversationId>),
 }
 
 impl Touched {
-    pub fn includes(&self, conversation: &str) -> bool {
+    pub fn includes(&self, conversation: ConversationId) -> bool {
         match self {
             Touched::Any => true,
-            Touched::These(ids) => ids.contains(conversation),
+            Touched::These(ids) => ids.contains(&conversation),
         }
     }
 }
@@ -40,12 +41,15 @@ fn is_conversation_event(kind: &str) -> bool {
     kind.starts_with("message.") || kind.starts_with("conversation.") || kind.starts_with("note.")
 }
 
-fn conversation_of(event: &Event) -> Option<String> {
-    event
-        .payload
-        .get("conversation")
-        .and_then(|value| value.as_str())
-        .map(str::to_owned)
+/// The id an event's payload names under `key` (`conversation`,
+/// `contact` …); `None` when it names none, or something that is not one.
+pub fn named_in<T: FromStr>(event: &Event, key: &str) -> Option<T> {
+    event.payload.get(key)?.as_str()?.parse().ok()
+}
+
+/// The conversation an event touched; `None` counts as possibly any.
+fn conversation_of(event: &Event) -> Option<ConversationId> {
+    named_in(event, "conversation")
 }
 
 /// Calls `on_touched` whenever live events touch conversations. Events seen
@@ -75,7 +79,8 @@ pub fn watch_conversation_events(live: LiveState, on_touched: impl Fn(Touched) +
             if relevant.is_empty() {
                 return None;
             }
-            let ids: Option<HashSet<String>> = relevant.into_iter().map(conversation_of).collect();
+            let ids: Option<HashSet<ConversationId>> =
+                relevant.into_iter().map(conversation_of).collect();
             Some(ids.map_or(Touched::Any, Touched::These))
         });
         if let Some(touched) = touched {

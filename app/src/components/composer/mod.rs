@@ -20,6 +20,7 @@ use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{CannedResponse, Colleague, ReplyWindow};
+use shared::ConversationId;
 
 use crate::api;
 use crate::canned::CannedContext;
@@ -45,7 +46,7 @@ use suggestion_menu::{Menu, SuggestionMenu};
 
 #[component]
 pub fn Composer(
-    conversation: String,
+    conversation: ConversationId,
     window: RemoteValue<ReplyWindow>,
     colleagues: Signal<Vec<Colleague>>,
     canned_context: Signal<CannedContext>,
@@ -56,7 +57,6 @@ pub fn Composer(
     let auth = expect_context::<AuthState>();
     let live = expect_context::<LiveState>();
     let inbox = expect_context::<InboxState>();
-    let conversation = StoredValue::new(conversation);
     let draft = Draft::new();
     let canned = RwSignal::new(Vec::<CannedResponse>::new());
     let saving_canned = RwSignal::new(false);
@@ -144,7 +144,7 @@ pub fn Composer(
                     <span class="composer-drop-detail">"JPG, PNG or GIF, up to 2 MB. You confirm before it goes out."</span>
                 </div>
             </Show>
-            <PresenceLine conversation=conversation.get_value() can_write=true />
+            <PresenceLine conversation=conversation can_write=true />
             <div class="composer-top">
                 <ModeSwitch draft=draft />
                 // Once closed, the refusal below says why; once is enough.

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use shared::ws::ClientMessage;
+use shared::ConversationId;
 
 use crate::state::auth::AuthState;
 use crate::state::live::LiveState;
@@ -17,17 +18,15 @@ const LOCK_RENEW_MS: u64 = 5_000;
 pub fn locked_by(
     auth: AuthState,
     live: LiveState,
-    conversation: StoredValue<String>,
+    conversation: ConversationId,
 ) -> impl Fn() -> Option<String> + Copy {
     move || {
         let me = auth.user().map(|u| u.id);
         live.presence.with(|all| {
-            conversation.with_value(|id| {
-                all.get(id)
-                    .and_then(|p| p.lock.as_ref())
-                    .filter(|l| Some(l.holder.id) != me)
-                    .map(|l| l.holder.name.clone())
-            })
+            all.get(&conversation)
+                .and_then(|p| p.lock.as_ref())
+                .filter(|l| Some(l.holder.id) != me)
+                .map(|l| l.holder.name.clone())
         })
     }
 }
@@ -36,31 +35,29 @@ pub fn locked_by(
 /// component lives.
 pub fn hold_reply_lock(
     live: LiveState,
-    conversation: StoredValue<String>,
+    conversation: ConversationId,
     composing: impl Fn() -> bool + 'static,
 ) {
     let holding = StoredValue::new(false);
     let release = move || {
         if holding.get_value() {
             holding.set_value(false);
-            let id = conversation.get_value();
             live.tell(ClientMessage::Typing {
-                conversation: id.clone(),
+                conversation,
                 typing: false,
             });
-            live.tell(ClientMessage::Unlock { conversation: id });
+            live.tell(ClientMessage::Unlock { conversation });
         }
     };
     let claim = move || {
-        let id = conversation.get_value();
         if !holding.get_value() {
             holding.set_value(true);
             live.tell(ClientMessage::Typing {
-                conversation: id.clone(),
+                conversation,
                 typing: true,
             });
         }
-        live.tell(ClientMessage::Lock { conversation: id });
+        live.tell(ClientMessage::Lock { conversation });
     };
     Effect::new(move |_| {
         if composing() {

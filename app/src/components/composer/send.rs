@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::Colleague;
-use shared::ErrorCode;
+use shared::{ConversationId, ErrorCode};
 
 use super::draft::{Draft, Mode};
 use super::mentions::mentioned_ids;
@@ -58,7 +58,7 @@ pub struct Sender {
     pub error: RwSignal<Option<ApiError>>,
     pub confirm: RwSignal<Option<Pending>>,
     auth: AuthState,
-    conversation: StoredValue<String>,
+    conversation: ConversationId,
     draft: Draft,
     colleagues: Signal<Vec<Colleague>>,
     /// Replies are closed or a colleague holds the lock.
@@ -69,7 +69,7 @@ pub struct Sender {
 impl Sender {
     pub fn new(
         auth: AuthState,
-        conversation: StoredValue<String>,
+        conversation: ConversationId,
         draft: Draft,
         colleagues: Signal<Vec<Colleague>>,
         disabled: Signal<bool>,
@@ -107,7 +107,7 @@ impl Sender {
         self.busy.set(true);
         self.error.set(None);
         let auth = self.auth;
-        let id = self.conversation.get_value();
+        let id = self.conversation;
         let note = self.draft.mode.get_untracked() == Mode::Note;
         let mentions = self.colleagues.with_untracked(|c| mentioned_ids(&body, c));
         spawn_local(async move {
@@ -134,7 +134,7 @@ impl Sender {
         self.error.set(None);
         self.confirm.set(None);
         let auth = self.auth;
-        let id = self.conversation.get_value();
+        let id = self.conversation;
         spawn_local(async move {
             let outcome = api::conversations::send_image(
                 auth,

@@ -8,6 +8,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::ConversationSummary;
+use shared::ConversationId;
 
 use crate::api;
 use crate::debounce::Debounce;
@@ -28,7 +29,7 @@ pub struct ListState {
     pub loading_more: RwSignal<bool>,
     pub query: Memo<ListQuery>,
     /// Changes held back while holding, by conversation id (`None`: leaves the list).
-    pub pending: RwSignal<HashMap<String, Option<ConversationSummary>>>,
+    pub pending: RwSignal<HashMap<ConversationId, Option<ConversationSummary>>>,
     /// Changes the app cannot place itself (a reload is due) while holding.
     pub stale: RwSignal<bool>,
     pub scroller: NodeRef<html::Div>,
@@ -124,7 +125,7 @@ impl ListState {
             }
             if let Ok(page) = result {
                 self.items.update(|list| {
-                    let known: HashSet<String> = list.iter().map(|c| c.id.clone()).collect();
+                    let known: HashSet<ConversationId> = list.iter().map(|c| c.id).collect();
                     list.extend(
                         page.conversations
                             .into_iter()
@@ -156,7 +157,7 @@ impl ListState {
     }
 
     /// Places a conversation's new summary (`None`: it is gone), or holds it back.
-    pub fn apply_change(self, id: String, summary: Option<ConversationSummary>) {
+    pub fn apply_change(self, id: ConversationId, summary: Option<ConversationSummary>) {
         let Some(me) = self.auth.user_untracked().map(|u| u.id) else {
             return;
         };
@@ -180,7 +181,7 @@ impl ListState {
         let complete = self.next.with_untracked(Option::is_none);
         if !self.holding() {
             self.items.update(|list| {
-                place(list, &id, admitted, q.sort, complete);
+                place(list, id, admitted, q.sort, complete);
             });
             return;
         }
@@ -215,7 +216,7 @@ impl ListState {
         let complete = self.next.with_untracked(Option::is_none);
         self.items.update(|list| {
             for (id, change) in changes {
-                place(list, &id, change, sort, complete);
+                place(list, id, change, sort, complete);
             }
         });
     }

@@ -5,24 +5,25 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::{ContactId, ConversationId};
 
 use super::list_state::ListState;
 use crate::api;
 use crate::debounce::Debounce;
 use crate::state::auth::AuthState;
 use crate::state::live::LiveState;
-use crate::state::message_events::{watch_conversation_events, Touched};
+use crate::state::message_events::{named_in, watch_conversation_events, Touched};
 
 pub fn follow_live_updates(list: ListState, auth: AuthState, live: LiveState) {
-    let touched_ids = StoredValue::new(HashSet::<String>::new());
+    let touched_ids = StoredValue::new(HashSet::<ConversationId>::new());
     let fetch_touched = move || {
-        let ids: Vec<String> = touched_ids
+        let ids: Vec<ConversationId> = touched_ids
             .try_update_value(|ids| ids.drain().collect())
             .unwrap_or_default();
         let number = list.generation();
         spawn_local(async move {
             let fetches = ids.into_iter().map(|id| async move {
-                let result = api::conversations::one(auth, id.clone()).await;
+                let result = api::conversations::one(auth, id).await;
                 (id, result)
             });
             let results = futures::future::join_all(fetches).await;
@@ -48,7 +49,7 @@ pub fn follow_live_updates(list: ListState, auth: AuthState, live: LiveState) {
     // A contact renamed (here or by a colleague) renames their rows.
     let contacts_seen = StoredValue::new(live.last_seq());
     Effect::new(move |_| {
-        let contacts: Vec<String> = live.recent.with(|recent| {
+        let contacts: Vec<ContactId> = live.recent.with(|recent| {
             let since = contacts_seen.get_value();
             if let Some(newest) = recent.front().map(|e| e.seq) {
                 contacts_seen.set_value(newest);
@@ -57,17 +58,17 @@ pub fn follow_live_updates(list: ListState, auth: AuthState, live: LiveState) {
                 .iter()
                 .take_while(|e| e.seq > since)
                 .filter(|e| e.kind == "contact.updated")
-                .filter_map(|e| e.payload.get("contact")?.as_str().map(str::to_owned))
+                .filter_map(|e| named_in(e, "contact"))
                 .collect()
         });
         if contacts.is_empty() {
             return;
         }
-        let ids: Vec<String> = list.items.with_untracked(|items| {
+        let ids: Vec<ConversationId> = list.items.with_untracked(|items| {
             items
                 .iter()
                 .filter(|c| contacts.contains(&c.contact_id))
-                .map(|c| c.id.clone())
+                .map(|c| c.id)
                 .collect()
         });
         if !ids.is_empty() {

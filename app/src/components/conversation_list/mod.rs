@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::api::ConversationSummary;
+use shared::{ChannelId, ConversationId};
 
 use crate::components::bulk_bar::BulkBar;
 use crate::components::conversation_row::ConversationRow;
@@ -38,7 +39,7 @@ use live_updates::follow_live_updates;
 /// Every row is this tall (`--row-height` in inbox.css says the same).
 pub const ROW_HEIGHT: f64 = 76.0;
 /// Changes when anything shown in the row changes, so only that row redraws.
-fn row_key(c: &ConversationSummary) -> (String, u64) {
+fn row_key(c: &ConversationSummary) -> (ConversationId, u64) {
     let mut hasher = DefaultHasher::new();
     (
         &c.last_message_at,
@@ -53,7 +54,7 @@ fn row_key(c: &ConversationSummary) -> (String, u64) {
         &c.channel_name,
     )
         .hash(&mut hasher);
-    (c.id.clone(), hasher.finish())
+    (c.id, hasher.finish())
 }
 
 fn empty_sentence(queue: Queue, filtered: bool) -> &'static str {
@@ -71,26 +72,29 @@ fn empty_sentence(queue: Queue, filtered: bool) -> &'static str {
 }
 
 #[component]
-pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> impl IntoView {
+pub fn ConversationList(
+    selected: Signal<Option<ConversationId>>,
+    now: Signal<i64>,
+) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let live = expect_context::<LiveState>();
     let inbox = expect_context::<InboxState>();
     let navigate = use_navigate();
 
     let list = ListState::new(auth, inbox);
-    let checked = RwSignal::new(HashSet::<String>::new());
-    let channels = RwSignal::new(BTreeMap::<String, String>::new());
+    let checked = RwSignal::new(HashSet::<ConversationId>::new());
+    let channels = RwSignal::new(BTreeMap::<ChannelId, String>::new());
     let viewport = RwSignal::new(720.0_f64);
     observe_height(list.scroller, viewport);
 
     // Channels seen so far, to filter by (agents cannot list channels).
     Effect::new(move |_| {
         list.items.with(|items| {
-            let unseen: Vec<(String, String)> = channels.with_untracked(|known| {
+            let unseen: Vec<(ChannelId, String)> = channels.with_untracked(|known| {
                 items
                     .iter()
                     .filter(|c| !known.contains_key(&c.channel_id))
-                    .map(|c| (c.channel_id.clone(), c.channel_name.clone()))
+                    .map(|c| (c.channel_id, c.channel_name.clone()))
                     .collect()
             });
             if !unseen.is_empty() {
@@ -132,11 +136,9 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
         };
         let current = selected.get_untracked();
         let (target, index) = list.items.with_untracked(|items| {
-            let at = current
-                .as_ref()
-                .and_then(|id| items.iter().position(|c| &c.id == id));
+            let at = current.and_then(|id| items.iter().position(|c| c.id == id));
             let index = step(at, items.len(), forward);
-            (index.map(|i| items[i].id.clone()), index)
+            (index.map(|i| items[i].id), index)
         });
         if let (Some(id), Some(index)) = (target, index) {
             if let Some(element) = list.scroller.get_untracked() {
@@ -145,17 +147,12 @@ pub fn ConversationList(selected: Signal<Option<String>>, now: Signal<i64>) -> i
                     element.set_scroll_top(to as i32);
                 }
             }
-            let href = format!("/inbox/{}", String::from(js_sys::encode_uri_component(&id)));
-            navigate(&href, NavigateOptions::default());
+            navigate(&format!("/inbox/{id}"), NavigateOptions::default());
         }
     });
 
     let channel_list = Signal::derive(move || {
-        channels.with(|c| {
-            c.iter()
-                .map(|(id, name)| (id.clone(), name.clone()))
-                .collect()
-        })
+        channels.with(|c| c.iter().map(|(id, name)| (*id, name.clone())).collect())
     });
 
     view! {
@@ -230,8 +227,8 @@ fn ListHeader(list: ListState) -> impl IntoView {
 fn ListBody(
     list: ListState,
     range: Memo<std::ops::Range<usize>>,
-    selected: Signal<Option<String>>,
-    checked: RwSignal<HashSet<String>>,
+    selected: Signal<Option<ConversationId>>,
+    checked: RwSignal<HashSet<ConversationId>>,
     now: Signal<i64>,
 ) -> impl IntoView {
     let inbox = expect_context::<InboxState>();

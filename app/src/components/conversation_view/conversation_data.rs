@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{Colleague, ContactView, ConversationSummary, MessageView, ReplyWindow};
+use shared::ConversationId;
 
 use crate::api;
 use crate::api::conversations::MESSAGE_PAGE;
@@ -17,7 +18,7 @@ const MAX_PAGES_TO_FOCUS: usize = 20;
 
 #[derive(Clone, Copy)]
 pub struct ConversationData {
-    pub conversation: StoredValue<String>,
+    pub conversation: ConversationId,
     pub messages: RemoteList<MessageView>,
     pub has_older: RwSignal<bool>,
     pub loading_older: RwSignal<bool>,
@@ -37,12 +38,12 @@ pub struct ConversationData {
 impl ConversationData {
     pub fn new(
         auth: AuthState,
-        id: String,
+        id: ConversationId,
         focus: Signal<Option<i64>>,
         on_gone: Callback<String>,
     ) -> Self {
         ConversationData {
-            conversation: StoredValue::new(id),
+            conversation: id,
             messages: RemoteList::new(),
             has_older: RwSignal::new(false),
             loading_older: RwSignal::new(false),
@@ -60,11 +61,10 @@ impl ConversationData {
     /// Everything, the first time.
     pub fn load_all(self) {
         let auth = self.auth;
-        let id = self.conversation.get_value();
+        let id = self.conversation;
         self.fetch_newest(true);
         self.load_summary();
-        self.window
-            .load(api::conversations::window(auth, id.clone()));
+        self.window.load(api::conversations::window(auth, id));
         let colleagues = self.colleagues;
         spawn_local(async move {
             if let Ok(list) = api::conversations::colleagues(auth, id).await {
@@ -77,10 +77,8 @@ impl ConversationData {
     pub fn refresh(self) {
         self.fetch_newest(false);
         self.load_summary();
-        self.window.load(api::conversations::window(
-            self.auth,
-            self.conversation.get_value(),
-        ));
+        self.window
+            .load(api::conversations::window(self.auth, self.conversation));
     }
 
     /// The newest page, merged into what is loaded (older pages stay).
@@ -93,14 +91,14 @@ impl ConversationData {
             auth,
             ..
         } = self;
-        let id = self.conversation.get_value();
+        let id = self.conversation;
         let number = generation.get_value() + 1;
         generation.set_value(number);
         if first {
             messages.status.set(LoadStatus::Loading);
         }
         spawn_local(async move {
-            let result = api::conversations::messages(auth, id.clone(), None, MESSAGE_PAGE).await;
+            let result = api::conversations::messages(auth, id, None, MESSAGE_PAGE).await;
             if generation.try_get_value() != Some(number) {
                 return;
             }
@@ -130,9 +128,7 @@ impl ConversationData {
                             if !has_older.get_untracked() {
                                 break;
                             }
-                            match api::conversations::messages(auth, id.clone(), Some(before), 200)
-                                .await
-                            {
+                            match api::conversations::messages(auth, id, Some(before), 200).await {
                                 Ok(page) => {
                                     has_older.try_set(page.len() >= 200);
                                     messages
@@ -158,7 +154,7 @@ impl ConversationData {
             messages,
             has_older,
             loading_older,
-            conversation,
+            conversation: id,
             auth,
             ..
         } = self;
@@ -169,7 +165,6 @@ impl ConversationData {
             return;
         };
         loading_older.set(true);
-        let id = conversation.get_value();
         spawn_local(async move {
             let result = api::conversations::messages(auth, id, Some(before), MESSAGE_PAGE).await;
             loading_older.try_set(false);
@@ -185,12 +180,11 @@ impl ConversationData {
     pub fn load_summary(self) {
         let ConversationData {
             summary,
-            conversation,
+            conversation: id,
             on_gone,
             auth,
             ..
         } = self;
-        let id = conversation.get_value();
         spawn_local(async move {
             match api::conversations::one(auth, id).await {
                 Ok(Some(fresh)) => {
@@ -213,9 +207,7 @@ impl ConversationData {
             auth,
             ..
         } = self;
-        if let Some(contact_id) =
-            summary.with_untracked(|s| s.as_ref().map(|s| s.contact_id.clone()))
-        {
+        if let Some(contact_id) = summary.with_untracked(|s| s.as_ref().map(|s| s.contact_id)) {
             contact.load(api::contacts::get(auth, contact_id));
         }
     }
@@ -223,11 +215,10 @@ impl ConversationData {
     pub fn mark_read(self) {
         let ConversationData {
             summary,
-            conversation,
+            conversation: id,
             auth,
             ..
         } = self;
-        let id = conversation.get_value();
         let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
         if visible && summary.with_untracked(|s| s.as_ref().is_some_and(|s| s.unread)) {
             spawn_local(async move {

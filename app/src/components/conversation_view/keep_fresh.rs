@@ -4,11 +4,12 @@
 
 use leptos::prelude::*;
 use shared::api::Status;
+use shared::ContactId;
 
 use super::conversation_data::ConversationData;
 use crate::debounce::Debounce;
 use crate::state::live::LiveState;
-use crate::state::message_events::watch_conversation_events;
+use crate::state::message_events::{named_in, watch_conversation_events};
 
 /// Live events often come in bursts (queued, then sent); refetch once.
 const REFETCH_DELAY_MS: u32 = 300;
@@ -23,8 +24,8 @@ pub fn keep_fresh(data: ConversationData, live: LiveState, now: Signal<i64>) {
     } = data;
     // The contact loads once the summary names them, and again when the
     // conversation's status changes (their history lists it).
-    Effect::new(move |previous: Option<Option<(String, Status)>>| {
-        let key = summary.with(|s| s.as_ref().map(|s| (s.contact_id.clone(), s.status)));
+    Effect::new(move |previous: Option<Option<(ContactId, Status)>>| {
+        let key = summary.with(|s| s.as_ref().map(|s| (s.contact_id, s.status)));
         if key.is_some() && previous.as_ref() != Some(&key) {
             data.load_contact();
         }
@@ -46,13 +47,13 @@ pub fn keep_fresh(data: ConversationData, live: LiveState, now: Signal<i64>) {
         }
     });
 
-    live.set_viewing(Some(conversation.get_value()));
+    live.set_viewing(Some(conversation));
     on_cleanup(move || live.set_viewing(None));
 
     let debounce = Debounce::new(REFETCH_DELAY_MS);
     let refresh = move || data.refresh();
     watch_conversation_events(live, move |touched| {
-        if conversation.with_value(|id| touched.includes(id)) {
+        if touched.includes(conversation) {
             debounce.call(refresh);
         }
     });
@@ -63,9 +64,8 @@ pub fn keep_fresh(data: ConversationData, live: LiveState, now: Signal<i64>) {
             recent.front().is_some_and(|e| {
                 e.kind == "contact.updated"
                     && contact.value.with_untracked(|c| {
-                        c.as_ref().is_some_and(|c| {
-                            e.payload.get("contact").and_then(|v| v.as_str()) == Some(c.id.as_str())
-                        })
+                        c.as_ref()
+                            .is_some_and(|c| named_in::<ContactId>(e, "contact") == Some(c.id))
                     })
             })
         });

@@ -8,12 +8,15 @@ mod conversation_data;
 mod keep_fresh;
 
 use leptos::prelude::*;
-use shared::Role;
+use shared::{ConversationId, ErrorBody, ErrorCode, Role};
 
+use crate::api::ApiError;
 use crate::canned::CannedContext;
 use crate::components::composer::Composer;
 use crate::components::contact_panel::ContactPanel;
 use crate::components::conversation_header::ConversationHeader;
+use crate::components::error_state::ErrorState;
+use crate::components::icon::{Icon, IconKind};
 use crate::components::message_timeline::MessageTimeline;
 use crate::labels::contact_label;
 use crate::remote::LoadStatus;
@@ -24,7 +27,7 @@ use keep_fresh::keep_fresh;
 
 #[component]
 pub fn ConversationView(
-    id: String,
+    id: ConversationId,
     /// A message position to open at (from search).
     focus: Signal<Option<i64>>,
     now: Signal<i64>,
@@ -33,9 +36,8 @@ pub fn ConversationView(
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let live = expect_context::<LiveState>();
-    let data = ConversationData::new(auth, id.clone(), focus, on_gone);
+    let data = ConversationData::new(auth, id, focus, on_gone);
     let ConversationData {
-        conversation,
         messages,
         has_older,
         loading_older,
@@ -71,10 +73,10 @@ pub fn ConversationView(
     let missing = move || matches!(messages.status.get(), LoadStatus::Failed(e) if e.status == 404);
 
     view! {
-        <section class="inbox-pane inbox-conversation" aria-labelledby="conversation-title" data-id=id.clone()>
+        <section class="inbox-pane inbox-conversation" aria-labelledby="conversation-title" data-id=id.to_string()>
             <div class="conversation-main">
                 <ConversationHeader
-                    id=id.clone()
+                    id=id
                     summary=summary
                     contact=contact_name
                     window=window
@@ -109,7 +111,7 @@ pub fn ConversationView(
                     }
                 >
                     <Composer
-                        conversation=conversation.get_value()
+                        conversation=id
                         window=window
                         colleagues=colleagues.into()
                         canned_context=canned_context
@@ -120,11 +122,45 @@ pub fn ConversationView(
             </div>
             <ContactPanel
                 contact=contact
-                conversation=conversation.get_value()
+                conversation=id
                 read_only=read_only
                 now=now
                 on_retry=Callback::new(move |()| data.load_contact())
             />
+        </section>
+    }
+}
+
+/// In place of a conversation the address names by something that is not
+/// a conversation id: what one that does not exist shows (the server's
+/// "not found"), with the way back, and nothing to fetch or act on.
+#[component]
+pub fn MissingConversation() -> impl IntoView {
+    let error = ApiError {
+        status: 404,
+        body: ErrorBody::new(ErrorCode::NotFound, "That conversation was not found."),
+    };
+    view! {
+        <section class="inbox-pane inbox-conversation" aria-labelledby="conversation-title">
+            <div class="conversation-main">
+                <header class="conversation-header">
+                    <div class="conversation-header-top">
+                        <a class="button button-ghost conversation-back" href="/inbox" aria-label="Back to conversations">
+                            <Icon kind=IconKind::Back />
+                        </a>
+                        <div class="conversation-heading">
+                            <h2 id="conversation-title" class="conversation-title">
+                                <span class="conversation-title-name">"Conversation"</span>
+                            </h2>
+                        </div>
+                    </div>
+                </header>
+                <div class="timeline" tabindex="0" aria-label="Messages">
+                    <div class="timeline-content">
+                        <ErrorState error=error />
+                    </div>
+                </div>
+            </div>
         </section>
     }
 }

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::Event;
 use shared::ws::ClientMessage;
-use shared::Seq;
+use shared::{ConversationId, Seq};
 
 use crate::state::auth::AuthState;
 use browser::BrowserConnector;
@@ -30,12 +30,12 @@ pub struct LiveState {
     /// Newest first.
     pub recent: RwSignal<VecDeque<Event>>,
     /// Presence per conversation id; emptied when the socket drops.
-    pub presence: RwSignal<HashMap<String, Presence>>,
+    pub presence: RwSignal<HashMap<ConversationId, Presence>>,
     /// Counts connections that reached live events, so views can catch up
     /// after a reconnect.
     pub connections: RwSignal<u64>,
     /// The conversation this tab has open, re-announced after a reconnect.
-    viewing: StoredValue<Option<String>>,
+    viewing: StoredValue<Option<ConversationId>>,
     last_seq: StoredValue<Seq>,
     connection: StoredValue<Option<UnboundedSender<Command>>, LocalStorage>,
 }
@@ -107,7 +107,7 @@ impl LiveState {
         }
     }
 
-    pub fn set_presence(&self, conversation: String, presence: Presence) {
+    pub fn set_presence(&self, conversation: ConversationId, presence: Presence) {
         self.presence.try_update(|all| {
             if presence == Presence::default() {
                 all.remove(&conversation);
@@ -127,13 +127,13 @@ impl LiveState {
         self.connections.try_update(|n| *n += 1);
     }
 
-    pub fn viewing(&self) -> Option<String> {
+    pub fn viewing(&self) -> Option<ConversationId> {
         self.viewing.try_get_value().flatten()
     }
 
     /// Tells the server (and so colleagues) which conversation this tab shows.
-    pub fn set_viewing(&self, conversation: Option<String>) {
-        self.viewing.try_set_value(conversation.clone());
+    pub fn set_viewing(&self, conversation: Option<ConversationId>) {
+        self.viewing.try_set_value(conversation);
         self.send(Command::Send(ClientMessage::Viewing { conversation }));
     }
 
@@ -166,7 +166,7 @@ impl SocketState for LiveState {
         LiveState::last_seq(self)
     }
 
-    fn viewing(&self) -> Option<String> {
+    fn viewing(&self) -> Option<ConversationId> {
         LiveState::viewing(self)
     }
 
@@ -178,7 +178,7 @@ impl SocketState for LiveState {
         LiveState::record(self, event);
     }
 
-    fn set_presence(&self, conversation: String, presence: Presence) {
+    fn set_presence(&self, conversation: ConversationId, presence: Presence) {
         LiveState::set_presence(self, conversation, presence);
     }
 

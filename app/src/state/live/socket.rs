@@ -11,7 +11,7 @@ use futures::stream::LocalBoxStream;
 use futures::{select, FutureExt, Sink, SinkExt, Stream, StreamExt};
 use shared::api::Event;
 use shared::ws::{ClientMessage, Person, ReplyLock, ServerMessage};
-use shared::{ErrorCode, Seq};
+use shared::{ConversationId, ErrorCode, Seq};
 
 /// How often the loop wakes to send a heartbeat or notice silence.
 pub const TICK_MS: u32 = 5_000;
@@ -114,10 +114,10 @@ pub trait Connector {
 pub trait SocketState {
     fn last_seq(&self) -> Seq;
     /// The conversation this tab has open, re-announced once live.
-    fn viewing(&self) -> Option<String>;
+    fn viewing(&self) -> Option<ConversationId>;
     fn set_status(&self, status: LiveStatus);
     fn record(&self, event: Event);
-    fn set_presence(&self, conversation: String, presence: Presence);
+    fn set_presence(&self, conversation: ConversationId, presence: Presence);
     fn clear_presence(&self);
     /// A connection reached live events: views catch up on what they missed.
     fn note_reconnected(&self);

@@ -13,7 +13,7 @@ use futures::task::LocalSpawnExt;
 use futures::{FutureExt, StreamExt};
 use shared::api::Event;
 use shared::ws::{ClientMessage, ServerMessage};
-use shared::Seq;
+use shared::{ConversationId, Seq};
 
 use super::*;
 
@@ -140,10 +140,10 @@ impl Connector for FakeConnector {
 #[derive(Default)]
 struct Seen {
     last_seq: Seq,
-    viewing: Option<String>,
+    viewing: Option<ConversationId>,
     statuses: Vec<LiveStatus>,
     events: Vec<Seq>,
-    presence: HashMap<String, Presence>,
+    presence: HashMap<ConversationId, Presence>,
     presence_clears: u32,
     connections: u32,
     times: Vec<i64>,
@@ -157,8 +157,8 @@ impl SocketState for FakeState {
         self.0.borrow().last_seq
     }
 
-    fn viewing(&self) -> Option<String> {
-        self.0.borrow().viewing.clone()
+    fn viewing(&self) -> Option<ConversationId> {
+        self.0.borrow().viewing
     }
 
     fn set_status(&self, status: LiveStatus) {
@@ -171,7 +171,7 @@ impl SocketState for FakeState {
         seen.events.push(event.seq);
     }
 
-    fn set_presence(&self, conversation: String, presence: Presence) {
+    fn set_presence(&self, conversation: ConversationId, presence: Presence) {
         self.0.borrow_mut().presence.insert(conversation, presence);
     }
 
@@ -291,6 +291,10 @@ fn event(seq: i64) -> Event {
     }
 }
 
+fn conversation(n: u128) -> ConversationId {
+    ConversationId(uuid::Uuid::from_u128(n))
+}
+
 fn hello(token: &str, last_seq: i64) -> ClientMessage {
     ClientMessage::Hello {
         token: token.to_owned(),
@@ -322,8 +326,7 @@ fn a_welcome_connects_and_tells_the_server_time() {
 
 #[test]
 fn replayed_events_are_recorded_and_live_re_announces_the_open_conversation() {
-    let mut harness =
-        Harness::start_with(|_, seen| seen.viewing = Some("conversation-9".to_owned()));
+    let mut harness = Harness::start_with(|_, seen| seen.viewing = Some(conversation(9)));
     harness.heard(0);
     harness.bring_live(0, &[4, 5]);
     assert_eq!(harness.seen.borrow().events, vec![Seq(4), Seq(5)]);
@@ -331,7 +334,7 @@ fn replayed_events_are_recorded_and_live_re_announces_the_open_conversation() {
     assert_eq!(
         harness.heard(0),
         vec![ClientMessage::Viewing {
-            conversation: Some("conversation-9".to_owned())
+            conversation: Some(conversation(9))
         }]
     );
 }
@@ -340,7 +343,7 @@ fn replayed_events_are_recorded_and_live_re_announces_the_open_conversation() {
 fn presence_messages_wait_for_live_and_are_passed_on_after() {
     let mut harness = Harness::start();
     let typing = ClientMessage::Typing {
-        conversation: "c".to_owned(),
+        conversation: conversation(3),
         typing: true,
     };
     harness.command(Command::Send(typing.clone()));
@@ -360,13 +363,17 @@ fn presence_from_the_server_is_kept_and_cleared_when_the_socket_drops() {
     harness.bring_live(0, &[]);
     harness.on_socket(0, |server| {
         server.say(ServerMessage::Presence {
-            conversation: "c".to_owned(),
+            conversation: conversation(3),
             viewers: Vec::new(),
             typing: Vec::new(),
             lock: None,
         })
     });
-    assert!(harness.seen.borrow().presence.contains_key("c"));
+    assert!(harness
+        .seen
+        .borrow()
+        .presence
+        .contains_key(&conversation(3)));
     harness.on_socket(0, |server| server.close(Some(1006)));
     assert!(harness.seen.borrow().presence.is_empty());
     assert_eq!(harness.seen.borrow().presence_clears, 1);
