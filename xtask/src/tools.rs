@@ -1,5 +1,5 @@
 //! Installs what the build and tests need when it is missing: the wasm32
-//! target, Trunk 0.21, wasm-bindgen-cli at the Cargo.lock version, Debian's wasm-opt,
+//! target, Trunk 0.21, wasm-bindgen-cli at the Cargo.lock version, wasm-opt,
 //! Debian's Chromium with its driver and CJK fonts, and for fuzzing the
 //! nightly toolchain and cargo-fuzz.
 
@@ -9,8 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 const TRUNK_VERSION: &str = "0.21.14";
-/// Debian's binaryen; Trunk.toml's `wasm_opt` names the same version.
-const WASM_OPT_VERSION: &str = "108";
+const WASM_OPT_CRATE_VERSION: &str = "0.116.1";
 
 fn output_of(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
@@ -70,18 +69,15 @@ pub fn ensure_app_tools(root: &Path) -> Result<()> {
             &bindgen,
         ]))?;
     }
-    let wasm_opt_ok = || {
-        output_of("wasm-opt", &["--version"])
-            .is_some_and(|v| v.contains(&format!("version {WASM_OPT_VERSION}")))
-    };
-    if !wasm_opt_ok() {
-        step(&format!(
-            "Installing wasm-opt (Debian binaryen {WASM_OPT_VERSION})"
-        ));
-        apt_install(&["binaryen"])?;
-        if !wasm_opt_ok() {
-            bail!("the wasm-opt first on PATH is not binaryen {WASM_OPT_VERSION} (another copy, such as ~/.cargo/bin/wasm-opt, shadows /usr/bin/wasm-opt); remove it so Trunk does not try to download one");
-        }
+    if !output_of("wasm-opt", &["--version"]).is_some_and(|v| v.contains("version 116")) {
+        step("Installing wasm-opt (binaryen 116; about five minutes, once)");
+        sh(Command::new("cargo").args([
+            "install",
+            "--force",
+            "wasm-opt",
+            "--version",
+            WASM_OPT_CRATE_VERSION,
+        ]))?;
     }
     check_trunk_config(root, &bindgen)
 }
@@ -125,9 +121,6 @@ fn check_trunk_config(root: &Path, bindgen: &str) -> Result<()> {
     if !trunk.contains(&format!("wasm_bindgen = \"{bindgen}\"")) {
         bail!("Trunk.toml [tools] wasm_bindgen must be \"{bindgen}\" (the version in Cargo.lock), or Trunk will try to download it");
     }
-    if !trunk.contains(&format!("wasm_opt = \"version_{WASM_OPT_VERSION}\"")) {
-        bail!("Trunk.toml [tools] wasm_opt must be \"version_{WASM_OPT_VERSION}\" (Debian's binaryen), or Trunk will try to download it");
-    }
     Ok(())
 }
 
@@ -143,16 +136,12 @@ pub fn ensure_browser() -> Result<()> {
         return Ok(());
     }
     step("Installing Chromium, ChromeDriver and CJK/emoji fonts from Debian");
-    apt_install(&[
+    let packages = [
         "chromium",
         "chromium-driver",
         "fonts-noto-cjk",
         "fonts-noto-color-emoji",
-    ])
-}
-
-/// `apt-get install` from Debian (through sudo when not root), after one update.
-fn apt_install(packages: &[&str]) -> Result<()> {
+    ];
     let apt = |args: &[&str]| {
         let mut command = if is_root() {
             Command::new("apt-get")
