@@ -92,7 +92,7 @@ impl SecurityHeaders {
         headers.insert(
             PERMISSIONS_POLICY,
             HeaderValue::from_static(
-                "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()",
+                "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=()",
             ),
         );
         if let Some(value) = &self.hsts {
