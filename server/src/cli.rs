@@ -80,18 +80,28 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ChannelCommand {
     /// Connect a WeChat Official Account; prints its id and callback path.
+    /// Its secrets are read from standard input, one `name=value` per line:
+    /// `app_secret=…`, `aes_key=…` (the 43-character EncodingAESKey; not in
+    /// plain mode) and `token=…` (if absent, Harbour generates one and prints
+    /// it once, to paste into WeChat's console).
     AddOfficialAccount {
         #[arg(long)]
         name: String,
         #[arg(long)]
         app_id: String,
+        /// Read the secrets from standard input (required: secrets never go
+        /// on the command line, where other users and shell history see them).
         #[arg(long)]
-        app_secret: String,
-        #[arg(long)]
-        token: String,
-        /// The 43-character EncodingAESKey (not needed in plain mode).
-        #[arg(long, default_value = "")]
-        aes_key: String,
+        secrets_stdin: bool,
+        /// Refused: pass secrets with --secrets-stdin.
+        #[arg(long, hide = true)]
+        app_secret: Option<String>,
+        /// Refused: pass secrets with --secrets-stdin.
+        #[arg(long, hide = true)]
+        token: Option<String>,
+        /// Refused: pass secrets with --secrets-stdin.
+        #[arg(long, hide = true)]
+        aes_key: Option<String>,
         #[arg(long, value_parser = ["plain", "compatible", "safe"])]
         mode: String,
         /// WeChat's API base URL (the fake WeChat's in demos and tests).
@@ -239,6 +249,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Channel(ChannelCommand::AddOfficialAccount {
             name,
             app_id,
+            secrets_stdin,
             app_secret,
             token,
             aes_key,
@@ -246,6 +257,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             api_base,
             team,
         }) => {
+            if app_secret.is_some() || token.is_some() || aes_key.is_some() {
+                bail!("secrets never go on the command line, where other users and the shell history see them: pass --secrets-stdin and write app_secret=…, aes_key=… and token=… lines on standard input");
+            }
+            if !secrets_stdin {
+                bail!("pass --secrets-stdin and write app_secret=…, aes_key=… (not in plain mode) and token=… (or let Harbour generate it) on standard input");
+            }
+            let mut raw = String::new();
+            std::io::stdin()
+                .read_to_string(&mut raw)
+                .context("cannot read the secrets from standard input")?;
+            let mut given = ChannelSecrets::parse(&raw)?;
+            let generated = given.token.is_none();
+            let token = given.token.take().unwrap_or_else(generate_token);
             let store = open_store(&config).await?;
             let team = match team {
                 Some(team) => Some(
@@ -263,9 +287,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let input = shared::api::CreateOfficialAccount {
                 name,
                 app_id,
-                app_secret,
-                token,
-                encoding_aes_key: aes_key,
+                app_secret: given
+                    .app_secret
+                    .context("standard input has no app_secret=… line")?,
+                token: token.clone(),
+                encoding_aes_key: given.aes_key.unwrap_or_default(),
                 mode,
                 api_base,
                 team,
@@ -285,6 +311,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 channel.name, channel.app_id, channel.id
             );
             println!("Callback path: {}", channel.callback_path);
+            if generated {
+                println!("Token (paste it into WeChat's console; it is not shown again): {token}");
+            }
         }
         Command::Seed {
             conversations,
@@ -362,4 +391,69 @@ async fn run_fake_wechat(
     );
     let _ = tokio::signal::ctrl_c().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// An Official Account's secrets as read from standard input.
+#[derive(Debug, Default)]
+struct ChannelSecrets {
+    app_secret: Option<String>,
+    aes_key: Option<String>,
+    token: Option<String>,
+}
+
+impl ChannelSecrets {
+    /// `name=value` lines; blank lines and `#` comments are skipped. An
+    /// error names the line, never its value.
+    fn parse(raw: &str) -> anyhow::Result<ChannelSecrets> {
+        let mut secrets = ChannelSecrets::default();
+        for (n, line) in raw.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((name, value)) = line.split_once('=') else {
+                bail!("line {} of standard input is not name=value", n + 1);
+            };
+            let slot = match name.trim() {
+                "app_secret" => &mut secrets.app_secret,
+                "aes_key" => &mut secrets.aes_key,
+                "token" => &mut secrets.token,
+                other => bail!(
+                    "line {} of standard input names `{other}`; use app_secret, aes_key or token",
+                    n + 1
+                ),
+            };
+            if slot.replace(value.trim().to_owned()).is_some() {
+                bail!("line {} of standard input repeats `{}`", n + 1, name.trim());
+            }
+        }
+        Ok(secrets)
+    }
+}
+
+/// A callback token WeChat accepts: 32 letters and digits.
+fn generate_token() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_secrets_come_as_name_value_lines() {
+        let parsed = ChannelSecrets::parse("# from the vault\napp_secret = s3cret\n\ntoken=abc\n")
+            .expect("parsed");
+        assert_eq!(parsed.app_secret.as_deref(), Some("s3cret"));
+        assert_eq!(parsed.token.as_deref(), Some("abc"));
+        assert_eq!(parsed.aes_key, None);
+        let unknown = ChannelSecrets::parse("password=hunter2").expect_err("unknown");
+        assert!(!unknown.to_string().contains("hunter2"), "{unknown}");
+        assert!(ChannelSecrets::parse("app_secret").is_err());
+        assert!(ChannelSecrets::parse("token=a\ntoken=b").is_err());
+        let token = generate_token();
+        assert_eq!(token.len(), 32);
+        assert!(token.bytes().all(|b| b.is_ascii_alphanumeric()));
+    }
 }

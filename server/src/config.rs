@@ -34,6 +34,9 @@ pub struct Config {
     pub database_url: Secret<String>,
     pub data_dir: PathBuf,
     pub secret_key: SecretKey,
+    /// Where the key was read or generated, when it came from the data dir
+    /// rather than `HARBOUR_SECRET_KEY`.
+    pub secret_key_file: Option<PathBuf>,
     /// Where the built app lives; served with an SPA fallback.
     pub dist_dir: PathBuf,
     /// Access-token lifetime in seconds.
@@ -61,6 +64,11 @@ pub struct Config {
     pub metrics_token: Option<Secret<String>>,
     /// `/metrics` without a token on a listener of its own (a private network).
     pub metrics_bind: Option<SocketAddr>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::client_address::TrustedProxies,
+    /// Password checks (about 19 MiB each) that may run at once; more wait
+    /// for none and get 429.
+    pub max_password_checks: usize,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -105,6 +113,10 @@ pub struct Settings {
     /// read from the environment only, never from the command line.
     #[arg(skip = std::env::var("HARBOUR_METRICS_TOKEN").ok())]
     pub metrics_token: Option<String>,
+    /// Proxies (addresses or networks, comma-separated) whose
+    /// X-Forwarded-For header names the client; none by default.
+    #[arg(long, env = "HARBOUR_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
 }
 
 impl Config {
@@ -153,15 +165,20 @@ impl Config {
             Some(token) => Some(Secret::new(token.to_owned())),
             None => None,
         };
-        let secret_key = match &settings.secret_key {
-            Some(raw) => parse_secret_key(raw)?,
-            None => load_or_create_key(&settings.data_dir)?,
+        ensure_data_dir(&settings.data_dir)?;
+        let (secret_key, secret_key_file) = match &settings.secret_key {
+            Some(raw) => (parse_secret_key(raw)?, None),
+            None => (
+                load_or_create_key(&settings.data_dir)?,
+                Some(settings.data_dir.join("secret.key")),
+            ),
         };
         Ok(Config {
             bind,
             database_url: Secret::new(database_url),
             data_dir: settings.data_dir.clone(),
             secret_key,
+            secret_key_file,
             dist_dir: settings.dist_dir.clone(),
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 30 * 24 * 3600,
@@ -174,6 +191,10 @@ impl Config {
             frame_ancestors,
             metrics_token,
             metrics_bind,
+            trusted_proxies: crate::client_address::TrustedProxies::parse(
+                &settings.trusted_proxies,
+            )?,
+            max_password_checks: default_password_checks(),
         })
     }
 
@@ -184,6 +205,7 @@ impl Config {
             database_url: Secret::new(database_url.to_owned()),
             data_dir: data_dir.to_owned(),
             secret_key: Secret::new(rand::random()),
+            secret_key_file: None,
             dist_dir: data_dir.join("dist"),
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 30 * 24 * 3600,
@@ -196,8 +218,16 @@ impl Config {
             frame_ancestors: "'none'".into(),
             metrics_token: None,
             metrics_bind: None,
+            trusted_proxies: Default::default(),
+            max_password_checks: default_password_checks(),
         }
     }
+}
+
+/// Two password checks per core: enough to keep the cores busy, few
+/// enough that a burst of sign-ins cannot exhaust memory.
+fn default_password_checks() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
 fn session_max_ms(hours: u32) -> anyhow::Result<i64> {
@@ -260,6 +290,35 @@ pub fn parse_frame_ancestors(raw: &str) -> anyhow::Result<String> {
     }
 }
 
+impl Config {
+    /// A one-way fingerprint of the secret key, for checking that every node
+    /// of a database uses the same key (it says nothing about the key).
+    pub fn key_fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"harbour secret key fingerprint v1\0");
+        hasher.update(self.secret_key.expose());
+        hex::encode(&hasher.finalize()[..16])
+    }
+
+    /// Refuses to start when the database was set up with another key.
+    pub fn check_key(&self, check: crate::store::settings::KeyCheck) -> anyhow::Result<()> {
+        use crate::store::settings::KeyCheck;
+        if check != KeyCheck::Different {
+            return Ok(());
+        }
+        match &self.secret_key_file {
+            Some(file) => bail!(
+                "This database is used with another secret key than this node's {} (several nodes, or a lost data dir). Give every node of this database the same HARBOUR_SECRET_KEY.",
+                file.display()
+            ),
+            None => bail!(
+                "HARBOUR_SECRET_KEY is not the key this database is used with. Give every node of this database the same HARBOUR_SECRET_KEY."
+            ),
+        }
+    }
+}
+
 pub fn parse_secret_key(raw: &str) -> anyhow::Result<SecretKey> {
     let raw = raw.trim();
     let bytes = if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -275,17 +334,51 @@ pub fn parse_secret_key(raw: &str) -> anyhow::Result<SecretKey> {
     }
 }
 
-/// Reads `secret.key` from the data dir, creating it (mode 0600) on first run.
+/// Creates the data dir readable by Harbour's user only (0700). An existing
+/// one is left as it is (it may be a mount with its own rules).
+pub fn ensure_data_dir(data_dir: &Path) -> anyhow::Result<()> {
+    if data_dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(data_dir)
+        .with_context(|| format!("HARBOUR_DATA_DIR: cannot create {}", data_dir.display()))
+}
+
+/// Reads `secret.key` from the data dir, creating it (mode 0600) on first
+/// run; refuses a key file other users can read.
 fn load_or_create_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
     let path = data_dir.join("secret.key");
     if path.exists() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .with_context(|| format!("HARBOUR_DATA_DIR: cannot read {}", path.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                bail!(
+                    "{} can be read by other users (mode {:o}); make it private with `chmod 600 {}` and start again.",
+                    path.display(),
+                    mode & 0o777,
+                    path.display()
+                );
+            }
+        }
         let raw = std::fs::read_to_string(&path)
             .with_context(|| format!("HARBOUR_DATA_DIR: cannot read {}", path.display()))?;
         return parse_secret_key(&raw)
             .with_context(|| format!("{} is not a valid key", path.display()));
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("HARBOUR_DATA_DIR: cannot create {}", data_dir.display()))?;
+    ensure_data_dir(data_dir)?;
     let key: [u8; 32] = rand::random();
     write_private(&path, hex::encode(key).as_bytes())
         .with_context(|| format!("HARBOUR_DATA_DIR: cannot write {}", path.display()))?;
@@ -307,6 +400,33 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_dir_is_private_and_a_readable_key_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().expect("dir");
+        let data = root.path().join("nested").join("data");
+        let key = load_or_create_key(&data).expect("a new key");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("secret.key")), 0o600);
+        let again = load_or_create_key(&data).expect("the same key");
+        assert_eq!(again.expose(), key.expose());
+        std::fs::set_permissions(
+            data.join("secret.key"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+        let refused = load_or_create_key(&data)
+            .expect_err("readable by others")
+            .to_string();
+        assert!(
+            refused.contains("can be read by other users (mode 644)"),
+            "{refused}"
+        );
+        assert!(refused.contains("chmod 600"), "{refused}");
+    }
 
     #[test]
     fn debug_output_never_shows_secrets() {

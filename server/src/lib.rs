@@ -5,6 +5,7 @@ pub mod auth;
 pub mod canned;
 pub mod channels;
 pub mod cli;
+pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -54,6 +54,12 @@ impl Application {
             .migrate()
             .await
             .context("database migrations failed")?;
+        // Every node of a database must share one key (tokens, sealed secrets).
+        config.check_key(
+            store
+                .check_key_fingerprint(&config.key_fingerprint())
+                .await?,
+        )?;
         if let Some(admin) = create_first_admin(&store, &clock).await? {
             print_first_admin(&admin);
         }
@@ -111,6 +117,7 @@ impl Application {
             clock,
             keys: Arc::new(TokenKeys::new(config.secret_key.expose())),
             secrets,
+            password_checks: Arc::new(tokio::sync::Semaphore::new(config.max_password_checks)),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
         };

@@ -30,4 +30,6 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     pub metrics: Arc<Metrics>,
     pub secrets: Arc<SecretBox>,
+    /// Bounds the password checks running at once (see `Config::max_password_checks`).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }

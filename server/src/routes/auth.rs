@@ -22,7 +22,12 @@ use uuid::Uuid;
 
 pub const REFRESH_COOKIE: &str = "harbour_refresh";
 const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
-const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// Guesses at one account from one address.
+const MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: i64 = 5;
+/// Guesses at one account from everywhere: a slower backstop, so a
+/// stranger elsewhere cannot lock a named user out with five tries.
+const MAX_FAILURES_PER_ACCOUNT: i64 = 50;
+/// Guesses from one address at any accounts.
 const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 /// A refresh token used this recently may be presented again without
 /// counting as reuse: two tabs of one browser refresh at the same moment
@@ -75,15 +80,25 @@ fn same_origin_only(headers: &HeaderMap, state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-/// Refuses when this account or this address failed too often recently.
-async fn check_throttle(state: &AppState, keys: &[(String, i64)]) -> AppResult<()> {
-    let now = state.clock.now();
+/// Refuses when attempts under any of `keys` reached its limit recently.
+/// `counting_this` says whether this attempt is already recorded.
+async fn check_throttle(
+    state: &AppState,
+    now: i64,
+    keys: &[(String, i64)],
+    counting_this: bool,
+) -> AppResult<()> {
     for (key, limit) in keys {
         let (failures, oldest) = state
             .store
             .login_failures_since(key, now - THROTTLE_WINDOW_MS)
             .await?;
-        if failures >= *limit {
+        let over = if counting_this {
+            failures > *limit
+        } else {
+            failures >= *limit
+        };
+        if over {
             let retry_after_secs =
                 (oldest.unwrap_or(now) + THROTTLE_WINDOW_MS - now).max(1000) / 1000;
             return Err(AppError::TooManyRequests { retry_after_secs });
@@ -135,20 +150,35 @@ fn session(state: &AppState, user: User) -> AppResult<Session> {
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     jar: CookieJar,
     ApiJson(input): ApiJson<LoginRequest>,
 ) -> AppResult<impl IntoResponse> {
     let email = normalise_email(&input.email).map_err(|_| AppError::InvalidCredentials)?;
+    let address = state.config.trusted_proxies.client(peer.ip(), &headers);
+    let pair_key = format!("account_address:{email}|{address}");
     let account_key = format!("account:{email}");
-    let address_key = format!("address:{}", peer.ip());
-    check_throttle(
-        &state,
-        &[
-            (account_key.clone(), MAX_FAILURES_PER_ACCOUNT),
-            (address_key.clone(), MAX_FAILURES_PER_ADDRESS),
-        ],
-    )
-    .await?;
+    let address_key = format!("address:{address}");
+    let limits = [
+        (pair_key.clone(), MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS),
+        (account_key.clone(), MAX_FAILURES_PER_ACCOUNT),
+        (address_key.clone(), MAX_FAILURES_PER_ADDRESS),
+    ];
+    let keys: Vec<String> = limits.iter().map(|(k, _)| k.clone()).collect();
+    let now = state.clock.now();
+    check_throttle(&state, now, &limits, false).await?;
+    // The attempt counts before the password is checked, so guesses sent
+    // at once cannot all be evaluated; a success takes it back.
+    let mut tx = state.store.begin().await?;
+    tokens::record_login_failure(&mut tx, now, &keys).await?;
+    state.store.commit(tx).await?;
+    check_throttle(&state, now, &limits, true).await?;
+    // Each check takes ~19 MiB: a burst waits for none, it is told to retry.
+    let Ok(permit) = state.password_checks.clone().try_acquire_owned() else {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: 1,
+        });
+    };
 
     let credentials = state.store.credentials(&email).await?;
     let password = input.password.clone();
@@ -159,16 +189,15 @@ async fn login(
             .map(|c| c.password_hash.as_str())
             .unwrap_or_else(|| auth::decoy_hash());
         let matches = auth::verify_password(&password, hash) && credentials.is_some();
+        drop(permit);
         (credentials, matches)
     })
     .await
     .map_err(AppError::internal)?;
-    let now = state.clock.now();
 
     let Some(credentials) = credentials.filter(|_| matches) else {
         let mut tx = state.store.begin().await?;
-        tokens::record_login_failure(&mut tx, now, &[account_key, address_key]).await?;
-        let payload = json!({ "email": email, "address": peer.ip().to_string() });
+        let payload = json!({ "email": email, "address": address.to_string() });
         append(
             &mut tx,
             now,
@@ -184,11 +213,14 @@ async fn login(
     }
 
     let mut tx = state.store.begin().await?;
-    tokens::clear_login_failures(&mut tx, &account_key).await?;
+    // This attempt was not a guess: take it back from every count, and the
+    // account's earlier failures from this address with it.
+    tokens::clear_login_failures(&mut tx, &pair_key).await?;
+    tokens::forget_login_attempt(&mut tx, now, &[account_key, address_key]).await?;
     let family = Uuid::new_v4().to_string();
     let (token, lives_ms) =
         issue_refresh_token(&state, &mut tx, now, user.id, &family, now).await?;
-    let payload = json!({ "user": user.id, "address": peer.ip().to_string() });
+    let payload = json!({ "user": user.id, "address": address.to_string() });
     append(
         &mut tx,
         now,

@@ -26,6 +26,15 @@ impl Backend {
         }
     }
 
+    /// The hidden column naming a row of a table without a key (to delete
+    /// one of several equal rows).
+    pub fn row_id(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "rowid",
+            Backend::Postgres => "ctid",
+        }
+    }
+
     /// [`Backend::for_update`] for the rows of the table aliased `alias`
     /// only, when the query joins others that must stay unlocked.
     pub fn for_update_of(self, alias: &str) -> String {

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod outbound;
 pub mod search;
 pub mod seed;
+pub mod settings;
 pub mod tokens;
 pub mod triage;
 pub mod users;

@@ -129,6 +129,21 @@ pub async fn clear_login_failures(tx: &mut Tx, key: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Takes back one attempt recorded at `at` under each key (a success).
+pub async fn forget_login_attempt(tx: &mut Tx, at: i64, keys: &[String]) -> AppResult<()> {
+    for key in keys {
+        let sql = format!(
+            "DELETE FROM login_failures WHERE {} IN (SELECT {} FROM login_failures WHERE key = $1 AND at = $2 LIMIT 1)",
+            tx.backend().row_id(),
+            tx.backend().row_id()
+        );
+        on_tx!(tx, c => {
+            sqlx::query(&sql).bind(key).bind(at).execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
 impl Store {
     /// Failures for `key` since `since`, and the oldest of them (for Retry-After).
     pub async fn login_failures_since(

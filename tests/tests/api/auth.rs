@@ -1,7 +1,8 @@
 //! Sign-in, throttling, refresh-token rotation and reuse, sign-out.
 
-use harbour_tests::app::{ADMIN_EMAIL, PASSWORD};
-use harbour_tests::{on_both_backends, spawn_app, Backend};
+use harbour_server::client_address::TrustedProxies;
+use harbour_tests::app::{spawn_app_on, ADMIN_EMAIL, PASSWORD};
+use harbour_tests::{on_both_backends, spawn_app, Backend, TestApp, TestDb};
 use serde_json::Value;
 use shared::api::Session;
 
@@ -9,6 +10,10 @@ on_both_backends!(
     signing_in_returns_a_token_and_an_httponly_refresh_cookie,
     a_wrong_password_gets_a_readable_error_and_is_logged,
     repeated_failures_throttle_the_account,
+    guesses_sent_at_once_are_throttled_like_guesses_in_a_row,
+    a_stranger_elsewhere_cannot_lock_a_user_out,
+    forwarded_for_counts_only_from_a_trusted_proxy,
+    a_burst_of_sign_ins_beyond_the_password_checks_gets_429,
     many_failures_from_one_address_throttle_that_address,
     refresh_rotates_and_reuse_revokes_the_family,
     a_session_ends_after_its_absolute_lifetime,
@@ -95,6 +100,92 @@ async fn repeated_failures_throttle_the_account(backend: Backend) {
             .await
             .status(),
         200
+    );
+}
+
+/// Ten wrong guesses sent at the same moment: the attempt counts before the
+/// slow password check, so no more than five are ever evaluated.
+async fn guesses_sent_at_once_are_throttled_like_guesses_in_a_row(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let guesses = (0..10).map(|_| app.login_with(&app.client, ADMIN_EMAIL, "wrong password!!"));
+    let statuses: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let evaluated = statuses.iter().filter(|s| **s == 401).count();
+    assert!(evaluated <= 5, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [401, 429].contains(s)),
+        "{statuses:?}"
+    );
+    let kinds = event_kinds(&app).await;
+    assert!(
+        kinds.iter().filter(|k| *k == "auth.login_failed").count() <= 5,
+        "{kinds:?}"
+    );
+}
+
+async fn login_from(app: &TestApp, address: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", address)
+        .json(&serde_json::json!({ "email": ADMIN_EMAIL, "password": password }))
+        .send()
+        .await
+        .expect("login")
+}
+
+/// Behind a trusted proxy, five wrong guesses from one address throttle
+/// that address for this account, not the account everywhere.
+async fn a_stranger_elsewhere_cannot_lock_a_user_out(backend: Backend) {
+    let app = spawn_app_on(TestDb::new(backend).await, |config| {
+        config.trusted_proxies = TrustedProxies::parse("127.0.0.1").expect("proxies");
+    })
+    .await;
+    for _ in 0..5 {
+        let guess = login_from(&app, "203.0.113.66", "wrong password!!").await;
+        assert_eq!(guess.status(), 401);
+    }
+    assert_eq!(
+        login_from(&app, "203.0.113.66", PASSWORD).await.status(),
+        429
+    );
+    assert_eq!(
+        login_from(&app, "198.51.100.10", PASSWORD).await.status(),
+        200,
+        "the user, at their own desk"
+    );
+}
+
+/// Without a trusted proxy, X-Forwarded-For is anyone's to write: changing
+/// it does not escape the throttle.
+async fn forwarded_for_counts_only_from_a_trusted_proxy(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for i in 0..5 {
+        let guess = login_from(&app, &format!("203.0.113.{i}"), "wrong password!!").await;
+        assert_eq!(guess.status(), 401);
+    }
+    assert_eq!(
+        login_from(&app, "198.51.100.10", PASSWORD).await.status(),
+        429
+    );
+}
+
+/// When every password check is busy the answer is 429 with Retry-After,
+/// at once, instead of queueing ~19 MiB per sign-in.
+async fn a_burst_of_sign_ins_beyond_the_password_checks_gets_429(backend: Backend) {
+    let app = spawn_app_on(TestDb::new(backend).await, |config| {
+        config.max_password_checks = 0;
+    })
+    .await;
+    let busy = app.login_with(&app.client, ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(busy.status(), 429);
+    assert_eq!(
+        busy.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
     );
 }
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 on_both_backends!(
+    a_node_with_another_secret_key_refuses_to_start,
     audit_verify_passes_an_intact_log_and_names_the_first_bad_seq,
     users_and_teams_can_be_created_from_the_command_line,
 );
@@ -278,29 +279,49 @@ async fn a_bad_setting_stops_start_up_with_one_sentence_naming_it() {
 #[tokio::test]
 async fn an_official_account_can_be_connected_from_the_command_line() {
     let db = TestDb::new(Backend::Sqlite).await;
-    let mut add = harbour(&db);
-    add.args([
-        "channel",
-        "add-official-account",
-        "--name",
-        "Demo OA",
-        "--app-id",
-        "wx1a2b3c4d5e6f7a8b",
-        "--app-secret",
-        "s3cret-value",
-        "--token",
-        "inboxTestToken2024",
-        "--aes-key",
-        "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",
-        "--mode",
-        "safe",
-        "--api-base",
-        "http://127.0.0.1:9",
-    ]);
-    let (code, stdout, stderr) = run(add, None);
+    let add = |extra: &[&str]| {
+        let mut add = harbour(&db);
+        add.args([
+            "channel",
+            "add-official-account",
+            "--name",
+            "Demo OA",
+            "--app-id",
+            "wx1a2b3c4d5e6f7a8b",
+            "--mode",
+            "safe",
+            "--api-base",
+            "http://127.0.0.1:9",
+        ])
+        .args(extra);
+        add
+    };
+    // Secrets on the command line are refused, and so is forgetting stdin.
+    let (code, _, stderr) = run(add(&["--app-secret", "s3cret-value"]), None);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--secrets-stdin"), "{stderr}");
+    assert!(!stderr.contains("s3cret-value"), "{stderr}");
+    let (code, _, stderr) = run(add(&[]), Some("app_secret=s3cret-value\n"));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--secrets-stdin"), "{stderr}");
+
+    // From standard input; no token given, so one is generated and shown once.
+    let (code, stdout, stderr) = run(
+        add(&["--secrets-stdin"]),
+        Some("app_secret=s3cret-value\naes_key=kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR\n"),
+    );
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("Callback path: /wechat/oa/"), "{stdout}");
+    let token = stdout
+        .lines()
+        .find_map(|l| {
+            l.rsplit_once("not shown again): ")
+                .map(|(_, t)| t.to_owned())
+        })
+        .expect("the generated token");
+    assert_eq!(token.len(), 32, "{stdout}");
     assert!(!stdout.contains("s3cret-value") && !stderr.contains("s3cret-value"));
+
     let mut bad = harbour(&db);
     bad.args([
         "channel",
@@ -309,16 +330,49 @@ async fn an_official_account_can_be_connected_from_the_command_line() {
         "Bad",
         "--app-id",
         "wx2",
-        "--app-secret",
-        "s",
-        "--token",
-        "abcdef",
-        "--aes-key",
-        "short",
         "--mode",
         "safe",
+        "--secrets-stdin",
     ]);
-    let (code, _, stderr) = run(bad, None);
+    let (code, _, stderr) = run(
+        bad,
+        Some("app_secret=s\ntoken=abcdefabcdefabcdef\naes_key=short\n"),
+    );
     assert_ne!(code, 0);
     assert!(stderr.contains("EncodingAESKey"), "{stderr}");
+}
+
+/// Every node of a database must share one secret key: a node that
+/// generated its own beside one that runs with another refuses to start,
+/// and says why; with the same key it starts.
+async fn a_node_with_another_secret_key_refuses_to_start(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let key = "ab".repeat(32);
+    let mut first = harbour(&db);
+    first
+        .env("HARBOUR_SECRET_KEY", &key)
+        .env("HARBOUR_BIND", "127.0.0.1:0")
+        .arg("serve");
+    let mut first = first
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("first node");
+    let ready = BufReader::new(first.stdout.take().expect("stdout"))
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("Harbour is running"));
+    assert!(ready, "the first node starts");
+    let _ = first.kill();
+    let _ = first.wait();
+
+    let mut own_key = harbour(&db);
+    own_key.env("HARBOUR_BIND", "127.0.0.1:0").arg("serve");
+    let (code, _, stderr) = run(own_key, None);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("another secret key") && stderr.contains("HARBOUR_SECRET_KEY"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&key), "{stderr}");
 }

@@ -97,16 +97,14 @@ async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Bac
         "Crash",
         "--app-id",
         APP_ID,
-        "--app-secret",
-        SECRET,
-        "--token",
-        TOKEN,
         "--mode",
         "plain",
         "--api-base",
         fake.base_url(),
+        "--secrets-stdin",
     ]);
-    let (code, stdout, stderr) = run(add, None);
+    let secrets = format!("app_secret={SECRET}\ntoken={TOKEN}\n");
+    let (code, stdout, stderr) = run(add, Some(&secrets));
     assert_eq!(code, 0, "{stderr}");
     let path = stdout
         .lines()

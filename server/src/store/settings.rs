@@ -1,0 +1,48 @@
+//! Settings Harbour keeps about itself in the database: the fingerprint of
+//! the secret key, so a node started with another key (its own generated
+//! one, beside nodes that share another) is refused before it seals or
+//! signs anything the others cannot open.
+
+use super::Store;
+use crate::error::AppResult;
+use crate::{on_read, on_tx};
+
+const KEY_FINGERPRINT: &str = "secret_key_fingerprint";
+
+/// How this node's key compares with the one the database was set up with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// The first node: its key is now the database's.
+    First,
+    Same,
+    Different,
+}
+
+impl Store {
+    pub async fn check_key_fingerprint(&self, fingerprint: &str) -> AppResult<KeyCheck> {
+        let mut tx = self.begin().await?;
+        let inserted = on_tx!(&mut tx, c => {
+            sqlx::query("INSERT INTO harbour_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(KEY_FINGERPRINT)
+                .bind(fingerprint)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        self.commit(tx).await?;
+        if inserted == 1 {
+            return Ok(KeyCheck::First);
+        }
+        let stored: String = on_read!(self, pool => {
+            sqlx::query_scalar("SELECT value FROM harbour_settings WHERE name = $1")
+                .bind(KEY_FINGERPRINT)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(if stored == fingerprint {
+            KeyCheck::Same
+        } else {
+            KeyCheck::Different
+        })
+    }
+}
