@@ -7,6 +7,7 @@ mod canned;
 mod channels;
 mod contacts;
 mod conversations;
+mod csp_report;
 mod events;
 mod health;
 mod live;
@@ -140,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(live::router())
         .merge(health::router())
+        .merge(csp_report::router())
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/api", axum::routing::any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed);

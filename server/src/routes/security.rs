@@ -41,7 +41,10 @@ impl SecurityHeaders {
              font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
              connect-src 'self'"
         );
-        let policy_tail = format!("; frame-ancestors {}", config.frame_ancestors);
+        let policy_tail = format!(
+            "; frame-ancestors {}; report-uri /api/v1/csp-reports",
+            config.frame_ancestors
+        );
         let frame_options = match config.frame_ancestors.as_str() {
             "'none'" => Some(HeaderValue::from_static("DENY")),
             "'self'" => Some(HeaderValue::from_static("SAMEORIGIN")),
@@ -191,7 +194,8 @@ mod tests {
         assert!(policy.contains(
             "connect-src 'self' ws://harbour.example.com:8443 wss://harbour.example.com:8443;"
         ));
-        assert!(policy.ends_with("frame-ancestors https://portal.example.com"));
+        assert!(policy.contains("; frame-ancestors https://portal.example.com;"));
+        assert!(policy.ends_with("report-uri /api/v1/csp-reports"));
         assert!(!policy.contains("unsafe-inline"));
         assert!(!headers
             .policy(Some("evil.com; script-src *"))

@@ -116,7 +116,7 @@ async fn framing_and_https_follow_the_settings() {
     let (_, headers) = headers_of(&app, reqwest::Method::GET, "/login").await;
     let policy = header(&headers, "content-security-policy").unwrap_or_default();
     assert!(
-        policy.ends_with("frame-ancestors 'self' https://portal.example.com"),
+        policy.contains("; frame-ancestors 'self' https://portal.example.com;"),
         "{policy}"
     );
     assert_eq!(
@@ -127,5 +127,45 @@ async fn framing_and_https_follow_the_settings() {
     assert_eq!(
         header(&headers, "strict-transport-security"),
         Some("max-age=31536000; includeSubDomains")
+    );
+}
+
+/// What the browser's CSP blocked is reported to Harbour and kept as an
+/// event (fields cut short); anything else posted there is ignored.
+#[tokio::test]
+async fn csp_reports_become_events() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let report = serde_json::json!({ "csp-report": {
+        "document-uri": "http://127.0.0.1/inbox",
+        "violated-directive": "script-src-elem",
+        "effective-directive": "script-src-elem",
+        "blocked-uri": format!("inline{}", "x".repeat(500)),
+    }});
+    for body in [report.to_string(), "not json".to_owned()] {
+        let answer = app
+            .client
+            .post(app.url("/api/v1/csp-reports"))
+            .header("content-type", "application/csp-report")
+            .body(body)
+            .send()
+            .await
+            .expect("report");
+        assert_eq!(answer.status(), 204);
+    }
+    let events: Vec<_> = app
+        .store
+        .events_after(shared::Seq(0), 1000)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter(|e| e.kind == "security.csp_violation")
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].payload["directive"], "script-src-elem");
+    assert_eq!(
+        events[0].payload["blocked"]
+            .as_str()
+            .map(|b| b.chars().count()),
+        Some(200)
     );
 }

@@ -7,6 +7,7 @@ use harbour_tests::browser_desk::{app_with_ui, sign_in};
 
 mod clock;
 mod composer_media;
+mod csp;
 mod inbox;
 mod inbox_scale;
 
