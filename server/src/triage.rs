@@ -310,14 +310,24 @@ pub fn note_text(text: &str) -> AppResult<&str> {
     Ok(text)
 }
 
-/// The people a note mentions, each once, in the order written.
-pub fn distinct_mentions(mentions: &[UserId]) -> Vec<UserId> {
+/// People one note may mention.
+pub const MAX_MENTIONS: usize = 50;
+
+/// The people a note mentions, each once, in the order written; the list is
+/// counted before anything else.
+pub fn distinct_mentions(mentions: &[UserId]) -> AppResult<Vec<UserId>> {
+    if mentions.len() > MAX_MENTIONS {
+        return Err(AppError::validation(
+            "mentions",
+            format!("Mention at most {MAX_MENTIONS} people in one note."),
+        ));
+    }
     let mut seen = std::collections::HashSet::with_capacity(mentions.len());
-    mentions
+    Ok(mentions
         .iter()
         .copied()
         .filter(|u| seen.insert(*u))
-        .collect()
+        .collect())
 }
 
 fn clean_handover_note(note: Option<&str>) -> AppResult<Option<String>> {
@@ -339,8 +349,15 @@ fn with_note(sentence: String, note: Option<&str>) -> String {
 }
 
 fn clean_labels(labels: &[String]) -> AppResult<Vec<String>> {
-    let mut clean: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    // Counted before anything else, so a huge list costs nothing.
+    if labels.len() > MAX_LABELS {
+        return Err(AppError::validation(
+            "labels",
+            format!("At most {MAX_LABELS} labels at a time."),
+        ));
+    }
+    let mut clean: Vec<String> = Vec::with_capacity(labels.len());
+    let mut seen = std::collections::HashSet::with_capacity(labels.len());
     for label in labels {
         let label = label.trim();
         if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.contains(',') {
@@ -352,12 +369,6 @@ fn clean_labels(labels: &[String]) -> AppResult<Vec<String>> {
         if seen.insert(label) {
             clean.push(label.to_owned());
         }
-    }
-    if clean.len() > MAX_LABELS {
-        return Err(AppError::validation(
-            "labels",
-            format!("At most {MAX_LABELS} labels at a time."),
-        ));
     }
     Ok(clean)
 }
@@ -546,9 +557,10 @@ mod tests {
         assert!(note_text("   ").is_err());
         assert!(note_text(&"字".repeat(MAX_NOTE_CHARS + 1)).is_err());
         assert_eq!(
-            distinct_mentions(&[user(2), user(3), user(2)]),
+            distinct_mentions(&[user(2), user(3), user(2)]).expect("few"),
             [user(2), user(3)]
         );
+        assert!(distinct_mentions(&vec![user(2); MAX_MENTIONS + 1]).is_err());
         assert_eq!(
             took_over("Amy", "Ken").sentence,
             "Amy took over the reply from Ken"

@@ -269,18 +269,20 @@ fn validate(edit: &UpdateContact) -> AppResult<Clean> {
     }
     let tags = match &edit.tags {
         Some(tags) => {
-            let mut clean: Vec<String> = Vec::new();
+            // Counted before anything else, so a huge list costs nothing.
+            if tags.len() > 30 {
+                return Err(bad("tags", "At most 30 tags."));
+            }
+            let mut clean: Vec<String> = Vec::with_capacity(tags.len());
+            let mut seen = std::collections::HashSet::with_capacity(tags.len());
             for tag in tags {
                 let tag = tag.trim();
                 if tag.is_empty() || tag.chars().count() > 32 {
                     return Err(bad("tags", "A tag is 1 to 32 characters."));
                 }
-                if !clean.iter().any(|t| t == tag) {
+                if seen.insert(tag) {
                     clean.push(tag.to_owned());
                 }
-            }
-            if clean.len() > 30 {
-                return Err(bad("tags", "At most 30 tags."));
             }
             Some(clean)
         }

@@ -268,7 +268,7 @@ pub async fn add_note(
     mentions: &[UserId],
 ) -> AppResult<MessageId> {
     let text = triage::note_text(text)?;
-    let mentioned = triage::distinct_mentions(mentions);
+    let mentioned = triage::distinct_mentions(mentions)?;
     let mut tx = store.begin().await?;
     let current = current(&mut tx, &actor.scope, id).await?;
     for user in &mentioned {

@@ -169,3 +169,48 @@ async fn csp_reports_become_events() {
         Some(200)
     );
 }
+
+/// Lists in a request body are counted before any other work: a body full
+/// of tags, labels or mentions is refused at once, not deduplicated first.
+#[tokio::test]
+async fn huge_lists_are_refused_before_any_work() {
+    use harbour_tests::desk::{act, conversation_of, desk, post, push, summary};
+    let desk = desk(Backend::Sqlite).await;
+    let (app, admin) = (&desk.app, &desk.admin);
+    push(app, &desk.path_a, "oLists", 1, "hello").await;
+    let id = conversation_of(app, admin, "oLists").await;
+    let contact = summary(app, admin, id).await.contact_id;
+    let many: Vec<String> = (0..60_000).map(|i| format!("t{}", i % 7)).collect();
+    let started = std::time::Instant::now();
+    let tags = app
+        .client
+        .patch(app.url(&format!("/api/v1/contacts/{contact}")))
+        .bearer_auth(admin)
+        .json(&serde_json::json!({ "tags": many }))
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(tags.status(), 422);
+    let (status, _) = act(
+        app,
+        admin,
+        id,
+        serde_json::json!({ "action": "labels", "add": many }),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let someone: Vec<String> = vec![uuid::Uuid::nil().to_string(); 20_000];
+    let (status, body) = post(
+        app,
+        &format!("/api/v1/conversations/{id}/notes"),
+        admin,
+        &serde_json::json!({ "text": "hi", "mentions": someone }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("mentions")),
+        "{body}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
