@@ -47,7 +47,7 @@ async fn every_page_loads_under_the_csp_without_a_violation() {
     sign_in(&browser, &app, ADMIN_EMAIL, PASSWORD).await;
     browser.wait_for_text(".current-user", "Ada Admin").await;
     for (path, ready) in [
-        ("/inbox".to_owned(), ".conversation-item"),
+        ("/inbox".to_owned(), "main"),
         (format!("/inbox/{conversation}"), ".message"),
         ("/admin/users".to_owned(), "main table"),
         ("/admin/teams".to_owned(), "main"),
