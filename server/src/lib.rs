@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client_address;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod demo;
 pub mod error;
 pub mod hub;

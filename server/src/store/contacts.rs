@@ -5,12 +5,12 @@
 use super::conversations::{Scope, Viewer};
 use super::events::{append, NewEvent};
 use super::{stored, Store};
+use crate::contacts::validate;
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use serde_json::{json, Value};
 use shared::api::{ContactView, UpdateContact};
 use shared::{ChannelId, ContactId, ConversationId, TeamId};
-use std::collections::BTreeMap;
 
 #[derive(sqlx::FromRow)]
 struct ContactRow {
@@ -179,121 +179,4 @@ impl Store {
             .await?
             .ok_or(AppError::NotFound("That contact"))
     }
-}
-
-/// The edit with text trimmed and blanks turned into "clear".
-struct Clean {
-    name: Option<Option<String>>,
-    phone: Option<Option<String>>,
-    email: Option<Option<String>>,
-    external_ids: Option<BTreeMap<String, String>>,
-    attributes: Option<BTreeMap<String, Value>>,
-    tags: Option<Vec<String>>,
-}
-
-fn text(value: &Option<Option<String>>) -> Option<Option<String>> {
-    value.as_ref().map(|v| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-    })
-}
-
-fn validate(edit: &UpdateContact) -> AppResult<Clean> {
-    let bad = |field: &str, message: &str| AppError::validation(field, message);
-    let name = text(&edit.name);
-    if name
-        .as_ref()
-        .and_then(Option::as_ref)
-        .is_some_and(|n| n.chars().count() > 100)
-    {
-        return Err(bad("name", "Keep the name under 100 characters."));
-    }
-    let phone = text(&edit.phone);
-    if let Some(Some(phone)) = &phone {
-        let digits = phone.chars().filter(char::is_ascii_digit).count();
-        let allowed = phone
-            .chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || c == ' ' || c == '-' || (c == '+' && i == 0));
-        if !allowed || !(6..=15).contains(&digits) {
-            return Err(bad(
-                "phone",
-                "Enter a phone number of 6 to 15 digits, like +852 9123 4567.",
-            ));
-        }
-    }
-    let email = text(&edit.email);
-    if let Some(Some(email)) = &email {
-        let valid = email.len() <= 254
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            })
-            && !email.contains(char::is_whitespace);
-        if !valid {
-            return Err(bad(
-                "email",
-                "Enter an email address like name@example.com.",
-            ));
-        }
-    }
-    let key_ok = |k: &str| !k.trim().is_empty() && k.chars().count() <= 40;
-    if let Some(ids) = &edit.external_ids {
-        if ids.len() > 20
-            || ids
-                .iter()
-                .any(|(k, v)| !key_ok(k) || v.trim().is_empty() || v.chars().count() > 100)
-        {
-            return Err(bad(
-                "external_ids",
-                "External ids are up to 20 pairs of a system name (up to 40 characters) and an id (up to 100).",
-            ));
-        }
-    }
-    if let Some(attributes) = &edit.attributes {
-        let value_ok = |v: &Value| match v {
-            Value::String(s) => s.chars().count() <= 500,
-            Value::Number(_) | Value::Bool(_) => true,
-            _ => false,
-        };
-        if attributes.len() > 50 || attributes.iter().any(|(k, v)| !key_ok(k) || !value_ok(v)) {
-            return Err(bad(
-                "attributes",
-                "Attributes are up to 50 names (up to 40 characters) with a text (up to 500), number or yes/no value.",
-            ));
-        }
-    }
-    let tags = match &edit.tags {
-        Some(tags) => {
-            // Counted before anything else, so a huge list costs nothing.
-            if tags.len() > 30 {
-                return Err(bad("tags", "At most 30 tags."));
-            }
-            let mut clean: Vec<String> = Vec::with_capacity(tags.len());
-            let mut seen = std::collections::HashSet::with_capacity(tags.len());
-            for tag in tags {
-                let tag = tag.trim();
-                if tag.is_empty() || tag.chars().count() > 32 {
-                    return Err(bad("tags", "A tag is 1 to 32 characters."));
-                }
-                if seen.insert(tag) {
-                    clean.push(tag.to_owned());
-                }
-            }
-            Some(clean)
-        }
-        None => None,
-    };
-    Ok(Clean {
-        name,
-        phone,
-        email,
-        external_ids: edit.external_ids.clone(),
-        attributes: edit.attributes.clone(),
-        tags,
-    })
 }
