@@ -9,17 +9,21 @@ use serde_json::json;
 use shared::api::{CreateUser, Team, UpdateUser, User, MIN_PASSWORD_LEN};
 use shared::{Role, TeamId, UserId};
 
-pub fn normalise_email(raw: &str) -> AppResult<String> {
-    let email = raw.trim().to_lowercase();
-    let valid = email.len() <= 254
+/// Whether `email` looks like an address mail can be sent to.
+pub fn is_email(email: &str) -> bool {
+    email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         })
-        && !email.chars().any(char::is_whitespace);
-    if valid {
+        && !email.chars().any(char::is_whitespace)
+}
+
+pub fn normalise_email(raw: &str) -> AppResult<String> {
+    let email = raw.trim().to_lowercase();
+    if is_email(&email) {
         Ok(email)
     } else {
         Err(AppError::validation(

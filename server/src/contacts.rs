@@ -53,15 +53,7 @@ pub fn validate(edit: &UpdateContact) -> AppResult<Clean> {
     }
     let email = text(&edit.email);
     if let Some(Some(email)) = &email {
-        let valid = email.len() <= 254
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            })
-            && !email.contains(char::is_whitespace);
-        if !valid {
+        if !crate::accounts::is_email(email) {
             return Err(bad(
                 "email",
                 "Enter an email address like name@example.com.",

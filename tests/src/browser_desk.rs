@@ -6,7 +6,7 @@ use crate::app::{spawn_app_on, PASSWORD};
 use crate::browser::{dist_dir, Browser};
 use crate::{Backend, TestApp, TestDb};
 use fantoccini::Locator;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 use wechat::client::AppSecret;
 use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
@@ -52,17 +52,10 @@ async fn create_agent(app: &TestApp, admin: &str, name: &str, team: &str) -> Str
 
 pub async fn desk(app: &TestApp) -> Desk {
     let admin = app.admin_token().await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/teams"))
-        .bearer_auth(&admin)
-        .json(&json!({ "name": "HK Desk 香港" }))
-        .send()
+    let team = crate::desk::create_team(app, &admin, "HK Desk 香港")
         .await
-        .expect("create team");
-    assert_eq!(response.status(), 201);
-    let team: Value = response.json().await.expect("team");
-    let team = team["id"].as_str().unwrap_or_default().to_owned();
+        .id
+        .to_string();
     let amy = create_agent(app, &admin, "Amy Chan", &team).await;
     let ken = create_agent(app, &admin, "Ken Wong", &team).await;
 
