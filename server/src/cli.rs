@@ -161,6 +161,12 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .migrate()
         .await
         .context("database migrations failed")?;
+    // Commands seal secrets and sign with this key: it must be the servers'.
+    config.check_key(
+        store
+            .check_key_fingerprint(&config.key_fingerprint())
+            .await?,
+    )?;
     Ok(store)
 }
 
@@ -418,8 +424,9 @@ impl ChannelSecrets {
                 "app_secret" => &mut secrets.app_secret,
                 "aes_key" => &mut secrets.aes_key,
                 "token" => &mut secrets.token,
-                other => bail!(
-                    "line {} of standard input names `{other}`; use app_secret, aes_key or token",
+                // The name is not repeated: it may be a pasted secret.
+                _ => bail!(
+                    "line {} of standard input names something other than app_secret, aes_key or token",
                     n + 1
                 ),
             };

@@ -59,7 +59,7 @@ impl TrustedProxies {
         // Walk from the nearest hop back; the first untrusted one is the client.
         let mut client = peer;
         for hop in forwarded.iter().rev() {
-            let Ok(ip) = hop.parse::<IpAddr>() else {
+            let Some(ip) = parse_hop(hop) else {
                 break;
             };
             client = ip;
@@ -69,6 +69,22 @@ impl TrustedProxies {
         }
         client
     }
+}
+
+/// An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`
+/// or `[2001:db8::1]:5678`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    hop.rsplit_once(':')?
+        .0
+        .parse::<std::net::Ipv4Addr>()
+        .ok()
+        .map(IpAddr::V4)
 }
 
 fn bad(entry: &str) -> anyhow::Error {
@@ -126,6 +142,14 @@ mod tests {
             TrustedProxies::default().client(ip("10.1.2.3"), &headers("1.2.3.4")) == ip("10.1.2.3")
         );
         assert!(proxies.contains(ip("::ffff:10.0.0.1")));
+        assert_eq!(
+            proxies.client(ip("10.1.2.3"), &headers("198.51.100.7:5678")),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            proxies.client(ip("10.1.2.3"), &headers("[2001:db8::1]:443")),
+            ip("2001:db8::1")
+        );
         for bad in ["10.0.0.0/33", "proxy.local", "10.0.0.0/x"] {
             assert!(TrustedProxies::parse(bad).is_err(), "{bad}");
         }

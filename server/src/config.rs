@@ -72,7 +72,7 @@ pub struct Config {
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
-#[derive(Clone, Debug, Default, clap::Args)]
+#[derive(Clone, Default, clap::Args)]
 pub struct Settings {
     /// Address to listen on.
     #[arg(long, env = "HARBOUR_BIND", default_value = "127.0.0.1:8080")]
@@ -117,6 +117,24 @@ pub struct Settings {
     /// X-Forwarded-For header names the client; none by default.
     #[arg(long, env = "HARBOUR_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+}
+
+/// Settings as a debugger would print them, without the secrets in them.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "[redacted]");
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("database_url", &redacted(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("secret_key", &redacted(&self.secret_key))
+            .field("dist_dir", &self.dist_dir)
+            .field("public_url", &self.public_url)
+            .field("frame_ancestors", &self.frame_ancestors)
+            .field("metrics_token", &redacted(&self.metrics_token))
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {

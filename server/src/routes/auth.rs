@@ -31,7 +31,10 @@ const MAX_FAILURES_PER_ACCOUNT: i64 = 50;
 const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 /// A refresh token used this recently may be presented again without
 /// counting as reuse: two tabs of one browser refresh at the same moment
-/// with the same cookie, and only one of them rotated it.
+/// with the same cookie, and only one of them rotated it. The late one gets
+/// an access token but no new refresh token (the cookie jar they share
+/// already holds the rotated one), so a copy of the token gains nothing
+/// lasting from the grace.
 const REFRESH_GRACE_MS: i64 = 10_000;
 
 pub fn router() -> Router<AppState> {
@@ -58,15 +61,19 @@ fn expired_cookie(state: &AppState) -> Cookie<'static> {
 }
 
 /// Refresh and sign-out act on the cookie alone, so a request another site
-/// makes the browser send must not reach them: a `Sec-Fetch-Site` other
-/// than same-origin, or an `Origin` that is not this server, is refused.
-/// Clients that send neither (not browsers) are let through.
+/// makes the browser send must not reach them. Browsers say where a request
+/// comes from in `Sec-Fetch-Site`: anything but same-origin is refused, and
+/// that is the whole check (a proxy may rewrite Host). Older browsers send
+/// only `Origin`, which must be `HARBOUR_PUBLIC_URL` or this Host. Clients
+/// that send neither (not browsers) are let through.
 fn same_origin_only(headers: &HeaderMap, state: &AppState) -> AppResult<()> {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
-        if site != "same-origin" {
-            return Err(AppError::Forbidden);
-        }
+        return if site == "same-origin" {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        };
     }
     if let Some(origin) = text(header::ORIGIN) {
         let host = text(header::HOST);
@@ -78,6 +85,22 @@ fn same_origin_only(headers: &HeaderMap, state: &AppState) -> AppResult<()> {
         }
     }
     Ok(())
+}
+
+/// The address a sign-in is throttled under: IPv4 as is; IPv6 by its /64,
+/// which one subscriber holds whole.
+fn throttle_address(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+    }
 }
 
 /// Refuses when attempts under any of `keys` reached its limit recently.
@@ -155,7 +178,7 @@ async fn login(
     ApiJson(input): ApiJson<LoginRequest>,
 ) -> AppResult<impl IntoResponse> {
     let email = normalise_email(&input.email).map_err(|_| AppError::InvalidCredentials)?;
-    let address = state.config.trusted_proxies.client(peer.ip(), &headers);
+    let address = throttle_address(state.config.trusted_proxies.client(peer.ip(), &headers));
     let pair_key = format!("account_address:{email}|{address}");
     let account_key = format!("account:{email}");
     let address_key = format!("address:{address}");
@@ -175,6 +198,10 @@ async fn login(
     check_throttle(&state, now, &limits, true).await?;
     // Each check takes ~19 MiB: a burst waits for none, it is told to retry.
     let Ok(permit) = state.password_checks.clone().try_acquire_owned() else {
+        // Not a guess: a flood of sign-ins must not use up real users' tries.
+        let mut tx = state.store.begin().await?;
+        tokens::forget_login_attempt(&mut tx, now, &keys).await?;
+        state.store.commit(tx).await?;
         return Err(AppError::TooManyRequests {
             retry_after_secs: 1,
         });
@@ -267,7 +294,7 @@ async fn refresh(
     let first_use = row.used_at.is_none() && tokens::mark_used(&mut tx, now, &row.id).await?;
     let just_rotated = row
         .used_at
-        .is_none_or(|used| now - used <= REFRESH_GRACE_MS);
+        .is_none_or(|used| (0..=REFRESH_GRACE_MS).contains(&(now - used)));
     if !first_use && !just_rotated {
         // An old token came back: someone may have stolen it. End the whole family.
         tokens::revoke_family(&mut tx, now, &row.family).await?;
@@ -281,8 +308,11 @@ async fn refresh(
         state.store.commit(tx).await?;
         return Err(AppError::Unauthenticated);
     }
-    let (token, lives_ms) =
-        issue_refresh_token(&state, &mut tx, now, user_id, &row.family, started).await?;
+    let rotated = if first_use {
+        Some(issue_refresh_token(&state, &mut tx, now, user_id, &row.family, started).await?)
+    } else {
+        None
+    };
     state.store.commit(tx).await?;
 
     let user = state
@@ -294,7 +324,11 @@ async fn refresh(
         return Err(AppError::AccountDisabled);
     }
     let body = session(&state, user)?;
-    Ok((jar.add(refresh_cookie(&state, token, lives_ms)), Json(body)))
+    let jar = match rotated {
+        Some((token, lives_ms)) => jar.add(refresh_cookie(&state, token, lives_ms)),
+        None => jar,
+    };
+    Ok((jar, Json(body)))
 }
 
 async fn logout(

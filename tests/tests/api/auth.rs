@@ -13,6 +13,7 @@ on_both_backends!(
     guesses_sent_at_once_are_throttled_like_guesses_in_a_row,
     a_stranger_elsewhere_cannot_lock_a_user_out,
     forwarded_for_counts_only_from_a_trusted_proxy,
+    ipv6_addresses_are_throttled_by_their_64,
     a_burst_of_sign_ins_beyond_the_password_checks_gets_429,
     many_failures_from_one_address_throttle_that_address,
     refresh_rotates_and_reuse_revokes_the_family,
@@ -158,6 +159,28 @@ async fn a_stranger_elsewhere_cannot_lock_a_user_out(backend: Backend) {
     );
 }
 
+/// An IPv6 subscriber holds a whole /64: its addresses share one throttle.
+async fn ipv6_addresses_are_throttled_by_their_64(backend: Backend) {
+    let app = spawn_app_on(TestDb::new(backend).await, |config| {
+        config.trusted_proxies = TrustedProxies::parse("127.0.0.1").expect("proxies");
+    })
+    .await;
+    for i in 1..=5 {
+        let guess = login_from(&app, &format!("2001:db8:1:2::{i:x}"), "wrong password!!").await;
+        assert_eq!(guess.status(), 401);
+    }
+    assert_eq!(
+        login_from(&app, "2001:db8:1:2:ffff::99", PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    assert_eq!(
+        login_from(&app, "2001:db8:1:3::1", PASSWORD).await.status(),
+        200
+    );
+}
+
 /// Without a trusted proxy, X-Forwarded-For is anyone's to write: changing
 /// it does not escape the throttle.
 async fn forwarded_for_counts_only_from_a_trusted_proxy(backend: Backend) {
@@ -243,6 +266,10 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
         .await
         .expect("other tab");
     assert_eq!(other_tab.status(), 200, "within the grace");
+    assert!(
+        other_tab.headers().get("set-cookie").is_none(),
+        "an access token, but no new refresh token: the copy gains nothing lasting"
+    );
     // Later, the old token coming back is reuse.
     app.clock.advance(11_000);
     let reuse = thief

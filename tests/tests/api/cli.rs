@@ -375,4 +375,16 @@ async fn a_node_with_another_secret_key_refuses_to_start(backend: Backend) {
         "{stderr}"
     );
     assert!(!stderr.contains(&key), "{stderr}");
+
+    // Commands that seal or sign are held to the same key.
+    let mut team = harbour(&db);
+    team.args(["team", "create", "--name", "Elsewhere"]);
+    let (code, _, stderr) = run(team, None);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("another secret key"), "{stderr}");
+    let mut team = harbour(&db);
+    team.env("HARBOUR_SECRET_KEY", &key)
+        .args(["team", "create", "--name", "Here"]);
+    let (code, _, stderr) = run(team, None);
+    assert_eq!(code, 0, "{stderr}");
 }
