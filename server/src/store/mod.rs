@@ -7,6 +7,7 @@ pub mod canned;
 pub mod channels;
 pub mod contacts;
 pub mod conversations;
+pub mod csp_reports;
 pub mod dialect;
 pub mod events;
 pub mod inbox;

@@ -1,8 +1,9 @@
 //! The app works under its Content-Security-Policy: every page loads, and
 //! the browser reports no violation (reports reach `/api/v1/csp-reports`
-//! and become `security.csp_violation` events). An injected inline script
-//! is blocked and reported, so the check can fail.
+//! and are counted in the store). An injected inline script is blocked and
+//! reported, so the check can fail.
 
+use harbour_server::store::csp_reports::CspReport;
 use harbour_tests::app::{ADMIN_EMAIL, PASSWORD};
 use harbour_tests::browser::Browser;
 use harbour_tests::browser_desk::{app_with_ui, sign_in};
@@ -10,15 +11,8 @@ use harbour_tests::desk::conversation_of;
 use harbour_tests::TestApp;
 use std::time::Duration;
 
-async fn violations(app: &TestApp) -> Vec<serde_json::Value> {
-    app.store
-        .events_after(shared::Seq(0), 10_000)
-        .await
-        .expect("events")
-        .into_iter()
-        .filter(|e| e.kind == "security.csp_violation")
-        .map(|e| e.payload)
-        .collect()
+async fn violations(app: &TestApp) -> Vec<CspReport> {
+    app.store.csp_reports().await.expect("reports")
 }
 
 #[tokio::test]
@@ -60,7 +54,7 @@ async fn every_page_loads_under_the_csp_without_a_violation() {
     browser.screenshot("csp-last-page").await;
     // Reports are sent in the background: give them a moment.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(violations(&app).await, Vec::<serde_json::Value>::new());
+    assert_eq!(violations(&app).await, Vec::new());
 
     // An injected inline script is blocked, and the report reaches the record.
     let ran = browser
@@ -85,9 +79,9 @@ async fn every_page_loads_under_the_csp_without_a_violation() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        reported.iter().any(|r| r["directive"]
-            .as_str()
-            .is_some_and(|d| d.starts_with("script-src"))),
+        reported
+            .iter()
+            .any(|r| r.directive.starts_with("script-src")),
         "{reported:?}"
     );
     browser.close().await;
