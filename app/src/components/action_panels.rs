@@ -32,16 +32,17 @@ pub fn AssignPanel(
     };
     view! {
         <div class="action-panel" role="dialog" aria-label="Assign to a colleague">
-            <label class="visually-hidden" for="assign-filter">"Find a colleague"</label>
-            <input
-                type="text"
-                id="assign-filter"
-                class="assign-filter"
-                placeholder="Find a colleague"
-                autofocus
-                prop:value=move || filter.get()
-                on:input=move |ev| filter.set(event_target_value(&ev))
-            />
+            <FormField control="assign-filter" label="Find a colleague" label_hidden=true bare=true>
+                <input
+                    type="text"
+                    id="assign-filter"
+                    class="assign-filter"
+                    placeholder="Find a colleague"
+                    autofocus
+                    prop:value=move || filter.get()
+                    on:input=move |ev| filter.set(event_target_value(&ev))
+                />
+            </FormField>
             <ul class="picker-list" aria-label="Colleagues">
                 <For
                     each=shown
@@ -72,14 +73,15 @@ pub fn AssignPanel(
                     }
                 />
             </ul>
-            <label class="visually-hidden" for="assign-note">"Handover note"</label>
-            <input
-                type="text"
-                id="assign-note"
-                placeholder="Handover note (optional)"
-                prop:value=move || note.get()
-                on:input=move |ev| note.set(event_target_value(&ev))
-            />
+            <FormField control="assign-note" label="Handover note" label_hidden=true bare=true>
+                <input
+                    type="text"
+                    id="assign-note"
+                    placeholder="Handover note (optional)"
+                    prop:value=move || note.get()
+                    on:input=move |ev| note.set(event_target_value(&ev))
+                />
+            </FormField>
         </div>
     }
 }
@@ -213,19 +215,25 @@ pub fn SnoozePanel(on_action: Callback<ConversationAction>) -> impl IntoView {
                     }
                 }
             >
-                <label for="snooze-custom">"Custom time (Hong Kong)"</label>
-                <input
-                    type="datetime-local"
-                    id="snooze-custom"
-                    aria-invalid=move || invalid.get().then_some("true")
-                    prop:value=move || custom.get()
-                    on:input=move |ev| {
-                        invalid.set(false);
-                        custom.set(event_target_value(&ev));
-                    }
-                />
-                <button type="submit" class="button button-small">"Snooze"</button>
-                {move || invalid.get().then(|| view! { <p class="field-error">"Pick a date and a time."</p> })}
+                <FormField
+                    control="snooze-custom"
+                    label="Custom time (Hong Kong)"
+                    bare=true
+                    error=Signal::derive(move || invalid.get().then(|| "Pick a date and a time.".to_owned()))
+                    unlinked_error=true
+                >
+                    <input
+                        type="datetime-local"
+                        id="snooze-custom"
+                        aria-invalid=move || invalid.get().then_some("true")
+                        prop:value=move || custom.get()
+                        on:input=move |ev| {
+                            invalid.set(false);
+                            custom.set(event_target_value(&ev));
+                        }
+                    />
+                    <button type="submit" class="button button-small">"Snooze"</button>
+                </FormField>
             </form>
         </div>
     }
@@ -274,14 +282,15 @@ pub fn LabelsPanel(
                     }
                 }
             >
-                <label class="visually-hidden" for="label-add">"Add a label"</label>
-                <input
-                    type="text"
-                    id="label-add"
-                    placeholder="Add a label"
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
-                />
+                <FormField control="label-add" label="Add a label" label_hidden=true bare=true>
+                    <input
+                        type="text"
+                        id="label-add"
+                        placeholder="Add a label"
+                        prop:value=move || draft.get()
+                        on:input=move |ev| draft.set(event_target_value(&ev))
+                    />
+                </FormField>
                 <button type="submit" class="button button-small">"Add"</button>
             </form>
         </div>

@@ -9,6 +9,7 @@ use shared::api::{BulkResult, Colleague, ConversationAction};
 use shared::ConversationId;
 
 use crate::api::{self, ApiError};
+use crate::components::form_field::FormField;
 use crate::state::auth::AuthState;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -146,8 +147,9 @@ pub fn BulkBar(checked: RwSignal<HashSet<ConversationId>>) -> impl IntoView {
                                 }
                             }
                         >
-                            <label class="visually-hidden" for="bulk-label">"Label to add"</label>
-                            <input type="text" id="bulk-label" placeholder="Label to add" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) />
+                            <FormField control="bulk-label" label="Label to add" label_hidden=true bare=true>
+                                <input type="text" id="bulk-label" placeholder="Label to add" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) />
+                            </FormField>
                             <button type="submit" class="button button-small button-primary">"Add label"</button>
                         </form>
                     }

@@ -8,6 +8,7 @@ use shared::TeamId;
 
 use crate::api::{self, ApiError};
 use crate::components::form_banner::FormBanner;
+use crate::components::form_field::FormField;
 use crate::state::auth::AuthState;
 
 #[component]
@@ -60,17 +61,20 @@ pub fn CannedSave(
                 }
             }
         >
-            <label class="visually-hidden" for="canned-shortcut">"Shortcut"</label>
-            <input type="text" id="canned-shortcut" name="shortcut" placeholder="/shortcut" required
-                prop:value=move || shortcut.get() on:input=move |ev| shortcut.set(event_target_value(&ev)) />
-            <label class="visually-hidden" for="canned-title">"Title"</label>
-            <input type="text" id="canned-title" name="title" placeholder="Title" required
-                prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
-            <label class="visually-hidden" for="canned-team">"Shared with"</label>
-            <select id="canned-team" class="select-compact" on:change=move |ev| team.set(event_target_value(&ev).parse().ok())>
-                <option value="">"Just me"</option>
-                {move || teams().into_iter().map(|t| view! { <option value=t.id.to_string()>{t.name}</option> }).collect_view()}
-            </select>
+            <FormField control="canned-shortcut" label="Shortcut" label_hidden=true bare=true>
+                <input type="text" id="canned-shortcut" name="shortcut" placeholder="/shortcut" required
+                    prop:value=move || shortcut.get() on:input=move |ev| shortcut.set(event_target_value(&ev)) />
+            </FormField>
+            <FormField control="canned-title" label="Title" label_hidden=true bare=true>
+                <input type="text" id="canned-title" name="title" placeholder="Title" required
+                    prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
+            </FormField>
+            <FormField control="canned-team" label="Shared with" label_hidden=true bare=true>
+                <select id="canned-team" class="select-compact" on:change=move |ev| team.set(event_target_value(&ev).parse().ok())>
+                    <option value="">"Just me"</option>
+                    {move || teams().into_iter().map(|t| view! { <option value=t.id.to_string()>{t.name}</option> }).collect_view()}
+                </select>
+            </FormField>
             <button type="button" class="button button-small button-primary" disabled=busy on:click=move |_| submit()>"Save"</button>
             <button type="button" class="button button-small button-ghost" on:click=move |_| on_cancel.run(())>"Cancel"</button>
             <FormBanner error=Signal::derive(move || error.get().map(|mut e| {

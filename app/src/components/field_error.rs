@@ -5,9 +5,10 @@ use leptos::prelude::*;
 
 #[component]
 pub fn FieldError(
-    /// Element id, referenced by the input's `aria-describedby`.
-    #[prop(into)]
-    id: String,
+    /// Element id, referenced by the input's `aria-describedby`; none when
+    /// nothing points at the message.
+    #[prop(optional, into)]
+    id: Option<String>,
     message: Signal<Option<String>>,
     /// Keep the line in the page, empty until there is a message, as a live
     /// region: a screen reader reads the message the moment it appears.

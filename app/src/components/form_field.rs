@@ -2,6 +2,12 @@
 //! (the children), an optional hint and the field's error. The hint's id is
 //! `{control}-hint` and the error's `{control}-error`, so the control can
 //! point at them with `aria-describedby`.
+//!
+//! `bare` leaves out the wrapping `div` (the label, control, hint and error
+//! sit directly in the caller's element: a compact form or a toolbar), and
+//! `label_hidden` keeps the label for screen readers only
+//! (`class="visually-hidden"`), for controls whose placeholder or place
+//! says what they are.
 
 use leptos::prelude::*;
 
@@ -18,6 +24,12 @@ pub fn FormField(
     /// Marks the label "(optional)".
     #[prop(optional)]
     optional: bool,
+    /// The label is for screen readers only.
+    #[prop(optional)]
+    label_hidden: bool,
+    /// No wrapping `<div class="field">`; `class` is then unused.
+    #[prop(optional)]
+    bare: bool,
     /// Classes after `field`, e.g. `field-span-2`.
     #[prop(optional)]
     class: Option<&'static str>,
@@ -28,24 +40,75 @@ pub fn FormField(
     /// Keep the error's line in the page (empty) as a live region.
     #[prop(optional)]
     announce_error: bool,
+    /// The control does not point at the error, so the error has no id.
+    #[prop(optional)]
+    unlinked_error: bool,
     children: Children,
 ) -> impl IntoView {
-    let class = class.map_or_else(|| "field".to_owned(), |extra| format!("field {extra}"));
     let hint = hint.map(|hint| {
         view! { <p class="field-hint" id=format!("{control}-hint")>{hint.run()}</p> }
     });
     let error = error.map(|message| {
-        view! { <FieldError id=format!("{control}-error") message=message announce=announce_error /> }
+        if unlinked_error {
+            view! { <FieldError message=message announce=announce_error /> }.into_any()
+        } else {
+            view! { <FieldError id=format!("{control}-error") message=message announce=announce_error /> }
+                .into_any()
+        }
     });
+    let label = view! {
+        <label class=label_hidden.then_some("visually-hidden") for=control>
+            {label}
+            {optional.then(|| view! { <span class="label-optional">"(optional)"</span> })}
+        </label>
+    };
+    if bare {
+        return view! {
+            {label}
+            {children()}
+            {hint}
+            {error}
+        }
+        .into_any();
+    }
+    let class = class.map_or_else(|| "field".to_owned(), |extra| format!("field {extra}"));
     view! {
         <div class=class>
-            <label for=control>
-                {label}
-                {optional.then(|| view! { <span class="label-optional">"(optional)"</span> })}
-            </label>
+            {label}
             {children()}
             {hint}
             {error}
         </div>
+    }
+    .into_any()
+}
+
+/// A group of controls under one caption: `<fieldset>` with its `<legend>`,
+/// the controls (the children) and the group's error.
+#[component]
+pub fn FieldSet(
+    /// The fieldset's classes, e.g. `field field-teams` or `filter-group`.
+    class: &'static str,
+    /// The legend's text.
+    #[prop(into)]
+    legend: String,
+    /// The group's complaint, if the form keeps one.
+    #[prop(optional, into)]
+    error: Option<Signal<Option<String>>>,
+    /// The error's id, for a control's `aria-describedby`.
+    #[prop(optional, into)]
+    error_id: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    let error = error.map(|message| match error_id {
+        Some(id) => view! { <FieldError id=id message=message /> }.into_any(),
+        None => view! { <FieldError message=message /> }.into_any(),
+    });
+    view! {
+        <fieldset class=class>
+            <legend>{legend}</legend>
+            {children()}
+            {error}
+        </fieldset>
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use shared::api::Status;
 use shared::ChannelId;
 
+use crate::components::form_field::{FieldSet, FormField};
 use crate::queues::Sort;
 use crate::state::inbox::InboxState;
 
@@ -54,17 +55,18 @@ pub fn ListFilters(
     view! {
         <div class="list-filters">
             <div class="list-filters-bar">
-                <label class="visually-hidden" for="list-sort">"Sort"</label>
-                <select
-                    id="list-sort"
-                    class="select-compact"
-                    on:change=move |ev| {
-                        inbox.choose_sort(if event_target_value(&ev) == "waiting" { Sort::Waiting } else { Sort::Activity });
-                    }
-                >
-                    <option value="waiting" selected=move || inbox.sort.get() == Sort::Waiting>"Longest waiting"</option>
-                    <option value="activity" selected=move || inbox.sort.get() == Sort::Activity>"Latest activity"</option>
-                </select>
+                <FormField control="list-sort" label="Sort" label_hidden=true bare=true>
+                    <select
+                        id="list-sort"
+                        class="select-compact"
+                        on:change=move |ev| {
+                            inbox.choose_sort(if event_target_value(&ev) == "waiting" { Sort::Waiting } else { Sort::Activity });
+                        }
+                    >
+                        <option value="waiting" selected=move || inbox.sort.get() == Sort::Waiting>"Longest waiting"</option>
+                        <option value="activity" selected=move || inbox.sort.get() == Sort::Activity>"Latest activity"</option>
+                    </select>
+                </FormField>
                 <button
                     type="button"
                     class="button button-ghost button-small filter-toggle"
@@ -78,8 +80,7 @@ pub fn ListFilters(
             </div>
             <Show when=move || open.get()>
                 <div class="list-filter-panel" id="list-filter-panel">
-                    <fieldset class="filter-group">
-                        <legend>"Status"</legend>
+                    <FieldSet class="filter-group" legend="Status">
                         {Status::ALL
                             .iter()
                             .map(|&status| {
@@ -99,7 +100,7 @@ pub fn ListFilters(
                                 }
                             })
                             .collect_view()}
-                    </fieldset>
+                    </FieldSet>
                     <form
                         class="filter-group filter-label"
                         on:submit=move |ev| {
@@ -107,39 +108,41 @@ pub fn ListFilters(
                             apply_label();
                         }
                     >
-                        <label for="filter-label">"Label"</label>
-                        <input
-                            type="text"
-                            id="filter-label"
-                            placeholder="e.g. VIP"
-                            prop:value=move || label_draft.get()
-                            on:input=move |ev| label_draft.set(event_target_value(&ev))
-                            on:change=move |_| apply_label()
-                        />
+                        <FormField control="filter-label" label="Label" bare=true>
+                            <input
+                                type="text"
+                                id="filter-label"
+                                placeholder="e.g. VIP"
+                                prop:value=move || label_draft.get()
+                                on:input=move |ev| label_draft.set(event_target_value(&ev))
+                                on:change=move |_| apply_label()
+                            />
+                        </FormField>
                     </form>
                     <div class="filter-group">
-                        <label for="filter-channel">"Channel"</label>
-                        <select
-                            id="filter-channel"
-                            on:change=move |ev| {
-                                // "Every channel" has no id.
-                                let channel = event_target_value(&ev).parse::<ChannelId>().ok();
-                                inbox.filters.update(|f| f.channel = channel);
-                            }
-                        >
-                            <option value="">"Every channel"</option>
-                            {move || {
-                                let chosen = inbox.filters.with(|f| f.channel);
-                                channels
-                                    .get()
-                                    .into_iter()
-                                    .map(|(id, name)| {
-                                        let selected = chosen == Some(id);
-                                        view! { <option value=id.to_string() selected=selected>{name}</option> }
-                                    })
-                                    .collect_view()
-                            }}
-                        </select>
+                        <FormField control="filter-channel" label="Channel" bare=true>
+                            <select
+                                id="filter-channel"
+                                on:change=move |ev| {
+                                    // "Every channel" has no id.
+                                    let channel = event_target_value(&ev).parse::<ChannelId>().ok();
+                                    inbox.filters.update(|f| f.channel = channel);
+                                }
+                            >
+                                <option value="">"Every channel"</option>
+                                {move || {
+                                    let chosen = inbox.filters.with(|f| f.channel);
+                                    channels
+                                        .get()
+                                        .into_iter()
+                                        .map(|(id, name)| {
+                                            let selected = chosen == Some(id);
+                                            view! { <option value=id.to_string() selected=selected>{name}</option> }
+                                        })
+                                        .collect_view()
+                                }}
+                            </select>
+                        </FormField>
                     </div>
                     <button
                         type="button"

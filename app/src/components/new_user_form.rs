@@ -8,9 +8,8 @@ use shared::api::{CreateUser, Team, User, MIN_PASSWORD_LEN};
 use shared::{Role, TeamId};
 
 use crate::api;
-use crate::components::field_error::FieldError;
 use crate::components::form_banner::FormBanner;
-use crate::components::form_field::FormField;
+use crate::components::form_field::{FieldSet, FormField};
 use crate::components::team_picker::TeamPicker;
 use crate::form_errors::FormErrors;
 use crate::remote::RemoteList;
@@ -165,16 +164,19 @@ pub fn NewUserForm(
                     }
                 />
             </FormField>
-            <fieldset class="field field-teams">
-                <legend>"Teams"</legend>
+            <FieldSet
+                class="field field-teams"
+                legend="Teams"
+                error=errors.field("teams")
+                error_id="new-user-teams-error"
+            >
                 <TeamPicker
                     teams=teams
                     selected=selected_teams
                     id_prefix="new-user-team".to_owned()
                     on_retry=on_retry_teams
                 />
-                <FieldError id="new-user-teams-error" message=errors.field("teams").into() />
-            </fieldset>
+            </FieldSet>
             <div class="form-submit">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Adding…" } else { "Add user" }}

@@ -11,6 +11,7 @@ use shared::api::SearchResults;
 use shared::ConversationId;
 
 use crate::api::{self, ApiError};
+use crate::components::form_field::FormField;
 use crate::debounce::Debounce;
 use crate::format::hk_date_time;
 use crate::labels::contact_label;
@@ -162,20 +163,21 @@ pub fn SearchDialog() -> impl IntoView {
                     }
                 >
                     <h2 id="search-title" class="visually-hidden">"Search"</h2>
-                    <label class="visually-hidden" for="search-input">"Search contacts and messages"</label>
-                    <input
-                        type="search"
-                        id="search-input"
-                        class="search-input"
-                        node_ref=input
-                        placeholder="Search contacts and messages"
-                        autocomplete="off"
-                        prop:value=move || text.get()
-                        on:input=move |ev| {
-                            text.set(event_target_value(&ev));
-                            debounce.call(run);
-                        }
-                    />
+                    <FormField control="search-input" label="Search contacts and messages" label_hidden=true bare=true>
+                        <input
+                            type="search"
+                            id="search-input"
+                            class="search-input"
+                            node_ref=input
+                            placeholder="Search contacts and messages"
+                            autocomplete="off"
+                            prop:value=move || text.get()
+                            on:input=move |ev| {
+                                text.set(event_target_value(&ev));
+                                debounce.call(run);
+                            }
+                        />
+                    </FormField>
                     <div class="search-body">{body.clone()}</div>
                     <p class="search-footer">"Esc to close"</p>
                 </div>

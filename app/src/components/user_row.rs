@@ -10,6 +10,7 @@ use shared::{Role, TeamId};
 
 use crate::api::{self, ApiError};
 use crate::components::form_banner::FormBanner;
+use crate::components::form_field::FieldSet;
 use crate::components::reset_password_form::ResetPasswordForm;
 use crate::components::team_picker::TeamPicker;
 use crate::remote::RemoteList;
@@ -238,14 +239,13 @@ pub fn UserRow(
                         Panel::Teams => {
                             view! {
                                 <div class="inline-form">
-                                    <fieldset class="field">
-                                        <legend>{format!("Teams for {}", name())}</legend>
+                                    <FieldSet class="field" legend=format!("Teams for {}", name())>
                                         <TeamPicker
                                             teams=teams
                                             selected=chosen_teams
                                             id_prefix=format!("user-{id}-team")
                                         />
-                                    </fieldset>
+                                    </FieldSet>
                                     <div class="inline-form-actions">
                                         <button
                                             type="button"
