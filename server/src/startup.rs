@@ -102,6 +102,7 @@ impl Application {
         let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
         let presence = crate::presence::Presence::default();
         tasks.push(presence.start_sweeper(clock.clone()));
+        tasks.push(spawn_login_failure_pruner(store.clone(), clock.clone()));
         tasks.extend(crate::hub::spawn_presence_mirror(
             store.clone(),
             presence.clone(),
@@ -167,6 +168,20 @@ impl Application {
         self.state.store.close().await;
         served.context("the HTTP server stopped with an error")
     }
+}
+
+/// Every ten minutes, forgets sign-in attempts that no longer count.
+fn spawn_login_failure_pruner(store: Store, clock: Clock) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let before = clock.now() - crate::routes::THROTTLE_WINDOW_MS;
+            if let Err(err) = store.prune_login_failures(before).await {
+                tracing::warn!(error = %err, "could not prune old sign-in attempts");
+            }
+        }
+    })
 }
 
 async fn shutdown_signal() {

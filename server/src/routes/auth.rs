@@ -21,7 +21,8 @@ use std::net::SocketAddr;
 use uuid::Uuid;
 
 pub const REFRESH_COOKIE: &str = "harbour_refresh";
-const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// How far back sign-in attempts count.
+pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Guesses at one account from one address.
 const MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: i64 = 5;
 /// Guesses at one account from everywhere: a slower backstop, so a

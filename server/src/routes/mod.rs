@@ -18,7 +18,7 @@ mod teams;
 mod users;
 mod wechat_callback;
 
-pub use auth::REFRESH_COOKIE;
+pub use auth::{REFRESH_COOKIE, THROTTLE_WINDOW_MS};
 pub use health::metrics_router;
 
 use crate::error::AppError;

@@ -14,6 +14,7 @@ on_both_backends!(
     a_stranger_elsewhere_cannot_lock_a_user_out,
     forwarded_for_counts_only_from_a_trusted_proxy,
     ipv6_addresses_are_throttled_by_their_64,
+    old_sign_in_attempts_are_pruned,
     a_burst_of_sign_ins_beyond_the_password_checks_gets_429,
     many_failures_from_one_address_throttle_that_address,
     refresh_rotates_and_reuse_revokes_the_family,
@@ -210,6 +211,36 @@ async fn a_burst_of_sign_ins_beyond_the_password_checks_gets_429(backend: Backen
             .and_then(|v| v.to_str().ok()),
         Some("1")
     );
+}
+
+/// Attempts older than the window are forgotten, not kept for ever.
+async fn old_sign_in_attempts_are_pruned(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for _ in 0..3 {
+        app.login_with(&app.client, ADMIN_EMAIL, "wrong password!!")
+            .await;
+    }
+    let count = || async {
+        app.db
+            .query::<(i64,)>("SELECT COUNT(*) FROM login_failures")
+            .await[0]
+            .0
+    };
+    assert!(count().await >= 3);
+    let window = harbour_server::routes::THROTTLE_WINDOW_MS;
+    let kept = app
+        .store
+        .prune_login_failures(app.clock.now() - window)
+        .await;
+    assert_eq!(kept.ok(), Some(0), "recent attempts still count");
+    app.clock.advance(window + 1);
+    let pruned = app
+        .store
+        .prune_login_failures(app.clock.now() - window)
+        .await
+        .expect("prune");
+    assert!(pruned >= 3);
+    assert_eq!(count().await, 0);
 }
 
 async fn many_failures_from_one_address_throttle_that_address(backend: Backend) {
