@@ -280,8 +280,11 @@ fn parse_public_url(raw: &str) -> anyhow::Result<String> {
     }
 }
 
-fn is_host_and_port(text: &str) -> bool {
+/// A host name or address with an optional port, as in a URL or a Host
+/// header: letters, digits, `.-:[]`, at most 255 characters.
+pub fn is_host_and_port(text: &str) -> bool {
     !text.is_empty()
+        && text.len() <= 255
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))

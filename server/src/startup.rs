@@ -296,9 +296,8 @@ pub fn job_handlers(
     handlers.register(WAKE_JOB, move |job| {
         let (store, clock) = (wake_store.clone(), wake_clock.clone());
         async move {
-            let conversation = job.names("conversation")?;
-            let payload: serde_json::Value =
-                serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+            let payload = job.payload_json()?;
+            let conversation = crate::store::jobs::named(&payload, "conversation")?;
             let until = payload["until"]
                 .as_i64()
                 .ok_or("the job names no time to wake")?;

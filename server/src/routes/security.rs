@@ -68,7 +68,8 @@ impl SecurityHeaders {
     /// The policy for a request to `host`: the socket lives at the same
     /// origin, named with ws/wss for engines whose `'self'` misses them.
     pub fn policy(&self, host: Option<&str>) -> String {
-        match host.filter(|h| is_plain_host(h)) {
+        // Only a plain host may be repeated in the policy.
+        match host.filter(|h| crate::config::is_host_and_port(h)) {
             Some(host) => format!(
                 "{} ws://{host} wss://{host}{}",
                 self.policy_head, self.policy_tail
@@ -105,15 +106,6 @@ impl SecurityHeaders {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }
-}
-
-/// A Host header fit to repeat in the policy: a name or address and a port.
-fn is_plain_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 255
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 /// `sha256-…` of each inline `<script>` in the built page (Trunk's loader).

@@ -30,16 +30,23 @@ pub struct Job {
 }
 
 impl Job {
-    /// The id the payload names under `key` (`message`, `contact`, …);
-    /// `Err` says why the job cannot run.
-    pub fn names<T: std::str::FromStr>(&self, key: &str) -> Result<T, String> {
-        let payload: serde_json::Value =
-            serde_json::from_str(&self.payload).map_err(|e| e.to_string())?;
-        payload[key]
-            .as_str()
-            .and_then(|raw| raw.parse().ok())
-            .ok_or_else(|| format!("the job names no {key}"))
+    /// The payload as JSON; `Err` says why the job cannot run.
+    pub fn payload_json(&self) -> Result<serde_json::Value, String> {
+        serde_json::from_str(&self.payload).map_err(|e| e.to_string())
     }
+
+    /// The id the payload names under `key` (`message`, `contact`, …).
+    pub fn names<T: std::str::FromStr>(&self, key: &str) -> Result<T, String> {
+        named(&self.payload_json()?, key)
+    }
+}
+
+/// The id `payload` names under `key`; `Err` says why the job cannot run.
+pub fn named<T: std::str::FromStr>(payload: &serde_json::Value, key: &str) -> Result<T, String> {
+    payload[key]
+        .as_str()
+        .and_then(|raw| raw.parse().ok())
+        .ok_or_else(|| format!("the job names no {key}"))
 }
 
 #[derive(Clone, Debug)]

@@ -131,12 +131,11 @@ pub async fn clear_login_failures(tx: &mut Tx, key: &str) -> AppResult<()> {
 
 /// Takes back one attempt recorded at `at` under each key (a success).
 pub async fn forget_login_attempt(tx: &mut Tx, at: i64, keys: &[String]) -> AppResult<()> {
+    let row = tx.backend().row_id();
+    let sql = format!(
+        "DELETE FROM login_failures WHERE {row} IN (SELECT {row} FROM login_failures WHERE key = $1 AND at = $2 LIMIT 1)"
+    );
     for key in keys {
-        let sql = format!(
-            "DELETE FROM login_failures WHERE {} IN (SELECT {} FROM login_failures WHERE key = $1 AND at = $2 LIMIT 1)",
-            tx.backend().row_id(),
-            tx.backend().row_id()
-        );
         on_tx!(tx, c => {
             sqlx::query(&sql).bind(key).bind(at).execute(&mut *c).await?.rows_affected()
         });
