@@ -103,6 +103,26 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
         }
     }
 
+    // Open by design, the same answer for everyone: browsers post CSP reports
+    // without credentials; /metrics on the main address needs its own token
+    // (HARBOUR_METRICS_TOKEN, unset here), never a user's.
+    for (who, token) in &tokens {
+        let mut report = app
+            .client
+            .post(app.url("/api/v1/csp-reports"))
+            .header("content-type", "application/csp-report")
+            .body(json!({ "csp-report": { "violated-directive": "img-src" } }).to_string());
+        let mut metrics = app.client.get(app.url("/metrics"));
+        if *who != Who::Nobody {
+            report = report.bearer_auth(token);
+            metrics = metrics.bearer_auth(token);
+        }
+        let report = report.send().await.expect("report").status().as_u16();
+        assert_eq!(report, 204, "POST /api/v1/csp-reports as {who:?}");
+        let metrics = metrics.send().await.expect("metrics").status().as_u16();
+        assert_eq!(metrics, 404, "GET /metrics as {who:?}");
+    }
+
     // Creating things: each role tries with a distinct name so successes do not collide.
     for (who, token) in &tokens {
         let tag = uuid::Uuid::new_v4().simple().to_string();
