@@ -8,6 +8,9 @@ use shared::api::{CallbackMode, CreateOfficialAccount};
 pub const AES_KEY_LEN: usize = 43;
 /// The server refuses longer channel names.
 pub const MAX_NAME_CHARS: usize = 80;
+/// A Token the admin types is this long (WeChat allows 3 to 32; Harbour
+/// refuses guessable ones). Empty: the server generates 32.
+pub const TOKEN_CHARS: std::ops::RangeInclusive<usize> = 16..=32;
 
 pub const MODES: [CallbackMode; 3] = [
     CallbackMode::Safe,
@@ -75,11 +78,14 @@ pub fn check(account: &CreateOfficialAccount) -> Vec<(&'static str, String)> {
         ));
     }
     let token = &account.token;
-    if !(3..=32).contains(&token.len()) || !is_letters_and_digits(token) {
+    if !token.is_empty() && (!TOKEN_CHARS.contains(&token.len()) || !is_letters_and_digits(token)) {
         problems.push((
             "token",
-            "The Token must be 3 to 32 letters or digits, the same as in the WeChat admin console."
-                .to_owned(),
+            format!(
+                "The Token must be {} to {} letters or digits (a shorter one is easy to guess), or leave it empty and Harbour makes one.",
+                TOKEN_CHARS.start(),
+                TOKEN_CHARS.end()
+            ),
         ));
     }
     let key = &account.encoding_aes_key;
@@ -135,7 +141,7 @@ mod tests {
             name: "HK Lending 公眾號".into(),
             app_id: "wx1a2b3c4d5e6f7a8b".into(),
             app_secret: "secret".into(),
-            token: "harbourToken1".into(),
+            token: "harbourFormToken1".into(),
             encoding_aes_key: KEY.into(),
             mode: CallbackMode::Safe,
             api_base: None,
@@ -169,6 +175,15 @@ mod tests {
         assert_eq!(fields(&account), ["encoding_aes_key"]);
         account.mode = CallbackMode::Plain;
         assert!(check(&account).is_empty());
+    }
+
+    #[test]
+    fn an_empty_token_is_generated_and_a_short_one_refused() {
+        let mut account = valid();
+        account.token.clear();
+        assert!(check(&account).is_empty());
+        account.token = "shortToken12345".into();
+        assert_eq!(fields(&account), ["token"]);
     }
 
     #[test]

@@ -274,8 +274,10 @@ async fn fan_out(backend: Backend, db: TestDb, email: &str, password: &str, team
     let mut samples = Vec::new();
     for round in 0..FAN_OUT_ROUNDS {
         let create_time = harbour_tests::app::test_start() / 1000;
-        let (timestamp, nonce) = (create_time.to_string(), "99");
-        let signature = wechat::signature::signature("seedToken", &timestamp, nonce);
+        // A URL is bound to its first body: each round signs its own nonce.
+        let (timestamp, nonce) = (create_time.to_string(), format!("99{round}"));
+        let signature =
+            wechat::signature::signature(harbour_server::seed::SEED_TOKEN, &timestamp, &nonce);
         let from = format!("oFanOut{round}");
         let xml = format!(
             "<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\

@@ -7,6 +7,7 @@ use futures::StreamExt;
 use harbour_tests::app::spawn_app_on;
 use harbour_tests::{Backend, TestDb};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wechat::fake::simulator::{Activity, Push, Simulator, SimulatorConfig};
 use wechat::{AppId, Mode, OpenId, OriginalId};
@@ -14,7 +15,7 @@ use wechat::{AppId, Mode, OpenId, OriginalId};
 const CALLBACKS: usize = 10_000;
 const CONCURRENCY: usize = 32;
 const APP_ID: &str = "wxbe4c4be4c4be4c4b";
-const TOKEN: &str = "benchToken1";
+const TOKEN: &str = "benchTokenHarbour1";
 const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
 
 struct Outcome {
@@ -56,7 +57,8 @@ fn print_row(name: &str, outcome: &Outcome, baseline: &Outcome) {
 }
 
 /// Pre-builds distinct pushes, so signing and encrypting is not measured.
-fn pushes(target: &str) -> Vec<Push> {
+/// `clock`: the receiver's, so the pushes are signed inside its timestamp window.
+fn pushes(target: &str, clock: Arc<dyn wechat::clock::Clock>) -> Vec<Push> {
     let config = SimulatorConfig::new(
         target,
         OriginalId::new("gh_bench"),
@@ -65,7 +67,8 @@ fn pushes(target: &str) -> Vec<Push> {
         AES_KEY,
         Mode::Safe,
     )
-    .seed(1);
+    .seed(1)
+    .clock(clock);
     let simulator = Simulator::new(config).expect("simulator");
     (0..CALLBACKS)
         .map(|i| {
@@ -125,7 +128,11 @@ async fn bare_axum() -> Outcome {
     );
     tokio::spawn(async move { axum::serve(listener, app).await });
     let target = format!("http://127.0.0.1:{port}/wechat/oa/bare");
-    load(&target, pushes(&target)).await
+    load(
+        &target,
+        pushes(&target, Arc::new(wechat::clock::SystemClock)),
+    )
+    .await
 }
 
 async fn harbour(backend: Backend) -> Outcome {
@@ -134,7 +141,7 @@ async fn harbour(backend: Backend) -> Outcome {
     let admin = app.admin_token().await;
     let channel = app.connect_official_account(&admin, &json!({ "name": "Bench", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "encoding_aes_key": AES_KEY, "mode": "safe" })).await;
     let target = app.url(&channel.callback_path);
-    let outcome = load(&target, pushes(&target)).await;
+    let outcome = load(&target, pushes(&target, app.wechat_clock())).await;
     let stored = app
         .store
         .inbound_message_count(channel.id)

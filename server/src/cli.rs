@@ -273,9 +273,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdin()
                 .read_to_string(&mut raw)
                 .context("cannot read the secrets from standard input")?;
-            let mut given = ChannelSecrets::parse(&raw)?;
-            let generated = given.token.is_none();
-            let token = given.token.take().unwrap_or_else(generate_token);
+            let given = ChannelSecrets::parse(&raw)?;
             let store = open_store(&config).await?;
             let team = match team {
                 Some(team) => Some(
@@ -296,14 +294,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app_secret: given
                     .app_secret
                     .context("standard input has no app_secret=… line")?,
-                token: token.clone(),
+                // Empty: Harbour generates one.
+                token: given.token.unwrap_or_default(),
                 encoding_aes_key: given.aes_key.unwrap_or_default(),
                 mode,
                 api_base,
                 team,
             };
             let secrets = crate::secrets::SecretBox::new(config.secret_key.expose());
-            let channel = crate::channels::create_official_account(
+            let connected = crate::channels::create_official_account(
                 &store,
                 &secrets,
                 clock.now(),
@@ -312,12 +311,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let channel = &connected.channel;
             println!(
                 "Connected {} ({}) as channel {}.",
                 channel.name, channel.app_id, channel.id
             );
             println!("Callback path: {}", channel.callback_path);
-            if generated {
+            if let Some(token) = &connected.generated_token {
                 println!("Token (paste it into WeChat's console; it is not shown again): {token}");
             }
         }
@@ -438,12 +438,6 @@ impl ChannelSecrets {
     }
 }
 
-/// A callback token WeChat accepts: 32 letters and digits.
-fn generate_token() -> String {
-    use rand::distributions::{Alphanumeric, DistString};
-    Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,7 +453,7 @@ mod tests {
         assert!(!unknown.to_string().contains("hunter2"), "{unknown}");
         assert!(ChannelSecrets::parse("app_secret").is_err());
         assert!(ChannelSecrets::parse("token=a\ntoken=b").is_err());
-        let token = generate_token();
+        let token = crate::channels::official_account::generate_token();
         assert_eq!(token.len(), 32);
         assert!(token.bytes().all(|b| b.is_ascii_alphanumeric()));
     }

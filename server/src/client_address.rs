@@ -71,6 +71,21 @@ impl TrustedProxies {
     }
 }
 
+/// The address a client is throttled under: IPv4 as is; IPv6 by its /64,
+/// which one subscriber holds whole.
+pub fn throttle_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 /// An address as proxies write it: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`
 /// or `[2001:db8::1]:5678`.
 fn parse_hop(hop: &str) -> Option<IpAddr> {

@@ -69,6 +69,8 @@ pub struct Config {
     /// Password checks (about 19 MiB each) that may run at once; more wait
     /// for none and get 429.
     pub max_password_checks: usize,
+    /// A WeChat callback signed further than this from now (seconds) is refused.
+    pub callback_max_age_s: i64,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -117,6 +119,9 @@ pub struct Settings {
     /// X-Forwarded-For header names the client; none by default.
     #[arg(long, env = "HARBOUR_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// Seconds a WeChat callback's signed timestamp may be from now.
+    #[arg(long, env = "HARBOUR_CALLBACK_MAX_AGE_S", default_value_t = 300)]
+    pub callback_max_age_s: u32,
 }
 
 /// Settings as a debugger would print them, without the secrets in them.
@@ -213,6 +218,7 @@ impl Config {
                 &settings.trusted_proxies,
             )?,
             max_password_checks: default_password_checks(),
+            callback_max_age_s: callback_max_age_s(settings.callback_max_age_s)?,
         })
     }
 
@@ -238,6 +244,7 @@ impl Config {
             metrics_bind: None,
             trusted_proxies: Default::default(),
             max_password_checks: default_password_checks(),
+            callback_max_age_s: 300,
         }
     }
 }
@@ -246,6 +253,13 @@ impl Config {
 /// enough that a burst of sign-ins cannot exhaust memory.
 fn default_password_checks() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+fn callback_max_age_s(seconds: u32) -> anyhow::Result<i64> {
+    if !(30..=3_600).contains(&seconds) {
+        bail!("HARBOUR_CALLBACK_MAX_AGE_S must be between 30 and 3600 seconds, not {seconds}.");
+    }
+    Ok(i64::from(seconds))
 }
 
 fn session_max_ms(hours: u32) -> anyhow::Result<i64> {
@@ -522,6 +536,8 @@ mod tests {
         assert!(!plain.secure_cookies);
         assert!(plain.warnings()[0].starts_with("HARBOUR_SECURE_COOKIES is off"));
         assert!(session_max_ms(0).is_err() && session_max_ms(745).is_err());
+        assert!(callback_max_age_s(29).is_err() && callback_max_age_s(3_601).is_err());
+        assert_eq!(callback_max_age_s(300).ok(), Some(300));
     }
 
     #[test]

@@ -94,6 +94,7 @@ pub async fn start(
             create_official_account(store, secrets, clock.now(), None, &input)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot connect the demo account: {e}"))?
+                .channel
         }
     };
     let target = format!("http://{harbour}{}", channel.callback_path);
@@ -106,6 +107,8 @@ pub async fn start(
         Mode::Safe,
     )
     .fake(fake.clone())
+    // Pushes are signed at Harbour's "now", inside its timestamp window.
+    .clock(Arc::new(fake.clock().clone()))
     .seed(rand::random());
     let simulator = Simulator::new(config)
         .map_err(|e| anyhow::anyhow!("the demo simulator cannot start: {}", e.code()))?;

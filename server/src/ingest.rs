@@ -3,12 +3,16 @@
 //! moment in one transaction, with a handful of multi-row statements for
 //! the whole batch, and commits once. If that fails, the batch is written
 //! again with each push inside its own savepoint, so one bad push cannot
-//! sink the others. The callback answers `success` only after that commit,
+//! sink the others. A push that came through a signed callback URL is bound
+//! to that URL in the same transaction (see `store::callback_urls`), so a
+//! replayed URL with another body is refused, and a binding exists exactly
+//! when its push was committed. The callback answers `success` only after that commit,
 //! so durability is unchanged; the cost of a flush and of each round trip
 //! to the database is shared by the whole batch.
 
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
+use crate::store::callback_urls::{self, CallbackUrl};
 use crate::store::events::append;
 use crate::store::inbox::{store_inbound_batch, Inbound, StoredInbound, Written};
 use crate::store::{Store, Tx};
@@ -19,11 +23,28 @@ const MAX_BATCH: usize = 512;
 /// Pushes that may wait for the writer before callers are slowed down.
 const QUEUE: usize = 4096;
 
-type Reply = oneshot::Sender<AppResult<Option<StoredInbound>>>;
+/// What became of one push.
+#[derive(Clone, Debug)]
+pub enum Stored {
+    New(StoredInbound),
+    /// A retry of a push already stored: nothing written.
+    Retry,
+    /// Its callback URL came before with another body: refused, nothing written.
+    Replayed,
+}
+
+type Answer = AppResult<Stored>;
+
+/// A push waiting for the writer, the URL it came by, and who waits for it.
+struct Pending {
+    push: Inbound,
+    url: Option<CallbackUrl>,
+    reply: oneshot::Sender<Answer>,
+}
 
 #[derive(Clone)]
 pub struct InboxWriter {
-    queue: mpsc::Sender<(Inbound, Reply)>,
+    queue: mpsc::Sender<Pending>,
 }
 
 impl InboxWriter {
@@ -34,26 +55,26 @@ impl InboxWriter {
         InboxWriter { queue }
     }
 
-    /// Stores one push and returns once it is committed (`None`: a retry of
-    /// a push already stored). An error means nothing of it was committed.
-    pub async fn store(&self, push: Inbound) -> AppResult<Option<StoredInbound>> {
+    /// Stores one push, which came by the signed callback `url`, and returns
+    /// once it is committed. An error means nothing of it was committed.
+    pub async fn store(&self, push: Inbound, url: Option<CallbackUrl>) -> Answer {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send((push, reply))
+            .send(Pending { push, url, reply })
             .await
             .map_err(|_| AppError::Unavailable)?;
         answer.await.map_err(|_| AppError::Unavailable)?
     }
 }
 
-async fn run(store: Store, clock: Clock, mut pending: mpsc::Receiver<(Inbound, Reply)>) {
+async fn run(store: Store, clock: Clock, mut pending: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
         write_batch(&store, clock.now(), &mut batch).await;
     }
 }
 
-async fn write_batch(store: &Store, now: i64, batch: &mut Vec<(Inbound, Reply)>) {
+async fn write_batch(store: &Store, now: i64, batch: &mut Vec<Pending>) {
     // Fast path: the whole batch in one transaction without savepoints. If a
     // push fails or loses a race to another node (which aborts the whole
     // transaction on PostgreSQL), the batch is rolled back and written again
@@ -63,8 +84,10 @@ async fn write_batch(store: &Store, now: i64, batch: &mut Vec<(Inbound, Reply)>)
         None => attempt(store, now, batch, true).await.unwrap_or_default(),
     };
     let mut outcomes = outcomes.into_iter();
-    for (_, reply) in batch.drain(..) {
-        let _ = reply.send(outcomes.next().unwrap_or(Err(AppError::Unavailable)));
+    for pending in batch.drain(..) {
+        let _ = pending
+            .reply
+            .send(outcomes.next().unwrap_or(Err(AppError::Unavailable)));
     }
 }
 
@@ -73,9 +96,9 @@ async fn write_batch(store: &Store, now: i64, batch: &mut Vec<(Inbound, Reply)>)
 async fn attempt(
     store: &Store,
     now: i64,
-    batch: &[(Inbound, Reply)],
+    batch: &[Pending],
     isolated: bool,
-) -> Option<Vec<AppResult<Option<StoredInbound>>>> {
+) -> Option<Vec<Answer>> {
     let unavailable = || Some(batch.iter().map(|_| Err(AppError::Unavailable)).collect());
     let mut tx = match store.begin().await {
         Ok(tx) => tx,
@@ -84,18 +107,30 @@ async fn attempt(
             return unavailable();
         }
     };
-    let mut results = Vec::with_capacity(batch.len());
     let mut events = Vec::new();
-    let written = if isolated {
-        let mut written = Vec::with_capacity(batch.len());
-        for (push, _) in batch {
-            written.push(store_isolated(&mut tx, now, push).await);
+    let results = if isolated {
+        let mut results = Vec::with_capacity(batch.len());
+        for pending in batch {
+            let written = store_isolated(&mut tx, now, pending).await;
+            results.push(written.map(|w| answer(w, &mut events)));
         }
-        written
+        results
     } else {
-        let pushes: Vec<&Inbound> = batch.iter().map(|(push, _)| push).collect();
-        match store_inbound_batch(&mut tx, now, &pushes).await {
-            Ok(Some(written)) => written.into_iter().map(Ok).collect(),
+        let bound = match bind_urls(&mut tx, batch).await {
+            Ok(bound) => bound,
+            Err(err) => {
+                tracing::debug!(error = %err, "binding callback URLs failed; the batch goes again one by one");
+                return None;
+            }
+        };
+        let pushes: Vec<&Inbound> = batch
+            .iter()
+            .zip(&bound)
+            .filter(|(_, bound)| **bound)
+            .map(|(pending, _)| &pending.push)
+            .collect();
+        let mut written = match store_inbound_batch(&mut tx, now, &pushes).await {
+            Ok(Some(written)) => written.into_iter(),
             Ok(None) => {
                 tracing::debug!(
                     "a copy of a push was stored elsewhere; the batch goes again one by one"
@@ -106,22 +141,19 @@ async fn attempt(
                 tracing::debug!(error = %err, "a batch of pushes goes again one by one");
                 return None;
             }
-        }
+        };
+        bound
+            .iter()
+            .map(|bound| match bound {
+                true => Ok(written
+                    .next()
+                    .map_or(Stored::Retry, |w| answer(Some(w), &mut events))),
+                false => Ok(Stored::Replayed),
+            })
+            .collect()
     };
-    for outcome in written {
-        results.push(match outcome {
-            Ok(Written::New(stored, event)) => {
-                events.push(event);
-                Ok(Some(stored))
-            }
-            Ok(Written::Seen) => Ok(None),
-            Err(err) => Err(err),
-        });
-    }
-    if events.is_empty() {
-        return Some(results); // nothing new: every push was a retry or refused
-    }
-    // One head read and one head write for the whole batch.
+    // One head read and one head write for the whole batch; a batch of
+    // retries still commits the URLs it bound.
     let committed = match append(&mut tx, now, &events).await {
         Ok(_) => store.commit(tx).await,
         Err(err) => Err(err),
@@ -135,19 +167,59 @@ async fn attempt(
     }
 }
 
-/// One push inside its own savepoint: on any failure (or a lost race) the
-/// transaction goes back to where it was before this push.
-async fn store_isolated(tx: &mut Tx, now: i64, push: &Inbound) -> AppResult<Written> {
+/// Binds the callback URLs of the batch: `true` for each push that may be
+/// stored (no URL, or its URL's first body).
+async fn bind_urls(tx: &mut Tx, batch: &[Pending]) -> AppResult<Vec<bool>> {
+    let urls: Vec<&CallbackUrl> = batch.iter().filter_map(|p| p.url.as_ref()).collect();
+    let mut bound = callback_urls::bind(tx, &urls).await?.into_iter();
+    Ok(batch
+        .iter()
+        .map(|p| p.url.is_none() || bound.next().unwrap_or(false))
+        .collect())
+}
+
+/// What a written push means to its caller; a new one's event joins `events`.
+/// `None`: its callback URL came before with another body.
+fn answer(written: Option<Written>, events: &mut Vec<crate::store::events::NewEvent>) -> Stored {
+    match written {
+        Some(Written::New(stored, event)) => {
+            events.push(event);
+            Stored::New(stored)
+        }
+        Some(Written::Seen) => Stored::Retry,
+        None => Stored::Replayed,
+    }
+}
+
+/// One push inside its own savepoint: on any failure, a replay or a lost
+/// race the transaction goes back to where it was before this push.
+/// `None`: a replay.
+async fn store_isolated(tx: &mut Tx, now: i64, pending: &Pending) -> AppResult<Option<Written>> {
     tx.savepoint("push").await?;
-    let result = match store_inbound_batch(tx, now, &[push]).await {
-        Ok(Some(mut written)) => Ok(written.pop().unwrap_or(Written::Seen)),
-        // Another writer committed a copy first: this one is a retry.
-        Ok(None) => Ok(Written::Seen),
+    let result = match bind_urls(tx, std::slice::from_ref(pending)).await {
+        Ok(bound) if bound.first() == Some(&false) => Ok(None),
+        Ok(_) => store_inbound_batch(tx, now, &[&pending.push])
+            .await
+            .map(|written| Some(written.and_then(|mut w| w.pop()))),
         Err(err) => Err(err),
     };
-    match &result {
-        Ok(Written::New(..)) => tx.release("push").await?,
-        _ => tx.rollback_to("push").await?,
+    match result {
+        Ok(Some(Some(written))) => {
+            tx.release("push").await?;
+            Ok(Some(written))
+        }
+        // Another writer committed a copy first: this one is a retry.
+        Ok(Some(None)) => {
+            tx.rollback_to("push").await?;
+            Ok(Some(Written::Seen))
+        }
+        Ok(None) => {
+            tx.rollback_to("push").await?;
+            Ok(None)
+        }
+        Err(err) => {
+            tx.rollback_to("push").await?;
+            Err(err)
+        }
     }
-    result
 }

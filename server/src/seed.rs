@@ -53,6 +53,9 @@ pub struct Seeded {
     pub seconds: f64,
 }
 
+/// The callback Token of every seeded channel (plain mode).
+pub const SEED_TOKEN: &str = "harbourSeedToken";
+
 const TEAM_NAMES: [&str; 6] = [
     "Loans 貸款",
     "Insurance 保險",
@@ -185,14 +188,15 @@ pub async fn seed(
                 name: format!("{base} OA {run}"),
                 app_id: format!("wxseed{run}{t:04}"),
                 app_secret: "seed-secret".into(),
-                token: "seedToken".into(),
+                token: SEED_TOKEN.into(),
                 encoding_aes_key: String::new(),
                 mode: CallbackMode::Plain,
                 api_base: None,
                 team: Some(team),
             },
         )
-        .await?;
+        .await?
+        .channel;
         teams.push((team, name));
         staff.push(members);
         channels.push(channel.id);

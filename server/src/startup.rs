@@ -102,7 +102,11 @@ impl Application {
         let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
         let presence = crate::presence::Presence::default();
         tasks.push(presence.start_sweeper(clock.clone()));
-        tasks.push(spawn_login_failure_pruner(store.clone(), clock.clone()));
+        tasks.push(spawn_pruner(
+            store.clone(),
+            clock.clone(),
+            config.callback_max_age_s,
+        ));
         tasks.extend(crate::hub::spawn_presence_mirror(
             store.clone(),
             presence.clone(),
@@ -121,6 +125,7 @@ impl Application {
             password_checks: Arc::new(tokio::sync::Semaphore::new(config.max_password_checks)),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
+            bad_signatures: Default::default(),
         };
         Ok(Application {
             listener,
@@ -170,15 +175,28 @@ impl Application {
     }
 }
 
-/// Every ten minutes, forgets sign-in attempts that no longer count.
-fn spawn_login_failure_pruner(store: Store, clock: Clock) -> tokio::task::JoinHandle<()> {
+/// Every ten minutes, forgets sign-in attempts that no longer count, and
+/// callback URLs the timestamp window refuses anyway.
+fn spawn_pruner(
+    store: Store,
+    clock: Clock,
+    callback_max_age_s: i64,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
-            let before = clock.now() - crate::routes::THROTTLE_WINDOW_MS;
-            if let Err(err) = store.prune_login_failures(before).await {
+            let now = clock.now();
+            if let Err(err) = store
+                .prune_login_failures(now - crate::routes::THROTTLE_WINDOW_MS)
+                .await
+            {
                 tracing::warn!(error = %err, "could not prune old sign-in attempts");
+            }
+            // A minute's grace past the window, for clocks a little apart.
+            let before = now / 1000 - callback_max_age_s - 60;
+            if let Err(err) = store.prune_callback_urls(before).await {
+                tracing::warn!(error = %err, "could not prune old callback URLs");
             }
         }
     })

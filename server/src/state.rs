@@ -32,4 +32,6 @@ pub struct AppState {
     pub secrets: Arc<SecretBox>,
     /// Bounds the password checks running at once (see `Config::max_password_checks`).
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// Bad WeChat callback signatures per address, this minute.
+    pub bad_signatures: Arc<crate::channels::callback_guard::BadSignatures>,
 }

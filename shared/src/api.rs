@@ -129,6 +129,9 @@ pub struct CreateOfficialAccount {
     pub name: String,
     pub app_id: String,
     pub app_secret: String,
+    /// The callback Token, 16 to 32 letters or digits; empty: Harbour
+    /// generates 32 and returns them once in [`ConnectedChannel`].
+    #[serde(default)]
     pub token: String,
     /// The 43-character EncodingAESKey; may be empty in plain mode.
     #[serde(default)]
@@ -139,6 +142,24 @@ pub struct CreateOfficialAccount {
     pub api_base: Option<String>,
     #[serde(default)]
     pub team: Option<TeamId>,
+}
+
+/// The answer to connecting a channel: the channel, and the callback Token
+/// when Harbour generated it (shown this once, never again).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedChannel {
+    #[serde(flatten)]
+    pub channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_token: Option<String>,
+}
+
+impl std::fmt::Debug for ConnectedChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectedChannel")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for CreateOfficialAccount {

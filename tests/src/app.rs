@@ -217,8 +217,9 @@ impl TestApp {
         xml: &str,
     ) -> reqwest::Response {
         let timestamp = (self.clock.now() / 1000).to_string();
-        let nonce = "4242";
-        let signature = wechat::signature::signature(token, &timestamp, nonce);
+        // Each push its own nonce, as WeChat does: a URL is bound to its first body.
+        let nonce = rand::random::<u32>().to_string();
+        let signature = wechat::signature::signature(token, &timestamp, &nonce);
         let url = self.url(&format!(
             "{path}?signature={signature}&timestamp={timestamp}&nonce={nonce}&openid={from}"
         ));
@@ -253,6 +254,16 @@ impl TestApp {
              <MsgId>{msg_id}</MsgId></xml>",
             self.clock.now() / 1000
         )
+    }
+
+    /// This app's clock as the `wechat` crate takes it, for a simulator whose
+    /// pushes must be signed at Harbour's "now" (inside its timestamp window).
+    pub fn wechat_clock(&self) -> std::sync::Arc<dyn wechat::clock::Clock> {
+        let shared = self
+            .clock
+            .manual_millis()
+            .expect("tests run on a manual clock");
+        std::sync::Arc::new(wechat::clock::ManualClock::from_shared(shared))
     }
 
     /// A fake WeChat on this app's clock: a test's jump ages the fake's

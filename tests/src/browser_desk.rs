@@ -60,7 +60,7 @@ pub async fn desk(app: &TestApp) -> Desk {
     let ken = create_agent(app, &admin, "Ken Wong", &team).await;
 
     let fake = std::sync::Arc::new(app.fake_wechat().await);
-    let (app_id, secret, token) = ("wxdeskdeskdeskdesk", "desk-secret", "deskToken1");
+    let (app_id, secret, token) = ("wxdeskdeskdeskdesk", "desk-secret", "deskTokenHarbour1");
     fake.register_app(&AppId::new(app_id), &AppSecret::new(secret));
     let body = json!({ "name": "HK Lending 公眾號", "app_id": app_id, "app_secret": secret, "token": token, "mode": "plain", "api_base": fake.base_url(), "team": team });
     let channel = app.connect_official_account(&admin, &body).await;
@@ -73,7 +73,8 @@ pub async fn desk(app: &TestApp) -> Desk {
         "",
         Mode::Plain,
     )
-    .fake(fake.clone());
+    .fake(fake.clone())
+    .clock(app.wechat_clock());
     Desk {
         team,
         amy,

@@ -16,7 +16,7 @@ use wechat::AppId;
 /// The desk's secret key, for tests that run a worker by hand.
 pub const KEY: [u8; 32] = [13; 32];
 /// The callback token of both channels.
-pub const TOKEN: &str = "tok";
+pub const TOKEN: &str = "deskTokenHarbour1";
 /// The Loans and Claims accounts, and their AppSecret at the fake WeChat.
 pub const APP_A: &str = "wx1000000000000001";
 pub const APP_B: &str = "wx1000000000000002";

@@ -16,8 +16,9 @@ use crate::xml::{self, XmlError, MAX_XML_LEN};
 pub enum Mode {
     /// 明文: plaintext pushes only.
     Plain,
-    /// 兼容: encrypted pushes (plaintext copy ignored) and plaintext ones,
-    /// for the migration period.
+    /// 兼容: WeChat sends the plaintext elements with `Encrypt` appended;
+    /// only the decrypted copy is used, and a push without `Encrypt` is
+    /// refused (nothing else would authenticate its body).
     Compatible,
     /// 安全: encrypted pushes only.
     Safe,
@@ -160,7 +161,9 @@ pub fn receive(
     };
     let crypto = match (config.mode, encrypted, &config.crypto) {
         (Mode::Compatible | Mode::Safe, true, Some(crypto)) => crypto,
-        (Mode::Plain | Mode::Compatible, false, _) => {
+        // Compatible mode signs the body only through `msg_signature` over
+        // `Encrypt`: a push without it could be any body under a replayed URL.
+        (Mode::Plain, false, _) => {
             let xml = std::str::from_utf8(body).map_err(|_| XmlError::InvalidUtf8)?;
             return Ok(InboundMessage::from_xml(xml)?);
         }
@@ -210,10 +213,11 @@ mod tests {
     }
 
     #[test]
-    fn a_compatible_account_also_accepts_plaintext_pushes() {
+    fn a_compatible_account_refuses_a_push_without_encrypt() {
+        // Only `signature` covers such a push, and it signs the URL, not the body.
         let config = CallbackConfig::compatible(TOKEN, KEY, "wx1").expect("config");
-        let message = receive(&config, &signed_query(""), BODY).expect("accepted");
-        assert_eq!(message.dedupe_key().as_str(), "msg:9");
+        let err = receive(&config, &signed_query(""), BODY).expect_err("refused");
+        assert_eq!(err.code(), "encryption_mode_not_enabled");
     }
 
     #[test]

@@ -151,6 +151,8 @@ pub fn OfficialAccountForm(
     let errors = FormErrors::new(FIELDS);
     let busy = RwSignal::new(false);
     let connected = RwSignal::new(None::<String>);
+    // A Token Harbour generated: shown once, for WeChat's console.
+    let generated = RwSignal::new(None::<String>);
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -159,6 +161,7 @@ pub fn OfficialAccountForm(
         }
         errors.clear();
         connected.set(None);
+        generated.set(None);
         let request = inputs.request();
         for (field, message) in channel_rules::check(&request) {
             errors.field(field).set(Some(message));
@@ -170,17 +173,24 @@ pub fn OfficialAccountForm(
         // `request` (with the secrets) moves into the task and is dropped when it ends.
         spawn_local(async move {
             match api::channels::connect_official_account(auth, &request).await {
-                Ok(channel) => {
+                Ok(connected_channel) => {
                     inputs.clear();
-                    let secrets = if needs_aes_key(channel.mode) {
-                        "Token and EncodingAESKey"
+                    let channel = connected_channel.channel;
+                    let token = if connected_channel.generated_token.is_some() {
+                        "the Token below"
                     } else {
-                        "Token"
+                        "the same Token"
+                    };
+                    let key = if needs_aes_key(channel.mode) {
+                        " and EncodingAESKey"
+                    } else {
+                        ""
                     };
                     connected.try_set(Some(format!(
-                        "{} is connected. Paste its callback URL, highlighted below, into the WeChat admin console with the same {secrets}.",
+                        "{} is connected. Paste its callback URL, highlighted below, into the WeChat admin console with {token}{key}.",
                         channel.name
                     )));
+                    generated.try_set(connected_channel.generated_token);
                     on_connected.run(channel);
                 }
                 Err(error) => errors.show(error),
@@ -277,7 +287,7 @@ pub fn OfficialAccountForm(
                     aria-describedby=described("app_secret", "", "channel-app-secret-error")
                 />
             </FormField>
-            <FormField control="channel-token" label="Token" hint=|| "3 to 32 letters or digits." error=errors.field("token")>
+            <FormField control="channel-token" label="Token " optional=true hint=|| "Leave empty and Harbour makes a strong one for you to paste into WeChat, or enter 16 to 32 letters or digits." error=errors.field("token")>
                 <input
                     id="channel-token"
                     name="token"
@@ -325,6 +335,12 @@ pub fn OfficialAccountForm(
                 </button>
             </div>
             <FormBanner error=errors.form success=connected class="field-wide" />
+            <Show when=move || generated.with(Option::is_some)>
+                <p class="generated-token field-wide">
+                    "Token for the WeChat admin console (shown only now): "
+                    <code data-testid="generated-token">{move || generated.get().unwrap_or_default()}</code>
+                </p>
+            </Show>
         </form>
     }
 }

@@ -2,6 +2,7 @@
 //! turning its verified callbacks into stored messages, and the jobs that
 //! talk to WeChat afterwards (sends, media downloads, profiles).
 
+pub mod callback_guard;
 pub mod clients;
 pub mod media;
 pub mod official_account;

@@ -7,7 +7,7 @@ use crate::store::events::{append, NewEvent};
 use crate::store::{channels, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use shared::api::{CallbackMode, Channel, CreateOfficialAccount};
+use shared::api::{CallbackMode, Channel, ConnectedChannel, CreateOfficialAccount};
 use shared::{ChannelId, TeamId, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +16,15 @@ use wechat::callback::CallbackConfig;
 
 pub const KIND: &str = "wechat_oa";
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
+/// WeChat accepts 3 to 32 characters; Harbour refuses guessable ones.
+pub const MIN_TOKEN_LEN: usize = 16;
+pub const MAX_TOKEN_LEN: usize = 32;
+
+/// A callback token WeChat accepts: 32 random letters and digits.
+pub fn generate_token() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::rngs::OsRng, MAX_TOKEN_LEN)
+}
 
 /// The sealed part of a channel.
 #[derive(Serialize, Deserialize)]
@@ -85,12 +94,13 @@ fn validate(input: &CreateOfficialAccount) -> AppResult<String> {
             "Enter the AppSecret from the WeChat admin console.",
         ));
     }
-    let token_ok = (3..=32).contains(&input.token.len())
-        && input.token.bytes().all(|b| b.is_ascii_alphanumeric());
+    let token_ok = input.token.is_empty()
+        || ((MIN_TOKEN_LEN..=MAX_TOKEN_LEN).contains(&input.token.len())
+            && input.token.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !token_ok {
         return Err(AppError::validation(
             "token",
-            "The Token must be 3 to 32 letters or digits, as WeChat requires.",
+            format!("The Token must be {MIN_TOKEN_LEN} to {MAX_TOKEN_LEN} letters or digits (a shorter one is easy to guess), or leave it empty and Harbour generates one to paste into WeChat's console."),
         ));
     }
     let needs_key = input.mode != CallbackMode::Plain;
@@ -123,11 +133,14 @@ pub async fn create_official_account(
     now: i64,
     actor: Option<UserId>,
     input: &CreateOfficialAccount,
-) -> AppResult<Channel> {
+) -> AppResult<ConnectedChannel> {
     let api_base = validate(input)?;
+    let generated_token = input.token.is_empty().then(generate_token);
     let secrets = OfficialAccountSecrets {
         app_secret: input.app_secret.trim().to_owned(),
-        token: input.token.clone(),
+        token: generated_token
+            .clone()
+            .unwrap_or_else(|| input.token.clone()),
         encoding_aes_key: input.encoding_aes_key.clone(),
     };
     let sealed = secret_box.seal(&serde_json::to_vec(&secrets).map_err(AppError::internal)?)?;
@@ -152,10 +165,14 @@ pub async fn create_official_account(
     )
     .await?;
     store.commit(tx).await?;
-    store
+    let channel = store
         .channel(id)
         .await?
-        .ok_or(AppError::NotFound("That channel"))
+        .ok_or(AppError::NotFound("That channel"))?;
+    Ok(ConnectedChannel {
+        channel,
+        generated_token,
+    })
 }
 
 /// Loads an Official Account with its secrets opened.

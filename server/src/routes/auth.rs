@@ -88,21 +88,6 @@ fn same_origin_only(headers: &HeaderMap, state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-/// The address a sign-in is throttled under: IPv4 as is; IPv6 by its /64,
-/// which one subscriber holds whole.
-fn throttle_address(ip: std::net::IpAddr) -> String {
-    match ip {
-        std::net::IpAddr::V4(v4) => v4.to_string(),
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
-}
-
 /// Refuses when attempts under any of `keys` reached its limit recently.
 /// `counting_this` says whether this attempt is already recorded.
 async fn check_throttle(
@@ -178,7 +163,9 @@ async fn login(
     ApiJson(input): ApiJson<LoginRequest>,
 ) -> AppResult<impl IntoResponse> {
     let email = normalise_email(&input.email).map_err(|_| AppError::InvalidCredentials)?;
-    let address = throttle_address(state.config.trusted_proxies.client(peer.ip(), &headers));
+    let address = crate::client_address::throttle_key(
+        state.config.trusted_proxies.client(peer.ip(), &headers),
+    );
     let pair_key = format!("account_address:{email}|{address}");
     let account_key = format!("account:{email}");
     let address_key = format!("address:{address}");

@@ -1,5 +1,6 @@
 //! Admin API for channels: list them and connect an Official Account.
-//! Secrets go in and never come out.
+//! Secrets go in and never come out, except a Token Harbour generated,
+//! returned once.
 
 use super::ApiJson;
 use crate::auth::AuthUser;
@@ -10,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shared::api::{Channel, CreateOfficialAccount};
+use shared::api::{Channel, ConnectedChannel, CreateOfficialAccount};
 use shared::Role;
 
 pub fn router() -> Router<AppState> {
@@ -34,7 +35,7 @@ async fn add_official_account(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(input): ApiJson<CreateOfficialAccount>,
-) -> AppResult<(StatusCode, Json<Channel>)> {
+) -> AppResult<(StatusCode, Json<ConnectedChannel>)> {
     user.require_admin()?;
     let channel = create_official_account(
         &state.store,

@@ -2,18 +2,29 @@
 //! pushes (POST). A push is verified, decrypted, parsed and committed before
 //! `success` is answered; nothing calls WeChat inline, so the answer comes
 //! well within WeChat's 5 seconds. Refusals are 4xx with nothing stored.
+//!
+//! A signature proves only who built the URL (plain mode signs token,
+//! timestamp and nonce, not the body), so a push must also be signed within
+//! the last few minutes and its URL must not have come before with another
+//! body (`channels::callback_guard`). An address that keeps sending bad
+//! signatures is refused unheard for the rest of the minute.
 
+use crate::channels::callback_guard;
 use crate::channels::official_account;
 use crate::error::AppError;
+use crate::ingest::Stored;
 use crate::state::AppState;
+use crate::store::callback_urls::CallbackUrl;
 use crate::store::inbox::Inbound;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use shared::ChannelId;
+use std::net::SocketAddr;
+use wechat::callback::CallbackError;
 use wechat::message::{Event, MessageBody, MessageKind};
 use wechat::query::Query;
 
@@ -40,11 +51,34 @@ fn plain(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
+/// Who is calling, as the bad-signature limit counts them.
+fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
+    crate::client_address::throttle_key(state.config.trusted_proxies.client(peer.ip(), headers))
+}
+
+/// 429 for an address that used up its bad signatures this minute.
+fn too_many_bad_signatures(state: &AppState, caller: &str) -> Option<Response> {
+    if !state.bad_signatures.blocked(caller, state.clock.now()) {
+        return None;
+    }
+    let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, "too_many_bad_signatures");
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+    Some(response)
+}
+
 async fn verify_url(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(channel_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let caller = caller(&state, peer, &headers);
+    if let Some(refused) = too_many_bad_signatures(&state, &caller) {
+        return refused;
+    }
     let Ok(channel_id) = channel_id.parse::<ChannelId>() else {
         return refuse(StatusCode::NOT_FOUND, "unknown_channel");
     };
@@ -63,6 +97,7 @@ async fn verify_url(
     match wechat::signature::verify_url(&account.secrets.token, &query) {
         Ok(echostr) => plain(echostr),
         Err(err) => {
+            state.bad_signatures.record(&caller, state.clock.now());
             tracing::warn!(channel = %channel_id, reason = err.code(), "refused a URL verification");
             refuse(StatusCode::FORBIDDEN, err.code())
         }
@@ -71,10 +106,16 @@ async fn verify_url(
 
 async fn receive_push(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(channel_id): Path<String>,
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
+    let caller = caller(&state, peer, &headers);
+    if let Some(refused) = too_many_bad_signatures(&state, &caller) {
+        return refused;
+    }
     let Ok(channel_id) = channel_id.parse::<ChannelId>() else {
         return refuse(StatusCode::NOT_FOUND, "unknown_channel");
     };
@@ -91,29 +132,46 @@ async fn receive_push(
         Ok(config) => config,
         Err(err) => return err.into_response(),
     };
+    let now = state.clock.now();
+    let max_age = state.config.callback_max_age_s;
     let parsed = Query::parse(raw.as_deref().unwrap_or_default())
         .map_err(|e| e.code())
-        .and_then(|query| wechat::callback::receive(&config, &query, &body).map_err(|e| e.code()));
-    let message = match parsed {
-        Ok(message) => message,
-        Err(code) => {
-            // One line, no secrets, no body: just which channel and why.
-            tracing::warn!(channel = %channel_id, reason = code, "refused a WeChat push");
-            return refuse(StatusCode::BAD_REQUEST, code);
-        }
+        .and_then(
+            |query| match wechat::callback::receive(&config, &query, &body) {
+                Ok(message) => callback_guard::signed_url(channel_id, &query, &body, now, max_age)
+                    .map(|url| (message, url))
+                    .map_err(|refusal| refusal.code()),
+                Err(err @ CallbackError::Signature(_)) => {
+                    state.bad_signatures.record(&caller, now);
+                    Err(err.code())
+                }
+                Err(err) => Err(err.code()),
+            },
+        );
+    let (message, url) = match parsed {
+        Ok(parsed) => parsed,
+        Err(code) => return refused_push(channel_id, code),
     };
-    match store(&state, &account, &message).await {
-        Ok(()) => plain("success".into()),
+    match store(&state, &account, &message, url).await {
+        Ok(Stored::New(_) | Stored::Retry) => plain("success".into()),
+        Ok(Stored::Replayed) => refused_push(channel_id, "replayed_callback"),
         // 5xx so WeChat retries: nothing is acknowledged that is not committed.
         Err(err) => err.into_response(),
     }
+}
+
+fn refused_push(channel_id: ChannelId, code: &str) -> Response {
+    // One line, no secrets, no body: just which channel and why.
+    tracing::warn!(channel = %channel_id, reason = code, "refused a WeChat push");
+    refuse(StatusCode::BAD_REQUEST, code)
 }
 
 async fn store(
     state: &AppState,
     account: &official_account::OfficialAccount,
     message: &wechat::message::InboundMessage,
-) -> Result<(), AppError> {
+    url: CallbackUrl,
+) -> Result<Stored, AppError> {
     let fields = serde_json::to_value(message.fields()).map_err(AppError::internal)?;
     let dedupe_key = message.dedupe_key();
     let (kind, body, opens_window, subscribed) = describe(message);
@@ -147,8 +205,8 @@ async fn store(
     // Committed (or found already stored) before this returns. A database
     // that cannot commit in time gets a 503 inside WeChat's 5 s, so WeChat
     // retries; should the push commit later, the retry finds it stored.
-    match tokio::time::timeout(STORE_DEADLINE, state.inbox.store(push)).await {
-        Ok(stored) => stored.map(drop),
+    match tokio::time::timeout(STORE_DEADLINE, state.inbox.store(push, Some(url))).await {
+        Ok(stored) => stored,
         Err(_) => {
             tracing::error!(channel = %account.channel.id, "a WeChat push could not be committed in time");
             Err(AppError::Unavailable)

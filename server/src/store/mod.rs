@@ -3,6 +3,7 @@
 //! backends share the SQL text wherever the dialects agree.
 
 pub mod baseline;
+pub mod callback_urls;
 pub mod canned;
 pub mod channels;
 pub mod contacts;

@@ -18,7 +18,7 @@ on_both_backends!(a_reply_interrupted_by_sigkill_is_unknown_and_never_resent);
 
 const APP_ID: &str = "wxc4a5b1c4a5b1c4a5";
 const SECRET: &str = "crash-test-secret";
-const TOKEN: &str = "crashToken1";
+const TOKEN: &str = "crashTokenHarbour1";
 const ADMIN: &str = "crash-admin@example.com";
 const PASSWORD: &str = "a long enough password";
 

@@ -18,7 +18,7 @@ use wechat::{AppId, Mode, OpenId, OriginalId};
 on_both_backends!(a_thousand_retried_callbacks_store_a_thousand_messages_in_order);
 
 const APP_ID: &str = "wx0123456789abcdef";
-const TOKEN: &str = "ingestToken42";
+const TOKEN: &str = "ingestTokenHarbour42";
 const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
 
 async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend: Backend) {
@@ -34,7 +34,8 @@ async fn a_thousand_retried_callbacks_store_a_thousand_messages_in_order(backend
         AES_KEY,
         Mode::Safe,
     )
-    .seed(7);
+    .seed(7)
+    .clock(app.wechat_clock());
     let simulator = Simulator::new(config).expect("simulator");
 
     // 40 contacts, 25 messages each; each contact's pushes go in order, contacts in parallel.

@@ -3,6 +3,7 @@
 
 mod auth;
 mod authorization;
+mod callbacks;
 mod channels;
 mod cli;
 mod collab;

@@ -32,7 +32,7 @@ on_both_backends!(
 
 const APP_ID: &str = "wxfa4e5d6c7b8a9013";
 const APP_SECRET: &str = "fake-secret-for-media-tests";
-const TOKEN: &str = "harbourToken2";
+const TOKEN: &str = "harbourMediaToken2";
 const FOLLOWER: &str = "oFollowerMedia00000000000001";
 const KEY: [u8; 32] = [11; 32];
 

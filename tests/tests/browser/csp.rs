@@ -24,12 +24,12 @@ async fn every_page_loads_under_the_csp_without_a_violation() {
     let channel = app
         .connect_official_account(
             &admin,
-            &serde_json::json!({ "name": "CSP OA", "app_id": "wxc5pc5pc5pc5pc5pc", "app_secret": "s", "token": "cspToken1", "mode": "plain" }),
+            &serde_json::json!({ "name": "CSP OA", "app_id": "wxc5pc5pc5pc5pc5pc", "app_secret": "s", "token": "cspTokenHarbour1", "mode": "plain" }),
         )
         .await;
     app.push_plain_text(
         &channel.callback_path,
-        "cspToken1",
+        "cspTokenHarbour1",
         "oCspClient",
         1,
         "你好 👋",

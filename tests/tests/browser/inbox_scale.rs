@@ -352,7 +352,7 @@ async fn a_ten_thousand_row_queue_scrolls_smoothly() {
         .expect("callback path");
     app.push_plain_text(
         path,
-        "seedToken",
+        harbour_server::seed::SEED_TOKEN,
         open_id,
         7_000_001,
         "我想再問一下還款安排 🙏",

@@ -104,7 +104,11 @@ async fn a_wechat_message_appears_live_and_the_reply_reaches_the_follower() {
         return;
     };
     let fake = std::sync::Arc::new(app.fake_wechat().await);
-    let (app_id, secret, token) = ("wxb40b40b40b40b40b", "browser-secret", "browserToken1");
+    let (app_id, secret, token) = (
+        "wxb40b40b40b40b40b",
+        "browser-secret",
+        "browserTokenHarbour1",
+    );
     fake.register_app(&AppId::new(app_id), &AppSecret::new(secret));
     let admin = app.admin_token().await;
     let body = serde_json::json!({ "name": "HK Lending 公眾號", "app_id": app_id, "app_secret": secret, "token": token, "mode": "plain", "api_base": fake.base_url() });
@@ -129,7 +133,8 @@ async fn a_wechat_message_appears_live_and_the_reply_reaches_the_follower() {
         "",
         Mode::Plain,
     )
-    .fake(fake.clone());
+    .fake(fake.clone())
+    .clock(app.wechat_clock());
     let simulator = Simulator::new(config).expect("simulator");
     let sent = simulator
         .send(
@@ -208,7 +213,7 @@ async fn an_admin_connects_an_official_account_and_agents_cannot_open_channels()
         )
         .await;
     browser
-        .fill(&format!("{form} input[name=token]"), "harbourToken1")
+        .fill(&format!("{form} input[name=token]"), "harbourFormToken1")
         .await;
     // One character short: the form says so before anything is sent.
     browser
@@ -292,7 +297,7 @@ async fn an_admin_connects_an_official_account_and_agents_cannot_open_channels()
         .fill(&format!("{form} input[name=app_secret]"), "another")
         .await;
     browser
-        .fill(&format!("{form} input[name=token]"), "harbourToken1")
+        .fill(&format!("{form} input[name=token]"), "harbourFormToken1")
         .await;
     browser
         .fill(&format!("{form} input[name=encoding_aes_key]"), aes_key)
@@ -333,7 +338,7 @@ async fn an_admin_connects_an_official_account_and_agents_cannot_open_channels()
         .fill(&format!("{form} input[name=app_secret]"), "retail-secret")
         .await;
     browser
-        .fill(&format!("{form} input[name=token]"), "retailToken2")
+        .fill(&format!("{form} input[name=token]"), "retailFormToken2")
         .await;
     browser
         .wait_for(&format!("{form} select[name=mode]"))
