@@ -66,11 +66,17 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// The sign-in (refresh-token family) the token belongs to: signing out,
+    /// a password reset or a stolen refresh token ends it, and with it
+    /// every access token and live socket of that sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 pub fn issue_access_token(
     keys: &TokenKeys,
     user: &User,
+    session: &str,
     now_ms: i64,
     ttl_secs: i64,
 ) -> AppResult<String> {
@@ -80,6 +86,7 @@ pub fn issue_access_token(
         role: user.role,
         iat,
         exp: iat + ttl_secs,
+        sid: Some(session.to_owned()),
     };
     jsonwebtoken::encode(&Header::default(), &claims, &keys.encoding).map_err(AppError::internal)
 }
@@ -111,13 +118,17 @@ pub fn hash_refresh_token(token: &str) -> String {
 }
 
 /// The signed-in user behind a request, loaded fresh from the database so a
-/// deactivation or role change takes effect at once.
+/// deactivation, role change or the end of the sign-in takes effect at once.
 #[derive(Clone, Debug)]
 pub struct AuthUser {
     pub id: UserId,
     pub role: Role,
     pub name: String,
     pub teams: Vec<TeamId>,
+    /// The sign-in (refresh-token family) behind the access token.
+    pub session: Option<String>,
+    /// When the access token expires (Unix ms).
+    pub expires_at: i64,
 }
 
 impl AuthUser {
@@ -155,6 +166,20 @@ impl AuthUser {
     pub async fn from_token(state: &AppState, token: &str) -> AppResult<AuthUser> {
         let claims = decode_access_token(&state.keys, token, state.clock.now())?;
         let id: UserId = claims.sub.parse().map_err(|_| AppError::Unauthenticated)?;
+        Self::load(state, id, claims.sid, claims.exp * 1000).await
+    }
+
+    /// The same sign-in read again: its rights now, or why it has ended.
+    pub async fn reload(&self, state: &AppState) -> AppResult<AuthUser> {
+        Self::load(state, self.id, self.session.clone(), self.expires_at).await
+    }
+
+    async fn load(
+        state: &AppState,
+        id: UserId,
+        session: Option<String>,
+        expires_at: i64,
+    ) -> AppResult<AuthUser> {
         let user = state
             .store
             .user(id)
@@ -163,11 +188,20 @@ impl AuthUser {
         if !user.active {
             return Err(AppError::AccountDisabled);
         }
+        // Tokens from before sign-ins were named carry no session: they
+        // end with their short lifetime.
+        if let Some(session) = &session {
+            if !state.store.session_live(session).await? {
+                return Err(AppError::Unauthenticated);
+            }
+        }
         Ok(AuthUser {
             id: user.id,
             role: user.role,
             name: user.name,
             teams: user.teams.iter().map(|t| t.id).collect(),
+            session,
+            expires_at,
         })
     }
 }
@@ -221,7 +255,7 @@ mod tests {
             teams: vec![],
             created_at: 0,
         };
-        let token = issue_access_token(&keys, &user, 1_000_000, 60).unwrap_or_default();
+        let token = issue_access_token(&keys, &user, "s", 1_000_000, 60).unwrap_or_default();
         assert!(decode_access_token(&keys, &token, 1_000_000 + 59_000).is_ok());
         assert!(matches!(
             decode_access_token(&keys, &token, 1_000_000 + 61_000),

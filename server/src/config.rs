@@ -71,6 +71,9 @@ pub struct Config {
     pub max_password_checks: usize,
     /// A WeChat callback signed further than this from now (seconds) is refused.
     pub callback_max_age_s: i64,
+    /// A live socket further behind than this many events is told to
+    /// reload its views instead of replaying the log.
+    pub max_replay: i64,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -219,6 +222,7 @@ impl Config {
             )?,
             max_password_checks: default_password_checks(),
             callback_max_age_s: callback_max_age_s(settings.callback_max_age_s)?,
+            max_replay: MAX_REPLAY,
         })
     }
 
@@ -245,9 +249,13 @@ impl Config {
             trusted_proxies: Default::default(),
             max_password_checks: default_password_checks(),
             callback_max_age_s: 300,
+            max_replay: MAX_REPLAY,
         }
     }
 }
+
+/// Events a reconnecting socket may replay before it is told to reload.
+const MAX_REPLAY: i64 = 5_000;
 
 /// Two password checks per core: enough to keep the cores busy, few
 /// enough that a burst of sign-ins cannot exhaust memory.

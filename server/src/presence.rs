@@ -87,6 +87,22 @@ struct Room {
 }
 
 impl Room {
+    /// Whether `session` views, types or holds the lock here.
+    fn holds(&self, session: SessionId) -> bool {
+        self.viewers.iter().any(|(s, _)| *s == session)
+            || self.typing.iter().any(|(s, _)| *s == session)
+            || self.lock.as_ref().is_some_and(|l| l.session == session)
+    }
+
+    /// Drops everything `session` held here.
+    fn forget(&mut self, session: SessionId) {
+        self.viewers.retain(|(s, _)| *s != session);
+        self.typing.retain(|(s, _)| *s != session);
+        if self.lock.as_ref().is_some_and(|l| l.session == session) {
+            self.lock = None;
+        }
+    }
+
     fn is_local_empty(&self) -> bool {
         self.viewers.is_empty() && self.typing.is_empty() && self.lock.is_none()
     }
@@ -385,27 +401,61 @@ impl Presence {
         self.leave_views(session, now, None);
     }
 
+    /// Drops what the session held in one conversation (its user may no
+    /// longer see it); announces only when there was something.
+    pub fn leave_room(&self, session: SessionId, conversation: ConversationId, now: i64) {
+        self.leave_where(session, now, |id, _| id == conversation);
+    }
+
+    /// Drops what the session held in conversations of teams its user may
+    /// no longer see.
+    pub fn leave_unless_allowed(
+        &self,
+        session: SessionId,
+        now: i64,
+        allowed: impl Fn(Option<TeamId>) -> bool,
+    ) {
+        self.leave_where(session, now, |_, team| !allowed(team));
+    }
+
+    /// The conversation moved to `team`: from now on only those who may see
+    /// that team hear who views and types in it. Idempotent, so every
+    /// socket that sees the transfer may call it.
+    pub fn move_to_team(&self, conversation: ConversationId, team: Option<TeamId>, now: i64) {
+        let moved = self
+            .lock_rooms()
+            .get_mut(&conversation)
+            .is_some_and(|room| {
+                let moved = room.team != team;
+                room.team = team;
+                moved
+            });
+        if moved {
+            self.change(conversation, team, now, |_| ());
+        }
+    }
+
     /// Removes the session from every room except `keep`, announcing each change.
     fn leave_views(&self, session: SessionId, now: i64, keep: Option<ConversationId>) {
+        self.leave_where(session, now, |id, _| Some(id) != keep);
+    }
+
+    /// Removes the session from the rooms `drop` picks (by conversation and
+    /// team), announcing each change.
+    fn leave_where(
+        &self,
+        session: SessionId,
+        now: i64,
+        drop: impl Fn(ConversationId, Option<TeamId>) -> bool,
+    ) {
         let touched: Vec<ConversationId> = self
             .lock_rooms()
             .iter()
-            .filter(|(id, room)| {
-                Some(**id) != keep
-                    && (room.viewers.iter().any(|(s, _)| *s == session)
-                        || room.typing.iter().any(|(s, _)| *s == session)
-                        || room.lock.as_ref().is_some_and(|l| l.session == session))
-            })
+            .filter(|(id, room)| drop(**id, room.team) && room.holds(session))
             .map(|(id, _)| *id)
             .collect();
         for conversation in touched {
-            self.change(conversation, None, now, |room| {
-                room.viewers.retain(|(s, _)| *s != session);
-                room.typing.retain(|(s, _)| *s != session);
-                if room.lock.as_ref().is_some_and(|l| l.session == session) {
-                    room.lock = None;
-                }
-            });
+            self.change(conversation, None, now, |room| room.forget(session));
         }
     }
 

@@ -9,6 +9,7 @@ use futures::{Sink, SinkExt, Stream, StreamExt};
 use shared::api::Event;
 use shared::ws::{ClientMessage, Person, ServerMessage};
 use shared::{ConversationId, Seq, TeamId};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,19 @@ pub trait SessionBackend: Send + Sync {
     /// Presence and reply locks, when this backend keeps them.
     fn presence(&self) -> Option<&Presence> {
         None
+    }
+    /// The user's sign-in read again after something about it changed:
+    /// their rights now, or why the sign-in has ended.
+    fn recheck(&self, user: &AuthUser) -> impl Future<Output = Result<AuthUser, AppError>> + Send {
+        let user = user.clone();
+        async move { Ok(user) }
+    }
+    /// The team each of `conversations` belongs to now (absent: unknown).
+    fn conversation_teams(
+        &self,
+        _conversations: &[ConversationId],
+    ) -> impl Future<Output = anyhow::Result<HashMap<ConversationId, Option<TeamId>>>> + Send {
+        async { Ok(HashMap::new()) }
     }
     /// `Some(team)` when the conversation exists.
     fn conversation_team(
@@ -58,13 +72,48 @@ pub trait SessionBackend: Send + Sync {
 /// others see events of their teams, and events they caused themselves.
 /// The inbox work refines this per conversation.
 pub fn visible_to(user: &AuthUser, event: &Event) -> bool {
+    visible_in(user, event, event.team)
+}
+
+/// [`visible_to`], with `team` the team the event's conversation has now.
+fn visible_in(user: &AuthUser, event: &Event, team: Option<TeamId>) -> bool {
     if user.role.sees_all_teams() {
         return true;
     }
-    match event.team {
+    match team {
         Some(team) => user.teams.contains(&team),
         None => event.actor == Some(user.id),
     }
+}
+
+/// The conversation an event is about, if any.
+fn conversation_of(event: &Event) -> Option<ConversationId> {
+    event.payload.get("conversation")?.as_str()?.parse().ok()
+}
+
+/// Whether `event` may change what `user`'s sign-in may do, or end it: a
+/// change to their account, a password reset, a sign-out or a stolen
+/// refresh token.
+fn touches_rights(user: &AuthUser, event: &Event) -> bool {
+    const KINDS: [&str; 4] = [
+        "user.updated",
+        "user.password_reset",
+        "auth.logout",
+        "auth.refresh_reused",
+    ];
+    KINDS.contains(&event.kind.as_str())
+        && event.payload.get("user").and_then(|u| u.as_str()) == Some(&user.id.to_string())
+}
+
+/// The team a transfer moved a conversation to, when `event` is one.
+fn transferred_to(event: &Event) -> Option<(ConversationId, Option<TeamId>)> {
+    if event.kind != "conversation.updated" || event.payload["action"] != "transferred" {
+        return None;
+    }
+    let team = event.payload["fields"]["team"]
+        .as_str()
+        .and_then(|t| t.parse().ok());
+    Some((conversation_of(event)?, team))
 }
 
 #[derive(Clone, Debug)]
@@ -75,6 +124,9 @@ pub struct SessionConfig {
     pub idle_timeout: Duration,
     /// Close when one message cannot be handed to the client within this time.
     pub send_timeout: Duration,
+    /// A client further behind than this many events is told to `Resync`
+    /// (reload its views) instead of replaying the log.
+    pub max_replay: i64,
 }
 
 impl Default for SessionConfig {
@@ -84,6 +136,7 @@ impl Default for SessionConfig {
             heartbeat: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),
             send_timeout: Duration::from_secs(10),
+            max_replay: 5_000,
         }
     }
 }
@@ -165,7 +218,14 @@ where
         return SessionEnd::TooSlow;
     }
     let mut sent_up_to = last_seq;
-    if let Err(end) = replay(&mut sink, backend, &user, &mut sent_up_to, None, config).await {
+    if head.0 - last_seq.0 > config.max_replay {
+        // Too far behind to replay: the client reloads its views instead.
+        if !send(&mut sink, ServerMessage::Resync { head }, config).await {
+            return SessionEnd::TooSlow;
+        }
+        sent_up_to = head;
+    } else if let Err(end) = replay(&mut sink, backend, &user, &mut sent_up_to, None, config).await
+    {
         return end;
     }
     if !send(
@@ -224,7 +284,17 @@ where
     let mut heartbeat = tokio::time::interval(config.heartbeat);
     heartbeat.reset();
     let mut last_heard = Instant::now();
+    let expiry = tokio::time::sleep(until_expiry(backend, user));
+    tokio::pin!(expiry);
     loop {
+        if token_expired(backend, user) {
+            return close(
+                sink,
+                SessionEnd::Unauthenticated(AppError::TokenExpired.code().as_str().into()),
+                &AppError::TokenExpired.to_string(),
+            )
+            .await;
+        }
         tokio::select! {
             incoming = stream.next() => {
                 last_heard = Instant::now();
@@ -234,7 +304,11 @@ where
                         if !send(sink, ServerMessage::Pong, config).await { return SessionEnd::TooSlow; }
                     }
                     Some(Ok(ClientMessage::Reauth { token })) => match backend.authenticate(&token).await {
-                        Ok(fresh) => *user = fresh,
+                        Ok(fresh) if fresh.id == user.id => {
+                            *user = fresh;
+                            expiry.as_mut().reset(Instant::now() + until_expiry(backend, user));
+                        }
+                        Ok(_) => return close(sink, SessionEnd::BadMessage, "A socket cannot change whose it is; open a new one.").await,
                         Err(err) => return close(sink, SessionEnd::Unauthenticated(err.code().as_str().into()), &err.to_string()).await,
                     },
                     Some(Ok(ClientMessage::Hello { .. })) | Some(Err(_)) => {
@@ -248,9 +322,16 @@ where
                     return SessionEnd::TooSlow;
                 }
             }
+            () = &mut expiry => {
+                // Checked at the top of the loop; a manual clock may not be there yet.
+                expiry.as_mut().reset(Instant::now() + until_expiry(backend, user));
+            }
             received = live.recv() => match received {
                 Ok(event) => {
                     if event.seq <= sent_up_to { continue; }
+                    if let Err(end) = follow_rights(sink, backend, user, session, &event).await {
+                        return end;
+                    }
                     if event.seq.0 > sent_up_to.0 + 1 {
                         // Fill any hole from the log so order and completeness hold.
                         let until = Seq(event.seq.0 - 1);
@@ -271,6 +352,7 @@ where
                 Err(RecvError::Closed) => return SessionEnd::ServerError,
             },
             Some(now) = next_jump(&mut clock_jumps) => {
+                // The token's expiry is checked at the top of the loop.
                 if !send(sink, ServerMessage::Time { now }, config).await { return SessionEnd::TooSlow; }
             }
             _ = heartbeat.tick() => {
@@ -281,6 +363,62 @@ where
             }
         }
     }
+}
+
+/// How long until the user's access token expires, by the server's clock
+/// (at least a second, so a clock that stands still is not polled hot).
+fn until_expiry<B: SessionBackend>(backend: &B, user: &AuthUser) -> Duration {
+    if user.expires_at <= 0 {
+        return Duration::from_secs(24 * 3600);
+    }
+    let left = (user.expires_at - backend.now()).max(1_000);
+    Duration::from_millis(u64::try_from(left).unwrap_or(1_000))
+}
+
+fn token_expired<B: SessionBackend>(backend: &B, user: &AuthUser) -> bool {
+    user.expires_at > 0 && backend.now() >= user.expires_at
+}
+
+/// Keeps the session within the user's rights as `event` changes them: a
+/// change to their account or sign-in reloads them (or ends the session),
+/// and a transfer moves the conversation's presence to its new team.
+async fn follow_rights<Si, B>(
+    sink: &mut Si,
+    backend: &B,
+    user: &mut AuthUser,
+    session: SessionId,
+    event: &Event,
+) -> Result<(), SessionEnd>
+where
+    Si: Sink<ServerMessage> + Unpin,
+    B: SessionBackend,
+{
+    if touches_rights(user, event) {
+        match backend.recheck(user).await {
+            Ok(fresh) => {
+                *user = fresh;
+                if let Some(presence) = backend.presence() {
+                    let scope = user.scope();
+                    presence
+                        .leave_unless_allowed(session, backend.now(), |team| scope.allows(team));
+                }
+            }
+            Err(err) => {
+                let end = SessionEnd::Unauthenticated(err.code().as_str().into());
+                return Err(close(sink, end, &err.to_string()).await);
+            }
+        }
+    }
+    if let (Some((conversation, team)), Some(presence)) =
+        (transferred_to(event), backend.presence())
+    {
+        let now = backend.now();
+        presence.move_to_team(conversation, team, now);
+        if !user.scope().allows(team) {
+            presence.leave_room(session, conversation, now);
+        }
+    }
+    Ok(())
 }
 
 /// The next presence update, skipping any this socket was too slow for;
@@ -394,11 +532,28 @@ where
             .await
             .map_err(|_| SessionEnd::ServerError)?;
         let full = page.len() as i64 == PAGE;
+        // Who may see a conversation's past is decided by its team now, not
+        // the team it had when the event was written.
+        let mut conversations: Vec<ConversationId> =
+            page.iter().filter_map(conversation_of).collect();
+        conversations.sort_unstable();
+        conversations.dedup();
+        let teams = if conversations.is_empty() || user.role.sees_all_teams() {
+            HashMap::new()
+        } else {
+            backend
+                .conversation_teams(&conversations)
+                .await
+                .map_err(|_| SessionEnd::ServerError)?
+        };
         for event in page {
             if until.is_some_and(|u| event.seq > u) {
                 return Ok(());
             }
-            if visible_to(user, &event)
+            let team = conversation_of(&event)
+                .and_then(|c| teams.get(&c).copied())
+                .unwrap_or(event.team);
+            if visible_in(user, &event, team)
                 && !send(
                     sink,
                     ServerMessage::Event {

@@ -26,6 +26,8 @@ impl FakeBackend {
             role,
             name: "Amy".into(),
             teams,
+            session: None,
+            expires_at: 0,
         };
         Arc::new(FakeBackend {
             log: Mutex::new(Vec::new()),

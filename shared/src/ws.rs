@@ -75,6 +75,12 @@ pub enum ServerMessage {
     Live {
         head: Seq,
     },
+    /// The client was too far behind to replay: it must reload what it
+    /// shows (lists, the open conversation) and carry on from `head`.
+    /// `Live` follows.
+    Resync {
+        head: Seq,
+    },
     Event {
         event: Event,
     },

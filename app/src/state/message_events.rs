@@ -57,6 +57,17 @@ fn conversation_of(event: &Event) -> Option<ConversationId> {
 pub fn watch_conversation_events(live: LiveState, on_touched: impl Fn(Touched) + 'static) {
     let me = use_context::<crate::state::auth::AuthState>();
     let handled = StoredValue::new(live.last_seq());
+    let on_touched = std::rc::Rc::new(on_touched);
+    // The server could not replay what was missed: anything may have changed.
+    let resyncs_seen = StoredValue::new(live.resyncs.get_untracked());
+    let on_resync = on_touched.clone();
+    Effect::new(move |_| {
+        let resyncs = live.resyncs.get();
+        if resyncs != resyncs_seen.get_value() {
+            resyncs_seen.set_value(resyncs);
+            on_resync(Touched::Any);
+        }
+    });
     Effect::new(move |_| {
         let touched = live.recent.with(|recent| {
             let newest = recent.front().map(|event| event.seq)?;

@@ -141,10 +141,12 @@ async fn issue_refresh_token(
     Ok((token, expires_at - now))
 }
 
-fn session(state: &AppState, user: User) -> AppResult<Session> {
+/// `family`: the sign-in the access token belongs to.
+fn session(state: &AppState, user: User, family: &str) -> AppResult<Session> {
     let access_token = auth::issue_access_token(
         &state.keys,
         &user,
+        family,
         state.clock.now(),
         state.config.access_ttl_secs,
     )?;
@@ -243,7 +245,7 @@ async fn login(
     .await?;
     state.store.commit(tx).await?;
 
-    let body = session(&state, user)?;
+    let body = session(&state, user, &family)?;
     Ok((jar.add(refresh_cookie(&state, token, lives_ms)), Json(body)))
 }
 
@@ -310,7 +312,7 @@ async fn refresh(
     if !user.active {
         return Err(AppError::AccountDisabled);
     }
-    let body = session(&state, user)?;
+    let body = session(&state, user, &row.family)?;
     let jar = match rotated {
         Some((token, lives_ms)) => jar.add(refresh_cookie(&state, token, lives_ms)),
         None => jar,
@@ -339,7 +341,11 @@ async fn logout(
             append(
                 &mut tx,
                 now,
-                &[NewEvent::new("auth.logout", user, json!({ "user": user }))],
+                &[NewEvent::new(
+                    "auth.logout",
+                    user,
+                    json!({ "user": user, "family": row.family }),
+                )],
             )
             .await?;
         }

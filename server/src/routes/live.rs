@@ -52,13 +52,11 @@ async fn serve_socket(state: AppState, socket: WebSocket) {
     // A close or transport error ends the stream.
     let stream = stream
         .take_while(|m: &Incoming| futures::future::ready(!matches!(m, Err(e) if e == "closed")));
-    let end = run_session(
-        Box::pin(sink),
-        Box::pin(stream),
-        &state,
-        &SessionConfig::default(),
-    )
-    .await;
+    let config = SessionConfig {
+        max_replay: state.config.max_replay,
+        ..SessionConfig::default()
+    };
+    let end = run_session(Box::pin(sink), Box::pin(stream), &state, &config).await;
     tracing::debug!(?end, "live socket closed");
     state.metrics.ws_connections.fetch_sub(1, Ordering::Relaxed);
 }
@@ -66,6 +64,18 @@ async fn serve_socket(state: AppState, socket: WebSocket) {
 impl SessionBackend for AppState {
     async fn authenticate(&self, token: &str) -> Result<AuthUser, AppError> {
         AuthUser::from_token(self, token).await
+    }
+
+    async fn recheck(&self, user: &AuthUser) -> Result<AuthUser, AppError> {
+        user.reload(self).await
+    }
+
+    async fn conversation_teams(
+        &self,
+        conversations: &[shared::ConversationId],
+    ) -> anyhow::Result<std::collections::HashMap<shared::ConversationId, Option<shared::TeamId>>>
+    {
+        Ok(self.store.conversation_teams(conversations).await?)
     }
 
     async fn events_after(&self, after: Seq, limit: i64) -> anyhow::Result<Vec<Event>> {

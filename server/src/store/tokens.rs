@@ -159,6 +159,21 @@ impl Store {
         Ok(pruned)
     }
 
+    /// Whether the sign-in `family` still stands: signing out, a password
+    /// reset, a deactivation or a reused refresh token revokes every token
+    /// of it.
+    pub async fn session_live(&self, family: &str) -> AppResult<bool> {
+        let live: Option<i32> = on_read!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT 1 FROM refresh_tokens WHERE family = $1 AND revoked_at IS NULL LIMIT 1",
+            )
+            .bind(family)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(live.is_some())
+    }
+
     /// Failures for `key` since `since`, and the oldest of them (for Retry-After).
     pub async fn login_failures_since(
         &self,

@@ -397,6 +397,34 @@ impl Store {
         Ok(row.map(|team| team.and_then(|t| t.parse().ok())))
     }
 
+    /// The team each of `ids` has now; conversations that do not exist are absent.
+    pub async fn conversation_teams(
+        &self,
+        ids: &[ConversationId],
+    ) -> AppResult<std::collections::HashMap<ConversationId, Option<TeamId>>> {
+        let mut teams = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, team_id FROM conversations WHERE id IN ({})",
+                super::marks(chunk.len(), 1)
+            );
+            let rows: Vec<(String, Option<String>)> = on_read!(self, pool => {
+                let mut query = sqlx::query_as(&sql);
+                for id in chunk {
+                    query = query.bind(id.to_string());
+                }
+                query.fetch_all(pool).await?
+            });
+            for (id, team) in rows {
+                teams.insert(
+                    super::stored(&id)?,
+                    team.map(|t| super::stored(&t)).transpose()?,
+                );
+            }
+        }
+        Ok(teams)
+    }
+
     /// The newest reply to this conversation by someone other than `author`
     /// at or after `since`: (author's name, when).
     pub async fn recent_reply_by_other(

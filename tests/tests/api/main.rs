@@ -16,5 +16,6 @@ mod live;
 mod media;
 mod operability;
 mod replies;
+mod socket_rights;
 mod store;
 mod users;

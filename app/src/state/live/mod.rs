@@ -34,6 +34,9 @@ pub struct LiveState {
     /// Counts connections that reached live events, so views can catch up
     /// after a reconnect.
     pub connections: RwSignal<u64>,
+    /// Counts the times the server could not replay what this tab missed:
+    /// lists reload instead.
+    pub resyncs: RwSignal<u64>,
     /// The conversation this tab has open, re-announced after a reconnect.
     viewing: StoredValue<Option<ConversationId>>,
     last_seq: StoredValue<Seq>,
@@ -47,6 +50,7 @@ impl LiveState {
             recent: RwSignal::new(VecDeque::new()),
             presence: RwSignal::new(HashMap::new()),
             connections: RwSignal::new(0),
+            resyncs: RwSignal::new(0),
             viewing: StoredValue::new(None),
             last_seq: StoredValue::new(Seq(0)),
             connection: StoredValue::new_local(None),
@@ -192,6 +196,13 @@ impl SocketState for LiveState {
 
     fn server_time(&self, now: i64) {
         crate::clock::learn_server_time(now, crate::clock::Heard::Socket);
+    }
+
+    fn resync(&self, head: Seq) {
+        if head > self.last_seq() {
+            self.last_seq.set_value(head);
+        }
+        self.resyncs.try_update(|n| *n += 1);
     }
 }
 

@@ -121,6 +121,9 @@ pub trait SocketState {
     fn clear_presence(&self);
     /// A connection reached live events: views catch up on what they missed.
     fn note_reconnected(&self);
+    /// The server could not replay what was missed: carry on from `head`,
+    /// and views reload what they show.
+    fn resync(&self, head: Seq);
     /// The server said what time it is (Unix ms).
     fn server_time(&self, now: i64);
 }
@@ -255,6 +258,7 @@ where
                             state.set_presence(conversation, Presence { viewers, typing, lock });
                         }
                         ServerMessage::Event { event } => state.record(event),
+                        ServerMessage::Resync { head } => state.resync(head),
                         ServerMessage::Time { now } => state.server_time(now),
                         ServerMessage::Ping | ServerMessage::Pong => {}
                         ServerMessage::Closing { code, .. } => {
@@ -316,12 +320,14 @@ where
     sink.send(message).await.map_err(|_| ())
 }
 
-/// `Closing` codes that mean "this token is no good": refresh and retry.
+/// `Closing` codes that mean "this token is no good": refresh and retry
+/// (a refresh that fails, as after signing out elsewhere or a deactivation,
+/// ends the loop).
 fn rejects_token(code: &str) -> bool {
     let code = serde_json::from_value::<ErrorCode>(serde_json::Value::String(code.to_owned()));
     matches!(
         code,
-        Ok(ErrorCode::TokenExpired | ErrorCode::Unauthenticated)
+        Ok(ErrorCode::TokenExpired | ErrorCode::Unauthenticated | ErrorCode::AccountDisabled)
     )
 }
 

@@ -147,6 +147,7 @@ struct Seen {
     presence_clears: u32,
     connections: u32,
     times: Vec<i64>,
+    resyncs: Vec<Seq>,
 }
 
 #[derive(Clone, Default)]
@@ -187,6 +188,12 @@ impl SocketState for FakeState {
 
     fn server_time(&self, now: i64) {
         self.0.borrow_mut().times.push(now);
+    }
+
+    fn resync(&self, head: Seq) {
+        let mut seen = self.0.borrow_mut();
+        seen.last_seq = seen.last_seq.max(head);
+        seen.resyncs.push(head);
     }
 }
 
@@ -337,6 +344,23 @@ fn replayed_events_are_recorded_and_live_re_announces_the_open_conversation() {
             conversation: Some(conversation(9))
         }]
     );
+}
+
+#[test]
+fn a_resync_moves_the_last_seq_on_and_the_next_hello_carries_it() {
+    let mut harness = Harness::start();
+    harness.heard(0);
+    harness.on_socket(0, |server| {
+        server.say(ServerMessage::Welcome {
+            head: Seq(90_000),
+            now: 1,
+        });
+        server.say(ServerMessage::Resync { head: Seq(90_000) });
+        server.say(ServerMessage::Live { head: Seq(90_000) });
+    });
+    assert_eq!(harness.seen.borrow().resyncs, vec![Seq(90_000)]);
+    assert_eq!(harness.seen.borrow().connections, 1);
+    assert_eq!(harness.seen.borrow().last_seq, Seq(90_000));
 }
 
 #[test]
