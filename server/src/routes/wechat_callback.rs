@@ -56,9 +56,12 @@ fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
     crate::client_address::throttle_key(state.config.trusted_proxies.client(peer.ip(), headers))
 }
 
-/// 429 for an address that used up its bad signatures this minute.
-fn too_many_bad_signatures(state: &AppState, caller: &str) -> Option<Response> {
-    if !state.bad_signatures.blocked(caller, state.clock.now()) {
+/// 429 for an address that used up its bad signatures for the channel this minute.
+fn too_many_bad_signatures(state: &AppState, caller: &str, channel: ChannelId) -> Option<Response> {
+    if !state
+        .bad_signatures
+        .blocked(caller, channel, state.clock.now())
+    {
         return None;
     }
     let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, "too_many_bad_signatures");
@@ -75,13 +78,13 @@ async fn verify_url(
     Path(channel_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let caller = caller(&state, peer, &headers);
-    if let Some(refused) = too_many_bad_signatures(&state, &caller) {
-        return refused;
-    }
     let Ok(channel_id) = channel_id.parse::<ChannelId>() else {
         return refuse(StatusCode::NOT_FOUND, "unknown_channel");
     };
+    let caller = caller(&state, peer, &headers);
+    if let Some(refused) = too_many_bad_signatures(&state, &caller, channel_id) {
+        return refused;
+    }
     let account = match state
         .accounts
         .load(&state.store, &state.secrets, channel_id)
@@ -97,7 +100,9 @@ async fn verify_url(
     match wechat::signature::verify_url(&account.secrets.token, &query) {
         Ok(echostr) => plain(echostr),
         Err(err) => {
-            state.bad_signatures.record(&caller, state.clock.now());
+            state
+                .bad_signatures
+                .record(&caller, channel_id, state.clock.now());
             tracing::warn!(channel = %channel_id, reason = err.code(), "refused a URL verification");
             refuse(StatusCode::FORBIDDEN, err.code())
         }
@@ -112,13 +117,13 @@ async fn receive_push(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let caller = caller(&state, peer, &headers);
-    if let Some(refused) = too_many_bad_signatures(&state, &caller) {
-        return refused;
-    }
     let Ok(channel_id) = channel_id.parse::<ChannelId>() else {
         return refuse(StatusCode::NOT_FOUND, "unknown_channel");
     };
+    let caller = caller(&state, peer, &headers);
+    if let Some(refused) = too_many_bad_signatures(&state, &caller, channel_id) {
+        return refused;
+    }
     let account = match state
         .accounts
         .load(&state.store, &state.secrets, channel_id)
@@ -142,7 +147,7 @@ async fn receive_push(
                     .map(|url| (message, url))
                     .map_err(|refusal| refusal.code()),
                 Err(err @ CallbackError::Signature(_)) => {
-                    state.bad_signatures.record(&caller, now);
+                    state.bad_signatures.record(&caller, channel_id, now);
                     Err(err.code())
                 }
                 Err(err) => Err(err.code()),

@@ -27,8 +27,10 @@ impl CallbackUrl {
 /// one that came before with another body (a replay). Within `urls`, the
 /// first body of a URL wins.
 pub async fn bind(tx: &mut Tx, urls: &[&CallbackUrl]) -> AppResult<Vec<bool>> {
-    use std::collections::HashMap;
-    let mut first: HashMap<(ChannelId, i64, &str), &str> = HashMap::with_capacity(urls.len());
+    use std::collections::{BTreeMap, HashMap};
+    // In key order, so two nodes binding the same URLs lock rows in the
+    // same order and cannot deadlock.
+    let mut first: BTreeMap<(ChannelId, i64, &str), &str> = BTreeMap::new();
     for url in urls {
         first.entry(url.key()).or_insert(&url.body_hash);
     }

@@ -68,6 +68,15 @@ async fn a_push_signed_outside_the_window_is_refused(backend: Backend) {
         let answer = post(&app, &url, text_xml("oLate", n, "舊訊息")).await;
         assert_eq!(answer, (400, "stale_timestamp".into()), "{offset} s");
     }
+    // A timestamp with a leading zero signs like the nonce's last digit moved
+    // over: it is not another URL.
+    let zero = format!("0{now}");
+    let signature = wechat::signature::signature(TOKEN, &zero, "zero");
+    let url = app.url(&format!(
+        "{path_a}?signature={signature}&timestamp={zero}&nonce=zero&openid=oLate"
+    ));
+    let answer = post(&app, &url, text_xml("oLate", 9, "零")).await;
+    assert_eq!(answer, (400, "stale_timestamp".into()));
     assert_eq!(stored(&app, channel).await, 0);
     // Just inside the window, either way, is WeChat's clock a little off.
     for (offset, n) in [(-299, 4), (299, 5)] {
@@ -177,7 +186,11 @@ async fn new_channels_get_a_generated_token_and_short_ones_are_refused(backend: 
 
 async fn an_address_sending_bad_signatures_is_refused_for_the_minute(backend: Backend) {
     let Desk {
-        app, admin, path_a, ..
+        app,
+        admin,
+        path_a,
+        path_b,
+        ..
     } = desk(backend).await;
     let channel = channel_of(&app, &admin, &path_a).await;
     let now = app.clock.now() / 1000;
@@ -216,6 +229,11 @@ async fn an_address_sending_bad_signatures_is_refused_for_the_minute(backend: Ba
         .expect("verify");
     assert_eq!(verify.status(), 429, "URL verification is limited too");
     assert_eq!(stored(&app, channel).await, 0);
+    // The other channel, whose Token is right, still hears from that address:
+    // WeChat sends every account's pushes from the same servers.
+    let url = signed(&app, &path_b, now, "other1");
+    let answer = post(&app, &url, text_xml("oOther", 1, "另一個帳號")).await;
+    assert_eq!(answer, (200, "success".into()));
     app.clock.advance(60_000);
     let url = signed(&app, &path_a, app.clock.now() / 1000, "good2");
     let answer = post(&app, &url, text_xml("oGuess", 1, "真係我")).await;
