@@ -1,5 +1,6 @@
 //! The images Harbour sends to clients, checked the same way in the browser
-//! (before uploading) and on the server (before keeping the file).
+//! (before uploading) and on the server (before keeping the file); and the
+//! media types Harbour shows inline at all.
 
 /// The largest image Harbour sends. WeChat documents both 2 MB and 10 MB;
 /// 2 MB is what every account accepts.
@@ -19,9 +20,61 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The types a client's file may be shown as, in `<img>`, `<audio>` or
+/// `<video>` (and a PDF in the browser's viewer): the kinds WeChat media
+/// come in, decided by the server from the file's bytes, plus the WAV the
+/// server makes of a voice note. Nothing here can run script.
+pub const INLINE_TYPES: [&str; 9] = [
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "audio/amr",
+    "audio/mpeg",
+    "audio/wav",
+    "video/mp4",
+    "application/pdf",
+];
+
+/// What a file of any other type is served and handled as: a download.
+pub const DOWNLOAD_TYPE: &str = "application/octet-stream";
+
+/// Whether a file of `content_type` may be shown inline (parameters such
+/// as `; charset=…` are ignored).
+pub fn is_inline(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    INLINE_TYPES.iter().any(|t| t.eq_ignore_ascii_case(essence))
+}
+
+/// `content_type` when it may be shown inline, else [`DOWNLOAD_TYPE`].
+pub fn safe_type(content_type: &str) -> &str {
+    if is_inline(content_type) {
+        content_type
+    } else {
+        DOWNLOAD_TYPE
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::image_type;
+    use super::{image_type, is_inline, safe_type, DOWNLOAD_TYPE};
+
+    #[test]
+    fn only_media_types_that_cannot_run_script_are_inline() {
+        assert!(is_inline("image/png") && is_inline("Video/MP4") && is_inline("audio/amr"));
+        assert!(is_inline("application/pdf; name=contract.pdf"));
+        for unsafe_type in [
+            "text/html",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "text/xml",
+            "application/javascript",
+            "",
+        ] {
+            assert!(!is_inline(unsafe_type), "{unsafe_type}");
+            assert_eq!(safe_type(unsafe_type), DOWNLOAD_TYPE);
+        }
+    }
 
     #[test]
     fn images_are_known_by_their_first_bytes() {

@@ -40,6 +40,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
 /// Refresh this long before the token expires (PROTOCOL.md §5.2).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest answer read from WeChat: above any file it keeps (10 MB
+/// images and videos), so a broken or hostile server cannot fill memory.
+pub const MAX_RESPONSE_BYTES: usize = 20 * 1024 * 1024;
 
 /// The API paths this client calls (the fake serves the same ones).
 pub mod paths {
@@ -406,7 +409,16 @@ impl ApiClient {
         };
         let content_type = header(CONTENT_TYPE).unwrap_or_default();
         let disposition = header(CONTENT_DISPOSITION);
-        let body = response.bytes().await.map_err(transport)?.to_vec();
+        let body = read_at_most(response, MAX_RESPONSE_BYTES)
+            .await
+            .map_err(transport)?
+            .ok_or_else(|| ApiError::BadResponse {
+                path: path.to_owned(),
+                message: format!(
+                    "the answer is larger than {} MB, more than any file WeChat keeps",
+                    MAX_RESPONSE_BYTES / (1024 * 1024)
+                ),
+            })?;
         if status.is_server_error() {
             // A gateway failure: the call may or may not have run.
             return Err(ApiError::Transport {
@@ -469,4 +481,26 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The whole body of `response`, or `None` when it is longer than `limit`
+/// bytes (it is not read further).
+pub async fn read_at_most(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }

@@ -23,6 +23,9 @@ pub async fn blob_url(
     variant: Variant,
     content_type: Option<String>,
 ) -> Result<String, ApiError> {
+    // A blob is typed only as media that cannot run script, whatever the
+    // message says: anything else is opaque bytes to download.
+    let content_type = content_type.map(|t| shared::media::safe_type(&t).to_owned());
     let (query, content_type) = match variant {
         Variant::Original => ("", content_type),
         Variant::Wav => ("?as=wav", Some("audio/wav".to_owned())),

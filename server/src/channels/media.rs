@@ -2,6 +2,10 @@
 //! keeps inbound media for three days; the job runs as the message arrives
 //! (retrying with backoff) and files the bytes under
 //! `<data dir>/media/<first two hex>/<sha256>`, so identical files are kept once.
+//!
+//! What a file is comes from its bytes, never from what WeChat (or whoever
+//! answers in its name) claims: a type outside `shared::media::INLINE_TYPES`
+//! is kept as `application/octet-stream` and only ever offered as a download.
 
 use crate::channels::clients::Clients;
 use crate::clock::Clock;
@@ -14,6 +18,18 @@ use std::path::{Path, PathBuf};
 use wechat::client::DownloadedMedia;
 use wechat::message::MediaId;
 use wechat::Action;
+
+/// The largest file kept from WeChat (its own limits are 10 MB).
+pub const MAX_MEDIA_BYTES: usize = wechat::client::MAX_RESPONSE_BYTES;
+
+/// The type `bytes` are, when it is one Harbour shows inline; anything
+/// else (HTML, SVG, scripts, unknown) is a download.
+pub fn sniffed_type(bytes: &[u8]) -> &'static str {
+    infer::get(bytes)
+        .map(|kind| kind.mime_type())
+        .filter(|mime| shared::media::is_inline(mime))
+        .unwrap_or(shared::media::DOWNLOAD_TYPE)
+}
 
 /// The name of a file in the store.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -67,6 +83,60 @@ impl MediaStore {
         let path = self.path(sha256).ok_or(std::io::ErrorKind::InvalidInput)?;
         tokio::fs::read(path).await
     }
+
+    /// Files (and half-written temporaries) last changed before `before`,
+    /// as (digest or `None` for a temporary, path).
+    async fn files_before(
+        &self,
+        before: std::time::SystemTime,
+    ) -> std::io::Result<Vec<(Option<String>, PathBuf)>> {
+        let mut found = Vec::new();
+        let Ok(mut shards) = tokio::fs::read_dir(&self.root).await else {
+            return Ok(found); // nothing stored yet
+        };
+        while let Some(shard) = shards.next_entry().await? {
+            if !shard.file_type().await?.is_dir() {
+                continue;
+            }
+            let mut files = tokio::fs::read_dir(shard.path()).await?;
+            while let Some(file) = files.next_entry().await? {
+                let modified = file.metadata().await?.modified()?;
+                if modified >= before {
+                    continue;
+                }
+                let name = file.file_name().to_string_lossy().into_owned();
+                let digest = self.path(&name).is_some().then_some(name);
+                found.push((digest, file.path()));
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Removes stored files no message names (an upload whose reply was then
+/// refused, say) and temporaries a crash left, when last changed before
+/// `before`: a file written just now may be about to be named. Returns how
+/// many were removed.
+pub async fn sweep_orphans(
+    store: &Store,
+    media: &MediaStore,
+    before: std::time::SystemTime,
+) -> anyhow::Result<usize> {
+    let files = media.files_before(before).await?;
+    let digests: Vec<String> = files.iter().filter_map(|(d, _)| d.clone()).collect();
+    let referenced = store.referenced_media(&digests).await?;
+    let mut removed = 0;
+    for (digest, path) in files {
+        if digest.is_some_and(|d| referenced.contains(&d)) {
+            continue;
+        }
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => removed += 1,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(removed)
 }
 
 /// Runs `wechat.media` jobs.
@@ -121,12 +191,8 @@ impl MediaFetcher {
                 };
             }
         };
-        let (content_type, bytes) = match downloaded {
-            DownloadedMedia::File {
-                content_type,
-                bytes,
-                ..
-            } => (content_type, bytes),
+        let bytes = match downloaded {
+            DownloadedMedia::File { bytes, .. } => bytes,
             DownloadedMedia::VideoUrl(url) => {
                 let response = self
                     .http
@@ -135,26 +201,51 @@ impl MediaFetcher {
                     .await
                     .and_then(|r| r.error_for_status())
                     .map_err(|e| format!("the video link did not answer: {}", e.without_url()))?;
-                let content_type = response
-                    .headers()
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("video/mp4")
-                    .to_owned();
-                let bytes = response
-                    .bytes()
+                let limited = wechat::client::read_at_most(response, MAX_MEDIA_BYTES)
                     .await
                     .map_err(|e| e.without_url().to_string())?;
-                (content_type, bytes.to_vec())
+                match limited {
+                    Some(bytes) => bytes,
+                    None => {
+                        let sentence = format!(
+                            "This video is larger than the {} MB Harbour keeps.",
+                            MAX_MEDIA_BYTES / (1024 * 1024)
+                        );
+                        return self.finish(&row, Err(&sentence)).await;
+                    }
+                }
             }
         };
+        let content_type = sniffed_type(&bytes);
         let sha256 = self
             .media
             .put(&bytes)
             .await
             .map_err(|e| format!("cannot write to the media store: {e}"))?;
         let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-        self.finish(&row, Ok((&sha256, &content_type, size))).await
+        self.finish(&row, Ok((&sha256, content_type, size))).await
+    }
+
+    /// The job ran out of attempts: the file is marked failed, with the
+    /// reason, rather than "being fetched" for ever.
+    pub async fn give_up(&self, job: Job, reason: &str) -> Result<(), String> {
+        let message_id: MessageId = job.names("message")?;
+        let Some(row) = self
+            .store
+            .media_row(message_id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(());
+        };
+        if row.state() != Some(MediaState::Pending) {
+            return Ok(());
+        }
+        let sentence = format!(
+            "WeChat did not hand over this file after {} attempts ({reason}).",
+            job.attempts
+        );
+        self.finish(&row, Err(&sentence)).await
     }
 
     async fn finish(

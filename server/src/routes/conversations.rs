@@ -434,10 +434,17 @@ async fn message_media(
     };
     let mut bytes = state.media.read(sha256).await.map_err(AppError::internal)?;
     let mut etag = format!("\"{sha256}\"");
+    // Only types that cannot run script are shown inline; anything else
+    // (kept from before sniffing, or unknown) is a download.
     let mut content_type = row
         .media_type
-        .filter(|t| HeaderValue::from_str(t).is_ok())
-        .unwrap_or_else(|| "application/octet-stream".into());
+        .filter(|t| shared::media::is_inline(t) && HeaderValue::from_str(t).is_ok())
+        .unwrap_or_else(|| shared::media::DOWNLOAD_TYPE.into());
+    let disposition = if shared::media::is_inline(&content_type) {
+        "inline".to_owned()
+    } else {
+        format!("attachment; filename=\"harbour-{id}.bin\"")
+    };
     if as_wav && voice::is_amr(&bytes) {
         bytes = voice::amr_to_wav(bytes).await.map_err(|reason| {
             AppError::Conflict(format!(
@@ -453,7 +460,7 @@ async fn message_media(
             // A client's file: never kept by the browser or a proxy.
             (header::CACHE_CONTROL, "no-store".into()),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-            (header::CONTENT_DISPOSITION, "inline".into()),
+            (header::CONTENT_DISPOSITION, disposition),
             (header::ETAG, etag),
         ],
         bytes,

@@ -211,3 +211,28 @@ impl Store {
         Ok(())
     }
 }
+
+impl super::Store {
+    /// Which of `digests` a message still names.
+    pub async fn referenced_media(
+        &self,
+        digests: &[String],
+    ) -> AppResult<std::collections::HashSet<String>> {
+        let mut referenced = std::collections::HashSet::new();
+        for chunk in digests.chunks(500) {
+            let sql = format!(
+                "SELECT DISTINCT media_sha256 FROM messages WHERE media_sha256 IN ({})",
+                super::marks(chunk.len(), 1)
+            );
+            let found: Vec<String> = crate::on_read!(self, pool => {
+                let mut query = sqlx::query_scalar(&sql);
+                for digest in chunk {
+                    query = query.bind(digest);
+                }
+                query.fetch_all(pool).await?
+            });
+            referenced.extend(found);
+        }
+        Ok(referenced)
+    }
+}

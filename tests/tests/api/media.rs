@@ -28,6 +28,8 @@ on_both_backends!(
     a_followers_voice_note_plays_in_a_browser_as_wav,
     nodes_share_one_access_token_through_the_database,
     a_database_that_cannot_commit_gets_a_retry_not_a_success,
+    a_file_is_kept_as_what_its_bytes_are_not_what_it_claims,
+    files_no_message_names_are_swept,
 );
 
 const APP_ID: &str = "wxfa4e5d6c7b8a9013";
@@ -399,4 +401,169 @@ async fn hold_write_lock(
     });
     is_locked.await.expect("the lock was taken");
     task
+}
+
+/// The follower sends an "image" of `bytes` claiming `claimed`; the job
+/// runs; the message's media as the API shows it, and its path.
+async fn image_from_follower(
+    fake: &FakeWeChat,
+    app: &TestApp,
+    admin: &str,
+    path: &str,
+    msg_id: u64,
+    claimed: &str,
+    bytes: Vec<u8>,
+) -> (shared::api::MediaView, String) {
+    let media = FollowerMedia {
+        filename: "photo.png".into(),
+        content_type: claimed.into(),
+        bytes,
+    };
+    let before: Vec<shared::MessageId> = match queue(app, admin, "").await.first() {
+        Some(conversation) => messages(app, admin, *conversation)
+            .await
+            .iter()
+            .map(|m| m.id)
+            .collect(),
+        None => Vec::new(),
+    };
+    follower_sends(fake, app, path, MediaType::Image, &media, |id| {
+        format!(
+            "<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[{}]]></PicUrl>\
+             <MediaId><![CDATA[{}]]></MediaId><MsgId>{msg_id}</MsgId>",
+            fake.media_url(id),
+            id.as_str()
+        )
+    })
+    .await;
+    app.worker(KEY).run_once().await.expect("worker");
+    let conversation = only_conversation(app, admin).await;
+    let shown = messages(app, admin, conversation).await;
+    let message = shown
+        .iter()
+        .find(|m| m.media.is_some() && !before.contains(&m.id))
+        .expect("the new media message");
+    (
+        message.media.clone().expect("media"),
+        format!("/api/v1/messages/{}/media", message.id),
+    )
+}
+
+async fn a_file_is_kept_as_what_its_bytes_are_not_what_it_claims(backend: Backend) {
+    let (fake, app, admin, path) = setup(backend).await;
+    let page = b"<html><script>fetch('/api/v1/users')</script></html>".to_vec();
+    let (media, media_path) =
+        image_from_follower(&fake, &app, &admin, &path, 9001, "image/png", page.clone()).await;
+    assert_eq!(media.state, MediaState::Stored);
+    assert_eq!(
+        media.content_type.as_deref(),
+        Some("application/octet-stream")
+    );
+    let served = app
+        .client
+        .get(app.url(&media_path))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(served.headers()["content-type"], "application/octet-stream");
+    let disposition = served.headers()["content-disposition"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    assert_eq!(
+        served.bytes().await.expect("bytes").to_vec(),
+        page,
+        "kept, not lost"
+    );
+
+    // A real WebP claiming to be a GIF is shown as the WebP it is.
+    let mut webp = b"RIFF\x24\x00\x00\x00WEBPVP8 ".to_vec();
+    webp.extend_from_slice(&[0; 32]);
+    let (media, media_path) =
+        image_from_follower(&fake, &app, &admin, &path, 9002, "image/gif", webp).await;
+    assert_eq!(media.content_type.as_deref(), Some("image/webp"));
+    let served = app
+        .client
+        .get(app.url(&media_path))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(served.headers()["content-type"], "image/webp");
+    assert_eq!(served.headers()["content-disposition"], "inline");
+}
+
+/// A server answering in WeChat's name with a file larger than any WeChat
+/// keeps is cut off at the limit, not read into memory whole.
+#[tokio::test]
+async fn a_download_larger_than_harbour_keeps_is_refused() {
+    use axum::routing::get;
+    let huge = vec![0_u8; harbour_server::channels::media::MAX_MEDIA_BYTES + 1];
+    let hostile = axum::Router::new()
+        .route(
+            "/cgi-bin/token",
+            get(|| async { axum::Json(json!({ "access_token": "T", "expires_in": 7200 })) }),
+        )
+        .route(
+            "/cgi-bin/media/get",
+            get(move || {
+                let huge = huge.clone();
+                async move { ([("content-type", "image/jpeg")], huge) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, hostile).await });
+    let client = ApiClient::builder(AppId::new(APP_ID), AppSecret::new(APP_SECRET))
+        .base_url(format!("http://{address}"))
+        .build()
+        .expect("client");
+    let refused = client
+        .download_media(&MediaId::new("m"))
+        .await
+        .expect_err("too large");
+    assert_eq!(refused.code(), "bad_response", "{refused}");
+    assert!(
+        refused.to_string().contains("larger than 20 MB"),
+        "{refused}"
+    );
+}
+
+async fn files_no_message_names_are_swept(backend: Backend) {
+    let (fake, app, admin, path) = setup(backend).await;
+    let picture = sample_picture(5);
+    image_from_follower(
+        &fake,
+        &app,
+        &admin,
+        &path,
+        9004,
+        "image/png",
+        picture.bytes.clone(),
+    )
+    .await;
+    let store = harbour_server::channels::media::MediaStore::new(&app.db.data_dir());
+    let orphan = store
+        .put(b"an upload whose reply was refused")
+        .await
+        .expect("put");
+    let later = std::time::SystemTime::now() + Duration::from_secs(1);
+    let removed = harbour_server::channels::media::sweep_orphans(&app.store, &store, later)
+        .await
+        .expect("sweep");
+    assert_eq!(removed, 1);
+    assert!(store.read(&orphan).await.is_err(), "the orphan is gone");
+    let kept = harbour_server::channels::media::sha256_hex(&picture.bytes);
+    assert_eq!(store.read(&kept).await.expect("kept"), picture.bytes);
+    // A file written after the cut-off is left alone: it may be about to be named.
+    let fresh = store.put(b"an upload being queued").await.expect("put");
+    let earlier = std::time::SystemTime::now() - Duration::from_secs(3600);
+    harbour_server::channels::media::sweep_orphans(&app.store, &store, earlier)
+        .await
+        .expect("sweep");
+    assert!(store.read(&fresh).await.is_ok());
 }
