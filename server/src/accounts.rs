@@ -146,7 +146,7 @@ pub async fn reset_password(
     validate_password(password)?;
     let hash = hash_password(password)?;
     let mut tx = store.begin().await?;
-    users::set_password_hash(&mut tx, now, id, &hash).await?;
+    users::set_password_hash(&mut tx, now, id, &hash, false).await?;
     tokens::revoke_user_tokens(&mut tx, now, id).await?;
     append(
         &mut tx,
@@ -160,6 +160,34 @@ pub async fn reset_password(
     .await?;
     store.commit(tx).await?;
     Ok(())
+}
+
+/// The signed-in user chooses a new password, knowing the current one.
+/// Their other sign-ins end; `session` (this one) carries on.
+pub async fn change_own_password(
+    store: &Store,
+    now: i64,
+    id: UserId,
+    session: Option<&str>,
+    new_password: &str,
+) -> AppResult<User> {
+    validate_password(new_password)?;
+    let hash = hash_password(new_password)?;
+    let mut tx = store.begin().await?;
+    users::set_password_hash(&mut tx, now, id, &hash, false).await?;
+    tokens::revoke_user_tokens_except(&mut tx, now, id, session).await?;
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new(
+            "user.password_changed",
+            Some(id),
+            json!({ "user": id }),
+        )],
+    )
+    .await?;
+    store.commit(tx).await?;
+    store.user(id).await?.ok_or(AppError::NotFound("That user"))
 }
 
 pub async fn create_team(

@@ -129,7 +129,12 @@ pub struct AuthUser {
     pub session: Option<String>,
     /// When the access token expires (Unix ms).
     pub expires_at: i64,
+    /// Until they choose their own password, only [`PASSWORD_CHANGE_PATHS`] answer.
+    pub must_change_password: bool,
 }
+
+/// What an account that must change its password may still reach.
+pub const PASSWORD_CHANGE_PATHS: [&str; 2] = ["/api/v1/me", "/api/v1/me/password"];
 
 impl AuthUser {
     pub fn require(&self, allowed: &[Role]) -> AppResult<()> {
@@ -202,6 +207,7 @@ impl AuthUser {
             teams: user.teams.iter().map(|t| t.id).collect(),
             session,
             expires_at,
+            must_change_password: user.must_change_password,
         })
     }
 }
@@ -226,7 +232,11 @@ impl FromRequestParts<AppState> for AuthUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(AppError::Unauthenticated)?;
-        AuthUser::from_token(state, token).await
+        let user = AuthUser::from_token(state, token).await?;
+        if user.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path()) {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(user)
     }
 }
 
@@ -254,6 +264,7 @@ mod tests {
             active: true,
             teams: vec![],
             created_at: 0,
+            must_change_password: false,
         };
         let token = issue_access_token(&keys, &user, "s", 1_000_000, 60).unwrap_or_default();
         assert!(decode_access_token(&keys, &token, 1_000_000 + 59_000).is_ok());

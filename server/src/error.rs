@@ -32,6 +32,8 @@ pub enum AppError {
     ReplyLocked(String),
     #[error("{0}")]
     RecentReply(String),
+    #[error("Choose a new password before you go on.")]
+    PasswordChangeRequired,
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     TooManyRequests { retry_after_secs: i64 },
     #[error("The request body is too large.")]
@@ -63,7 +65,9 @@ impl AppError {
             AppError::Unauthenticated | AppError::TokenExpired | AppError::InvalidCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            AppError::AccountDisabled | AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::AccountDisabled | AppError::Forbidden | AppError::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::ReplyLocked(_) | AppError::RecentReply(_) => {
@@ -91,6 +95,7 @@ impl AppError {
             AppError::ReplyLocked(_) => ErrorCode::ReplyLocked,
             AppError::RecentReply(_) => ErrorCode::RecentReply,
             AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            AppError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             AppError::Unavailable => ErrorCode::Unavailable,
             AppError::Internal(_) => ErrorCode::Internal,

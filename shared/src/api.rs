@@ -32,6 +32,10 @@ pub struct User {
     pub teams: Vec<TeamRef>,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// Someone else chose the password (the first admin's, printed at first
+    /// start): the user must choose their own before anything else.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +78,19 @@ pub struct UpdateUser {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResetPassword {
     pub password: String,
+}
+
+/// `POST /api/v1/me/password`: the signed-in user chooses a new password.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangePassword").finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

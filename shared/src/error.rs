@@ -22,6 +22,8 @@ pub enum ErrorCode {
     /// Another agent replied to this client seconds ago; resend with `confirm_recent`.
     RecentReply,
     TooManyRequests,
+    /// The account must choose a new password before anything else.
+    PasswordChangeRequired,
     PayloadTooLarge,
     Unavailable,
     Internal,
@@ -43,6 +45,7 @@ impl ErrorCode {
             ErrorCode::ReplyLocked => "reply_locked",
             ErrorCode::RecentReply => "recent_reply",
             ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::PasswordChangeRequired => "password_change_required",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",

@@ -1,9 +1,9 @@
 //! Sign-in, session refresh, sign-out and "who am I".
 
 use gloo_net::http::Method;
-use shared::api::{LoginRequest, Session, User};
+use shared::api::{ChangePassword, LoginRequest, Session, User};
 
-use super::client::{decode, encode, get_json, send_once, ApiError, TokenSource};
+use super::client::{decode, encode, get_json, send_json, send_once, ApiError, TokenSource};
 
 /// Exchanges email and password for a session; the server also sets the
 /// HttpOnly refresh cookie.
@@ -27,4 +27,12 @@ pub async fn logout(token: Option<&str>) -> Result<(), ApiError> {
 #[allow(dead_code)] // The session already carries the user; kept for a later profile page.
 pub async fn me(auth: impl TokenSource) -> Result<User, ApiError> {
     get_json(auth, "/me").await
+}
+
+/// Chooses a new password; the answer is the user, who need not change it again.
+pub async fn change_password(
+    auth: impl TokenSource,
+    request: &ChangePassword,
+) -> Result<User, ApiError> {
+    send_json(auth, Method::POST, "/me/password", request).await
 }

@@ -13,6 +13,7 @@ use crate::components::shortcut_help::ShortcutHelp;
 use crate::components::side_nav::SideNav;
 use crate::components::skeleton_rows::SkeletonRows;
 use crate::components::top_bar::TopBar;
+use crate::pages::change_password::ChangePasswordPage;
 use crate::state::auth::{AuthState, AuthStatus};
 use crate::state::live::LiveState;
 
@@ -34,7 +35,8 @@ pub fn AppShell() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
-        if auth.status() == AuthStatus::SignedIn {
+        // An account that must choose its password sees nothing live yet.
+        if auth.status() == AuthStatus::SignedIn && !auth.must_change_password() {
             live.ensure_started(auth);
         } else {
             live.stop();
@@ -54,6 +56,20 @@ pub fn AppShell() -> impl IntoView {
     on_cleanup(move || live.stop());
 
     let signed_in = move || auth.status() == AuthStatus::SignedIn;
+    let must_change = move || signed_in() && auth.must_change_password();
+    view! {
+        <Show when=must_change fallback=move || view! { <SignedInFrame signed_in=signed_in /> }>
+            <main id="main">
+                <ChangePasswordPage />
+            </main>
+        </Show>
+    }
+}
+
+/// The navigation, bars and page of a signed-in user (or a skeleton while
+/// the session is restored).
+#[component]
+fn SignedInFrame(signed_in: impl Fn() -> bool + Send + Sync + Copy + 'static) -> impl IntoView {
     view! {
         <div class="app-frame">
             <ConnectionBar />

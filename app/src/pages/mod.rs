@@ -1,5 +1,6 @@
 //! One module per page (route).
 
+pub mod change_password;
 pub mod channels;
 pub mod inbox;
 pub mod login;

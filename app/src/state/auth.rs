@@ -100,6 +100,24 @@ impl AuthState {
         self.session.set(Some(session));
     }
 
+    /// Whether the signed-in user must choose a new password first.
+    pub fn must_change_password(&self) -> bool {
+        self.session.with(|session| {
+            session
+                .as_ref()
+                .is_some_and(|s| s.user.must_change_password)
+        })
+    }
+
+    /// The server's newer word on the signed-in user (after a password change).
+    pub fn update_user(self, user: User) {
+        self.session.update(|session| {
+            if let Some(session) = session.as_mut().filter(|s| s.user.id == user.id) {
+                session.user = user;
+            }
+        });
+    }
+
     /// Forgets the session locally (the server already considers it over).
     pub fn end_session(self) {
         self.refresh_timer.set_value(None);

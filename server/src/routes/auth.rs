@@ -1,4 +1,5 @@
-//! Sign-in, token refresh (rotating, with reuse detection), sign-out and `me`.
+//! Sign-in, token refresh (rotating, with reuse detection), sign-out, `me`
+//! and choosing one's own password.
 
 use super::ApiJson;
 use crate::accounts::normalise_email;
@@ -15,7 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde_json::json;
-use shared::api::{LoginRequest, Session, User};
+use shared::api::{ChangePassword, LoginRequest, Session, User};
 use shared::UserId;
 use std::net::SocketAddr;
 use uuid::Uuid;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/password", post(change_password))
 }
 
 /// The refresh cookie, living `max_age_ms` (nothing when zero).
@@ -361,4 +363,77 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Use
         .await?
         .ok_or(AppError::Unauthenticated)?;
     Ok(Json(user))
+}
+
+/// Wrong current passwords a signed-in user may give in the throttle window.
+const MAX_PASSWORD_CHANGE_FAILURES: i64 = 5;
+
+/// The signed-in user chooses a new password, giving the current one. The
+/// user's other sign-ins end; this one carries on.
+async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(input): ApiJson<ChangePassword>,
+) -> AppResult<Json<User>> {
+    let now = state.clock.now();
+    let key = format!("password_change:{}", user.id);
+    let limits = [(key.clone(), MAX_PASSWORD_CHANGE_FAILURES)];
+    check_throttle(&state, now, &limits, false).await?;
+    if input.new_password == input.current_password {
+        return Err(AppError::validation(
+            "new_password",
+            "Choose a password different from the current one.",
+        ));
+    }
+    crate::accounts::validate_password(&input.new_password).map_err(|_| {
+        AppError::validation(
+            "new_password",
+            format!(
+                "Choose a password of at least {} characters.",
+                shared::api::MIN_PASSWORD_LEN
+            ),
+        )
+    })?;
+    let mut tx = state.store.begin().await?;
+    tokens::record_login_failure(&mut tx, now, std::slice::from_ref(&key)).await?;
+    state.store.commit(tx).await?;
+    let Ok(permit) = state.password_checks.clone().try_acquire_owned() else {
+        let mut tx = state.store.begin().await?;
+        tokens::forget_login_attempt(&mut tx, now, std::slice::from_ref(&key)).await?;
+        state.store.commit(tx).await?;
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: 1,
+        });
+    };
+    let hash = state
+        .store
+        .password_hash(user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let current = input.current_password.clone();
+    let matches = tokio::task::spawn_blocking(move || {
+        let matches = auth::verify_password(&current, &hash);
+        drop(permit);
+        matches
+    })
+    .await
+    .map_err(AppError::internal)?;
+    if !matches {
+        return Err(AppError::validation(
+            "current_password",
+            "That is not your current password.",
+        ));
+    }
+    let mut tx = state.store.begin().await?;
+    tokens::forget_login_attempt(&mut tx, now, std::slice::from_ref(&key)).await?;
+    state.store.commit(tx).await?;
+    let changed = crate::accounts::change_own_password(
+        &state.store,
+        now,
+        user.id,
+        user.session.as_deref(),
+        &input.new_password,
+    )
+    .await?;
+    Ok(Json(changed))
 }

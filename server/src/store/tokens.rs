@@ -95,12 +95,24 @@ pub async fn revoke_family(tx: &mut Tx, now: i64, family: &str) -> AppResult<()>
 
 /// Revokes every session of a user (deactivation, password reset).
 pub async fn revoke_user_tokens(tx: &mut Tx, now: i64, user: UserId) -> AppResult<()> {
+    revoke_user_tokens_except(tx, now, user, None).await
+}
+
+/// Revokes every session of a user but `keep` (the one changing its password).
+pub async fn revoke_user_tokens_except(
+    tx: &mut Tx,
+    now: i64,
+    user: UserId,
+    keep: Option<&str>,
+) -> AppResult<()> {
     on_tx!(tx, c => {
         sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL \
+             AND family <> COALESCE($3, '')",
         )
         .bind(user.to_string())
         .bind(now)
+        .bind(keep)
         .execute(&mut *c)
         .await?
         .rows_affected()

@@ -15,6 +15,7 @@ struct UserRow {
     role: String,
     active: bool,
     created_at: i64,
+    must_change_password: bool,
 }
 
 /// What sign-in needs: the user and their password hash.
@@ -47,10 +48,11 @@ fn to_user(row: UserRow, teams: Vec<TeamRef>) -> AppResult<User> {
         active: row.active,
         teams,
         created_at: row.created_at,
+        must_change_password: row.must_change_password,
     })
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, active, created_at";
+const USER_COLUMNS: &str = "id, email, name, role, active, created_at, must_change_password";
 
 /// New user fields, already validated.
 pub struct NewUser<'a> {
@@ -156,12 +158,22 @@ pub async fn update_user_fields(
     Ok(())
 }
 
-pub async fn set_password_hash(tx: &mut Tx, now: i64, id: UserId, hash: &str) -> AppResult<()> {
+/// Sets the password; `must_change`: someone other than the user chose it.
+pub async fn set_password_hash(
+    tx: &mut Tx,
+    now: i64,
+    id: UserId,
+    hash: &str,
+    must_change: bool,
+) -> AppResult<()> {
     let done = on_tx!(tx, c => {
-        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        sqlx::query(
+            "UPDATE users SET password_hash = $2, updated_at = $3, must_change_password = $4 WHERE id = $1",
+        )
             .bind(id.to_string())
             .bind(hash)
             .bind(now)
+            .bind(must_change)
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -233,6 +245,30 @@ impl Store {
             })
             .collect::<AppResult<Vec<_>>>()?;
         to_user(row, teams).map(Some)
+    }
+
+    /// The stored hash of a user's password.
+    pub async fn password_hash(&self, id: UserId) -> AppResult<Option<String>> {
+        Ok(on_read!(self, pool => {
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Asks the user to choose their own password at their next sign-in.
+    pub async fn require_password_change(&self, id: UserId) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query("UPDATE users SET must_change_password = TRUE WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        self.commit(tx).await?;
+        Ok(())
     }
 
     pub async fn credentials(&self, email: &str) -> AppResult<Option<Credentials>> {

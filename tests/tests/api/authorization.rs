@@ -81,6 +81,16 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             200,
         ),
         ("GET", "/api/v1/channels".into(), None, channel_readers, 200),
+        // Each role's user changes their own password (their sign-in carries on).
+        (
+            "POST",
+            "/api/v1/me/password".into(),
+            Some(
+                json!({ "current_password": harbour_tests::app::PASSWORD, "new_password": "a different long passphrase" }),
+            ),
+            everyone,
+            200,
+        ),
     ];
     for (method, path, body, allowed, success) in &cases {
         for (who, token) in &tokens {
