@@ -74,6 +74,8 @@ pub struct Config {
     /// A live socket further behind than this many events is told to
     /// reload its views instead of replaying the log.
     pub max_replay: i64,
+    /// How long a stopping server waits for the job in hand.
+    pub shutdown_deadline: std::time::Duration,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -125,6 +127,9 @@ pub struct Settings {
     /// Seconds a WeChat callback's signed timestamp may be from now.
     #[arg(long, env = "HARBOUR_CALLBACK_MAX_AGE_S", default_value_t = 300)]
     pub callback_max_age_s: u32,
+    /// Seconds a stopping server (SIGTERM) waits for running jobs.
+    #[arg(long, env = "HARBOUR_SHUTDOWN_DEADLINE_S", default_value_t = 25)]
+    pub shutdown_deadline_s: u32,
 }
 
 /// Settings as a debugger would print them, without the secrets in them.
@@ -223,6 +228,7 @@ impl Config {
             max_password_checks: default_password_checks(),
             callback_max_age_s: callback_max_age_s(settings.callback_max_age_s)?,
             max_replay: MAX_REPLAY,
+            shutdown_deadline: shutdown_deadline(settings.shutdown_deadline_s)?,
         })
     }
 
@@ -250,6 +256,7 @@ impl Config {
             max_password_checks: default_password_checks(),
             callback_max_age_s: 300,
             max_replay: MAX_REPLAY,
+            shutdown_deadline: std::time::Duration::from_secs(25),
         }
     }
 }
@@ -261,6 +268,13 @@ const MAX_REPLAY: i64 = 5_000;
 /// enough that a burst of sign-ins cannot exhaust memory.
 fn default_password_checks() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+fn shutdown_deadline(seconds: u32) -> anyhow::Result<std::time::Duration> {
+    if !(1..=600).contains(&seconds) {
+        bail!("HARBOUR_SHUTDOWN_DEADLINE_S must be between 1 and 600 seconds, not {seconds}.");
+    }
+    Ok(std::time::Duration::from_secs(u64::from(seconds)))
 }
 
 fn callback_max_age_s(seconds: u32) -> anyhow::Result<i64> {

@@ -1,5 +1,7 @@
-//! The job worker: claims due jobs with a lease, runs the handler registered
-//! for each kind, and records success, retry with backoff, or dead-letter.
+//! The job worker: claims due jobs with a lease (renewed while the handler
+//! works), runs the handler registered for each kind, and records success,
+//! retry with backoff (WeChat's own when it said how long), or dead-letter,
+//! when the kind's `on_dead` hook records the give-up where people see it.
 
 use crate::clock::Clock;
 use crate::store::jobs::Job;
@@ -9,22 +11,77 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Why a job did not finish, and when to try again: `after_ms` when the
+/// other side said (WeChat's rate limits), else the worker's backoff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retry {
+    pub reason: String,
+    pub after_ms: Option<i64>,
+}
+
+impl Retry {
+    pub fn after(reason: impl Into<String>, after: Duration) -> Self {
+        Retry {
+            reason: reason.into(),
+            after_ms: Some(i64::try_from(after.as_millis()).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+impl From<String> for Retry {
+    fn from(reason: String) -> Self {
+        Retry {
+            reason,
+            after_ms: None,
+        }
+    }
+}
+
+impl From<&str> for Retry {
+    fn from(reason: &str) -> Self {
+        reason.to_owned().into()
+    }
+}
+
 /// A job handler: `Ok` completes the job, `Err` schedules a retry.
-pub type Handler = Arc<dyn Fn(Job) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+pub type Handler = Arc<dyn Fn(Job) -> BoxFuture<'static, Result<(), Retry>> + Send + Sync>;
+/// Runs when a job of its kind ran out of attempts, with the last reason.
+pub type DeadHandler =
+    Arc<dyn Fn(Job, String) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
 #[derive(Clone, Default)]
 pub struct Handlers {
     by_kind: HashMap<String, Handler>,
+    on_dead: HashMap<String, DeadHandler>,
 }
 
 impl Handlers {
-    pub fn register<F, Fut>(&mut self, kind: &str, handler: F)
+    pub fn register<F, Fut, E>(&mut self, kind: &str, handler: F)
     where
         F: Fn(Job) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<Retry> + 'static,
+    {
+        self.by_kind.insert(
+            kind.to_owned(),
+            Arc::new(move |job| {
+                let run = handler(job);
+                Box::pin(async move { run.await.map_err(Into::into) })
+            }),
+        );
+    }
+
+    /// What to do when a job of `kind` gives up, so nothing it was doing
+    /// stays "in progress" for ever.
+    pub fn on_dead<F, Fut>(&mut self, kind: &str, handler: F)
+    where
+        F: Fn(Job, String) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.by_kind
-            .insert(kind.to_owned(), Arc::new(move |job| Box::pin(handler(job))));
+        self.on_dead.insert(
+            kind.to_owned(),
+            Arc::new(move |job, reason| Box::pin(handler(job, reason))),
+        );
     }
 }
 
@@ -35,6 +92,8 @@ pub struct Worker {
     pub handlers: Handlers,
     pub lease_ms: i64,
     pub batch: i64,
+    /// Once begun, no job is started: claimed ones go back to the queue.
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 /// What one pass of the worker did.
@@ -53,6 +112,7 @@ impl Worker {
             handlers,
             lease_ms: 60_000,
             batch: 16,
+            shutdown: Default::default(),
         }
     }
 
@@ -64,21 +124,39 @@ impl Worker {
             .await?;
         let mut report = PassReport::default();
         for job in jobs {
+            if self.shutdown.is_begun() {
+                // Stopping: hand it back untouched for the next start (or node).
+                self.store.release_job(&job, self.clock.now()).await?;
+                continue;
+            }
             let span =
                 tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
             let _enter = span.enter();
             let outcome = match self.handlers.by_kind.get(&job.kind) {
-                Some(handler) => handler(job.clone()).await,
-                None => Err(format!("no handler for job kind `{}`", job.kind)),
+                Some(handler) => {
+                    let renewing = self.renew_lease(&job);
+                    tokio::pin!(renewing);
+                    tokio::select! {
+                        outcome = handler(job.clone()) => outcome,
+                        never = &mut renewing => match never {},
+                    }
+                }
+                None => Err(format!("no handler for job kind `{}`", job.kind).into()),
             };
             let now = self.clock.now();
             let kept = match &outcome {
                 Ok(()) => self.store.complete_job(&job, now).await?,
-                Err(error) => {
-                    tracing::warn!(error = %error, "job failed");
-                    self.store
-                        .fail_job(&job, now, error, rand::random::<f64>())
-                        .await?
+                Err(retry) => {
+                    tracing::warn!(error = %retry.reason, "job failed");
+                    let run_at = retry.after_ms.map(|after| now + after);
+                    let kept = self
+                        .store
+                        .fail_job(&job, now, &retry.reason, run_at, rand::random::<f64>())
+                        .await?;
+                    if kept && job.attempts >= job.max_attempts {
+                        self.gave_up(&job, &retry.reason).await;
+                    }
+                    kept
                 }
             };
             match (kept, outcome.is_ok()) {
@@ -90,15 +168,54 @@ impl Worker {
         Ok(report)
     }
 
-    /// Runs forever, polling every `idle` when there is nothing to do.
-    pub async fn run(self, idle: Duration) {
+    /// Extends the job's lease every third of it while the handler works, so
+    /// no other worker takes over a job that is merely slow. Never returns;
+    /// once the lease is lost it stops renewing (the handler finishes, and
+    /// its result is refused by the lease token).
+    async fn renew_lease(&self, job: &Job) -> std::convert::Infallible {
+        let every =
+            Duration::from_millis(u64::try_from(self.lease_ms / 3).unwrap_or(1_000).max(100));
         loop {
+            tokio::time::sleep(every).await;
+            match self
+                .store
+                .extend_lease(job, self.clock.now() + self.lease_ms)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!("lost the job's lease; its result will not be recorded");
+                    return std::future::pending().await;
+                }
+                Err(err) => tracing::warn!(error = %err, "could not renew the job's lease"),
+            }
+        }
+    }
+
+    /// The job ran out of attempts: its kind records that where people see it.
+    async fn gave_up(&self, job: &Job, reason: &str) {
+        tracing::error!(reason, "job gave up after its last attempt");
+        if let Some(hook) = self.handlers.on_dead.get(&job.kind) {
+            if let Err(err) = hook(job.clone(), reason.to_owned()).await {
+                tracing::error!(error = %err, "could not record a job that gave up");
+            }
+        }
+    }
+
+    /// Runs until the shutdown begins, polling every `idle` when there is
+    /// nothing to do; a job in hand is finished first.
+    pub async fn run(self, idle: Duration) {
+        while !self.shutdown.is_begun() {
             match self.run_once().await {
                 Ok(report) if report != PassReport::default() => continue,
                 Ok(_) => {}
                 Err(err) => tracing::error!(error = format!("{err:#}"), "job worker pass failed"),
             }
-            tokio::time::sleep(idle).await;
+            tokio::select! {
+                () = tokio::time::sleep(idle) => {}
+                () = self.shutdown.begun() => {}
+            }
         }
+        tracing::info!("the job worker stopped");
     }
 }

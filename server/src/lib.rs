@@ -21,6 +21,7 @@ pub mod routes;
 pub mod search;
 pub mod secrets;
 pub mod seed;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod store;

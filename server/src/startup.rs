@@ -13,6 +13,7 @@ use crate::jobs::{Handlers, Worker};
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::secrets::SecretBox;
+use crate::shutdown::{Shutdown, Tasks};
 use crate::state::AppState;
 use crate::store::inbox::{MEDIA_JOB, PROFILE_JOB};
 use crate::store::outbound::SEND_JOB;
@@ -33,7 +34,6 @@ pub struct Application {
     /// Kept alive while the server runs (the demo's fake WeChat).
     _demo: Option<Arc<wechat::fake::FakeWeChat>>,
     pub state: AppState,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// The first admin's sign-in, shown once on first start.
@@ -64,13 +64,19 @@ impl Application {
             print_first_admin(&admin);
         }
         let hub = Hub::new();
-        let mut tasks = vec![hub.start(store.clone()).await?];
+        let tasks = Tasks::default();
+        let shutdown = Shutdown::default();
+        tasks.add(HUB_TASK, hub.start(store.clone()).await?);
         let secrets = Arc::new(SecretBox::new(config.secret_key.expose()));
         if config.run_workers {
             let handlers = job_handlers(&store, &secrets, &clock, &config.data_dir)?;
             let mut worker = Worker::new(store.clone(), clock.clone(), handlers);
             worker.lease_ms = config.job_lease_ms;
-            tasks.push(tokio::spawn(worker.run(Duration::from_millis(500))));
+            worker.shutdown = shutdown.clone();
+            tasks.add(
+                WORKER_TASK,
+                tokio::spawn(worker.run(Duration::from_millis(500))),
+            );
         }
         let listener = TcpListener::bind(config.bind)
             .await
@@ -101,17 +107,21 @@ impl Application {
         };
         let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
         let presence = crate::presence::Presence::default();
-        tasks.push(presence.start_sweeper(clock.clone()));
-        tasks.push(spawn_pruner(
-            store.clone(),
-            clock.clone(),
-            config.callback_max_age_s,
-        ));
-        tasks.extend(crate::hub::spawn_presence_mirror(
-            store.clone(),
-            presence.clone(),
-            clock.clone(),
-        ));
+        tasks.add("presence sweeper", presence.start_sweeper(clock.clone()));
+        tasks.add(
+            "pruner",
+            spawn_pruner(
+                store.clone(),
+                clock.clone(),
+                config.callback_max_age_s,
+                MediaStore::new(&config.data_dir),
+            ),
+        );
+        for task in
+            crate::hub::spawn_presence_mirror(store.clone(), presence.clone(), clock.clone())
+        {
+            tasks.add("presence mirror", task);
+        }
         let state = AppState {
             store,
             hub,
@@ -126,13 +136,14 @@ impl Application {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             bad_signatures: Default::default(),
+            shutdown,
+            tasks,
         };
         Ok(Application {
             listener,
             metrics_listener,
             _demo: demo,
             state,
-            tasks,
         })
     }
 
@@ -152,40 +163,74 @@ impl Application {
     }
 
     pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
+        let state = self.state.clone();
         if let Some(listener) = self.metrics_listener.take() {
-            let metrics = routes::metrics_router(self.state.clone());
-            self.tasks.push(tokio::spawn(async move {
-                if let Err(err) = axum::serve(listener, metrics).await {
-                    tracing::error!(error = %err, "the metrics listener stopped");
-                }
-            }));
+            let metrics = routes::metrics_router(state.clone());
+            state.tasks.add(
+                "metrics listener",
+                tokio::spawn(async move {
+                    if let Err(err) = axum::serve(listener, metrics).await {
+                        tracing::error!(error = %err, "the metrics listener stopped");
+                    }
+                }),
+            );
         }
-        let app = routes::router(self.state.clone());
+        let app = routes::router(state.clone());
+        let shutdown = state.shutdown.clone();
         let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: answering what is in flight, then finishing the job in hand");
+            shutdown.begin();
+        })
         .await;
-        for task in self.tasks {
-            task.abort();
+        // No request is in flight now: every callback answered `success` is
+        // committed. The job in hand may finish, up to the deadline.
+        state.shutdown.begin();
+        if let Some(worker) = state.tasks.take(WORKER_TASK) {
+            let since = state
+                .shutdown
+                .since()
+                .unwrap_or_else(tokio::time::Instant::now);
+            let deadline = since + state.config.shutdown_deadline;
+            if tokio::time::timeout_at(deadline, worker).await.is_err() {
+                tracing::warn!("a job was still running at the shutdown deadline; it was cut off");
+            }
         }
-        self.state.store.close().await;
+        state.tasks.abort_all();
+        state.store.close().await;
         served.context("the HTTP server stopped with an error")
     }
 }
 
+/// Names of the tasks `/readyz` watches.
+pub const HUB_TASK: &str = "hub";
+pub const WORKER_TASK: &str = "job worker";
+
 /// Every ten minutes, forgets sign-in attempts that no longer count, and
-/// callback URLs the timestamp window refuses anyway.
+/// callback URLs the timestamp window refuses anyway; every hour, removes
+/// media files no message names that are over an hour old.
 fn spawn_pruner(
     store: Store,
     clock: Clock,
     callback_max_age_s: i64,
+    media: MediaStore,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
-        loop {
+        for round in 0_u64.. {
             tick.tick().await;
+            if round % 6 == 5 {
+                let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+                match crate::channels::media::sweep_orphans(&store, &media, hour_ago).await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, "removed media files no message names"),
+                    Err(err) => tracing::warn!(error = %err, "could not sweep orphaned media"),
+                }
+            }
             let now = clock.now();
             if let Err(err) = store
                 .prune_login_failures(now - crate::routes::THROTTLE_WINDOW_MS)
@@ -193,8 +238,10 @@ fn spawn_pruner(
             {
                 tracing::warn!(error = %err, "could not prune old sign-in attempts");
             }
-            // A minute's grace past the window, for clocks a little apart.
-            let before = now / 1000 - callback_max_age_s - 60;
+            // Kept for twice the window and five minutes more: a node whose
+            // clock is behind, or whose window is wider, must still find
+            // every URL it could accept.
+            let before = now / 1000 - 2 * callback_max_age_s - 300;
             if let Err(err) = store.prune_callback_urls(before).await {
                 tracing::warn!(error = %err, "could not prune old callback URLs");
             }
@@ -238,10 +285,15 @@ pub async fn create_first_admin(
         teams: vec![],
     };
     match crate::accounts::create_user(store, clock.now(), None, &input).await {
-        Ok(user) => Ok(Some(FirstAdmin {
-            email: user.email,
-            password,
-        })),
+        Ok(user) => {
+            // The password was printed to a terminal: the admin chooses
+            // their own at first sign-in.
+            store.require_password_change(user.id).await?;
+            Ok(Some(FirstAdmin {
+                email: user.email,
+                password,
+            }))
+        }
         // Another node created it first.
         Err(crate::error::AppError::Conflict(_)) => Ok(None),
         Err(err) => Err(anyhow::anyhow!("cannot create the first admin: {err}")),
@@ -264,7 +316,7 @@ fn print_first_admin(admin: &FirstAdmin) {
     println!("  Harbour created the first admin account. Sign in with:");
     println!("    email:    {}", admin.email);
     println!("    password: {}", admin.password);
-    println!("  This password is shown only now. Change it under Admin → Users.");
+    println!("  This password is shown only now; at first sign-in you choose your own.");
     println!();
 }
 
@@ -302,9 +354,25 @@ pub fn job_handlers(
         let sender = sender.clone();
         async move { sender.run(job).await }
     });
+    let (dead_store, dead_clock) = (store.clone(), clock.clone());
+    handlers.on_dead(SEND_JOB, move |job, reason| {
+        let (store, clock) = (dead_store.clone(), dead_clock.clone());
+        async move {
+            let message = job.names("message")?;
+            let sentence = crate::channels::sender::gave_up_sentence(&reason, job.attempts);
+            crate::store::outbound::give_up_reply(&store, clock.now(), message, &sentence)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    });
+    let dead_media = media.clone();
     handlers.register(MEDIA_JOB, move |job| {
         let media = media.clone();
         async move { media.run(job).await }
+    });
+    handlers.on_dead(MEDIA_JOB, move |job, reason| {
+        let media = dead_media.clone();
+        async move { media.give_up(job, &reason).await }
     });
     handlers.register(PROFILE_JOB, move |job| {
         let profiles = profiles.clone();

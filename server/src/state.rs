@@ -34,4 +34,8 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// Bad WeChat callback signatures per address, this minute.
     pub bad_signatures: Arc<crate::channels::callback_guard::BadSignatures>,
+    /// Set when the server begins to stop (sockets close, the worker winds down).
+    pub shutdown: crate::shutdown::Shutdown,
+    /// The node's background tasks, for `/readyz`.
+    pub tasks: crate::shutdown::Tasks,
 }

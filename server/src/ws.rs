@@ -57,6 +57,10 @@ pub trait SessionBackend: Send + Sync {
     fn clock_jumps(&self) -> Option<tokio::sync::watch::Receiver<i64>> {
         None
     }
+    /// Turns true when the server begins to stop.
+    fn stopping(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        None
+    }
     /// Records in the timeline that `user` took the reply over from `from`.
     fn log_take_over(
         &self,
@@ -91,13 +95,32 @@ fn conversation_of(event: &Event) -> Option<ConversationId> {
     event.payload.get("conversation")?.as_str()?.parse().ok()
 }
 
+/// Every conversation an event is about: `conversation`, or the
+/// `conversations` a contact's change touched.
+fn conversations_of(event: &Event) -> Vec<ConversationId> {
+    if let Some(one) = conversation_of(event) {
+        return vec![one];
+    }
+    event
+        .payload
+        .get("conversations")
+        .and_then(|all| all.as_array())
+        .map(|all| {
+            all.iter()
+                .filter_map(|c| c.as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Whether `event` may change what `user`'s sign-in may do, or end it: a
 /// change to their account, a password reset, a sign-out or a stolen
 /// refresh token.
 fn touches_rights(user: &AuthUser, event: &Event) -> bool {
-    const KINDS: [&str; 4] = [
+    const KINDS: [&str; 5] = [
         "user.updated",
         "user.password_reset",
+        "user.password_changed",
         "auth.logout",
         "auth.refresh_reused",
     ];
@@ -150,6 +173,8 @@ pub enum SessionEnd {
     TooSlow,
     Idle,
     ServerError,
+    /// The server is restarting; the client reconnects.
+    ServerStopping,
 }
 
 /// A message the client sent, or a reason it could not be read.
@@ -186,6 +211,11 @@ where
             .await
         }
     };
+    // Subscribe before reading the user and the log, so nothing committed
+    // in between is missed (a change to the user's rights included);
+    // likewise to clock jumps before telling the time in `Welcome`.
+    let live = backend.subscribe();
+    let clock_jumps = backend.clock_jumps();
     let mut user = match backend.authenticate(&token).await {
         Ok(user) => user,
         Err(err) => {
@@ -197,11 +227,6 @@ where
             .await
         }
     };
-
-    // Subscribe before reading the log, so nothing committed in between is
-    // missed; likewise to clock jumps before telling the time in `Welcome`.
-    let live = backend.subscribe();
-    let clock_jumps = backend.clock_jumps();
     let Ok(head) = backend.head().await else {
         return SessionEnd::ServerError;
     };
@@ -224,7 +249,16 @@ where
             return SessionEnd::TooSlow;
         }
         sent_up_to = head;
-    } else if let Err(end) = replay(&mut sink, backend, &user, &mut sent_up_to, None, config).await
+    } else if let Err(end) = replay(
+        &mut sink,
+        backend,
+        &mut user,
+        None,
+        &mut sent_up_to,
+        None,
+        config,
+    )
+    .await
     {
         return end;
     }
@@ -286,6 +320,7 @@ where
     let mut last_heard = Instant::now();
     let expiry = tokio::time::sleep(until_expiry(backend, user));
     tokio::pin!(expiry);
+    let mut stopping = backend.stopping();
     loop {
         if token_expired(backend, user) {
             return close(
@@ -306,6 +341,7 @@ where
                     Some(Ok(ClientMessage::Reauth { token })) => match backend.authenticate(&token).await {
                         Ok(fresh) if fresh.id == user.id => {
                             *user = fresh;
+                            leave_what_user_cannot_see(backend, user, Some(session));
                             expiry.as_mut().reset(Instant::now() + until_expiry(backend, user));
                         }
                         Ok(_) => return close(sink, SessionEnd::BadMessage, "A socket cannot change whose it is; open a new one.").await,
@@ -322,20 +358,25 @@ where
                     return SessionEnd::TooSlow;
                 }
             }
+            () = server_stops(&mut stopping) => {
+                return close(sink, SessionEnd::ServerStopping, "Harbour is restarting; the app reconnects by itself in a moment.").await;
+            }
             () = &mut expiry => {
                 // Checked at the top of the loop; a manual clock may not be there yet.
                 expiry.as_mut().reset(Instant::now() + until_expiry(backend, user));
             }
             received = live.recv() => match received {
                 Ok(event) => {
-                    if event.seq <= sent_up_to { continue; }
-                    if let Err(end) = follow_rights(sink, backend, user, session, &event).await {
+                    // Rights first, even for an event the replay already sent:
+                    // the user may have changed while the session began.
+                    if let Err(end) = follow_rights(sink, backend, user, Some(session), &event).await {
                         return end;
                     }
+                    if event.seq <= sent_up_to { continue; }
                     if event.seq.0 > sent_up_to.0 + 1 {
                         // Fill any hole from the log so order and completeness hold.
                         let until = Seq(event.seq.0 - 1);
-                        if let Err(end) = replay(sink, backend, user, &mut sent_up_to, Some(until), config).await {
+                        if let Err(end) = replay(sink, backend, user, Some(session), &mut sent_up_to, Some(until), config).await {
                             return end;
                         }
                     }
@@ -382,11 +423,12 @@ fn token_expired<B: SessionBackend>(backend: &B, user: &AuthUser) -> bool {
 /// Keeps the session within the user's rights as `event` changes them: a
 /// change to their account or sign-in reloads them (or ends the session),
 /// and a transfer moves the conversation's presence to its new team.
+/// `session`: the presence session, once there is one.
 async fn follow_rights<Si, B>(
     sink: &mut Si,
     backend: &B,
     user: &mut AuthUser,
-    session: SessionId,
+    session: Option<SessionId>,
     event: &Event,
 ) -> Result<(), SessionEnd>
 where
@@ -397,11 +439,7 @@ where
         match backend.recheck(user).await {
             Ok(fresh) => {
                 *user = fresh;
-                if let Some(presence) = backend.presence() {
-                    let scope = user.scope();
-                    presence
-                        .leave_unless_allowed(session, backend.now(), |team| scope.allows(team));
-                }
+                leave_what_user_cannot_see(backend, user, session);
             }
             Err(err) => {
                 let end = SessionEnd::Unauthenticated(err.code().as_str().into());
@@ -414,11 +452,24 @@ where
     {
         let now = backend.now();
         presence.move_to_team(conversation, team, now);
-        if !user.scope().allows(team) {
+        if let Some(session) = session.filter(|_| !user.scope().allows(team)) {
             presence.leave_room(session, conversation, now);
         }
     }
     Ok(())
+}
+
+/// Drops the session's presence in conversations of teams the user may no
+/// longer see.
+fn leave_what_user_cannot_see<B: SessionBackend>(
+    backend: &B,
+    user: &AuthUser,
+    session: Option<SessionId>,
+) {
+    if let (Some(presence), Some(session)) = (backend.presence(), session) {
+        let scope = user.scope();
+        presence.leave_unless_allowed(session, backend.now(), |team| scope.allows(team));
+    }
 }
 
 /// The next presence update, skipping any this socket was too slow for;
@@ -437,6 +488,16 @@ async fn next_update(
             Err(RecvError::Closed) => return std::future::pending().await,
         }
     }
+}
+
+/// Resolves once the server begins to stop; never without a signal.
+async fn server_stops(stopping: &mut Option<tokio::sync::watch::Receiver<bool>>) {
+    if let Some(receiver) = stopping {
+        if receiver.wait_for(|stop| *stop).await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending().await
 }
 
 /// The server's time after its clock jumped; `None` when the clock cannot
@@ -512,11 +573,13 @@ async fn on_presence<B: SessionBackend>(
     }
 }
 
-/// Sends the visible events after `sent_up_to` (up to `until`, or the end of the log).
+/// Sends the visible events after `sent_up_to` (up to `until`, or the end
+/// of the log), following any change to the user's rights on the way.
 async fn replay<Si, B>(
     sink: &mut Si,
     backend: &B,
-    user: &AuthUser,
+    user: &mut AuthUser,
+    session: Option<SessionId>,
     sent_up_to: &mut Seq,
     until: Option<Seq>,
     config: &SessionConfig,
@@ -532,10 +595,8 @@ where
             .await
             .map_err(|_| SessionEnd::ServerError)?;
         let full = page.len() as i64 == PAGE;
-        // Who may see a conversation's past is decided by its team now, not
-        // the team it had when the event was written.
         let mut conversations: Vec<ConversationId> =
-            page.iter().filter_map(conversation_of).collect();
+            page.iter().flat_map(conversations_of).collect();
         conversations.sort_unstable();
         conversations.dedup();
         let teams = if conversations.is_empty() || user.role.sees_all_teams() {
@@ -550,10 +611,8 @@ where
             if until.is_some_and(|u| event.seq > u) {
                 return Ok(());
             }
-            let team = conversation_of(&event)
-                .and_then(|c| teams.get(&c).copied())
-                .unwrap_or(event.team);
-            if visible_in(user, &event, team)
+            follow_rights(sink, backend, user, session, &event).await?;
+            if visible_in_replay(user, &event, &teams)
                 && !send(
                     sink,
                     ServerMessage::Event {
@@ -571,6 +630,29 @@ where
             return Ok(());
         }
     }
+}
+
+/// Whether `user` may see `event` when it is replayed: by the team its
+/// conversations have now (`teams`), not the one they had when it was
+/// written. Events for one person (no team) stay theirs, and a transfer's
+/// notices stay with the teams they were written for (the old team learns
+/// the conversation left).
+fn visible_in_replay(
+    user: &AuthUser,
+    event: &Event,
+    teams: &HashMap<ConversationId, Option<TeamId>>,
+) -> bool {
+    if event.team.is_none() || transferred_to(event).is_some() {
+        return visible_to(user, event);
+    }
+    let now: Vec<Option<TeamId>> = conversations_of(event)
+        .iter()
+        .filter_map(|c| teams.get(c).copied())
+        .collect();
+    if now.is_empty() {
+        return visible_to(user, event);
+    }
+    now.into_iter().any(|team| visible_in(user, event, team))
 }
 
 async fn send<Si>(sink: &mut Si, message: ServerMessage, config: &SessionConfig) -> bool
@@ -592,6 +674,7 @@ where
         SessionEnd::BadMessage => "bad_message".into(),
         SessionEnd::TooSlow => "too_slow".into(),
         SessionEnd::Idle => "idle".into(),
+        SessionEnd::ServerStopping => "server_restarting".into(),
         SessionEnd::ClientClosed | SessionEnd::ServerError => "closing".into(),
     };
     let closing = ServerMessage::Closing {

@@ -28,6 +28,7 @@ impl FakeBackend {
             teams,
             session: None,
             expires_at: 0,
+            must_change_password: false,
         };
         Arc::new(FakeBackend {
             log: Mutex::new(Vec::new()),

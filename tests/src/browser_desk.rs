@@ -15,9 +15,22 @@ use wechat::{AppId, Mode, OpenId, OriginalId};
 
 /// An app serving the Trunk-built UI on SQLite; `None` when the UI is not built.
 pub async fn app_with_ui() -> Option<TestApp> {
+    app_with_ui_and(|_| {}).await
+}
+
+/// [`app_with_ui`] with `adjust` applied to the configuration.
+pub async fn app_with_ui_and(
+    adjust: impl FnOnce(&mut harbour_server::config::Config),
+) -> Option<TestApp> {
     let dist = dist_dir()?;
     let db = TestDb::new(Backend::Sqlite).await;
-    Some(spawn_app_on(db, move |config| config.dist_dir = dist).await)
+    Some(
+        spawn_app_on(db, move |config| {
+            config.dist_dir = dist;
+            adjust(config);
+        })
+        .await,
+    )
 }
 
 pub async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) {

@@ -7,6 +7,7 @@
 use crate::channels::clients::Clients;
 use crate::channels::media::MediaStore;
 use crate::clock::Clock;
+use crate::jobs::Retry;
 use crate::store::jobs::Job;
 use crate::store::outbound::{claim_for_sending, finish_sending, QueuedImage};
 use crate::store::Store;
@@ -44,7 +45,7 @@ impl Sender {
     }
 
     /// Runs one send job. `Err` asks the job queue to retry later.
-    pub async fn run(&self, job: Job) -> Result<(), String> {
+    pub async fn run(&self, job: Job) -> Result<(), Retry> {
         let message_id: MessageId = job.names("message")?;
         let image = self
             .store
@@ -54,7 +55,7 @@ impl Sender {
         let uploaded = match &image {
             Some(image) => match self.upload(image).await {
                 Ok(media_id) => Some(media_id),
-                Err(UploadFailure::Later(reason)) => return Err(reason),
+                Err(UploadFailure::Later(reason)) => return Err(reason.into()),
                 Err(UploadFailure::Never(sentence)) => {
                     // Claimed only to record the failure; nothing was sent.
                     if claim_for_sending(&self.store, self.clock.now(), message_id)
@@ -62,9 +63,9 @@ impl Sender {
                         .map_err(|e| e.to_string())?
                         .is_some()
                     {
-                        return self
+                        return Ok(self
                             .finish(message_id, DeliveryState::Failed, Some(&sentence))
-                            .await;
+                            .await?);
                     }
                     return Ok(());
                 }
@@ -81,9 +82,9 @@ impl Sender {
             Ok(client) => client,
             Err(reason) => {
                 let sentence = format!("Harbour could not use this channel: {reason}.");
-                return self
+                return Ok(self
                     .finish(message_id, DeliveryState::Failed, Some(&sentence))
-                    .await;
+                    .await?);
             }
         };
         let content = match uploaded {
@@ -91,7 +92,7 @@ impl Sender {
             None => CustomMessage::text(outgoing.body.clone().unwrap_or_default()),
         };
         let send = CustomSend::new(OpenId::new(outgoing.open_id.clone()), content);
-        match client.send(&send).await {
+        let finished = match client.send(&send).await {
             Ok(()) => self.finish(message_id, DeliveryState::Sent, None).await,
             Err(err) if err.is_ambiguous() => {
                 // WeChat may have delivered it; never risk a second copy.
@@ -100,11 +101,28 @@ impl Sender {
                     .await
             }
             Err(err) => match err.action() {
-                Action::Retry(_) => {
-                    // WeChat refused before delivering: safe to queue again.
-                    self.finish(message_id, DeliveryState::Queued, Some(err.code()))
-                        .await?;
-                    Err(format!("WeChat asked to retry later ({})", err.code()))
+                // WeChat refused before delivering: safe to queue again, after
+                // the wait WeChat asks for, as often as it allows.
+                Action::Retry(backoff) => {
+                    let next = u32::try_from(job.attempts + 1).unwrap_or(u32::MAX);
+                    match backoff
+                        .delay_before(next)
+                        .filter(|_| job.attempts < job.max_attempts)
+                    {
+                        Some(wait) => {
+                            self.finish(message_id, DeliveryState::Queued, Some(err.code()))
+                                .await?;
+                            return Err(Retry::after(
+                                format!("WeChat asked to retry later ({})", err.code()),
+                                wait,
+                            ));
+                        }
+                        None => {
+                            let sentence = gave_up_sentence(err.code(), job.attempts);
+                            self.finish(message_id, DeliveryState::Failed, Some(&sentence))
+                                .await
+                        }
+                    }
                 }
                 _ => {
                     let sentence = err.agent_sentence().map(str::to_owned).unwrap_or_else(|| {
@@ -114,7 +132,8 @@ impl Sender {
                         .await
                 }
             },
-        }
+        };
+        Ok(finished?)
     }
 
     /// Uploads a queued image to WeChat as temporary media (valid three days,
@@ -154,6 +173,11 @@ impl Sender {
             .await
             .map_err(|e| e.to_string())
     }
+}
+
+/// Why a reply was given up after WeChat kept asking to wait.
+pub fn gave_up_sentence(reason: &str, attempts: i64) -> String {
+    format!("WeChat kept asking Harbour to wait ({reason}), so after {attempts} attempts this message was not sent. Send it again later.")
 }
 
 fn upload_failure(err: &ApiError) -> UploadFailure {

@@ -1,5 +1,5 @@
 //! `/healthz` (the process is up), `/readyz` (database reachable, migrations
-//! applied) and `/metrics` (Prometheus text): on the main address only with
+//! applied, background tasks alive, not stopping) and `/metrics` (Prometheus text): on the main address only with
 //! the bearer token `HARBOUR_METRICS_TOKEN`, or without one on a listener of
 //! its own (`HARBOUR_METRICS_BIND`).
 
@@ -30,15 +30,22 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.store.ready().await {
-        (StatusCode::OK, "ready")
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database unreachable or migrations pending",
-        )
+/// Ready when the database answers with every migration applied, every
+/// background task is running, and the server is not stopping.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
+    let unavailable = |why: String| (StatusCode::SERVICE_UNAVAILABLE, why);
+    if state.shutdown.is_begun() {
+        return unavailable("stopping".into());
     }
+    let dead = state.tasks.dead();
+    if !dead.is_empty() {
+        tracing::error!(tasks = ?dead, "a background task stopped; this node is not ready");
+        return unavailable(format!("background task stopped: {}", dead.join(", ")));
+    }
+    if !state.store.ready().await {
+        return unavailable("database unreachable or migrations pending".into());
+    }
+    (StatusCode::OK, "ready".into())
 }
 
 async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -63,7 +63,11 @@ async fn serve_socket(state: AppState, socket: WebSocket) {
 
 impl SessionBackend for AppState {
     async fn authenticate(&self, token: &str) -> Result<AuthUser, AppError> {
-        AuthUser::from_token(self, token).await
+        let user = AuthUser::from_token(self, token).await?;
+        if user.must_change_password {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(user)
     }
 
     async fn recheck(&self, user: &AuthUser) -> Result<AuthUser, AppError> {
@@ -107,6 +111,10 @@ impl SessionBackend for AppState {
 
     fn clock_jumps(&self) -> Option<tokio::sync::watch::Receiver<i64>> {
         self.clock.jumps()
+    }
+
+    fn stopping(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        Some(self.shutdown.subscribe())
     }
 
     async fn log_take_over(

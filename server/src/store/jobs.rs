@@ -184,10 +184,18 @@ impl Store {
         .await
     }
 
-    /// Records a failure: back to `queued` with a backoff, or `dead` when out of attempts.
-    pub async fn fail_job(&self, job: &Job, now: i64, error: &str, jitter: f64) -> AppResult<bool> {
+    /// Records a failure: back to `queued` at `run_at` (or after the backoff),
+    /// or `dead` when out of attempts. False when the lease was lost.
+    pub async fn fail_job(
+        &self,
+        job: &Job,
+        now: i64,
+        error: &str,
+        run_at: Option<i64>,
+        jitter: f64,
+    ) -> AppResult<bool> {
         let dead = job.attempts >= job.max_attempts;
-        let run_at = now + backoff_ms(job.attempts, jitter);
+        let run_at = run_at.unwrap_or_else(|| now + backoff_ms(job.attempts, jitter));
         let status = if dead { DEAD } else { QUEUED };
         let error: String = error.chars().take(2_000).collect();
         let sql = "UPDATE jobs SET status = $3, run_at = $4, last_error = $5, lease_until = NULL, \
@@ -208,6 +216,18 @@ impl Store {
         });
         tx.commit_quietly().await?;
         Ok(n == 1)
+    }
+
+    /// Hands a claimed job that was not started back to the queue, as if it
+    /// had never been claimed (the server is stopping).
+    pub async fn release_job(&self, job: &Job, now: i64) -> AppResult<bool> {
+        self.fenced_update(
+            job,
+            "UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_until = NULL, \
+             lease_token = NULL, updated_at = $3 WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+            now,
+        )
+        .await
     }
 
     /// Runs `sql` with binds (job id, lease token, `third`) if the lease is still ours.

@@ -304,7 +304,7 @@ pub async fn finish_sending(
     error: Option<&str>,
 ) -> AppResult<()> {
     let mut tx = store.begin().await?;
-    on_tx!(&mut tx, c => {
+    let changed = on_tx!(&mut tx, c => {
         sqlx::query(
             "UPDATE messages SET status = $2, error = $3, sent_at = CASE WHEN $2 = 'sent' THEN $4 ELSE sent_at END \
              WHERE id = $1 AND status = 'sending'",
@@ -317,8 +317,35 @@ pub async fn finish_sending(
         .await?
         .rows_affected()
     });
-    if status != DeliveryState::Queued {
+    // Only a row that changed is news: a worker that lost the message (it
+    // was found stranded and marked `unknown`) records nothing.
+    if changed == 1 && status != DeliveryState::Queued {
         record_outcome_event(&mut tx, now, message_id, status).await?;
+    }
+    store.commit(tx).await?;
+    Ok(())
+}
+
+/// A queued reply whose send job ran out of attempts: `failed`, with the
+/// reason for the agent, never `queued` for ever. Nothing when it is no
+/// longer queued.
+pub async fn give_up_reply(
+    store: &Store,
+    now: i64,
+    message_id: MessageId,
+    sentence: &str,
+) -> AppResult<()> {
+    let mut tx = store.begin().await?;
+    let changed = on_tx!(&mut tx, c => {
+        sqlx::query("UPDATE messages SET status = 'failed', error = $2 WHERE id = $1 AND status = 'queued'")
+            .bind(message_id.to_string())
+            .bind(sentence)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    if changed == 1 {
+        record_outcome_event(&mut tx, now, message_id, DeliveryState::Failed).await?;
     }
     store.commit(tx).await?;
     Ok(())

@@ -24,7 +24,7 @@ const PASSWORD: &str = "a long enough password";
 
 /// A running `harbour serve`, killed when dropped so a failing test leaves
 /// no server behind.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl std::ops::Deref for Server {
     type Target = Child;
@@ -46,7 +46,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(db: &TestDb, port: u16) -> Server {
+pub(crate) fn serve(db: &TestDb, port: u16) -> Server {
     let mut command = harbour(db);
     command
         .env("HARBOUR_BIND", format!("127.0.0.1:{port}"))
@@ -57,7 +57,7 @@ fn serve(db: &TestDb, port: u16) -> Server {
     Server(command.spawn().expect("start harbour"))
 }
 
-async fn wait_healthy(base: &str) {
+pub(crate) async fn wait_healthy(base: &str) {
     for _ in 0..100 {
         if reqwest::get(format!("{base}/healthz"))
             .await

@@ -2,7 +2,7 @@
 //! backoff and dead-letter, with a manual clock (no sleeping).
 
 use harbour_server::clock::Clock;
-use harbour_server::jobs::{Handlers, Worker};
+use harbour_server::jobs::{Handlers, Retry, Worker};
 use harbour_server::store::jobs::NewJob;
 use harbour_server::store::Store;
 use harbour_tests::{on_both_backends, Backend, TestDb};
@@ -15,6 +15,10 @@ on_both_backends!(
     two_workers_never_hold_one_job_at_once,
     a_job_scheduled_for_later_runs_then_and_not_before,
     a_failing_job_backs_off_and_ends_dead,
+    a_slow_job_keeps_its_lease_while_it_works,
+    a_retry_waits_as_long_as_the_other_side_asked,
+    a_job_that_gives_up_tells_its_kind,
+    a_stopping_worker_hands_back_what_it_has_not_started,
 );
 
 const T0: i64 = 1_000_000_000;
@@ -177,4 +181,122 @@ async fn a_failing_job_backs_off_and_ends_dead(backend: Backend) {
     worker.run_once().await.expect("run");
     assert_eq!(runs.load(Ordering::SeqCst), 3, "dead jobs stay dead");
     assert_eq!(store.job_queue_depth().await.expect("depth"), 0);
+}
+
+async fn a_slow_job_keeps_its_lease_while_it_works(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let clock = Clock::manual(T0);
+    store
+        .enqueue_job(T0, &NewJob::now("test.slow", json!({}), T0))
+        .await
+        .expect("enqueue");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let handlers = |runs: Arc<AtomicUsize>| {
+        let mut handlers = Handlers::default();
+        handlers.register("test.slow", move |_job| {
+            let runs = runs.clone();
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+                Ok::<(), String>(())
+            }
+        });
+        handlers
+    };
+    let mut slow = Worker::new(store.clone(), clock.clone(), handlers(runs.clone()));
+    slow.lease_ms = 300;
+    let working = tokio::spawn(async move { slow.run_once().await });
+    // The clock passes the first lease while the handler still works...
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    clock.advance(400);
+    tokio::time::sleep(std::time::Duration::from_millis(450)).await;
+    // ...but the lease was renewed: another worker finds nothing to take over.
+    let mut other = Worker::new(store.clone(), clock.clone(), handlers(runs.clone()));
+    other.lease_ms = 300;
+    assert_eq!(other.run_once().await.expect("run").completed, 0);
+    let report = working.await.expect("join").expect("run");
+    assert_eq!((report.completed, runs.load(Ordering::SeqCst)), (1, 1));
+}
+
+async fn a_retry_waits_as_long_as_the_other_side_asked(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let clock = Clock::manual(T0);
+    let id = store
+        .enqueue_job(T0, &NewJob::now("test.limited", json!({}), T0))
+        .await
+        .expect("enqueue");
+    let mut handlers = Handlers::default();
+    handlers.register("test.limited", |_job| async {
+        Err::<(), Retry>(Retry::after(
+            "WeChat's per-minute limit (45011)",
+            std::time::Duration::from_secs(60),
+        ))
+    });
+    Worker::new(store.clone(), clock.clone(), handlers)
+        .run_once()
+        .await
+        .expect("run");
+    let job = store.job(id).await.expect("job").expect("exists");
+    assert_eq!((job.status.as_str(), job.run_at), ("queued", T0 + 60_000));
+}
+
+async fn a_job_that_gives_up_tells_its_kind(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let clock = Clock::manual(T0);
+    let job = NewJob {
+        max_attempts: 2,
+        ..NewJob::now("test.count", json!({}), T0)
+    };
+    store.enqueue_job(T0, &job).await.expect("enqueue");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let mut worker = counting_worker(&store, &clock, runs.clone(), true);
+    let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut handlers = worker.handlers.clone();
+    let heard = told.clone();
+    handlers.on_dead("test.count", move |job, reason| {
+        let heard = heard.clone();
+        async move {
+            heard.lock().expect("told").push((job.attempts, reason));
+            Ok(())
+        }
+    });
+    worker.handlers = handlers;
+    worker.run_once().await.expect("run");
+    assert!(
+        told.lock().expect("told").is_empty(),
+        "not after the first try"
+    );
+    clock.advance(2_000);
+    worker.run_once().await.expect("run");
+    assert_eq!(
+        *told.lock().expect("told"),
+        vec![(2, "WeChat said no".to_owned())]
+    );
+}
+
+async fn a_stopping_worker_hands_back_what_it_has_not_started(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let clock = Clock::manual(T0);
+    let id = store
+        .enqueue_job(T0, &NewJob::now("test.count", json!({}), T0))
+        .await
+        .expect("enqueue");
+    let runs = Arc::new(AtomicUsize::new(0));
+    let worker = counting_worker(&store, &clock, runs.clone(), false);
+    worker.shutdown.begin();
+    worker.run_once().await.expect("run");
+    let job = store.job(id).await.expect("job").expect("exists");
+    assert_eq!(
+        (
+            job.status.as_str(),
+            job.attempts,
+            runs.load(Ordering::SeqCst)
+        ),
+        ("queued", 0, 0),
+        "untouched, for the next start"
+    );
 }

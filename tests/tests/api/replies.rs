@@ -16,6 +16,7 @@ on_both_backends!(
     a_reply_reaches_the_follower_once_and_the_window_is_enforced,
     an_image_reply_is_uploaded_and_reaches_the_follower_once,
     conversation_endpoints_admit_each_role_only_to_its_teams,
+    a_reply_wechat_keeps_rate_limiting_fails_with_a_sentence,
 );
 
 const FOLLOWER: &str = "oFollower0000000000000000001";
@@ -470,4 +471,55 @@ async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backe
             "nobody GET {path}"
         );
     }
+}
+
+/// WeChat's per-minute limit (45011) asks for a minute's wait, three tries
+/// in all: the reply waits that long each time, then fails with a sentence
+/// for the agent, never `queued` for ever.
+async fn a_reply_wechat_keeps_rate_limiting_fails_with_a_sentence(backend: Backend) {
+    let (
+        Desk {
+            fake, app, admin, ..
+        },
+        worker,
+        conversation,
+    ) = replying(backend).await;
+    for _ in 0..3 {
+        fake.fail_next(wechat::client::paths::CUSTOM_SEND, 45011);
+    }
+    let queued: QueuedReply = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{conversation}/messages")))
+        .bearer_auth(&admin)
+        .json(&json!({ "text": "收到" }))
+        .send()
+        .await
+        .expect("reply")
+        .json()
+        .await
+        .expect("queued");
+    let status = || async {
+        app.get_json(&format!("/api/v1/messages/{}", queued.message), &admin)
+            .await
+            .1
+    };
+    worker.run_once().await.expect("worker");
+    assert_eq!(status().await["status"], "queued");
+    // Not before the minute WeChat asked for.
+    app.clock.advance(59_000);
+    worker.run_once().await.expect("worker");
+    assert_eq!(fake.calls(wechat::client::paths::CUSTOM_SEND), 1);
+    app.clock.advance(1_000);
+    worker.run_once().await.expect("worker");
+    assert_eq!(fake.calls(wechat::client::paths::CUSTOM_SEND), 2);
+    app.clock.advance(60_000);
+    worker.run_once().await.expect("worker");
+    let failed = status().await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let sentence = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        sentence.contains("45011") || sentence.contains("wait"),
+        "{sentence}"
+    );
+    assert!(fake.received(&OpenId::new(FOLLOWER)).is_empty());
 }

@@ -236,6 +236,7 @@ async fn after_a_transfer_the_old_team_replays_none_of_the_conversation(backend:
     } = desk(backend).await;
     let (_, amy) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
     let (_, ken) = app.user_with_role(&admin, Role::Agent, &[team_b]).await;
+    let (_, kim) = app.user_with_role(&admin, Role::Agent, &[team_b]).await;
     push(&app, &path_a, "oMoving", 1, "我嘅保單有問題").await;
     let id = conversation_of(&app, &admin, "oMoving").await;
     let (status, _) = post(
@@ -255,10 +256,35 @@ async fn after_a_transfer_the_old_team_replays_none_of_the_conversation(backend:
     .await;
     assert_eq!(status, 200);
     push(&app, &path_a, "oMoving", 2, "轉咗之後嘅訊息").await;
+    // Ken opens it: who viewed what is Ken's own business, not his team's.
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/conversations/{id}/read"),
+        &ken,
+        &json!({}),
+    )
+    .await;
+    assert!((200..300).contains(&status), "read answered {status}");
 
+    // Loans learns only that the conversation left: none of its messages or notes.
     let (_, replayed, _) = hello(&app, &amy, Seq(0)).await;
-    let leaked: Vec<&Event> = replayed.iter().filter(|e| about(e, id)).collect();
+    let leaked: Vec<&Event> = replayed
+        .iter()
+        .filter(|e| about(e, id) && e.payload["action"] != "transferred")
+        .collect();
     assert!(leaked.is_empty(), "Loans replayed {leaked:?}");
+    assert!(
+        replayed
+            .iter()
+            .any(|e| about(e, id) && e.payload["action"] == "transferred"),
+        "Loans hears that it left"
+    );
+    let (_, replayed, _) = hello(&app, &kim, Seq(0)).await;
+    let viewed: Vec<&Event> = replayed
+        .iter()
+        .filter(|e| e.kind == "conversation.viewed")
+        .collect();
+    assert!(viewed.is_empty(), "Kim replayed Ken's views: {viewed:?}");
     let (_, replayed, _) = hello(&app, &ken, Seq(0)).await;
     let kinds: Vec<&str> = replayed
         .iter()

@@ -6,13 +6,20 @@ use wechat::OpenId;
 
 use harbour_tests::app::{ADMIN_EMAIL, PASSWORD};
 use harbour_tests::browser::Browser;
-use harbour_tests::browser_desk::{app_with_ui, client_writes, desk, open_queue, sign_in};
+use harbour_tests::browser_desk::{app_with_ui_and, client_writes, desk, open_queue, sign_in};
 
 const HOUR_MS: i64 = 60 * 60 * 1000;
 
 #[tokio::test]
 async fn the_reply_window_closes_when_the_servers_clock_passes_48_hours() {
-    let Some(app) = app_with_ui().await else {
+    // The sign-in outlives the jump: this is about the clock, and an access
+    // token (or a session) older than its lifetime ends the socket.
+    let Some(app) = app_with_ui_and(|config| {
+        config.access_ttl_secs = 3 * 24 * 3600;
+        config.session_max_ms = 3 * 24 * HOUR_MS;
+    })
+    .await
+    else {
         return;
     };
     let desk = desk(&app).await;
