@@ -21,6 +21,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Shared by every node started on it; dropped with the last.
     pub db: std::sync::Arc<TestDb>,
+    /// The node's background tasks and its stop switch, as `/readyz` and a
+    /// SIGTERM see them.
+    pub tasks: harbour_server::shutdown::Tasks,
+    pub shutdown: harbour_server::shutdown::Shutdown,
 }
 
 /// Where every test's manual clock starts: 09:00 Hong Kong time on the real
@@ -82,6 +86,7 @@ async fn start_node(
         .await
         .expect("build app");
     let port = app.port();
+    let (tasks, shutdown) = (app.state.tasks.clone(), app.state.shutdown.clone());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -94,6 +99,8 @@ async fn start_node(
         clock,
         client,
         db,
+        tasks,
+        shutdown,
     }
 }
 

@@ -8,7 +8,8 @@ use serde_json::Value;
 on_both_backends!(
     health_readiness_and_metrics_answer,
     metrics_need_a_token_or_their_own_address,
-    unknown_api_paths_get_json_and_app_paths_get_the_app
+    unknown_api_paths_get_json_and_app_paths_get_the_app,
+    readiness_names_a_dead_task_and_a_stop_closes_sockets,
 );
 
 const METRICS_TOKEN: &str = "metrics-token-for-tests-0123456789";
@@ -164,4 +165,45 @@ async fn unknown_api_paths_get_json_and_app_paths_get_the_app(backend: Backend) 
             .and_then(|v| v.to_str().ok()),
         Some("public, max-age=31536000, immutable")
     );
+}
+
+async fn readiness_names_a_dead_task_and_a_stop_closes_sockets(backend: Backend) {
+    use harbour_tests::socket::{hello, next_message};
+    use shared::ws::ServerMessage;
+    let app = spawn_app(backend).await;
+    let readyz = || async {
+        let response = app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz");
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default(),
+        )
+    };
+    assert_eq!(readyz().await.0, 200);
+    // A background task that ended on its own (a panic, say) is named.
+    app.tasks.add("reply sender", tokio::spawn(async {}));
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (status, body) = readyz().await;
+    assert_eq!(status, 503);
+    assert!(body.contains("reply sender"), "{body}");
+    let _ = app.tasks.take("reply sender");
+    assert_eq!(readyz().await.0, 200);
+
+    // A stop tells live sockets why they close, and readiness says so.
+    let admin = app.admin_token().await;
+    let (mut socket, _, _) = hello(&app, &admin, shared::Seq(0)).await;
+    app.shutdown.begin();
+    let mut closing = None;
+    while let Some(message) = next_message(&mut socket).await {
+        if let ServerMessage::Closing { code, .. } = message {
+            closing = Some(code);
+            break;
+        }
+    }
+    assert_eq!(closing.as_deref(), Some("server_restarting"));
+    assert_eq!(readyz().await, (503, "stopping".to_owned()));
 }
