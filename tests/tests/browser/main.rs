@@ -76,6 +76,47 @@ async fn a_wrong_password_shows_a_readable_error() {
 }
 
 #[tokio::test]
+async fn an_account_with_a_printed_password_chooses_its_own_first() {
+    let Some(app) = app_with_ui().await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let (_, me) = app.get_json("/api/v1/me", &admin).await;
+    let id = me["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("id");
+    app.store
+        .require_password_change(id)
+        .await
+        .expect("require a change");
+    let browser = Browser::start(1366, 768).await;
+    sign_in(&browser, &app, ADMIN_EMAIL, PASSWORD).await;
+    browser
+        .wait_for_text("h1", "Choose your own password")
+        .await;
+    browser.screenshot("change-password-1366x768").await;
+    browser.fill("input[name=current_password]", PASSWORD).await;
+    browser
+        .fill("input[name=new_password]", "my own long passphrase")
+        .await;
+    browser
+        .fill("input[name=confirm]", "my own long passphrase typo")
+        .await;
+    browser.click("button[type=submit]").await;
+    browser
+        .wait_for_text("#confirm-password-error", "not the same")
+        .await;
+    browser
+        .fill("input[name=confirm]", "my own long passphrase")
+        .await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text(".current-user", "Ada Admin").await;
+    browser.wait_for_text(".live-indicator", "Live").await;
+    browser.close().await;
+}
+
+#[tokio::test]
 async fn the_shell_fits_a_tablet_and_unknown_pages_are_friendly() {
     let Some(app) = app_with_ui().await else {
         return;
@@ -337,9 +378,7 @@ async fn an_admin_connects_an_official_account_and_agents_cannot_open_channels()
     browser
         .fill(&format!("{form} input[name=app_secret]"), "retail-secret")
         .await;
-    browser
-        .fill(&format!("{form} input[name=token]"), "retailFormToken2")
-        .await;
+    // No Token typed: Harbour makes one and shows it this once.
     browser
         .wait_for(&format!("{form} select[name=mode]"))
         .await
@@ -364,6 +403,14 @@ async fn an_admin_connects_an_official_account_and_agents_cannot_open_channels()
         .await;
     assert!(row.contains("Retail desk"), "the team is shown: {row}");
     assert!(row.contains("Plain text"), "the mode is shown: {row}");
+    let token = browser
+        .wait_for("[data-testid=generated-token]")
+        .await
+        .text()
+        .await
+        .expect("the generated token");
+    assert_eq!(token.len(), 32, "{token}");
+    assert!(token.bytes().all(|b| b.is_ascii_alphanumeric()));
     browser.screenshot("channels-connected-1024x768").await;
     browser.close().await;
 
