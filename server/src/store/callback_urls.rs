@@ -69,15 +69,7 @@ impl Store {
     /// Forgets URLs signed before `before` (seconds): older ones are refused
     /// by the timestamp window anyway.
     pub async fn prune_callback_urls(&self, before: i64) -> AppResult<u64> {
-        let mut tx = self.begin().await?;
-        let pruned = on_tx!(&mut tx, c => {
-            sqlx::query("DELETE FROM callback_urls WHERE signed_at < $1")
-                .bind(before)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        self.commit(tx).await?;
-        Ok(pruned)
+        self.delete_before("DELETE FROM callback_urls WHERE signed_at < $1", before)
+            .await
     }
 }

@@ -72,13 +72,15 @@ impl Backend {
     }
 
     /// The query for message ids whose index holds every one of `terms`,
-    /// newest first (binds: the match text, then `LIMIT` and `OFFSET`), and
-    /// the match text to bind as `$1`.
+    /// newest first, each with its place in the index (binds: the match
+    /// text, `LIMIT`, and the place to read before: keyset paging, so the
+    /// fiftieth window costs what the first does), and the match text to
+    /// bind as `$1`.
     pub fn search_candidates(self, terms: &[String]) -> (&'static str, String) {
         match self {
             Backend::Sqlite => (
-                "SELECT message_id FROM message_search WHERE message_search MATCH $1 \
-                 ORDER BY rowid DESC LIMIT $2 OFFSET $3",
+                "SELECT message_id, rowid FROM message_search WHERE message_search MATCH $1 \
+                 AND rowid < $3 ORDER BY rowid DESC LIMIT $2",
                 terms
                     .iter()
                     .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
@@ -86,8 +88,8 @@ impl Backend {
                     .join(" AND "),
             ),
             Backend::Postgres => (
-                "SELECT message_id FROM message_search WHERE terms @@ $1::tsquery \
-                 ORDER BY n DESC LIMIT $2 OFFSET $3",
+                "SELECT message_id, n FROM message_search WHERE terms @@ $1::tsquery \
+                 AND n < $3 ORDER BY n DESC LIMIT $2",
                 terms
                     .iter()
                     .map(|t| format!("'{}'", t.replace('\'', "''").replace('\\', "\\\\")))

@@ -258,6 +258,23 @@ pub use dialect::{marks, value_rows};
 
 /// Parses an id or a closed-set word read from the database; a malformed
 /// one is a corrupt row, not the caller's mistake.
+impl Store {
+    /// Runs a `DELETE … WHERE <time> < $1` (pruning what no longer counts)
+    /// and says how many rows went.
+    pub(crate) async fn delete_before(
+        &self,
+        sql: &'static str,
+        before: i64,
+    ) -> crate::error::AppResult<u64> {
+        let mut tx = self.begin().await?;
+        let pruned = crate::on_tx!(&mut tx, c => {
+            sqlx::query(sql).bind(before).execute(&mut *c).await?.rows_affected()
+        });
+        self.commit(tx).await?;
+        Ok(pruned)
+    }
+}
+
 pub fn stored<T>(raw: &str) -> crate::error::AppResult<T>
 where
     T: std::str::FromStr,

@@ -64,9 +64,11 @@ fn scope_sql(scope: &Scope<'_>, first: usize) -> (String, Vec<String>) {
 impl Store {
     /// Messages containing every term, newest indexed first, in
     /// conversations the scope allows. Candidates are read from the index
-    /// newest first in windows, so a common word stops at the first
-    /// `limit` visible hits instead of sorting every match: one read of the
-    /// index per window, then the visible messages among its candidates.
+    /// newest first in windows, each starting where the last ended (keyset,
+    /// never OFFSET), so a common word stops at the first `limit` visible
+    /// hits instead of sorting every match, and a team that sees few of
+    /// them pays the same for each window: one read of the index per
+    /// window, then the visible messages among its candidates.
     pub async fn search_messages(
         &self,
         scope: &Scope<'_>,
@@ -80,7 +82,7 @@ impl Store {
         let limit = limit.clamp(1, 100);
         let (candidates_sql, query) = self.backend().search_candidates(terms);
         let mut hits: Vec<MessageHitRow> = Vec::new();
-        let mut offset = 0;
+        let mut before = i64::MAX;
         loop {
             // Every candidate is visible to a scope of all teams, so it reads
             // only as many as it still needs.
@@ -88,17 +90,19 @@ impl Store {
                 Scope::All => limit - hits.len() as i64,
                 Scope::Teams(_) => WINDOW,
             };
-            let candidates: Vec<String> = on_read!(self, pool => {
-                sqlx::query_scalar(candidates_sql)
+            let read: Vec<(String, i64)> = on_read!(self, pool => {
+                sqlx::query_as(candidates_sql)
                     .bind(&query)
                     .bind(window)
-                    .bind(offset)
+                    .bind(before)
                     .fetch_all(pool)
                     .await?
             });
-            if candidates.is_empty() {
+            let Some(&(_, last)) = read.last() else {
                 break;
-            }
+            };
+            before = last;
+            let candidates: Vec<String> = read.into_iter().map(|(id, _)| id).collect();
             let marks = super::marks(candidates.len(), 1);
             let (team_sql, teams) = scope_sql(scope, candidates.len() + 1);
             let page_sql = format!(
@@ -125,7 +129,6 @@ impl Store {
             if hits.len() as i64 >= limit || (candidates.len() as i64) < window {
                 break;
             }
-            offset += window;
         }
         hits.truncate(limit as usize);
         hits.into_iter()

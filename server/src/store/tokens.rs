@@ -159,16 +159,8 @@ impl Store {
     /// Forgets sign-in attempts older than `before`: they no longer count,
     /// and an address or email is not kept longer than it is needed.
     pub async fn prune_login_failures(&self, before: i64) -> AppResult<u64> {
-        let mut tx = self.begin().await?;
-        let pruned = on_tx!(&mut tx, c => {
-            sqlx::query("DELETE FROM login_failures WHERE at < $1")
-                .bind(before)
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-        });
-        self.commit(tx).await?;
-        Ok(pruned)
+        self.delete_before("DELETE FROM login_failures WHERE at < $1", before)
+            .await
     }
 
     /// Whether the sign-in `family` still stands: signing out, a password

@@ -16,6 +16,7 @@ on_both_backends!(
     canned_responses_are_personal_or_kept_by_the_team,
     contact_profiles_are_edited_with_validation,
     search_finds_either_script_within_the_users_teams,
+    a_team_search_reads_past_other_teams_matches,
     a_seeded_desk_is_scoped_and_searchable,
 );
 
@@ -569,4 +570,49 @@ async fn a_seeded_desk_is_scoped_and_searchable(backend: Backend) {
     assert!(hits
         .iter()
         .all(|h| mine.contains(&h["conversation_id"].as_str().unwrap_or_default())));
+}
+
+/// A word common in another team: the search reads the index window after
+/// window (keyset, not OFFSET) until it finds this team's few matches.
+async fn a_team_search_reads_past_other_teams_matches(backend: Backend) {
+    let Desk {
+        app,
+        admin,
+        path_a,
+        path_b,
+        team_b,
+        ..
+    } = desk(backend).await;
+    let (_, bob) = app.user_with_role(&admin, Role::Agent, &[team_b]).await;
+    push(&app, &path_b, "oClaimsOld", 1, "理賠 還款 進度").await;
+    // 1,200 newer matches in the other team: more than two windows of the index.
+    use futures::StreamExt;
+    futures::stream::iter(0..1_200u64)
+        .map(|n| {
+            let (app, path) = (&app, &path_a);
+            async move {
+                push(
+                    app,
+                    path,
+                    &format!("oLoans{}", n % 40),
+                    10 + n,
+                    &format!("還款 #{n}"),
+                )
+                .await
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<()>>()
+        .await;
+    let (status, found) = app
+        .get_json("/api/v1/search?q=%E9%82%84%E6%AC%BE&limit=5", &bob)
+        .await;
+    assert_eq!(status, 200);
+    let bodies: Vec<&str> = found["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert_eq!(bodies, ["理賠 還款 進度"]);
 }

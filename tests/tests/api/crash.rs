@@ -85,25 +85,40 @@ async fn wait_for_status(store: &Store, message: MessageId, wanted: &str) -> Str
     panic!("message stayed {last}, never {wanted}");
 }
 
-async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Backend) {
-    let fake = std::sync::Arc::new(FakeWeChat::start("127.0.0.1:0").await.expect("fake"));
-    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(SECRET));
+/// A database with a plain-mode channel (on `fake`) and an admin made with
+/// the command line, and a `harbour serve` on it: the server, its base
+/// URL, the channel's callback path and the port (to restart on).
+pub(crate) struct Process {
+    pub(crate) db: TestDb,
+    pub(crate) server: Server,
+    pub(crate) base: String,
+    pub(crate) path: String,
+    pub(crate) port: u16,
+}
+
+pub(crate) async fn process_with_channel(
+    backend: Backend,
+    fake: &FakeWeChat,
+    (app_id, secret, token): (&str, &str, &str),
+    (admin, password): (&str, &str),
+) -> Process {
+    fake.register_app(&AppId::new(app_id), &AppSecret::new(secret));
     let db = TestDb::new(backend).await;
     let mut add = harbour(&db);
     add.args([
         "channel",
         "add-official-account",
         "--name",
-        "Crash",
+        "Process",
         "--app-id",
-        APP_ID,
+        app_id,
         "--mode",
         "plain",
         "--api-base",
         fake.base_url(),
         "--secrets-stdin",
     ]);
-    let secrets = format!("app_secret={SECRET}\ntoken={TOKEN}\n");
+    let secrets = format!("app_secret={secret}\ntoken={token}\n");
     let (code, stdout, stderr) = run(add, Some(&secrets));
     assert_eq!(code, 0, "{stderr}");
     let path = stdout
@@ -116,22 +131,40 @@ async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Bac
         "user",
         "create",
         "--email",
-        ADMIN,
+        admin,
         "--name",
-        "Crash Admin",
+        "Ops Admin",
         "--role",
         "admin",
         "--password-stdin",
     ]);
-    assert_eq!(run(user, Some(PASSWORD)).0, 0);
+    assert_eq!(run(user, Some(password)).0, 0);
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("port");
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = serve(&db, port);
+    let server = serve(&db, port);
     wait_healthy(&base).await;
+    Process {
+        db,
+        server,
+        base,
+        path,
+        port,
+    }
+}
+
+async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Backend) {
+    let fake = std::sync::Arc::new(FakeWeChat::start("127.0.0.1:0").await.expect("fake"));
+    let Process {
+        db,
+        mut server,
+        base,
+        path,
+        port,
+    } = process_with_channel(backend, &fake, (APP_ID, SECRET, TOKEN), (ADMIN, PASSWORD)).await;
 
     let follower = OpenId::new("oCrashFollower000000000000001");
     let config = SimulatorConfig::new(

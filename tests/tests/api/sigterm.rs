@@ -4,15 +4,14 @@
 //! is stored, no reply is `unknown`, and after a restart every reply is sent
 //! exactly once.
 
-use crate::cli::{harbour, run};
-use crate::crash::{serve, wait_healthy};
+use crate::crash::{process_with_channel, serve, wait_healthy, Process};
 use harbour_server::store::{Store, StoreOptions};
 use harbour_tests::{on_both_backends, Backend, TestDb};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wechat::client::{paths, AppSecret};
+use wechat::client::paths;
 use wechat::fake::simulator::{Activity, Simulator, SimulatorConfig};
 use wechat::fake::FakeWeChat;
 use wechat::{AppId, Mode, OpenId, OriginalId};
@@ -55,50 +54,13 @@ async fn sigterm_during_callbacks_and_replies_loses_nothing_and_sends_nothing_tw
     backend: Backend,
 ) {
     let fake = Arc::new(FakeWeChat::start("127.0.0.1:0").await.expect("fake"));
-    fake.register_app(&AppId::new(APP_ID), &AppSecret::new(SECRET));
-    let db = TestDb::new(backend).await;
-    let mut add = harbour(&db);
-    add.args([
-        "channel",
-        "add-official-account",
-        "--name",
-        "Sigterm",
-        "--app-id",
-        APP_ID,
-        "--mode",
-        "plain",
-        "--api-base",
-        fake.base_url(),
-        "--secrets-stdin",
-    ]);
-    let (code, stdout, stderr) = run(add, Some(&format!("app_secret={SECRET}\ntoken={TOKEN}\n")));
-    assert_eq!(code, 0, "{stderr}");
-    let path = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("Callback path: "))
-        .expect("callback path")
-        .to_owned();
-    let mut user = harbour(&db);
-    user.args([
-        "user",
-        "create",
-        "--email",
-        ADMIN,
-        "--name",
-        "Ops",
-        "--role",
-        "admin",
-        "--password-stdin",
-    ]);
-    assert_eq!(run(user, Some(PASSWORD)).0, 0);
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port");
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = serve(&db, port);
-    wait_healthy(&base).await;
+    let Process {
+        db,
+        mut server,
+        base,
+        path,
+        port,
+    } = process_with_channel(backend, &fake, (APP_ID, SECRET, TOKEN), (ADMIN, PASSWORD)).await;
 
     let simulator = Simulator::new(
         SimulatorConfig::new(
