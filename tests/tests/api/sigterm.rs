@@ -6,7 +6,7 @@
 
 use crate::crash::{process_with_channel, serve, wait_healthy, Process};
 use harbour_server::store::{Store, StoreOptions};
-use harbour_tests::{on_both_backends, Backend, TestDb};
+use harbour_tests::{on_both_backends, Backend};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
