@@ -11,6 +11,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The longest a job may run: past it the handler is stopped (its lease is
+/// no longer renewed) and the job retried. Every call it makes to WeChat
+/// times out long before; this is the backstop for a hung handler, which
+/// would otherwise hold the node's only worker.
+pub const JOB_TIME_LIMIT: Duration = Duration::from_secs(300);
+
 /// Why a job did not finish, and when to try again: `after_ms` when the
 /// other side said (WeChat's rate limits), else the worker's backoff.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,12 +138,25 @@ impl Worker {
             let span =
                 tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
             let _enter = span.enter();
+            // Claimed with the batch: still ours now, before it starts?
+            if !self
+                .store
+                .extend_lease(&job, self.clock.now() + self.lease_ms)
+                .await?
+            {
+                report.lost_lease += 1;
+                continue;
+            }
             let outcome = match self.handlers.by_kind.get(&job.kind) {
                 Some(handler) => {
                     let renewing = self.renew_lease(&job);
                     tokio::pin!(renewing);
+                    let run = tokio::time::timeout(JOB_TIME_LIMIT, handler(job.clone()));
                     tokio::select! {
-                        outcome = handler(job.clone()) => outcome,
+                        outcome = run => outcome.unwrap_or_else(|_| Err(format!(
+                            "the job ran past its {} minutes and was stopped",
+                            JOB_TIME_LIMIT.as_secs() / 60
+                        ).into())),
                         never = &mut renewing => match never {},
                     }
                 }

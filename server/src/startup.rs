@@ -177,7 +177,7 @@ impl Application {
         }
         let app = routes::router(state.clone());
         let shutdown = state.shutdown.clone();
-        let served = axum::serve(
+        let serving = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
@@ -185,25 +185,51 @@ impl Application {
             shutdown_signal().await;
             tracing::info!("stopping: answering what is in flight, then finishing the job in hand");
             shutdown.begin();
-        })
-        .await;
+        });
+        let deadline = state.config.shutdown_deadline;
+        // Requests in flight are answered, but not for longer than the deadline.
+        let served = tokio::select! {
+            served = serving => served,
+            () = past_deadline(&state.shutdown, deadline) => {
+                tracing::warn!("requests were still in flight at the shutdown deadline; they were cut off");
+                Ok(())
+            }
+        };
         // No request is in flight now: every callback answered `success` is
         // committed. The job in hand may finish, up to the deadline.
         state.shutdown.begin();
-        if let Some(worker) = state.tasks.take(WORKER_TASK) {
-            let since = state
-                .shutdown
-                .since()
-                .unwrap_or_else(tokio::time::Instant::now);
-            let deadline = since + state.config.shutdown_deadline;
-            if tokio::time::timeout_at(deadline, worker).await.is_err() {
-                tracing::warn!("a job was still running at the shutdown deadline; it was cut off");
+        if let Some(mut worker) = state.tasks.take(WORKER_TASK) {
+            tokio::select! {
+                _ = &mut worker => {}
+                () = past_deadline(&state.shutdown, deadline) => {
+                    tracing::warn!("a job was still running at the shutdown deadline; it was stopped");
+                    worker.abort();
+                }
             }
         }
+        // Live sockets were told "server restarting"; let them say it.
+        let sockets_closing = async {
+            while state
+                .metrics
+                .ws_connections
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), sockets_closing).await;
         state.tasks.abort_all();
         state.store.close().await;
         served.context("the HTTP server stopped with an error")
     }
+}
+
+/// Resolves `deadline` after the stop began (never before it begins).
+async fn past_deadline(shutdown: &Shutdown, deadline: Duration) {
+    shutdown.begun().await;
+    let since = shutdown.since().unwrap_or_else(tokio::time::Instant::now);
+    tokio::time::sleep_until(since + deadline).await;
 }
 
 /// Names of the tasks `/readyz` watches.

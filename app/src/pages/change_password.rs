@@ -125,6 +125,12 @@ pub fn ChangePasswordPage() -> impl IntoView {
                         {move || if busy.get() { "Saving…" } else { "Save and continue" }}
                     </button>
                 </form>
+                <p class="login-footnote">
+                    "Not you, or not now? "
+                    <button type="button" class="button-link" on:click=move |_| spawn_local(auth.sign_out())>
+                        "Sign out"
+                    </button>
+                </p>
             </div>
         </div>
     }

@@ -61,6 +61,17 @@ impl MediaStore {
         let sha256 = sha256_hex(bytes);
         let path = self.path(&sha256).ok_or(std::io::ErrorKind::InvalidInput)?;
         if tokio::fs::try_exists(&path).await? {
+            // Kept once, named again: fresh, so the orphan sweep leaves it
+            // to the message about to name it.
+            let touched = path.clone();
+            tokio::task::spawn_blocking(move || {
+                std::fs::File::options()
+                    .append(true)
+                    .open(&touched)
+                    .and_then(|file| file.set_modified(std::time::SystemTime::now()))
+            })
+            .await
+            .map_err(std::io::Error::other)??;
             return Ok(sha256);
         }
         let dir = path.parent().ok_or(std::io::ErrorKind::InvalidInput)?;
@@ -100,8 +111,7 @@ impl MediaStore {
             }
             let mut files = tokio::fs::read_dir(shard.path()).await?;
             while let Some(file) = files.next_entry().await? {
-                let modified = file.metadata().await?.modified()?;
-                if modified >= before {
+                if !changed_before(&file.path(), before).await? {
                     continue;
                 }
                 let name = file.file_name().to_string_lossy().into_owned();
@@ -110,6 +120,16 @@ impl MediaStore {
             }
         }
         Ok(found)
+    }
+}
+
+/// Whether the file at `path` was last changed before `before`; a file
+/// that is gone (removed meanwhile) was not.
+async fn changed_before(path: &Path, before: std::time::SystemTime) -> std::io::Result<bool> {
+    match tokio::fs::metadata(path).await {
+        Ok(metadata) => Ok(metadata.modified()? < before),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(err),
     }
 }
 
@@ -128,6 +148,10 @@ pub async fn sweep_orphans(
     let mut removed = 0;
     for (digest, path) in files {
         if digest.is_some_and(|d| referenced.contains(&d)) {
+            continue;
+        }
+        // Uploaded again since the walk: about to be named, so kept.
+        if !changed_before(&path, before).await? {
             continue;
         }
         match tokio::fs::remove_file(&path).await {

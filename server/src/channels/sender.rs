@@ -28,8 +28,8 @@ pub struct Sender {
 
 /// Why an image could not be uploaded.
 enum UploadFailure {
-    /// Try the job again later; the reply stays queued.
-    Later(String),
+    /// Try the job again later (when WeChat said); the reply stays queued.
+    Later(Retry),
     /// Give up: the reply fails with this sentence for the agent.
     Never(String),
 }
@@ -53,9 +53,9 @@ impl Sender {
             .await
             .map_err(|e| e.to_string())?;
         let uploaded = match &image {
-            Some(image) => match self.upload(image).await {
+            Some(image) => match self.upload(image, job.attempts).await {
                 Ok(media_id) => Some(media_id),
-                Err(UploadFailure::Later(reason)) => return Err(reason.into()),
+                Err(UploadFailure::Later(retry)) => return Err(retry),
                 Err(UploadFailure::Never(sentence)) => {
                     // Claimed only to record the failure; nothing was sent.
                     if claim_for_sending(&self.store, self.clock.now(), message_id)
@@ -138,7 +138,7 @@ impl Sender {
 
     /// Uploads a queued image to WeChat as temporary media (valid three days,
     /// far longer than a send takes) and returns its media id.
-    async fn upload(&self, image: &QueuedImage) -> Result<MediaId, UploadFailure> {
+    async fn upload(&self, image: &QueuedImage, attempts: i64) -> Result<MediaId, UploadFailure> {
         let client: ApiClient = self.clients.get(image.channel_id).await.map_err(|reason| {
             UploadFailure::Never(format!("Harbour could not use this channel: {reason}."))
         })?;
@@ -159,7 +159,7 @@ impl Sender {
         };
         match client.upload_media(&upload).await {
             Ok(uploaded) => Ok(uploaded.media_id),
-            Err(err) => Err(upload_failure(&err)),
+            Err(err) => Err(upload_failure(&err, attempts)),
         }
     }
 
@@ -180,13 +180,19 @@ pub fn gave_up_sentence(reason: &str, attempts: i64) -> String {
     format!("WeChat kept asking Harbour to wait ({reason}), so after {attempts} attempts this message was not sent. Send it again later.")
 }
 
-fn upload_failure(err: &ApiError) -> UploadFailure {
+/// What to do after an upload failed on attempt `attempts` of its job.
+fn upload_failure(err: &ApiError, attempts: i64) -> UploadFailure {
+    let reason = format!("WeChat did not take the image yet ({})", err.code());
     // An upload that timed out delivered nothing to the client: try again.
-    if err.is_ambiguous() || matches!(err.action(), Action::Retry(_)) {
-        return UploadFailure::Later(format!(
-            "WeChat did not take the image yet ({})",
-            err.code()
-        ));
+    if err.is_ambiguous() {
+        return UploadFailure::Later(reason.into());
+    }
+    if let Action::Retry(backoff) = err.action() {
+        let next = u32::try_from(attempts + 1).unwrap_or(u32::MAX);
+        return match backoff.delay_before(next) {
+            Some(wait) => UploadFailure::Later(Retry::after(reason, wait)),
+            None => UploadFailure::Never(gave_up_sentence(err.code(), attempts)),
+        };
     }
     UploadFailure::Never(
         err.agent_sentence()

@@ -5,8 +5,9 @@
 //!
 //! A signature proves only who built the URL (plain mode signs token,
 //! timestamp and nonce, not the body), so a push must also be signed within
-//! the last few minutes and its URL must not have come before with another
-//! body (`channels::callback_guard`). An address that keeps sending bad
+//! the last few minutes and a plain push's URL must not have come before
+//! with another body (`channels::callback_guard`); an encrypted push's
+//! `msg_signature` covers its body already. An address that keeps sending bad
 //! signatures is refused unheard for the rest of the minute.
 
 use crate::channels::callback_guard;
@@ -24,7 +25,7 @@ use axum::routing::get;
 use axum::Router;
 use shared::ChannelId;
 use std::net::SocketAddr;
-use wechat::callback::CallbackError;
+use wechat::callback::{CallbackError, Mode};
 use wechat::message::{Event, MessageBody, MessageKind};
 use wechat::query::Query;
 
@@ -144,7 +145,9 @@ async fn receive_push(
         .and_then(
             |query| match wechat::callback::receive(&config, &query, &body) {
                 Ok(message) => callback_guard::signed_url(channel_id, &query, &body, now, max_age)
-                    .map(|url| (message, url))
+                    // Encrypted pushes carry `msg_signature` over their body:
+                    // only a plain one needs its URL bound to it.
+                    .map(|url| (message, (config.mode() == Mode::Plain).then_some(url)))
                     .map_err(|refusal| refusal.code()),
                 Err(err @ CallbackError::Signature(_)) => {
                     state.bad_signatures.record(&caller, channel_id, now);
@@ -175,7 +178,7 @@ async fn store(
     state: &AppState,
     account: &official_account::OfficialAccount,
     message: &wechat::message::InboundMessage,
-    url: CallbackUrl,
+    url: Option<CallbackUrl>,
 ) -> Result<Stored, AppError> {
     let fields = serde_json::to_value(message.fields()).map_err(AppError::internal)?;
     let dedupe_key = message.dedupe_key();
@@ -210,7 +213,7 @@ async fn store(
     // Committed (or found already stored) before this returns. A database
     // that cannot commit in time gets a 503 inside WeChat's 5 s, so WeChat
     // retries; should the push commit later, the retry finds it stored.
-    match tokio::time::timeout(STORE_DEADLINE, state.inbox.store(push, Some(url))).await {
+    match tokio::time::timeout(STORE_DEADLINE, state.inbox.store(push, url)).await {
         Ok(stored) => stored,
         Err(_) => {
             tracing::error!(channel = %account.channel.id, "a WeChat push could not be committed in time");

@@ -214,7 +214,9 @@ pub async fn queue_reply(
         &mut tx,
         now,
         &NewJob {
-            max_attempts: 5,
+            // Enough for WeChat's longest advice (a daily quota: hourly for
+            // a day); each refusal's own backoff decides when it gives up.
+            max_attempts: 25,
             ..NewJob::now(SEND_JOB, json!({ "message": message_id }), now)
         },
     )

@@ -158,7 +158,8 @@ pub async fn update_user_fields(
     Ok(())
 }
 
-/// Sets the password; `must_change`: someone other than the user chose it.
+/// Sets the password; `must_change`: the user must choose another before
+/// anything else (the first admin's printed one).
 pub async fn set_password_hash(
     tx: &mut Tx,
     now: i64,

@@ -559,6 +559,36 @@ async fn files_no_message_names_are_swept(backend: Backend) {
     assert!(store.read(&orphan).await.is_err(), "the orphan is gone");
     let kept = harbour_server::channels::media::sha256_hex(&picture.bytes);
     assert_eq!(store.read(&kept).await.expect("kept"), picture.bytes);
+    // An old orphan uploaded again is fresh: a reply is about to name it.
+    let again = store
+        .put(b"an image sent last week, and again now")
+        .await
+        .expect("put");
+    let path = app
+        .db
+        .data_dir()
+        .join("media")
+        .join(&again[..2])
+        .join(&again);
+    std::fs::File::options()
+        .append(true)
+        .open(&path)
+        .and_then(|f| {
+            f.set_modified(std::time::SystemTime::now() - Duration::from_secs(7 * 86_400))
+        })
+        .expect("age the file");
+    store
+        .put(b"an image sent last week, and again now")
+        .await
+        .expect("put again");
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    harbour_server::channels::media::sweep_orphans(&app.store, &store, hour_ago)
+        .await
+        .expect("sweep");
+    assert!(
+        store.read(&again).await.is_ok(),
+        "the re-uploaded file stays"
+    );
     // A file written after the cut-off is left alone: it may be about to be named.
     let fresh = store.put(b"an upload being queued").await.expect("put");
     let earlier = std::time::SystemTime::now() - Duration::from_secs(3600);
