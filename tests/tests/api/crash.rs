@@ -234,6 +234,15 @@ async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Bac
         .await
         .expect("store");
     wait_for_status(&store, message, "sending").await;
+    // And the call has reached WeChat (which holds it): killed now, the send
+    // is truly in flight, and the delay is not left for the next send.
+    for _ in 0..600 {
+        if fake.calls(paths::CUSTOM_SEND) >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(fake.calls(paths::CUSTOM_SEND), 1, "the send reached WeChat");
     server.kill().expect("SIGKILL");
     let _ = server.wait();
 
