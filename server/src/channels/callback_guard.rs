@@ -40,14 +40,15 @@ impl Refusal {
 }
 
 /// The URL of a verified push, once its timestamp is within `max_age_s` of
-/// `now_ms`, with the hash of `body`.
+/// `now_ms`, with the hash of `body` when there is one to bind (a plain
+/// push's; `None`: the timestamp is checked, nothing is bound).
 pub fn signed_url(
     channel_id: ChannelId,
     query: &Query,
-    body: &[u8],
+    body: Option<&[u8]>,
     now_ms: i64,
     max_age_s: i64,
-) -> Result<CallbackUrl, Refusal> {
+) -> Result<Option<CallbackUrl>, Refusal> {
     // Digits only, no leading zero: the signature joins its parts with no
     // separator, so `nonce=X0&timestamp=T` and `nonce=X&timestamp=0T` sign
     // alike, and the second must not count as another URL.
@@ -67,23 +68,29 @@ pub fn signed_url(
         .get("nonce")
         .filter(|n| !n.is_empty() && n.len() <= MAX_NONCE)
         .ok_or(Refusal::BadNonce)?;
-    Ok(CallbackUrl {
+    Ok(body.map(|body| CallbackUrl {
         channel_id,
         signed_at,
         nonce: nonce.to_owned(),
         body_hash: hex::encode(Sha256::digest(body)),
-    })
+    }))
 }
 
 /// Bad signatures per (address, channel) in the current minute, on this node.
 #[derive(Default)]
 pub struct BadSignatures {
     counts: Mutex<HashMap<(String, ChannelId), (i64, u32)>>,
+    /// Whether any bad signature was ever counted: until then (the normal
+    /// case) a push is not held up by the lock.
+    any: std::sync::atomic::AtomicBool,
 }
 
 impl BadSignatures {
     /// Whether `address` used up its bad signatures for `channel` this minute.
     pub fn blocked(&self, address: &str, channel: ChannelId, now_ms: i64) -> bool {
+        if !self.any.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
+        }
         let minute = now_ms.div_euclid(60_000);
         self.lock()
             .get(&(address.to_owned(), channel))
@@ -92,6 +99,7 @@ impl BadSignatures {
 
     /// Counts one bad signature from `address` for `channel`.
     pub fn record(&self, address: &str, channel: ChannelId, now_ms: i64) {
+        self.any.store(true, std::sync::atomic::Ordering::Relaxed);
         let minute = now_ms.div_euclid(60_000);
         let key = (address.to_owned(), channel);
         let mut counts = self.lock();
@@ -131,7 +139,7 @@ mod tests {
             signed_url(
                 channel,
                 &query(&(1_800_000_000 + offset).to_string(), "7"),
-                b"x",
+                Some(b"x"),
                 now_ms,
                 300,
             )
@@ -140,13 +148,13 @@ mod tests {
         assert_eq!(at(-301).err(), Some(Refusal::StaleTimestamp));
         assert_eq!(at(301).err(), Some(Refusal::StaleTimestamp));
         for bad in ["soon", "+1800000000", "01800000000", "1800000000.0", ""] {
-            let refused = signed_url(channel, &query(bad, "7"), b"x", now_ms, 300);
+            let refused = signed_url(channel, &query(bad, "7"), Some(b"x"), now_ms, 300);
             assert_eq!(refused.err(), Some(Refusal::StaleTimestamp), "{bad}");
         }
         let long = signed_url(
             channel,
             &query("1800000000", &"9".repeat(65)),
-            b"x",
+            Some(b"x"),
             now_ms,
             300,
         );
@@ -159,18 +167,26 @@ mod tests {
         let a = signed_url(
             channel,
             &query("1800000000", "7"),
-            b"a",
+            Some(b"a"),
             1_800_000_000_000,
             300,
         );
         let b = signed_url(
             channel,
             &query("1800000000", "7"),
-            b"b",
+            Some(b"b"),
             1_800_000_000_000,
             300,
         );
-        let (a, b) = (a.expect("a"), b.expect("b"));
+        let (a, b) = (a.ok().flatten().expect("a"), b.ok().flatten().expect("b"));
+        let unbound = signed_url(
+            channel,
+            &query("1800000000", "7"),
+            None,
+            1_800_000_000_000,
+            300,
+        );
+        assert_eq!(unbound, Ok(None), "the window is checked, nothing is bound");
         assert_eq!((a.signed_at, a.nonce.as_str()), (1_800_000_000, "7"));
         assert_ne!(a.body_hash, b.body_hash);
     }

@@ -144,11 +144,14 @@ async fn receive_push(
         .map_err(|e| e.code())
         .and_then(
             |query| match wechat::callback::receive(&config, &query, &body) {
-                Ok(message) => callback_guard::signed_url(channel_id, &query, &body, now, max_age)
+                Ok(message) => {
                     // Encrypted pushes carry `msg_signature` over their body:
                     // only a plain one needs its URL bound to it.
-                    .map(|url| (message, (config.mode() == Mode::Plain).then_some(url)))
-                    .map_err(|refusal| refusal.code()),
+                    let bound = (config.mode() == Mode::Plain).then_some(&body[..]);
+                    callback_guard::signed_url(channel_id, &query, bound, now, max_age)
+                        .map(|url| (message, url))
+                        .map_err(|refusal| refusal.code())
+                }
                 Err(err @ CallbackError::Signature(_)) => {
                     state.bad_signatures.record(&caller, channel_id, now);
                     Err(err.code())
