@@ -117,6 +117,34 @@ async fn check_throttle(
     Ok(())
 }
 
+/// Before a password is checked against `limits`: refuses when one is
+/// reached, then counts this attempt under each (so guesses sent at once
+/// cannot all be evaluated; a success takes it back) and refuses if that
+/// made one too many. Each check takes ~19 MiB, so it runs under a permit:
+/// a burst waits for none, it is told to retry, and its attempt is not
+/// counted (a flood must not use up real users' tries).
+async fn start_password_check(
+    state: &AppState,
+    now: i64,
+    limits: &[(String, i64)],
+) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
+    check_throttle(state, now, limits, false).await?;
+    let keys: Vec<String> = limits.iter().map(|(k, _)| k.clone()).collect();
+    let mut tx = state.store.begin().await?;
+    tokens::record_login_failure(&mut tx, now, &keys).await?;
+    state.store.commit(tx).await?;
+    check_throttle(state, now, limits, true).await?;
+    let Ok(permit) = state.password_checks.clone().try_acquire_owned() else {
+        let mut tx = state.store.begin().await?;
+        tokens::forget_login_attempt(&mut tx, now, &keys).await?;
+        state.store.commit(tx).await?;
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: 1,
+        });
+    };
+    Ok(permit)
+}
+
 /// Stores a new refresh token of `family` (hashed), which began at
 /// `started`; returns the token itself and how long it lives (ms): the
 /// sliding lifetime, cut at the session's absolute end.
@@ -178,25 +206,8 @@ async fn login(
         (account_key.clone(), MAX_FAILURES_PER_ACCOUNT),
         (address_key.clone(), MAX_FAILURES_PER_ADDRESS),
     ];
-    let keys: Vec<String> = limits.iter().map(|(k, _)| k.clone()).collect();
     let now = state.clock.now();
-    check_throttle(&state, now, &limits, false).await?;
-    // The attempt counts before the password is checked, so guesses sent
-    // at once cannot all be evaluated; a success takes it back.
-    let mut tx = state.store.begin().await?;
-    tokens::record_login_failure(&mut tx, now, &keys).await?;
-    state.store.commit(tx).await?;
-    check_throttle(&state, now, &limits, true).await?;
-    // Each check takes ~19 MiB: a burst waits for none, it is told to retry.
-    let Ok(permit) = state.password_checks.clone().try_acquire_owned() else {
-        // Not a guess: a flood of sign-ins must not use up real users' tries.
-        let mut tx = state.store.begin().await?;
-        tokens::forget_login_attempt(&mut tx, now, &keys).await?;
-        state.store.commit(tx).await?;
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: 1,
-        });
-    };
+    let permit = start_password_check(&state, now, &limits).await?;
 
     let credentials = state.store.credentials(&email).await?;
     let password = input.password.clone();
@@ -378,7 +389,6 @@ async fn change_password(
     let now = state.clock.now();
     let key = format!("password_change:{}", user.id);
     let limits = [(key.clone(), MAX_PASSWORD_CHANGE_FAILURES)];
-    check_throttle(&state, now, &limits, false).await?;
     if input.new_password == input.current_password {
         return Err(AppError::validation(
             "new_password",
@@ -394,17 +404,7 @@ async fn change_password(
             ),
         )
     })?;
-    let mut tx = state.store.begin().await?;
-    tokens::record_login_failure(&mut tx, now, std::slice::from_ref(&key)).await?;
-    state.store.commit(tx).await?;
-    let Ok(permit) = state.password_checks.clone().try_acquire_owned() else {
-        let mut tx = state.store.begin().await?;
-        tokens::forget_login_attempt(&mut tx, now, std::slice::from_ref(&key)).await?;
-        state.store.commit(tx).await?;
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: 1,
-        });
-    };
+    let permit = start_password_check(&state, now, &limits).await?;
     let hash = state
         .store
         .password_hash(user.id)
