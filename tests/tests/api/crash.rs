@@ -87,13 +87,15 @@ async fn wait_for_status(store: &Store, message: MessageId, wanted: &str) -> Str
 
 /// A database with a plain-mode channel (on `fake`) and an admin made with
 /// the command line, and a `harbour serve` on it: the server, its base
-/// URL, the channel's callback path and the port (to restart on).
+/// URL, the channel's callback path, the port (to restart on) and the
+/// admin's access token.
 pub(crate) struct Process {
     pub(crate) db: TestDb,
     pub(crate) server: Server,
     pub(crate) base: String,
     pub(crate) path: String,
     pub(crate) port: u16,
+    pub(crate) token: String,
 }
 
 pub(crate) async fn process_with_channel(
@@ -147,12 +149,26 @@ pub(crate) async fn process_with_channel(
     let base = format!("http://127.0.0.1:{port}");
     let server = serve(&db, port);
     wait_healthy(&base).await;
+    let session: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "email": admin, "password": password }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("session");
+    let token = session["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
     Process {
         db,
         server,
         base,
         path,
         port,
+        token,
     }
 }
 
@@ -164,6 +180,7 @@ async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Bac
         base,
         path,
         port,
+        token,
     } = process_with_channel(backend, &fake, (APP_ID, SECRET, TOKEN), (ADMIN, PASSWORD)).await;
 
     let follower = OpenId::new("oCrashFollower000000000000001");
@@ -184,19 +201,6 @@ async fn a_reply_interrupted_by_sigkill_is_unknown_and_never_resent(backend: Bac
         .delivered());
 
     let client = reqwest::Client::new();
-    let session: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "email": ADMIN, "password": PASSWORD }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("session");
-    let token = session["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
     let list: Value = client
         .get(format!("{base}/api/v1/conversations"))
         .bearer_auth(&token)

@@ -60,6 +60,7 @@ async fn sigterm_during_callbacks_and_replies_loses_nothing_and_sends_nothing_tw
         base,
         path,
         port,
+        token,
     } = process_with_channel(backend, &fake, (APP_ID, SECRET, TOKEN), (ADMIN, PASSWORD)).await;
 
     let simulator = Simulator::new(
@@ -89,16 +90,6 @@ async fn sigterm_during_callbacks_and_replies_loses_nothing_and_sends_nothing_tw
     // 200 replies, each of which WeChat takes 40 ms to accept: they are
     // still going out when the server is told to stop.
     let client = reqwest::Client::new();
-    let session: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "email": ADMIN, "password": PASSWORD }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("session");
-    let token = session["access_token"].as_str().expect("token").to_owned();
     let page: Value = client
         .get(format!("{base}/api/v1/conversations?limit=500"))
         .bearer_auth(&token)
