@@ -57,19 +57,47 @@ fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
     crate::client_address::throttle_key(state.config.trusted_proxies.client(peer.ip(), headers))
 }
 
-/// 429 for an address that used up its bad signatures for the channel this minute.
-fn too_many_bad_signatures(state: &AppState, caller: &str, channel: ChannelId) -> Option<Response> {
-    if !state
-        .bad_signatures
-        .blocked(caller, channel, state.clock.now())
-    {
-        return None;
+/// Why a callback is refused before its channel is loaded.
+enum Unadmitted {
+    UnknownChannel,
+    TooManyBadSignatures,
+}
+
+impl IntoResponse for Unadmitted {
+    fn into_response(self) -> Response {
+        match self {
+            Unadmitted::UnknownChannel => refuse(StatusCode::NOT_FOUND, "unknown_channel"),
+            Unadmitted::TooManyBadSignatures => {
+                let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, "too_many_bad_signatures");
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+                response
+            }
+        }
     }
-    let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, "too_many_bad_signatures");
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
-    Some(response)
+}
+
+/// The channel a callback's path names and who is calling, unless the path
+/// names no channel or the caller used up its bad signatures for that
+/// channel this minute.
+fn admit(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    channel_id: &str,
+) -> Result<(ChannelId, String), Unadmitted> {
+    let channel_id = channel_id
+        .parse::<ChannelId>()
+        .map_err(|_| Unadmitted::UnknownChannel)?;
+    let caller = caller(state, peer, headers);
+    if state
+        .bad_signatures
+        .blocked(&caller, channel_id, state.clock.now())
+    {
+        return Err(Unadmitted::TooManyBadSignatures);
+    }
+    Ok((channel_id, caller))
 }
 
 async fn verify_url(
@@ -79,13 +107,10 @@ async fn verify_url(
     Path(channel_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Ok(channel_id) = channel_id.parse::<ChannelId>() else {
-        return refuse(StatusCode::NOT_FOUND, "unknown_channel");
+    let (channel_id, caller) = match admit(&state, peer, &headers, &channel_id) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused.into_response(),
     };
-    let caller = caller(&state, peer, &headers);
-    if let Some(refused) = too_many_bad_signatures(&state, &caller, channel_id) {
-        return refused;
-    }
     let account = match state
         .accounts
         .load(&state.store, &state.secrets, channel_id)
@@ -118,13 +143,10 @@ async fn receive_push(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let Ok(channel_id) = channel_id.parse::<ChannelId>() else {
-        return refuse(StatusCode::NOT_FOUND, "unknown_channel");
+    let (channel_id, caller) = match admit(&state, peer, &headers, &channel_id) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused.into_response(),
     };
-    let caller = caller(&state, peer, &headers);
-    if let Some(refused) = too_many_bad_signatures(&state, &caller, channel_id) {
-        return refused;
-    }
     let account = match state
         .accounts
         .load(&state.store, &state.secrets, channel_id)
