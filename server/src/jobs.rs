@@ -172,7 +172,7 @@ impl Worker {
                         .store
                         .fail_job(&job, now, &retry.reason, run_at, rand::random::<f64>())
                         .await?;
-                    if kept && job.attempts >= job.max_attempts {
+                    if kept && job.is_last_attempt() {
                         self.gave_up(&job, &retry.reason).await;
                     }
                     kept

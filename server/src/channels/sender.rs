@@ -107,7 +107,7 @@ impl Sender {
                     let next = u32::try_from(job.attempts + 1).unwrap_or(u32::MAX);
                     match backoff
                         .delay_before(next)
-                        .filter(|_| job.attempts < job.max_attempts)
+                        .filter(|_| !job.is_last_attempt())
                     {
                         Some(wait) => {
                             self.finish(message_id, DeliveryState::Queued, Some(err.code()))

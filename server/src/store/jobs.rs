@@ -31,6 +31,11 @@ pub struct Job {
 
 impl Job {
     /// The payload as JSON; `Err` says why the job cannot run.
+    /// Whether this attempt was its last: a failure now makes it dead.
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempts >= self.max_attempts
+    }
+
     pub fn payload_json(&self) -> Result<serde_json::Value, String> {
         serde_json::from_str(&self.payload).map_err(|e| e.to_string())
     }
@@ -194,7 +199,7 @@ impl Store {
         run_at: Option<i64>,
         jitter: f64,
     ) -> AppResult<bool> {
-        let dead = job.attempts >= job.max_attempts;
+        let dead = job.is_last_attempt();
         let run_at = run_at.unwrap_or_else(|| now + backoff_ms(job.attempts, jitter));
         let status = if dead { DEAD } else { QUEUED };
         let error: String = error.chars().take(2_000).collect();
