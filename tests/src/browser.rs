@@ -1,23 +1,212 @@
-//! Browser-test support: a ChromeDriver per test driving headless Debian
-//! Chromium against the real server serving the Trunk-built app, with
-//! screenshots saved under `target/screenshots/`.
+//! Browser-test support: a WebDriver per test driving a headless browser
+//! against the real server serving the Trunk-built app, with screenshots
+//! saved under `target/screenshots/<engine>/`.
+//!
+//! `HARBOUR_BROWSER` picks the engine: `chromium` (the default; Debian
+//! Chromium with ChromeDriver), `firefox` (Debian `firefox-esr` with
+//! geckodriver) or `webkit` (WebKitGTK's MiniBrowser with WebKitWebDriver).
+//! `cargo xtask test` runs the browser suite once per engine.
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// A browser engine the suite runs in, and how WebDriver starts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
+    WebKit,
+}
+
+/// Where Debian puts WebKitGTK's automation-capable browser.
+const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
+impl Engine {
+    /// The engine `HARBOUR_BROWSER` names (Chromium when unset).
+    pub fn current() -> Engine {
+        match std::env::var("HARBOUR_BROWSER").as_deref() {
+            Ok("firefox") => Engine::Firefox,
+            Ok("webkit") => Engine::WebKit,
+            Ok("chromium") | Ok("") | Err(_) => Engine::Chromium,
+            Ok(other) => panic!("HARBOUR_BROWSER={other}: use chromium, firefox or webkit"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+            Engine::WebKit => "webkit",
+        }
+    }
+
+    /// The WebDriver server's program, or `None` when it is not installed.
+    fn driver(self) -> Option<PathBuf> {
+        let found = match self {
+            Engine::Chromium => Some(PathBuf::from("/usr/bin/chromedriver")),
+            Engine::Firefox => on_path("geckodriver"),
+            Engine::WebKit => Some(PathBuf::from("/usr/bin/WebKitWebDriver")),
+        };
+        found.filter(|p| p.exists())
+    }
+
+    /// Starts the WebDriver server; WebKitGTK gets an X display of its own
+    /// (Xvfb), since MiniBrowser has no headless mode.
+    fn start_driver(self, driver: &Path, port: u16, language: &str) -> (Child, Option<Child>) {
+        let mut command = Command::new(driver);
+        // WebKitGTK takes the page's languages from the environment (GLib
+        // reads LANGUAGE only when the locale is not C).
+        let posix = language.replace('-', "_");
+        command
+            .env("LANGUAGE", &posix)
+            .env("LC_ALL", format!("{posix}.UTF-8"))
+            .env("LANG", format!("{posix}.UTF-8"));
+        let display = (self == Engine::WebKit).then(|| {
+            let (xvfb, number) = start_xvfb();
+            command.env("DISPLAY", format!(":{number}"));
+            xvfb
+        });
+        match self {
+            Engine::Chromium | Engine::WebKit => command.arg(format!("--port={port}")),
+            // Marionette on a free port of its own, so tests run side by side.
+            Engine::Firefox => {
+                command.args(["--port", &port.to_string(), "--marionette-port", "0"])
+            }
+        };
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", driver.display()));
+        (child, display)
+    }
+
+    /// Capabilities for a headless session of `width`×`height` whose
+    /// preferred language is `language` (a BCP 47 tag).
+    fn capabilities(
+        self,
+        width: u32,
+        height: u32,
+        language: &str,
+        profile: &Path,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut caps = serde_json::Map::new();
+        match self {
+            Engine::Chromium => {
+                let args = [
+                    "--headless=new".to_string(),
+                    "--no-sandbox".into(),
+                    "--disable-gpu".into(),
+                    "--disable-dev-shm-usage".into(),
+                    "--disable-background-networking".into(),
+                    "--disable-component-update".into(),
+                    "--disable-sync".into(),
+                    "--disable-quic".into(),
+                    "--no-first-run".into(),
+                    "--hide-scrollbars".into(),
+                    format!("--lang={language}"),
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.display()),
+                ];
+                caps.insert(
+                    "goog:chromeOptions".into(),
+                    json!({
+                        "binary": "/usr/bin/chromium",
+                        "args": args,
+                        "prefs": { "intl.accept_languages": language },
+                    }),
+                );
+            }
+            Engine::Firefox => {
+                caps.insert(
+                    "moz:firefoxOptions".into(),
+                    json!({
+                        "binary": "/usr/bin/firefox-esr",
+                        "args": ["-headless", format!("--width={width}"), format!("--height={height}")],
+                        "prefs": {
+                            "intl.accept_languages": language,
+                            // No calls home from a machine without internet.
+                            "app.update.enabled": false,
+                            "browser.shell.checkDefaultBrowser": false,
+                            "datareporting.policy.dataSubmissionEnabled": false,
+                            "toolkit.telemetry.reportingpolicy.firstRun": false,
+                            "network.captive-portal-service.enabled": false,
+                            "network.connectivity-service.enabled": false,
+                            "browser.safebrowsing.malware.enabled": false,
+                            "browser.safebrowsing.phishing.enabled": false,
+                            "extensions.update.enabled": false,
+                        },
+                    }),
+                );
+            }
+            Engine::WebKit => {
+                caps.insert("browserName".into(), json!("MiniBrowser"));
+                caps.insert(
+                    "webkitgtk:browserOptions".into(),
+                    json!({ "binary": MINIBROWSER, "args": ["--automation"] }),
+                );
+            }
+        }
+        caps
+    }
+}
+
+/// An Xvfb server on a display it picks itself, and that display's number.
+fn start_xvfb() -> (Child, u32) {
+    use std::io::{BufRead, BufReader};
+    let mut xvfb = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1920x1080x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start Xvfb (Debian package xvfb)");
+    let mut line = String::new();
+    if let Some(out) = xvfb.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    let number = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("Xvfb did not print its display: {line:?}"));
+    (xvfb, number)
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo").join("bin"));
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(home_bin)
+        .map(|dir| dir.join(program))
+        .find(|p| p.exists())
+}
 
 /// The built app (`dist/`), or `None` with a note when browser tests cannot
 /// run here. Under `CI=true` a missing piece is a failure.
 pub fn dist_dir() -> Option<PathBuf> {
+    let engine = Engine::current();
     let dist = std::env::var_os("HARBOUR_TEST_DIST").map(PathBuf::from);
-    let ready = dist.as_ref().is_some_and(|d| d.join("index.html").exists())
-        && std::path::Path::new("/usr/bin/chromedriver").exists();
+    let ready =
+        dist.as_ref().is_some_and(|d| d.join("index.html").exists()) && engine.driver().is_some();
     if ready {
         return dist;
     }
-    let why = "browser tests need HARBOUR_TEST_DIST (a Trunk-built dist/) and /usr/bin/chromedriver; run them with `cargo xtask test`";
+    let why = format!(
+        "browser tests need HARBOUR_TEST_DIST (a Trunk-built dist/) and the {} WebDriver; run them with `cargo xtask test`",
+        engine.name()
+    );
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{why}");
     }
@@ -27,46 +216,34 @@ pub fn dist_dir() -> Option<PathBuf> {
 
 pub struct Browser {
     pub client: Client,
+    pub engine: Engine,
     driver: Child,
+    display: Option<Child>,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    /// Starts ChromeDriver on a free port and a headless Chromium of `width`×`height`.
+    /// Starts the engine's WebDriver on a free port and a headless browser
+    /// whose viewport is `width`×`height`, preferring British English.
     pub async fn start(width: u32, height: u32) -> Browser {
+        Browser::start_in(width, height, "en-GB").await
+    }
+
+    /// [`Browser::start`] for someone whose browser prefers `language`.
+    pub async fn start_in(width: u32, height: u32, language: &str) -> Browser {
         // Two TLS backends are linked (reqwest's and fantoccini's); pick one.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let engine = Engine::current();
+        let program = engine
+            .driver()
+            .unwrap_or_else(|| panic!("no WebDriver for {}", engine.name()));
         let port = free_port();
-        let driver = Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
+        let (driver, display) = engine.start_driver(&program, port, language);
         let profile = tempfile::tempdir().expect("profile dir");
-        let args = [
-            "--headless=new".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-dev-shm-usage".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            "--disable-quic".into(),
-            "--no-first-run".into(),
-            "--hide-scrollbars".into(),
-            "--lang=en-GB".into(),
-            format!("--window-size={width},{height}"),
-            format!("--user-data-dir={}", profile.path().display()),
-        ];
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "binary": "/usr/bin/chromium", "args": args }),
-        );
+        let caps = engine.capabilities(width, height, language, profile.path());
         let url = format!("http://127.0.0.1:{port}");
         let mut last_error = String::new();
-        for _ in 0..50 {
+        for _ in 0..100 {
             match ClientBuilder::rustls()
                 .expect("tls")
                 .capabilities(caps.clone())
@@ -87,7 +264,9 @@ impl Browser {
                         .await;
                     return Browser {
                         client,
+                        engine,
                         driver,
+                        display,
                         _profile: profile,
                     };
                 }
@@ -95,7 +274,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        panic!("could not start a Chromium session: {last_error}");
+        panic!("could not start a {} session: {last_error}", engine.name());
     }
 
     pub async fn goto(&self, url: &str) {
@@ -117,7 +296,7 @@ impl Browser {
         for _ in 0..100 {
             if let Ok(elements) = self.client.find_all(Locator::Css(css)).await {
                 for element in elements {
-                    if let Ok(text) = element.text().await {
+                    if let Ok(text) = self.text_of(&element).await {
                         if text.contains(needle) {
                             return text;
                         }
@@ -130,6 +309,26 @@ impl Browser {
         panic!("{css} never contained {needle:?}; last saw {seen:?}");
     }
 
+    /// The element's rendered text. WebKitWebDriver answers "" for text
+    /// cut short with `text-overflow: ellipsis`, so there it is the
+    /// element's `innerText`, which the other engines' answer matches.
+    pub async fn text_of(
+        &self,
+        element: &fantoccini::elements::Element,
+    ) -> Result<String, fantoccini::error::CmdError> {
+        if self.engine != Engine::WebKit {
+            return element.text().await;
+        }
+        let value = self
+            .client
+            .execute(
+                "const e = arguments[0]; return e.innerText.trim() ? e.innerText : e.textContent;",
+                vec![serde_json::to_value(element).unwrap_or_default()],
+            )
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
     pub async fn fill(&self, css: &str, text: &str) {
         let input = self.wait_for(css).await;
         input.clear().await.expect("clear");
@@ -140,7 +339,7 @@ impl Browser {
         self.wait_for(css).await.click().await.expect("click");
     }
 
-    /// Saves a PNG under `target/screenshots/<name>.png`.
+    /// Saves a PNG under `target/screenshots/<engine>/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let dir = std::env::var_os("HARBOUR_SCREENSHOTS")
             .map(PathBuf::from)
@@ -149,7 +348,8 @@ impl Browser {
                     .join("..")
                     .join("target")
                     .join("screenshots")
-            });
+            })
+            .join(self.engine.name());
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let path = dir.join(format!("{name}.png"));
         let png = self.client.screenshot().await.expect("screenshot");
@@ -159,14 +359,22 @@ impl Browser {
 
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        self.stop_processes(true);
+    }
+
+    fn stop_processes(&mut self, wait: bool) {
+        for child in std::iter::once(&mut self.driver).chain(self.display.as_mut()) {
+            let _ = child.kill();
+            if wait {
+                let _ = child.wait();
+            }
+        }
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        self.stop_processes(false);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Installs what the build and tests need when it is missing: the wasm32
 //! target, Trunk 0.21, wasm-bindgen-cli at the Cargo.lock version, wasm-opt,
-//! Debian's Chromium with its driver and CJK fonts, and for fuzzing the
+//! Chromium, Firefox ESR and WebKitGTK with their WebDriver servers and CJK
+//! fonts, and for fuzzing the
 //! nightly toolchain and cargo-fuzz.
 
 use crate::{sh, step};
@@ -10,6 +11,7 @@ use std::process::Command;
 
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_OPT_CRATE_VERSION: &str = "0.116.1";
+const GECKODRIVER_VERSION: &str = "0.37.1";
 
 fn output_of(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
@@ -128,35 +130,62 @@ fn is_root() -> bool {
     output_of("id", &["-u"]).is_some_and(|u| u.trim() == "0")
 }
 
-pub fn ensure_browser() -> Result<()> {
+/// The three engines the browser suite runs in, their WebDriver servers, an
+/// X server for WebKitGTK (MiniBrowser has no headless mode) and CJK/emoji
+/// fonts: Debian's packages, and geckodriver from crates.io.
+pub fn ensure_browsers() -> Result<()> {
     let have = |p: &str| Path::new(p).exists();
-    let fonts = have("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-        && have("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf");
-    if have("/usr/bin/chromium") && have("/usr/bin/chromedriver") && fonts {
-        return Ok(());
-    }
-    step("Installing Chromium, ChromeDriver and CJK/emoji fonts from Debian");
-    let packages = [
-        "chromium",
-        "chromium-driver",
-        "fonts-noto-cjk",
-        "fonts-noto-color-emoji",
+    let debian = [
+        ("chromium", "/usr/bin/chromium"),
+        ("chromium-driver", "/usr/bin/chromedriver"),
+        ("firefox-esr", "/usr/bin/firefox-esr"),
+        ("webkit2gtk-driver", "/usr/bin/WebKitWebDriver"),
+        ("xvfb", "/usr/bin/Xvfb"),
+        (
+            "fonts-noto-cjk",
+            "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        ),
+        (
+            "fonts-noto-color-emoji",
+            "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
+        ),
     ];
-    let apt = |args: &[&str]| {
-        let mut command = if is_root() {
-            Command::new("apt-get")
-        } else {
-            let mut c = Command::new("sudo");
-            c.arg("apt-get");
-            c
+    let missing: Vec<&str> = debian
+        .iter()
+        .filter(|(_, file)| !have(file))
+        .map(|(package, _)| *package)
+        .collect();
+    if !missing.is_empty() {
+        step(&format!("Installing from Debian: {}", missing.join(" ")));
+        let apt = |args: &[&str]| {
+            let mut command = if is_root() {
+                Command::new("apt-get")
+            } else {
+                let mut c = Command::new("sudo");
+                c.arg("apt-get");
+                c
+            };
+            command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+            command
         };
-        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        command
-    };
-    sh(&mut apt(&["update", "-qq"]))?;
-    let mut install = apt(&["install", "-y", "-qq"]);
-    install.args(packages);
-    sh(&mut install)
+        sh(&mut apt(&["update", "-qq"]))?;
+        let mut install = apt(&["install", "-y", "-qq"]);
+        install.args(&missing);
+        sh(&mut install)?;
+    }
+    if output_of("geckodriver", &["--version"]).is_none() {
+        step(&format!(
+            "Installing geckodriver {GECKODRIVER_VERSION} (once)"
+        ));
+        sh(Command::new("cargo").args([
+            "install",
+            "--locked",
+            "geckodriver",
+            "--version",
+            GECKODRIVER_VERSION,
+        ]))?;
+    }
+    Ok(())
 }
 
 /// Postgres must answer; under CI=true its absence is an error, not a skip.

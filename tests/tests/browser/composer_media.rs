@@ -258,7 +258,11 @@ async fn an_agent_sends_an_image_and_hears_a_voice_note() {
     let paste = "const area = document.querySelector('form.composer textarea[name=text]');
          const data = new DataTransfer();
          data.items.add(new File([new Uint8Array(arguments[0])], 'image.png', { type: 'image/png' }));
-         area.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));";
+         const paste = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+         // Firefox leaves a constructed event's clipboardData empty; the
+         // page reads the property, so give it the data in every engine.
+         Object.defineProperty(paste, 'clipboardData', { value: data });
+         area.dispatchEvent(paste);";
     amy.client
         .execute(paste, vec![serde_json::json!(sample_picture(2).bytes)])
         .await

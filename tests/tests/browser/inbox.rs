@@ -24,7 +24,12 @@ async fn count_with_text(browser: &Browser, css: &str, needle: &str) -> usize {
         .await
         .expect("find")
     {
-        if element.text().await.unwrap_or_default().contains(needle) {
+        if browser
+            .text_of(&element)
+            .await
+            .unwrap_or_default()
+            .contains(needle)
+        {
             count += 1;
         }
     }

@@ -11,7 +11,7 @@ use harbour_server::config::Secret;
 use harbour_server::secrets::SecretBox;
 use harbour_server::seed::{seed, SeedOptions};
 use harbour_tests::app::spawn_app_on;
-use harbour_tests::browser::{dist_dir, Browser};
+use harbour_tests::browser::{dist_dir, Browser, Engine};
 use harbour_tests::browser_desk::sign_in;
 use harbour_tests::{Backend, TestApp, TestDb};
 
@@ -300,9 +300,18 @@ async fn a_ten_thousand_row_queue_scrolls_smoothly() {
         .find(|i| shown[*i] != Some(expected_ids[*i]))
         .map(|i| (i, shown[i], expected_ids[i]));
     assert_eq!(out_of_order, None, "the server's order, row for row");
+    // Headless Firefox and WebKitGTK under Xvfb paint in software on this
+    // two-core machine (Chromium composites on its own thread), so their
+    // frames cost more; the budget still catches a list that re-renders
+    // every row per frame (hundreds of ms).
+    let budget = match browser.engine {
+        Engine::Chromium => 50.0,
+        Engine::Firefox | Engine::WebKit => 100.0,
+    };
     assert!(
-        p95 < 50.0,
-        "p95 frame gap {p95:.1} ms while scrolling (mean {mean:.1}, longest {longest:.1})"
+        p95 < budget,
+        "p95 frame gap {p95:.1} ms while scrolling in {} (mean {mean:.1}, longest {longest:.1})",
+        browser.engine.name()
     );
 
     // At the bottom the last conversation is on screen.
