@@ -7,7 +7,7 @@ use crate::store::events::{append, NewEvent};
 use crate::store::{tokens, users, Store};
 use serde_json::json;
 use shared::api::{CreateUser, Team, UpdateUser, User, MIN_PASSWORD_LEN};
-use shared::{Role, TeamId, UserId};
+use shared::{Language, Role, TeamId, UserId};
 
 /// Whether `email` looks like an address mail can be sent to.
 pub fn is_email(email: &str) -> bool {
@@ -108,14 +108,16 @@ pub async fn update_user(
     let demotes_admin = before.role == Role::Admin
         && (input.role.is_some_and(|r| r != Role::Admin) || input.active == Some(false));
     if actor == id && (demotes_admin || input.active == Some(false)) {
-        return Err(AppError::Conflict(
-            "You cannot deactivate or demote your own account.".into(),
+        return Err(AppError::conflict_because(
+            "own_account",
+            "You cannot deactivate or demote your own account.",
         ));
     }
     let mut tx = store.begin().await?;
     if demotes_admin && users::other_active_admins(&mut tx, id).await? == 0 {
-        return Err(AppError::Conflict(
-            "Harbour needs at least one active admin.".into(),
+        return Err(AppError::conflict_because(
+            "last_admin",
+            "Harbour needs at least one active admin.",
         ));
     }
     users::update_user_fields(&mut tx, now, id, name.as_deref(), input.role, input.active).await?;
@@ -183,6 +185,29 @@ pub async fn change_own_password(
             "user.password_changed",
             Some(id),
             json!({ "user": id }),
+        )],
+    )
+    .await?;
+    store.commit(tx).await?;
+    store.user(id).await?.ok_or(AppError::NotFound("That user"))
+}
+
+/// The signed-in user picks the app's language (`None`: the browser's).
+pub async fn set_own_language(
+    store: &Store,
+    now: i64,
+    id: UserId,
+    language: Option<Language>,
+) -> AppResult<User> {
+    let mut tx = store.begin().await?;
+    users::set_language(&mut tx, now, id, language).await?;
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new(
+            "user.language_changed",
+            Some(id),
+            json!({ "user": id, "language": language }),
         )],
     )
     .await?;

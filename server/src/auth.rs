@@ -134,7 +134,8 @@ pub struct AuthUser {
 }
 
 /// What an account that must change its password may still reach.
-pub const PASSWORD_CHANGE_PATHS: [&str; 2] = ["/api/v1/me", "/api/v1/me/password"];
+pub const PASSWORD_CHANGE_PATHS: [&str; 3] =
+    ["/api/v1/me", "/api/v1/me/password", "/api/v1/me/language"];
 
 impl AuthUser {
     pub fn require(&self, allowed: &[Role]) -> AppResult<()> {
@@ -265,6 +266,7 @@ mod tests {
             teams: vec![],
             created_at: 0,
             must_change_password: false,
+            language: None,
         };
         let token = issue_access_token(&keys, &user, "s", 1_000_000, 60).unwrap_or_default();
         assert!(decode_access_token(&keys, &token, 1_000_000 + 59_000).is_ok());

@@ -28,6 +28,12 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
+    /// A conflict a client can name: `reason` is a stable key.
+    #[error("{message}")]
+    ConflictBecause {
+        reason: &'static str,
+        message: String,
+    },
     #[error("{0}")]
     ReplyLocked(String),
     #[error("{0}")]
@@ -54,6 +60,13 @@ impl AppError {
         }
     }
 
+    pub fn conflict_because(reason: &'static str, message: impl Into<String>) -> Self {
+        AppError::ConflictBecause {
+            reason,
+            message: message.into(),
+        }
+    }
+
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(err.into())
     }
@@ -70,9 +83,10 @@ impl AppError {
             }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) | AppError::ReplyLocked(_) | AppError::RecentReply(_) => {
-                StatusCode::CONFLICT
-            }
+            AppError::Conflict(_)
+            | AppError::ConflictBecause { .. }
+            | AppError::ReplyLocked(_)
+            | AppError::RecentReply(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -91,7 +105,7 @@ impl AppError {
             AppError::Forbidden => ErrorCode::Forbidden,
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
-            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::Conflict(_) | AppError::ConflictBecause { .. } => ErrorCode::Conflict,
             AppError::ReplyLocked(_) => ErrorCode::ReplyLocked,
             AppError::RecentReply(_) => ErrorCode::RecentReply,
             AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
@@ -104,8 +118,10 @@ impl AppError {
 
     pub fn body(&self) -> ErrorBody {
         let mut body = ErrorBody::new(self.code(), self.to_string());
-        if let AppError::Validation { field, .. } = self {
-            body.field = Some(field.clone());
+        match self {
+            AppError::Validation { field, .. } => body.field = Some(field.clone()),
+            AppError::ConflictBecause { reason, .. } => body.reason = Some((*reason).to_owned()),
+            _ => {}
         }
         body
     }

@@ -321,7 +321,10 @@ pub async fn create_first_admin(
             }))
         }
         // Another node created it first.
-        Err(crate::error::AppError::Conflict(_)) => Ok(None),
+        Err(crate::error::AppError::ConflictBecause {
+            reason: "email_taken",
+            ..
+        }) => Ok(None),
         Err(err) => Err(anyhow::anyhow!("cannot create the first admin: {err}")),
     }
 }

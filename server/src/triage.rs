@@ -89,7 +89,7 @@ pub fn decide(
             }
             if current.assignee.is_some() {
                 let holder = current.assignee_name.as_deref().unwrap_or("Someone else");
-                return Err(AppError::Conflict(format!(
+                return Err(AppError::conflict_because("already_assigned", format!(
                     "{holder} already has this conversation. Ask them or a supervisor to hand it over."
                 )));
             }
@@ -147,7 +147,13 @@ pub fn decide(
                 team: Some(*team),
                 assignee: Some(person.as_ref().map(|p| p.id)),
                 sentence: with_note(format!("{name} transferred this to {to}"), note.as_deref()),
-                fields: json!({ "team": team, "team_name": team_label, "assignee": person.as_ref().map(|p| p.id), "note": note }),
+                fields: json!({
+                    "team": team,
+                    "team_name": team_label,
+                    "assignee": person.as_ref().map(|p| p.id),
+                    "assignee_name": person.as_ref().map(|p| p.name.clone()),
+                    "note": note,
+                }),
                 ..Change::default()
             }
         }
@@ -163,7 +169,7 @@ pub fn decide(
                 action: "unassigned",
                 assignee: Some(None),
                 sentence: format!("{name} unassigned {holder}"),
-                fields: json!({ "assignee": null }),
+                fields: json!({ "assignee": null, "holder_name": holder }),
                 ..Change::default()
             }
         }
@@ -255,9 +261,10 @@ fn status_change(
     sentence: String,
 ) -> AppResult<Change> {
     if current.status == status {
-        return Err(AppError::Conflict(format!(
-            "This conversation is already {status}."
-        )));
+        return Err(AppError::conflict_because(
+            "already_in_status",
+            format!("This conversation is already {status}."),
+        ));
     }
     Ok(Change {
         action,

@@ -3,7 +3,7 @@
 use crate::ids::{
     CannedResponseId, ChannelId, ContactId, ConversationId, MessageId, Seq, TeamId, UserId,
 };
-use crate::Role;
+use crate::{Language, Role};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -36,6 +36,9 @@ pub struct User {
     /// start): the user must choose their own before anything else.
     #[serde(default)]
     pub must_change_password: bool,
+    /// The language the user chose for the app; `None`: the browser's.
+    #[serde(default)]
+    pub language: Option<Language>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +81,16 @@ pub struct UpdateUser {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResetPassword {
     pub password: String,
+}
+
+/// `PUT /api/v1/me/language`: the signed-in user picks the app's language,
+/// or `null` to follow the browser's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetLanguage {
+    /// Required, though it may be `null` (a missing field is an error, not
+    /// a silent reset).
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub language: Option<Language>,
 }
 
 /// `POST /api/v1/me/password`: the signed-in user chooses a new password.
@@ -426,6 +439,12 @@ pub struct MessageView {
     /// Images, voice and video: the copy Harbour keeps.
     #[serde(default)]
     pub media: Option<MediaView>,
+    /// Activity entries: what changed (per `kind`: `assignee_name`,
+    /// `team_name`, `priority`, `add`, `remove`, `note`, …), so the app
+    /// words the line in the reader's language; `body` keeps an English
+    /// sentence for integrators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<serde_json::Value>,
 }
 
 /// A message's media as Harbour holds it. The file is served at

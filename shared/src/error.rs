@@ -61,6 +61,10 @@ pub struct ErrorBody {
     /// For validation errors: the request field that is wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For some conflicts: which one, as a stable key (`email_taken`,
+    /// `app_id_taken`, `last_admin`, …), so a client can word it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl ErrorBody {
@@ -69,6 +73,7 @@ impl ErrorBody {
             code,
             message: message.into(),
             field: None,
+            reason: None,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod closed_set;
 pub mod error;
 pub mod ids;
+pub mod language;
 pub mod media;
 pub mod ws;
 
@@ -12,6 +13,7 @@ pub use error::{ErrorBody, ErrorCode};
 pub use ids::{
     CannedResponseId, ChannelId, ContactId, ConversationId, JobId, MessageId, Seq, TeamId, UserId,
 };
+pub use language::Language;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

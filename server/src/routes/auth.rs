@@ -12,11 +12,11 @@ use crate::store::Tx;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde_json::json;
-use shared::api::{ChangePassword, LoginRequest, Session, User};
+use shared::api::{ChangePassword, LoginRequest, Session, SetLanguage, User};
 use shared::UserId;
 use std::net::SocketAddr;
 use uuid::Uuid;
@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/me/language", put(set_language))
 }
 
 /// The refresh cookie, living `max_age_ms` (nothing when zero).
@@ -374,6 +375,19 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Use
         .await?
         .ok_or(AppError::Unauthenticated)?;
     Ok(Json(user))
+}
+
+/// The signed-in user picks the app's language; every tab of theirs follows
+/// (the `user.language_changed` event reaches their sockets).
+async fn set_language(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(input): ApiJson<SetLanguage>,
+) -> AppResult<Json<User>> {
+    let now = state.clock.now();
+    let updated =
+        crate::accounts::set_own_language(&state.store, now, user.id, input.language).await?;
+    Ok(Json(updated))
 }
 
 /// Wrong current passwords a signed-in user may give in the throttle window.

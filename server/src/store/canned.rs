@@ -98,10 +98,13 @@ impl Store {
             .await?
         });
         if clash.is_some() {
-            return Err(AppError::Conflict(format!(
-                "/{} is already used. Pick another shortcut.",
-                input.shortcut
-            )));
+            return Err(AppError::conflict_because(
+                "shortcut_taken",
+                format!(
+                    "/{} is already used. Pick another shortcut.",
+                    input.shortcut
+                ),
+            ));
         }
         let id = id.unwrap_or_else(|| CannedResponseId(Uuid::new_v4()));
         on_tx!(&mut tx, c => {

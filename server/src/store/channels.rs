@@ -78,10 +78,10 @@ pub async fn insert_channel(tx: &mut Tx, now: i64, new: &NewChannel<'_>) -> AppR
     });
     match result {
         Ok(_) => Ok(id),
-        Err(err) if is_unique_violation(&err, "app_id") => Err(AppError::Conflict(format!(
-            "The account {} is already connected.",
-            new.app_id
-        ))),
+        Err(err) if is_unique_violation(&err, "app_id") => Err(AppError::conflict_because(
+            "app_id_taken",
+            format!("The account {} is already connected.", new.app_id),
+        )),
         Err(err) if matches!(&err, sqlx::Error::Database(db) if db.is_foreign_key_violation()) => {
             Err(AppError::validation("team", "There is no such team."))
         }

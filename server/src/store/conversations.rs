@@ -79,6 +79,7 @@ struct MessageRow {
     media_type: Option<String>,
     media_size: Option<i64>,
     media_error: Option<String>,
+    fields: String,
 }
 
 /// A value bound to a `$n` placeholder of a query built at run time.
@@ -437,7 +438,8 @@ impl Store {
         limit: i64,
     ) -> AppResult<Vec<MessageView>> {
         let sql = "SELECT m.id, m.conversation_id, m.direction, m.kind, m.body, m.status, m.error, m.author, \
-                   u.name AS author_name, m.position, m.created_at, m.media_state, m.media_type, m.media_size, m.media_error \
+                   u.name AS author_name, m.position, m.created_at, m.media_state, m.media_type, m.media_size, m.media_error, \
+                   m.fields \
                    FROM messages m LEFT JOIN users u ON u.id = m.author \
                    WHERE m.conversation_id = $1 AND m.position < $2 ORDER BY m.position DESC LIMIT $3";
         let before = before.unwrap_or(i64::MAX);
@@ -500,7 +502,12 @@ impl Store {
 }
 
 fn message_view(r: MessageRow) -> MessageView {
+    // Only activity fields are Harbour's own words; a message's are WeChat's.
+    let fields = (r.direction == Direction::Activity)
+        .then(|| serde_json::from_str(&r.fields).ok())
+        .flatten();
     MessageView {
+        fields,
         id: r.id,
         conversation_id: r.conversation_id,
         direction: r.direction,

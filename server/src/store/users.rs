@@ -4,7 +4,7 @@ use super::{is_unique_violation, Store, Tx};
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use shared::api::{Team, TeamRef, User};
-use shared::{Role, TeamId, UserId};
+use shared::{Language, Role, TeamId, UserId};
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
@@ -16,6 +16,7 @@ struct UserRow {
     active: bool,
     created_at: i64,
     must_change_password: bool,
+    language: Option<String>,
 }
 
 /// What sign-in needs: the user and their password hash.
@@ -49,10 +50,13 @@ fn to_user(row: UserRow, teams: Vec<TeamRef>) -> AppResult<User> {
         teams,
         created_at: row.created_at,
         must_change_password: row.must_change_password,
+        // A tag this build does not speak (a newer node wrote it) reads as the browser's.
+        language: row.language.as_deref().and_then(Language::from_tag),
     })
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, active, created_at, must_change_password";
+const USER_COLUMNS: &str =
+    "id, email, name, role, active, created_at, must_change_password, language";
 
 /// New user fields, already validated.
 pub struct NewUser<'a> {
@@ -83,10 +87,10 @@ pub async fn insert_user(tx: &mut Tx, now: i64, new: &NewUser<'_>) -> AppResult<
     match result {
         Ok(_) => {}
         Err(err) if is_unique_violation(&err, "email") => {
-            return Err(AppError::Conflict(format!(
-                "A user with the email {} already exists.",
-                new.email
-            )))
+            return Err(AppError::conflict_because(
+                "email_taken",
+                format!("A user with the email {} already exists.", new.email),
+            ))
         }
         Err(err) => return Err(err.into()),
     }
@@ -158,6 +162,28 @@ pub async fn update_user_fields(
     Ok(())
 }
 
+/// Sets the language the user chose (`None`: the browser's).
+pub async fn set_language(
+    tx: &mut Tx,
+    now: i64,
+    id: UserId,
+    language: Option<Language>,
+) -> AppResult<()> {
+    let done = on_tx!(tx, c => {
+        sqlx::query("UPDATE users SET language = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(language.map(Language::tag))
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    if done == 0 {
+        return Err(AppError::NotFound("That user"));
+    }
+    Ok(())
+}
+
 /// Sets the password; `must_change`: the user must choose another before
 /// anything else (the first admin's printed one).
 pub async fn set_password_hash(
@@ -198,9 +224,10 @@ pub async fn insert_team(tx: &mut Tx, now: i64, name: &str) -> AppResult<TeamId>
     });
     match result {
         Ok(_) => Ok(id),
-        Err(err) if is_unique_violation(&err, "teams") => Err(AppError::Conflict(format!(
-            "A team named {name} already exists."
-        ))),
+        Err(err) if is_unique_violation(&err, "teams") => Err(AppError::conflict_because(
+            "team_name_taken",
+            format!("A team named {name} already exists."),
+        )),
         Err(err) => Err(err.into()),
     }
 }

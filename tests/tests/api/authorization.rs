@@ -38,6 +38,13 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
     // (method, path, body, roles allowed, success status)
     let cases: Vec<Case> = vec![
         ("GET", "/api/v1/me".into(), None, everyone, 200),
+        (
+            "PUT",
+            "/api/v1/me/language".into(),
+            Some(json!({ "language": "zh-HK" })),
+            everyone,
+            200,
+        ),
         ("GET", "/api/v1/users".into(), None, admin_only, 200),
         ("GET", user_path.clone(), None, admin_only, 200),
         (

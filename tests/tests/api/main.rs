@@ -13,6 +13,7 @@ mod first_admin;
 mod inbox;
 mod ingest;
 mod jobs;
+mod language;
 mod live;
 mod media;
 mod operability;
