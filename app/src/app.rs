@@ -5,6 +5,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::app_shell::AppShell;
+use crate::i18n::I18nContextProvider;
 use crate::pages::{
     channels::ChannelsPage, inbox::InboxPage, login::LoginPage, not_found::NotFoundPage,
     teams::TeamsPage, users::UsersPage,
@@ -21,6 +22,17 @@ pub fn App() -> impl IntoView {
     // A reload keeps people signed in: the refresh cookie buys a new access token.
     auth.restore();
 
+    view! {
+        <I18nContextProvider>
+            <Routed auth=auth />
+        </I18nContextProvider>
+    }
+}
+
+/// Every route, in the language the user chose (or the browser's).
+#[component]
+fn Routed(auth: AuthState) -> impl IntoView {
+    crate::language::follow_user_language(auth);
     view! {
         <Router>
             <Routes fallback=|| view! { <NotFoundPage /> }>

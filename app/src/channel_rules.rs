@@ -4,6 +4,9 @@
 
 use shared::api::{CallbackMode, CreateOfficialAccount};
 
+use crate::i18n::td_string;
+use crate::language::current_locale;
+
 /// WeChat's EncodingAESKey is always this many characters.
 pub const AES_KEY_LEN: usize = 43;
 /// The server refuses longer channel names.
@@ -18,18 +21,20 @@ pub const MODES: [CallbackMode; 3] = [
     CallbackMode::Plain,
 ];
 
-/// The mode as the WeChat admin console names it (明文 / 兼容 / 安全模式).
+/// The mode as the WeChat admin console names it (明文 / 兼容 / 安全模式),
+/// in the user's language.
 pub fn mode_label(mode: CallbackMode) -> &'static str {
+    let locale = current_locale();
     match mode {
-        CallbackMode::Plain => "Plain text",
-        CallbackMode::Compatible => "Compatible",
-        CallbackMode::Safe => "Safe (encrypted)",
+        CallbackMode::Plain => td_string!(locale, channels.mode_plain),
+        CallbackMode::Compatible => td_string!(locale, channels.mode_compatible),
+        CallbackMode::Safe => td_string!(locale, channels.mode_safe),
     }
 }
 
 pub fn kind_label(kind: &str) -> String {
     match kind {
-        "wechat_oa" => "WeChat Official Account".to_owned(),
+        "wechat_oa" => td_string!(current_locale(), channels.kind_wechat_oa).to_owned(),
         other => other.to_owned(),
     }
 }
@@ -49,32 +54,35 @@ fn is_letters_and_digits(text: &str) -> bool {
     text.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// Every complaint about the form, as (field, sentence); empty when it can be sent.
+/// Every complaint about the form, as (field, sentence in the user's
+/// language); empty when it can be sent.
 pub fn check(account: &CreateOfficialAccount) -> Vec<(&'static str, String)> {
+    let locale = current_locale();
     let mut problems = Vec::new();
     let name = account.name.trim();
     if name.is_empty() {
-        problems.push((
-            "name",
-            "Enter a name your team will recognise, like “HK Lending 公眾號”.".to_owned(),
-        ));
+        problems.push(("name", td_string!(locale, channels.name_missing).to_owned()));
     } else if name.chars().count() > MAX_NAME_CHARS {
         problems.push((
             "name",
-            format!("Keep the name to {MAX_NAME_CHARS} characters or fewer."),
+            format!(
+                "{}{MAX_NAME_CHARS}{}",
+                td_string!(locale, channels.name_too_long_before),
+                td_string!(locale, channels.name_too_long_after)
+            ),
         ));
     }
     let app_id = account.app_id.trim();
     if app_id.is_empty() || app_id.len() > 64 || !is_letters_and_digits(app_id) {
         problems.push((
             "app_id",
-            "Enter the AppID from the WeChat admin console, like wx1a2b3c4d5e6f7a8b.".to_owned(),
+            td_string!(locale, channels.app_id_invalid).to_owned(),
         ));
     }
     if account.app_secret.trim().is_empty() {
         problems.push((
             "app_secret",
-            "Enter the AppSecret from the WeChat admin console.".to_owned(),
+            td_string!(locale, channels.app_secret_missing).to_owned(),
         ));
     }
     let token = &account.token;
@@ -82,9 +90,12 @@ pub fn check(account: &CreateOfficialAccount) -> Vec<(&'static str, String)> {
         problems.push((
             "token",
             format!(
-                "The Token must be {} to {} letters or digits (a shorter one is easy to guess), or leave it empty and Harbour makes one.",
+                "{}{}{}{}{}",
+                td_string!(locale, channels.token_invalid_before),
                 TOKEN_CHARS.start(),
-                TOKEN_CHARS.end()
+                td_string!(locale, channels.token_invalid_middle),
+                TOKEN_CHARS.end(),
+                td_string!(locale, channels.token_invalid_after)
             ),
         ));
     }
@@ -94,8 +105,10 @@ pub fn check(account: &CreateOfficialAccount) -> Vec<(&'static str, String)> {
         problems.push((
             "encoding_aes_key",
             format!(
-                "{} mode needs the EncodingAESKey: the {AES_KEY_LEN} characters WeChat generated.",
-                mode_label(account.mode)
+                "{}{}{AES_KEY_LEN}{}",
+                mode_label(account.mode),
+                td_string!(locale, channels.aes_missing_middle),
+                td_string!(locale, channels.aes_missing_after)
             ),
         ));
     } else if !key.is_empty() {
@@ -107,14 +120,16 @@ pub fn check(account: &CreateOfficialAccount) -> Vec<(&'static str, String)> {
             problems.push((
                 "encoding_aes_key",
                 format!(
-                    "The EncodingAESKey has {length} characters; WeChat's has exactly {AES_KEY_LEN}."
+                    "{}{length}{}{AES_KEY_LEN}{}",
+                    td_string!(locale, channels.aes_length_before),
+                    td_string!(locale, channels.aes_length_middle),
+                    td_string!(locale, channels.aes_length_after)
                 ),
             ));
         } else if !base64 {
             problems.push((
                 "encoding_aes_key",
-                "The EncodingAESKey has only letters and digits. Copy it again from the WeChat admin console."
-                    .to_owned(),
+                td_string!(locale, channels.aes_key_chars).to_owned(),
             ));
         }
     }
@@ -122,8 +137,7 @@ pub fn check(account: &CreateOfficialAccount) -> Vec<(&'static str, String)> {
         if !(base.is_empty() || base.starts_with("https://") || base.starts_with("http://")) {
             problems.push((
                 "api_base",
-                "The API address must start with https://, like https://api.weixin.qq.com."
-                    .to_owned(),
+                td_string!(locale, channels.api_base_invalid).to_owned(),
             ));
         }
     }

@@ -1,6 +1,8 @@
 //! Time formatting in Hong Kong time (UTC+8, no daylight saving), 24-hour,
 //! as UI.md asks for absolute times, and short relative times for lists.
 
+use crate::i18n::td_string;
+
 const HK_OFFSET_MS: i64 = 8 * 60 * 60 * 1000;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const MINUTE_MS: i64 = 60 * 1000;
@@ -48,14 +50,15 @@ pub fn hk_clock_or_date(epoch_ms: i64, now_ms: i64) -> String {
 /// A span of time in a few characters: "<1m", "12m", "3h", "2d".
 pub fn short_duration(ms: i64) -> String {
     let ms = ms.max(0);
+    let locale = crate::language::current_locale();
     if ms < MINUTE_MS {
-        "<1m".to_owned()
+        td_string!(locale, time.under_one_minute_short).to_owned()
     } else if ms < HOUR_MS {
-        format!("{}m", ms / MINUTE_MS)
+        format!("{}{}", ms / MINUTE_MS, td_string!(locale, time.m_after))
     } else if ms < DAY_MS {
-        format!("{}h", ms / HOUR_MS)
+        format!("{}{}", ms / HOUR_MS, td_string!(locale, time.h_after))
     } else {
-        format!("{}d", ms / DAY_MS)
+        format!("{}{}", ms / DAY_MS, td_string!(locale, time.d_after))
     }
 }
 
@@ -63,7 +66,7 @@ pub fn short_duration(ms: i64) -> String {
 pub fn relative_age(epoch_ms: i64, now_ms: i64) -> String {
     let elapsed = (now_ms - epoch_ms).max(0);
     if elapsed < MINUTE_MS {
-        "now".to_owned()
+        td_string!(crate::language::current_locale(), time.now).to_owned()
     } else if elapsed < 7 * DAY_MS {
         short_duration(elapsed)
     } else {
@@ -87,12 +90,17 @@ pub fn count(n: usize) -> String {
 /// Time left until a deadline: "31 h", "45 min", "under a minute".
 pub fn time_left(until_ms: i64, now_ms: i64) -> String {
     let left = until_ms - now_ms;
+    let locale = crate::language::current_locale();
     if left >= HOUR_MS {
-        format!("{} h", left / HOUR_MS)
+        format!("{}{}", left / HOUR_MS, td_string!(locale, time.hours_after))
     } else if left >= MINUTE_MS {
-        format!("{} min", left / MINUTE_MS)
+        format!(
+            "{}{}",
+            left / MINUTE_MS,
+            td_string!(locale, time.minutes_after)
+        )
     } else {
-        "under a minute".to_owned()
+        td_string!(locale, time.under_a_minute).to_owned()
     }
 }
 

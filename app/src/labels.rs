@@ -5,6 +5,8 @@
 use shared::api::{DeliveryState, ReplyWindow};
 
 use crate::format::time_left;
+use crate::i18n::td_string;
+use crate::language::current_locale;
 
 /// Waiting longer than this turns the waiting badge amber.
 pub const WAITING_TOO_LONG_MS: i64 = 10 * 60 * 1000;
@@ -16,42 +18,48 @@ pub fn contact_label(name: Option<&str>, open_id: &str) -> String {
         None => {
             let chars: Vec<char> = open_id.chars().collect();
             let tail: String = chars[chars.len().saturating_sub(6)..].iter().collect();
-            format!("WeChat user · {tail}")
+            format!(
+                "{} · {tail}",
+                td_string!(current_locale(), labels.wechat_user)
+            )
         }
     }
 }
 
 /// What a message without text is, e.g. "Image".
 pub fn placeholder(kind: &str) -> Option<&'static str> {
+    let locale = current_locale();
     match kind {
-        "image" => Some("Image"),
-        "voice" => Some("Voice message"),
-        "video" | "shortvideo" => Some("Video"),
-        "location" => Some("Location"),
-        "link" => Some("Link"),
-        "file" => Some("File"),
+        "image" => Some(td_string!(locale, labels.image)),
+        "voice" => Some(td_string!(locale, labels.voice)),
+        "video" | "shortvideo" => Some(td_string!(locale, labels.video)),
+        "location" => Some(td_string!(locale, labels.location)),
+        "link" => Some(td_string!(locale, labels.link)),
+        "file" => Some(td_string!(locale, labels.file)),
         _ => None,
     }
 }
 
 /// A WeChat event (its `Event` name) as a sentence about the contact.
 pub fn event_label(name: Option<&str>) -> String {
-    match name.unwrap_or_default() {
-        "subscribe" => "Followed the account".to_owned(),
-        "unsubscribe" => "Unfollowed the account".to_owned(),
-        "SCAN" => "Scanned a QR code".to_owned(),
-        "CLICK" => "Tapped a menu item".to_owned(),
-        "VIEW" => "Opened a menu link".to_owned(),
-        "LOCATION" => "Shared their location".to_owned(),
-        "" => "WeChat event".to_owned(),
-        other => format!("WeChat event: {other}"),
-    }
+    let locale = current_locale();
+    let text = match name.unwrap_or_default() {
+        "subscribe" => td_string!(locale, labels.subscribed),
+        "unsubscribe" => td_string!(locale, labels.unsubscribed),
+        "SCAN" => td_string!(locale, labels.scanned),
+        "CLICK" => td_string!(locale, labels.clicked),
+        "VIEW" => td_string!(locale, labels.viewed),
+        "LOCATION" => td_string!(locale, labels.located),
+        "" => td_string!(locale, labels.event),
+        other => return format!("{}{other}", td_string!(locale, labels.event_named_before)),
+    };
+    text.to_owned()
 }
 
 /// The list preview: the newest message's text, or what kind it was.
 pub fn preview_label(preview: Option<&str>) -> String {
     match preview.map(str::trim) {
-        None | Some("") => "No messages yet".to_owned(),
+        None | Some("") => td_string!(current_locale(), labels.no_messages).to_owned(),
         Some(kind @ ("subscribe" | "unsubscribe")) => event_label(Some(kind)),
         Some(text) => placeholder(text).map_or_else(|| text.to_owned(), str::to_owned),
     }
@@ -70,13 +78,22 @@ pub fn delivery_text(
             .unwrap_or(fallback)
             .to_owned()
     };
+    let locale = current_locale();
     let state = status.unwrap_or(DeliveryState::Queued);
     let text = match state {
-        DeliveryState::Queued => "Queued".to_owned(),
-        DeliveryState::Sending => "Sending…".to_owned(),
-        DeliveryState::Sent => "Sent ✓".to_owned(),
-        DeliveryState::Failed => format!("Failed – {}", reason("WeChat did not accept it.")),
-        DeliveryState::Unknown => format!("Unknown – {}", reason("WeChat did not confirm it.")),
+        DeliveryState::Queued => td_string!(locale, delivery.queued).to_owned(),
+        DeliveryState::Sending => td_string!(locale, delivery.sending).to_owned(),
+        DeliveryState::Sent => td_string!(locale, delivery.sent).to_owned(),
+        DeliveryState::Failed => format!(
+            "{}{}",
+            td_string!(locale, delivery.failed_before),
+            reason(td_string!(locale, delivery.not_accepted))
+        ),
+        DeliveryState::Unknown => format!(
+            "{}{}",
+            td_string!(locale, delivery.unknown_before),
+            reason(td_string!(locale, delivery.not_confirmed))
+        ),
     };
     (state, text)
 }
@@ -105,20 +122,30 @@ pub fn window_summary(window: &ReplyWindow, now_ms: i64) -> (WindowTone, String)
     if let Some(refusal) = window.refusal.as_deref().filter(|r| !r.trim().is_empty()) {
         return (WindowTone::Closed, refusal.to_owned());
     }
+    let locale = current_locale();
     let closes_at = window.closes_at.filter(|_| window.open);
     if !window.open || closes_at.is_some_and(|at| at <= now_ms) {
         return (
             WindowTone::Closed,
-            "WeChat closed the reply window. You can reply once the client writes again."
-                .to_owned(),
+            td_string!(locale, window.closed).to_owned(),
         );
     }
     let replies = match window.replies_left {
-        1 => "1 reply left".to_owned(),
-        n => format!("{} replies left", n.max(0)),
+        1 => td_string!(locale, window.one_reply_left).to_owned(),
+        n => format!(
+            "{}{}{}",
+            td_string!(locale, window.replies_left_before),
+            n.max(0),
+            td_string!(locale, window.replies_left_after)
+        ),
     };
     let text = match closes_at {
-        Some(at) => format!("{replies} · closes in {}", time_left(at, now_ms)),
+        Some(at) => format!(
+            "{replies}{}{}{}",
+            td_string!(locale, window.closes_in_before),
+            time_left(at, now_ms),
+            td_string!(locale, window.closes_in_after)
+        ),
         None => replies,
     };
     let closing =

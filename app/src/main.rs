@@ -1,6 +1,16 @@
 //! Entry point of the Harbour single-page app: installs the panic hook and
 //! mounts the root component onto `<body>`.
 
+// The `i18n` module: `Locale`, `use_i18n` and the `t!` macros, generated at
+// compile time from app/locales/*.json. The macro is deprecated in favour of
+// leptos_i18n_build in build.rs, which compiles ICU's data exporter and a
+// WebAssembly runtime into the build script; the macro makes the same module.
+#[allow(deprecated)]
+mod translations {
+    leptos_i18n::load_locales!();
+}
+use translations::i18n;
+
 mod api;
 mod app;
 mod bottom_pin;
@@ -12,6 +22,7 @@ mod debounce;
 mod form_errors;
 mod format;
 mod labels;
+mod language;
 mod message_merge;
 mod notify;
 mod pages;

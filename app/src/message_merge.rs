@@ -66,6 +66,7 @@ mod tests {
             position,
             created_at: position,
             media: None,
+            fields: None,
         }
     }
 

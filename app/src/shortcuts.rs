@@ -1,6 +1,8 @@
 //! The inbox's single-key shortcuts (j/k, r, n, e, a, /, ?), and when they
 //! apply: never while someone types in a field or holds a modifier.
 
+use crate::i18n::{td_string, Locale};
+
 /// What a key press asks the inbox to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shortcut {
@@ -16,18 +18,21 @@ pub enum Shortcut {
     Dismiss,
 }
 
-/// Every shortcut with its key and what it does, for the help overlay.
-pub const HELP: [(&str, &str); 9] = [
-    ("j", "Next conversation"),
-    ("k", "Previous conversation"),
-    ("r", "Reply to the client"),
-    ("n", "Write an internal note"),
-    ("e", "Resolve the conversation"),
-    ("a", "Assign the conversation"),
-    ("/", "Search contacts and messages"),
-    ("?", "Show these shortcuts"),
-    ("Esc", "Close a menu or dialog"),
-];
+/// Every shortcut with its key and what it does (in `locale`), for the help
+/// overlay.
+pub fn help(locale: Locale) -> [(&'static str, &'static str); 9] {
+    [
+        ("j", td_string!(locale, shortcuts.next)),
+        ("k", td_string!(locale, shortcuts.previous)),
+        ("r", td_string!(locale, shortcuts.reply)),
+        ("n", td_string!(locale, shortcuts.note)),
+        ("e", td_string!(locale, shortcuts.resolve)),
+        ("a", td_string!(locale, shortcuts.assign)),
+        ("/", td_string!(locale, shortcuts.search)),
+        ("?", td_string!(locale, shortcuts.help)),
+        ("Esc", td_string!(locale, shortcuts.dismiss)),
+    ]
+}
 
 /// Modifier keys held during a press.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Sign-in, session refresh, sign-out and "who am I".
 
 use gloo_net::http::Method;
-use shared::api::{ChangePassword, LoginRequest, Session, User};
+use shared::api::{ChangePassword, LoginRequest, Session, SetLanguage, User};
 
 use super::client::{decode, encode, get_json, send_json, send_once, ApiError, TokenSource};
 
@@ -35,4 +35,10 @@ pub async fn change_password(
     request: &ChangePassword,
 ) -> Result<User, ApiError> {
     send_json(auth, Method::POST, "/me/password", request).await
+}
+
+/// Picks the app's language for this user (`None`: the browser's); the
+/// answer is the user with the new setting.
+pub async fn set_language(auth: impl TokenSource, request: &SetLanguage) -> Result<User, ApiError> {
+    send_json(auth, Method::PUT, "/me/language", request).await
 }

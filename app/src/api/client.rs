@@ -28,6 +28,20 @@ pub trait TokenSource: Copy + 'static {
 pub struct ApiError {
     pub status: u16,
     pub body: ErrorBody,
+    /// Who wrote the body: what the screen shows depends on it.
+    pub origin: Origin,
+}
+
+/// Where an [`ApiError`]'s body came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The server's answer (or one written here for its status): shown in
+    /// the user's language from its code and field, never its English.
+    Server,
+    /// The server's answer could not be read.
+    Unreadable,
+    /// A complaint the app found before sending, already in the user's language.
+    App,
 }
 
 impl ApiError {
@@ -38,14 +52,17 @@ impl ApiError {
                 ErrorCode::Unavailable,
                 "Harbour can't reach the server. Check your connection and try again.",
             ),
+            origin: Origin::Server,
         }
     }
 
-    /// A complaint found before anything was sent, shown like the server's.
+    /// A complaint found before anything was sent (in the user's language),
+    /// shown like the server's.
     pub fn validation(message: impl Into<String>) -> Self {
         ApiError {
             status: 0,
             body: ErrorBody::new(ErrorCode::Validation, message),
+            origin: Origin::App,
         }
     }
 
@@ -56,6 +73,7 @@ impl ApiError {
                 ErrorCode::Internal,
                 "The server sent a reply Harbour could not read. Try again in a moment.",
             ),
+            origin: Origin::Unreadable,
         }
     }
 
@@ -69,8 +87,18 @@ impl ApiError {
         self.body.code.as_str()
     }
 
-    pub fn message(&self) -> &str {
-        &self.body.message
+    /// The sentence to show, in the user's language: made from the code and
+    /// field (the server's English `message` is for integrators).
+    pub fn message(&self) -> String {
+        match self.origin {
+            Origin::App => self.body.message.clone(),
+            Origin::Unreadable => crate::language::unreadable_sentence(),
+            Origin::Server => crate::language::error_sentence(
+                self.body.code,
+                self.field(),
+                self.body.reason.as_deref(),
+            ),
+        }
     }
 
     /// The request field a validation error is about, if the server named one.
@@ -130,6 +158,7 @@ fn fallback_error(status: u16) -> ApiError {
     ApiError {
         status,
         body: ErrorBody::new(code, message),
+        origin: Origin::Server,
     }
 }
 
@@ -137,7 +166,11 @@ async fn error_from(response: Response) -> ApiError {
     let status = response.status();
     match response.text().await {
         Ok(text) => match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => ApiError { status, body },
+            Ok(body) => ApiError {
+                status,
+                body,
+                origin: Origin::Server,
+            },
             Err(_) => fallback_error(status),
         },
         Err(_) => fallback_error(status),

@@ -12,4 +12,4 @@ pub mod search;
 pub mod teams;
 pub mod users;
 
-pub use client::ApiError;
+pub use client::{ApiError, Origin};

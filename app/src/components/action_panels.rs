@@ -11,6 +11,7 @@ use crate::api;
 use crate::clock::now_ms;
 use crate::components::form_field::FormField;
 use crate::format::hk_date_time;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::snooze::{in_one_hour, next_monday_morning, parse_hk_local, tomorrow_morning};
 use crate::state::auth::AuthState;
 
@@ -20,6 +21,7 @@ pub fn AssignPanel(
     current: Signal<Option<UserId>>,
     on_action: Callback<ConversationAction>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let filter = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
     let shown = move || {
@@ -31,19 +33,19 @@ pub fn AssignPanel(
             .collect::<Vec<_>>()
     };
     view! {
-        <div class="action-panel" role="dialog" aria-label="Assign to a colleague">
-            <FormField control="assign-filter" label="Find a colleague" label_hidden=true bare=true>
+        <div class="action-panel" role="dialog" aria-label=move || t_string!(i18n, assign_panel.title)>
+            <FormField control="assign-filter" label=move || t_string!(i18n, assign_panel.find) label_hidden=true bare=true>
                 <input
                     type="text"
                     id="assign-filter"
                     class="assign-filter"
-                    placeholder="Find a colleague"
+                    placeholder=move || t_string!(i18n, assign_panel.find)
                     autofocus
                     prop:value=move || filter.get()
                     on:input=move |ev| filter.set(event_target_value(&ev))
                 />
             </FormField>
-            <ul class="picker-list" aria-label="Colleagues">
+            <ul class="picker-list" aria-label=move || t_string!(i18n, assign_panel.colleagues)>
                 <For
                     each=shown
                     key=|c| c.id
@@ -66,18 +68,18 @@ pub fn AssignPanel(
                                     }
                                 >
                                     <span>{c.name.clone()}</span>
-                                    <span class="picker-meta">{c.role.label()}</span>
+                                    <span class="picker-meta">{crate::language::role_label(c.role)}</span>
                                 </button>
                             </li>
                         }
                     }
                 />
             </ul>
-            <FormField control="assign-note" label="Handover note" label_hidden=true bare=true>
+            <FormField control="assign-note" label=move || t_string!(i18n, assign_panel.note) label_hidden=true bare=true>
                 <input
                     type="text"
                     id="assign-note"
-                    placeholder="Handover note (optional)"
+                    placeholder=move || t_string!(i18n, assign_panel.note_placeholder)
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))
                 />
@@ -93,6 +95,7 @@ pub fn TransferPanel(
     on_action: Callback<ConversationAction>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let teams = RwSignal::new(Vec::<Team>::new());
     let team = RwSignal::new(None::<TeamId>);
     let person = RwSignal::new(None::<UserId>);
@@ -117,8 +120,8 @@ pub fn TransferPanel(
         });
     };
     view! {
-        <form class="action-panel transfer-form" aria-label="Transfer to a team" on:submit=submit>
-            <FormField control="transfer-team" label="Team">
+        <form class="action-panel transfer-form" aria-label=move || t_string!(i18n, transfer_panel.title) on:submit=submit>
+            <FormField control="transfer-team" label=move || t_string!(i18n, transfer_panel.team)>
                 <select
                     id="transfer-team"
                     name="team"
@@ -127,7 +130,7 @@ pub fn TransferPanel(
                         person.set(None);
                     }
                 >
-                    <option value="">"Choose a team"</option>
+                    <option value="">{t!(i18n, transfer_panel.choose_team)}</option>
                     {move || {
                         teams
                             .get()
@@ -137,14 +140,14 @@ pub fn TransferPanel(
                     }}
                 </select>
             </FormField>
-            <FormField control="transfer-person" label="Person " optional=true>
+            <FormField control="transfer-person" label=move || t_string!(i18n, transfer_panel.person) optional=true>
                 <select
                     id="transfer-person"
                     name="user"
                     disabled=move || !people_known()
                     on:change=move |ev| person.set(event_target_value(&ev).parse().ok())
                 >
-                    <option value="">"Anyone in the team"</option>
+                    <option value="">{t!(i18n, transfer_panel.anyone)}</option>
                     {move || {
                         people_known()
                             .then(|| {
@@ -157,18 +160,18 @@ pub fn TransferPanel(
                     }}
                 </select>
             </FormField>
-            <FormField control="transfer-note" label="Note " optional=true class="field-wide">
+            <FormField control="transfer-note" label=move || t_string!(i18n, transfer_panel.note) optional=true class="field-wide">
                 <input
                     type="text"
                     id="transfer-note"
                     name="note"
-                    placeholder="Why it goes to them"
+                    placeholder=move || t_string!(i18n, transfer_panel.note_placeholder)
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))
                 />
             </FormField>
             <button type="submit" class="button button-primary button-small" disabled=move || team.get().is_none()>
-                "Transfer"
+                {t!(i18n, conversation.transfer)}
             </button>
         </form>
     }
@@ -176,20 +179,27 @@ pub fn TransferPanel(
 
 #[component]
 pub fn SnoozePanel(on_action: Callback<ConversationAction>) -> impl IntoView {
+    let i18n = use_i18n();
     let custom = RwSignal::new(String::new());
     let invalid = RwSignal::new(false);
     let now = now_ms();
     let presets = [
-        ("In 1 hour", in_one_hour(now)),
-        ("Tomorrow 09:00", tomorrow_morning(now)),
-        ("Next Monday 09:00", next_monday_morning(now)),
+        in_one_hour(now),
+        tomorrow_morning(now),
+        next_monday_morning(now),
     ];
     view! {
-        <div class="action-panel snooze-panel" role="dialog" aria-label="Snooze until">
+        <div class="action-panel snooze-panel" role="dialog" aria-label=move || t_string!(i18n, snooze_panel.title)>
             <ul class="picker-list">
                 {presets
                     .into_iter()
-                    .map(|(label, until)| {
+                    .enumerate()
+                    .map(|(index, until)| {
+                        let label = move || match index {
+                            0 => t_string!(i18n, snooze_panel.in_one_hour),
+                            1 => t_string!(i18n, snooze_panel.tomorrow),
+                            _ => t_string!(i18n, snooze_panel.next_monday),
+                        };
                         view! {
                             <li>
                                 <button
@@ -217,9 +227,11 @@ pub fn SnoozePanel(on_action: Callback<ConversationAction>) -> impl IntoView {
             >
                 <FormField
                     control="snooze-custom"
-                    label="Custom time (Hong Kong)"
+                    label=move || t_string!(i18n, snooze_panel.custom)
                     bare=true
-                    error=Signal::derive(move || invalid.get().then(|| "Pick a date and a time.".to_owned()))
+                    error=Signal::derive(move || {
+                        invalid.get().then(|| t_string!(i18n, snooze_panel.pick_date_time).to_owned())
+                    })
                     unlinked_error=true
                 >
                     <input
@@ -232,7 +244,7 @@ pub fn SnoozePanel(on_action: Callback<ConversationAction>) -> impl IntoView {
                             custom.set(event_target_value(&ev));
                         }
                     />
-                    <button type="submit" class="button button-small">"Snooze"</button>
+                    <button type="submit" class="button button-small">{t!(i18n, conversation.snooze)}</button>
                 </FormField>
             </form>
         </div>
@@ -244,9 +256,10 @@ pub fn LabelsPanel(
     labels: Signal<Vec<String>>,
     on_action: Callback<ConversationAction>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let draft = RwSignal::new(String::new());
     view! {
-        <div class="action-panel labels-panel" role="dialog" aria-label="Labels">
+        <div class="action-panel labels-panel" role="dialog" aria-label=move || t_string!(i18n, conversation.labels)>
             <ul class="label-list">
                 {move || {
                     labels
@@ -254,13 +267,21 @@ pub fn LabelsPanel(
                         .into_iter()
                         .map(|label| {
                             let name = label.clone();
+                            let name_shown = label.clone();
+                            let remove_label = move || {
+                                format!(
+                                    "{}{name_shown}{}",
+                                    t_string!(i18n, labels_panel.remove_before),
+                                    t_string!(i18n, labels_panel.remove_after)
+                                )
+                            };
                             view! {
                                 <li class="label-chip label-removable">
                                     <span>{label.clone()}</span>
                                     <button
                                         type="button"
                                         class="label-remove"
-                                        aria-label=format!("Remove the label {label}")
+                                        aria-label=remove_label
                                         on:click=move |_| on_action.run(ConversationAction::Labels { add: vec![], remove: vec![name.clone()] })
                                     >
                                         "×"
@@ -282,16 +303,16 @@ pub fn LabelsPanel(
                     }
                 }
             >
-                <FormField control="label-add" label="Add a label" label_hidden=true bare=true>
+                <FormField control="label-add" label=move || t_string!(i18n, labels_panel.add_label) label_hidden=true bare=true>
                     <input
                         type="text"
                         id="label-add"
-                        placeholder="Add a label"
+                        placeholder=move || t_string!(i18n, labels_panel.add_label)
                         prop:value=move || draft.get()
                         on:input=move |ev| draft.set(event_target_value(&ev))
                     />
                 </FormField>
-                <button type="submit" class="button button-small">"Add"</button>
+                <button type="submit" class="button button-small">{t!(i18n, labels_panel.add)}</button>
             </form>
         </div>
     }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use shared::{ErrorBody, ErrorCode};
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Origin};
 use crate::components::error_state::ErrorState;
 use crate::components::icon::IconKind;
 use crate::state::auth::AuthState;
@@ -15,10 +15,14 @@ pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
     let forbidden = || {
         let error = ApiError {
             status: 403,
-            body: ErrorBody::new(
-                ErrorCode::Forbidden,
-                "Only administrators can open this page. Ask an administrator if you need access.",
-            ),
+            body: ErrorBody {
+                field: Some("admin_page".to_owned()),
+                ..ErrorBody::new(
+                    ErrorCode::Forbidden,
+                    "Only administrators can open this page. Ask an administrator if you need access.",
+                )
+            },
+            origin: Origin::Server,
         };
         view! {
             <div class="page">

@@ -13,6 +13,7 @@ use crate::components::shortcut_help::ShortcutHelp;
 use crate::components::side_nav::SideNav;
 use crate::components::skeleton_rows::SkeletonRows;
 use crate::components::top_bar::TopBar;
+use crate::i18n::{t_string, use_i18n};
 use crate::pages::change_password::ChangePasswordPage;
 use crate::state::auth::{AuthState, AuthStatus};
 use crate::state::live::LiveState;
@@ -70,6 +71,7 @@ pub fn AppShell() -> impl IntoView {
 /// the session is restored).
 #[component]
 fn SignedInFrame(signed_in: impl Fn() -> bool + Send + Sync + Copy + 'static) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="app-frame">
             <ConnectionBar />
@@ -80,10 +82,13 @@ fn SignedInFrame(signed_in: impl Fn() -> bool + Send + Sync + Copy + 'static) ->
                     <main id="main" class="app-main">
                         <Show
                             when=signed_in
-                            fallback=|| {
+                            fallback=move || {
                                 view! {
                                     <div class="page">
-                                        <SkeletonRows rows=6 label="Restoring your session…" />
+                                        <SkeletonRows
+                                            rows=6
+                                            label=move || t_string!(i18n, top_bar.restoring)
+                                        />
                                     </div>
                                 }
                             }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::components::composer::outgoing_image::ACCEPTED;
 use crate::components::icon::{Icon, IconKind};
+use crate::i18n::{t_string, use_i18n};
 
 #[component]
 pub fn AttachImage(
@@ -14,6 +15,7 @@ pub fn AttachImage(
     disabled: Signal<bool>,
     on_file: Callback<web_sys::File>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let input = NodeRef::<html::Input>::new();
     let chosen = move |_| {
         if let Some(element) = input.get_untracked() {
@@ -41,7 +43,7 @@ pub fn AttachImage(
             <button
                 type="button"
                 class="button button-ghost button-small attach-image-button"
-                title="Attach an image (JPG, PNG or GIF, up to 2 MB)"
+                title=move || t_string!(i18n, image.attach_title)
                 aria-busy=move || sending.get().to_string()
                 disabled=move || disabled.get() || sending.get()
                 on:click=move |_| {
@@ -52,7 +54,13 @@ pub fn AttachImage(
             >
                 <Icon kind=IconKind::Image />
                 <span class:visually-hidden=move || !sending.get()>
-                    {move || if sending.get() { "Sending image…" } else { "Attach image" }}
+                    {move || {
+                        if sending.get() {
+                            t_string!(i18n, image.sending)
+                        } else {
+                            t_string!(i18n, image.attach)
+                        }
+                    }}
                 </span>
             </button>
         </span>

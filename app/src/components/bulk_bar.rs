@@ -10,6 +10,7 @@ use shared::ConversationId;
 
 use crate::api::{self, ApiError};
 use crate::components::form_field::FormField;
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::state::auth::AuthState;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -19,18 +20,27 @@ enum Panel {
     Label,
 }
 
-fn outcome_sentence(verb: &str, result: &BulkResult) -> String {
+/// What was done, as the words before and after "3 conversations".
+type Verb = (&'static str, &'static str);
+
+fn outcome_sentence((before, after): Verb, result: &BulkResult) -> String {
+    let locale = crate::language::current_locale();
     let done = result.done.len();
     let things = if done == 1 {
-        "conversation"
+        td_string!(locale, bulk.conversation_single)
     } else {
-        "conversations"
+        td_string!(locale, bulk.conversation_plural)
     };
     match result.failed.first() {
-        None => format!("{verb} {done} {things}."),
+        None => format!(
+            "{before}{done}{things}{after}{}",
+            td_string!(locale, bulk.period)
+        ),
         Some(first) => format!(
-            "{verb} {done} {things}; {} could not be changed: {}",
+            "{before}{done}{things}{after}{}{}{}{}",
+            td_string!(locale, bulk.failed_before),
             result.failed.len(),
+            td_string!(locale, bulk.failed_after),
             first.error
         ),
     }
@@ -39,6 +49,7 @@ fn outcome_sentence(verb: &str, result: &BulkResult) -> String {
 #[component]
 pub fn BulkBar(checked: RwSignal<HashSet<ConversationId>>) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let panel = RwSignal::new(Panel::None);
     let busy = RwSignal::new(false);
     let said = RwSignal::new(None::<Result<String, ApiError>>);
@@ -46,7 +57,7 @@ pub fn BulkBar(checked: RwSignal<HashSet<ConversationId>>) -> impl IntoView {
     let label = RwSignal::new(String::new());
     let count = move || checked.with(HashSet::len);
 
-    let run = move |verb: &'static str, action: ConversationAction| {
+    let run = move |verb: Verb, action: ConversationAction| {
         let ids: Vec<ConversationId> = checked.get_untracked().into_iter().collect();
         if ids.is_empty() || busy.get_untracked() {
             return;
@@ -86,7 +97,7 @@ pub fn BulkBar(checked: RwSignal<HashSet<ConversationId>>) -> impl IntoView {
     };
 
     view! {
-        <div class="bulk-bar" role="region" aria-label="Bulk actions">
+        <div class="bulk-bar" role="region" aria-label=move || t_string!(i18n, bulk.actions)>
             <Show
                 when=move || { count() > 0 }
                 fallback=move || {
@@ -98,24 +109,41 @@ pub fn BulkBar(checked: RwSignal<HashSet<ConversationId>>) -> impl IntoView {
                 }
             >
                 <div class="bulk-actions">
-                    <span class="bulk-count">{move || format!("{} selected", count())}</span>
-                    <button type="button" class="button button-small" disabled=busy on:click=move |_| run("Resolved", ConversationAction::Resolve)>
-                        "Resolve"
+                    <span class="bulk-count">
+                        {move || {
+                            format!(
+                                "{}{}{}",
+                                t_string!(i18n, bulk.selected_before),
+                                count(),
+                                t_string!(i18n, bulk.selected_after)
+                            )
+                        }}
+                    </span>
+                    <button
+                        type="button"
+                        class="button button-small"
+                        disabled=busy
+                        on:click=move |_| {
+                            let verb = (t_string!(i18n, bulk.resolved_before), t_string!(i18n, bulk.resolved_after));
+                            run(verb, ConversationAction::Resolve)
+                        }
+                    >
+                        {t!(i18n, conversation.resolve)}
                     </button>
                     <button type="button" class="button button-small" disabled=busy aria-expanded=move || (panel.get() == Panel::Assign).to_string() on:click=open_assign>
-                        "Assign…"
+                        {t!(i18n, bulk.assign)}
                     </button>
                     <button type="button" class="button button-small" disabled=busy aria-expanded=move || (panel.get() == Panel::Label).to_string() on:click=move |_| panel.set(Panel::Label)>
-                        "Label…"
+                        {t!(i18n, bulk.label)}
                     </button>
                     <button type="button" class="button button-ghost button-small" on:click=move |_| { checked.set(HashSet::new()); panel.set(Panel::None); }>
-                        "Clear"
+                        {t!(i18n, bulk.clear)}
                     </button>
                 </div>
                 {move || match panel.get() {
                     Panel::None => ().into_any(),
                     Panel::Assign => view! {
-                        <ul class="picker-list bulk-picker" aria-label="Assign to">
+                        <ul class="picker-list bulk-picker" aria-label=move || t_string!(i18n, bulk.assign_to)>
                             {move || {
                                 colleagues
                                     .get()
@@ -124,7 +152,14 @@ pub fn BulkBar(checked: RwSignal<HashSet<ConversationId>>) -> impl IntoView {
                                         let id = c.id;
                                         view! {
                                             <li>
-                                                <button type="button" class="picker-option" on:click=move |_| run("Assigned", ConversationAction::Assign { user: id, note: None })>
+                                                <button
+                                                    type="button"
+                                                    class="picker-option"
+                                                    on:click=move |_| {
+                                                        let verb = (t_string!(i18n, bulk.assigned_before), t_string!(i18n, bulk.assigned_after));
+                                                        run(verb, ConversationAction::Assign { user: id, note: None })
+                                                    }
+                                                >
                                                     {c.name}
                                                 </button>
                                             </li>
@@ -142,15 +177,16 @@ pub fn BulkBar(checked: RwSignal<HashSet<ConversationId>>) -> impl IntoView {
                                 ev.prevent_default();
                                 let text = label.get_untracked().trim().to_owned();
                                 if !text.is_empty() {
-                                    run("Labelled", ConversationAction::Labels { add: vec![text], remove: vec![] });
+                                    let verb = (t_string!(i18n, bulk.labelled_before), t_string!(i18n, bulk.labelled_after));
+                                    run(verb, ConversationAction::Labels { add: vec![text], remove: vec![] });
                                     label.set(String::new());
                                 }
                             }
                         >
-                            <FormField control="bulk-label" label="Label to add" label_hidden=true bare=true>
-                                <input type="text" id="bulk-label" placeholder="Label to add" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) />
+                            <FormField control="bulk-label" label=move || t_string!(i18n, bulk.label_to_add) label_hidden=true bare=true>
+                                <input type="text" id="bulk-label" placeholder=move || t_string!(i18n, bulk.label_to_add) prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev)) />
                             </FormField>
-                            <button type="submit" class="button button-small button-primary">"Add label"</button>
+                            <button type="submit" class="button button-small button-primary">{t!(i18n, bulk.add_label)}</button>
                         </form>
                     }
                     .into_any(),

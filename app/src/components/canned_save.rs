@@ -6,9 +6,10 @@ use leptos::task::spawn_local;
 use shared::api::{CannedResponse, SaveCannedResponse};
 use shared::TeamId;
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, Origin};
 use crate::components::form_banner::FormBanner;
 use crate::components::form_field::FormField;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::state::auth::AuthState;
 
 #[component]
@@ -18,6 +19,7 @@ pub fn CannedSave(
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let shortcut = RwSignal::new(String::new());
     let title = RwSignal::new(String::new());
     let team = RwSignal::new(None::<TeamId>);
@@ -53,7 +55,7 @@ pub fn CannedSave(
         <div
             class="canned-save"
             role="group"
-            aria-label="Save as a canned response"
+            aria-label=move || t_string!(i18n, canned.title)
             on:keydown=move |ev| {
                 if ev.key() == "Enter" {
                     ev.prevent_default();
@@ -61,25 +63,27 @@ pub fn CannedSave(
                 }
             }
         >
-            <FormField control="canned-shortcut" label="Shortcut" label_hidden=true bare=true>
-                <input type="text" id="canned-shortcut" name="shortcut" placeholder="/shortcut" required
+            <FormField control="canned-shortcut" label=move || t_string!(i18n, canned.shortcut) label_hidden=true bare=true>
+                <input type="text" id="canned-shortcut" name="shortcut" placeholder=move || t_string!(i18n, canned.shortcut_placeholder) required
                     prop:value=move || shortcut.get() on:input=move |ev| shortcut.set(event_target_value(&ev)) />
             </FormField>
-            <FormField control="canned-title" label="Title" label_hidden=true bare=true>
-                <input type="text" id="canned-title" name="title" placeholder="Title" required
+            <FormField control="canned-title" label=move || t_string!(i18n, canned.name) label_hidden=true bare=true>
+                <input type="text" id="canned-title" name="title" placeholder=move || t_string!(i18n, canned.name) required
                     prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
             </FormField>
-            <FormField control="canned-team" label="Shared with" label_hidden=true bare=true>
+            <FormField control="canned-team" label=move || t_string!(i18n, canned.shared_with) label_hidden=true bare=true>
                 <select id="canned-team" class="select-compact" on:change=move |ev| team.set(event_target_value(&ev).parse().ok())>
-                    <option value="">"Just me"</option>
+                    <option value="">{t!(i18n, canned.just_me)}</option>
                     {move || teams().into_iter().map(|t| view! { <option value=t.id.to_string()>{t.name}</option> }).collect_view()}
                 </select>
             </FormField>
-            <button type="button" class="button button-small button-primary" disabled=busy on:click=move |_| submit()>"Save"</button>
-            <button type="button" class="button button-small button-ghost" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+            <button type="button" class="button button-small button-primary" disabled=busy on:click=move |_| submit()>{t!(i18n, canned.save)}</button>
+            <button type="button" class="button button-small button-ghost" on:click=move |_| on_cancel.run(())>{t!(i18n, canned.cancel)}</button>
             <FormBanner error=Signal::derive(move || error.get().map(|mut e| {
                 if e.status == 404 || e.status == 405 {
-                    e.body.message = "Canned responses are not available on this server yet.".to_owned();
+                    // Said here, in the user's language, rather than from the code.
+                    e.body.message = t_string!(i18n, canned.unavailable).to_owned();
+                    e.origin = Origin::App;
                 }
                 e
             })) />

@@ -11,6 +11,8 @@ use crate::components::copy_button::CopyButton;
 use crate::components::empty_state::EmptyState;
 use crate::components::icon::IconKind;
 use crate::format::{hk_date, hk_date_time};
+use crate::i18n::{t, t_string, td_string, use_i18n};
+use crate::language::current_locale;
 use crate::remote::{LoadStatus, RemoteList};
 
 /// Columns in the table, for the callback row's `colspan`.
@@ -40,13 +42,14 @@ fn scroll_to(channel_id: ChannelId) {
 }
 
 fn team_name(teams: RemoteList<Team>, team: Option<TeamId>) -> String {
+    let locale = current_locale();
     let Some(id) = team else {
-        return "No team".to_owned();
+        return td_string!(locale, teams.no_team).to_owned();
     };
     teams.items.with(|items| {
         items.iter().find(|t| t.id == id).map_or_else(
             || match teams.status.get() {
-                LoadStatus::Ready => "A removed team".to_owned(),
+                LoadStatus::Ready => td_string!(locale, teams.removed_team).to_owned(),
                 _ => "…".to_owned(),
             },
             |t| t.name.clone(),
@@ -60,30 +63,49 @@ fn ChannelRows(
     teams: RemoteList<Team>,
     highlighted: RwSignal<Option<ChannelId>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let id = channel.id;
     let is_new = move || highlighted.get() == Some(id);
     let url = callback_url(&origin(), &channel.callback_path);
     let label_id = format!("callback-label-{id}");
-    let copy_label = format!("Copy the callback URL of {}", channel.name);
-    let team = channel.team;
-    let (status_class, status_text) = if channel.active {
-        ("status status-active", "Active")
-    } else {
-        ("status status-inactive", "Inactive")
+    let channel_name = channel.name.clone();
+    let copy_label = move || {
+        format!(
+            "{}{}",
+            t_string!(i18n, channels.copy_callback_before),
+            channel_name
+        )
     };
+    let team = channel.team;
+    let active = channel.active;
+    let status_class = if active {
+        "status status-active"
+    } else {
+        "status status-inactive"
+    };
+    let status_text = move || {
+        if active {
+            t_string!(i18n, common.active)
+        } else {
+            t_string!(i18n, channels.inactive)
+        }
+    };
+    let kind = channel.kind;
+    let mode = channel.mode;
+    let connected = hk_date(channel.created_at);
     view! {
         <tbody id=row_id(id) class="channel" class:is-new=is_new data-channel-id=id.to_string()>
             <tr class="channel-row">
                 <th scope="row" class="cell-name">
                     {channel.name}
                     <span class="channel-created" title=hk_date_time(channel.created_at)>
-                        {format!("Connected {}", hk_date(channel.created_at))}
+                        {t!(i18n, channels.connected_on, date = connected)}
                     </span>
                 </th>
                 <td>
-                    <span class="channel-badge">{kind_label(&channel.kind)}</span>
+                    <span class="channel-badge">{move || kind_label(&kind)}</span>
                 </td>
-                <td>{mode_label(channel.mode)}</td>
+                <td>{move || mode_label(mode)}</td>
                 <td>
                     <code class="app-id">{channel.app_id}</code>
                 </td>
@@ -96,7 +118,7 @@ fn ChannelRows(
                 <td colspan=COLUMNS>
                     <div class="callback">
                         <span class="callback-label" id=label_id.clone()>
-                            "Callback URL"
+                            {t!(i18n, channels.callback_url)}
                         </span>
                         <code class="callback-url" aria-labelledby=label_id>
                             {url.clone()}
@@ -116,6 +138,7 @@ pub fn ChannelsTable(
     /// The channel connected a moment ago, if any.
     highlighted: RwSignal<Option<ChannelId>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     // Runs after the new rows are rendered, so the element exists.
     Effect::new(move |_| {
         if let Some(id) = highlighted.get() {
@@ -125,26 +148,26 @@ pub fn ChannelsTable(
     view! {
         <Show
             when=move || channels.items.with(|items| !items.is_empty())
-            fallback=|| {
+            fallback=move || {
                 view! {
                     <EmptyState
                         icon=IconKind::Channels
-                        message="No channels yet. Connect your WeChat Official Account with the form above; its messages then land in the inbox."
+                        message=move || t_string!(i18n, channels.empty)
                     />
                 }
             }
         >
             <div class="table-scroll">
                 <table class="data-table channels-table">
-                    <caption class="visually-hidden">"Connected channels"</caption>
+                    <caption class="visually-hidden">{t!(i18n, channels.caption)}</caption>
                     <thead>
                         <tr>
-                            <th scope="col">"Channel"</th>
-                            <th scope="col">"Kind"</th>
-                            <th scope="col">"Encryption"</th>
+                            <th scope="col">{t!(i18n, channels.channel)}</th>
+                            <th scope="col">{t!(i18n, channels.kind)}</th>
+                            <th scope="col">{t!(i18n, channels.encryption)}</th>
                             <th scope="col">"AppID"</th>
-                            <th scope="col">"Team"</th>
-                            <th scope="col">"Status"</th>
+                            <th scope="col">{t!(i18n, teams.team)}</th>
+                            <th scope="col">{t!(i18n, channels.status)}</th>
                         </tr>
                     </thead>
                     <For

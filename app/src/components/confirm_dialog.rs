@@ -6,14 +6,19 @@ use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 
+use crate::i18n::{t, use_i18n};
+
 #[component]
 pub fn ConfirmDialog(
-    title: String,
-    message: String,
-    confirm_label: &'static str,
+    /// The question (a closure re-renders it in another language).
+    #[prop(into)]
+    title: TextProp,
+    #[prop(into)] message: TextProp,
+    #[prop(into)] confirm_label: TextProp,
     on_confirm: Callback<()>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let cancel_button = NodeRef::<html::Button>::new();
     let confirm_button = NodeRef::<html::Button>::new();
     Effect::new(move |_| {
@@ -55,14 +60,14 @@ pub fn ConfirmDialog(
                 aria-describedby="confirm-message"
                 on:keydown=keydown
             >
-                <h2 id="confirm-title" class="dialog-title">{title}</h2>
-                <p id="confirm-message" class="dialog-message">{message}</p>
+                <h2 id="confirm-title" class="dialog-title">{move || title.get()}</h2>
+                <p id="confirm-message" class="dialog-message">{move || message.get()}</p>
                 <div class="dialog-actions">
                     <button type="button" class="button" node_ref=cancel_button on:click=move |_| on_cancel.run(())>
-                        "Don't send"
+                        {t!(i18n, confirm.dont_send)}
                     </button>
                     <button type="button" class="button button-primary dialog-confirm" node_ref=confirm_button on:click=move |_| on_confirm.run(())>
-                        {confirm_label}
+                        {move || confirm_label.get()}
                     </button>
                 </div>
             </div>

@@ -3,20 +3,16 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{t_string, use_i18n};
 use crate::state::live::{LiveState, LiveStatus};
 
 #[component]
 pub fn ConnectionBar() -> impl IntoView {
     let live = expect_context::<LiveState>();
+    let i18n = use_i18n();
     let message = move || match live.status.get() {
-        LiveStatus::Reconnecting => Some((
-            "reconnecting",
-            "Connection lost. Reconnecting… New activity will show once it is back.",
-        )),
-        LiveStatus::Offline => Some((
-            "offline",
-            "You are offline. Harbour will reconnect when your network is back.",
-        )),
+        LiveStatus::Reconnecting => Some(("reconnecting", t_string!(i18n, live.lost))),
+        LiveStatus::Offline => Some(("offline", t_string!(i18n, live.gone_offline))),
         LiveStatus::Connecting | LiveStatus::Connected => None,
     };
     view! {

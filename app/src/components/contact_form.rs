@@ -12,19 +12,31 @@ use crate::api;
 use crate::components::form_banner::FormBanner;
 use crate::components::form_field::FormField;
 use crate::form_errors::FormErrors;
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::state::auth::AuthState;
 
 /// "crm = C-1001" lines to a map; `Err` names the first line that is not `key = value`.
 pub fn parse_pairs(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let locale = crate::language::current_locale();
     let mut map = BTreeMap::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let (key, value) = line
             .split_once('=')
             .or_else(|| line.split_once(':'))
-            .ok_or_else(|| format!("Write \"{line}\" as name = value."))?;
+            .ok_or_else(|| {
+                format!(
+                    "{}{line}{}",
+                    td_string!(locale, contact.pair_before),
+                    td_string!(locale, contact.pair_after)
+                )
+            })?;
         let (key, value) = (key.trim(), value.trim());
         if key.is_empty() {
-            return Err(format!("Give \"{line}\" a name before the =."));
+            return Err(format!(
+                "{}{line}{}",
+                td_string!(locale, contact.pair_name_before),
+                td_string!(locale, contact.pair_name_after)
+            ));
         }
         map.insert(key.to_owned(), value.to_owned());
     }
@@ -63,6 +75,7 @@ pub fn ContactForm(
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let errors = FormErrors::new([
         "name",
         "phone",
@@ -129,61 +142,57 @@ pub fn ContactForm(
         });
     };
 
-    let field = move |key: &'static str,
-                      label: &'static str,
-                      value: RwSignal<String>,
-                      kind: &'static str| {
-        let input_id = format!("contact-{key}");
-        let error_id = format!("contact-{key}-error");
-        view! {
-            <FormField control=input_id.clone() label=label error=errors.field(key)>
-                <input
-                    type=kind
-                    id=input_id
-                    name=key
-                    aria-invalid=move || errors.has(key).then_some("true")
-                    aria-describedby=error_id
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
-                />
-            </FormField>
-        }
-    };
-    let area = move |key: &'static str,
-                     label: &'static str,
-                     hint: &'static str,
-                     value: RwSignal<String>| {
-        let input_id = format!("contact-{key}");
-        let error_id = format!("contact-{key}-error");
-        view! {
-            <FormField control=input_id.clone() label=label error=errors.field(key)>
-                <textarea
-                    id=input_id
-                    name=key
-                    rows="3"
-                    placeholder=hint
-                    aria-invalid=move || errors.has(key).then_some("true")
-                    aria-describedby=error_id
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
-                ></textarea>
-            </FormField>
-        }
-    };
+    let field =
+        move |key: &'static str, label: TextProp, value: RwSignal<String>, kind: &'static str| {
+            let input_id = format!("contact-{key}");
+            let error_id = format!("contact-{key}-error");
+            view! {
+                <FormField control=input_id.clone() label=label error=errors.field(key)>
+                    <input
+                        type=kind
+                        id=input_id
+                        name=key
+                        aria-invalid=move || errors.has(key).then_some("true")
+                        aria-describedby=error_id
+                        prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev))
+                    />
+                </FormField>
+            }
+        };
+    let area =
+        move |key: &'static str, label: TextProp, hint: &'static str, value: RwSignal<String>| {
+            let input_id = format!("contact-{key}");
+            let error_id = format!("contact-{key}-error");
+            view! {
+                <FormField control=input_id.clone() label=label error=errors.field(key)>
+                    <textarea
+                        id=input_id
+                        name=key
+                        rows="3"
+                        placeholder=hint
+                        aria-invalid=move || errors.has(key).then_some("true")
+                        aria-describedby=error_id
+                        prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev))
+                    ></textarea>
+                </FormField>
+            }
+        };
 
     view! {
-        <form class="contact-form" novalidate on:submit=submit aria-label="Edit contact">
-            {field("name", "Name", name, "text")}
-            {field("phone", "Phone", phone, "tel")}
-            {field("email", "Email", email, "email")}
-            {field("tags", "Tags (comma-separated)", tags, "text")}
-            {area("external_ids", "Ids in other systems", "crm = C-10293", external)}
-            {area("attributes", "Attributes", "segment = retail", attributes)}
+        <form class="contact-form" novalidate on:submit=submit aria-label=move || t_string!(i18n, contact.edit)>
+            {field("name", (move || t_string!(i18n, contact.name)).into(), name, "text")}
+            {field("phone", (move || t_string!(i18n, contact.phone)).into(), phone, "tel")}
+            {field("email", (move || t_string!(i18n, contact.email)).into(), email, "email")}
+            {field("tags", (move || t_string!(i18n, contact.tags_field)).into(), tags, "text")}
+            {area("external_ids", (move || t_string!(i18n, contact.external_ids)).into(), "crm = C-10293", external)}
+            {area("attributes", (move || t_string!(i18n, contact.attributes)).into(), "segment = retail", attributes)}
             <FormBanner error=errors.form />
             <div class="form-actions">
-                <button type="button" class="button button-small" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button type="button" class="button button-small" on:click=move |_| on_cancel.run(())>{t!(i18n, contact.cancel)}</button>
                 <button type="submit" class="button button-primary button-small" disabled=busy>
-                    {move || if busy.get() { "Saving…" } else { "Save" }}
+                    {move || if busy.get() { t_string!(i18n, contact.saving) } else { t_string!(i18n, contact.save) }}
                 </button>
             </div>
         </form>

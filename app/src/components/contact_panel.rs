@@ -3,23 +3,36 @@
 //! an Edit button opens the form. A column on wide screens, a drawer below.
 
 use leptos::prelude::*;
-use shared::api::ContactView;
+use shared::api::{ContactView, Status};
 use shared::ConversationId;
 
 use crate::components::contact_form::ContactForm;
 use crate::components::error_state::ErrorState;
 use crate::components::skeleton_rows::SkeletonRows;
 use crate::format::{hk_date_time, relative_age};
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::labels::{contact_label, preview_label};
 use crate::remote::RemoteValue;
 use crate::state::inbox::InboxState;
 
 fn attribute_text(value: &serde_json::Value) -> String {
+    let locale = crate::language::current_locale();
     match value {
         serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Bool(true) => "Yes".into(),
-        serde_json::Value::Bool(false) => "No".into(),
+        serde_json::Value::Bool(true) => td_string!(locale, contact.yes).into(),
+        serde_json::Value::Bool(false) => td_string!(locale, contact.no).into(),
         other => other.to_string(),
+    }
+}
+
+/// A past conversation's status, in lower case as a small chip.
+fn history_status(status: Status) -> &'static str {
+    let locale = crate::language::current_locale();
+    match status {
+        Status::Open => td_string!(locale, contact.status_open),
+        Status::Pending => td_string!(locale, contact.status_pending),
+        Status::Snoozed => td_string!(locale, contact.status_snoozed),
+        Status::Resolved => td_string!(locale, contact.status_resolved),
     }
 }
 
@@ -33,13 +46,17 @@ pub fn ContactPanel(
     on_retry: Callback<()>,
 ) -> impl IntoView {
     let inbox = expect_context::<InboxState>();
+    let i18n = use_i18n();
     let editing = RwSignal::new(false);
 
     let body = move || {
         let Some(c) = contact.value.get() else {
             return match contact.error.get() {
                 Some(error) => view! { <ErrorState error=error on_retry=on_retry /> }.into_any(),
-                None => view! { <SkeletonRows rows=4 label="Loading the contact…" /> }.into_any(),
+                None => {
+                    view! { <SkeletonRows rows=4 label=move || t_string!(i18n, contact.loading) /> }
+                        .into_any()
+                }
             };
         };
         if editing.get() {
@@ -57,22 +74,23 @@ pub fn ContactPanel(
         }
         let name = contact_label(c.name.as_deref().or(c.remark.as_deref()), &c.open_id);
         let history = c.conversations.clone();
+        let count = history.len();
         view! {
             <div class="contact-summary">
                 <p class="contact-name">{name}</p>
                 <p class="contact-sub">
                     {c.channel_name.clone()}
-                    {(!c.subscribed).then_some(" · Unfollowed")}
+                    {(!c.subscribed).then(|| view! { " · " {t!(i18n, contact.unfollowed)} })}
                 </p>
             </div>
             <dl class="contact-facts">
-                <dt>"Phone"</dt>
+                <dt>{t!(i18n, contact.phone)}</dt>
                 <dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Email"</dt>
+                <dt>{t!(i18n, contact.email)}</dt>
                 <dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"WeChat openid"</dt>
+                <dt>{t!(i18n, contact.openid)}</dt>
                 <dd class="mono">{c.open_id.clone()}</dd>
-                {c.union_id.clone().map(|u| view! { <dt>"WeChat unionid"</dt><dd class="mono">{u}</dd> })}
+                {c.union_id.clone().map(|u| view! { <dt>{t!(i18n, contact.unionid)}</dt><dd class="mono">{u}</dd> })}
                 {c.external_ids
                     .iter()
                     .map(|(system, id)| view! { <dt>{system.to_uppercase()}</dt><dd class="mono">{id.clone()}</dd> })
@@ -81,13 +99,13 @@ pub fn ContactPanel(
                     .iter()
                     .map(|(key, value)| view! { <dt>{key.clone()}</dt><dd>{attribute_text(value)}</dd> })
                     .collect_view()}
-                <dt>"Since"</dt>
+                <dt>{t!(i18n, contact.since)}</dt>
                 <dd>{hk_date_time(c.created_at)}</dd>
             </dl>
             <div class="contact-section">
-                <h3 class="contact-heading">"Tags"</h3>
+                <h3 class="contact-heading">{t!(i18n, contact.tags)}</h3>
                 {if c.tags.is_empty() {
-                    view! { <p class="contact-empty">"No tags yet."</p> }.into_any()
+                    view! { <p class="contact-empty">{t!(i18n, contact.no_tags)}</p> }.into_any()
                 } else {
                     view! {
                         <ul class="tag-list">
@@ -98,7 +116,9 @@ pub fn ContactPanel(
                 }}
             </div>
             <div class="contact-section">
-                <h3 class="contact-heading">{format!("Conversations ({})", history.len())}</h3>
+                <h3 class="contact-heading">
+                    {move || format!("{} ({count})", t_string!(i18n, contact.conversations))}
+                </h3>
                 <ul class="contact-history">
                     {history
                         .into_iter()
@@ -106,12 +126,13 @@ pub fn ContactPanel(
                             let current = h.id == conversation;
                             let href = format!("/inbox/{}", h.id);
                             let at = h.last_message_at;
+                            let status = h.status;
                             view! {
                                 <li>
                                     <a class="history-link" href=href aria-current=current.then_some("page")>
                                         <span class="history-line">
                                             <span class="history-channel">{h.channel_name.clone()}</span>
-                                            <span class="status-chip" data-status=h.status.as_str()>{h.status.as_str()}</span>
+                                            <span class="status-chip" data-status=status.as_str()>{move || history_status(status)}</span>
                                             <time class="history-time" title=hk_date_time(at)>{move || relative_age(at, now.get())}</time>
                                         </span>
                                         <span class="history-preview">{preview_label(h.preview.as_deref())}</span>
@@ -124,7 +145,7 @@ pub fn ContactPanel(
             </div>
             <Show when=move || !read_only.get()>
                 <button type="button" class="button button-small contact-edit" on:click=move |_| editing.set(true)>
-                    "Edit contact"
+                    {t!(i18n, contact.edit)}
                 </button>
             </Show>
         }
@@ -140,11 +161,11 @@ pub fn ContactPanel(
             aria-labelledby="contact-panel-title"
         >
             <header class="contact-panel-header">
-                <h2 id="contact-panel-title" class="contact-panel-title">"Contact"</h2>
+                <h2 id="contact-panel-title" class="contact-panel-title">{t!(i18n, conversation.contact)}</h2>
                 <button
                     type="button"
                     class="button button-ghost button-small contact-close"
-                    aria-label="Close the contact panel"
+                    aria-label=move || t_string!(i18n, contact.close)
                     on:click=move |_| inbox.drawer_open.set(false)
                 >
                     "×"

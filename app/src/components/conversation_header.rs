@@ -20,6 +20,7 @@ use crate::components::conversation_row::status_word;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::reply_window_summary::ReplyWindowSummary;
 use crate::format::hk_date_time;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::remote::RemoteValue;
 use crate::shortcuts::Shortcut;
 use crate::state::auth::AuthState;
@@ -49,6 +50,7 @@ pub fn ConversationHeader(
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let inbox = expect_context::<InboxState>();
+    let i18n = use_i18n();
     let panel = RwSignal::new(Panel::None);
     let more_open = RwSignal::new(false);
     let more_button = NodeRef::<html::Button>::new();
@@ -87,9 +89,9 @@ pub fn ConversationHeader(
                 Ok(None) => {
                     panel.try_set(Panel::None);
                     let sentence = if transfer {
-                        "Transferred. The conversation is now with a team you are not in."
+                        t_string!(i18n, conversation.transferred_away)
                     } else {
-                        "That conversation is no longer in your queues."
+                        t_string!(i18n, conversation.gone)
                     };
                     on_gone.run(sentence.to_owned());
                 }
@@ -172,7 +174,7 @@ pub fn ConversationHeader(
     view! {
         <header class="conversation-header">
             <div class="conversation-header-top">
-                <a class="button button-ghost conversation-back" href="/inbox" aria-label="Back to conversations">
+                <a class="button button-ghost conversation-back" href="/inbox" aria-label=move || t_string!(i18n, conversation.back)>
                     <Icon kind=IconKind::Back />
                 </a>
                 <div class="conversation-heading">
@@ -186,12 +188,17 @@ pub fn ConversationHeader(
                         {move || team().map(|t| view! { <span class="fact">{t}</span> })}
                         <span class="fact fact-assignee" data-assignee=move || assignee().map(|a| a.to_string())>
                             {move || match assignee_name() {
-                                Some(name) => format!("Assigned to {name}"),
-                                None => "Unassigned".to_owned(),
+                                Some(name) => {
+                                    view! { {t!(i18n, conversation.assigned_to, name = move || name.clone())} }
+                                        .into_any()
+                                }
+                                None => view! { {t!(i18n, queue.unassigned)} }.into_any(),
                             }}
                         </span>
                         {move || status_word(status()).map(|word| {
-                            let until = snoozed_until().map(|at| format!(" until {}", hk_date_time(at))).unwrap_or_default();
+                            let until = snoozed_until()
+                                .map(|at| format!(" {} {}", t_string!(i18n, conversation.until), hk_date_time(at)))
+                                .unwrap_or_default();
                             view! { <span class="status-chip" data-status=status().as_str()>{format!("{word}{until}")}</span> }
                         })}
                         // Those who can reply see the window above the composer.
@@ -208,36 +215,42 @@ pub fn ConversationHeader(
                     on:click=move |_| inbox.toggle_contact()
                 >
                     <Icon kind=IconKind::Users />
-                    <span class="button-label">"Contact"</span>
+                    <span class="button-label">{t!(i18n, conversation.contact)}</span>
                 </button>
             </div>
             <Show when=move || !read_only.get()>
-                <div class="conversation-actions" role="toolbar" aria-label="Conversation actions">
+                <div class="conversation-actions" role="toolbar" aria-label=move || t_string!(i18n, conversation.actions)>
                     <Show when=move || assignee().is_none()>
                         <button type="button" class="button button-primary button-small action-claim" disabled=busy on:click=move |_| act(ConversationAction::Claim)>
-                            "Claim"
+                            {t!(i18n, conversation.claim)}
                         </button>
                     </Show>
                     <button type="button" class="button button-small action-assign" aria-expanded=pressed(Panel::Assign) on:click=move |_| toggle(Panel::Assign)>
-                        "Assign"
+                        {t!(i18n, conversation.assign)}
                         <kbd class="kbd">"a"</kbd>
                     </button>
                     <Show when=move || assignee().is_some()>
                         <button type="button" class="button button-small action-unassign" disabled=busy on:click=move |_| act(ConversationAction::Unassign)>
-                            {move || if mine() { "Release" } else { "Unassign" }}
+                            {move || {
+                                if mine() {
+                                    t_string!(i18n, conversation.release)
+                                } else {
+                                    t_string!(i18n, conversation.unassign)
+                                }
+                            }}
                         </button>
                     </Show>
                     <Show
                         when=move || is_resolved() || status() == Status::Snoozed
                         fallback=move || view! {
                             <button type="button" class="button button-small action-resolve" disabled=busy on:click=move |_| act(ConversationAction::Resolve)>
-                                "Resolve"
+                                {t!(i18n, conversation.resolve)}
                                 <kbd class="kbd">"e"</kbd>
                             </button>
                         }
                     >
                         <button type="button" class="button button-small action-reopen" disabled=busy on:click=move |_| act(ConversationAction::Reopen)>
-                            "Reopen"
+                            {t!(i18n, conversation.reopen)}
                         </button>
                     </Show>
                     // In the row when there is room (see conversation.css), else a menu.
@@ -250,17 +263,17 @@ pub fn ConversationHeader(
                             aria-controls="more-actions"
                             on:click=move |_| more_open.update(|open| *open = !*open)
                         >
-                            "More"
+                            {t!(i18n, conversation.more)}
                             <Icon kind=IconKind::Chevron />
                         </button>
                         <div class="actions-secondary" id="more-actions" class:is-open=move || more_open.get()>
                             <button type="button" class="button button-small action-transfer" aria-expanded=pressed(Panel::Transfer) on:click=move |_| toggle(Panel::Transfer)>
-                                "Transfer"
+                                {t!(i18n, conversation.transfer)}
                             </button>
                             <button type="button" class="button button-small action-snooze" aria-expanded=pressed(Panel::Snooze) on:click=move |_| toggle(Panel::Snooze)>
-                                "Snooze"
+                                {t!(i18n, conversation.snooze)}
                             </button>
-                            <label class="visually-hidden" for="priority-select">"Priority"</label>
+                            <label class="visually-hidden" for="priority-select">{t!(i18n, conversation.priority)}</label>
                             <select
                                 id="priority-select"
                                 class="select-compact priority-select"
@@ -273,11 +286,11 @@ pub fn ConversationHeader(
                                 {Priority::ALL
                                     .iter()
                                     .map(|&p| {
-                                        let label = match p {
-                                            Priority::Low => "Low priority",
-                                            Priority::Normal => "Normal priority",
-                                            Priority::High => "High priority",
-                                            Priority::Urgent => "Urgent",
+                                        let label = move || match p {
+                                            Priority::Low => t_string!(i18n, priority.low),
+                                            Priority::Normal => t_string!(i18n, priority.normal),
+                                            Priority::High => t_string!(i18n, priority.high),
+                                            Priority::Urgent => t_string!(i18n, priority.urgent),
                                         };
                                         view! { <option value=p.as_str() selected=move || priority() == p>{label}</option> }
                                     })
@@ -285,8 +298,8 @@ pub fn ConversationHeader(
                             </select>
                             <button type="button" class="button button-small action-labels" aria-expanded=pressed(Panel::Labels) on:click=move |_| toggle(Panel::Labels)>
                                 {move || match labels.with(Vec::len) {
-                                    0 => "Labels".to_owned(),
-                                    n => format!("Labels ({n})"),
+                                    0 => t_string!(i18n, conversation.labels).to_owned(),
+                                    n => format!("{} ({n})", t_string!(i18n, conversation.labels)),
                                 }}
                             </button>
                         </div>
@@ -307,7 +320,7 @@ pub fn ConversationHeader(
             {move || error.get().map(|e| view! {
                 <p class="form-error header-error" role="alert" data-code=e.code_str()>
                     {e.message().to_owned()}
-                    <button type="button" class="button-link" on:click=move |_| error.set(None)>"Dismiss"</button>
+                    <button type="button" class="button-link" on:click=move |_| error.set(None)>{t!(i18n, inbox.dismiss)}</button>
                 </p>
             })}
         </header>

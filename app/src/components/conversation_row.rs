@@ -11,23 +11,26 @@ use shared::ConversationId;
 
 use crate::components::waiting_badge::WaitingBadge;
 use crate::format::{hk_date_time, relative_age};
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::labels::{contact_label, preview_label};
 
 /// "Urgent", "High" for the priorities worth a flag; nothing for the rest.
 pub fn priority_flag(priority: Priority) -> Option<&'static str> {
+    let locale = crate::language::current_locale();
     match priority {
-        Priority::Urgent => Some("Urgent"),
-        Priority::High => Some("High"),
+        Priority::Urgent => Some(td_string!(locale, priority_word.urgent_flag)),
+        Priority::High => Some(td_string!(locale, priority_word.high_flag)),
         Priority::Normal | Priority::Low => None,
     }
 }
 
 /// The status in words, except for open (the usual case).
 pub fn status_word(status: Status) -> Option<&'static str> {
+    let locale = crate::language::current_locale();
     match status {
-        Status::Pending => Some("Waiting on client"),
-        Status::Snoozed => Some("Snoozed"),
-        Status::Resolved => Some("Resolved"),
+        Status::Pending => Some(td_string!(locale, status.pending)),
+        Status::Snoozed => Some(td_string!(locale, status.snoozed)),
+        Status::Resolved => Some(td_string!(locale, status.resolved)),
         Status::Open => None,
     }
 }
@@ -58,8 +61,9 @@ pub fn ConversationRow(
     } = conversation;
     let href = format!("/inbox/{id}");
     let channel_title = channel_name.clone();
-    let contact = contact_label(contact_name.as_deref(), &open_id);
-    let preview = preview_label(preview.as_deref());
+    // Unnamed contacts read "WeChat user · 3f9a1c" in the reader's language.
+    let contact = move || contact_label(contact_name.as_deref(), &open_id);
+    let preview = move || preview_label(preview.as_deref());
     let is_selected = move || selected.with(|s| *s == Some(id));
     let is_checked = move || checked.with(|c| c.contains(&id));
     let toggle = move |on: bool| {
@@ -71,10 +75,18 @@ pub fn ConversationRow(
             }
         })
     };
-    let check_label = format!("Select the conversation with {contact}");
-    let assignee = assignee_name.unwrap_or_else(|| "Unassigned".to_owned());
-    let flag = priority_flag(priority);
-    let status = status_word(status);
+    let i18n = use_i18n();
+    let check_label = {
+        let contact = contact.clone();
+        move || format!("{}{}", t_string!(i18n, row.select), contact())
+    };
+    let assignee = move || {
+        assignee_name
+            .clone()
+            .unwrap_or_else(|| t_string!(i18n, queue.unassigned).to_owned())
+    };
+    let flag = move || priority_flag(priority);
+    let status = move || status_word(status);
 
     view! {
         <li
@@ -101,9 +113,21 @@ pub fn ConversationRow(
                 aria-current=move || is_selected().then_some("page")
             >
                 <span class="conversation-line">
-                    {unread.then(|| view! { <span class="unread-dot" title="Unread"><span class="visually-hidden">"Unread. "</span></span> })}
+                    {unread
+                        .then(|| {
+                            view! {
+                                <span class="unread-dot" title=move || t_string!(i18n, row.unread)>
+                                    <span class="visually-hidden">{t!(i18n, row.unread_sentence)}</span>
+                                </span>
+                            }
+                        })}
                     <span class="conversation-contact">{contact}</span>
-                    {flag.map(|f| view! { <span class=format!("priority-flag priority-{}", f.to_lowercase())>{f}</span> })}
+                    {move || {
+                        flag()
+                            .map(|f| {
+                                view! { <span class=format!("priority-flag priority-{}", priority.as_str())>{f}</span> }
+                            })
+                    }}
                     <span class="channel-badge" title=channel_title>
                         <span class="channel-badge-name">{channel_name}</span>
                     </span>
@@ -117,7 +141,7 @@ pub fn ConversationRow(
                 </span>
                 <span class="conversation-line conversation-meta">
                     <span class="conversation-assignee">{assignee}</span>
-                    {status.map(|s| view! { <span class="status-chip">{s}</span> })}
+                    {move || status().map(|s| view! { <span class="status-chip">{s}</span> })}
                     {labels
                         .into_iter()
                         .map(|label| view! { <span class="label-chip">{label}</span> })

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::i18n::{t_string, use_i18n};
+
 /// How long "Copied" stays before the button reads "Copy" again.
 const FEEDBACK_MS: u32 = 2_000;
 
@@ -28,9 +30,12 @@ async fn write_to_clipboard(text: &str) -> bool {
 #[component]
 pub fn CopyButton(
     text: String,
-    /// What is copied, for screen readers: "Copy the callback URL of HK Lending".
-    label: String,
+    /// What is copied, for screen readers: "Copy the callback URL of HK Lending"
+    /// (a closure re-renders it in another language).
+    #[prop(into)]
+    label: TextProp,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let text = StoredValue::new(text);
     let outcome = RwSignal::new(Outcome::Idle);
     let reset: StoredValue<Option<Timeout>, LocalStorage> = StoredValue::new_local(None);
@@ -60,14 +65,14 @@ pub fn CopyButton(
                 Outcome::Copied => "copied",
                 Outcome::Refused => "refused",
             }
-            aria-label=label
+            aria-label=move || label.get()
             on:click=copy
         >
             <span aria-live="polite">
                 {move || match outcome.get() {
-                    Outcome::Idle => "Copy",
-                    Outcome::Copied => "Copied ✓",
-                    Outcome::Refused => "Select and copy by hand",
+                    Outcome::Idle => t_string!(i18n, common.copy),
+                    Outcome::Copied => t_string!(i18n, common.copied),
+                    Outcome::Refused => t_string!(i18n, common.copy_by_hand),
                 }}
             </span>
         </button>

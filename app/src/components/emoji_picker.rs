@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{t_string, use_i18n};
+
 const EMOJI: [&str; 40] = [
     "😀", "😊", "🙂", "😉", "😂", "🥰", "😍", "🤔", "😅", "😢", "😮", "🙏", "👍", "👌", "👏", "🙌",
     "💪", "🤝", "👋", "✅", "❌", "⚠️", "❗", "❓", "💡", "📌", "📎", "📞", "📅", "⏰", "💰", "🏦",
@@ -15,12 +17,13 @@ pub fn EmojiPicker(
     disabled: Signal<bool>,
     on_pick: Callback<String>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="emoji-picker">
             <button
                 type="button"
                 class="button button-ghost button-small emoji-toggle"
-                aria-label="Insert an emoji"
+                aria-label=move || t_string!(i18n, emoji.insert)
                 aria-expanded=move || open.get().to_string()
                 aria-controls="emoji-grid"
                 disabled=disabled
@@ -33,7 +36,7 @@ pub fn EmojiPicker(
                     class="emoji-grid"
                     id="emoji-grid"
                     role="group"
-                    aria-label="Emoji"
+                    aria-label=move || t_string!(i18n, emoji.grid)
                     on:keydown=move |ev| {
                         if ev.key() == "Escape" {
                             ev.stop_propagation();

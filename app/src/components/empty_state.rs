@@ -8,16 +8,20 @@ use crate::components::icon::{Icon, IconKind};
 #[component]
 pub fn EmptyState(
     icon: IconKind,
-    #[prop(optional)] title: &'static str,
-    message: &'static str,
+    /// A heading above the sentence, if any.
+    #[prop(optional, into)]
+    title: Option<TextProp>,
+    /// The sentence (a closure re-renders it in another language).
+    #[prop(into)]
+    message: TextProp,
 ) -> impl IntoView {
     view! {
         <div class="state state-empty">
             <span class="state-icon">
                 <Icon kind=icon />
             </span>
-            {(!title.is_empty()).then(|| view! { <p class="state-title">{title}</p> })}
-            <p class="state-message">{message}</p>
+            {title.map(|title| view! { <p class="state-title">{move || title.get()}</p> })}
+            <p class="state-message">{move || message.get()}</p>
         </div>
     }
 }

@@ -12,15 +12,16 @@
 use leptos::prelude::*;
 
 use crate::components::field_error::FieldError;
+use crate::i18n::{t, use_i18n};
 
 #[component]
 pub fn FormField(
     /// The control's id, for the label's `for`.
     #[prop(into)]
     control: String,
-    /// The label's text; a trailing space when `optional` follows it.
+    /// The label's text (a closure re-renders it in another language).
     #[prop(into)]
-    label: String,
+    label: TextProp,
     /// Marks the label "(optional)".
     #[prop(optional)]
     optional: bool,
@@ -56,10 +57,11 @@ pub fn FormField(
                 .into_any()
         }
     });
+    let i18n = use_i18n();
     let label = view! {
         <label class=label_hidden.then_some("visually-hidden") for=control>
-            {label}
-            {optional.then(|| view! { <span class="label-optional">"(optional)"</span> })}
+            {move || label.get()}
+            {optional.then(|| view! { <span class="label-optional">{t!(i18n, form.optional)}</span> })}
         </label>
     };
     if bare {
@@ -89,9 +91,9 @@ pub fn FormField(
 pub fn FieldSet(
     /// The fieldset's classes, e.g. `field field-teams` or `filter-group`.
     class: &'static str,
-    /// The legend's text.
+    /// The legend's text (a closure re-renders it in another language).
     #[prop(into)]
-    legend: String,
+    legend: TextProp,
     /// The group's complaint, if the form keeps one.
     #[prop(optional, into)]
     error: Option<Signal<Option<String>>>,
@@ -106,7 +108,7 @@ pub fn FieldSet(
     });
     view! {
         <fieldset class=class>
-            <legend>{legend}</legend>
+            <legend>{move || legend.get()}</legend>
             {children()}
             {error}
         </fieldset>

@@ -6,15 +6,17 @@ use shared::api::Status;
 use shared::ChannelId;
 
 use crate::components::form_field::{FieldSet, FormField};
+use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::queues::Sort;
 use crate::state::inbox::InboxState;
 
 fn status_label(status: Status) -> &'static str {
+    let locale = crate::language::current_locale();
     match status {
-        Status::Open => "Open",
-        Status::Pending => "Waiting on client",
-        Status::Snoozed => "Snoozed",
-        Status::Resolved => "Resolved",
+        Status::Open => td_string!(locale, status.open),
+        Status::Pending => td_string!(locale, status.pending),
+        Status::Snoozed => td_string!(locale, status.snoozed),
+        Status::Resolved => td_string!(locale, status.resolved),
     }
 }
 
@@ -24,6 +26,7 @@ pub fn ListFilters(
     channels: Signal<Vec<(ChannelId, String)>>,
 ) -> impl IntoView {
     let inbox = expect_context::<InboxState>();
+    let i18n = use_i18n();
     let open = RwSignal::new(false);
     let label_draft = RwSignal::new(String::new());
     let active = move || {
@@ -55,7 +58,7 @@ pub fn ListFilters(
     view! {
         <div class="list-filters">
             <div class="list-filters-bar">
-                <FormField control="list-sort" label="Sort" label_hidden=true bare=true>
+                <FormField control="list-sort" label=move || t_string!(i18n, filters.sort) label_hidden=true bare=true>
                     <select
                         id="list-sort"
                         class="select-compact"
@@ -63,8 +66,8 @@ pub fn ListFilters(
                             inbox.choose_sort(if event_target_value(&ev) == "waiting" { Sort::Waiting } else { Sort::Activity });
                         }
                     >
-                        <option value="waiting" selected=move || inbox.sort.get() == Sort::Waiting>"Longest waiting"</option>
-                        <option value="activity" selected=move || inbox.sort.get() == Sort::Activity>"Latest activity"</option>
+                        <option value="waiting" selected=move || inbox.sort.get() == Sort::Waiting>{t!(i18n, filters.longest_waiting)}</option>
+                        <option value="activity" selected=move || inbox.sort.get() == Sort::Activity>{t!(i18n, filters.latest_activity)}</option>
                     </select>
                 </FormField>
                 <button
@@ -74,13 +77,13 @@ pub fn ListFilters(
                     aria-controls="list-filter-panel"
                     on:click=move |_| open.update(|o| *o = !*o)
                 >
-                    "Filter"
+                    {t!(i18n, filters.filter)}
                     {move || (active() > 0).then(|| view! { <span class="filter-count">{active()}</span> })}
                 </button>
             </div>
             <Show when=move || open.get()>
                 <div class="list-filter-panel" id="list-filter-panel">
-                    <FieldSet class="filter-group" legend="Status">
+                    <FieldSet class="filter-group" legend=move || t_string!(i18n, filters.status)>
                         {Status::ALL
                             .iter()
                             .map(|&status| {
@@ -95,7 +98,7 @@ pub fn ListFilters(
                                             prop:checked=checked
                                             on:change=move |ev| toggle_status(word, event_target_checked(&ev))
                                         />
-                                        <span>{status_label(status)}</span>
+                                        <span>{move || status_label(status)}</span>
                                     </label>
                                 }
                             })
@@ -108,11 +111,11 @@ pub fn ListFilters(
                             apply_label();
                         }
                     >
-                        <FormField control="filter-label" label="Label" bare=true>
+                        <FormField control="filter-label" label=move || t_string!(i18n, filters.label) bare=true>
                             <input
                                 type="text"
                                 id="filter-label"
-                                placeholder="e.g. VIP"
+                                placeholder=move || t_string!(i18n, filters.label_example)
                                 prop:value=move || label_draft.get()
                                 on:input=move |ev| label_draft.set(event_target_value(&ev))
                                 on:change=move |_| apply_label()
@@ -120,7 +123,7 @@ pub fn ListFilters(
                         </FormField>
                     </form>
                     <div class="filter-group">
-                        <FormField control="filter-channel" label="Channel" bare=true>
+                        <FormField control="filter-channel" label=move || t_string!(i18n, filters.channel) bare=true>
                             <select
                                 id="filter-channel"
                                 on:change=move |ev| {
@@ -129,7 +132,7 @@ pub fn ListFilters(
                                     inbox.filters.update(|f| f.channel = channel);
                                 }
                             >
-                                <option value="">"Every channel"</option>
+                                <option value="">{t!(i18n, filters.every_channel)}</option>
                                 {move || {
                                     let chosen = inbox.filters.with(|f| f.channel);
                                     channels
@@ -152,7 +155,7 @@ pub fn ListFilters(
                             inbox.filters.set(crate::queues::Filters::default());
                         }
                     >
-                        "Clear filters"
+                        {t!(i18n, filters.clear)}
                     </button>
                 </div>
             </Show>

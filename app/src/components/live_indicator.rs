@@ -2,17 +2,25 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{t_string, use_i18n};
 use crate::state::live::{LiveState, LiveStatus};
 
 #[component]
 pub fn LiveIndicator() -> impl IntoView {
     let live = expect_context::<LiveState>();
     let status = move || live.status.get();
+    let i18n = use_i18n();
     let describe = move || match status() {
-        LiveStatus::Connected => "Live updates are on.",
-        LiveStatus::Connecting => "Connecting to live updates.",
-        LiveStatus::Reconnecting => "Live updates paused; reconnecting.",
-        LiveStatus::Offline => "You are offline; live updates are paused.",
+        LiveStatus::Connected => t_string!(i18n, live.connected_title),
+        LiveStatus::Connecting => t_string!(i18n, live.connecting_title),
+        LiveStatus::Reconnecting => t_string!(i18n, live.reconnecting_title),
+        LiveStatus::Offline => t_string!(i18n, live.offline_title),
+    };
+    let label = move || match status() {
+        LiveStatus::Connected => t_string!(i18n, live.connected),
+        LiveStatus::Connecting => t_string!(i18n, live.connecting),
+        LiveStatus::Reconnecting => t_string!(i18n, live.reconnecting),
+        LiveStatus::Offline => t_string!(i18n, live.offline),
     };
     view! {
         <div
@@ -21,7 +29,7 @@ pub fn LiveIndicator() -> impl IntoView {
             title=describe
         >
             <span class="live-dot" aria-hidden="true"></span>
-            <span class="live-label">{move || status().label()}</span>
+            <span class="live-label">{label}</span>
         </div>
     }
 }

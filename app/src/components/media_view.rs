@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::media::Variant;
 use crate::api::{self, ApiError};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::state::auth::AuthState;
 
 /// How long a downloaded file's `blob:` URL lives: long enough for the
@@ -28,20 +29,22 @@ pub fn MediaView(
     outbound: bool,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let url = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
+    let state = media.state;
+    let failure = media.error.clone();
     // What shows instead of the file while WeChat's copy is coming or failed.
-    let note = match media.state {
+    let note = move || match state {
         MediaState::Stored => None,
-        MediaState::Pending => Some("Fetching the file from WeChat…".to_owned()),
+        MediaState::Pending => Some(t_string!(i18n, media.fetching).to_owned()),
         MediaState::Failed => Some(
-            media
-                .error
+            failure
                 .clone()
-                .unwrap_or_else(|| "Harbour could not keep a copy of this file.".to_owned()),
+                .unwrap_or_else(|| t_string!(i18n, media.not_kept).to_owned()),
         ),
     };
-    let stored = note.is_none();
+    let stored = state == MediaState::Stored;
     let content_type = media
         .content_type
         .clone()
@@ -73,14 +76,17 @@ pub fn MediaView(
     }
     let playable = content_type.starts_with("audio/") && !amr;
     let original = StoredValue::new((message, media.content_type.clone()));
-    let alt = if outbound {
-        "Image sent to the client"
-    } else {
-        "Image from the client"
+    let alt = move || {
+        if outbound {
+            t_string!(i18n, media.image_sent)
+        } else {
+            t_string!(i18n, media.image_received)
+        }
     };
     move || {
-        if let Some(sentence) = note.clone() {
-            return view! { <span class="media-note" data-state=media.state.as_str()>{sentence}</span> }.into_any();
+        if let Some(sentence) = note() {
+            return view! { <span class="media-note" data-state=state.as_str()>{sentence}</span> }
+                .into_any();
         }
         if amr {
             let (message, content_type) = original.get_value();
@@ -91,7 +97,7 @@ pub fn MediaView(
             return view! { <span class="media-note" data-code=e.code_str()>{e.message().to_owned()}</span> }.into_any();
         }
         let Some(src) = url.get() else {
-            return view! { <span class="media-loading" role="status">"Loading the file…"</span> }
+            return view! { <span class="media-loading" role="status">{t!(i18n, media.loading_file)}</span> }
                 .into_any();
         };
         let link = src.clone();
@@ -106,7 +112,7 @@ pub fn MediaView(
                 <span class="media-audio">
                     <audio controls src=src preload="metadata"></audio>
                     {(!playable).then(|| view! {
-                        <a class="media-download" href=link download="voice">"Download the recording"</a>
+                        <a class="media-download" href=link download="voice">{t!(i18n, media.download_recording)}</a>
                     })}
                 </span>
             }
@@ -115,7 +121,7 @@ pub fn MediaView(
                 <video class="media-video" controls src=src preload="metadata"></video>
             }
             .into_any(),
-            _ => view! { <a class="media-download" href=src download="file">"Download the file"</a> }.into_any(),
+            _ => view! { <a class="media-download" href=src download="file">{t!(i18n, media.download_file)}</a> }.into_any(),
         }
     }
 }
@@ -130,6 +136,7 @@ fn AmrVoice(
     content_type: Option<String>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let downloading = RwSignal::new(false);
     let download_error = RwSignal::new(None::<ApiError>);
     let download = move |_| {
@@ -161,7 +168,7 @@ fn AmrVoice(
         if error.with(Option::is_some) {
             return view! {
                 <span class="media-note" data-code=move || error.get().map(|e| e.code_str())>
-                    "Harbour could not turn this recording into one the browser plays. Download it to listen."
+                    {t!(i18n, media.not_playable)}
                 </span>
             }
             .into_any();
@@ -169,7 +176,7 @@ fn AmrVoice(
         match url.get() {
             Some(src) => view! { <audio controls src=src preload="metadata"></audio> }.into_any(),
             None => {
-                view! { <span class="media-loading" role="status">"Loading the recording…"</span> }
+                view! { <span class="media-loading" role="status">{t!(i18n, media.loading_recording)}</span> }
                     .into_any()
             }
         }
@@ -178,7 +185,13 @@ fn AmrVoice(
         <span class="media-audio">
             {player}
             <button type="button" class="media-download" disabled=move || downloading.get() on:click=download>
-                {move || if downloading.get() { "Downloading…" } else { "Download the recording" }}
+                {move || {
+                    if downloading.get() {
+                        t_string!(i18n, media.downloading)
+                    } else {
+                        t_string!(i18n, media.download_recording)
+                    }
+                }}
             </button>
             {move || download_error.get().map(|e| view! {
                 <span class="media-note" role="alert" data-code=e.code_str()>{e.message().to_owned()}</span>

@@ -7,11 +7,13 @@
 use leptos::prelude::*;
 use shared::api::{DeliveryState as Delivery, Direction, MessageView};
 
+use crate::components::activity_text::activity_text;
 use crate::components::composer::mentions::highlight;
 use crate::components::delivery_state::DeliveryState;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::media_view::MediaView;
 use crate::format::{hk_clock_or_date, hk_date_time};
+use crate::i18n::td_string;
 use crate::labels::{event_label, placeholder};
 
 /// Text with web addresses turned into links that open in a new tab.
@@ -128,7 +130,12 @@ pub fn MessageItem(
         Direction::Activity => return activity_line(&message, id, title, time),
         Direction::Note => return note_card(&message, id, title, time, names),
     };
-    let who = if outbound { "Team reply:" } else { "Client:" };
+    let locale = crate::language::current_locale();
+    let who = if outbound {
+        td_string!(locale, timeline.team_reply)
+    } else {
+        td_string!(locale, timeline.client)
+    };
     let author = outbound.then(|| message.author_name.clone()).flatten();
     view! {
         <li class=format!("message {}", shown_as.as_str()) data-id=id data-position=position data-kind=message.kind.clone()>
@@ -153,9 +160,9 @@ fn activity_line(
 ) -> AnyView {
     let position = message.position;
     let text = if message.kind == "event" {
-        event_label(message.body.as_deref())
+        event_label(message.body.as_deref()).into_any()
     } else {
-        message.body.clone().unwrap_or_default()
+        activity_text(message)
     };
     view! {
         <li class="message activity" data-id=id data-position=position data-kind=message.kind.clone()>
@@ -198,7 +205,7 @@ fn note_card(
             <div class="note-card">
                 <p class="note-label">
                     <Icon kind=IconKind::Lock />
-                    <span>"Internal note"</span>
+                    <span>{move || td_string!(crate::language::current_locale(), composer.internal_note)}</span>
                     <span class="note-author">{author}</span>
                     <time class="message-time" title=title>{time}</time>
                 </p>

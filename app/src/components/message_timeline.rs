@@ -15,6 +15,7 @@ use crate::bottom_pin::BottomPin;
 use crate::components::error_state::ErrorState;
 use crate::components::message_item::MessageItem;
 use crate::components::skeleton_rows::SkeletonRows;
+use crate::i18n::td_string;
 use crate::labels::{event_label, placeholder};
 use crate::remote::{LoadStatus, RemoteList};
 
@@ -31,7 +32,11 @@ fn announcement(contact: &str, message: &MessageView) -> String {
             (None, None) => kind.to_owned(),
         },
     };
-    format!("New message from {contact}: {text}")
+    let before = td_string!(
+        crate::language::current_locale(),
+        timeline.new_message_before
+    );
+    format!("{before}{contact}: {text}")
 }
 
 #[component]
@@ -169,13 +174,13 @@ pub fn MessageTimeline(
             class="timeline"
             node_ref=scroller
             tabindex="0"
-            aria-label="Messages"
+            aria-label=move || td_string!(crate::language::current_locale(), timeline.messages)
             on:scroll=on_scroll
         >
             <div class="timeline-content" node_ref=content>
             {move || match status.get() {
                 LoadStatus::Loading => {
-                    view! { <SkeletonRows rows=5 label="Loading messages…" /> }.into_any()
+                    view! { <SkeletonRows rows=5 label=move || td_string!(crate::language::current_locale(), timeline.loading) /> }.into_any()
                 }
                 LoadStatus::Failed(error) => {
                     view! { <ErrorState error=error on_retry=on_retry /> }.into_any()
@@ -184,9 +189,9 @@ pub fn MessageTimeline(
                     view! {
                         {move || {
                             if loading_older.get() {
-                                Some(view! { <p class="timeline-older" role="status">"Loading earlier messages…"</p> }.into_any())
+                                Some(view! { <p class="timeline-older" role="status">{move || td_string!(crate::language::current_locale(), timeline.loading_older)}</p> }.into_any())
                             } else if !has_older.get() && messages.items.with(|m| !m.is_empty()) {
-                                Some(view! { <p class="timeline-older">"Start of the conversation"</p> }.into_any())
+                                Some(view! { <p class="timeline-older">{move || td_string!(crate::language::current_locale(), timeline.start)}</p> }.into_any())
                             } else {
                                 None
                             }
@@ -194,7 +199,7 @@ pub fn MessageTimeline(
                         <Show
                             when=move || messages.items.with(|items| !items.is_empty())
                             fallback=|| {
-                                view! { <p class="timeline-empty">"No messages in this conversation yet."</p> }
+                                view! { <p class="timeline-empty">{move || td_string!(crate::language::current_locale(), timeline.empty)}</p> }
                             }
                         >
                             <ol class="message-list">

@@ -1,6 +1,7 @@
 //! Reusable pieces of the interface, one component per file.
 
 pub mod action_panels;
+pub mod activity_text;
 pub mod admin_only;
 pub mod app_shell;
 pub mod attach_image;
@@ -25,6 +26,7 @@ pub mod field_error;
 pub mod form_banner;
 pub mod form_field;
 pub mod icon;
+pub mod language_picker;
 pub mod list_filters;
 pub mod live_indicator;
 pub mod media_view;

@@ -8,11 +8,13 @@ use shared::api::{CreateTeam, Team};
 use crate::api::{self, ApiError};
 use crate::components::form_banner::FormBanner;
 use crate::components::form_field::FormField;
+use crate::i18n::{t_string, use_i18n};
 use crate::state::auth::AuthState;
 
 #[component]
 pub fn NewTeamForm(on_created: Callback<Team>) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let name = RwSignal::new(String::new());
     let field_error = RwSignal::new(None::<String>);
     let form_error = RwSignal::new(None::<ApiError>);
@@ -31,16 +33,18 @@ pub fn NewTeamForm(on_created: Callback<Team>) -> impl IntoView {
             name: name.get_untracked().trim().to_owned(),
         };
         if request.name.is_empty() {
-            field_error.set(Some(
-                "Enter a name for the team, like “Retail desk”.".into(),
-            ));
+            field_error.set(Some(t_string!(i18n, teams.name_missing).into()));
             return;
         }
         busy.set(true);
         spawn_local(async move {
             match api::teams::create(auth, &request).await {
                 Ok(team) => {
-                    created.try_set(Some(format!("{} was created.", team.name)));
+                    created.try_set(Some(format!(
+                        "{}{}",
+                        team.name,
+                        t_string!(i18n, teams.created_after)
+                    )));
                     name.try_set(String::new());
                     on_created.run(team);
                 }
@@ -58,7 +62,7 @@ pub fn NewTeamForm(on_created: Callback<Team>) -> impl IntoView {
     let has_error = move || field_error.with(Option::is_some);
     view! {
         <form id="new-team-form" class="inline-form" novalidate on:submit=submit>
-            <FormField control="new-team-name" label="Team name" error=field_error>
+            <FormField control="new-team-name" label=move || t_string!(i18n, teams.name) error=field_error>
                 <input
                     id="new-team-name"
                     name="name"
@@ -71,7 +75,13 @@ pub fn NewTeamForm(on_created: Callback<Team>) -> impl IntoView {
             </FormField>
             <div class="inline-form-actions">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
-                    {move || if busy.get() { "Creating…" } else { "Create team" }}
+                    {move || {
+                        if busy.get() {
+                            t_string!(i18n, teams.creating)
+                        } else {
+                            t_string!(i18n, teams.create)
+                        }
+                    }}
                 </button>
             </div>
             <FormBanner error=form_error success=created />

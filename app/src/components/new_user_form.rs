@@ -12,6 +12,7 @@ use crate::components::form_banner::FormBanner;
 use crate::components::form_field::{FieldSet, FormField};
 use crate::components::team_picker::TeamPicker;
 use crate::form_errors::FormErrors;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::remote::RemoteList;
 use crate::state::auth::AuthState;
 
@@ -25,6 +26,7 @@ pub fn NewUserForm(
     on_retry_teams: Callback<()>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Agent);
@@ -51,17 +53,19 @@ pub fn NewUserForm(
         if request.name.is_empty() {
             errors
                 .field("name")
-                .set(Some("Enter the person's name.".into()));
+                .set(Some(t_string!(i18n, users.name_missing).into()));
         }
         if !request.email.contains('@') {
-            errors.field("email").set(Some(
-                "Enter an email address, like amy.chan@example.com.".into(),
-            ));
+            errors
+                .field("email")
+                .set(Some(t_string!(i18n, users.email_invalid).into()));
         }
         if request.password.chars().count() < MIN_PASSWORD_LEN {
-            errors
-                .field("password")
-                .set(Some(format!("Use at least {MIN_PASSWORD_LEN} characters.")));
+            errors.field("password").set(Some(format!(
+                "{}{MIN_PASSWORD_LEN}{}",
+                t_string!(i18n, common.min_chars_before),
+                t_string!(i18n, common.min_chars_after)
+            )));
         }
         if errors.any() {
             return;
@@ -71,8 +75,9 @@ pub fn NewUserForm(
             match api::users::create(auth, &request).await {
                 Ok(user) => {
                     added.try_set(Some(format!(
-                        "{} was added and can sign in now.",
-                        user.name
+                        "{}{}",
+                        user.name,
+                        t_string!(i18n, users.added_after)
                     )));
                     name.try_set(String::new());
                     email.try_set(String::new());
@@ -95,7 +100,7 @@ pub fn NewUserForm(
 
     view! {
         <form id="new-user-form" class="form-grid" novalidate on:submit=submit>
-            <FormField control="new-user-name" label="Full name" error=errors.field("name")>
+            <FormField control="new-user-name" label=move || t_string!(i18n, users.full_name) error=errors.field("name")>
                 <input
                     id="new-user-name"
                     name="name"
@@ -106,7 +111,7 @@ pub fn NewUserForm(
                     aria-describedby=described("name", "new-user-name-error")
                 />
             </FormField>
-            <FormField control="new-user-email" label="Email" error=errors.field("email")>
+            <FormField control="new-user-email" label=move || t_string!(i18n, users.email) error=errors.field("email")>
                 <input
                     id="new-user-email"
                     name="email"
@@ -117,7 +122,7 @@ pub fn NewUserForm(
                     aria-describedby=described("email", "new-user-email-error")
                 />
             </FormField>
-            <FormField control="new-user-role" label="Role" error=errors.field("role")>
+            <FormField control="new-user-role" label=move || t_string!(i18n, users.role) error=errors.field("role")>
                 <select
                     id="new-user-role"
                     name="role"
@@ -135,7 +140,7 @@ pub fn NewUserForm(
                             let r = *r;
                             view! {
                                 <option value=r.as_str() prop:selected=move || role.get() == r>
-                                    {r.label()}
+                                    {move || crate::language::role_label(r)}
                                 </option>
                             }
                         })
@@ -144,8 +149,8 @@ pub fn NewUserForm(
             </FormField>
             <FormField
                 control="new-user-password"
-                label="Temporary password"
-                hint=|| format!("At least {MIN_PASSWORD_LEN} characters. Share it in person, not by chat.")
+                label=move || t_string!(i18n, users.temporary_password)
+                hint=move || t!(i18n, users.password_hint, min = MIN_PASSWORD_LEN)
                 error=errors.field("password")
             >
                 <input
@@ -166,7 +171,7 @@ pub fn NewUserForm(
             </FormField>
             <FieldSet
                 class="field field-teams"
-                legend="Teams"
+                legend=move || t_string!(i18n, nav.teams)
                 error=errors.field("teams")
                 error_id="new-user-teams-error"
             >
@@ -179,7 +184,13 @@ pub fn NewUserForm(
             </FieldSet>
             <div class="form-submit">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
-                    {move || if busy.get() { "Adding…" } else { "Add user" }}
+                    {move || {
+                        if busy.get() {
+                            t_string!(i18n, users.adding)
+                        } else {
+                            t_string!(i18n, users.add)
+                        }
+                    }}
                 </button>
             </div>
             <FormBanner error=errors.form success=added class="field-wide" />

@@ -3,12 +3,14 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{t_string, use_i18n};
 use crate::notify;
 use crate::state::inbox::InboxState;
 
 #[component]
 pub fn NotifyToggle() -> impl IntoView {
     let inbox = expect_context::<InboxState>();
+    let i18n = use_i18n();
     let toggle = move |_| {
         let on = !inbox.notify.get_untracked();
         if on && !notify::permission_granted() {
@@ -21,11 +23,17 @@ pub fn NotifyToggle() -> impl IntoView {
             type="button"
             class="button button-ghost notify-toggle"
             aria-pressed=move || inbox.notify.get().to_string()
-            title="Chime and desktop notification for new messages in your queues"
+            title=move || t_string!(i18n, notify.title)
             on:click=toggle
         >
             <span aria-hidden="true">{move || if inbox.notify.get() { "🔔" } else { "🔕" }}</span>
-            <span class="button-label">{move || if inbox.notify.get() { "Alerts on" } else { "Alerts off" }}</span>
+            <span class="button-label">{move || {
+                if inbox.notify.get() {
+                    t_string!(i18n, notify.on)
+                } else {
+                    t_string!(i18n, notify.off)
+                }
+            }}</span>
         </button>
     }
 }

@@ -13,6 +13,7 @@ use crate::channel_rules::{self, mode_label, needs_aes_key, AES_KEY_LEN, MODES};
 use crate::components::form_banner::FormBanner;
 use crate::components::form_field::FormField;
 use crate::form_errors::FormErrors;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::remote::{LoadStatus, RemoteList};
 use crate::state::auth::AuthState;
 
@@ -91,22 +92,18 @@ fn TeamSelect(
     team: RwSignal<Option<TeamId>>,
     errors: FormErrors<8>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let unavailable = move || teams.status.get() != LoadStatus::Ready;
     let hint = move || match teams.status.get() {
-        LoadStatus::Loading => "Loading teams…".to_owned(),
+        LoadStatus::Loading => view! { {t!(i18n, teams.loading)} }.into_any(),
         LoadStatus::Failed(error) => {
-            format!(
-                "Teams could not be loaded ({}); you can set one later.",
-                error.code_str()
-            )
+            let code = error.code_str();
+            view! { {t!(i18n, channels.teams_failed, code = code)} }.into_any()
         }
-        LoadStatus::Ready => {
-            "Its agents see the conversations. Without a team, only admins and compliance do."
-                .to_owned()
-        }
+        LoadStatus::Ready => view! { {t!(i18n, channels.team_hint)} }.into_any(),
     };
     view! {
-        <FormField control="channel-team" label="Team" hint=hint error=errors.field("team")>
+        <FormField control="channel-team" label=move || t_string!(i18n, teams.team) hint=hint error=errors.field("team")>
             <select
                 id="channel-team"
                 name="team"
@@ -122,7 +119,7 @@ fn TeamSelect(
                 on:change=move |ev| team.set(event_target_value(&ev).parse::<TeamId>().ok())
             >
                 <option value="" prop:selected=move || team.with(Option::is_none)>
-                    "No team"
+                    {t!(i18n, teams.no_team)}
                 </option>
                 <For
                     each=move || teams.items.get()
@@ -147,6 +144,7 @@ pub fn OfficialAccountForm(
     on_connected: Callback<Channel>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let inputs = Inputs::new();
     let errors = FormErrors::new(FIELDS);
     let busy = RwSignal::new(false);
@@ -177,18 +175,20 @@ pub fn OfficialAccountForm(
                     inputs.clear();
                     let channel = connected_channel.channel;
                     let token = if connected_channel.generated_token.is_some() {
-                        "the Token below"
+                        t_string!(i18n, channels.token_below)
                     } else {
-                        "the same Token"
+                        t_string!(i18n, channels.token_same)
                     };
                     let key = if needs_aes_key(channel.mode) {
-                        " and EncodingAESKey"
+                        t_string!(i18n, channels.and_aes_key)
                     } else {
                         ""
                     };
                     connected.try_set(Some(format!(
-                        "{} is connected. Paste its callback URL, highlighted below, into the WeChat admin console with {token}{key}.",
-                        channel.name
+                        "{}{}{token}{key}{}",
+                        channel.name,
+                        t_string!(i18n, channels.connected_middle),
+                        t_string!(i18n, channels.connected_after)
                     )));
                     generated.try_set(connected_channel.generated_token);
                     on_connected.run(channel);
@@ -212,20 +212,21 @@ pub fn OfficialAccountForm(
     let key_hint = move || {
         let typed = inputs.encoding_aes_key.with(|k| k.trim().chars().count());
         let need = if needs_aes_key(inputs.mode.get()) {
-            "Needed in this mode."
+            t_string!(i18n, channels.aes_needed)
         } else {
-            "Optional in plain text mode."
+            t_string!(i18n, channels.aes_optional)
         };
         if typed == 0 {
-            format!("{AES_KEY_LEN} characters. {need}")
+            view! { {t!(i18n, channels.aes_hint, len = AES_KEY_LEN, need = need)} }.into_any()
         } else {
-            format!("{typed} of {AES_KEY_LEN} characters. {need}")
+            view! { {t!(i18n, channels.aes_hint_typed, typed = typed, len = AES_KEY_LEN, need = need)} }
+                .into_any()
         }
     };
 
     view! {
         <form id="official-account-form" class="form-grid" novalidate on:submit=submit>
-            <FormField control="channel-name" label="Channel name" hint=|| "What agents see in the inbox." error=errors.field("name")>
+            <FormField control="channel-name" label=move || t_string!(i18n, channels.name) hint=move || t!(i18n, channels.name_hint) error=errors.field("name")>
                 <input
                     id="channel-name"
                     name="name"
@@ -236,7 +237,7 @@ pub fn OfficialAccountForm(
                     aria-describedby=described("name", "channel-name-hint", "channel-name-error channel-name-hint")
                 />
             </FormField>
-            <FormField control="channel-app-id" label="AppID" error=errors.field("app_id")>
+            <FormField control="channel-app-id" label=move || t_string!(i18n, channels.app_id) error=errors.field("app_id")>
                 <input
                     id="channel-app-id"
                     name="app_id"
@@ -250,7 +251,7 @@ pub fn OfficialAccountForm(
                     aria-describedby=described("app_id", "", "channel-app-id-error")
                 />
             </FormField>
-            <FormField control="channel-mode" label="Message encryption" hint=|| "Choose the same mode as in WeChat." error=errors.field("mode")>
+            <FormField control="channel-mode" label=move || t_string!(i18n, channels.mode) hint=move || t!(i18n, channels.mode_hint) error=errors.field("mode")>
                 <select
                     id="channel-mode"
                     name="mode"
@@ -267,7 +268,7 @@ pub fn OfficialAccountForm(
                         .map(|mode| {
                             view! {
                                 <option value=mode.as_str() prop:selected=move || inputs.mode.get() == mode>
-                                    {mode_label(mode)}
+                                    {move || mode_label(mode)}
                                 </option>
                             }
                         })
@@ -275,7 +276,7 @@ pub fn OfficialAccountForm(
                 </select>
             </FormField>
             <TeamSelect teams=teams team=inputs.team errors=errors />
-            <FormField control="channel-app-secret" label="AppSecret" error=errors.field("app_secret")>
+            <FormField control="channel-app-secret" label=move || t_string!(i18n, channels.app_secret) error=errors.field("app_secret")>
                 <input
                     id="channel-app-secret"
                     name="app_secret"
@@ -287,7 +288,7 @@ pub fn OfficialAccountForm(
                     aria-describedby=described("app_secret", "", "channel-app-secret-error")
                 />
             </FormField>
-            <FormField control="channel-token" label="Token " optional=true hint=|| "Leave empty and Harbour makes a strong one for you to paste into WeChat, or enter 16 to 32 letters or digits." error=errors.field("token")>
+            <FormField control="channel-token" label=move || t_string!(i18n, channels.token) optional=true hint=move || t!(i18n, channels.token_hint) error=errors.field("token")>
                 <input
                     id="channel-token"
                     name="token"
@@ -299,7 +300,7 @@ pub fn OfficialAccountForm(
                     aria-describedby=described("token", "channel-token-hint", "channel-token-error channel-token-hint")
                 />
             </FormField>
-            <FormField control="channel-aes-key" label="EncodingAESKey" class="field-span-2" hint=key_hint error=errors.field("encoding_aes_key")>
+            <FormField control="channel-aes-key" label=move || t_string!(i18n, channels.aes_key) class="field-span-2" hint=key_hint error=errors.field("encoding_aes_key")>
                 <input
                     id="channel-aes-key"
                     name="encoding_aes_key"
@@ -315,7 +316,7 @@ pub fn OfficialAccountForm(
                     )
                 />
             </FormField>
-            <FormField control="channel-api-base" label="WeChat API address " optional=true class="field-span-2" hint=|| "Leave empty to use WeChat's own. Change it only for a test server." error=errors.field("api_base")>
+            <FormField control="channel-api-base" label=move || t_string!(i18n, channels.api_base) optional=true class="field-span-2" hint=move || t!(i18n, channels.api_base_hint) error=errors.field("api_base")>
                 <input
                     id="channel-api-base"
                     name="api_base"
@@ -331,13 +332,19 @@ pub fn OfficialAccountForm(
             </FormField>
             <div class="form-submit field-span-2">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
-                    {move || if busy.get() { "Connecting…" } else { "Connect account" }}
+                    {move || {
+                        if busy.get() {
+                            t_string!(i18n, channels.connecting)
+                        } else {
+                            t_string!(i18n, channels.connect)
+                        }
+                    }}
                 </button>
             </div>
             <FormBanner error=errors.form success=connected class="field-wide" />
             <Show when=move || generated.with(Option::is_some)>
                 <p class="generated-token field-wide">
-                    "Token for the WeChat admin console (shown only now): "
+                    {t!(i18n, channels.generated_token)}
                     <code data-testid="generated-token">{move || generated.get().unwrap_or_default()}</code>
                 </p>
             </Show>

@@ -3,11 +3,18 @@
 use leptos::prelude::*;
 
 #[component]
-pub fn PageHeader(title: &'static str, description: &'static str) -> impl IntoView {
+pub fn PageHeader(
+    /// The page's title (a closure re-renders it in another language).
+    #[prop(into)]
+    title: TextProp,
+    /// One sentence on what the page is for.
+    #[prop(into)]
+    description: TextProp,
+) -> impl IntoView {
     view! {
         <header class="page-header">
-            <h1 class="page-title">{title}</h1>
-            <p class="page-description">{description}</p>
+            <h1 class="page-title">{move || title.get()}</h1>
+            <p class="page-description">{move || description.get()}</p>
         </header>
     }
 }

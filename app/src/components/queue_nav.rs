@@ -6,23 +6,36 @@ use leptos::prelude::*;
 use shared::api::User;
 use shared::Role;
 
+use crate::i18n::{t, td_string, use_i18n};
+use crate::language::current_locale;
 use crate::queues::Queue;
 use crate::state::auth::AuthState;
 use crate::state::inbox::InboxState;
 
+/// A queue's name in the user's language (a team's own name follows it).
+fn generic_name(queue: Queue) -> &'static str {
+    let locale = current_locale();
+    match queue {
+        Queue::Mine => td_string!(locale, queue.mine),
+        Queue::Unassigned => td_string!(locale, queue.unassigned),
+        Queue::Team(_) => td_string!(locale, queue.team),
+        Queue::All => td_string!(locale, queue.all),
+        Queue::Mentions => td_string!(locale, queue.mentions),
+    }
+}
+
 /// The queues this person has, with their names.
 pub fn queues_for(user: &User) -> Vec<(Queue, String)> {
-    let mut queues = vec![
-        (Queue::Mine, "Mine".to_owned()),
-        (Queue::Unassigned, "Unassigned".to_owned()),
-    ];
+    let named = |queue: Queue| (queue, generic_name(queue).to_owned());
+    let mut queues = vec![named(Queue::Mine), named(Queue::Unassigned)];
     for team in &user.teams {
-        queues.push((Queue::Team(team.id), format!("Team · {}", team.name)));
+        let queue = Queue::Team(team.id);
+        queues.push((queue, format!("{} · {}", generic_name(queue), team.name)));
     }
     if user.role != Role::Agent || user.teams.is_empty() {
-        queues.push((Queue::All, "All".to_owned()));
+        queues.push(named(Queue::All));
     }
-    queues.push((Queue::Mentions, "Mentions".to_owned()));
+    queues.push(named(Queue::Mentions));
     queues
 }
 
@@ -34,23 +47,18 @@ pub fn queue_name(queue: Queue, user: Option<&User>) -> String {
             .find(|(q, _)| *q == queue)
             .map(|(_, name)| name)
     })
-    .unwrap_or_else(|| match queue {
-        Queue::Mine => "Mine".into(),
-        Queue::Unassigned => "Unassigned".into(),
-        Queue::Team(_) => "Team".into(),
-        Queue::All => "All".into(),
-        Queue::Mentions => "Mentions".into(),
-    })
+    .unwrap_or_else(|| generic_name(queue).to_owned())
 }
 
 #[component]
 pub fn QueueNav() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let inbox = expect_context::<InboxState>();
     let queues = move || auth.user().map(|u| queues_for(&u)).unwrap_or_default();
     view! {
         <div class="queue-nav">
-            <p class="nav-section" id="nav-queues-heading">"Queues"</p>
+            <p class="nav-section" id="nav-queues-heading">{t!(i18n, queue.heading)}</p>
             <ul class="nav-list" aria-labelledby="nav-queues-heading">
                 <For
                     each=queues
@@ -86,6 +94,7 @@ pub fn QueueNav() -> impl IntoView {
 #[component]
 pub fn QueueSelect() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let inbox = expect_context::<InboxState>();
     let options = move || {
         auth.user()
@@ -106,7 +115,7 @@ pub fn QueueSelect() -> impl IntoView {
     };
     view! {
         <div class="queue-select">
-            <label class="visually-hidden" for="queue-select">"Queue"</label>
+            <label class="visually-hidden" for="queue-select">{t!(i18n, queue.label)}</label>
             <select
                 id="queue-select"
                 on:change=move |ev| {

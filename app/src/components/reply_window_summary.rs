@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use shared::api::ReplyWindow;
 
 use crate::format::hk_date_time;
+use crate::i18n::td_string;
 use crate::labels::window_summary;
 use crate::remote::RemoteValue;
 
@@ -18,8 +19,8 @@ pub fn ReplyWindowSummary(window: RemoteValue<ReplyWindow>, now: Signal<i64>) ->
     };
     move || match summary() {
         Some(((tone, text), closes_at)) => {
-            let title =
-                closes_at.map(|at| format!("The reply window closes at {}", hk_date_time(at)));
+            let before = td_string!(crate::language::current_locale(), window.closes_at_before);
+            let title = closes_at.map(|at| format!("{before}{}", hk_date_time(at)));
             view! {
                 <p class="window-summary" data-tone=tone.as_str() title=title>
                     {text}
@@ -30,14 +31,14 @@ pub fn ReplyWindowSummary(window: RemoteValue<ReplyWindow>, now: Signal<i64>) ->
         None => match window.error.get() {
             Some(error) => view! {
                 <p class="window-summary" data-tone="unknown" data-code=error.code_str()>
-                    "Reply window unknown: "
+                    {td_string!(crate::language::current_locale(), window.unknown_before)}
                     {error.message().to_owned()}
                 </p>
             }
             .into_any(),
             None => view! {
                 <p class="window-summary" data-tone="loading">
-                    "Checking the reply window…"
+                    {td_string!(crate::language::current_locale(), window.checking)}
                 </p>
             }
             .into_any(),

@@ -9,6 +9,7 @@ use shared::UserId;
 
 use crate::api::{self, ApiError};
 use crate::components::form_field::FormField;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::state::auth::AuthState;
 
 #[component]
@@ -19,6 +20,7 @@ pub fn ResetPasswordForm(
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
     let local_error = RwSignal::new(None::<String>);
@@ -45,7 +47,11 @@ pub fn ResetPasswordForm(
         local_error.set(None);
         let new_password = password.get_untracked();
         if new_password.chars().count() < MIN_PASSWORD_LEN {
-            local_error.set(Some(format!("Use at least {MIN_PASSWORD_LEN} characters.")));
+            local_error.set(Some(format!(
+                "{}{MIN_PASSWORD_LEN}{}",
+                t_string!(i18n, common.min_chars_before),
+                t_string!(i18n, common.min_chars_after)
+            )));
             return;
         }
         busy.set(true);
@@ -78,7 +84,7 @@ pub fn ResetPasswordForm(
         <form class="inline-form reset-password-form" novalidate on:submit=submit>
             <FormField
                 control=label_for
-                label=format!("New password for {user_name}")
+                label=move || format!("{}{user_name}", t_string!(i18n, users.new_password_for_before))
                 error=Signal::derive(message)
                 announce_error=true
             >
@@ -100,10 +106,16 @@ pub fn ResetPasswordForm(
             </FormField>
             <div class="inline-form-actions">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
-                    {move || if busy.get() { "Saving…" } else { "Set password" }}
+                    {move || {
+                        if busy.get() {
+                            t_string!(i18n, common.saving)
+                        } else {
+                            t_string!(i18n, users.set_password)
+                        }
+                    }}
                 </button>
                 <button type="button" class="button button-ghost" on:click=move |_| on_cancel.run(())>
-                    "Cancel"
+                    {t!(i18n, common.cancel)}
                 </button>
             </div>
         </form>

@@ -14,6 +14,7 @@ use crate::api::{self, ApiError};
 use crate::components::form_field::FormField;
 use crate::debounce::Debounce;
 use crate::format::hk_date_time;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::labels::contact_label;
 use crate::state::auth::AuthState;
 use crate::state::inbox::InboxState;
@@ -32,6 +33,7 @@ fn conversation_href(id: ConversationId, position: Option<i64>) -> String {
 pub fn SearchDialog() -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let inbox = expect_context::<InboxState>();
+    let i18n = use_i18n();
     let navigate = use_navigate();
     let input = NodeRef::<html::Input>::new();
     let text = RwSignal::new(String::new());
@@ -85,26 +87,29 @@ pub fn SearchDialog() -> impl IntoView {
         navigate(&href, NavigateOptions::default());
     };
 
-    let body = move || {
-        match results.get() {
-        None if searching.get() => view! { <p class="search-status" role="status">"Searching…"</p> }.into_any(),
-        None => view! { <p class="search-status">"Search by name, phone number or words from a message."</p> }.into_any(),
+    let body = move || match results.get() {
+        None if searching.get() => {
+            view! { <p class="search-status" role="status">{t!(i18n, search.searching)}</p> }
+                .into_any()
+        }
+        None => view! { <p class="search-status">{t!(i18n, search.hint)}</p> }.into_any(),
         Some(Err(error)) => {
             let sentence = if error.status == 404 {
-                "Search is not available on this server yet.".to_owned()
+                t_string!(i18n, search.unavailable).to_owned()
             } else {
                 error.message().to_owned()
             };
             view! { <p class="search-status form-error" role="alert" data-code=error.code_str()>{sentence}</p> }.into_any()
         }
         Some(Ok(found)) if found.contacts.is_empty() && found.messages.is_empty() => {
-            view! { <p class="search-status" role="status">"Nothing matches. Try fewer words or another spelling."</p> }.into_any()
+            view! { <p class="search-status" role="status">{t!(i18n, search.nothing)}</p> }
+                .into_any()
         }
         Some(Ok(found)) => {
             let open_result = open_result.clone();
             let open_message = open_result.clone();
             view! {
-                {(!found.contacts.is_empty()).then(|| view! { <h3 class="search-heading">"Contacts"</h3> })}
+                {(!found.contacts.is_empty()).then(|| view! { <h3 class="search-heading">{t!(i18n, search.contacts)}</h3> })}
                 <ul class="search-results">
                     {found.contacts.into_iter().map(|hit| {
                         let href = hit.conversation_id.map(|id| conversation_href(id, None));
@@ -126,11 +131,11 @@ pub fn SearchDialog() -> impl IntoView {
                         }
                     }).collect_view()}
                 </ul>
-                {(!found.messages.is_empty()).then(|| view! { <h3 class="search-heading">"Messages"</h3> })}
+                {(!found.messages.is_empty()).then(|| view! { <h3 class="search-heading">{t!(i18n, search.messages)}</h3> })}
                 <ul class="search-results">
                     {found.messages.into_iter().map(|hit| {
                         let href = conversation_href(hit.conversation_id, Some(hit.position));
-                        let who = hit.contact_name.clone().unwrap_or_else(|| "WeChat user".to_owned());
+                        let who = hit.contact_name.clone().unwrap_or_else(|| t_string!(i18n, labels.wechat_user).to_owned());
                         let open_message = open_message.clone();
                         view! {
                             <li>
@@ -145,7 +150,6 @@ pub fn SearchDialog() -> impl IntoView {
             }
             .into_any()
         }
-    }
     };
 
     view! {
@@ -162,14 +166,14 @@ pub fn SearchDialog() -> impl IntoView {
                         }
                     }
                 >
-                    <h2 id="search-title" class="visually-hidden">"Search"</h2>
-                    <FormField control="search-input" label="Search contacts and messages" label_hidden=true bare=true>
+                    <h2 id="search-title" class="visually-hidden">{t!(i18n, nav.search)}</h2>
+                    <FormField control="search-input" label=move || t_string!(i18n, search.placeholder) label_hidden=true bare=true>
                         <input
                             type="search"
                             id="search-input"
                             class="search-input"
                             node_ref=input
-                            placeholder="Search contacts and messages"
+                            placeholder=move || t_string!(i18n, search.placeholder)
                             autocomplete="off"
                             prop:value=move || text.get()
                             on:input=move |ev| {
@@ -179,7 +183,7 @@ pub fn SearchDialog() -> impl IntoView {
                         />
                     </FormField>
                     <div class="search-body">{body.clone()}</div>
-                    <p class="search-footer">"Esc to close"</p>
+                    <p class="search-footer">{t!(i18n, search.esc)}</p>
                 </div>
             </div>
         </Show>

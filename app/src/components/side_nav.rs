@@ -8,11 +8,16 @@ use leptos_router::hooks::use_location;
 
 use crate::components::icon::{Icon, IconKind};
 use crate::components::queue_nav::QueueNav;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::state::auth::AuthState;
 use crate::state::inbox::InboxState;
 
 #[component]
-fn NavLink(href: &'static str, label: &'static str, icon: IconKind) -> impl IntoView {
+fn NavLink(
+    href: &'static str,
+    label: impl Fn() -> &'static str + Send + Sync + Copy + 'static,
+    icon: IconKind,
+) -> impl IntoView {
     view! {
         <li>
             <A href=href attr:class="nav-link" attr:title=label>
@@ -26,11 +31,12 @@ fn NavLink(href: &'static str, label: &'static str, icon: IconKind) -> impl Into
 #[component]
 pub fn SideNav() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let inbox = expect_context::<InboxState>();
     let location = use_location();
     let in_inbox = move || location.pathname.with(|p| p.starts_with("/inbox"));
     view! {
-        <nav class="app-nav" aria-label="Main">
+        <nav class="app-nav" aria-label=move || t_string!(i18n, nav.main)>
             <a class="brand" href="/inbox" title="Harbour">
                 <span class="brand-mark">
                     <Icon kind=IconKind::Anchor />
@@ -38,7 +44,7 @@ pub fn SideNav() -> impl IntoView {
                 <span class="brand-name">"Harbour"</span>
             </a>
             <ul class="nav-list">
-                <NavLink href="/inbox" label="Inbox" icon=IconKind::Inbox />
+                <NavLink href="/inbox" label=move || t_string!(i18n, nav.inbox) icon=IconKind::Inbox />
             </ul>
             <Show when=in_inbox>
                 <QueueNav />
@@ -48,23 +54,35 @@ pub fn SideNav() -> impl IntoView {
                     <button
                         type="button"
                         class="nav-link nav-search"
-                        title="Search (/)"
+                        title=move || t_string!(i18n, nav.search_title)
                         on:click=move |_| inbox.search_open.set(true)
                     >
                         <Icon kind=IconKind::Search class="nav-icon" />
-                        <span class="nav-label">"Search"</span>
+                        <span class="nav-label">{t!(i18n, nav.search)}</span>
                         <kbd class="kbd nav-kbd">"/"</kbd>
                     </button>
                 </li>
             </ul>
             <Show when=move || auth.is_admin()>
                 <p class="nav-section" id="nav-admin-heading">
-                    "Admin"
+                    {t!(i18n, nav.admin)}
                 </p>
                 <ul class="nav-list" aria-labelledby="nav-admin-heading">
-                    <NavLink href="/admin/users" label="Users" icon=IconKind::Users />
-                    <NavLink href="/admin/teams" label="Teams" icon=IconKind::Teams />
-                    <NavLink href="/admin/channels" label="Channels" icon=IconKind::Channels />
+                    <NavLink
+                        href="/admin/users"
+                        label=move || t_string!(i18n, nav.users)
+                        icon=IconKind::Users
+                    />
+                    <NavLink
+                        href="/admin/teams"
+                        label=move || t_string!(i18n, nav.teams)
+                        icon=IconKind::Teams
+                    />
+                    <NavLink
+                        href="/admin/channels"
+                        label=move || t_string!(i18n, nav.channels)
+                        icon=IconKind::Channels
+                    />
                 </ul>
             </Show>
         </nav>

@@ -9,11 +9,12 @@ const WIDTHS: [&str; 4] = ["w-60", "w-40", "w-75", "w-50"];
 pub fn SkeletonRows(
     #[prop(default = 5)] rows: usize,
     /// Read out to screen readers instead of the grey bars.
-    label: &'static str,
+    #[prop(into)]
+    label: TextProp,
 ) -> impl IntoView {
     view! {
         <div class="skeleton" role="status" aria-busy="true">
-            <span class="visually-hidden">{label}</span>
+            <span class="visually-hidden">{move || label.get()}</span>
             {(0..rows)
                 .map(|row| {
                     view! {

@@ -6,6 +6,7 @@ use shared::api::Team;
 use shared::TeamId;
 
 use crate::components::skeleton_rows::SkeletonRows;
+use crate::i18n::td_string;
 use crate::remote::{LoadStatus, RemoteList};
 
 #[component]
@@ -49,12 +50,12 @@ pub fn TeamPicker(
     view! {
         {move || match teams.status.get() {
             LoadStatus::Loading => {
-                view! { <SkeletonRows rows=2 label="Loading teams…" /> }.into_any()
+                view! { <SkeletonRows rows=2 label=move || td_string!(crate::language::current_locale(), teams.loading) /> }.into_any()
             }
             LoadStatus::Failed(error) => {
                 view! {
                     <p class="field-hint field-hint-error" data-code=error.code_str()>
-                        {format!("Teams could not be loaded ({}). ", error.code_str())}
+                        {format!("{}({}). ", td_string!(crate::language::current_locale(), teams.load_failed_before), error.code_str())}
                         {on_retry
                             .map(|retry| {
                                 view! {

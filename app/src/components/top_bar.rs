@@ -5,8 +5,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::icon::{Icon, IconKind};
+use crate::components::language_picker::LanguagePicker;
 use crate::components::live_indicator::LiveIndicator;
 use crate::components::notify_toggle::NotifyToggle;
+use crate::i18n::{t_string, use_i18n};
 use crate::state::auth::AuthState;
 
 /// "Amy Chan" -> "AC"; "陳大文" -> "陳".
@@ -24,9 +26,14 @@ fn initials(name: &str) -> String {
 #[component]
 pub fn TopBar() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let signing_out = RwSignal::new(false);
     let name = move || auth.user().map(|u| u.name).unwrap_or_default();
-    let role = move || auth.user().map(|u| u.role.label()).unwrap_or_default();
+    let role = move || {
+        auth.user()
+            .map(|u| crate::language::role_label(u.role))
+            .unwrap_or_default()
+    };
 
     let sign_out = move |_| {
         if signing_out.get_untracked() {
@@ -50,6 +57,9 @@ pub fn TopBar() -> impl IntoView {
                 <NotifyToggle />
             </Show>
             <Show when=move || auth.user().is_some()>
+                <LanguagePicker />
+            </Show>
+            <Show when=move || auth.user().is_some()>
                 <div class="user-chip">
                     <span class="avatar" aria-hidden="true">
                         {move || initials(&name())}
@@ -69,7 +79,13 @@ pub fn TopBar() -> impl IntoView {
             >
                 <Icon kind=IconKind::SignOut />
                 <span class="button-label">
-                    {move || if signing_out.get() { "Signing out…" } else { "Sign out" }}
+                    {move || {
+                        if signing_out.get() {
+                            t_string!(i18n, top_bar.signing_out)
+                        } else {
+                            t_string!(i18n, top_bar.sign_out)
+                        }
+                    }}
                 </span>
             </button>
         </header>

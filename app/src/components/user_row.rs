@@ -13,6 +13,8 @@ use crate::components::form_banner::FormBanner;
 use crate::components::form_field::FieldSet;
 use crate::components::reset_password_form::ResetPasswordForm;
 use crate::components::team_picker::TeamPicker;
+use crate::i18n::{t, t_string, use_i18n, Locale};
+use crate::language::current_locale;
 use crate::remote::RemoteList;
 use crate::state::auth::AuthState;
 
@@ -40,6 +42,7 @@ pub fn UserRow(
     on_change: Callback<User>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let id = user.id;
     let current = RwSignal::new(user);
     let panel = RwSignal::new(Panel::Closed);
@@ -83,7 +86,13 @@ pub fn UserRow(
             return;
         };
         if current.with_untracked(|u| u.role) != role {
-            let done = format!("{} is now {}.", name(), with_article(role));
+            let done = format!(
+                "{}{}{}{}",
+                name(),
+                t_string!(i18n, users.role_changed_middle),
+                with_article(role),
+                t_string!(i18n, users.role_changed_after)
+            );
             apply(
                 UpdateUser {
                     role: Some(role),
@@ -96,9 +105,9 @@ pub fn UserRow(
     let toggle_active = move |_| {
         let activate = !active();
         let done = if activate {
-            format!("{} can sign in again.", name())
+            format!("{}{}", name(), t_string!(i18n, users.reactivated_after))
         } else {
-            format!("{} was deactivated and can no longer sign in.", name())
+            format!("{}{}", name(), t_string!(i18n, users.deactivated_after))
         };
         apply(
             UpdateUser {
@@ -116,7 +125,12 @@ pub fn UserRow(
         panel.update(|open| *open = if *open == which { Panel::Closed } else { which });
     };
     let save_teams = move |_| {
-        let done = format!("Teams for {} were updated.", name());
+        let done = format!(
+            "{}{}{}",
+            t_string!(i18n, users.teams_updated_before),
+            name(),
+            t_string!(i18n, users.teams_updated_after)
+        );
         apply(
             UpdateUser {
                 teams: Some(chosen_teams.get_untracked()),
@@ -129,7 +143,7 @@ pub fn UserRow(
     let team_names = move || {
         current.with(|u| {
             if u.teams.is_empty() {
-                "No team".to_owned()
+                t_string!(i18n, teams.no_team).to_owned()
             } else {
                 u.teams
                     .iter()
@@ -139,14 +153,14 @@ pub fn UserRow(
             }
         })
     };
-    let self_note = "You can't change your own role or deactivate yourself.";
+    let self_note = move || is_self.then(|| t_string!(i18n, users.self_note));
 
     view! {
         <tr class="user-row" class:is-inactive=move || !active() data-user-id=id.to_string()>
             <th scope="row" class="cell-person">
                 <span class="person-name">
                     {name}
-                    {is_self.then(|| view! { <span class="badge badge-neutral">"You"</span> })}
+                    {is_self.then(|| view! { <span class="badge badge-neutral">{t!(i18n, users.you)}</span> })}
                 </span>
                 <span class="person-email">{move || current.with(|u| u.email.clone())}</span>
             </th>
@@ -154,8 +168,8 @@ pub fn UserRow(
                 <select
                     node_ref=role_select
                     class="select-compact"
-                    aria-label=move || format!("Role of {}", name())
-                    title=is_self.then_some(self_note)
+                    aria-label=move || format!("{}{}", t_string!(i18n, users.role_of_before), name())
+                    title=self_note
                     disabled=move || busy.get() || is_self
                     on:change=change_role
                 >
@@ -165,7 +179,7 @@ pub fn UserRow(
                             let r = *r;
                             view! {
                                 <option value=r.as_str() prop:selected=move || current.with(|u| u.role == r)>
-                                    {r.label()}
+                                    {move || crate::language::role_label(r)}
                                 </option>
                             }
                         })
@@ -175,7 +189,13 @@ pub fn UserRow(
             <td class="cell-teams">{team_names}</td>
             <td class="cell-status">
                 <span class=move || if active() { "status status-active" } else { "status status-inactive" }>
-                    {move || if active() { "Active" } else { "Deactivated" }}
+                    {move || {
+                        if active() {
+                            t_string!(i18n, common.active)
+                        } else {
+                            t_string!(i18n, users.deactivated)
+                        }
+                    }}
                 </span>
             </td>
             <td class="cell-actions">
@@ -183,33 +203,39 @@ pub fn UserRow(
                     <button
                         type="button"
                         class="button button-small"
-                        aria-label=move || format!("Edit teams of {}", name())
+                        aria-label=move || format!("{}{}", t_string!(i18n, users.edit_teams_before), name())
                         aria-expanded=move || (panel.get() == Panel::Teams).to_string()
                         disabled=move || busy.get()
                         on:click=move |_| toggle_panel(Panel::Teams)
                     >
-                        "Teams"
+                        {t!(i18n, nav.teams)}
                     </button>
                     <button
                         type="button"
                         class="button button-small"
-                        aria-label=move || format!("Reset password of {}", name())
+                        aria-label=move || format!("{}{}", t_string!(i18n, users.reset_password_before), name())
                         aria-expanded=move || (panel.get() == Panel::Password).to_string()
                         disabled=move || busy.get()
                         on:click=move |_| toggle_panel(Panel::Password)
                     >
-                        "Reset password"
+                        {t!(i18n, users.reset_password)}
                     </button>
                     <button
                         type="button"
                         class=move || {
                             if active() { "button button-small button-danger" } else { "button button-small" }
                         }
-                        title=is_self.then_some(self_note)
+                        title=self_note
                         disabled=move || busy.get() || is_self
                         on:click=toggle_active
                     >
-                        {move || if active() { "Deactivate" } else { "Reactivate" }}
+                        {move || {
+                            if active() {
+                                t_string!(i18n, users.deactivate)
+                            } else {
+                                t_string!(i18n, users.reactivate)
+                            }
+                        }}
                     </button>
                 </div>
             </td>
@@ -227,8 +253,10 @@ pub fn UserRow(
                                     on_done=Callback::new(move |()| {
                                         panel.set(Panel::Closed);
                                         notice.set(Some(Notice::Done(format!(
-                                            "Password changed for {}. Give it to them in person or by phone.",
+                                            "{}{}{}",
+                                            t_string!(i18n, users.password_changed_before),
                                             name(),
+                                            t_string!(i18n, users.password_changed_after)
                                         ))));
                                     })
                                     on_cancel=Callback::new(move |()| panel.set(Panel::Closed))
@@ -239,7 +267,7 @@ pub fn UserRow(
                         Panel::Teams => {
                             view! {
                                 <div class="inline-form">
-                                    <FieldSet class="field" legend=format!("Teams for {}", name())>
+                                    <FieldSet class="field" legend=move || format!("{}{}", t_string!(i18n, users.teams_for_before), name())>
                                         <TeamPicker
                                             teams=teams
                                             selected=chosen_teams
@@ -253,14 +281,14 @@ pub fn UserRow(
                                             disabled=move || busy.get()
                                             on:click=save_teams
                                         >
-                                            "Save teams"
+                                            {t!(i18n, users.save_teams)}
                                         </button>
                                         <button
                                             type="button"
                                             class="button button-ghost"
                                             on:click=move |_| panel.set(Panel::Closed)
                                         >
-                                            "Cancel"
+                                            {t!(i18n, common.cancel)}
                                         </button>
                                     </div>
                                 </div>
@@ -284,9 +312,13 @@ pub fn UserRow(
     }
 }
 
-/// "an Agent", "a Supervisor": for sentences about role changes.
+/// "an agent", "a supervisor": for sentences about role changes. Chinese
+/// has no articles: the role's name as it is.
 fn with_article(role: Role) -> String {
-    let label = role.label();
+    let label = crate::language::role_label(role);
+    if current_locale() != Locale::en {
+        return label.to_owned();
+    }
     let article = if label.starts_with(['A', 'E', 'I', 'O', 'U']) {
         "an"
     } else {

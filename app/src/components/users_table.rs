@@ -7,6 +7,7 @@ use shared::UserId;
 use crate::components::empty_state::EmptyState;
 use crate::components::icon::IconKind;
 use crate::components::user_row::UserRow;
+use crate::i18n::td_string;
 use crate::remote::RemoteList;
 
 #[component]
@@ -27,22 +28,22 @@ pub fn UsersTable(
                 view! {
                     <EmptyState
                         icon=IconKind::Users
-                        message="No users yet. Add the first person with the form above."
+                        message=move || td_string!(crate::language::current_locale(), users.empty)
                     />
                 }
             }
         >
             <div class="table-scroll">
                 <table class="data-table users-table">
-                    <caption class="visually-hidden">"User accounts"</caption>
+                    <caption class="visually-hidden">{move || td_string!(crate::language::current_locale(), users.caption)}</caption>
                     <thead>
                         <tr>
-                            <th scope="col">"Name and email"</th>
-                            <th scope="col">"Role"</th>
-                            <th scope="col">"Teams"</th>
-                            <th scope="col">"Status"</th>
+                            <th scope="col">{move || td_string!(crate::language::current_locale(), users.name_and_email)}</th>
+                            <th scope="col">{move || td_string!(crate::language::current_locale(), users.role)}</th>
+                            <th scope="col">{move || td_string!(crate::language::current_locale(), nav.teams)}</th>
+                            <th scope="col">{move || td_string!(crate::language::current_locale(), channels.status)}</th>
                             <th scope="col" class="cell-actions">
-                                <span class="visually-hidden">"Actions"</span>
+                                <span class="visually-hidden">{move || td_string!(crate::language::current_locale(), users.actions)}</span>
                             </th>
                         </tr>
                     </thead>

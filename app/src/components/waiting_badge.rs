@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::format::{hk_date_time, short_duration};
+use crate::i18n::td_string;
 use crate::labels::WAITING_TOO_LONG_MS;
 
 #[component]
@@ -17,9 +18,9 @@ pub fn WaitingBadge(
         <span
             class="waiting-badge"
             class:is-overdue={move || waited() >= WAITING_TOO_LONG_MS}
-            title=format!("Waiting since {}", hk_date_time(since))
+            title=move || format!("{}{}", td_string!(crate::language::current_locale(), waiting.since_before), hk_date_time(since))
         >
-            {move || format!("Waiting {}", short_duration(waited()))}
+            {move || format!("{}{}", td_string!(crate::language::current_locale(), waiting.waiting_before), short_duration(waited()))}
         </span>
     }
 }

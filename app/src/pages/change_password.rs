@@ -11,6 +11,7 @@ use crate::components::form_banner::FormBanner;
 use crate::components::form_field::FormField;
 use crate::components::icon::{Icon, IconKind};
 use crate::form_errors::FormErrors;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::state::auth::AuthState;
 
 /// The fields of this form, named as the API names them in `ErrorBody.field`.
@@ -19,6 +20,7 @@ const FIELDS: [&str; 3] = ["current_password", "new_password", "confirm"];
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -36,18 +38,18 @@ pub fn ChangePasswordPage() -> impl IntoView {
             new_password: new_password.get_untracked(),
         };
         if request.current_password.is_empty() {
-            errors
-                .field("current_password")
-                .set(Some("Enter the password you signed in with.".into()));
+            errors.field("current_password").set(Some(
+                t_string!(i18n, change_password.current_missing).into(),
+            ));
         }
         if request.new_password.chars().count() < MIN_PASSWORD_LEN {
             errors
                 .field("new_password")
-                .set(Some(format!("Use at least {MIN_PASSWORD_LEN} characters.")));
+                .set(Some(t_string!(i18n, change_password.too_short).into()));
         } else if request.new_password != confirm.get_untracked() {
             errors
                 .field("confirm")
-                .set(Some("The two new passwords are not the same.".into()));
+                .set(Some(t_string!(i18n, change_password.mismatch).into()));
         }
         if errors.any() {
             return;
@@ -79,12 +81,10 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     </span>
                     <span class="brand-name">"Harbour"</span>
                 </div>
-                <h1 class="login-title">"Choose your own password"</h1>
-                <p class="login-lede">
-                    "The password you signed in with was shown when Harbour was set up. Choose one only you know before you go on."
-                </p>
+                <h1 class="login-title">{t!(i18n, change_password.title)}</h1>
+                <p class="login-lede">{t!(i18n, change_password.lede)}</p>
                 <form class="login-form" novalidate on:submit=submit>
-                    <FormField control="current-password" label="Current password" error=errors.field("current_password")>
+                    <FormField control="current-password" label=move || t_string!(i18n, change_password.current) error=errors.field("current_password")>
                         <input
                             id="current-password"
                             name="current_password"
@@ -97,8 +97,8 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     </FormField>
                     <FormField
                         control="new-password"
-                        label="New password"
-                        hint=|| format!("At least {MIN_PASSWORD_LEN} characters.")
+                        label=move || t_string!(i18n, change_password.new)
+                        hint=move || t!(i18n, change_password.hint, min = MIN_PASSWORD_LEN)
                         error=errors.field("new_password")
                     >
                         <input
@@ -110,7 +110,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                             aria-invalid=move || errors.has("new_password").to_string()
                         />
                     </FormField>
-                    <FormField control="confirm-password" label="New password again" error=errors.field("confirm")>
+                    <FormField control="confirm-password" label=move || t_string!(i18n, change_password.confirm) error=errors.field("confirm")>
                         <input
                             id="confirm-password"
                             name="confirm"
@@ -122,13 +122,20 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     </FormField>
                     <FormBanner error=errors.form />
                     <button type="submit" class="button button-primary button-block" disabled=move || busy.get()>
-                        {move || if busy.get() { "Saving…" } else { "Save and continue" }}
+                        {move || {
+                            if busy.get() {
+                                t_string!(i18n, change_password.submitting)
+                            } else {
+                                t_string!(i18n, change_password.submit)
+                            }
+                        }}
                     </button>
                 </form>
                 <p class="login-footnote">
-                    "Not you, or not now? "
+                    {t!(i18n, change_password.not_now)}
+                    " "
                     <button type="button" class="button-link" on:click=move |_| spawn_local(auth.sign_out())>
-                        "Sign out"
+                        {t!(i18n, top_bar.sign_out)}
                     </button>
                 </p>
             </div>

@@ -12,6 +12,7 @@ use crate::components::error_state::ErrorState;
 use crate::components::official_account_form::OfficialAccountForm;
 use crate::components::page_header::PageHeader;
 use crate::components::skeleton_rows::SkeletonRows;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::remote::{LoadStatus, RemoteList};
 use crate::state::auth::AuthState;
 
@@ -27,6 +28,7 @@ pub fn ChannelsPage() -> impl IntoView {
 #[component]
 fn ChannelsAdmin() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let channels = RemoteList::<Channel>::new();
     let teams = RemoteList::<Team>::new();
     let highlighted = RwSignal::new(None::<ChannelId>);
@@ -34,8 +36,8 @@ fn ChannelsAdmin() -> impl IntoView {
     load_channels();
     teams.load(api::teams::list(auth));
     let count = move || match channels.items.with(Vec::len) {
-        1 => "1 channel".to_owned(),
-        n => format!("{n} channels"),
+        1 => view! { {t!(i18n, channels.count_one)} }.into_any(),
+        n => view! { {t!(i18n, channels.count, n = n)} }.into_any(),
     };
     let on_connected = Callback::new(move |channel: Channel| {
         highlighted.set(Some(channel.id));
@@ -45,22 +47,22 @@ fn ChannelsAdmin() -> impl IntoView {
     view! {
         <div class="page">
             <PageHeader
-                title="Channels"
-                description="The WeChat accounts connected to Harbour. Their followers' messages arrive in the inbox."
+                title=move || t_string!(i18n, nav.channels)
+                description=move || t_string!(i18n, channels.description)
             />
             <section class="card" aria-labelledby="connect-account-title">
                 <h2 id="connect-account-title" class="card-title">
-                    "Connect an Official Account"
+                    {t!(i18n, channels.connect_title)}
                 </h2>
                 <p class="card-lede">
-                    "Copy these from the WeChat admin console, under Settings and development › Basic configuration (设置与开发 › 基本配置)."
+                    {t!(i18n, channels.lede)}
                 </p>
                 <OfficialAccountForm teams=teams on_connected=on_connected />
             </section>
             <section class="card card-flush" aria-labelledby="channels-title">
                 <header class="card-header">
                     <h2 id="channels-title" class="card-title">
-                        "All channels"
+                        {t!(i18n, channels.all)}
                     </h2>
                     <Show when=move || channels.status.get() == LoadStatus::Ready>
                         <span class="card-meta">{count}</span>
@@ -68,7 +70,7 @@ fn ChannelsAdmin() -> impl IntoView {
                 </header>
                 {move || match channels.status.get() {
                     LoadStatus::Loading => {
-                        view! { <SkeletonRows rows=3 label="Loading channels…" /> }.into_any()
+                        view! { <SkeletonRows rows=3 label=move || t_string!(i18n, channels.loading) /> }.into_any()
                     }
                     LoadStatus::Failed(error) => {
                         view! {

@@ -23,6 +23,7 @@ use crate::components::conversation_view::{ConversationView, MissingConversation
 use crate::components::empty_state::EmptyState;
 use crate::components::icon::IconKind;
 use crate::debounce::Debounce;
+use crate::i18n::td_string;
 use crate::notify;
 use crate::queues::{Filters, ListQuery, Queue, Sort};
 use crate::shortcuts::{shortcut_for, takes_text, Modifiers, Shortcut};
@@ -170,15 +171,18 @@ pub fn InboxPage() -> impl IntoView {
                     notify::chime();
                     if let Some(id) = fresh.first() {
                         let href = format!("/inbox/{id}");
+                        let locale = crate::language::current_locale();
                         let body = if fresh.len() == 1 {
-                            "A client wrote in one of your queues.".to_owned()
+                            td_string!(locale, inbox.one_new).to_owned()
                         } else {
                             format!(
-                                "Clients wrote in {} conversations in your queues.",
-                                fresh.len()
+                                "{}{}{}",
+                                td_string!(locale, inbox.many_new_before),
+                                fresh.len(),
+                                td_string!(locale, inbox.many_new_after)
                             )
                         };
-                        notify::desktop("New message · Harbour", &body, href);
+                        notify::desktop(td_string!(locale, inbox.notification_title), &body, href);
                     }
                 }
             }
@@ -201,17 +205,17 @@ pub fn InboxPage() -> impl IntoView {
             class:has-selection=move || opened.get() != Opened::Nothing
             class:contact-open=move || inbox.contact_open.get()
         >
-            <h1 class="visually-hidden">"Inbox"</h1>
+            <h1 class="visually-hidden">{move || td_string!(crate::language::current_locale(), nav.inbox)}</h1>
             <ConversationList selected=selected.into() now=now />
             {move || match opened.get() {
                 Opened::Conversation(id) => view! { <ConversationView id=id focus=focus now=now on_gone=on_gone /> }.into_any(),
                 Opened::Missing => view! { <MissingConversation /> }.into_any(),
                 Opened::Nothing => {
                     view! {
-                        <section class="inbox-pane inbox-conversation inbox-no-selection" aria-label="Conversation">
+                        <section class="inbox-pane inbox-conversation inbox-no-selection" aria-label=move || td_string!(crate::language::current_locale(), timeline.conversation)>
                             <EmptyState
                                 icon=IconKind::Message
-                                message="Pick a conversation on the left to read it and reply. Press ? for keyboard shortcuts."
+                                message=move || td_string!(crate::language::current_locale(), inbox.pick)
                             />
                         </section>
                     }
@@ -221,7 +225,7 @@ pub fn InboxPage() -> impl IntoView {
             {move || notice.get().map(|text| view! {
                 <div class="toast" role="status">
                     <span>{text}</span>
-                    <button type="button" class="button-link" on:click=move |_| notice.set(None)>"Dismiss"</button>
+                    <button type="button" class="button-link" on:click=move |_| notice.set(None)>{move || td_string!(crate::language::current_locale(), inbox.dismiss)}</button>
                 </div>
             })}
         </div>

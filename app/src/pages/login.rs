@@ -12,11 +12,13 @@ use crate::api::{self, ApiError};
 use crate::components::form_banner::FormBanner;
 use crate::components::form_field::FormField;
 use crate::components::icon::{Icon, IconKind};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::state::auth::{AuthState, AuthStatus};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let navigate = use_navigate();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -47,9 +49,7 @@ pub fn LoginPage() -> impl IntoView {
             password: password.get_untracked(),
         };
         if request.email.is_empty() || request.password.is_empty() {
-            error.set(Some(ApiError::validation(
-                "Enter your email address and password.",
-            )));
+            error.set(Some(ApiError::validation(t_string!(i18n, login.missing))));
             return;
         }
         error.set(None);
@@ -81,10 +81,10 @@ pub fn LoginPage() -> impl IntoView {
                     </span>
                     <span class="brand-name">"Harbour"</span>
                 </div>
-                <h1 class="login-title">"Sign in"</h1>
-                <p class="login-lede">"Your team's WeChat customer service inbox."</p>
+                <h1 class="login-title">{t!(i18n, login.title)}</h1>
+                <p class="login-lede">{t!(i18n, brand.tagline)}</p>
                 <form class="login-form" novalidate on:submit=submit>
-                    <FormField control="login-email" label="Work email">
+                    <FormField control="login-email" label=move || t_string!(i18n, login.email)>
                         <input
                             id="login-email"
                             name="email"
@@ -96,7 +96,7 @@ pub fn LoginPage() -> impl IntoView {
                             bind:value=email
                         />
                     </FormField>
-                    <FormField control="login-password" label="Password">
+                    <FormField control="login-password" label=move || t_string!(i18n, login.password)>
                         <input
                             id="login-password"
                             name="password"
@@ -113,12 +113,16 @@ pub fn LoginPage() -> impl IntoView {
                         class="button button-primary button-block"
                         disabled=move || busy.get()
                     >
-                        {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                        {move || {
+                            if busy.get() {
+                                t_string!(i18n, login.submitting)
+                            } else {
+                                t_string!(i18n, login.submit)
+                            }
+                        }}
                     </button>
                 </form>
-                <p class="login-footnote">
-                    "Sign-ins and every action in Harbour are recorded for compliance."
-                </p>
+                <p class="login-footnote">{t!(i18n, login.footnote)}</p>
             </div>
         </main>
     }

@@ -3,9 +3,11 @@
 use leptos::prelude::*;
 
 use crate::components::icon::{Icon, IconKind};
+use crate::i18n::{t, use_i18n};
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <main id="main" class="not-found-page">
             <div class="not-found-panel">
@@ -13,12 +15,12 @@ pub fn NotFoundPage() -> impl IntoView {
                     <Icon kind=IconKind::Compass />
                 </span>
                 <p class="not-found-code">"404 · not_found"</p>
-                <h1 class="not-found-title">"There is no page at this address"</h1>
+                <h1 class="not-found-title">{t!(i18n, not_found.title)}</h1>
                 <p class="not-found-text">
-                    "The link may be out of date, or the address may have a typo."
+                    {t!(i18n, not_found.text)}
                 </p>
                 <a class="button button-primary" href="/">
-                    "Go to the inbox"
+                    {t!(i18n, not_found.go_inbox)}
                 </a>
             </div>
         </main>

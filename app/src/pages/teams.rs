@@ -2,6 +2,7 @@
 //! and a form to create one.
 
 use leptos::prelude::*;
+use leptos_i18n::I18nContext;
 use shared::api::Team;
 
 use crate::api;
@@ -13,6 +14,7 @@ use crate::components::new_team_form::NewTeamForm;
 use crate::components::page_header::PageHeader;
 use crate::components::skeleton_rows::SkeletonRows;
 use crate::format::{hk_date, hk_date_time};
+use crate::i18n::{t, t_string, use_i18n, Locale};
 use crate::remote::{LoadStatus, RemoteList};
 use crate::state::auth::AuthState;
 
@@ -25,47 +27,48 @@ pub fn TeamsPage() -> impl IntoView {
     }
 }
 
-fn members(count: i64) -> String {
+fn members(i18n: I18nContext<Locale>, count: i64) -> AnyView {
     match count {
-        0 => "No members".to_owned(),
-        1 => "1 member".to_owned(),
-        n => format!("{n} members"),
+        0 => view! { {t!(i18n, teams.no_members)} }.into_any(),
+        1 => view! { {t!(i18n, teams.one_member)} }.into_any(),
+        n => view! { {t!(i18n, teams.member_count, n = n)} }.into_any(),
     }
 }
 
 #[component]
 fn TeamsTable(teams: RemoteList<Team>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <Show
             when=move || teams.items.with(|items| !items.is_empty())
-            fallback=|| {
+            fallback=move || {
                 view! {
                     <EmptyState
                         icon=IconKind::Teams
-                        message="No teams yet. Create the first one above, for example “Retail desk”."
+                        message=move || t_string!(i18n, teams.empty)
                     />
                 }
             }
         >
             <div class="table-scroll">
                 <table class="data-table teams-table">
-                    <caption class="visually-hidden">"Teams"</caption>
+                    <caption class="visually-hidden">{t!(i18n, nav.teams)}</caption>
                     <thead>
                         <tr>
-                            <th scope="col">"Team"</th>
-                            <th scope="col" class="cell-number">"Members"</th>
-                            <th scope="col">"Created"</th>
+                            <th scope="col">{t!(i18n, teams.team)}</th>
+                            <th scope="col" class="cell-number">{t!(i18n, teams.members)}</th>
+                            <th scope="col">{t!(i18n, teams.created)}</th>
                         </tr>
                     </thead>
                     <tbody>
                         <For
                             each=move || teams.items.get()
                             key=|team| (team.id, team.member_count)
-                            children=|team| {
+                            children=move |team| {
                                 view! {
                                     <tr data-team-id=team.id.to_string()>
                                         <th scope="row" class="cell-name">{team.name}</th>
-                                        <td class="cell-number">{members(team.member_count)}</td>
+                                        <td class="cell-number">{members(i18n, team.member_count)}</td>
                                         <td title=hk_date_time(team.created_at)>{hk_date(team.created_at)}</td>
                                     </tr>
                                 }
@@ -81,6 +84,7 @@ fn TeamsTable(teams: RemoteList<Team>) -> impl IntoView {
 #[component]
 fn TeamsAdmin() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let teams = RemoteList::<Team>::new();
     let load = move || teams.load(api::teams::list(auth));
     load();
@@ -88,24 +92,24 @@ fn TeamsAdmin() -> impl IntoView {
     view! {
         <div class="page">
             <PageHeader
-                title="Teams"
-                description="Teams decide which conversations agents see. Admin and compliance see every team."
+                title=move || t_string!(i18n, nav.teams)
+                description=move || t_string!(i18n, teams.description)
             />
             <section class="card" aria-labelledby="new-team-title">
                 <h2 id="new-team-title" class="card-title">
-                    "Create a team"
+                    {t!(i18n, teams.create_title)}
                 </h2>
                 <NewTeamForm on_created=Callback::new(move |team| teams.push(team)) />
             </section>
             <section class="card card-flush" aria-labelledby="teams-title">
                 <header class="card-header">
                     <h2 id="teams-title" class="card-title">
-                        "All teams"
+                        {t!(i18n, teams.all)}
                     </h2>
                 </header>
                 {move || match teams.status.get() {
                     LoadStatus::Loading => {
-                        view! { <SkeletonRows rows=4 label="Loading teams…" /> }.into_any()
+                        view! { <SkeletonRows rows=4 label=move || t_string!(i18n, teams.loading) /> }.into_any()
                     }
                     LoadStatus::Failed(error) => {
                         view! { <ErrorState error=error on_retry=Callback::new(move |()| load()) /> }

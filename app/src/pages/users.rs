@@ -11,6 +11,7 @@ use crate::components::new_user_form::NewUserForm;
 use crate::components::page_header::PageHeader;
 use crate::components::skeleton_rows::SkeletonRows;
 use crate::components::users_table::UsersTable;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::remote::{LoadStatus, RemoteList};
 use crate::state::auth::AuthState;
 
@@ -26,6 +27,7 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn UsersAdmin() -> impl IntoView {
     let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
     let users = RemoteList::<User>::new();
     let teams = RemoteList::<Team>::new();
     let load_users = move || users.load(api::users::list(auth));
@@ -34,19 +36,19 @@ fn UsersAdmin() -> impl IntoView {
     load_teams();
     let me = auth.user_untracked().map(|u| u.id);
     let count = move || match users.items.with(Vec::len) {
-        1 => "1 person".to_owned(),
-        n => format!("{n} people"),
+        1 => view! { {t!(i18n, users.count_one)} }.into_any(),
+        n => view! { {t!(i18n, users.count, n = n)} }.into_any(),
     };
 
     view! {
         <div class="page">
             <PageHeader
-                title="Users"
-                description="Everyone who can sign in to Harbour, with their role and teams."
+                title=move || t_string!(i18n, nav.users)
+                description=move || t_string!(i18n, users.description)
             />
             <section class="card" aria-labelledby="new-user-title">
                 <h2 id="new-user-title" class="card-title">
-                    "New user"
+                    {t!(i18n, users.new_user)}
                 </h2>
                 <NewUserForm
                     teams=teams
@@ -57,7 +59,7 @@ fn UsersAdmin() -> impl IntoView {
             <section class="card card-flush" aria-labelledby="users-title">
                 <header class="card-header">
                     <h2 id="users-title" class="card-title">
-                        "All users"
+                        {t!(i18n, users.all)}
                     </h2>
                     <Show when=move || users.status.get() == LoadStatus::Ready>
                         <span class="card-meta">{count}</span>
@@ -65,7 +67,7 @@ fn UsersAdmin() -> impl IntoView {
                 </header>
                 {move || match users.status.get() {
                     LoadStatus::Loading => {
-                        view! { <SkeletonRows rows=6 label="Loading users…" /> }.into_any()
+                        view! { <SkeletonRows rows=6 label=move || t_string!(i18n, users.loading) /> }.into_any()
                     }
                     LoadStatus::Failed(error) => {
                         view! {

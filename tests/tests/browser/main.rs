@@ -10,6 +10,7 @@ mod composer_media;
 mod csp;
 mod inbox;
 mod inbox_scale;
+mod language;
 
 #[tokio::test]
 async fn an_admin_signs_in_creates_a_user_and_signs_out() {
@@ -345,7 +346,7 @@ async fn an_admin_connects_an_official_account_and_agents_cannot_open_channels()
         .await;
     browser.click(&format!("{form} button[type=submit]")).await;
     browser
-        .wait_for_text(".form-error", "already connected")
+        .wait_for_text(".form-error", "That WeChat account is already connected.")
         .await;
     browser.screenshot("channels-refused-1366x768").await;
     browser.close().await;

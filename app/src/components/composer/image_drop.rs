@@ -7,6 +7,7 @@ use wasm_bindgen::JsValue;
 
 use super::send::{image_refusal, Sender, Source};
 use crate::components::attach_image::pasted_image;
+use crate::i18n::td_string;
 
 /// Whether a drag carries files (not text or a link being moved about).
 fn carries_files(ev: &DragEvent) -> bool {
@@ -116,10 +117,9 @@ impl DropZone {
                     self.sender.take_file(file, Source::Dropped);
                 }
             }
-            _ => self
-                .sender
-                .error
-                .set(Some(image_refusal("Drop one image at a time.".to_owned()))),
+            _ => self.sender.error.set(Some(image_refusal(
+                td_string!(crate::language::current_locale(), image.one_at_a_time).to_owned(),
+            ))),
         }
     }
 }

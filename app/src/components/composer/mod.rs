@@ -31,6 +31,7 @@ use crate::components::form_banner::FormBanner;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::presence_line::PresenceLine;
 use crate::components::reply_window_summary::ReplyWindowSummary;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::labels::{window_summary, WindowTone};
 use crate::remote::RemoteValue;
 use crate::shortcuts::Shortcut;
@@ -106,19 +107,20 @@ pub fn Composer(
         draft.focus_end();
     });
 
+    let i18n = use_i18n();
     let placeholder = move || {
         if draft.mode.get() == Mode::Note {
-            "Write an internal note. Type @ to mention a colleague."
+            t_string!(i18n, composer.note_placeholder)
         } else if let Some(name) = locked_by() {
             if name.is_empty() {
-                "A colleague is replying."
+                t_string!(i18n, composer.colleague_replying)
             } else {
-                "A colleague is replying. Take over to reply instead."
+                t_string!(i18n, composer.colleague_replying_take_over)
             }
         } else if closed() {
-            "Replies are paused for this conversation."
+            t_string!(i18n, composer.paused)
         } else {
-            "Write a reply… Type / for a canned response."
+            t_string!(i18n, composer.reply_placeholder)
         }
     };
     view! {
@@ -131,7 +133,13 @@ pub fn Composer(
                 ev.prevent_default();
                 sender.send_text(false);
             }
-            aria-label=move || if replying() { "Reply" } else { "Internal note" }
+            aria-label=move || {
+                if replying() {
+                    t_string!(i18n, composer.reply)
+                } else {
+                    t_string!(i18n, composer.internal_note)
+                }
+            }
             on:dragenter=move |ev| drop_zone.drag_enter(ev)
             on:dragover=move |ev| drop_zone.drag_over(ev)
             on:dragleave=move |ev| drop_zone.drag_leave(ev)
@@ -140,8 +148,8 @@ pub fn Composer(
             <Show when=move || drop_zone.target.get()>
                 <div class="composer-drop-hint" aria-hidden="true">
                     <Icon kind=IconKind::Image />
-                    <span>"Drop the image to send it to the client"</span>
-                    <span class="composer-drop-detail">"JPG, PNG or GIF, up to 2 MB. You confirm before it goes out."</span>
+                    <span>{t!(i18n, composer.drop_image)}</span>
+                    <span class="composer-drop-detail">{t!(i18n, composer.drop_detail)}</span>
                 </div>
             </Show>
             <PresenceLine conversation=conversation can_write=true />
@@ -189,8 +197,9 @@ pub fn Composer(
 #[component]
 fn ModeSwitch(draft: Draft) -> impl IntoView {
     let replying = move || draft.replying();
+    let i18n = use_i18n();
     view! {
-        <div class="composer-modes" role="radiogroup" aria-label="Write a">
+        <div class="composer-modes" role="radiogroup" aria-label=move || t_string!(i18n, composer.write_a)>
             <button
                 type="button"
                 class="composer-mode mode-reply"
@@ -198,7 +207,7 @@ fn ModeSwitch(draft: Draft) -> impl IntoView {
                 aria-checked=move || replying().to_string()
                 on:click=move |_| draft.switch_mode(Mode::Reply)
             >
-                "Reply"
+                {t!(i18n, composer.reply)}
                 <kbd class="kbd">"r"</kbd>
             </button>
             <button
@@ -208,7 +217,7 @@ fn ModeSwitch(draft: Draft) -> impl IntoView {
                 aria-checked=move || (!replying()).to_string()
                 on:click=move |_| draft.switch_mode(Mode::Note)
             >
-                "Note"
+                {t!(i18n, composer.note)}
                 <kbd class="kbd">"n"</kbd>
             </button>
         </div>
@@ -224,6 +233,7 @@ fn ComposerFooter(
     saving_canned: RwSignal<bool>,
 ) -> impl IntoView {
     let emoji_open = RwSignal::new(false);
+    let i18n = use_i18n();
     let busy = sender.busy;
     let replying = move || draft.replying();
     let disabled = move || disabled.get();
@@ -244,15 +254,17 @@ fn ComposerFooter(
                 </Show>
             </div>
             <p class="composer-hint" id="composer-hint">
-                {move || if replying() {
-                    "Ctrl+Enter to send · / canned responses"
-                } else {
-                    "Only colleagues see notes · @ to mention"
+                {move || {
+                    if replying() {
+                        t_string!(i18n, composer.reply_hint)
+                    } else {
+                        t_string!(i18n, composer.note_hint)
+                    }
                 }}
             </p>
             <Show when=move || draft.has_text() && !saving_canned.get()>
                 <button type="button" class="button button-ghost button-small canned-save-toggle" on:click=move |_| saving_canned.set(true)>
-                    "Save as canned"
+                    {t!(i18n, composer.save_canned)}
                 </button>
             </Show>
             <button
@@ -262,9 +274,9 @@ fn ComposerFooter(
             >
                 <Icon kind=IconKind::Send />
                 <span>{move || match (busy.get(), replying()) {
-                    (true, _) => "Sending…",
-                    (false, true) => "Send",
-                    (false, false) => "Add note",
+                    (true, _) => t_string!(i18n, composer.sending),
+                    (false, true) => t_string!(i18n, composer.send),
+                    (false, false) => t_string!(i18n, composer.add_note),
                 }}</span>
             </button>
         </div>
@@ -282,6 +294,7 @@ fn ComposerText(
     placeholder: Signal<&'static str>,
 ) -> impl IntoView {
     let replying = move || draft.replying();
+    let i18n = use_i18n();
     let keydown = move |ev: KeyboardEvent| {
         if !menu.keydown(&ev) && ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
             ev.prevent_default();
@@ -297,7 +310,13 @@ fn ComposerText(
     view! {
         <div class="composer-field">
             <label class="visually-hidden" for="composer-text">
-                {move || if replying() { "Reply to the client" } else { "Internal note for colleagues" }}
+                {move || {
+                    if replying() {
+                        t_string!(i18n, composer.reply_label)
+                    } else {
+                        t_string!(i18n, composer.note_label)
+                    }
+                }}
             </label>
             <textarea
                 id="composer-text"

@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+use crate::i18n::td_string;
+use crate::language::current_locale;
+
 /// WeChat refuses images larger than this.
 pub const MAX_IMAGE_BYTES: f64 = shared::media::IMAGE_MAX_BYTES as f64;
 
@@ -13,10 +16,15 @@ pub const ACCEPTED: &str = "image/jpeg,image/png,image/gif,.jpg,.jpeg,.png,.gif"
 pub use shared::media::image_type as sniff;
 
 fn not_an_image(name: &str) -> String {
+    let locale = current_locale();
     if name.is_empty() {
-        "That is not a JPG, PNG or GIF image. Choose one of those to send.".to_owned()
+        td_string!(locale, image.not_an_image).to_owned()
     } else {
-        format!("“{name}” is not a JPG, PNG or GIF image. Choose one of those to send.")
+        format!(
+            "{}{name}{}",
+            td_string!(locale, image.not_an_image_named_before),
+            td_string!(locale, image.not_an_image_named_after)
+        )
     }
 }
 
@@ -31,18 +39,21 @@ pub fn check_file(name: &str, claimed_type: &str, size: f64) -> Result<(), Strin
     if !claimed_ok {
         return Err(not_an_image(name));
     }
+    let locale = current_locale();
     if size > MAX_IMAGE_BYTES {
         let shown = match megabytes(size) {
             // Rounded down to the limit it would read as if it were allowed.
-            limit if limit == "2.0 MB" => "just over 2 MB".to_owned(),
+            limit if limit == "2.0 MB" => td_string!(locale, image.just_over).to_owned(),
             other => other,
         };
         return Err(format!(
-            "That image is {shown}. WeChat takes images up to 2 MB; make it smaller and try again."
+            "{}{shown}{}",
+            td_string!(locale, image.too_large_before),
+            td_string!(locale, image.too_large_after)
         ));
     }
     if size <= 0.0 {
-        return Err("That image is empty. Choose another one.".to_owned());
+        return Err(td_string!(locale, image.empty).to_owned());
     }
     Ok(())
 }
@@ -87,7 +98,14 @@ pub async fn read(file: web_sys::File) -> Result<OutgoingImage, String> {
     check_file(&name, &file.type_(), file.size())?;
     let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
         .await
-        .map_err(|_| format!("Harbour could not read “{name}”. Choose it again."))?;
+        .map_err(|_| {
+            let locale = current_locale();
+            format!(
+                "{}{name}{}",
+                td_string!(locale, image.unreadable_before),
+                td_string!(locale, image.unreadable_after)
+            )
+        })?;
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
     let content_type = content_type(&name, &bytes)?;
     Ok(OutgoingImage {

@@ -12,6 +12,7 @@ use super::mentions::mentioned_ids;
 use super::outgoing_image::{self, OutgoingImage};
 use crate::api::{self, ApiError};
 use crate::components::confirm_dialog::ConfirmDialog;
+use crate::i18n::{t_string, use_i18n};
 use crate::state::auth::AuthState;
 
 /// What the confirmation dialog, when open, is asking about.
@@ -225,35 +226,48 @@ impl Sender {
 /// Asks before a send the composer should not make on its own.
 #[component]
 pub fn SendConfirmation(sender: Sender, draft: Draft) -> impl IntoView {
+    let i18n = use_i18n();
+    // The words are closures, so a language switch re-words the open dialog
+    // without rebuilding it (and moving the focus).
+    let goes_out = move |image: &OutgoingImage| -> TextProp {
+        let described = image.describe();
+        TextProp::from(move || {
+            format!(
+                "{}{described}{}",
+                t_string!(i18n, send.goes_out_before),
+                t_string!(i18n, send.goes_out_after)
+            )
+        })
+    };
+    let anyway = move || TextProp::from(move || t_string!(i18n, send.anyway));
+    let send_image = move || TextProp::from(move || t_string!(i18n, send.image));
     move || {
         sender.confirm.get().map(|pending| {
-            let (title, message, confirm_label) = match &pending {
-                Pending::RecentText(message) => {
-                    ("Send this reply too?", message.clone(), "Send anyway")
-                }
-                Pending::RecentImage(message, _) => {
-                    ("Send this image too?", message.clone(), "Send anyway")
-                }
+            let (title, message, confirm_label): (TextProp, TextProp, TextProp) = match &pending {
+                Pending::RecentText(message) => (
+                    TextProp::from(move || t_string!(i18n, send.reply_too)),
+                    TextProp::from(message.clone()),
+                    anyway(),
+                ),
+                Pending::RecentImage(message, _) => (
+                    TextProp::from(move || t_string!(i18n, send.image_too)),
+                    TextProp::from(message.clone()),
+                    anyway(),
+                ),
                 Pending::Pasted(image) => (
-                    "Send the pasted image?",
-                    format!(
-                        "{} goes to the client as soon as you send it.",
-                        image.describe()
-                    ),
-                    "Send image",
+                    TextProp::from(move || t_string!(i18n, send.pasted)),
+                    goes_out(image),
+                    send_image(),
                 ),
                 Pending::Dropped(image) => (
-                    "Send the dropped image?",
-                    format!(
-                        "{} goes to the client as soon as you send it.",
-                        image.describe()
-                    ),
-                    "Send image",
+                    TextProp::from(move || t_string!(i18n, send.dropped)),
+                    goes_out(image),
+                    send_image(),
                 ),
             };
             view! {
                 <ConfirmDialog
-                    title=title.to_owned()
+                    title=title
                     message=message
                     confirm_label=confirm_label
                     on_confirm=Callback::new(move |()| match pending.clone() {

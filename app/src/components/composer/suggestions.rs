@@ -53,7 +53,7 @@ pub fn suggestions(
                 .take(MENU_SIZE)
                 .map(|c| Suggestion {
                     label: c.name.clone(),
-                    detail: c.role.label().to_owned(),
+                    detail: crate::language::role_label(c.role).to_owned(),
                     insert: format!("@{} ", c.name),
                     start,
                     end: caret,

@@ -25,6 +25,7 @@ use crate::components::icon::IconKind;
 use crate::components::list_filters::ListFilters;
 use crate::components::queue_nav::{queue_name, QueueSelect};
 use crate::components::skeleton_rows::SkeletonRows;
+use crate::i18n::td_string;
 use crate::queues::{Filters, Queue};
 use crate::remote::LoadStatus;
 use crate::shortcuts::{step, Shortcut};
@@ -58,16 +59,15 @@ fn row_key(c: &ConversationSummary) -> (ConversationId, u64) {
 }
 
 fn empty_sentence(queue: Queue, filtered: bool) -> &'static str {
+    let locale = crate::language::current_locale();
     if filtered {
-        return "Nothing matches these filters. Clear them to see the whole queue.";
+        return td_string!(locale, list.empty_filtered);
     }
     match queue {
-        Queue::Mine => "Nothing is assigned to you. Claim a conversation from Unassigned.",
-        Queue::Unassigned => "No conversations waiting. New WeChat messages land here.",
-        Queue::Mentions => "No one has mentioned you in a note yet.",
-        Queue::Team(_) | Queue::All => {
-            "No open conversations here. New WeChat messages land in Unassigned."
-        }
+        Queue::Mine => td_string!(locale, list.empty_mine),
+        Queue::Unassigned => td_string!(locale, list.empty_unassigned),
+        Queue::Mentions => td_string!(locale, list.empty_mentions),
+        Queue::Team(_) | Queue::All => td_string!(locale, list.empty_team),
     }
 }
 
@@ -182,7 +182,7 @@ pub fn ConversationList(
                 }
             >
                 <ListBody list=list range=range selected=selected checked=checked now=now />
-                {move || list.loading_more.get().then(|| view! { <p class="list-more" role="status">"Loading more conversations…"</p> })}
+                {move || list.loading_more.get().then(|| view! { <p class="list-more" role="status">{move || td_string!(crate::language::current_locale(), list.loading_more)}</p> })}
             </div>
             <UpdatesPill list=list />
         </section>
@@ -209,7 +209,15 @@ fn ListHeader(list: ListState) -> impl IntoView {
         let n = list
             .items
             .with(|items| items.iter().filter(|c| c.waiting_since.is_some()).count());
-        (n > 0).then(|| format!("{} waiting", crate::format::count(n)))
+        (n > 0).then(|| {
+            let locale = crate::language::current_locale();
+            format!(
+                "{}{}{}",
+                td_string!(locale, list.waiting_before),
+                crate::format::count(n),
+                td_string!(locale, list.waiting_after)
+            )
+        })
     };
     view! {
         <header class="pane-header">
@@ -248,7 +256,7 @@ fn ListBody(
     move || {
         match list.status.get() {
         LoadStatus::Loading => {
-            view! { <SkeletonRows rows=8 label="Loading conversations…" /> }.into_any()
+            view! { <SkeletonRows rows=8 label=move || td_string!(crate::language::current_locale(), list.loading) /> }.into_any()
         }
         LoadStatus::Failed(error) => {
             view! { <ErrorState error=error on_retry=Callback::new(move |()| list.load_first(true)) /> }.into_any()
@@ -268,7 +276,7 @@ fn ListBody(
                 >
                     // Positioned with inline sizes: only the rows on screen exist.
                     <div class="list-spacer" style:height=total_height>
-                        <ul class="conversation-list" aria-label="Conversations" style:transform=offset>
+                        <ul class="conversation-list" aria-label=move || td_string!(crate::language::current_locale(), list.conversations) style:transform=offset>
                             <For
                                 each=visible
                                 key=row_key
@@ -305,16 +313,17 @@ fn UpdatesPill(list: ListState) -> impl IntoView {
     };
     move || {
         let n = list.pending.with(HashMap::len);
+        let locale = crate::language::current_locale();
         let text = match (n, list.stale.get()) {
             (0, false) => return None,
-            (0, true) => "New activity".to_owned(),
-            (1, _) => "1 update".to_owned(),
-            (n, _) => format!("{n} updates"),
+            (0, true) => td_string!(locale, list.new_activity).to_owned(),
+            (1, _) => td_string!(locale, list.one_update).to_owned(),
+            (n, _) => format!("{n}{}", td_string!(locale, list.updates_suffix)),
         };
         Some(view! {
             <button type="button" class="updates-pill" on:click=move |_| show_updates()>
                 {text}
-                " · Show"
+                {td_string!(locale, list.show)}
             </button>
         })
     }

@@ -9,6 +9,7 @@ use shared::ConversationId;
 
 use crate::api;
 use crate::api::conversations::MESSAGE_PAGE;
+use crate::i18n::td_string;
 use crate::message_merge::{merge_newest, prepend_older};
 use crate::remote::{LoadStatus, RemoteList, RemoteValue};
 use crate::state::auth::AuthState;
@@ -192,7 +193,10 @@ impl ConversationData {
                 }
                 Ok(None) => {
                     if summary.try_get_untracked().flatten().is_some() {
-                        on_gone.run("That conversation is no longer in your queues.".to_owned());
+                        on_gone.run(
+                            td_string!(crate::language::current_locale(), conversation.gone)
+                                .to_owned(),
+                        );
                     }
                 }
                 Err(_) => {}

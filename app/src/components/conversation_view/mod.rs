@@ -10,7 +10,7 @@ mod keep_fresh;
 use leptos::prelude::*;
 use shared::{ConversationId, ErrorBody, ErrorCode, Role};
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Origin};
 use crate::canned::CannedContext;
 use crate::components::composer::Composer;
 use crate::components::contact_panel::ContactPanel;
@@ -18,6 +18,7 @@ use crate::components::conversation_header::ConversationHeader;
 use crate::components::error_state::ErrorState;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::message_timeline::MessageTimeline;
+use crate::i18n::td_string;
 use crate::labels::contact_label;
 use crate::remote::LoadStatus;
 use crate::state::auth::AuthState;
@@ -54,7 +55,7 @@ pub fn ConversationView(
     let contact_name = Signal::derive(move || {
         summary.with(|s| match s {
             Some(s) => contact_label(s.contact_name.as_deref(), &s.open_id),
-            None => "Conversation".to_owned(),
+            None => td_string!(crate::language::current_locale(), timeline.conversation).to_owned(),
         })
     });
     let names =
@@ -104,7 +105,7 @@ pub fn ConversationView(
                             .then(|| {
                                 view! {
                                     <p class="read-only-note">
-                                        "Compliance view: you can read this conversation but not reply."
+                                        {move || td_string!(crate::language::current_locale(), timeline.read_only)}
                                     </p>
                                 }
                             })
@@ -138,24 +139,32 @@ pub fn ConversationView(
 pub fn MissingConversation() -> impl IntoView {
     let error = ApiError {
         status: 404,
-        body: ErrorBody::new(ErrorCode::NotFound, "That conversation was not found."),
+        body: ErrorBody {
+            field: Some("conversation".to_owned()),
+            ..ErrorBody::new(ErrorCode::NotFound, "That conversation was not found.")
+        },
+        origin: Origin::Server,
     };
     view! {
         <section class="inbox-pane inbox-conversation" aria-labelledby="conversation-title">
             <div class="conversation-main">
                 <header class="conversation-header">
                     <div class="conversation-header-top">
-                        <a class="button button-ghost conversation-back" href="/inbox" aria-label="Back to conversations">
+                        <a
+                            class="button button-ghost conversation-back"
+                            href="/inbox"
+                            aria-label=move || td_string!(crate::language::current_locale(), conversation.back)
+                        >
                             <Icon kind=IconKind::Back />
                         </a>
                         <div class="conversation-heading">
                             <h2 id="conversation-title" class="conversation-title">
-                                <span class="conversation-title-name">"Conversation"</span>
+                                <span class="conversation-title-name">{move || td_string!(crate::language::current_locale(), timeline.conversation)}</span>
                             </h2>
                         </div>
                     </div>
                 </header>
-                <div class="timeline" tabindex="0" aria-label="Messages">
+                <div class="timeline" tabindex="0" aria-label=move || td_string!(crate::language::current_locale(), timeline.messages)>
                     <div class="timeline-content">
                         <ErrorState error=error />
                     </div>

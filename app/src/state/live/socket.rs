@@ -45,15 +45,6 @@ impl LiveStatus {
             LiveStatus::Offline => "offline",
         }
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            LiveStatus::Connecting => "Connecting…",
-            LiveStatus::Connected => "Live",
-            LiveStatus::Reconnecting => "Reconnecting…",
-            LiveStatus::Offline => "Offline",
-        }
-    }
 }
 
 /// Who else is in a conversation right now, as the server last said.
