@@ -47,16 +47,6 @@ impl Role {
         }
     }
 
-    /// Human label for the role, in English.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Agent => "Agent",
-            Role::Supervisor => "Supervisor",
-            Role::Compliance => "Compliance",
-            Role::Admin => "Admin",
-        }
-    }
-
     /// Admin and compliance see every team's records.
     pub fn sees_all_teams(self) -> bool {
         matches!(self, Role::Admin | Role::Compliance)
