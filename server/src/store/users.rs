@@ -156,7 +156,12 @@ pub async fn update_user_fields(
         .await?
         .rows_affected()
     });
-    if done == 0 {
+    found_user(done)
+}
+
+/// An update of one user row by id: none touched means no such user.
+fn found_user(rows_affected: u64) -> AppResult<()> {
+    if rows_affected == 0 {
         return Err(AppError::NotFound("That user"));
     }
     Ok(())
@@ -178,10 +183,7 @@ pub async fn set_language(
             .await?
             .rows_affected()
     });
-    if done == 0 {
-        return Err(AppError::NotFound("That user"));
-    }
-    Ok(())
+    found_user(done)
 }
 
 /// Sets the password; `must_change`: the user must choose another before
@@ -205,10 +207,7 @@ pub async fn set_password_hash(
             .await?
             .rows_affected()
     });
-    if done == 0 {
-        return Err(AppError::NotFound("That user"));
-    }
-    Ok(())
+    found_user(done)
 }
 
 pub async fn insert_team(tx: &mut Tx, now: i64, name: &str) -> AppResult<TeamId> {
