@@ -3,6 +3,7 @@
 
 use crate::auth::hash_password;
 use crate::error::{AppError, AppResult};
+use crate::portal::{PortalConfig, PortalIdentity, Refusal};
 use crate::store::events::{append, NewEvent};
 use crate::store::{tokens, users, Store};
 use serde_json::json;
@@ -240,6 +241,92 @@ pub async fn create_team(
         member_count: 0,
         created_at: now,
     })
+}
+
+/// A password hash no password matches: users the portal created sign in
+/// through the portal until an admin sets them a password.
+const NO_PASSWORD: &str = "!portal";
+
+/// The user a verified portal token names, after using up its id: linked
+/// by the portal's subject, else by email (and linked from then on), else
+/// created when just-in-time creation is on. Says whether it was created.
+pub async fn portal_user(
+    store: &Store,
+    now: i64,
+    portal: &PortalConfig,
+    identity: &PortalIdentity,
+) -> AppResult<(UserId, bool)> {
+    let jit_teams: Vec<TeamId> = match portal.jit.as_ref().and_then(|r| r.team.as_deref()) {
+        Some(name) => match store.team_by_name(name).await? {
+            Some(team) => vec![team],
+            None => {
+                tracing::warn!(
+                    team = name,
+                    "HARBOUR_PORTAL_JIT_TEAM names no team; the new user joins none"
+                );
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    let mut tx = store.begin().await?;
+    let unused = tokens::claim_portal_token_id(
+        &mut tx,
+        now,
+        &portal.issuer,
+        &identity.token_id,
+        identity.expires_at_ms,
+    )
+    .await?;
+    if !unused {
+        return Err(Refusal::Reused.into());
+    }
+    let linked = |id: UserId, event: &'static str| {
+        NewEvent::new(
+            event,
+            None,
+            json!({ "user": id, "issuer": portal.issuer, "subject": identity.subject }),
+        )
+    };
+    let (id, created) =
+        match users::portal_match(&mut tx, &identity.subject, &identity.email).await? {
+            Some((id, Some(subject))) if subject == identity.subject => (id, false),
+            Some((_, Some(_))) => return Err(Refusal::SubjectMismatch.into()),
+            Some((id, None)) => {
+                users::set_external_id(&mut tx, id, &identity.subject).await?;
+                append(&mut tx, now, &[linked(id, "user.portal_linked")]).await?;
+                (id, false)
+            }
+            None => {
+                let Some(rule) = &portal.jit else {
+                    // The token is used up all the same: it cannot be tried again.
+                    store.commit(tx).await?;
+                    return Err(Refusal::UnknownUser.into());
+                };
+                let new = users::NewUser {
+                    email: &identity.email,
+                    name: &identity.name,
+                    role: rule.role,
+                    password_hash: NO_PASSWORD,
+                    teams: &jit_teams,
+                };
+                let id = users::insert_user(&mut tx, now, &new).await?;
+                users::set_external_id(&mut tx, id, &identity.subject).await?;
+                let payload = json!({
+                    "user": id, "email": identity.email, "name": identity.name, "role": rule.role,
+                    "teams": jit_teams, "via": "portal", "subject": identity.subject,
+                });
+                append(
+                    &mut tx,
+                    now,
+                    &[NewEvent::new("user.created", None, payload)],
+                )
+                .await?;
+                (id, true)
+            }
+        };
+    store.commit(tx).await?;
+    Ok((id, created))
 }
 
 #[cfg(test)]

@@ -105,6 +105,19 @@ pub fn decode_access_token(keys: &TokenKeys, token: &str, now_ms: i64) -> AppRes
     Ok(data.claims)
 }
 
+/// The user and sign-in an access token names, whatever its age: for
+/// renewing or ending a sign-in that has no refresh cookie (the portal's).
+/// The signature is checked; expiry is not.
+pub fn token_session(keys: &TokenKeys, token: &str) -> Option<(UserId, String)> {
+    let mut validation = Validation::default();
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
+        .ok()?
+        .claims;
+    Some((claims.sub.parse().ok()?, claims.sid?))
+}
+
 /// A new random refresh token and the hash stored for it.
 pub fn new_refresh_token() -> (String, String) {
     let bytes: [u8; 32] = rand::random();

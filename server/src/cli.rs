@@ -38,6 +38,10 @@ pub enum Command {
         /// Simulated follower messages per second in the demo.
         #[arg(long, default_value_t = 0.3)]
         demo_rate: f64,
+        /// Where the demo's example intranet portal (framing Harbour, on a
+        /// second origin: open it as http://localhost:PORT) listens.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        demo_portal_bind: std::net::SocketAddr,
     },
     /// Run a fake WeChat API server on its own (for trying Harbour without WeChat).
     FakeWechat {
@@ -187,11 +191,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo,
             demo_wechat_bind,
             demo_rate,
+            demo_portal_bind,
         } => {
             if demo {
+                let portal = crate::demo::example_portal(&mut config, demo_portal_bind)?;
                 config.demo = Some(crate::demo::DemoOptions {
                     fake_bind: demo_wechat_bind,
                     rate: demo_rate,
+                    portal,
                 });
             }
             for warning in config.warnings() {

@@ -76,6 +76,8 @@ pub struct Config {
     pub max_replay: i64,
     /// How long a stopping server waits for the job in hand.
     pub shutdown_deadline: std::time::Duration,
+    /// Portal sign-in for the iframe, when a portal is configured.
+    pub portal: Option<crate::portal::PortalConfig>,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -130,6 +132,31 @@ pub struct Settings {
     /// Seconds a stopping server (SIGTERM) waits for running jobs.
     #[arg(long, env = "HARBOUR_SHUTDOWN_DEADLINE_S", default_value_t = 25)]
     pub shutdown_deadline_s: u32,
+    /// The intranet portal that may sign people in to Harbour in its
+    /// iframe: the `iss` its tokens carry. Portal sign-in is off without it.
+    #[arg(long, env = "HARBOUR_PORTAL_ISSUER")]
+    pub portal_issuer: Option<String>,
+    /// The `aud` portal tokens must carry; `HARBOUR_PUBLIC_URL`, or
+    /// `harbour`, by default.
+    #[arg(long, env = "HARBOUR_PORTAL_AUDIENCE")]
+    pub portal_audience: Option<String>,
+    /// A PEM file with the portal's public key (RSA for RS256, P-256 for ES256).
+    #[arg(long, env = "HARBOUR_PORTAL_PUBLIC_KEY")]
+    pub portal_public_key: Option<PathBuf>,
+    /// A JWKS file with the portal's public keys (RS256, ES256).
+    #[arg(long, env = "HARBOUR_PORTAL_JWKS")]
+    pub portal_jwks: Option<PathBuf>,
+    /// A shared secret for HS256 portal tokens. A secret: read from the
+    /// environment only, never from the command line.
+    #[arg(skip = std::env::var("HARBOUR_PORTAL_SECRET").ok())]
+    pub portal_secret: Option<String>,
+    /// Create a portal user Harbour does not know yet, with this role
+    /// (agent, supervisor or compliance); unknown users are refused without it.
+    #[arg(long, env = "HARBOUR_PORTAL_JIT_ROLE")]
+    pub portal_jit_role: Option<String>,
+    /// The team (by name) users created through the portal join.
+    #[arg(long, env = "HARBOUR_PORTAL_JIT_TEAM")]
+    pub portal_jit_team: Option<String>,
 }
 
 /// Settings as a debugger would print them, without the secrets in them.
@@ -146,6 +173,8 @@ impl std::fmt::Debug for Settings {
             .field("frame_ancestors", &self.frame_ancestors)
             .field("metrics_token", &redacted(&self.metrics_token))
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("portal_issuer", &self.portal_issuer)
+            .field("portal_secret", &redacted(&self.portal_secret))
             .finish_non_exhaustive()
     }
 }
@@ -178,6 +207,7 @@ impl Config {
             .map(parse_public_url)
             .transpose()?;
         let frame_ancestors = parse_frame_ancestors(&settings.frame_ancestors)?;
+        let portal = portal(settings, public_url.as_deref())?;
         let metrics_bind = settings
             .metrics_bind
             .as_deref()
@@ -229,7 +259,18 @@ impl Config {
             callback_max_age_s: callback_max_age_s(settings.callback_max_age_s)?,
             max_replay: MAX_REPLAY,
             shutdown_deadline: shutdown_deadline(settings.shutdown_deadline_s)?,
+            portal,
         })
+    }
+
+    /// The origins (not `'self'`) allowed to frame Harbour: the portals
+    /// the app in an iframe may exchange messages with.
+    pub fn frame_origins(&self) -> Vec<String> {
+        self.frame_ancestors
+            .split_whitespace()
+            .filter(|source| !source.starts_with('\''))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// A configuration for tests: port 0, the given database, a random key.
@@ -257,6 +298,7 @@ impl Config {
             callback_max_age_s: 300,
             max_replay: MAX_REPLAY,
             shutdown_deadline: std::time::Duration::from_secs(25),
+            portal: None,
         }
     }
 }
@@ -324,6 +366,66 @@ pub fn is_host_and_port(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+/// Portal sign-in from its settings: off without an issuer; with one,
+/// exactly one key source.
+fn portal(
+    settings: &Settings,
+    public_url: Option<&str>,
+) -> anyhow::Result<Option<crate::portal::PortalConfig>> {
+    use crate::portal::{read_key_file, JitRule, KeySource, PortalConfig};
+    let Some(issuer) = settings.portal_issuer.as_deref() else {
+        if settings.portal_public_key.is_some()
+            || settings.portal_jwks.is_some()
+            || settings.portal_secret.is_some()
+        {
+            bail!(
+                "A portal key is set but HARBOUR_PORTAL_ISSUER is not: name the portal that signs."
+            );
+        }
+        return Ok(None);
+    };
+    let audience = settings
+        .portal_audience
+        .as_deref()
+        .or(public_url)
+        .unwrap_or("harbour");
+    let jit = match settings.portal_jit_role.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(role) => Some(JitRule {
+            role: role.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "HARBOUR_PORTAL_JIT_ROLE must be agent, supervisor or compliance, not `{role}`."
+                )
+            })?,
+            team: settings
+                .portal_jit_team
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        }),
+    };
+    let secret = settings.portal_secret.clone().map(Secret::new);
+    let pem;
+    let jwks;
+    let source = match (&settings.portal_public_key, &settings.portal_jwks, &secret) {
+        (Some(path), None, None) => {
+            pem = read_key_file("HARBOUR_PORTAL_PUBLIC_KEY", path)?;
+            KeySource::PublicKeyPem(&pem)
+        }
+        (None, Some(path), None) => {
+            jwks = String::from_utf8(read_key_file("HARBOUR_PORTAL_JWKS", path)?)
+                .context("HARBOUR_PORTAL_JWKS must be UTF-8 JSON")?;
+            KeySource::Jwks(&jwks)
+        }
+        (None, None, Some(secret)) => KeySource::SharedSecret(secret),
+        _ => bail!(
+            "With HARBOUR_PORTAL_ISSUER set exactly one of HARBOUR_PORTAL_PUBLIC_KEY, HARBOUR_PORTAL_JWKS or HARBOUR_PORTAL_SECRET is needed."
+        ),
+    };
+    PortalConfig::new(issuer, audience, source, jit).map(Some)
 }
 
 /// CSP `frame-ancestors` sources: `'none'` alone, or `'self'` and origins

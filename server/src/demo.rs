@@ -4,6 +4,7 @@
 
 use crate::channels::create_official_account;
 use crate::clock::Clock;
+use crate::demo_portal::{PortalPerson, PortalSigner};
 use crate::secrets::SecretBox;
 use crate::store::Store;
 use anyhow::Context;
@@ -28,6 +29,106 @@ pub struct DemoOptions {
     pub fake_bind: SocketAddr,
     /// Simulated follower messages per second.
     pub rate: f64,
+    /// The example portal, unless a real one is configured.
+    pub portal: Option<DemoPortal>,
+}
+
+/// The example intranet portal: where it listens and how it signs.
+#[derive(Clone)]
+pub struct DemoPortal {
+    pub bind: SocketAddr,
+    pub signer: Arc<PortalSigner>,
+}
+
+impl std::fmt::Debug for DemoPortal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoPortal")
+            .field("bind", &self.bind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The team the demo account's conversations and the portal's agent belong to.
+const DEMO_TEAM: &str = "Demo desk 示範組";
+
+/// Sets Harbour up for the example portal at `bind`, unless a real portal
+/// is configured: portal sign-in with the example's key (creating its agent
+/// in the demo team) and the portal's origin allowed to frame Harbour.
+pub fn example_portal(
+    config: &mut crate::config::Config,
+    bind: SocketAddr,
+) -> anyhow::Result<Option<DemoPortal>> {
+    use crate::portal::{JitRule, KeySource, PortalConfig};
+    if config.portal.is_some() {
+        return Ok(None);
+    }
+    // `localhost` rather than the address: another site than Harbour's
+    // 127.0.0.1, as a real portal is, so third-party rules apply.
+    let origin = format!("http://localhost:{}", bind.port());
+    let audience = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| "harbour".into());
+    let signer = PortalSigner::generate(&origin, &audience)?;
+    let jit = JitRule {
+        role: shared::Role::Agent,
+        team: Some(DEMO_TEAM.into()),
+    };
+    config.portal = Some(PortalConfig::new(
+        &origin,
+        &audience,
+        KeySource::Jwks(signer.jwks()),
+        Some(jit),
+    )?);
+    config.frame_ancestors = if config.frame_ancestors == "'none'" {
+        origin
+    } else {
+        format!("{} {origin}", config.frame_ancestors)
+    };
+    Ok(Some(DemoPortal {
+        bind,
+        signer: Arc::new(signer),
+    }))
+}
+
+/// Who the example portal signs in.
+fn demo_person() -> PortalPerson {
+    PortalPerson {
+        subject: "portal-staff-0042".into(),
+        email: "amy.chan@example.com".into(),
+        name: "Amy Chan 陳美儀".into(),
+    }
+}
+
+/// Serves the example portal's page; Harbour is at `harbour`.
+async fn start_portal(
+    portal: &DemoPortal,
+    harbour: SocketAddr,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(portal.bind)
+        .await
+        .with_context(|| {
+            format!(
+                "the demo's example portal cannot listen on {}; pass --demo-portal-bind or free the port",
+                portal.bind
+            )
+        })?;
+    let router = crate::demo_portal::router(
+        &format!("http://{harbour}"),
+        portal.signer.clone(),
+        demo_person(),
+        clock.clone(),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    println!(
+        "Demo: an example intranet portal frames Harbour at http://localhost:{} (signs in {}).",
+        portal.bind.port(),
+        demo_person().name
+    );
+    Ok(())
 }
 
 /// The demo AppSecret: not secret, it only opens the local fake.
@@ -81,6 +182,15 @@ pub async fn start(
     {
         Some(channel) => channel,
         None => {
+            let team = match store.team_by_name(DEMO_TEAM).await? {
+                Some(team) => team,
+                None => {
+                    crate::accounts::create_team(store, clock.now(), None, DEMO_TEAM)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("cannot make the demo team: {e}"))?
+                        .id
+                }
+            };
             let input = CreateOfficialAccount {
                 name: "Demo Official Account 示範公眾號".into(),
                 app_id: DEMO_APP_ID.into(),
@@ -89,7 +199,7 @@ pub async fn start(
                 encoding_aes_key: DEMO_AES_KEY.into(),
                 mode: CallbackMode::Safe,
                 api_base: Some(fake.base_url().to_owned()),
-                team: None,
+                team: Some(team),
             };
             create_official_account(store, secrets, clock.now(), None, &input)
                 .await
@@ -121,5 +231,8 @@ pub async fn start(
         fake.base_url(),
         channel.name
     );
+    if let Some(portal) = &options.portal {
+        start_portal(portal, harbour, clock).await?;
+    }
     Ok(fake)
 }

@@ -14,6 +14,13 @@ pub enum AppError {
     BadRequest(String),
     #[error("Sign in to continue.")]
     Unauthenticated,
+    /// Refused sign-in a client can name: `reason` is a stable key
+    /// (`portal_token_expired`, `portal_token_reused`, …).
+    #[error("{message}")]
+    UnauthenticatedBecause {
+        reason: &'static str,
+        message: String,
+    },
     #[error("Your session has expired. Sign in again.")]
     TokenExpired,
     #[error("The email or password is not correct.")]
@@ -75,9 +82,10 @@ impl AppError {
         match self {
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthenticated | AppError::TokenExpired | AppError::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            AppError::Unauthenticated
+            | AppError::UnauthenticatedBecause { .. }
+            | AppError::TokenExpired
+            | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::AccountDisabled | AppError::Forbidden | AppError::PasswordChangeRequired => {
                 StatusCode::FORBIDDEN
             }
@@ -98,7 +106,9 @@ impl AppError {
         match self {
             AppError::Validation { .. } => ErrorCode::Validation,
             AppError::BadRequest(_) => ErrorCode::BadRequest,
-            AppError::Unauthenticated => ErrorCode::Unauthenticated,
+            AppError::Unauthenticated | AppError::UnauthenticatedBecause { .. } => {
+                ErrorCode::Unauthenticated
+            }
             AppError::TokenExpired => ErrorCode::TokenExpired,
             AppError::InvalidCredentials => ErrorCode::InvalidCredentials,
             AppError::AccountDisabled => ErrorCode::AccountDisabled,
@@ -120,7 +130,10 @@ impl AppError {
         let mut body = ErrorBody::new(self.code(), self.to_string());
         match self {
             AppError::Validation { field, .. } => body.field = Some(field.clone()),
-            AppError::ConflictBecause { reason, .. } => body.reason = Some((*reason).to_owned()),
+            AppError::ConflictBecause { reason, .. }
+            | AppError::UnauthenticatedBecause { reason, .. } => {
+                body.reason = Some((*reason).to_owned())
+            }
             _ => {}
         }
         body

@@ -12,6 +12,28 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// Portal sign-in: the JWT the firm's portal signed for the person in
+/// front of it, handed to the app in the iframe by `postMessage`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PortalSignIn {
+    pub token: String,
+}
+
+impl std::fmt::Debug for PortalSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PortalSignIn { token: [redacted] }")
+    }
+}
+
+/// What the app in an iframe needs before it talks to the portal: whether
+/// portal sign-in is on, and which origins may frame Harbour (the only ones
+/// it exchanges messages with).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalSettings {
+    pub enabled: bool,
+    pub origins: Vec<String>,
+}
+
 /// Returned by login and refresh. The refresh token travels only as an
 /// HttpOnly cookie, never in a body.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -16,7 +16,9 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde_json::json;
-use shared::api::{ChangePassword, LoginRequest, Session, SetLanguage, User};
+use shared::api::{
+    ChangePassword, LoginRequest, PortalSettings, PortalSignIn, Session, SetLanguage, User,
+};
 use shared::UserId;
 use std::net::SocketAddr;
 use uuid::Uuid;
@@ -44,6 +46,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
+        .route(
+            "/api/v1/auth/portal",
+            get(portal_settings).post(portal_sign_in),
+        )
         .route("/api/v1/me", get(me))
         .route("/api/v1/me/password", post(change_password))
         .route("/api/v1/me/language", put(set_language))
@@ -334,38 +340,137 @@ async fn refresh(
     Ok((jar, Json(body)))
 }
 
+/// Ends the sign-in the refresh cookie belongs to or, without one (a
+/// portal sign-in lives in memory), the one the bearer token names.
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     jar: CookieJar,
 ) -> AppResult<impl IntoResponse> {
     same_origin_only(&headers, &state)?;
-    if let Some(presented) = jar
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let presented = jar
         .get(REFRESH_COOKIE)
         .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
-    {
-        let now = state.clock.now();
-        let mut tx = state.store.begin().await?;
-        if let Some(row) =
-            tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented)).await?
-        {
-            tokens::revoke_family(&mut tx, now, &row.family).await?;
-            let user: Option<UserId> = row.user_id.parse().ok();
-            append(
-                &mut tx,
-                now,
-                &[NewEvent::new(
-                    "auth.logout",
-                    user,
-                    json!({ "user": user, "family": row.family }),
-                )],
-            )
-            .await?;
+        .filter(|v| !v.is_empty());
+    let ending = match presented {
+        Some(presented) => {
+            tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented))
+                .await?
+                .map(|row| (row.user_id.parse::<UserId>().ok(), row.family))
         }
-        state.store.commit(tx).await?;
+        None => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|token| auth::token_session(&state.keys, token.trim()))
+            .map(|(user, family)| (Some(user), family)),
+    };
+    if let Some((user, family)) = ending {
+        tokens::revoke_family(&mut tx, now, &family).await?;
+        append(
+            &mut tx,
+            now,
+            &[NewEvent::new(
+                "auth.logout",
+                user,
+                json!({ "user": user, "family": family }),
+            )],
+        )
+        .await?;
     }
+    state.store.commit(tx).await?;
     Ok((jar.add(expired_cookie(&state)), StatusCode::NO_CONTENT))
+}
+
+/// Whether portal sign-in is on and which origins may frame Harbour: the
+/// app in an iframe talks to those only.
+async fn portal_settings(State(state): State<AppState>) -> Json<PortalSettings> {
+    Json(PortalSettings {
+        enabled: state.config.portal.is_some(),
+        origins: state.config.frame_origins(),
+    })
+}
+
+/// Trades a portal token for a session held in memory (no cookie: inside
+/// the portal's iframe the browser may refuse it). Sent again with the
+/// session's access token, a fresh portal token renews that sign-in.
+async fn portal_sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<PortalSignIn>,
+) -> AppResult<Json<Session>> {
+    let portal = state
+        .config
+        .portal
+        .as_ref()
+        .ok_or(AppError::NotFound("Portal sign-in"))?;
+    let now = state.clock.now();
+    let identity = portal.verify(&input.token, now)?;
+    let address = crate::client_address::throttle_key(
+        state.config.trusted_proxies.client(peer.ip(), &headers),
+    );
+    let (user_id, created) =
+        crate::accounts::portal_user(&state.store, now, portal, &identity).await?;
+    let user = state
+        .store
+        .user(user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if !user.active {
+        return Err(AppError::AccountDisabled);
+    }
+
+    let mut tx = state.store.begin().await?;
+    // The same person's live portal sign-in carries on; anything else starts one.
+    let current = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|token| auth::token_session(&state.keys, token.trim()))
+        .filter(|(owner, _)| *owner == user_id);
+    let mut renewed = None;
+    if let Some((_, family)) = current {
+        if let Some((owner, started)) = tokens::live_family(&mut tx, &family).await? {
+            if owner == user_id.to_string() && now < started + state.config.session_max_ms {
+                renewed = Some(family);
+            }
+        }
+    }
+    let family = match renewed.clone() {
+        Some(family) => family,
+        None => {
+            // The sign-in's row holds a token nobody is given: it marks the
+            // sign-in live until signing out, a password reset or deactivation.
+            let family = Uuid::new_v4().to_string();
+            let (_, token_hash) = auth::new_refresh_token();
+            let id = Uuid::new_v4().to_string();
+            let new = NewRefreshToken {
+                id: &id,
+                family: &family,
+                user: user_id,
+                token_hash: &token_hash,
+                expires_at: now + state.config.session_max_ms,
+            };
+            tokens::insert_refresh_token(&mut tx, now, &new).await?;
+            family
+        }
+    };
+    let payload = json!({
+        "user": user_id, "issuer": portal.issuer, "subject": identity.subject,
+        "jti": identity.token_id, "family": family, "renewed": renewed.is_some(),
+        "created": created, "address": address.to_string(),
+    });
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new("auth.portal_login", Some(user_id), payload)],
+    )
+    .await?;
+    state.store.commit(tx).await?;
+    Ok(Json(session(&state, user, &family)?))
 }
 
 async fn me(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<User>> {

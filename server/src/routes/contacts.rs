@@ -5,14 +5,45 @@ use super::{ApiJson, IdPath};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::api::{ContactView, UpdateContact};
 use shared::{ContactId, Role};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/contacts/{id}", get(contact).patch(update))
+    Router::new()
+        .route("/api/v1/contacts/by-external-id", get(by_external_id))
+        .route("/api/v1/contacts/{id}", get(contact).patch(update))
+}
+
+/// `?system=crm&id=C-1001`: a client by their id in another system.
+#[derive(serde::Deserialize)]
+struct ExternalId {
+    system: String,
+    id: String,
+}
+
+/// The client another system (a CRM, the portal) knows by `id`, among
+/// those the user may see.
+async fn by_external_id(
+    State(state): State<AppState>,
+    user: AuthUser,
+    wanted: Result<Query<ExternalId>, QueryRejection>,
+) -> AppResult<Json<ContactView>> {
+    let Query(wanted) = wanted.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let viewer = user.viewer();
+    for id in state
+        .store
+        .contacts_by_external_id(&wanted.system, &wanted.id)
+        .await?
+    {
+        if let Some(contact) = state.store.contact(&viewer, id).await? {
+            return Ok(Json(contact));
+        }
+    }
+    Err(AppError::NotFound("A client with that id"))
 }
 
 async fn contact(

@@ -39,6 +39,36 @@ const CONTACT_SELECT: &str = "SELECT k.id, k.channel_id, ch.name AS channel_name
 
 impl Store {
     /// The contact, if the viewer may see one of its conversations.
+    /// Contacts whose id in `system` is exactly `id` (ids in other systems
+    /// are a JSON object per contact: found by text first, then checked).
+    pub async fn contacts_by_external_id(
+        &self,
+        system: &str,
+        id: &str,
+    ) -> AppResult<Vec<ContactId>> {
+        let quoted = serde_json::to_string(id).map_err(AppError::internal)?;
+        let escaped = quoted
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let rows: Vec<(String, String)> = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, external_ids FROM contacts WHERE external_ids LIKE $1 ESCAPE '\\' LIMIT 50",
+            )
+            .bind(&pattern)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .filter(|(_, ids)| {
+                serde_json::from_str::<std::collections::BTreeMap<String, String>>(ids)
+                    .is_ok_and(|ids| ids.get(system).map(String::as_str) == Some(id))
+            })
+            .map(|(contact, _)| stored::<ContactId>(&contact))
+            .collect()
+    }
+
     pub async fn contact(
         &self,
         viewer: &Viewer<'_>,

@@ -56,6 +56,52 @@ pub async fn find_refresh_token(
     Ok(on_tx!(tx, c => sqlx::query_as(&sql).bind(token_hash).fetch_optional(&mut *c).await?))
 }
 
+/// Records a portal token's id as used; false when it was used before.
+/// Ids of tokens that have expired are forgotten: the token is refused
+/// for its age by then.
+pub async fn claim_portal_token_id(
+    tx: &mut Tx,
+    now: i64,
+    issuer: &str,
+    jti: &str,
+    expires_at: i64,
+) -> AppResult<bool> {
+    on_tx!(tx, c => {
+        sqlx::query("DELETE FROM portal_token_ids WHERE expires_at < $1")
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    let inserted = on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO portal_token_ids (issuer, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(issuer)
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(inserted == 1)
+}
+
+/// The user a live sign-in belongs to and when it began; `None` once it
+/// was ended.
+pub async fn live_family(tx: &mut Tx, family: &str) -> AppResult<Option<(String, i64)>> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query_as(
+            "SELECT user_id, MIN(created_at) FROM refresh_tokens \
+             WHERE family = $1 AND revoked_at IS NULL GROUP BY user_id",
+        )
+        .bind(family)
+        .fetch_optional(&mut *c)
+        .await?
+    }))
+}
+
 /// When the sign-in that began `family` happened: its first token.
 pub async fn family_started(tx: &mut Tx, family: &str) -> AppResult<Option<i64>> {
     Ok(on_tx!(tx, c => {

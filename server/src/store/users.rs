@@ -99,6 +99,40 @@ pub async fn insert_user(tx: &mut Tx, now: i64, new: &NewUser<'_>) -> AppResult<
 }
 
 /// Replaces a user's team memberships; unknown teams are a validation error.
+/// The user a portal sign-in names: the one linked to `subject`, else the
+/// one with `email`, with the portal subject it is linked to (if any).
+pub async fn portal_match(
+    tx: &mut Tx,
+    subject: &str,
+    email: &str,
+) -> AppResult<Option<(UserId, Option<String>)>> {
+    let row: Option<(String, Option<String>)> = on_tx!(tx, c => {
+        sqlx::query_as(
+            "SELECT id, external_id FROM users WHERE external_id = $1 OR email = $2 \
+             ORDER BY CASE WHEN external_id = $1 THEN 0 ELSE 1 END LIMIT 1",
+        )
+        .bind(subject)
+        .bind(email)
+        .fetch_optional(&mut *c)
+        .await?
+    });
+    row.map(|(id, linked)| Ok((parse_id(&id)?, linked)))
+        .transpose()
+}
+
+/// Links a user to their portal subject.
+pub async fn set_external_id(tx: &mut Tx, user: UserId, subject: &str) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("UPDATE users SET external_id = $1 WHERE id = $2")
+            .bind(subject)
+            .bind(user.to_string())
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    Ok(())
+}
+
 pub async fn set_teams(tx: &mut Tx, user: UserId, teams: &[TeamId]) -> AppResult<()> {
     on_tx!(tx, c => {
         sqlx::query("DELETE FROM team_members WHERE user_id = $1")

@@ -88,6 +88,14 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             200,
         ),
         ("GET", "/api/v1/channels".into(), None, channel_readers, 200),
+        // Anyone signed in may look a client up; there is none with this id.
+        (
+            "GET",
+            "/api/v1/contacts/by-external-id?system=crm&id=C-404".into(),
+            None,
+            everyone,
+            404,
+        ),
         // Each role's user changes their own password (their sign-in carries on).
         (
             "POST",
@@ -138,6 +146,21 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
         assert_eq!(report, 204, "POST /api/v1/csp-reports as {who:?}");
         let metrics = metrics.send().await.expect("metrics").status().as_u16();
         assert_eq!(metrics, 404, "GET /metrics as {who:?}");
+        // Portal sign-in is for people not yet signed in: its settings are
+        // public, and trading a token needs a configured portal (none here).
+        let mut settings = app.client.get(app.url("/api/v1/auth/portal"));
+        let mut trade = app
+            .client
+            .post(app.url("/api/v1/auth/portal"))
+            .json(&json!({ "token": "x.y.z" }));
+        if *who != Who::Nobody {
+            settings = settings.bearer_auth(token);
+            trade = trade.bearer_auth(token);
+        }
+        let settings = settings.send().await.expect("settings").status().as_u16();
+        assert_eq!(settings, 200, "GET /api/v1/auth/portal as {who:?}");
+        let trade = trade.send().await.expect("trade").status().as_u16();
+        assert_eq!(trade, 404, "POST /api/v1/auth/portal as {who:?}");
     }
 
     // Creating things: each role tries with a distinct name so successes do not collide.

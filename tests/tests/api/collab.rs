@@ -427,6 +427,28 @@ async fn contact_profiles_are_edited_with_validation(backend: Backend) {
     );
     let kinds = super::auth::event_kinds(&app).await;
     assert_eq!(kinds.iter().filter(|k| *k == "contact.updated").count(), 2);
+
+    // Found by the CRM's id (how the portal opens a client), within the
+    // user's teams only, and only by an exact match.
+    let lookup = |system: &str, external: &str| {
+        format!("/api/v1/contacts/by-external-id?system={system}&id={external}")
+    };
+    let (status, found) = app.get_json(&lookup("crm", "C-1001"), &amy).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["open_id"], "oProfile");
+    assert_eq!(found["conversations"][0]["id"], id.to_string());
+    for (who, path) in [
+        (&bob, lookup("crm", "C-1001")),
+        (&amy, lookup("crm", "C-100")),
+        (&amy, lookup("crm", "C-1001%25")),
+        (&amy, lookup("erp", "C-1001")),
+    ] {
+        assert_eq!(app.get_json(&path, who).await.0, 404, "{path}");
+    }
+    let (status, body) = app
+        .get_json("/api/v1/contacts/by-external-id?system=crm", &amy)
+        .await;
+    assert_eq!(status, 400, "{body}");
 }
 
 async fn search_finds_either_script_within_the_users_teams(backend: Backend) {

@@ -17,6 +17,7 @@ mod language;
 mod live;
 mod media;
 mod operability;
+mod portal;
 mod replies;
 mod sigterm;
 mod socket_rights;

@@ -330,10 +330,18 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_brings_live_conversations_from_simulated_followers() {
     let db = TestDb::new(Backend::Sqlite).await;
-    let app = spawn_app_on(db, |config| {
+    // The example portal needs a port known in advance: its origin is configured.
+    let portal_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let app = spawn_app_on(db, move |config| {
+        let bind = format!("127.0.0.1:{portal_port}").parse().expect("addr");
+        let portal = harbour_server::demo::example_portal(config, bind).expect("portal");
         config.demo = Some(harbour_server::demo::DemoOptions {
             fake_bind: "127.0.0.1:0".parse().expect("addr"),
             rate: 20.0,
+            portal,
         });
     })
     .await;
@@ -362,6 +370,55 @@ async fn the_demo_brings_live_conversations_from_simulated_followers() {
     let (_, page) = app.get_json("/api/v1/conversations", &admin).await;
     let list = &page["conversations"];
     assert!(list.as_array().is_some_and(|l| !l.is_empty()));
+
+    // The example portal frames Harbour from another origin and signs its
+    // agent in: created on first sign-in, in the demo's team, seeing the
+    // demo's conversations.
+    let portal = format!("http://127.0.0.1:{portal_port}");
+    let page = reqwest::get(format!("{portal}/"))
+        .await
+        .expect("portal page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains(&format!("src=\"{}/inbox\"", app.address)),
+        "{html}"
+    );
+    let (status, settings) = app.get_json("/api/v1/auth/portal", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        settings["origins"],
+        serde_json::json!([format!("http://localhost:{portal_port}")])
+    );
+    let token: serde_json::Value = app
+        .new_client()
+        .post(format!("{portal}/token"))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let session: serde_json::Value = app
+        .new_client()
+        .post(app.url("/api/v1/auth/portal"))
+        .json(&token)
+        .send()
+        .await
+        .expect("portal sign-in")
+        .json()
+        .await
+        .expect("session");
+    assert_eq!(session["user"]["name"], "Amy Chan 陳美儀", "{session}");
+    assert_eq!(session["user"]["role"], "agent");
+    let agent = session["access_token"].as_str().unwrap_or_default();
+    let (_, page) = app.get_json("/api/v1/conversations?queue=all", agent).await;
+    assert!(
+        page["conversations"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty()),
+        "the portal's agent sees the demo desk: {page}"
+    );
 }
 
 async fn conversation_endpoints_admit_each_role_only_to_its_teams(backend: Backend) {
