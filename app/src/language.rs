@@ -84,6 +84,8 @@ pub fn error_sentence(code: ErrorCode, field: Option<&str>, reason: Option<&str>
         Some("last_admin") => Some(td_string!(locale, conflict.last_admin)),
         Some("already_assigned") => Some(td_string!(locale, conflict.already_assigned)),
         Some("already_in_status") => Some(td_string!(locale, conflict.already_in_status)),
+        Some("portal_no_answer") => Some(td_string!(locale, portal.no_answer)),
+        Some(other) if other.starts_with("portal_") => Some(td_string!(locale, portal.refused)),
         _ => None,
     };
     if let Some(text) = named {

@@ -26,6 +26,7 @@ mod language;
 mod message_merge;
 mod notify;
 mod pages;
+mod portal;
 mod queues;
 mod remote;
 mod shortcuts;

@@ -1,7 +1,9 @@
 //! Sign-in, session refresh, sign-out and "who am I".
 
 use gloo_net::http::Method;
-use shared::api::{ChangePassword, LoginRequest, Session, SetLanguage, User};
+use shared::api::{
+    ChangePassword, LoginRequest, PortalSettings, PortalSignIn, Session, SetLanguage, User,
+};
 
 use super::client::{decode, encode, get_json, send_json, send_once, ApiError, TokenSource};
 
@@ -41,4 +43,16 @@ pub async fn change_password(
 /// answer is the user with the new setting.
 pub async fn set_language(auth: impl TokenSource, request: &SetLanguage) -> Result<User, ApiError> {
     send_json(auth, Method::PUT, "/me/language", request).await
+}
+
+/// Whether portal sign-in is on, and which origins may frame Harbour.
+pub async fn portal_settings() -> Result<PortalSettings, ApiError> {
+    decode(send_once(Method::GET, "/auth/portal", None, None).await?).await
+}
+
+/// Trades a token from the portal for a session (held in memory only).
+/// With the current access token, it renews that sign-in.
+pub async fn portal_sign_in(token: String, current: Option<&str>) -> Result<Session, ApiError> {
+    let json = encode(&PortalSignIn { token })?;
+    decode(send_once(Method::POST, "/auth/portal", current, Some(&json)).await?).await
 }

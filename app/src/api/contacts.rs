@@ -17,3 +17,18 @@ pub async fn update(
 ) -> Result<ContactView, ApiError> {
     send_json(auth, Method::PATCH, &format!("/contacts/{id}"), &change).await
 }
+
+/// The client another system (a CRM) knows as `id`, if the user may see them.
+pub async fn by_external_id(
+    auth: impl TokenSource,
+    system: &str,
+    id: &str,
+) -> Result<ContactView, ApiError> {
+    let system = String::from(js_sys::encode_uri_component(system));
+    let id = String::from(js_sys::encode_uri_component(id));
+    get_json(
+        auth,
+        &format!("/contacts/by-external-id?system={system}&id={id}"),
+    )
+    .await
+}

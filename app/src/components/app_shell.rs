@@ -55,6 +55,7 @@ pub fn AppShell() -> impl IntoView {
         token
     });
     on_cleanup(move || live.stop());
+    crate::components::portal_bridge::bridge_portal(auth);
 
     let signed_in = move || auth.status() == AuthStatus::SignedIn;
     let must_change = move || signed_in() && auth.must_change_password();

@@ -37,6 +37,7 @@ pub mod new_user_form;
 pub mod notify_toggle;
 pub mod official_account_form;
 pub mod page_header;
+pub mod portal_bridge;
 pub mod presence_line;
 pub mod queue_nav;
 pub mod reply_window_summary;

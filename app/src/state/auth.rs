@@ -1,6 +1,7 @@
 //! The signed-in session, held in memory only: the access token never touches
 //! storage. Refreshes run one at a time, 30 s before the token expires, on
-//! app start (to survive a reload) and when the server says a token expired.
+//! app start (to survive a reload) and when the server says a token expired;
+//! with the refresh cookie, or inside the portal with a token it signs.
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use gloo_timers::callback::Timeout;
@@ -85,9 +86,11 @@ impl AuthState {
             .flatten()
     }
 
-    /// Asks the server for a session using the refresh cookie, silently.
+    /// Asks for a session silently: from the portal when a trusted one
+    /// frames Harbour, else from the server with the refresh cookie.
     pub fn restore(self) {
         spawn_local(async move {
+            crate::portal::connect().await;
             let _ = self.refresh().await;
             self.restoring.set(false);
         });
@@ -123,6 +126,7 @@ impl AuthState {
         self.refresh_timer.set_value(None);
         if self.session.with_untracked(Option::is_some) {
             self.session.set(None);
+            crate::portal::tell("harbour.session_ended", &[]);
         }
     }
 
@@ -150,7 +154,12 @@ impl AuthState {
 
     async fn refresh_and_store(self) -> Result<Session, ApiError> {
         let token_before = self.access_token_untracked();
-        let result = api::auth::refresh().await;
+        // Inside the portal the session lives in memory: the portal renews it.
+        let result = if crate::portal::active() {
+            crate::portal::sign_in(token_before.as_deref()).await
+        } else {
+            api::auth::refresh().await
+        };
         self.in_flight.set_value(None);
         match &result {
             Ok(session) => self.start_session(session.clone()),
