@@ -28,6 +28,7 @@ mod notify;
 mod pages;
 mod portal;
 mod queues;
+mod remembered;
 mod remote;
 mod shortcuts;
 mod size_observer;

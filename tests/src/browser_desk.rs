@@ -27,6 +27,12 @@ pub async fn app_with_ui_and(
     Some(
         spawn_app_on(db, move |config| {
             config.dist_dir = dist;
+            // WebKitGTK keeps no Secure cookie from plain http, even from
+            // 127.0.0.1 (Chromium and Firefox count loopback as secure):
+            // without this its sessions would not survive a page load.
+            if crate::browser::Engine::current() == crate::browser::Engine::WebKit {
+                config.secure_cookies = false;
+            }
             adjust(config);
         })
         .await,

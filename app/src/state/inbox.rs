@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use gloo_storage::{LocalStorage, Storage};
 use leptos::ev;
 use leptos::prelude::*;
 use shared::api::ConversationSummary;
@@ -79,11 +78,10 @@ pub struct InboxState {
 
 impl InboxState {
     pub fn new() -> Self {
-        let queue = LocalStorage::get::<String>(QUEUE_KEY)
-            .ok()
+        let queue = crate::remembered::get::<String>(QUEUE_KEY)
             .and_then(|key| Queue::from_key(&key))
             .unwrap_or(Queue::Mine);
-        let sort = match LocalStorage::get::<String>(SORT_KEY).ok().as_deref() {
+        let sort = match crate::remembered::get::<String>(SORT_KEY).as_deref() {
             Some("waiting") => Sort::Waiting,
             _ => Sort::Activity,
         };
@@ -102,10 +100,12 @@ impl InboxState {
             queue: RwSignal::new(queue),
             sort: RwSignal::new(sort),
             filters: RwSignal::new(Filters::default()),
-            contact_open: RwSignal::new(LocalStorage::get::<bool>(CONTACT_KEY).unwrap_or(true)),
+            contact_open: RwSignal::new(
+                crate::remembered::get::<bool>(CONTACT_KEY).unwrap_or(true),
+            ),
             drawer_open,
             wide,
-            notify: RwSignal::new(LocalStorage::get::<bool>(NOTIFY_KEY).unwrap_or(false)),
+            notify: RwSignal::new(crate::remembered::get::<bool>(NOTIFY_KEY).unwrap_or(false)),
             counts: RwSignal::new(HashMap::new()),
             command: RwSignal::new(None),
             search_open: RwSignal::new(false),
@@ -122,12 +122,12 @@ impl InboxState {
     }
 
     pub fn choose_queue(&self, queue: Queue) {
-        let _ = LocalStorage::set(QUEUE_KEY, queue.key());
+        crate::remembered::set(QUEUE_KEY, queue.key());
         self.queue.set(queue);
     }
 
     pub fn choose_sort(&self, sort: Sort) {
-        let _ = LocalStorage::set(SORT_KEY, sort.as_str());
+        crate::remembered::set(SORT_KEY, sort.as_str());
         self.sort.set(sort);
     }
 
@@ -138,12 +138,12 @@ impl InboxState {
             return;
         }
         let open = !self.contact_open.get_untracked();
-        let _ = LocalStorage::set(CONTACT_KEY, open);
+        crate::remembered::set(CONTACT_KEY, open);
         self.contact_open.set(open);
     }
 
     pub fn set_notify(&self, on: bool) {
-        let _ = LocalStorage::set(NOTIFY_KEY, on);
+        crate::remembered::set(NOTIFY_KEY, on);
         self.notify.set(on);
     }
 

@@ -11,6 +11,7 @@ mod csp;
 mod inbox;
 mod inbox_scale;
 mod language;
+mod portal;
 
 #[tokio::test]
 async fn an_admin_signs_in_creates_a_user_and_signs_out() {
