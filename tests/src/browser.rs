@@ -111,9 +111,9 @@ impl Engine {
                     format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.display()),
                 ];
-                caps.insert(
-                    "goog:chromeOptions".into(),
-                    json!({
+                // Chromium's windows are at least 500 px wide: a phone's
+                // viewport is emulated instead (with touch, as phones have).
+                let mut options = json!({
                         "binary": "/usr/bin/chromium",
                         "args": args,
                         "prefs": {
@@ -124,8 +124,13 @@ impl Engine {
                             "profile.cookie_controls_mode": 1,
                             "profile.block_third_party_cookies": true,
                         },
-                    }),
-                );
+                });
+                if width < 500 {
+                    options["mobileEmulation"] = json!({
+                        "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0, "touch": true }
+                    });
+                }
+                caps.insert("goog:chromeOptions".into(), options);
             }
             Engine::Firefox => {
                 caps.insert(

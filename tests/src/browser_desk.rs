@@ -128,10 +128,22 @@ pub async fn wait_gone(browser: &Browser, css: &str) {
     panic!("{css} is still on the page");
 }
 
+/// Opens a queue: from the side navigation on wide screens, from the
+/// select above the list on tablets and phones.
 pub async fn open_queue(browser: &Browser, key: &str) {
-    browser
-        .click(&format!(".queue-link[data-queue='{key}']"))
+    let link = browser
+        .wait_for(&format!(".queue-link[data-queue='{key}']"))
         .await;
+    if link.is_displayed().await.unwrap_or(false) {
+        link.click().await.expect("click the queue");
+    } else {
+        browser
+            .wait_for("#queue-select")
+            .await
+            .select_by_value(key)
+            .await
+            .expect("choose the queue");
+    }
     browser
         .wait_for(&format!(
             ".queue-link[data-queue='{key}'][aria-current=true]"

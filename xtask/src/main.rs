@@ -142,6 +142,7 @@ fn run_harbour(root: &Path, rest: &[String]) -> Result<()> {
 fn test(root: &Path) -> Result<()> {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     tools::ensure_browsers()?;
+    let axe = tools::ensure_axe()?;
     tools::check_postgres(ci)?;
     step("Checking formatting (cargo fmt --check)");
     sh(cargo().args(["fmt", "--all", "--check"]))?;
@@ -174,6 +175,7 @@ fn test(root: &Path) -> Result<()> {
         .env("HARBOUR_TEST_DIST", root.join("dist"))
         .env("HARBOUR_SCREENSHOTS", &screenshots)
         .env("HARBOUR_BROWSER", "chromium")
+        .env("HARBOUR_AXE", &axe)
         .status()
         .context("cannot start cargo test")?
         .success();
@@ -199,6 +201,7 @@ fn test(root: &Path) -> Result<()> {
             .env("HARBOUR_TEST_DIST", root.join("dist"))
             .env("HARBOUR_SCREENSHOTS", &screenshots)
             .env("HARBOUR_BROWSER", engine)
+            .env("HARBOUR_AXE", &axe)
             .status()
             .context("cannot start cargo test")?
             .success();

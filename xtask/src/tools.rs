@@ -6,12 +6,13 @@
 
 use crate::{sh, step};
 use anyhow::{bail, Context, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_OPT_CRATE_VERSION: &str = "0.116.1";
 const GECKODRIVER_VERSION: &str = "0.37.1";
+const AXE_CORE_VERSION: &str = "4.14.1";
 
 fn output_of(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
@@ -186,6 +187,34 @@ pub fn ensure_browsers() -> Result<()> {
         ]))?;
     }
     Ok(())
+}
+
+/// axe-core, the accessibility checker the browser tests inject: the npm
+/// package at a pinned version, in the tool cache. Returns `axe.min.js`.
+pub fn ensure_axe() -> Result<PathBuf> {
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
+    let prefix = PathBuf::from(home).join(".cache").join("harbour-tools");
+    let script = prefix
+        .join("node_modules")
+        .join("axe-core")
+        .join("axe.min.js");
+    let package = prefix
+        .join("node_modules")
+        .join("axe-core")
+        .join("package.json");
+    let installed = std::fs::read_to_string(&package)
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{AXE_CORE_VERSION}\"")));
+    if !installed || !script.exists() {
+        step(&format!(
+            "Installing axe-core {AXE_CORE_VERSION} from npm (once)"
+        ));
+        std::fs::create_dir_all(&prefix)?;
+        sh(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg(format!("axe-core@{AXE_CORE_VERSION}")))?;
+    }
+    Ok(script)
 }
 
 /// Postgres must answer; under CI=true its absence is an error, not a skip.

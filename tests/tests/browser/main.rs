@@ -5,6 +5,7 @@ use harbour_tests::app::{ADMIN_EMAIL, PASSWORD};
 use harbour_tests::browser::Browser;
 use harbour_tests::browser_desk::{app_with_ui, sign_in};
 
+mod accessibility;
 mod clock;
 mod composer_media;
 mod csp;
@@ -12,6 +13,7 @@ mod inbox;
 mod inbox_scale;
 mod language;
 mod portal;
+mod screens;
 
 #[tokio::test]
 async fn an_admin_signs_in_creates_a_user_and_signs_out() {

@@ -326,9 +326,11 @@ fn ComposerText(
                 placeholder=placeholder
                 aria-invalid=move || text_invalid().then_some("true")
                 aria-describedby="composer-hint composer-error"
+                // A textbox may say it offers a list, and names it while it
+                // is there; `aria-expanded` belongs to comboboxes, which a
+                // textarea cannot be.
                 aria-autocomplete="list"
-                aria-controls="composer-suggestions"
-                aria-expanded=move || menu.is_open().to_string()
+                aria-controls=move || menu.is_open().then_some("composer-suggestions")
                 disabled=disabled
                 prop:value=move || draft.text.get()
                 on:input=move |ev| {
