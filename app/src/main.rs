@@ -19,6 +19,7 @@ mod channel_rules;
 mod clock;
 mod components;
 mod debounce;
+mod focus_trap;
 mod form_errors;
 mod format;
 mod labels;

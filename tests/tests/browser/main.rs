@@ -11,6 +11,7 @@ mod composer_media;
 mod csp;
 mod inbox;
 mod inbox_scale;
+mod keyboard;
 mod language;
 mod portal;
 mod screens;
