@@ -142,6 +142,8 @@ pub fn ensure_browsers() -> Result<()> {
         ("firefox-esr", "/usr/bin/firefox-esr"),
         ("webkit2gtk-driver", "/usr/bin/WebKitWebDriver"),
         ("xvfb", "/usr/bin/Xvfb"),
+        // WebKitGTK reads the page's languages from the locale, which must exist.
+        ("locales-all", "/usr/lib/locale/zh_HK.utf8"),
         (
             "fonts-noto-cjk",
             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
