@@ -272,7 +272,8 @@ pub async fn sign_in(current: Option<&str>) -> Result<shared::api::Session, ApiE
     api::auth::portal_sign_in(token, current).await
 }
 
-/// The portal did not hand over a token in time: signed out.
+/// The portal did not hand over a token in time: like a network failure,
+/// tried again later rather than ending a session the server still holds.
 fn no_answer() -> ApiError {
     let mut body = ErrorBody::new(
         ErrorCode::Unauthenticated,
@@ -280,7 +281,7 @@ fn no_answer() -> ApiError {
     );
     body.reason = Some("portal_no_answer".into());
     ApiError {
-        status: 401,
+        status: 0,
         body,
         origin: api::client::Origin::Server,
     }

@@ -288,43 +288,51 @@ pub async fn portal_user(
             json!({ "user": id, "issuer": portal.issuer, "subject": identity.subject }),
         )
     };
-    let (id, created) =
-        match users::portal_match(&mut tx, &identity.subject, &identity.email).await? {
-            Some((id, Some(subject))) if subject == identity.subject => (id, false),
-            Some((_, Some(_))) => return Err(Refusal::SubjectMismatch.into()),
-            Some((id, None)) => {
-                users::set_external_id(&mut tx, id, &identity.subject).await?;
-                append(&mut tx, now, &[linked(id, "user.portal_linked")]).await?;
-                (id, false)
+    let found = users::portal_match(&mut tx, &identity.subject, &identity.email).await?;
+    if found.as_ref().is_some_and(|(_, _, active)| !active) {
+        // Refused before anything is linked.
+        return Err(AppError::AccountDisabled);
+    }
+    let (id, created) = match found {
+        Some((id, Some(subject), _)) if subject == identity.subject => (id, false),
+        Some((_, Some(_), _)) => return Err(Refusal::SubjectMismatch.into()),
+        Some((id, None, _)) => {
+            if !users::set_external_id(&mut tx, id, &identity.subject).await? {
+                // Linked to someone else between the look and the link.
+                return Err(Refusal::SubjectMismatch.into());
             }
-            None => {
-                let Some(rule) = &portal.jit else {
-                    // The token is used up all the same: it cannot be tried again.
-                    store.commit(tx).await?;
-                    return Err(Refusal::UnknownUser.into());
-                };
-                let new = users::NewUser {
-                    email: &identity.email,
-                    name: &identity.name,
-                    role: rule.role,
-                    password_hash: NO_PASSWORD,
-                    teams: &jit_teams,
-                };
-                let id = users::insert_user(&mut tx, now, &new).await?;
-                users::set_external_id(&mut tx, id, &identity.subject).await?;
-                let payload = json!({
-                    "user": id, "email": identity.email, "name": identity.name, "role": rule.role,
-                    "teams": jit_teams, "via": "portal", "subject": identity.subject,
-                });
-                append(
-                    &mut tx,
-                    now,
-                    &[NewEvent::new("user.created", None, payload)],
-                )
-                .await?;
-                (id, true)
-            }
-        };
+            append(&mut tx, now, &[linked(id, "user.portal_linked")]).await?;
+            (id, false)
+        }
+        None => {
+            let Some(rule) = &portal.jit else {
+                // The token is used up all the same: it cannot be tried again.
+                store.commit(tx).await?;
+                return Err(Refusal::UnknownUser.into());
+            };
+            let new = users::NewUser {
+                email: &identity.email,
+                name: &identity.name,
+                role: rule.role,
+                password_hash: NO_PASSWORD,
+                teams: &jit_teams,
+            };
+            let id = users::insert_user(&mut tx, now, &new).await?;
+            // A new user has no link yet: this sets it.
+            users::set_external_id(&mut tx, id, &identity.subject).await?;
+            let payload = json!({
+                "user": id, "email": identity.email, "name": identity.name, "role": rule.role,
+                "teams": jit_teams, "via": "portal", "subject": identity.subject,
+            });
+            append(
+                &mut tx,
+                now,
+                &[NewEvent::new("user.created", None, payload)],
+            )
+            .await?;
+            (id, true)
+        }
+    };
     store.commit(tx).await?;
     Ok((id, created))
 }

@@ -199,14 +199,7 @@ impl AuthUser {
         session: Option<String>,
         expires_at: i64,
     ) -> AppResult<AuthUser> {
-        let user = state
-            .store
-            .user(id)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        if !user.active {
-            return Err(AppError::AccountDisabled);
-        }
+        let user = active_user(state, id).await?;
         // Tokens from before sign-ins were named carry no session: they
         // end with their short lifetime.
         if let Some(session) = &session {
@@ -226,9 +219,26 @@ impl AuthUser {
     }
 }
 
+/// The user, as long as they exist and are active.
+pub async fn active_user(state: &AppState, id: UserId) -> AppResult<User> {
+    let user = state
+        .store
+        .user(id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if !user.active {
+        return Err(AppError::AccountDisabled);
+    }
+    Ok(user)
+}
+
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    bearer_in(&parts.headers)
+}
+
+/// The bearer token in `Authorization`, if there is one.
+pub fn bearer_in(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {

@@ -234,6 +234,65 @@ pub struct Browser {
     driver: Child,
     display: Option<Child>,
     _profile: tempfile::TempDir,
+    /// Held for the browser's life: shared by ordinary tests, exclusive for
+    /// one that measures time (see [`Browser::start_alone`]).
+    _turn: Turn,
+}
+
+/// Tests of one binary run side by side; a test that times frames must not
+/// share two cores with other browsers. Shared turns are let in unless a
+/// timing test runs (so a test may open a second browser without waiting);
+/// a timing test waits until no browser is open.
+struct Turns {
+    sharing: usize,
+    alone: bool,
+}
+
+static TURNS: std::sync::Mutex<Turns> = std::sync::Mutex::new(Turns {
+    sharing: 0,
+    alone: false,
+});
+static TURN_CHANGED: std::sync::Condvar = std::sync::Condvar::new();
+
+fn turns() -> std::sync::MutexGuard<'static, Turns> {
+    TURNS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Waiting blocks only the test's own thread (each test has its runtime).
+enum Turn {
+    Shared,
+    Alone,
+}
+
+impl Turn {
+    fn shared() -> Turn {
+        let mut t = turns();
+        while t.alone {
+            t = TURN_CHANGED.wait(t).unwrap_or_else(|e| e.into_inner());
+        }
+        t.sharing += 1;
+        Turn::Shared
+    }
+
+    fn alone() -> Turn {
+        let mut t = turns();
+        while t.alone || t.sharing > 0 {
+            t = TURN_CHANGED.wait(t).unwrap_or_else(|e| e.into_inner());
+        }
+        t.alone = true;
+        Turn::Alone
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut t = turns();
+        match self {
+            Turn::Shared => t.sharing = t.sharing.saturating_sub(1),
+            Turn::Alone => t.alone = false,
+        }
+        TURN_CHANGED.notify_all();
+    }
 }
 
 impl Browser {
@@ -243,8 +302,20 @@ impl Browser {
         Browser::start_in(width, height, "en-GB").await
     }
 
+    /// [`Browser::start`] once every other test's browser has closed, with
+    /// none starting until this one closes: for tests that measure time.
+    pub async fn start_alone(width: u32, height: u32) -> Browser {
+        let turn = Turn::alone();
+        Browser::start_with(width, height, "en-GB", turn).await
+    }
+
     /// [`Browser::start`] for someone whose browser prefers `language`.
     pub async fn start_in(width: u32, height: u32, language: &str) -> Browser {
+        let turn = Turn::shared();
+        Browser::start_with(width, height, language, turn).await
+    }
+
+    async fn start_with(width: u32, height: u32, language: &str, turn: Turn) -> Browser {
         // Two TLS backends are linked (reqwest's and fantoccini's); pick one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let engine = Engine::current();
@@ -282,6 +353,7 @@ impl Browser {
                         driver,
                         display,
                         _profile: profile,
+                        _turn: turn,
                     };
                 }
                 Err(err) => last_error = err.to_string(),

@@ -324,14 +324,7 @@ async fn refresh(
     };
     state.store.commit(tx).await?;
 
-    let user = state
-        .store
-        .user(user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    if !user.active {
-        return Err(AppError::AccountDisabled);
-    }
+    let user = auth::active_user(&state, user_id).await?;
     let body = session(&state, user, &row.family)?;
     let jar = match rotated {
         Some((token, lives_ms)) => jar.add(refresh_cookie(&state, token, lives_ms)),
@@ -340,8 +333,14 @@ async fn refresh(
     Ok((jar, Json(body)))
 }
 
-/// Ends the sign-in the refresh cookie belongs to or, without one (a
-/// portal sign-in lives in memory), the one the bearer token names.
+/// The user and sign-in the request's bearer token names, whatever its age.
+fn bearer_session(state: &AppState, headers: &HeaderMap) -> Option<(UserId, String)> {
+    auth::bearer_in(headers).and_then(|token| auth::token_session(&state.keys, token))
+}
+
+/// Ends the sign-in the refresh cookie belongs to and the one the bearer
+/// token names (a portal sign-in has no cookie; inside a portal on the same
+/// site the cookie may be an older sign-in's).
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -354,20 +353,20 @@ async fn logout(
         .get(REFRESH_COOKIE)
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty());
-    let ending = match presented {
-        Some(presented) => {
-            tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented))
-                .await?
-                .map(|row| (row.user_id.parse::<UserId>().ok(), row.family))
+    let mut ending: Vec<(Option<UserId>, String)> = Vec::new();
+    if let Some(presented) = presented {
+        if let Some(row) =
+            tokens::find_refresh_token(&mut tx, &auth::hash_refresh_token(&presented)).await?
+        {
+            ending.push((row.user_id.parse::<UserId>().ok(), row.family));
         }
-        None => headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|token| auth::token_session(&state.keys, token.trim()))
-            .map(|(user, family)| (Some(user), family)),
-    };
-    if let Some((user, family)) = ending {
+    }
+    if let Some((user, family)) = bearer_session(&state, &headers) {
+        if ending.iter().all(|(_, f)| *f != family) {
+            ending.push((Some(user), family));
+        }
+    }
+    for (user, family) in ending {
         tokens::revoke_family(&mut tx, now, &family).await?;
         append(
             &mut tx,
@@ -414,23 +413,11 @@ async fn portal_sign_in(
     );
     let (user_id, created) =
         crate::accounts::portal_user(&state.store, now, portal, &identity).await?;
-    let user = state
-        .store
-        .user(user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    if !user.active {
-        return Err(AppError::AccountDisabled);
-    }
+    let user = auth::active_user(&state, user_id).await?;
 
     let mut tx = state.store.begin().await?;
     // The same person's live portal sign-in carries on; anything else starts one.
-    let current = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| auth::token_session(&state.keys, token.trim()))
-        .filter(|(owner, _)| *owner == user_id);
+    let current = bearer_session(&state, &headers).filter(|(owner, _)| *owner == user_id);
     let mut renewed = None;
     if let Some((_, family)) = current {
         if let Some((owner, started)) = tokens::live_family(&mut tx, &family).await? {

@@ -56,8 +56,12 @@ pub async fn find_refresh_token(
     Ok(on_tx!(tx, c => sqlx::query_as(&sql).bind(token_hash).fetch_optional(&mut *c).await?))
 }
 
+/// How long past its expiry a used portal token's id is kept: longer than
+/// any clock difference between nodes, so no node takes it again.
+const PORTAL_ID_KEPT_MS: i64 = 10 * 60 * 1000;
+
 /// Records a portal token's id as used; false when it was used before.
-/// Ids of tokens that have expired are forgotten: the token is refused
+/// Ids of tokens long expired are forgotten: every node refuses the token
 /// for its age by then.
 pub async fn claim_portal_token_id(
     tx: &mut Tx,
@@ -68,7 +72,7 @@ pub async fn claim_portal_token_id(
 ) -> AppResult<bool> {
     on_tx!(tx, c => {
         sqlx::query("DELETE FROM portal_token_ids WHERE expires_at < $1")
-            .bind(now)
+            .bind(now - PORTAL_ID_KEPT_MS)
             .execute(&mut *c)
             .await?
             .rows_affected()

@@ -99,38 +99,42 @@ pub async fn insert_user(tx: &mut Tx, now: i64, new: &NewUser<'_>) -> AppResult<
 }
 
 /// Replaces a user's team memberships; unknown teams are a validation error.
-/// The user a portal sign-in names: the one linked to `subject`, else the
-/// one with `email`, with the portal subject it is linked to (if any).
+/// The user a portal sign-in names (the one linked to `subject`, else the
+/// one with `email`): their id, the portal subject they are linked to (if
+/// any) and whether they are active. Locked until the transaction ends.
 pub async fn portal_match(
     tx: &mut Tx,
     subject: &str,
     email: &str,
-) -> AppResult<Option<(UserId, Option<String>)>> {
-    let row: Option<(String, Option<String>)> = on_tx!(tx, c => {
-        sqlx::query_as(
-            "SELECT id, external_id FROM users WHERE external_id = $1 OR email = $2 \
-             ORDER BY CASE WHEN external_id = $1 THEN 0 ELSE 1 END LIMIT 1",
-        )
-        .bind(subject)
-        .bind(email)
-        .fetch_optional(&mut *c)
-        .await?
+) -> AppResult<Option<(UserId, Option<String>, bool)>> {
+    let sql = format!(
+        "SELECT id, external_id, active FROM users WHERE external_id = $1 OR email = $2 \
+         ORDER BY CASE WHEN external_id = $1 THEN 0 ELSE 1 END LIMIT 1{}",
+        tx.backend().for_update()
+    );
+    let row: Option<(String, Option<String>, bool)> = on_tx!(tx, c => {
+        sqlx::query_as(&sql)
+            .bind(subject)
+            .bind(email)
+            .fetch_optional(&mut *c)
+            .await?
     });
-    row.map(|(id, linked)| Ok((parse_id(&id)?, linked)))
+    row.map(|(id, linked, active)| Ok((parse_id(&id)?, linked, active)))
         .transpose()
 }
 
-/// Links a user to their portal subject.
-pub async fn set_external_id(tx: &mut Tx, user: UserId, subject: &str) -> AppResult<()> {
-    on_tx!(tx, c => {
-        sqlx::query("UPDATE users SET external_id = $1 WHERE id = $2")
+/// Links a user to their portal subject unless they are linked already;
+/// says whether it did (another sign-in may have linked them meanwhile).
+pub async fn set_external_id(tx: &mut Tx, user: UserId, subject: &str) -> AppResult<bool> {
+    let linked = on_tx!(tx, c => {
+        sqlx::query("UPDATE users SET external_id = $1 WHERE id = $2 AND external_id IS NULL")
             .bind(subject)
             .bind(user.to_string())
             .execute(&mut *c)
             .await?
             .rows_affected()
     });
-    Ok(())
+    Ok(linked == 1)
 }
 
 pub async fn set_teams(tx: &mut Tx, user: UserId, teams: &[TeamId]) -> AppResult<()> {

@@ -257,6 +257,29 @@ async fn every_doubtful_portal_token_is_refused_with_its_reason(backend: Backend
         assert_eq!(body["code"], "unauthenticated", "{reason}");
         assert_eq!(body["reason"], reason, "{body}");
     }
+    // A deactivated user is refused before anything is linked.
+    let (lee, _) = app.user_with_role(&admin, Role::Agent, &[]).await;
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/users/{}", lee.id)))
+        .bearer_auth(&admin)
+        .json(&json!({ "active": false }))
+        .send()
+        .await
+        .expect("deactivate");
+    assert_eq!(response.status(), 200);
+    let (status, body) = trade(
+        &app,
+        &rs256(&claims("staff-9", &lee.email, "jti-lee")),
+        None,
+    )
+    .await;
+    assert_eq!((status, &body["code"]), (403, &json!("account_disabled")));
+    assert!(events(&app, "user.portal_linked")
+        .await
+        .iter()
+        .all(|e| e["user"] != json!(lee.id)));
+
     // Ken, asked for by his own email under a new id, is linked and let in.
     let (status, body) = trade(
         &app,

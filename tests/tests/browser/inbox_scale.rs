@@ -197,7 +197,8 @@ async fn a_ten_thousand_row_queue_scrolls_smoothly() {
         .map(|c| c["id"].as_str().unwrap_or_default())
         .collect();
 
-    let browser = Browser::start(1366, 768).await;
+    // Frames are timed: no other test's browser shares the two cores.
+    let browser = Browser::start_alone(1366, 768).await;
     sign_in(&browser, &app, &email, &options.password).await;
     browser.wait_for_text(".live-indicator", "Live").await;
     let queue = format!("team:{team}");
