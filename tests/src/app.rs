@@ -196,6 +196,20 @@ impl TestApp {
         (user, session.access_token)
     }
 
+    /// Changes a user through the admin API (`PATCH /api/v1/users/{id}`);
+    /// panics unless it is accepted.
+    pub async fn update_user(&self, admin_token: &str, user: shared::UserId, body: Value) {
+        let response = self
+            .client
+            .patch(self.url(&format!("/api/v1/users/{user}")))
+            .bearer_auth(admin_token)
+            .json(&body)
+            .send()
+            .await
+            .expect("patch");
+        assert_eq!(response.status(), 200, "update the user");
+    }
+
     /// Connects an Official Account through the admin API; panics unless it is created.
     pub async fn connect_official_account(
         &self,

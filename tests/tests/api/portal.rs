@@ -156,15 +156,8 @@ async fn a_portal_token_signs_in_once_and_renews_the_same_sign_in(backend: Backe
     assert_eq!(status, 401, "the portal sign-in ended");
 
     // A deactivated user gets no session from the portal either.
-    let response = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{}", amy.id)))
-        .bearer_auth(&admin)
-        .json(&json!({ "active": false }))
-        .send()
-        .await
-        .expect("deactivate");
-    assert_eq!(response.status(), 200);
+    app.update_user(&admin, amy.id, json!({ "active": false }))
+        .await;
     let token = signer
         .sign(&person("staff-1042", &amy.email), app.clock.now())
         .expect("sign");
@@ -259,15 +252,8 @@ async fn every_doubtful_portal_token_is_refused_with_its_reason(backend: Backend
     }
     // A deactivated user is refused before anything is linked.
     let (lee, _) = app.user_with_role(&admin, Role::Agent, &[]).await;
-    let response = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{}", lee.id)))
-        .bearer_auth(&admin)
-        .json(&json!({ "active": false }))
-        .send()
-        .await
-        .expect("deactivate");
-    assert_eq!(response.status(), 200);
+    app.update_user(&admin, lee.id, json!({ "active": false }))
+        .await;
     let (status, body) = trade(
         &app,
         &rs256(&claims("staff-9", &lee.email, "jti-lee")),

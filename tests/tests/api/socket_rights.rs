@@ -9,10 +9,10 @@ use harbour_tests::app::PASSWORD;
 use harbour_tests::desk::{act, conversation_of, desk, post, push, Desk};
 use harbour_tests::socket::{hello, next_message, open, send, Socket};
 use harbour_tests::{on_both_backends, Backend, TestApp, TestDb};
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::api::{Event, Session};
 use shared::ws::{ClientMessage, ServerMessage};
-use shared::{ConversationId, Role, Seq, UserId};
+use shared::{ConversationId, Role, Seq};
 use std::time::Duration;
 
 on_both_backends!(
@@ -78,25 +78,14 @@ async fn sign_in(app: &TestApp, email: &str) -> (reqwest::Client, String) {
     (client, session.access_token)
 }
 
-async fn patch_user(app: &TestApp, admin: &str, user: UserId, body: Value) {
-    let response = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{user}")))
-        .bearer_auth(admin)
-        .json(&body)
-        .send()
-        .await
-        .expect("patch");
-    assert_eq!(response.status(), 200, "update the user");
-}
-
 async fn a_deactivated_user_is_cut_off_at_once(backend: Backend) {
     let Desk {
         app, admin, team_a, ..
     } = desk(backend).await;
     let (amy, token) = app.user_with_role(&admin, Role::Agent, &[team_a]).await;
     let (mut socket, _, _) = hello(&app, &token, Seq(0)).await;
-    patch_user(&app, &admin, amy.id, json!({ "active": false })).await;
+    app.update_user(&admin, amy.id, json!({ "active": false }))
+        .await;
     assert_eq!(
         closing_code(&mut socket).await.as_deref(),
         Some("account_disabled")
@@ -178,7 +167,8 @@ async fn losing_a_team_refilters_the_socket_at_once(backend: Backend) {
     push(&app, &path_a, "oLoans", 1, "loans before").await;
     until_message_from(&mut socket, "loans before").await;
     // Amy moves from Loans to Claims: the same socket, filtered anew.
-    patch_user(&app, &admin, amy.id, json!({ "teams": [team_b] })).await;
+    app.update_user(&admin, amy.id, json!({ "teams": [team_b] }))
+        .await;
     push(&app, &path_a, "oLoans", 2, "loans after").await;
     push(&app, &path_b, "oClaims", 1, "claims after").await;
     let seen = until_message_from(&mut socket, "claims after").await;
