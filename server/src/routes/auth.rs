@@ -429,19 +429,11 @@ async fn portal_sign_in(
     let family = match renewed.clone() {
         Some(family) => family,
         None => {
-            // The sign-in's row holds a token nobody is given: it marks the
-            // sign-in live until signing out, a password reset or deactivation.
+            // The sign-in's row holds a refresh token nobody is given: it
+            // marks the sign-in live until signing out, a password reset or
+            // deactivation.
             let family = Uuid::new_v4().to_string();
-            let (_, token_hash) = auth::new_refresh_token();
-            let id = Uuid::new_v4().to_string();
-            let new = NewRefreshToken {
-                id: &id,
-                family: &family,
-                user: user_id,
-                token_hash: &token_hash,
-                expires_at: now + state.config.session_max_ms,
-            };
-            tokens::insert_refresh_token(&mut tx, now, &new).await?;
+            issue_refresh_token(&state, &mut tx, now, user_id, &family, now).await?;
             family
         }
     };
