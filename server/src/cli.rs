@@ -147,8 +147,23 @@ pub enum TeamCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute the hash chain; exits non-zero naming the first bad seq.
-    Verify,
+    /// Recompute the hash chain and the Merkle tree and check every signed
+    /// checkpoint; exits non-zero naming the first bad seq or checkpoint.
+    Verify {
+        /// A directory of checkpoint files kept outside the database
+        /// (HARBOUR_CHECKPOINT_DIR on the servers), checked against the log.
+        #[arg(long, value_name = "DIR")]
+        checkpoints: Option<std::path::PathBuf>,
+        /// The key checkpoints must be signed with (`ed25519:…` as
+        /// `audit public-key` prints it, or a file holding it); this
+        /// node's key by default.
+        #[arg(long = "public-key", value_name = "K")]
+        public_key: Option<String>,
+    },
+    /// Print the public key that verifies checkpoints, and its id.
+    PublicKey,
+    /// Sign a checkpoint of the log now (servers do it on their own).
+    Checkpoint,
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -360,21 +375,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify {
+            checkpoints,
+            public_key,
+        }) => {
+            let public_key = match public_key.as_deref() {
+                Some(text) => crate::checkpoints::PublicKey::parse(text).context("--public-key")?,
+                None => config.checkpoints.key.public(),
+            };
             let store = open_store(&config).await?;
-            let report = store.verify_chain().await?;
+            let options = crate::audit::AuditOptions {
+                checkpoints_dir: checkpoints,
+                public_key,
+            };
+            let report = crate::audit::verify(&store, &options).await?;
             match report.fault {
                 None => println!(
-                    "The event log is intact: {} events verified.",
-                    report.checked
+                    "The event log is intact: {} events verified; {} checkpoints in the log{} match it, signed by key {}.",
+                    report.events,
+                    report.in_log,
+                    if options.checkpoints_dir.is_some() {
+                        format!(" and {} in the directory", report.in_dir)
+                    } else {
+                        String::new()
+                    },
+                    options.public_key.key_id()
                 ),
                 Some(fault) => {
-                    eprintln!(
-                        "The event log is broken at seq {}: {fault}.",
-                        fault.first_bad_seq()
-                    );
+                    eprintln!("{fault}");
                     return Ok(ExitCode::from(2));
                 }
+            }
+        }
+        Command::Audit(AuditCommand::PublicKey) => {
+            let key = config.checkpoints.key.public();
+            println!("{key}");
+            println!("key id {}", key.key_id());
+        }
+        Command::Audit(AuditCommand::Checkpoint) => {
+            let store = open_store(&config).await?;
+            let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
+            let mut checkpointer = crate::checkpointer::Checkpointer::new(
+                store,
+                Clock::System,
+                config.checkpoints.clone(),
+                metrics.clone(),
+            );
+            checkpointer.prepare().await;
+            checkpointer.step(true).await?;
+            let status = &metrics.checkpoints;
+            println!(
+                "The newest checkpoint covers {} events.",
+                status.tree_size.load(std::sync::atomic::Ordering::Relaxed)
+            );
+            for line in status.details() {
+                eprintln!("{line}");
             }
         }
     }

@@ -78,6 +78,8 @@ pub struct Config {
     pub shutdown_deadline: std::time::Duration,
     /// Portal sign-in for the iframe, when a portal is configured.
     pub portal: Option<crate::portal::PortalConfig>,
+    /// Signed checkpoints of the event log.
+    pub checkpoints: crate::checkpointer::CheckpointSettings,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -157,6 +159,24 @@ pub struct Settings {
     /// The team (by name) users created through the portal join.
     #[arg(long, env = "HARBOUR_PORTAL_JIT_TEAM")]
     pub portal_jit_team: Option<String>,
+    /// Sign a checkpoint of the event log after this many events.
+    #[arg(long, env = "HARBOUR_CHECKPOINT_EVENTS", default_value_t = 1000)]
+    pub checkpoint_events: u32,
+    /// ... or this many seconds after the last one, when anything happened.
+    #[arg(long, env = "HARBOUR_CHECKPOINT_SECONDS", default_value_t = 60)]
+    pub checkpoint_seconds: u32,
+    /// Where checkpoints are also written (WORM storage, another host);
+    /// `<data dir>/checkpoints` by default.
+    #[arg(long, env = "HARBOUR_CHECKPOINT_DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Each checkpoint is also POSTed here as JSON (a witness).
+    #[arg(long, env = "HARBOUR_CHECKPOINT_WITNESS_URL")]
+    pub checkpoint_witness_url: Option<String>,
+    /// The Ed25519 seed that signs checkpoints (64 hex characters or
+    /// base64); generated into `<data dir>/checkpoint.key` when absent. A
+    /// secret: read from the environment only.
+    #[arg(skip = std::env::var("HARBOUR_CHECKPOINT_KEY").ok())]
+    pub checkpoint_key: Option<String>,
 }
 
 /// Settings as a debugger would print them, without the secrets in them.
@@ -175,6 +195,7 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("portal_issuer", &self.portal_issuer)
             .field("portal_secret", &redacted(&self.portal_secret))
+            .field("checkpoint_key", &redacted(&self.checkpoint_key))
             .finish_non_exhaustive()
     }
 }
@@ -234,6 +255,7 @@ impl Config {
                 Some(settings.data_dir.join("secret.key")),
             ),
         };
+        let checkpoints = checkpoints(settings)?;
         Ok(Config {
             bind,
             database_url: Secret::new(database_url),
@@ -260,6 +282,7 @@ impl Config {
             max_replay: MAX_REPLAY,
             shutdown_deadline: shutdown_deadline(settings.shutdown_deadline_s)?,
             portal,
+            checkpoints,
         })
     }
 
@@ -299,8 +322,48 @@ impl Config {
             max_replay: MAX_REPLAY,
             shutdown_deadline: std::time::Duration::from_secs(25),
             portal: None,
+            checkpoints: crate::checkpointer::CheckpointSettings {
+                every_events: 1000,
+                every_ms: 60_000,
+                dir: data_dir.join("checkpoints"),
+                witness_url: None,
+                key: crate::checkpoints::CheckpointKey::generate(),
+            },
         }
     }
+}
+
+/// Checkpoint settings, with the signing key (read or generated).
+fn checkpoints(settings: &Settings) -> anyhow::Result<crate::checkpointer::CheckpointSettings> {
+    if settings.checkpoint_events == 0 {
+        bail!("HARBOUR_CHECKPOINT_EVENTS must be at least 1.");
+    }
+    if !(1..=86_400).contains(&settings.checkpoint_seconds) {
+        bail!(
+            "HARBOUR_CHECKPOINT_SECONDS must be between 1 and 86400 (a day), not {}.",
+            settings.checkpoint_seconds
+        );
+    }
+    let witness_url = match settings.checkpoint_witness_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+            Some(url.to_owned())
+        }
+        Some(_) => bail!("HARBOUR_CHECKPOINT_WITNESS_URL must be an http:// or https:// URL."),
+    };
+    Ok(crate::checkpointer::CheckpointSettings {
+        every_events: u64::from(settings.checkpoint_events),
+        every_ms: i64::from(settings.checkpoint_seconds) * 1000,
+        dir: settings
+            .checkpoint_dir
+            .clone()
+            .unwrap_or_else(|| settings.data_dir.join("checkpoints")),
+        witness_url,
+        key: crate::checkpoints::load_or_create_key(
+            settings.checkpoint_key.as_deref(),
+            &settings.data_dir,
+        )?,
+    })
 }
 
 /// Events a reconnecting socket may replay before it is told to reload.
@@ -516,26 +579,7 @@ pub fn ensure_data_dir(data_dir: &Path) -> anyhow::Result<()> {
 fn load_or_create_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
     let path = data_dir.join("secret.key");
     if path.exists() {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path)
-                .with_context(|| format!("HARBOUR_DATA_DIR: cannot read {}", path.display()))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                bail!(
-                    "{} can be read by other users (mode {:o}); make it private with `chmod 600 {}` and start again.",
-                    path.display(),
-                    mode & 0o777,
-                    path.display()
-                );
-            }
-        }
-        let raw = std::fs::read_to_string(&path)
-            .with_context(|| format!("HARBOUR_DATA_DIR: cannot read {}", path.display()))?;
-        return parse_secret_key(&raw)
-            .with_context(|| format!("{} is not a valid key", path.display()));
+        return read_private_key_file(&path).map(Secret::new);
     }
     ensure_data_dir(data_dir)?;
     let key: [u8; 32] = rand::random();
@@ -544,7 +588,34 @@ fn load_or_create_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
     Ok(Secret::new(key))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Reads a 32-byte key written as hex or base64 from a file only its owner
+/// can read.
+pub(crate) fn read_private_key_file(path: &Path) -> anyhow::Result<[u8; 32]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("HARBOUR_DATA_DIR: cannot read {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "{} can be read by other users (mode {:o}); make it private with `chmod 600 {}` and start again.",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
+    let raw = std::fs::read_to_string(path)
+        .with_context(|| format!("HARBOUR_DATA_DIR: cannot read {}", path.display()))?;
+    let key =
+        parse_secret_key(&raw).with_context(|| format!("{} is not a valid key", path.display()))?;
+    Ok(*key.expose())
+}
+
+/// Writes a new file only its owner can read (0600); refuses to overwrite.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -643,9 +714,13 @@ mod tests {
             #[command(flatten)]
             settings: Settings,
         }
+        let data_dir = tempfile::tempdir().expect("data dir");
+        let data_dir = data_dir.path().to_string_lossy().into_owned();
         let parse = |args: &[&str]| {
             let mut all = vec![
                 "harbour",
+                "--data-dir",
+                &data_dir,
                 "--secret-key",
                 "0000000000000000000000000000000000000000000000000000000000000000",
             ];

@@ -1,9 +1,12 @@
 //! Harbour's server: HTTP API, live socket, storage, jobs and the command line.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod canned;
 pub mod channels;
+pub mod checkpointer;
+pub mod checkpoints;
 pub mod cli;
 pub mod client_address;
 pub mod clock;

@@ -27,6 +27,8 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     pub ws_connections: AtomicI64,
+    /// Signed checkpoints and how far their copies outside the database got.
+    pub checkpoints: crate::checkpointer::CheckpointStatus,
 }
 
 impl Metrics {
@@ -93,6 +95,45 @@ impl Metrics {
             "harbour_websocket_connections {}",
             self.ws_connections.load(Ordering::Relaxed)
         );
+        let c = &self.checkpoints;
+        for (name, kind, help, value) in [
+            (
+                "harbour_checkpoint_tree_size",
+                "gauge",
+                "Events the newest signed checkpoint covers.",
+                &c.tree_size,
+            ),
+            (
+                "harbour_checkpoints_signed_total",
+                "counter",
+                "Checkpoints this node signed.",
+                &c.signed,
+            ),
+            (
+                "harbour_checkpoint_witness_pending",
+                "gauge",
+                "Checkpoints the witness has not acknowledged.",
+                &c.witness_pending,
+            ),
+            (
+                "harbour_checkpoint_witness_failures_total",
+                "counter",
+                "Failed deliveries to the checkpoint witness.",
+                &c.witness_failures,
+            ),
+            (
+                "harbour_checkpoint_dir_pending",
+                "gauge",
+                "Checkpoints not yet written to the checkpoint directory.",
+                &c.dir_pending,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
         if let Some(depth) = job_queue_depth {
             out.push_str("# HELP harbour_job_queue_depth Jobs queued or running.\n");
             out.push_str("# TYPE harbour_job_queue_depth gauge\n");

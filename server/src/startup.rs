@@ -105,6 +105,19 @@ impl Application {
             }
             None => None,
         };
+        let metrics = Arc::new(Metrics::default());
+        tasks.add(
+            CHECKPOINT_TASK,
+            tokio::spawn(
+                crate::checkpointer::Checkpointer::new(
+                    store.clone(),
+                    clock.clone(),
+                    config.checkpoints.clone(),
+                    metrics.clone(),
+                )
+                .run(shutdown.clone()),
+            ),
+        );
         let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
         let presence = crate::presence::Presence::default();
         tasks.add("presence sweeper", presence.start_sweeper(clock.clone()));
@@ -134,7 +147,7 @@ impl Application {
             secrets,
             password_checks: Arc::new(tokio::sync::Semaphore::new(config.max_password_checks)),
             config: Arc::new(config),
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             bad_signatures: Default::default(),
             shutdown,
             tasks,
@@ -207,6 +220,16 @@ impl Application {
                 }
             }
         }
+        // The last events get a checkpoint before the database closes.
+        if let Some(mut checkpointer) = state.tasks.take(CHECKPOINT_TASK) {
+            tokio::select! {
+                _ = &mut checkpointer => {}
+                () = past_deadline(&state.shutdown, deadline) => {
+                    tracing::warn!("the checkpoint at shutdown was not finished by the deadline");
+                    checkpointer.abort();
+                }
+            }
+        }
         // Live sockets were told "server restarting"; let them say it.
         let sockets_closing = async {
             while state
@@ -235,6 +258,7 @@ async fn past_deadline(shutdown: &Shutdown, deadline: Duration) {
 /// Names of the tasks `/readyz` watches.
 pub const HUB_TASK: &str = "hub";
 pub const WORKER_TASK: &str = "job worker";
+pub const CHECKPOINT_TASK: &str = "checkpointer";
 
 /// Every ten minutes, forgets sign-in attempts that no longer count, and
 /// callback URLs the timestamp window refuses anyway; every hour, removes

@@ -91,6 +91,46 @@ impl TestDb {
         }
     }
 
+    /// Runs `sql` and says whether the database accepted it (a guard
+    /// refusing it is an `Err` with the database's message).
+    pub async fn try_execute(&self, sql: &str) -> Result<(), String> {
+        use sqlx::Connection;
+        let result = match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open SQLite");
+                sqlx::query(sql).execute(&mut conn).await.map(drop)
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect to PostgreSQL");
+                sqlx::query(sql).execute(&mut conn).await.map(drop)
+            }
+        };
+        result.map_err(|e| e.to_string())
+    }
+
+    /// Runs `sql` as an attacker with full write access would: first
+    /// dropping the triggers that keep the event log append-only.
+    pub async fn tamper(&self, sql: &str) {
+        let drops: &[&str] = match self.backend {
+            Backend::Sqlite => &[
+                "DROP TRIGGER IF EXISTS events_refuse_delete",
+                "DROP TRIGGER IF EXISTS events_refuse_update",
+            ],
+            Backend::Postgres => &[
+                "DROP TRIGGER IF EXISTS events_guard ON events",
+                "DROP TRIGGER IF EXISTS events_refuse_truncate ON events",
+            ],
+        };
+        for drop in drops {
+            self.execute(drop).await;
+        }
+        self.execute(sql).await;
+    }
+
     /// Reads rows with `sql` over a connection of its own: what a test
     /// checks in the database itself, not through Harbour.
     pub async fn query<T>(&self, sql: &str) -> Vec<T>
@@ -154,5 +194,25 @@ impl Drop for TestDb {
             })
             .join();
         }
+    }
+}
+
+/// Appends `n` test events, one transaction each, at times 1000, 1001, …
+pub async fn write_test_events(store: &harbour_server::store::Store, n: usize) {
+    use harbour_server::store::events::{append, NewEvent};
+    for i in 0..n {
+        let mut tx = store.begin().await.expect("begin");
+        append(
+            &mut tx,
+            1_000 + i as i64,
+            &[NewEvent::new(
+                "test.written",
+                None,
+                serde_json::json!({ "i": i, "text": "還款 repayment" }),
+            )],
+        )
+        .await
+        .expect("append");
+        store.commit(tx).await.expect("commit");
     }
 }

@@ -45,7 +45,13 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
     if !state.store.ready().await {
         return unavailable("database unreachable or migrations pending".into());
     }
-    (StatusCode::OK, "ready".into())
+    // Details that do not make the node unready: a checkpoint sink behind.
+    let details = state.metrics.checkpoints.details();
+    if details.is_empty() {
+        (StatusCode::OK, "ready".into())
+    } else {
+        (StatusCode::OK, format!("ready\n{}", details.join("\n")))
+    }
 }
 
 async fn guarded_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -2,8 +2,10 @@
 //! transaction, read after a `seq`, and verify the whole chain.
 //!
 //! `hash = sha256(prev_hash || canonical_bytes(event))`, where the canonical
-//! bytes cover the payload only through its own sha256, so a later erasure can
-//! replace a payload with a tombstone and the chain still verifies.
+//! bytes cover the payload only through its own sha256 (kept in
+//! `payload_sha256`), so a later erasure can replace a payload with a
+//! tombstone and the chain still verifies. The same bytes are the leaves of
+//! the Merkle tree that signed checkpoints cover (`crate::checkpoints`).
 
 use super::{Store, Tx};
 use crate::{on_read, on_tx};
@@ -48,7 +50,39 @@ struct EventRow {
     team: Option<String>,
     payload: String,
     hash: String,
+    payload_sha256: Option<String>,
 }
+
+impl EventRow {
+    /// The payload's digest as the chain covers it: the one recorded
+    /// beside a tombstone, else the payload's own.
+    fn digest(&self) -> String {
+        match &self.payload_sha256 {
+            Some(recorded) if is_tombstone(&self.payload) => recorded.clone(),
+            _ => payload_digest(&self.payload),
+        }
+    }
+
+    fn canonical(&self) -> Canonical<'_> {
+        Canonical {
+            seq: self.seq,
+            at: self.at,
+            kind: &self.kind,
+            actor: self.actor.as_deref(),
+            team: self.team.as_deref(),
+            payload_sha256: self.digest(),
+        }
+    }
+}
+
+/// A payload that replaced an erased one: a JSON object with a `tombstone`.
+pub fn is_tombstone(payload: &str) -> bool {
+    payload.contains("tombstone")
+        && serde_json::from_str::<serde_json::Value>(payload)
+            .is_ok_and(|v| v.get("tombstone").is_some())
+}
+
+const EVENT_COLUMNS: &str = "seq, at, kind, actor, team, payload, hash, payload_sha256";
 
 #[derive(sqlx::FromRow)]
 struct HeadRow {
@@ -56,26 +90,38 @@ struct HeadRow {
     hash: String,
 }
 
-/// The fields the hash covers, in a fixed order.
+/// The fields the hash covers, in a fixed order: their JSON (serde_json,
+/// no spaces, fields in this order) is an event's canonical bytes.
 #[derive(Serialize)]
-struct Canonical<'a> {
-    seq: i64,
-    at: i64,
-    kind: &'a str,
-    actor: Option<&'a str>,
-    team: Option<&'a str>,
-    payload_sha256: String,
+pub struct Canonical<'a> {
+    pub seq: i64,
+    pub at: i64,
+    pub kind: &'a str,
+    pub actor: Option<&'a str>,
+    pub team: Option<&'a str>,
+    pub payload_sha256: String,
+}
+
+impl Canonical<'_> {
+    pub fn bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The Merkle tree's leaf value: the SHA-256 of the canonical bytes.
+    pub fn leaf(&self) -> [u8; 32] {
+        Sha256::digest(self.bytes()).into()
+    }
 }
 
 pub fn payload_digest(payload: &str) -> String {
     hex::encode(Sha256::digest(payload.as_bytes()))
 }
 
-fn chain_hash(prev_hash: &str, c: &Canonical<'_>) -> String {
-    let canonical = serde_json::to_vec(c).unwrap_or_default();
+/// `sha256(prev_hash || canonical bytes)`, hex: the chain's link.
+pub fn chain_hash(prev_hash: &str, c: &Canonical<'_>) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
-    hasher.update(&canonical);
+    hasher.update(c.bytes());
     hex::encode(hasher.finalize())
 }
 
@@ -98,6 +144,7 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
         let payload = serde_json::to_string(&event.payload).unwrap_or_else(|_| "null".into());
         let actor = event.actor.map(|a| a.to_string());
         let team = event.team.map(|t| t.to_string());
+        let digest = payload_digest(&payload);
         hash = chain_hash(
             &hash,
             &Canonical {
@@ -106,10 +153,10 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
                 kind: event.kind,
                 actor: actor.as_deref(),
                 team: team.as_deref(),
-                payload_sha256: payload_digest(&payload),
+                payload_sha256: digest.clone(),
             },
         );
-        rows.push((seq, event.kind, actor, team, payload, hash.clone()));
+        rows.push((seq, event.kind, actor, team, payload, hash.clone(), digest));
         appended.push(Event {
             seq: Seq(seq),
             at,
@@ -119,16 +166,16 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
             payload: event.payload.clone(),
         });
     }
-    // One statement per 1,000 events (7,000 values, under both backends' limits).
+    // One statement per 1,000 events (8,000 values, under both backends' limits).
     for chunk in rows.chunks(1000) {
         let sql = format!(
-            "INSERT INTO events (seq, at, kind, actor, team, payload, hash) VALUES {}",
-            super::value_rows(chunk.len(), 7, 1)
+            "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
+            super::value_rows(chunk.len(), 8, 1)
         );
         on_tx!(tx, c => {
             let mut query = sqlx::query(&sql);
-            for (seq, kind, actor, team, payload, hash) in chunk {
-                query = query.bind(seq).bind(at).bind(kind).bind(actor).bind(team).bind(payload).bind(hash);
+            for (seq, kind, actor, team, payload, hash, digest) in chunk {
+                query = query.bind(seq).bind(at).bind(kind).bind(actor).bind(team).bind(payload).bind(hash).bind(digest);
             }
             query.execute(&mut *c).await?.rows_affected()
         });
@@ -143,6 +190,25 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
     });
     super::dialect::announce_appended(tx, seq).await?;
     Ok(appended)
+}
+
+/// The tree size of the newest checkpoint in the log (0 without one),
+/// read under the head's lock so the caller may append the next.
+pub async fn newest_checkpoint_size(tx: &mut Tx) -> Result<u64, sqlx::Error> {
+    let head_sql = format!(
+        "SELECT seq, hash FROM event_head WHERE id = 1{}",
+        tx.backend().for_update()
+    );
+    let _head: HeadRow = on_tx!(tx, c => sqlx::query_as(&head_sql).fetch_one(&mut *c).await?);
+    let payload: Option<String> = on_tx!(tx, c => {
+        sqlx::query_scalar("SELECT payload FROM events WHERE kind = $1 ORDER BY seq DESC LIMIT 1")
+            .bind(crate::checkpoints::CHECKPOINT_KIND)
+            .fetch_optional(&mut *c)
+            .await?
+    });
+    Ok(payload
+        .and_then(|p| serde_json::from_str::<crate::checkpoints::Checkpoint>(&p).ok())
+        .map_or(0, |c| c.body.tree_size))
 }
 
 fn to_event(row: EventRow) -> Event {
@@ -210,11 +276,10 @@ pub struct VerifyReport {
 impl Store {
     /// Events with `seq > after`, oldest first, at most `limit`.
     pub async fn events_after(&self, after: Seq, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
         let rows: Vec<EventRow> = on_read!(self, pool => {
-            sqlx::query_as(
-                "SELECT seq, at, kind, actor, team, payload, hash FROM events \
-                 WHERE seq > $1 ORDER BY seq LIMIT $2",
-            )
+            sqlx::query_as(&sql)
             .bind(after.0)
             .bind(limit)
             .fetch_all(pool)
@@ -233,52 +298,55 @@ impl Store {
 
     /// Recomputes the whole chain and reports the first broken link.
     pub async fn verify_chain(&self) -> Result<VerifyReport, sqlx::Error> {
+        self.scan_log(|_| {}).await
+    }
+
+    /// [`Store::verify_chain`], handing `each` every event that chains up,
+    /// in `seq` order (the Merkle tree and checkpoints are built from them).
+    pub async fn scan_log(
+        &self,
+        mut each: impl FnMut(LoggedEvent<'_>),
+    ) -> Result<VerifyReport, sqlx::Error> {
         const PAGE: i64 = 5_000;
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
         let mut prev_hash = GENESIS_HASH.to_owned();
         let mut expected = 1_i64;
         let mut cursor = 0_i64;
         loop {
             // Ordered by the physical position a reader sees, checked against seq.
             let rows: Vec<EventRow> = on_read!(self, pool => {
-                sqlx::query_as(
-                    "SELECT seq, at, kind, actor, team, payload, hash FROM events \
-                     WHERE seq > $1 ORDER BY seq LIMIT $2",
-                )
-                .bind(cursor)
-                .bind(PAGE)
-                .fetch_all(pool)
-                .await?
+                sqlx::query_as(&sql).bind(cursor).bind(PAGE).fetch_all(pool).await?
             });
             let page_len = rows.len() as i64;
             for row in rows {
-                if row.seq != expected {
-                    let fault = ChainFault::Gap {
+                let fault = if row.seq != expected {
+                    Some(ChainFault::Gap {
                         expected,
                         found: row.seq,
-                    };
+                    })
+                } else if chain_hash(&prev_hash, &row.canonical()) != row.hash
+                    || row
+                        .payload_sha256
+                        .as_ref()
+                        .is_some_and(|recorded| *recorded != row.digest())
+                {
+                    Some(ChainFault::HashMismatch { seq: row.seq })
+                } else {
+                    None
+                };
+                if let Some(fault) = fault {
                     return Ok(VerifyReport {
                         checked: expected - 1,
                         fault: Some(fault),
                     });
                 }
-                let recomputed = chain_hash(
-                    &prev_hash,
-                    &Canonical {
-                        seq: row.seq,
-                        at: row.at,
-                        kind: &row.kind,
-                        actor: row.actor.as_deref(),
-                        team: row.team.as_deref(),
-                        payload_sha256: payload_digest(&row.payload),
-                    },
-                );
-                if recomputed != row.hash {
-                    let fault = ChainFault::HashMismatch { seq: row.seq };
-                    return Ok(VerifyReport {
-                        checked: expected - 1,
-                        fault: Some(fault),
-                    });
-                }
+                each(LoggedEvent {
+                    seq: row.seq,
+                    kind: &row.kind,
+                    payload: &row.payload,
+                    leaf: row.canonical().leaf(),
+                });
                 prev_hash = row.hash;
                 cursor = row.seq;
                 expected += 1;
@@ -307,4 +375,102 @@ impl Store {
             fault,
         })
     }
+
+    /// The Merkle leaves of events `after + 1 ..`, at most `limit`, in
+    /// order, with each event's kind and (for checkpoints) payload. Reads
+    /// no payload an event's recorded digest makes unnecessary.
+    pub async fn leaves_after(&self, after: i64, limit: i64) -> Result<Vec<Leaf>, sqlx::Error> {
+        let rows: Vec<EventRow> = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT seq, at, kind, actor, team, hash, payload_sha256, \
+                 CASE WHEN payload_sha256 IS NULL OR kind = $3 THEN payload ELSE '' END AS payload \
+                 FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .bind(crate::checkpoints::CHECKPOINT_KIND)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let canonical = Canonical {
+                    seq: row.seq,
+                    at: row.at,
+                    kind: &row.kind,
+                    actor: row.actor.as_deref(),
+                    team: row.team.as_deref(),
+                    payload_sha256: row
+                        .payload_sha256
+                        .clone()
+                        .unwrap_or_else(|| payload_digest(&row.payload)),
+                };
+                Leaf {
+                    seq: row.seq,
+                    leaf: canonical.leaf(),
+                    checkpoint: (row.kind == crate::checkpoints::CHECKPOINT_KIND)
+                        .then(|| serde_json::from_str(&row.payload).ok())
+                        .flatten(),
+                }
+            })
+            .collect())
+    }
+
+    /// Replaces event `seq`'s payload with a tombstone, keeping its digest
+    /// so the chain and the tree still verify: the one change the event
+    /// table allows.
+    pub async fn tombstone_event(&self, seq: i64, reason: &str) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let row: Option<(String, Option<String>)> = on_tx!(&mut tx, c => {
+            sqlx::query_as("SELECT payload, payload_sha256 FROM events WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        let Some((payload, recorded)) = row else {
+            return Ok(false);
+        };
+        if is_tombstone(&payload) {
+            return Ok(false);
+        }
+        if recorded.is_none() {
+            on_tx!(&mut tx, c => {
+                sqlx::query("UPDATE events SET payload_sha256 = $2 WHERE seq = $1")
+                    .bind(seq)
+                    .bind(payload_digest(&payload))
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected()
+            });
+        }
+        let tombstone = serde_json::json!({ "tombstone": { "reason": reason } }).to_string();
+        on_tx!(&mut tx, c => {
+            sqlx::query("UPDATE events SET payload = $2 WHERE seq = $1")
+                .bind(seq)
+                .bind(tombstone)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        self.commit(tx).await?;
+        Ok(true)
+    }
+}
+
+/// An event [`Store::scan_log`] found chained.
+pub struct LoggedEvent<'a> {
+    pub seq: i64,
+    pub kind: &'a str,
+    pub payload: &'a str,
+    /// Its Merkle leaf value ([`Canonical::leaf`]).
+    pub leaf: [u8; 32],
+}
+
+/// One leaf of the Merkle tree, from [`Store::leaves_after`].
+pub struct Leaf {
+    pub seq: i64,
+    pub leaf: [u8; 32],
+    /// The checkpoint this event stores, if it is one.
+    pub checkpoint: Option<crate::checkpoints::Checkpoint>,
 }

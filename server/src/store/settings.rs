@@ -8,6 +8,8 @@ use crate::error::AppResult;
 use crate::{on_read, on_tx};
 
 const KEY_FINGERPRINT: &str = "secret_key_fingerprint";
+/// The tree size of the newest checkpoint the witness acknowledged.
+const WITNESSED: &str = "checkpoint_witnessed_size";
 
 /// How this node's key compares with the one the database was set up with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,5 +46,42 @@ impl Store {
         } else {
             KeyCheck::Different
         })
+    }
+
+    /// How far the checkpoint witness got (a tree size; 0 at first).
+    pub async fn witnessed_checkpoint(&self) -> Result<u64, sqlx::Error> {
+        let value: Option<String> = on_read!(self, pool => {
+            sqlx::query_scalar("SELECT value FROM harbour_settings WHERE name = $1")
+                .bind(WITNESSED)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Records that the witness acknowledged checkpoints up to `size`
+    /// (never going back: another node may have got further).
+    pub async fn set_witnessed_checkpoint(&self, size: u64) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let current: Option<String> = on_tx!(&mut tx, c => {
+            sqlx::query_scalar("SELECT value FROM harbour_settings WHERE name = $1")
+                .bind(WITNESSED)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        if current.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) < size {
+            on_tx!(&mut tx, c => {
+                sqlx::query(
+                    "INSERT INTO harbour_settings (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(WITNESSED)
+                .bind(size.to_string())
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+            });
+        }
+        tx.commit_quietly().await
     }
 }

@@ -101,7 +101,7 @@ async fn audit_verify_passes_an_intact_log_and_names_the_first_bad_seq(backend: 
         assert!(stdout.contains("intact: 4 events"), "{stdout}");
 
         for sql in &tampering {
-            db.execute(sql).await;
+            db.tamper(sql).await;
         }
         let mut verify = harbour(&db);
         verify.args(["audit", "verify"]);

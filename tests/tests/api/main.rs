@@ -9,6 +9,7 @@ mod cli;
 mod collab;
 mod crash;
 mod edge;
+mod evidence;
 mod first_admin;
 mod inbox;
 mod ingest;

@@ -2,7 +2,7 @@
 //! concurrent writers, and tamper detection, on both backends.
 
 use harbour_server::store::events::{append, ChainFault, NewEvent};
-use harbour_server::store::Store;
+use harbour_tests::db::write_test_events;
 use harbour_tests::{on_both_backends, Backend, TestDb};
 use serde_json::json;
 
@@ -14,24 +14,6 @@ on_both_backends!(
     verify_names_a_truncated_tail,
     a_rolled_back_transaction_leaves_no_gap,
 );
-
-async fn write_events(store: &Store, n: usize) {
-    for i in 0..n {
-        let mut tx = store.begin().await.expect("begin");
-        append(
-            &mut tx,
-            1_000 + i as i64,
-            &[NewEvent::new(
-                "test.written",
-                None,
-                json!({ "i": i, "text": "還款 repayment" }),
-            )],
-        )
-        .await
-        .expect("append");
-        store.commit(tx).await.expect("commit");
-    }
-}
 
 async fn concurrent_writers_get_gapless_seq_in_commit_order(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -75,8 +57,8 @@ async fn concurrent_writers_get_gapless_seq_in_commit_order(backend: Backend) {
 async fn verify_names_an_altered_row(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    write_events(&store, 10).await;
-    db.execute("UPDATE events SET payload = '{\"i\":99}' WHERE seq = 4")
+    write_test_events(&store, 10).await;
+    db.tamper("UPDATE events SET payload = '{\"i\":99}' WHERE seq = 4")
         .await;
     let report = store.verify_chain().await.expect("verify");
     assert_eq!(report.fault, Some(ChainFault::HashMismatch { seq: 4 }));
@@ -86,8 +68,8 @@ async fn verify_names_an_altered_row(backend: Backend) {
 async fn verify_names_a_deleted_row(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    write_events(&store, 10).await;
-    db.execute("DELETE FROM events WHERE seq = 6").await;
+    write_test_events(&store, 10).await;
+    db.tamper("DELETE FROM events WHERE seq = 6").await;
     let fault = store
         .verify_chain()
         .await
@@ -107,12 +89,12 @@ async fn verify_names_a_deleted_row(backend: Backend) {
 async fn verify_names_reordered_rows(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    write_events(&store, 10).await;
+    write_test_events(&store, 10).await;
     // Swap rows 3 and 8 by renumbering them through a free seq.
-    db.execute("UPDATE events SET seq = 1000 WHERE seq = 3")
+    db.tamper("UPDATE events SET seq = 1000 WHERE seq = 3")
         .await;
-    db.execute("UPDATE events SET seq = 3 WHERE seq = 8").await;
-    db.execute("UPDATE events SET seq = 8 WHERE seq = 1000")
+    db.tamper("UPDATE events SET seq = 3 WHERE seq = 8").await;
+    db.tamper("UPDATE events SET seq = 8 WHERE seq = 1000")
         .await;
     let fault = store
         .verify_chain()
@@ -126,8 +108,8 @@ async fn verify_names_reordered_rows(backend: Backend) {
 async fn verify_names_a_truncated_tail(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    write_events(&store, 5).await;
-    db.execute("DELETE FROM events WHERE seq = 5").await;
+    write_test_events(&store, 5).await;
+    db.tamper("DELETE FROM events WHERE seq = 5").await;
     let fault = store
         .verify_chain()
         .await
@@ -140,7 +122,7 @@ async fn verify_names_a_truncated_tail(backend: Backend) {
 async fn a_rolled_back_transaction_leaves_no_gap(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    write_events(&store, 2).await;
+    write_test_events(&store, 2).await;
     let mut tx = store.begin().await.expect("begin");
     append(
         &mut tx,
@@ -150,7 +132,7 @@ async fn a_rolled_back_transaction_leaves_no_gap(backend: Backend) {
     .await
     .expect("append");
     drop(tx);
-    write_events(&store, 1).await;
+    write_test_events(&store, 1).await;
     let seqs: Vec<i64> = store
         .events_after(shared::Seq(0), 100)
         .await

@@ -1,0 +1,200 @@
+//! `harbour audit verify`: the chain, the Merkle tree and every signed
+//! checkpoint, in the database and (with `--checkpoints DIR`) outside it.
+//!
+//! The chain alone catches a changed, removed or reordered row; the signed
+//! checkpoints catch what someone with write access to the whole database
+//! could hide from the chain: a deleted tail with the head moved back, a
+//! rewritten and re-chained log, and checkpoints re-signed with another key.
+
+use crate::checkpoints::{Checkpoint, EventTree, PublicKey, CHECKPOINT_KIND};
+use crate::store::Store;
+use std::path::PathBuf;
+
+pub struct AuditOptions {
+    /// A directory of checkpoint files kept outside the database.
+    pub checkpoints_dir: Option<PathBuf>,
+    /// The key every checkpoint must be signed with.
+    pub public_key: PublicKey,
+}
+
+#[derive(Debug)]
+pub struct AuditReport {
+    /// Events that chain up.
+    pub events: i64,
+    /// Checkpoints found in the log.
+    pub in_log: usize,
+    /// Checkpoints found in the directory.
+    pub in_dir: usize,
+    /// The first problem, as a sentence naming the seq or the checkpoint.
+    pub fault: Option<String>,
+}
+
+/// A checkpoint and where it was found.
+struct Found {
+    checkpoint: Checkpoint,
+    place: String,
+}
+
+pub async fn verify(store: &Store, options: &AuditOptions) -> anyhow::Result<AuditReport> {
+    let from_dir = match &options.checkpoints_dir {
+        Some(dir) => crate::checkpoints::read_dir(dir)?,
+        None => Vec::new(),
+    };
+    let mut tree = EventTree::default();
+    let mut in_log: Vec<Found> = Vec::new();
+    let chain = store
+        .scan_log(|event| {
+            tree.push(event.leaf);
+            if event.kind == CHECKPOINT_KIND {
+                if let Ok(checkpoint) = serde_json::from_str::<Checkpoint>(event.payload) {
+                    in_log.push(Found {
+                        checkpoint,
+                        place: format!("in the log at seq {}", event.seq),
+                    });
+                }
+            }
+        })
+        .await?;
+    let mut report = AuditReport {
+        events: chain.checked,
+        in_log: in_log.len(),
+        in_dir: from_dir.len(),
+        fault: None,
+    };
+    if let Some(fault) = chain.fault {
+        report.fault = Some(format!(
+            "The event log is broken at seq {}: {fault}.",
+            fault.first_bad_seq()
+        ));
+        return Ok(report);
+    }
+    let dir_name = options
+        .checkpoints_dir
+        .as_ref()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    let in_dir: Vec<Found> = from_dir
+        .into_iter()
+        .map(|checkpoint| Found {
+            checkpoint,
+            place: format!("in {dir_name}"),
+        })
+        .collect();
+    report.fault = check_series(&in_dir, &options.public_key, &tree)
+        .or_else(|| check_series(&in_log, &options.public_key, &tree))
+        .or_else(|| {
+            options
+                .checkpoints_dir
+                .as_ref()
+                .and_then(|_| compare(&in_log, &in_dir, &dir_name))
+        });
+    Ok(report)
+}
+
+/// Checks one series of checkpoints (the log's, or the directory's):
+/// each is signed by `key`, covers no more events than the log holds,
+/// matches the log, and extends the one before it.
+fn check_series(series: &[Found], key: &PublicKey, tree: &EventTree) -> Option<String> {
+    let mut previous: Option<&Found> = None;
+    for found in series {
+        let c = &found.checkpoint;
+        let name = format!("{} ({})", c.describe(), found.place);
+        if !c.verify_signature(key) {
+            return Some(format!(
+                "{name} is not signed by key {}: it was forged, or the signing key was replaced (it names key {}).",
+                key.key_id(),
+                c.key_id
+            ));
+        }
+        if let Some(previous) = previous {
+            if !c.consistent_with(&previous.checkpoint) {
+                return Some(format!(
+                    "{name} does not extend {} ({}): a checkpoint between them is missing, or the log was rewritten between them.",
+                    previous.checkpoint.describe(),
+                    previous.place
+                ));
+            }
+        }
+        let logged = tree.len();
+        if c.body.tree_size > logged {
+            return Some(format!(
+                "The event log ends at seq {logged} but {name} covers {} events: seq {} to {} were deleted.",
+                c.body.tree_size,
+                logged + 1,
+                c.body.tree_size
+            ));
+        }
+        if !matches_log(c, tree) {
+            let after = previous.map_or(0, |p| p.checkpoint.body.tree_size);
+            return Some(format!(
+                "The event log does not match {name}: an event from seq {} to {} was altered, removed or reordered and the chain rebuilt (the first bad seq is in that range).",
+                after + 1,
+                c.body.tree_size
+            ));
+        }
+        previous = Some(found);
+    }
+    None
+}
+
+/// Whether the log's first `tree_size` events have the checkpoint's root:
+/// directly for the whole log, else by a consistency proof from the
+/// checkpoint to the whole log.
+fn matches_log(checkpoint: &Checkpoint, tree: &EventTree) -> bool {
+    let size = checkpoint.body.tree_size;
+    if size == 0 {
+        return false;
+    }
+    if size == tree.len() {
+        return checkpoint.body.root == tree.root_hex();
+    }
+    let whole = tree.body(checkpoint.body.at, size);
+    crate::checkpoints::Checkpoint {
+        body: whole,
+        key_id: String::new(),
+        signature: String::new(),
+    }
+    .consistent_with(checkpoint)
+}
+
+/// The log's checkpoints and the directory's must be the same ones: one
+/// in the log but not in the directory was removed from it (or not copied
+/// yet), one in the directory but not in the log was removed from the log.
+fn compare(in_log: &[Found], in_dir: &[Found], dir_name: &str) -> Option<String> {
+    for found in in_log {
+        let twin = in_dir
+            .iter()
+            .find(|d| d.checkpoint.body.tree_size == found.checkpoint.body.tree_size);
+        match twin {
+            None => {
+                return Some(format!(
+                    "{} ({}) is not in {dir_name}: a checkpoint file or line was removed (or the copy is behind).",
+                    found.checkpoint.describe(),
+                    found.place
+                ))
+            }
+            Some(twin) if twin.checkpoint != found.checkpoint => {
+                return Some(format!(
+                    "{} differs between the log ({}) and {dir_name}.",
+                    found.checkpoint.describe(),
+                    found.place
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    in_dir
+        .iter()
+        .find(|d| {
+            !in_log
+                .iter()
+                .any(|l| l.checkpoint.body.tree_size == d.checkpoint.body.tree_size)
+        })
+        .map(|missing| {
+            format!(
+                "{} ({}) is missing from the log: its event was removed.",
+                missing.checkpoint.describe(),
+                missing.place
+            )
+        })
+}

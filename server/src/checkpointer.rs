@@ -1,0 +1,350 @@
+//! The background task that signs checkpoints of the event log and copies
+//! them out of the database.
+//!
+//! Every `HARBOUR_CHECKPOINT_EVENTS` events, or `HARBOUR_CHECKPOINT_SECONDS`
+//! after the last checkpoint when anything happened since, and once more
+//! when the server stops, it signs (tree size, root, time) and appends the
+//! checkpoint as an event. Nodes sharing a database take turns: the one
+//! that finds a newer checkpoint already stored (under the head's lock)
+//! stands down. Each node appends every checkpoint to its directory, and
+//! the witness (when set) is sent every checkpoint it has not
+//! acknowledged; neither ever holds up ingest, and both catch up.
+
+use crate::checkpoints::{self, Checkpoint, CheckpointKey, EventTree, CHECKPOINT_KIND};
+use crate::clock::Clock;
+use crate::shutdown::Shutdown;
+use crate::store::events::NewEvent;
+use crate::store::Store;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Where and how often checkpoints are made.
+#[derive(Clone, Debug)]
+pub struct CheckpointSettings {
+    pub every_events: u64,
+    pub every_ms: i64,
+    pub dir: PathBuf,
+    /// Each checkpoint is POSTed here as JSON; a 2xx answer acknowledges it.
+    pub witness_url: Option<String>,
+    pub key: CheckpointKey,
+}
+
+/// What `/readyz` and `/metrics` say about checkpoints.
+#[derive(Debug, Default)]
+pub struct CheckpointStatus {
+    /// The newest checkpoint's tree size.
+    pub tree_size: AtomicI64,
+    /// Checkpoints signed by this node.
+    pub signed: AtomicI64,
+    /// Checkpoints the witness has not acknowledged.
+    pub witness_pending: AtomicI64,
+    pub witness_failures: AtomicI64,
+    /// Checkpoints not yet in the directory.
+    pub dir_pending: AtomicI64,
+    /// The last error of each sink, cleared when it catches up.
+    pub witness_error: Mutex<Option<String>>,
+    pub dir_error: Mutex<Option<String>>,
+}
+
+impl CheckpointStatus {
+    /// Lines for `/readyz` when a sink is behind (it does not make the node unready).
+    pub fn details(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let pending = self.witness_pending.load(Ordering::Relaxed);
+        if pending > 0 {
+            let error = lock(&self.witness_error).clone().unwrap_or_default();
+            lines.push(format!(
+                "checkpoint witness: {pending} checkpoint(s) not acknowledged yet{}",
+                if error.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({error})")
+                }
+            ));
+        }
+        let pending = self.dir_pending.load(Ordering::Relaxed);
+        if pending > 0 {
+            let error = lock(&self.dir_error).clone().unwrap_or_default();
+            lines.push(format!(
+                "checkpoint directory: {pending} checkpoint(s) not written yet ({error})"
+            ));
+        }
+        lines
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub struct Checkpointer {
+    store: Store,
+    clock: Clock,
+    settings: CheckpointSettings,
+    status: Arc<crate::metrics::Metrics>,
+    tree: EventTree,
+    /// Every checkpoint in the log, oldest first.
+    known: Vec<Checkpoint>,
+    /// The seq of the newest checkpoint's own event.
+    last_checkpoint_seq: i64,
+    /// When the last checkpoint was signed (or this node started).
+    last_at: i64,
+    written_to_dir: u64,
+    witnessed: u64,
+    /// Real time, not the injectable clock: network retries.
+    witness_retry_at: tokio::time::Instant,
+    witness_backoff: Duration,
+    http: reqwest::Client,
+}
+
+impl Checkpointer {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        settings: CheckpointSettings,
+        status: Arc<crate::metrics::Metrics>,
+    ) -> Self {
+        let now = clock.now();
+        Checkpointer {
+            store,
+            clock,
+            settings,
+            status,
+            tree: EventTree::default(),
+            known: Vec::new(),
+            last_checkpoint_seq: 0,
+            last_at: now,
+            written_to_dir: 0,
+            witnessed: 0,
+            witness_retry_at: tokio::time::Instant::now(),
+            witness_backoff: Duration::from_secs(1),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Reads how far the directory and the witness got.
+    pub async fn prepare(&mut self) {
+        match checkpoints::newest_in_dir(&self.settings.dir) {
+            Ok(size) => self.written_to_dir = size,
+            Err(err) => tracing::warn!(error = %err, "cannot read the checkpoint directory"),
+        }
+        self.witnessed = match self.store.witnessed_checkpoint().await {
+            Ok(size) => size,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read how far the witness got");
+                0
+            }
+        };
+    }
+
+    /// Runs until the server stops, then signs a last checkpoint.
+    pub async fn run(mut self, shutdown: Shutdown) {
+        self.prepare().await;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = shutdown.begun() => break,
+            }
+            if let Err(err) = self.step(false).await {
+                tracing::warn!(error = %err, "checkpoint step failed; trying again");
+            }
+        }
+        if let Err(err) = self.step(true).await {
+            tracing::warn!(error = %err, "could not sign the checkpoint at shutdown");
+        }
+    }
+
+    /// Catches the tree up with the log, signs a checkpoint when one is due
+    /// (or `now` is set and anything happened since the last), and feeds
+    /// the sinks.
+    pub async fn step(&mut self, now: bool) -> anyhow::Result<()> {
+        self.catch_up().await?;
+        let at = self.clock.now();
+        let since = self.tree.len() as i64 - self.last_checkpoint_seq;
+        let due = since > 0
+            && (now
+                || since as u64 >= self.settings.every_events
+                || at - self.last_at >= self.settings.every_ms);
+        if due {
+            self.sign(at).await?;
+        }
+        self.write_to_dir();
+        self.send_to_witness().await;
+        Ok(())
+    }
+
+    async fn catch_up(&mut self) -> anyhow::Result<()> {
+        loop {
+            let leaves = self
+                .store
+                .leaves_after(self.tree.len() as i64, 10_000)
+                .await?;
+            let fetched = leaves.len();
+            for leaf in leaves {
+                if leaf.seq != self.tree.len() as i64 + 1 {
+                    anyhow::bail!(
+                        "the event log skips from seq {} to {}",
+                        self.tree.len(),
+                        leaf.seq
+                    );
+                }
+                self.tree.push(leaf.leaf);
+                if let Some(checkpoint) = leaf.checkpoint {
+                    self.last_checkpoint_seq = leaf.seq;
+                    self.last_at = self.last_at.max(checkpoint.body.at);
+                    self.status
+                        .checkpoints
+                        .tree_size
+                        .store(checkpoint.body.tree_size as i64, Ordering::Relaxed);
+                    self.known.push(checkpoint);
+                }
+            }
+            if fetched < 10_000 {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn sign(&mut self, at: i64) -> anyhow::Result<()> {
+        let previous = self.known.last().map_or(0, |c| c.body.tree_size);
+        let checkpoint = self.settings.key.sign(&self.tree.body(at, previous));
+        let stored = self
+            .store
+            .append_checkpoint(at, &checkpoint)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if stored {
+            self.status
+                .checkpoints
+                .signed
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                tree_size = checkpoint.body.tree_size,
+                root = %checkpoint.body.root,
+                "signed a checkpoint of the event log"
+            );
+        }
+        // Another node's newer checkpoint, or ours: either way the next
+        // catch-up reads it from the log.
+        self.last_at = at;
+        self.catch_up().await
+    }
+
+    fn write_to_dir(&mut self) {
+        let status = &self.status.checkpoints;
+        for checkpoint in &self.known {
+            if checkpoint.body.tree_size <= self.written_to_dir {
+                continue;
+            }
+            match checkpoints::append_to_dir(&self.settings.dir, checkpoint) {
+                Ok(()) => self.written_to_dir = checkpoint.body.tree_size,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot write a checkpoint to its directory; retrying");
+                    *lock(&status.dir_error) = Some(format!("{err:#}"));
+                    break;
+                }
+            }
+        }
+        let behind = self
+            .known
+            .iter()
+            .filter(|c| c.body.tree_size > self.written_to_dir)
+            .count();
+        status.dir_pending.store(behind as i64, Ordering::Relaxed);
+        if behind == 0 {
+            *lock(&status.dir_error) = None;
+        }
+    }
+
+    async fn send_to_witness(&mut self) {
+        let Some(url) = self.settings.witness_url.clone() else {
+            return;
+        };
+        let status = &self.status.checkpoints;
+        if tokio::time::Instant::now() >= self.witness_retry_at {
+            let pending: Vec<Checkpoint> = self
+                .known
+                .iter()
+                .filter(|c| c.body.tree_size > self.witnessed)
+                .cloned()
+                .collect();
+            for checkpoint in pending {
+                let sent = self.http.post(&url).json(&checkpoint).send().await;
+                let failure = match sent {
+                    Ok(response) if response.status().is_success() => None,
+                    Ok(response) => Some(format!("the witness answered {}", response.status())),
+                    // Without the URL, which may carry the witness's token.
+                    Err(err) => Some(format!(
+                        "the witness cannot be reached: {}",
+                        err.without_url()
+                    )),
+                };
+                match failure {
+                    None => {
+                        self.witnessed = checkpoint.body.tree_size;
+                        self.witness_backoff = Duration::from_secs(1);
+                        if let Err(err) = self.store.set_witnessed_checkpoint(self.witnessed).await
+                        {
+                            tracing::warn!(error = %err, "cannot record what the witness acknowledged");
+                        }
+                    }
+                    Some(why) => {
+                        tracing::warn!(reason = %why, "checkpoint witness failed; retrying later");
+                        status.witness_failures.fetch_add(1, Ordering::Relaxed);
+                        *lock(&status.witness_error) = Some(why);
+                        self.witness_retry_at = tokio::time::Instant::now() + self.witness_backoff;
+                        self.witness_backoff =
+                            (self.witness_backoff * 2).min(Duration::from_secs(300));
+                        break;
+                    }
+                }
+            }
+        }
+        let behind = self
+            .known
+            .iter()
+            .filter(|c| c.body.tree_size > self.witnessed)
+            .count();
+        status
+            .witness_pending
+            .store(behind as i64, Ordering::Relaxed);
+        if behind == 0 {
+            *lock(&status.witness_error) = None;
+        }
+    }
+}
+
+impl Store {
+    /// Appends `checkpoint` as an event unless the log already holds one
+    /// as new (another node's): under the head's lock, so nodes take turns.
+    pub async fn append_checkpoint(
+        &self,
+        at: i64,
+        checkpoint: &Checkpoint,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let newest = crate::store::events::newest_checkpoint_size(&mut tx).await?;
+        if newest >= checkpoint.body.tree_size {
+            drop(tx); // rolls back
+            return Ok(false);
+        }
+        let payload = serde_json::to_value(checkpoint).unwrap_or_default();
+        crate::store::events::append(
+            &mut tx,
+            at,
+            &[NewEvent::new(CHECKPOINT_KIND, None, payload)],
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(true)
+    }
+}
