@@ -89,7 +89,8 @@ pub fn trap_focus(
         }
     });
     move |ev: KeyboardEvent| {
-        if ev.key() != "Tab" {
+        // WebKitGTK names Shift+Tab's key `ISO_Left_Tab`-style: trust the code too.
+        if ev.key() != "Tab" && ev.code() != "Tab" {
             return;
         }
         let Some(dialog) = dialog.get_untracked() else {

@@ -63,7 +63,11 @@ impl Engine {
         command
             .env("LANGUAGE", &posix)
             .env("LC_ALL", format!("{posix}.UTF-8"))
-            .env("LANG", format!("{posix}.UTF-8"));
+            .env("LANG", format!("{posix}.UTF-8"))
+            // GTK picks an input method by locale; for Chinese ones that
+            // method drops some synthesized keys (`@`). The simple one types
+            // what it is sent, as the other engines do.
+            .env("GTK_IM_MODULE", "gtk-im-context-simple");
         let display = (self == Engine::WebKit).then(|| {
             let (xvfb, number) = start_xvfb();
             command.env("DISPLAY", format!(":{number}"));
@@ -368,12 +372,28 @@ impl Browser {
     }
 
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
+        match self
+            .client
             .wait()
             .at_most(Duration::from_secs(20))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        {
+            Ok(element) => element,
+            Err(e) => {
+                let shot = self.failure_screenshot().await;
+                panic!("no element {css}: {e} (the page: {shot})")
+            }
+        }
+    }
+
+    /// A screenshot of the page as a wait gave up on it, named for the
+    /// test thread; its path, for the panic message.
+    pub async fn failure_screenshot(&self) -> String {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("test").replace("::", "-");
+        let path = self.screenshot(&format!("failed-{name}")).await;
+        path.display().to_string()
     }
 
     /// Waits until the element matching `css` contains `needle`.

@@ -125,7 +125,8 @@ pub async fn wait_gone(browser: &Browser, css: &str) {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    panic!("{css} is still on the page");
+    let shot = browser.failure_screenshot().await;
+    panic!("{css} is still on the page (the page: {shot})");
 }
 
 /// Opens a queue: from the side navigation on wide screens, from the

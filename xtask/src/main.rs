@@ -184,9 +184,7 @@ fn test(root: &Path) -> Result<()> {
     if failed_workspace {
         failed.push("the workspace tests");
     }
-    // WebKit (`HARBOUR_BROWSER=webkit`) starts and passes half the suite;
-    // it loses the session on a full page load, so it joins CI once that is fixed.
-    const MORE_ENGINES: &[&str] = &["firefox"];
+    const MORE_ENGINES: &[&str] = &["firefox", "webkit"];
     for engine in MORE_ENGINES {
         step(&format!("Running the browser tests in {engine}"));
         let passed = cargo()

@@ -94,9 +94,11 @@ async fn tab_to(browser: &Browser, css: &str) {
 #[tokio::test]
 async fn an_agent_works_a_conversation_with_the_keyboard_alone() {
     // Firefox over Marionette: synthesized keys do not count as keyboard use
-    // for :focus-visible, so focus rings cannot be judged there yet.
-    if Engine::current() != Engine::Chromium {
-        eprintln!("note: the keyboard-only walk runs in Chromium");
+    // for :focus-visible (not even with `browser.display.show_focus_rings`),
+    // and an Enter on a button sometimes brings no click, so the walk is
+    // judged in Chromium and WebKit.
+    if Engine::current() == Engine::Firefox {
+        eprintln!("note: the keyboard-only walk runs in Chromium and WebKit");
         return;
     }
     let Some(app) = app_with_ui().await else {
@@ -169,7 +171,8 @@ async fn an_agent_works_a_conversation_with_the_keyboard_alone() {
         .await;
 
     tab_to(&browser, "button.action-resolve").await;
-    press(&browser, ENTER).await;
+    // Space, the other key that presses a button.
+    press(&browser, ' ').await;
     browser.wait_for("button.action-reopen").await;
     browser.screenshot("keyboard-resolved-1366x768").await;
     let received = desk.fake.received(&follower);

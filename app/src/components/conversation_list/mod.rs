@@ -86,6 +86,23 @@ pub fn ConversationList(
     let channels = RwSignal::new(BTreeMap::<ChannelId, String>::new());
     let viewport = RwSignal::new(720.0_f64);
     observe_height(list.scroller, viewport);
+    // A press anywhere else means the pointer has left the list, even where
+    // the browser sent no `pointerleave` (WebKitGTK under a WebDriver).
+    let pressed_elsewhere = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        use wasm_bindgen::JsCast;
+        let in_list = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest(".list-scroller").ok().flatten())
+            .is_some();
+        if !in_list && list.hovering.get_value() {
+            list.hovering.set_value(false);
+            if !list.holding() {
+                list.catch_up();
+            }
+        }
+    });
+    on_cleanup(move || pressed_elsewhere.remove());
 
     // Channels seen so far, to filter by (agents cannot list channels).
     Effect::new(move |_| {
