@@ -37,20 +37,28 @@ struct Found {
 
 pub async fn verify(store: &Store, options: &AuditOptions) -> anyhow::Result<AuditReport> {
     let from_dir = match &options.checkpoints_dir {
+        Some(dir) if !dir.is_dir() => anyhow::bail!(
+            "--checkpoints: {} is not a directory; give the checkpoint directory (HARBOUR_CHECKPOINT_DIR) or its copy",
+            dir.display()
+        ),
         Some(dir) => crate::checkpoints::read_dir(dir)?,
         None => Vec::new(),
     };
     let mut tree = EventTree::default();
     let mut in_log: Vec<Found> = Vec::new();
+    let mut unreadable: Option<i64> = None;
     let chain = store
         .scan_log(|event| {
             tree.push(event.leaf);
             if event.kind == CHECKPOINT_KIND {
-                if let Ok(checkpoint) = serde_json::from_str::<Checkpoint>(event.payload) {
-                    in_log.push(Found {
+                match serde_json::from_str::<Checkpoint>(event.payload) {
+                    Ok(checkpoint) => in_log.push(Found {
                         checkpoint,
                         place: format!("in the log at seq {}", event.seq),
-                    });
+                    }),
+                    Err(_) => {
+                        unreadable.get_or_insert(event.seq);
+                    }
                 }
             }
         })
@@ -65,6 +73,12 @@ pub async fn verify(store: &Store, options: &AuditOptions) -> anyhow::Result<Aud
         report.fault = Some(format!(
             "The event log is broken at seq {}: {fault}.",
             fault.first_bad_seq()
+        ));
+        return Ok(report);
+    }
+    if let Some(seq) = unreadable {
+        report.fault = Some(format!(
+            "The event at seq {seq} is a checkpoint that cannot be read: it was altered."
         ));
         return Ok(report);
     }
@@ -106,6 +120,12 @@ fn check_series(series: &[Found], key: &PublicKey, tree: &EventTree) -> Option<S
                 c.key_id
             ));
         }
+        if previous.is_none() && c.body.previous_size != 0 {
+            return Some(format!(
+                "{name} follows a checkpoint of {} events that is missing: the oldest checkpoints were removed.",
+                c.body.previous_size
+            ));
+        }
         if let Some(previous) = previous {
             if !c.consistent_with(&previous.checkpoint) {
                 return Some(format!(
@@ -124,7 +144,7 @@ fn check_series(series: &[Found], key: &PublicKey, tree: &EventTree) -> Option<S
                 c.body.tree_size
             ));
         }
-        if !matches_log(c, tree) {
+        if !tree.matches(c) {
             let after = previous.map_or(0, |p| p.checkpoint.body.tree_size);
             return Some(format!(
                 "The event log does not match {name}: an event from seq {} to {} was altered, removed or reordered and the chain rebuilt (the first bad seq is in that range).",
@@ -135,26 +155,6 @@ fn check_series(series: &[Found], key: &PublicKey, tree: &EventTree) -> Option<S
         previous = Some(found);
     }
     None
-}
-
-/// Whether the log's first `tree_size` events have the checkpoint's root:
-/// directly for the whole log, else by a consistency proof from the
-/// checkpoint to the whole log.
-fn matches_log(checkpoint: &Checkpoint, tree: &EventTree) -> bool {
-    let size = checkpoint.body.tree_size;
-    if size == 0 {
-        return false;
-    }
-    if size == tree.len() {
-        return checkpoint.body.root == tree.root_hex();
-    }
-    let whole = tree.body(checkpoint.body.at, size);
-    crate::checkpoints::Checkpoint {
-        body: whole,
-        key_id: String::new(),
-        signature: String::new(),
-    }
-    .consistent_with(checkpoint)
 }
 
 /// The log's checkpoints and the directory's must be the same ones: one

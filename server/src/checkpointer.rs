@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Where and how often checkpoints are made.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CheckpointSettings {
     pub every_events: u64,
     pub every_ms: i64,
@@ -29,6 +29,22 @@ pub struct CheckpointSettings {
     /// Each checkpoint is POSTed here as JSON; a 2xx answer acknowledges it.
     pub witness_url: Option<String>,
     pub key: CheckpointKey,
+}
+
+/// Without the witness URL, which may carry the witness's token.
+impl std::fmt::Debug for CheckpointSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckpointSettings")
+            .field("every_events", &self.every_events)
+            .field("every_ms", &self.every_ms)
+            .field("dir", &self.dir)
+            .field(
+                "witness_url",
+                &self.witness_url.as_ref().map(|_| "[redacted]"),
+            )
+            .field("key", &self.key)
+            .finish()
+    }
 }
 
 /// What `/readyz` and `/metrics` say about checkpoints.
@@ -91,6 +107,9 @@ pub struct Checkpointer {
     known: Vec<Checkpoint>,
     /// The seq of the newest checkpoint's own event.
     last_checkpoint_seq: i64,
+    /// The seq of the newest event of the checkpoint kind, genuine or not:
+    /// a node signs only when no other checkpoint came after it.
+    last_seen_checkpoint_seq: i64,
     /// When the last checkpoint was signed (or this node started).
     last_at: i64,
     written_to_dir: u64,
@@ -117,6 +136,7 @@ impl Checkpointer {
             tree: EventTree::default(),
             known: Vec::new(),
             last_checkpoint_seq: 0,
+            last_seen_checkpoint_seq: 0,
             last_at: now,
             written_to_dir: 0,
             witnessed: 0,
@@ -144,15 +164,17 @@ impl Checkpointer {
         };
     }
 
-    /// Runs until the server stops, then signs a last checkpoint.
-    pub async fn run(mut self, shutdown: Shutdown) {
+    /// Runs until `finish` (given once requests are answered and the job
+    /// in hand is done, so their events are in it), then signs a last
+    /// checkpoint.
+    pub async fn run(mut self, finish: Shutdown) {
         self.prepare().await;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                () = shutdown.begun() => break,
+                () = finish.begun() => break,
             }
             if let Err(err) = self.step(false).await {
                 tracing::warn!(error = %err, "checkpoint step failed; trying again");
@@ -197,8 +219,19 @@ impl Checkpointer {
                         leaf.seq
                     );
                 }
-                self.tree.push(leaf.leaf);
+                if leaf.is_checkpoint {
+                    self.last_seen_checkpoint_seq = leaf.seq;
+                }
                 if let Some(checkpoint) = leaf.checkpoint {
+                    if !self.genuine(&checkpoint) {
+                        tracing::error!(
+                            seq = leaf.seq,
+                            "a checkpoint in the log is not one this key signed of this log; it is ignored (run `harbour audit verify`)"
+                        );
+                        self.tree.push(leaf.leaf);
+                        continue;
+                    }
+                    self.tree.push(leaf.leaf);
                     self.last_checkpoint_seq = leaf.seq;
                     self.last_at = self.last_at.max(checkpoint.body.at);
                     self.status
@@ -206,6 +239,8 @@ impl Checkpointer {
                         .tree_size
                         .store(checkpoint.body.tree_size as i64, Ordering::Relaxed);
                     self.known.push(checkpoint);
+                } else {
+                    self.tree.push(leaf.leaf);
                 }
             }
             if fetched < 10_000 {
@@ -214,12 +249,21 @@ impl Checkpointer {
         }
     }
 
+    /// Signed by this node's key, extending the last one known, and matching
+    /// the log as this node read it (the tree holds the events before it).
+    fn genuine(&self, checkpoint: &Checkpoint) -> bool {
+        let previous = self.known.last().map_or(0, |c| c.body.tree_size);
+        checkpoint.verify_signature(&self.settings.key.public())
+            && checkpoint.body.previous_size == previous
+            && self.tree.matches(checkpoint)
+    }
+
     async fn sign(&mut self, at: i64) -> anyhow::Result<()> {
         let previous = self.known.last().map_or(0, |c| c.body.tree_size);
         let checkpoint = self.settings.key.sign(&self.tree.body(at, previous));
         let stored = self
             .store
-            .append_checkpoint(at, &checkpoint)
+            .append_checkpoint(at, &checkpoint, self.last_seen_checkpoint_seq)
             .await
             .map_err(anyhow::Error::from)?;
         if stored {
@@ -324,16 +368,18 @@ impl Checkpointer {
 }
 
 impl Store {
-    /// Appends `checkpoint` as an event unless the log already holds one
-    /// as new (another node's): under the head's lock, so nodes take turns.
+    /// Appends `checkpoint` unless the log's newest checkpoint is no longer
+    /// the one it extends (another node's came first): under the head's
+    /// lock, so nodes take turns and the series never forks.
     pub async fn append_checkpoint(
         &self,
         at: i64,
         checkpoint: &Checkpoint,
+        newest_seen: i64,
     ) -> Result<bool, sqlx::Error> {
         let mut tx = self.begin().await?;
-        let newest = crate::store::events::newest_checkpoint_size(&mut tx).await?;
-        if newest >= checkpoint.body.tree_size {
+        let newest = crate::store::events::newest_checkpoint_seq(&mut tx).await?;
+        if newest != newest_seen {
             drop(tx); // rolls back
             return Ok(false);
         }

@@ -282,6 +282,25 @@ impl EventTree {
             .collect()
     }
 
+    /// Whether the tree's first `tree_size` leaves have the checkpoint's
+    /// root: directly for the whole tree, else by a consistency proof from
+    /// the checkpoint to the whole tree.
+    pub fn matches(&self, checkpoint: &Checkpoint) -> bool {
+        let size = checkpoint.body.tree_size;
+        if size == 0 || size > self.len() {
+            return false;
+        }
+        if size == self.len() {
+            return checkpoint.body.root == self.root_hex();
+        }
+        Checkpoint {
+            body: self.body(checkpoint.body.at, size),
+            key_id: String::new(),
+            signature: String::new(),
+        }
+        .consistent_with(checkpoint)
+    }
+
     /// The unsigned body of a checkpoint of the whole tree.
     pub fn body(&self, at: i64, previous_size: u64) -> CheckpointBody {
         CheckpointBody {

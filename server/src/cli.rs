@@ -390,17 +390,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let report = crate::audit::verify(&store, &options).await?;
             match report.fault {
-                None => println!(
-                    "The event log is intact: {} events verified; {} checkpoints in the log{} match it, signed by key {}.",
-                    report.events,
-                    report.in_log,
-                    if options.checkpoints_dir.is_some() {
-                        format!(" and {} in the directory", report.in_dir)
-                    } else {
-                        String::new()
-                    },
-                    options.public_key.key_id()
-                ),
+                None => {
+                    println!(
+                        "The event log is intact: {} events verified; {} checkpoints in the log{} match it, signed by key {}.",
+                        report.events,
+                        report.in_log,
+                        if options.checkpoints_dir.is_some() {
+                            format!(" and {} in the directory", report.in_dir)
+                        } else {
+                            String::new()
+                        },
+                        options.public_key.key_id()
+                    );
+                    if options.checkpoints_dir.is_none() {
+                        println!("Checked against the log's own checkpoints only: someone who could write to the whole database could have rewritten them too. Give --checkpoints DIR (the copy outside the database) for the full check.");
+                    }
+                }
                 Some(fault) => {
                     eprintln!("{fault}");
                     return Ok(ExitCode::from(2));
@@ -414,6 +419,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(AuditCommand::Checkpoint) => {
             let store = open_store(&config).await?;
+            config.check_checkpoint_key(
+                store
+                    .check_checkpoint_key(&config.checkpoints.key.key_id())
+                    .await?,
+            )?;
             let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
             let mut checkpointer = crate::checkpointer::Checkpointer::new(
                 store,

@@ -327,7 +327,14 @@ impl Config {
                 every_ms: 60_000,
                 dir: data_dir.join("checkpoints"),
                 witness_url: None,
-                key: crate::checkpoints::CheckpointKey::generate(),
+                // One key per data dir, as nodes sharing a database share one.
+                key: crate::checkpoints::CheckpointKey::from_seed({
+                    use sha2::{Digest, Sha256};
+                    let mut hasher = Sha256::new();
+                    hasher.update(b"harbour test checkpoint key\0");
+                    hasher.update(data_dir.to_string_lossy().as_bytes());
+                    hasher.finalize().into()
+                }),
             },
         }
     }
@@ -538,6 +545,22 @@ impl Config {
                 "HARBOUR_SECRET_KEY is not the key this database is used with. Give every node of this database the same HARBOUR_SECRET_KEY."
             ),
         }
+    }
+}
+
+impl Config {
+    /// Refuses to sign checkpoints with another key than the log's.
+    pub fn check_checkpoint_key(
+        &self,
+        check: crate::store::settings::KeyCheck,
+    ) -> anyhow::Result<()> {
+        if check != crate::store::settings::KeyCheck::Different {
+            return Ok(());
+        }
+        bail!(
+            "This node's checkpoint key ({}) is not the one this database's checkpoints are signed with (several nodes, or a lost data dir). Give every node the same HARBOUR_CHECKPOINT_KEY, or restore <data dir>/checkpoint.key.",
+            self.checkpoints.key.key_id()
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 //! Harbour's server: HTTP API, live socket, storage, jobs and the command line.
 
+pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod auth;

@@ -60,6 +60,11 @@ impl Application {
                 .check_key_fingerprint(&config.key_fingerprint())
                 .await?,
         )?;
+        config.check_checkpoint_key(
+            store
+                .check_checkpoint_key(&config.checkpoints.key.key_id())
+                .await?,
+        )?;
         if let Some(admin) = create_first_admin(&store, &clock).await? {
             print_first_admin(&admin);
         }
@@ -106,6 +111,7 @@ impl Application {
             None => None,
         };
         let metrics = Arc::new(Metrics::default());
+        let final_checkpoint = Shutdown::default();
         tasks.add(
             CHECKPOINT_TASK,
             tokio::spawn(
@@ -115,10 +121,12 @@ impl Application {
                     config.checkpoints.clone(),
                     metrics.clone(),
                 )
-                .run(shutdown.clone()),
+                .run(final_checkpoint.clone()),
             ),
         );
         let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
+        let (access, access_writer) = crate::access::AccessLog::start(store.clone(), clock.clone());
+        tasks.add("access writer", access_writer);
         let presence = crate::presence::Presence::default();
         tasks.add("presence sweeper", presence.start_sweeper(clock.clone()));
         tasks.add(
@@ -151,6 +159,8 @@ impl Application {
             bad_signatures: Default::default(),
             shutdown,
             tasks,
+            access,
+            final_checkpoint,
         };
         Ok(Application {
             listener,
@@ -220,7 +230,10 @@ impl Application {
                 }
             }
         }
-        // The last events get a checkpoint before the database closes.
+        // Reads answered are recorded, and the last events get a checkpoint,
+        // before the database closes.
+        let _ = tokio::time::timeout(Duration::from_secs(5), state.access.flush()).await;
+        state.final_checkpoint.begin();
         if let Some(mut checkpointer) = state.tasks.take(CHECKPOINT_TASK) {
             tokio::select! {
                 _ = &mut checkpointer => {}

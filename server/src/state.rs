@@ -38,4 +38,9 @@ pub struct AppState {
     pub shutdown: crate::shutdown::Shutdown,
     /// The node's background tasks, for `/readyz`.
     pub tasks: crate::shutdown::Tasks,
+    /// Every read of client data, recorded without making the read wait.
+    pub access: crate::access::AccessLog,
+    /// Tells the checkpointer to sign its last checkpoint: given when a
+    /// stopping node has answered every request and finished its job.
+    pub final_checkpoint: crate::shutdown::Shutdown,
 }

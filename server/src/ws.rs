@@ -84,6 +84,10 @@ fn visible_in(user: &AuthUser, event: &Event, team: Option<TeamId>) -> bool {
     if user.role.sees_all_teams() {
         return true;
     }
+    // What someone read is for admins and compliance, not the reader's screen.
+    if event.kind.starts_with("access.") {
+        return false;
+    }
     match team {
         Some(team) => user.teams.contains(&team),
         None => event.actor == Some(user.id),

@@ -531,6 +531,23 @@ pub struct ContactView {
     pub conversations: Vec<ConversationSummary>,
 }
 
+/// One read of a client's data: `GET /api/v1/contacts/{id}/accesses`
+/// (admin and compliance), newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccessEntry {
+    /// The access event's `seq` in the log.
+    pub seq: i64,
+    pub at: i64,
+    pub reader: UserId,
+    pub reader_name: String,
+    pub role: Role,
+    /// What was read: `access.conversation`, `access.timeline`,
+    /// `access.media`, `access.contact`, `access.search`, …
+    pub kind: String,
+    pub address: String,
+    pub conversation: Option<ConversationId>,
+}
+
 /// `PATCH /api/v1/contacts/{id}`: only the fields present change; `null`
 /// (or an empty string) clears a text field.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

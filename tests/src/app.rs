@@ -25,6 +25,8 @@ pub struct TestApp {
     /// SIGTERM see them.
     pub tasks: harbour_server::shutdown::Tasks,
     pub shutdown: harbour_server::shutdown::Shutdown,
+    /// What a stopping node gives its checkpointer for the last checkpoint.
+    pub final_checkpoint: harbour_server::shutdown::Shutdown,
 }
 
 /// Where every test's manual clock starts: 09:00 Hong Kong time on the real
@@ -87,6 +89,7 @@ async fn start_node(
         .expect("build app");
     let port = app.port();
     let (tasks, shutdown) = (app.state.tasks.clone(), app.state.shutdown.clone());
+    let final_checkpoint = app.state.final_checkpoint.clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -101,6 +104,7 @@ async fn start_node(
         db,
         tasks,
         shutdown,
+        final_checkpoint,
     }
 }
 
@@ -310,6 +314,20 @@ impl TestApp {
             .send()
             .await
             .expect("get");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// PATCHes `body` to `path`: the status and the JSON answer.
+    pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("patch");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }

@@ -6,7 +6,22 @@ ALTER TABLE events ADD COLUMN payload_sha256 TEXT;
 
 -- Allowed: recording the digest of an older row's payload (payload
 -- unchanged), and replacing a payload whose digest is recorded by a
--- tombstone (a JSON object with a `tombstone` member).
+-- tombstone, exactly `{"tombstone":{"reason":"…"}}`; never a checkpoint's.
+CREATE FUNCTION events_is_tombstone(payload TEXT) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    p jsonb;
+BEGIN
+    p := payload::jsonb;
+    RETURN jsonb_typeof(p) = 'object'
+        AND (SELECT count(*) FROM jsonb_object_keys(p)) = 1
+        AND jsonb_typeof(p -> 'tombstone') = 'object'
+        AND (SELECT count(*) FROM jsonb_object_keys(p -> 'tombstone')) = 1
+        AND jsonb_typeof(p -> 'tombstone' -> 'reason') = 'string';
+EXCEPTION WHEN others THEN
+    RETURN false;
+END
+$$;
+
 CREATE FUNCTION events_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -24,8 +39,8 @@ BEGIN
                 AND NEW.payload_sha256 IS NOT NULL)
             OR (NEW.payload_sha256 IS NOT NULL
                 AND NEW.payload_sha256 IS NOT DISTINCT FROM OLD.payload_sha256
-                AND jsonb_typeof(NEW.payload::jsonb) = 'object'
-                AND NEW.payload::jsonb ? 'tombstone')
+                AND OLD.kind <> 'audit.checkpoint'
+                AND events_is_tombstone(NEW.payload))
         )
     THEN
         RAISE EXCEPTION 'events are append-only: only a payload can be replaced, by a tombstone';

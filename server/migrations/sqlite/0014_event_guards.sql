@@ -11,7 +11,7 @@ END;
 
 -- Allowed: recording the digest of an older row's payload (payload
 -- unchanged), and replacing a payload whose digest is recorded by a
--- tombstone (a JSON object with a `tombstone` member).
+-- tombstone, exactly `{"tombstone":{"reason":"…"}}`; never a checkpoint's.
 CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
 WHEN NEW.seq IS NOT OLD.seq
   OR NEW.at IS NOT OLD.at
@@ -25,8 +25,13 @@ WHEN NEW.seq IS NOT OLD.seq
           AND NEW.payload_sha256 IS NOT NULL)
       OR (NEW.payload_sha256 IS NOT NULL
           AND NEW.payload_sha256 IS OLD.payload_sha256
+          AND OLD.kind <> 'audit.checkpoint'
           AND json_valid(NEW.payload)
-          AND json_type(NEW.payload, '$.tombstone') IS NOT NULL)
+          AND json_type(NEW.payload) = 'object'
+          AND (SELECT count(*) FROM json_each(NEW.payload)) = 1
+          AND json_type(NEW.payload, '$.tombstone') = 'object'
+          AND (SELECT count(*) FROM json_each(NEW.payload, '$.tombstone')) = 1
+          AND json_type(NEW.payload, '$.tombstone.reason') = 'text')
   )
 BEGIN
     SELECT RAISE(ABORT, 'events are append-only: only a payload can be replaced, by a tombstone');

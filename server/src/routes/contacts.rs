@@ -2,6 +2,7 @@
 //! conversation of theirs, and edit their details (not compliance).
 
 use super::{ApiJson, IdPath};
+use crate::access::{Access, ClientIp, Read};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -9,13 +10,14 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::api::{ContactView, UpdateContact};
+use shared::api::{AccessEntry, ContactView, UpdateContact};
 use shared::{ContactId, Role};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/contacts/by-external-id", get(by_external_id))
         .route("/api/v1/contacts/{id}", get(contact).patch(update))
+        .route("/api/v1/contacts/{id}/accesses", get(accesses))
 }
 
 /// `?system=crm&id=C-1001`: a client by their id in another system.
@@ -30,6 +32,7 @@ struct ExternalId {
 async fn by_external_id(
     State(state): State<AppState>,
     user: AuthUser,
+    from: ClientIp,
     wanted: Result<Query<ExternalId>, QueryRejection>,
 ) -> AppResult<Json<ContactView>> {
     let Query(wanted) = wanted.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -40,6 +43,11 @@ async fn by_external_id(
         .await?
     {
         if let Some(contact) = state.store.contact(&viewer, id).await? {
+            state.access.record(
+                Access::new(Read::Contact, &user, &from).contact(id).detail(
+                    serde_json::json!({ "by": { "system": wanted.system, "id": wanted.id } }),
+                ),
+            );
             return Ok(Json(contact));
         }
     }
@@ -49,14 +57,47 @@ async fn by_external_id(
 async fn contact(
     State(state): State<AppState>,
     user: AuthUser,
+    from: ClientIp,
     IdPath(id): IdPath<ContactId>,
 ) -> AppResult<Json<ContactView>> {
+    let contact = state
+        .store
+        .contact(&user.viewer(), id)
+        .await?
+        .ok_or(AppError::NotFound("That contact"))?;
+    state
+        .access
+        .record(Access::new(Read::Contact, &user, &from).contact(id));
+    Ok(Json(contact))
+}
+
+#[derive(serde::Deserialize)]
+struct AccessesQuery {
+    limit: Option<i64>,
+}
+
+/// Who read this client's data, and when (admin and compliance); newest
+/// first. Asking is itself recorded.
+async fn accesses(
+    State(state): State<AppState>,
+    user: AuthUser,
+    from: ClientIp,
+    IdPath(id): IdPath<ContactId>,
+    query: Result<Query<AccessesQuery>, QueryRejection>,
+) -> AppResult<Json<Vec<AccessEntry>>> {
+    user.require(&[Role::Admin, Role::Compliance])?;
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     state
         .store
         .contact(&user.viewer(), id)
         .await?
-        .map(Json)
-        .ok_or(AppError::NotFound("That contact"))
+        .ok_or(AppError::NotFound("That contact"))?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = state.store.contact_accesses(id, limit).await?;
+    state
+        .access
+        .record(Access::new(Read::AccessHistory, &user, &from).contact(id));
+    Ok(Json(entries))
 }
 
 async fn update(

@@ -2,6 +2,7 @@
 //! people who may see the conversation's team may act; compliance reads only.
 
 use super::{ApiJson, IdPath};
+use crate::access::{Access, ClientIp, Read};
 use crate::auth::AuthUser;
 use crate::channels::voice;
 use crate::error::{AppError, AppResult};
@@ -93,14 +94,18 @@ async fn list_conversations(
 async fn one_conversation(
     State(state): State<AppState>,
     user: AuthUser,
+    from: ClientIp,
     IdPath(id): IdPath<ConversationId>,
 ) -> AppResult<Json<ConversationSummary>> {
-    state
+    let summary = state
         .store
         .conversation_summary(&user.viewer(), id)
         .await?
-        .map(Json)
-        .ok_or(AppError::NotFound("That conversation"))
+        .ok_or(AppError::NotFound("That conversation"))?;
+    state
+        .access
+        .record(Access::new(Read::Conversation, &user, &from).conversation(id));
+    Ok(Json(summary))
 }
 
 /// Answers with the changed conversation, or 204 when the change (a
@@ -219,18 +224,24 @@ struct MessagesQuery {
 async fn list_messages(
     State(state): State<AppState>,
     user: AuthUser,
+    from: ClientIp,
     IdPath(id): IdPath<ConversationId>,
     query: Result<Query<MessagesQuery>, QueryRejection>,
 ) -> AppResult<Json<Vec<MessageView>>> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    visible_target(&state, &user, id).await?;
+    let target = visible_target(&state, &user, id).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    Ok(Json(
-        state
-            .store
-            .conversation_messages(id, query.before, limit)
-            .await?,
-    ))
+    let page = state
+        .store
+        .conversation_messages(id, query.before, limit)
+        .await?;
+    state.access.record(
+        Access::new(Read::Timeline, &user, &from)
+            .conversation(id)
+            .contact(target.contact_id)
+            .detail(serde_json::json!({ "before": query.before, "messages": page.len() })),
+    );
+    Ok(Json(page))
 }
 
 async fn reply(
@@ -405,6 +416,7 @@ struct MediaQuery {
 async fn message_media(
     State(state): State<AppState>,
     user: AuthUser,
+    from: ClientIp,
     IdPath(id): IdPath<MessageId>,
     query: Result<Query<MediaQuery>, QueryRejection>,
 ) -> AppResult<Response> {
@@ -433,6 +445,11 @@ async fn message_media(
         });
     };
     let mut bytes = state.media.read(sha256).await.map_err(AppError::internal)?;
+    state.access.record(
+        Access::new(Read::Media, &user, &from)
+            .conversation(row.conversation_id)
+            .message(id),
+    );
     let mut etag = format!("\"{sha256}\"");
     // Only types that cannot run script are shown inline; anything else
     // (kept from before sniffing, or unknown) is a download.

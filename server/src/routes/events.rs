@@ -1,5 +1,6 @@
 //! Reading the event log over HTTP (admin and compliance) and verifying it.
 
+use crate::access::{Access, ClientIp, Read};
 use crate::auth::AuthUser;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -26,11 +27,17 @@ struct EventsQuery {
 async fn list_events(
     State(state): State<AppState>,
     user: AuthUser,
+    from: ClientIp,
     Query(q): Query<EventsQuery>,
 ) -> AppResult<Json<Vec<Event>>> {
     user.require(&[Role::Admin, Role::Compliance])?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(state.store.events_after(Seq(q.after), limit).await?))
+    let events = state.store.events_after(Seq(q.after), limit).await?;
+    state.access.record(
+        Access::new(Read::EventLog, &user, &from)
+            .detail(serde_json::json!({ "after": q.after, "events": events.len() })),
+    );
+    Ok(Json(events))
 }
 
 #[derive(Serialize)]
@@ -41,9 +48,16 @@ struct VerifyResponse {
     problem: Option<String>,
 }
 
-async fn verify(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<VerifyResponse>> {
+async fn verify(
+    State(state): State<AppState>,
+    user: AuthUser,
+    from: ClientIp,
+) -> AppResult<Json<VerifyResponse>> {
     user.require(&[Role::Admin, Role::Compliance])?;
     let report = state.store.verify_chain().await?;
+    state
+        .access
+        .record(Access::new(Read::AuditVerify, &user, &from));
     Ok(Json(VerifyResponse {
         intact: report.fault.is_none(),
         checked: report.checked,

@@ -2,6 +2,7 @@
 //! the CJK rules of `crate::search`. Messages are indexed in the
 //! transaction that stores them, so what was just written is found.
 
+use crate::access::{Access, ClientIp, Read};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::search::query_terms;
@@ -26,6 +27,7 @@ struct SearchQuery {
 async fn search(
     State(state): State<AppState>,
     user: AuthUser,
+    from: ClientIp,
     query: Result<Query<SearchQuery>, QueryRejection>,
 ) -> AppResult<Json<SearchResults>> {
     let Query(query) =
@@ -36,11 +38,18 @@ async fn search(
     }
     let scope = user.scope();
     let limit = query.limit.unwrap_or(20).clamp(1, 100);
-    Ok(Json(SearchResults {
+    let results = SearchResults {
         contacts: state.store.search_contacts(&scope, text, limit).await?,
         messages: state
             .store
             .search_messages(&scope, &query_terms(text), limit)
             .await?,
-    }))
+    };
+    state.access.record(
+        Access::new(Read::Search, &user, &from).detail(serde_json::json!({
+            "query": text,
+            "hits": results.contacts.len() + results.messages.len(),
+        })),
+    );
+    Ok(Json(results))
 }

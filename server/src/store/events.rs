@@ -75,11 +75,21 @@ impl EventRow {
     }
 }
 
-/// A payload that replaced an erased one: a JSON object with a `tombstone`.
+/// A payload that replaced an erased one: exactly
+/// `{"tombstone":{"reason":"…"}}` (the database refuses any other).
 pub fn is_tombstone(payload: &str) -> bool {
-    payload.contains("tombstone")
-        && serde_json::from_str::<serde_json::Value>(payload)
-            .is_ok_and(|v| v.get("tombstone").is_some())
+    if !payload.contains("tombstone") {
+        return false;
+    }
+    let Ok(serde_json::Value::Object(outer)) = serde_json::from_str(payload) else {
+        return false;
+    };
+    match (outer.len(), outer.get("tombstone")) {
+        (1, Some(serde_json::Value::Object(inner))) => {
+            inner.len() == 1 && inner.get("reason").is_some_and(|r| r.is_string())
+        }
+        _ => false,
+    }
 }
 
 const EVENT_COLUMNS: &str = "seq, at, kind, actor, team, payload, hash, payload_sha256";
@@ -192,23 +202,21 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
     Ok(appended)
 }
 
-/// The tree size of the newest checkpoint in the log (0 without one),
+/// The seq of the newest event of the checkpoint kind (0 without one),
 /// read under the head's lock so the caller may append the next.
-pub async fn newest_checkpoint_size(tx: &mut Tx) -> Result<u64, sqlx::Error> {
+pub async fn newest_checkpoint_seq(tx: &mut Tx) -> Result<i64, sqlx::Error> {
     let head_sql = format!(
         "SELECT seq, hash FROM event_head WHERE id = 1{}",
         tx.backend().for_update()
     );
     let _head: HeadRow = on_tx!(tx, c => sqlx::query_as(&head_sql).fetch_one(&mut *c).await?);
-    let payload: Option<String> = on_tx!(tx, c => {
-        sqlx::query_scalar("SELECT payload FROM events WHERE kind = $1 ORDER BY seq DESC LIMIT 1")
+    let seq: Option<i64> = on_tx!(tx, c => {
+        sqlx::query_scalar("SELECT seq FROM events WHERE kind = $1 ORDER BY seq DESC LIMIT 1")
             .bind(crate::checkpoints::CHECKPOINT_KIND)
             .fetch_optional(&mut *c)
             .await?
     });
-    Ok(payload
-        .and_then(|p| serde_json::from_str::<crate::checkpoints::Checkpoint>(&p).ok())
-        .map_or(0, |c| c.body.tree_size))
+    Ok(seq.unwrap_or(0))
 }
 
 fn to_event(row: EventRow) -> Event {
@@ -409,6 +417,7 @@ impl Store {
                 Leaf {
                     seq: row.seq,
                     leaf: canonical.leaf(),
+                    is_checkpoint: row.kind == crate::checkpoints::CHECKPOINT_KIND,
                     checkpoint: (row.kind == crate::checkpoints::CHECKPOINT_KIND)
                         .then(|| serde_json::from_str(&row.payload).ok())
                         .flatten(),
@@ -422,16 +431,19 @@ impl Store {
     /// table allows.
     pub async fn tombstone_event(&self, seq: i64, reason: &str) -> Result<bool, sqlx::Error> {
         let mut tx = self.begin().await?;
-        let row: Option<(String, Option<String>)> = on_tx!(&mut tx, c => {
-            sqlx::query_as("SELECT payload, payload_sha256 FROM events WHERE seq = $1")
+        let row: Option<(String, Option<String>, String)> = on_tx!(&mut tx, c => {
+            sqlx::query_as("SELECT payload, payload_sha256, kind FROM events WHERE seq = $1")
                 .bind(seq)
                 .fetch_optional(&mut *c)
                 .await?
         });
-        let Some((payload, recorded)) = row else {
+        let Some((payload, recorded, kind)) = row else {
             return Ok(false);
         };
         if is_tombstone(&payload) {
+            return Ok(false);
+        }
+        if kind == crate::checkpoints::CHECKPOINT_KIND {
             return Ok(false);
         }
         if recorded.is_none() {
@@ -471,6 +483,8 @@ pub struct LoggedEvent<'a> {
 pub struct Leaf {
     pub seq: i64,
     pub leaf: [u8; 32],
-    /// The checkpoint this event stores, if it is one.
+    /// Whether the event is of the checkpoint kind.
+    pub is_checkpoint: bool,
+    /// The checkpoint this event stores, if it is one and parses.
     pub checkpoint: Option<crate::checkpoints::Checkpoint>,
 }

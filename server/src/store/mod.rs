@@ -2,6 +2,7 @@
 //! PostgreSQL (several nodes). Queries live here and nowhere else; both
 //! backends share the SQL text wherever the dialects agree.
 
+pub mod accesses;
 pub mod baseline;
 pub mod callback_urls;
 pub mod canned;

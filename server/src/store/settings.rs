@@ -8,6 +8,8 @@ use crate::error::AppResult;
 use crate::{on_read, on_tx};
 
 const KEY_FINGERPRINT: &str = "secret_key_fingerprint";
+/// The id of the key the log's checkpoints are signed with.
+const CHECKPOINT_KEY_ID: &str = "checkpoint_key_id";
 /// The tree size of the newest checkpoint the witness acknowledged.
 const WITNESSED: &str = "checkpoint_witnessed_size";
 
@@ -22,11 +24,23 @@ pub enum KeyCheck {
 
 impl Store {
     pub async fn check_key_fingerprint(&self, fingerprint: &str) -> AppResult<KeyCheck> {
+        self.check_first_value(KEY_FINGERPRINT, fingerprint).await
+    }
+
+    /// Compares the checkpoint key's id with the one the log's checkpoints
+    /// are signed with (recorded by the first node that started).
+    pub async fn check_checkpoint_key(&self, key_id: &str) -> AppResult<KeyCheck> {
+        self.check_first_value(CHECKPOINT_KEY_ID, key_id).await
+    }
+
+    /// Records `value` under `name` unless a value is there already, and
+    /// says how `value` compares with what is recorded.
+    async fn check_first_value(&self, name: &str, value: &str) -> AppResult<KeyCheck> {
         let mut tx = self.begin().await?;
         let inserted = on_tx!(&mut tx, c => {
             sqlx::query("INSERT INTO harbour_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-                .bind(KEY_FINGERPRINT)
-                .bind(fingerprint)
+                .bind(name)
+                .bind(value)
                 .execute(&mut *c)
                 .await?
                 .rows_affected()
@@ -37,11 +51,11 @@ impl Store {
         }
         let stored: String = on_read!(self, pool => {
             sqlx::query_scalar("SELECT value FROM harbour_settings WHERE name = $1")
-                .bind(KEY_FINGERPRINT)
+                .bind(name)
                 .fetch_one(pool)
                 .await?
         });
-        Ok(if stored == fingerprint {
+        Ok(if stored == value {
             KeyCheck::Same
         } else {
             KeyCheck::Different

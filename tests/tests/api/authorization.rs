@@ -96,6 +96,14 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             everyone,
             404,
         ),
+        // Who looked at a client: admin and compliance (there is no such client).
+        (
+            "GET",
+            format!("/api/v1/contacts/{}/accesses", uuid::Uuid::new_v4()),
+            None,
+            audit,
+            404,
+        ),
         // Each role's user changes their own password (their sign-in carries on).
         (
             "POST",

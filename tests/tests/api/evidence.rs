@@ -49,6 +49,16 @@ async fn the_event_table_refuses_changes_except_a_tombstone(backend: Backend) {
         .expect("tombstone"));
     let payload: Vec<(String,)> = db.query("SELECT payload FROM events WHERE seq = 3").await;
     assert!(payload[0].0.contains("tombstone"), "{payload:?}");
+    // Only that exact shape: no forged text riding on a tombstone.
+    for forged in [
+        r#"{"tombstone":{"reason":"x"},"text":"forged"}"#,
+        r#"{"tombstone":{"reason":"x","text":"forged"}}"#,
+        r#"{"tombstone":1}"#,
+    ] {
+        let sql = format!("UPDATE events SET payload = '{forged}' WHERE seq = 3");
+        let refused = db.try_execute(&sql).await.expect_err(&sql);
+        assert!(refused.contains("append-only"), "{sql}: {refused}");
+    }
     let report = store.verify_chain().await.expect("verify");
     assert_eq!((report.checked, report.fault), (5, None));
 }
@@ -77,9 +87,9 @@ async fn a_server_signs_checkpoints_and_copies_them_out(backend: Backend) {
     app.clock.advance(61_000);
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(checkpoints_in_log(&app.store).await.len(), 2);
-    // And once more when the server stops.
+    // And once more when the server stops (after its last requests and job).
     write_test_events(&app.store, 2).await;
-    app.shutdown.begin();
+    app.final_checkpoint.begin();
     let last = wait_for_checkpoints(&app.store, 3).await.remove(2);
     assert_eq!(
         last.body.tree_size,
@@ -263,9 +273,19 @@ async fn audit_verify_with_the_outside_copy_catches_each_tamper(backend: Backend
     let mut command = harbour(&db);
     command.args(["team", "create", "--name", "H"]);
     assert_eq!(run(command, None).0, 0);
+    // Harbour itself refuses to sign the log's checkpoints with another key…
     let mut command = harbour(&db);
     command.args(["audit", "checkpoint"]);
-    assert_eq!(run(command, None).0, 0);
+    let (code, _, stderr) = run(command, None);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("checkpoint key"), "{stderr}");
+    // …so the attacker also removes the record of the key, and signs.
+    db.execute("DELETE FROM harbour_settings WHERE name = 'checkpoint_key_id'")
+        .await;
+    let mut command = harbour(&db);
+    command.args(["audit", "checkpoint"]);
+    let (code, _, stderr) = run(command, None);
+    assert_eq!(code, 0, "{stderr}");
     let (code, out) = verify(&db, &key);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("is not signed by key"), "{out}");

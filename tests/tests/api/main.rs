@@ -1,6 +1,7 @@
 //! The API suite: the real server over real HTTP and WebSockets, every test
 //! on SQLite and on PostgreSQL.
 
+mod access;
 mod auth;
 mod authorization;
 mod callbacks;
