@@ -320,14 +320,26 @@ impl TestApp {
 
     /// PATCHes `body` to `path`: the status and the JSON answer.
     pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        self.send_json(reqwest::Method::PATCH, path, token, body)
+            .await
+    }
+
+    /// Sends `body` as JSON: the status and the JSON answer (`null` when there is none).
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> (u16, Value) {
         let response = self
             .client
-            .patch(self.url(path))
+            .request(method, self.url(path))
             .bearer_auth(token)
             .json(body)
             .send()
             .await
-            .expect("patch");
+            .expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }

@@ -88,16 +88,8 @@ pub async fn push(app: &TestApp, path: &str, from: &str, msg_id: u64, text: &str
 
 /// POSTs `body`; the status and the JSON answer (`null` when there is none).
 pub async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
+    app.send_json(reqwest::Method::POST, path, token, body)
         .await
-        .expect("post");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// A conversation action (`{"action": "claim"}`, …).

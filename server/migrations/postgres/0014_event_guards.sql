@@ -7,6 +7,7 @@ ALTER TABLE events ADD COLUMN payload_sha256 TEXT;
 -- Allowed: recording the digest of an older row's payload (payload
 -- unchanged), and replacing a payload whose digest is recorded by a
 -- tombstone, exactly `{"tombstone":{"reason":"…"}}`; never a checkpoint's.
+-- dialect only: PostgreSQL guards in plpgsql (SQLite: triggers with RAISE)
 CREATE FUNCTION events_is_tombstone(payload TEXT) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     p jsonb;
@@ -22,6 +23,7 @@ EXCEPTION WHEN others THEN
 END
 $$;
 
+-- dialect only: PostgreSQL guards in plpgsql (SQLite: triggers with RAISE)
 CREATE FUNCTION events_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -49,14 +51,17 @@ BEGIN
 END
 $$;
 
+-- dialect only: PostgreSQL guards in plpgsql (SQLite: triggers with RAISE)
 CREATE FUNCTION events_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'events are append-only: the log cannot be truncated';
 END
 $$;
 
+-- dialect only: PostgreSQL guards in plpgsql (SQLite: triggers with RAISE)
 CREATE TRIGGER events_guard BEFORE UPDATE OR DELETE ON events
     FOR EACH ROW EXECUTE FUNCTION events_guard();
+-- dialect only: PostgreSQL guards in plpgsql (SQLite: triggers with RAISE)
 CREATE TRIGGER events_refuse_truncate BEFORE TRUNCATE ON events
     FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_truncate();
 

@@ -4,14 +4,17 @@
 -- payload through its SHA-256, kept here.
 ALTER TABLE events ADD COLUMN payload_sha256 TEXT;
 
+-- dialect only: SQLite triggers (PostgreSQL: the events_guard function)
 CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
 BEGIN
     SELECT RAISE(ABORT, 'events are append-only: an event cannot be deleted');
+    -- dialect only: the end of the trigger above
 END;
 
 -- Allowed: recording the digest of an older row's payload (payload
 -- unchanged), and replacing a payload whose digest is recorded by a
 -- tombstone, exactly `{"tombstone":{"reason":"…"}}`; never a checkpoint's.
+-- dialect only: SQLite triggers (PostgreSQL: the events_guard function)
 CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
 WHEN NEW.seq IS NOT OLD.seq
   OR NEW.at IS NOT OLD.at
@@ -35,6 +38,7 @@ WHEN NEW.seq IS NOT OLD.seq
   )
 BEGIN
     SELECT RAISE(ABORT, 'events are append-only: only a payload can be replaced, by a tombstone');
+    -- dialect only: the end of the trigger above
 END;
 
 -- The newest checkpoint, found without scanning the log.

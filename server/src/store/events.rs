@@ -316,15 +316,21 @@ impl Store {
         mut each: impl FnMut(LoggedEvent<'_>),
     ) -> Result<VerifyReport, sqlx::Error> {
         const PAGE: i64 = 5_000;
-        let sql =
-            format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
+        // The head first: events appended while the check runs are after
+        // it and are left for the next check (commit order is seq order).
+        let head: HeadRow = on_read!(self, pool => {
+            sqlx::query_as("SELECT seq, hash FROM event_head WHERE id = 1").fetch_one(pool).await?
+        });
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 AND seq <= $3 ORDER BY seq LIMIT $2"
+        );
         let mut prev_hash = GENESIS_HASH.to_owned();
         let mut expected = 1_i64;
         let mut cursor = 0_i64;
         loop {
             // Ordered by the physical position a reader sees, checked against seq.
             let rows: Vec<EventRow> = on_read!(self, pool => {
-                sqlx::query_as(&sql).bind(cursor).bind(PAGE).fetch_all(pool).await?
+                sqlx::query_as(&sql).bind(cursor).bind(PAGE).bind(head.seq).fetch_all(pool).await?
             });
             let page_len = rows.len() as i64;
             for row in rows {
@@ -364,9 +370,6 @@ impl Store {
             }
         }
         let last = expected - 1;
-        let head: HeadRow = on_read!(self, pool => {
-            sqlx::query_as("SELECT seq, hash FROM event_head WHERE id = 1").fetch_one(pool).await?
-        });
         let fault = if head.seq != last {
             Some(ChainFault::Truncated {
                 last,

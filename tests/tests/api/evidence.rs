@@ -338,7 +338,8 @@ async fn a_witness_that_is_down_is_retried_and_never_blocks_the_log(backend: Bac
 }
 
 async fn readyz_until(app: &harbour_tests::TestApp, done: impl Fn(&str) -> bool) -> String {
-    for _ in 0..150 {
+    // The witness is retried after 1, 2, 4, 8… s: allow a few rounds.
+    for _ in 0..400 {
         let response = app
             .client
             .get(app.url("/readyz"))
