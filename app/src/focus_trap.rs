@@ -40,9 +40,28 @@ pub fn give_focus_back(open: impl Fn() -> bool + 'static, before: ReturnTo) {
         if !open() {
             if let Some(element) = before.try_update_value(Option::take).flatten() {
                 let _ = successor(&element).focus();
+                keep_focus_on(element);
             }
         }
     });
+}
+
+/// A live update may draw the element anew just after focus went back,
+/// leaving focus on the page itself: put it back on the element's
+/// successor then (twice, as updates come in bursts).
+fn keep_focus_on(element: HtmlElement) {
+    for delay in [150, 600] {
+        let element = element.clone();
+        gloo_timers::callback::Timeout::new(delay, move || {
+            let lost = document()
+                .active_element()
+                .is_none_or(|active| document().body().is_some_and(|body| *body == active));
+            if lost {
+                let _ = successor(&element).focus();
+            }
+        })
+        .forget();
+    }
 }
 
 /// `element`, or (when a list re-rendered it meanwhile) the element now in

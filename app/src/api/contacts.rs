@@ -1,13 +1,22 @@
 //! Calls on contacts: the profile with their conversations, and edits.
 
 use gloo_net::http::Method;
-use shared::api::{ContactView, UpdateContact};
+use shared::api::{AccessEntry, ContactView, UpdateContact};
 use shared::ContactId;
 
 use super::client::{get_json, send_json, ApiError, TokenSource};
 
 pub async fn get(auth: impl TokenSource, id: ContactId) -> Result<ContactView, ApiError> {
     get_json(auth, &format!("/contacts/{id}")).await
+}
+
+/// Who read the client's records, newest first (admins and compliance).
+pub async fn accesses(
+    auth: impl TokenSource,
+    id: ContactId,
+    limit: usize,
+) -> Result<Vec<AccessEntry>, ApiError> {
+    get_json(auth, &format!("/contacts/{id}/accesses?limit={limit}")).await
 }
 
 pub async fn update(

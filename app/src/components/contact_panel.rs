@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use shared::api::{ContactView, Status};
 use shared::ConversationId;
 
+use crate::components::access_history::AccessHistory;
 use crate::components::contact_form::ContactForm;
 use crate::components::error_state::ErrorState;
 use crate::components::skeleton_rows::SkeletonRows;
@@ -42,6 +43,9 @@ pub fn ContactPanel(
     /// The conversation open beside the panel, marked in the history.
     conversation: ConversationId,
     read_only: Signal<bool>,
+    /// Admins and compliance also see who looked at the client.
+    #[prop(into)]
+    audits: Signal<bool>,
     now: Signal<i64>,
     on_retry: Callback<()>,
 ) -> impl IntoView {
@@ -148,6 +152,7 @@ pub fn ContactPanel(
                     {t!(i18n, contact.edit)}
                 </button>
             </Show>
+            {move || audits.get().then(|| view! { <AccessHistory contact=c.id now=now /> })}
         }
         .into_any()
     };

@@ -1,5 +1,6 @@
 //! Reusable pieces of the interface, one component per file.
 
+pub mod access_history;
 pub mod action_panels;
 pub mod activity_text;
 pub mod admin_only;

@@ -149,6 +149,8 @@ async fn an_agent_works_a_conversation_with_the_keyboard_alone() {
     assert!(focus_is_on(&browser, ".shortcut-help, .shortcut-help *").await);
     press(&browser, ESCAPE).await;
     harbour_tests::browser_desk::wait_gone(&browser, ".shortcut-help").await;
+    // Back on the row, and still there once live updates have redrawn it.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     assert_eq!(
         browser.client.execute(WHERE, vec![]).await.expect("where"),
         before,

@@ -5,6 +5,7 @@ use harbour_tests::app::{ADMIN_EMAIL, PASSWORD};
 use harbour_tests::browser::Browser;
 use harbour_tests::browser_desk::{app_with_ui, sign_in};
 
+mod access;
 mod accessibility;
 mod clock;
 mod composer_media;

@@ -125,6 +125,9 @@ pub fn ConversationView(
                 contact=contact
                 conversation=id
                 read_only=read_only
+                audits=Signal::derive(move || {
+                    auth.user().is_some_and(|u| matches!(u.role, Role::Compliance | Role::Admin))
+                })
                 now=now
                 on_retry=Callback::new(move |()| data.load_contact())
             />
