@@ -222,16 +222,19 @@ impl Checkpointer {
                 if leaf.is_checkpoint {
                     self.last_seen_checkpoint_seq = leaf.seq;
                 }
-                if let Some(checkpoint) = leaf.checkpoint {
-                    if !self.genuine(&checkpoint) {
+                // Judged against the log before it, so before its own leaf.
+                let genuine = leaf.checkpoint.filter(|checkpoint| {
+                    let genuine = self.genuine(checkpoint);
+                    if !genuine {
                         tracing::error!(
                             seq = leaf.seq,
                             "a checkpoint in the log is not one this key signed of this log; it is ignored (run `harbour audit verify`)"
                         );
-                        self.tree.push(leaf.leaf);
-                        continue;
                     }
-                    self.tree.push(leaf.leaf);
+                    genuine
+                });
+                self.tree.push(leaf.leaf);
+                if let Some(checkpoint) = genuine {
                     self.last_checkpoint_seq = leaf.seq;
                     self.last_at = self.last_at.max(checkpoint.body.at);
                     self.status
@@ -239,8 +242,6 @@ impl Checkpointer {
                         .tree_size
                         .store(checkpoint.body.tree_size as i64, Ordering::Relaxed);
                     self.known.push(checkpoint);
-                } else {
-                    self.tree.push(leaf.leaf);
                 }
             }
             if fetched < 10_000 {
@@ -252,15 +253,21 @@ impl Checkpointer {
     /// Signed by this node's key, extending the last one known, and matching
     /// the log as this node read it (the tree holds the events before it).
     fn genuine(&self, checkpoint: &Checkpoint) -> bool {
-        let previous = self.known.last().map_or(0, |c| c.body.tree_size);
         checkpoint.verify_signature(&self.settings.key.public())
-            && checkpoint.body.previous_size == previous
+            && checkpoint.body.previous_size == self.last_size()
             && self.tree.matches(checkpoint)
     }
 
+    /// The tree size of the newest checkpoint known (0 before the first).
+    fn last_size(&self) -> u64 {
+        self.known.last().map_or(0, |c| c.body.tree_size)
+    }
+
     async fn sign(&mut self, at: i64) -> anyhow::Result<()> {
-        let previous = self.known.last().map_or(0, |c| c.body.tree_size);
-        let checkpoint = self.settings.key.sign(&self.tree.body(at, previous));
+        let checkpoint = self
+            .settings
+            .key
+            .sign(&self.tree.body(at, self.last_size()));
         let stored = self
             .store
             .append_checkpoint(at, &checkpoint, self.last_seen_checkpoint_seq)

@@ -188,16 +188,24 @@ impl Checkpoint {
 
     /// Checks this checkpoint's consistency proof against `previous`.
     pub fn consistent_with(&self, previous: &Checkpoint) -> bool {
-        if self.body.previous_size != previous.body.tree_size {
+        self.body.extends(&previous.body)
+    }
+}
+
+impl CheckpointBody {
+    /// Whether this tree extends `previous`'s: `previous_size` names it and
+    /// the consistency proof takes its root to this one.
+    pub fn extends(&self, previous: &CheckpointBody) -> bool {
+        if self.previous_size != previous.tree_size {
             return false;
         }
         let (Some(old), Some(new)) = (previous.root_hash(), self.root_hash()) else {
             return false;
         };
         if old.num_leaves() == new.num_leaves() {
-            return old.as_bytes() == new.as_bytes() && self.body.consistency.is_empty();
+            return old.as_bytes() == new.as_bytes() && self.consistency.is_empty();
         }
-        let Some(proof) = decode_hashes(&self.body.consistency)
+        let Some(proof) = decode_hashes(&self.consistency)
             .and_then(|bytes| ConsistencyProof::<Sha256>::try_from_bytes(bytes).ok())
         else {
             return false;
@@ -206,8 +214,8 @@ impl Checkpoint {
     }
 
     fn root_hash(&self) -> Option<RootHash<Sha256>> {
-        let bytes = <[u8; 32]>::try_from(hex::decode(&self.body.root).ok()?).ok()?;
-        Some(RootHash::new(bytes.into(), self.body.tree_size))
+        let bytes = <[u8; 32]>::try_from(hex::decode(&self.root).ok()?).ok()?;
+        Some(RootHash::new(bytes.into(), self.tree_size))
     }
 }
 
@@ -293,12 +301,8 @@ impl EventTree {
         if size == self.len() {
             return checkpoint.body.root == self.root_hex();
         }
-        Checkpoint {
-            body: self.body(checkpoint.body.at, size),
-            key_id: String::new(),
-            signature: String::new(),
-        }
-        .consistent_with(checkpoint)
+        self.body(checkpoint.body.at, size)
+            .extends(&checkpoint.body)
     }
 
     /// The unsigned body of a checkpoint of the whole tree.

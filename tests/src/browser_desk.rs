@@ -112,6 +112,13 @@ pub async fn client_writes(desk: &Desk, follower: &OpenId, text: &str) {
     assert!(sent.delivered());
 }
 
+/// The newest conversation, as the admin's "all" queue lists it.
+pub async fn newest_conversation(app: &TestApp, admin: &str) -> shared::api::ConversationSummary {
+    let (status, page) = app.get_json("/api/v1/conversations?queue=all", admin).await;
+    assert_eq!(status, 200, "{page}");
+    serde_json::from_value(page["conversations"][0].clone()).expect("a conversation")
+}
+
 /// Waits until nothing matches `css`.
 pub async fn wait_gone(browser: &Browser, css: &str) {
     for _ in 0..100 {

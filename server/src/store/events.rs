@@ -63,14 +63,15 @@ impl EventRow {
         }
     }
 
-    fn canonical(&self) -> Canonical<'_> {
+    /// The fields the chain and the tree cover, with the payload's digest.
+    fn canonical_with(&self, payload_sha256: String) -> Canonical<'_> {
         Canonical {
             seq: self.seq,
             at: self.at,
             kind: &self.kind,
             actor: self.actor.as_deref(),
             team: self.team.as_deref(),
-            payload_sha256: self.digest(),
+            payload_sha256,
         }
     }
 }
@@ -129,10 +130,23 @@ pub fn payload_digest(payload: &str) -> String {
 
 /// `sha256(prev_hash || canonical bytes)`, hex: the chain's link.
 pub fn chain_hash(prev_hash: &str, c: &Canonical<'_>) -> String {
+    chain_link(prev_hash, &c.bytes())
+}
+
+fn chain_link(prev_hash: &str, canonical_bytes: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
-    hasher.update(c.bytes());
+    hasher.update(canonical_bytes);
     hex::encode(hasher.finalize())
+}
+
+/// Locks the head row until the transaction ends: appends are serialised.
+async fn lock_head(tx: &mut Tx) -> Result<HeadRow, sqlx::Error> {
+    let head_sql = format!(
+        "SELECT seq, hash FROM event_head WHERE id = 1{}",
+        tx.backend().for_update()
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as(&head_sql).fetch_one(&mut *c).await?))
 }
 
 /// Appends events to the log inside `tx`. The head row is locked until
@@ -141,11 +155,7 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let head_sql = format!(
-        "SELECT seq, hash FROM event_head WHERE id = 1{}",
-        tx.backend().for_update()
-    );
-    let head: HeadRow = on_tx!(tx, c => sqlx::query_as(&head_sql).fetch_one(&mut *c).await?);
+    let head = lock_head(tx).await?;
     let (mut seq, mut hash) = (head.seq, head.hash);
     let mut appended = Vec::with_capacity(events.len());
     let mut rows = Vec::with_capacity(events.len());
@@ -205,11 +215,7 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
 /// The seq of the newest event of the checkpoint kind (0 without one),
 /// read under the head's lock so the caller may append the next.
 pub async fn newest_checkpoint_seq(tx: &mut Tx) -> Result<i64, sqlx::Error> {
-    let head_sql = format!(
-        "SELECT seq, hash FROM event_head WHERE id = 1{}",
-        tx.backend().for_update()
-    );
-    let _head: HeadRow = on_tx!(tx, c => sqlx::query_as(&head_sql).fetch_one(&mut *c).await?);
+    lock_head(tx).await?;
     let seq: Option<i64> = on_tx!(tx, c => {
         sqlx::query_scalar("SELECT seq FROM events WHERE kind = $1 ORDER BY seq DESC LIMIT 1")
             .bind(crate::checkpoints::CHECKPOINT_KIND)
@@ -334,17 +340,19 @@ impl Store {
             });
             let page_len = rows.len() as i64;
             for row in rows {
+                // Each row's digest and canonical bytes, once.
+                let digest = row.digest();
+                let recorded_differs = row
+                    .payload_sha256
+                    .as_ref()
+                    .is_some_and(|recorded| *recorded != digest);
+                let bytes = row.canonical_with(digest).bytes();
                 let fault = if row.seq != expected {
                     Some(ChainFault::Gap {
                         expected,
                         found: row.seq,
                     })
-                } else if chain_hash(&prev_hash, &row.canonical()) != row.hash
-                    || row
-                        .payload_sha256
-                        .as_ref()
-                        .is_some_and(|recorded| *recorded != row.digest())
-                {
+                } else if chain_link(&prev_hash, &bytes) != row.hash || recorded_differs {
                     Some(ChainFault::HashMismatch { seq: row.seq })
                 } else {
                     None
@@ -359,7 +367,7 @@ impl Store {
                     seq: row.seq,
                     kind: &row.kind,
                     payload: &row.payload,
-                    leaf: row.canonical().leaf(),
+                    leaf: Sha256::digest(&bytes).into(),
                 });
                 prev_hash = row.hash;
                 cursor = row.seq;
@@ -406,22 +414,17 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|row| {
-                let canonical = Canonical {
-                    seq: row.seq,
-                    at: row.at,
-                    kind: &row.kind,
-                    actor: row.actor.as_deref(),
-                    team: row.team.as_deref(),
-                    payload_sha256: row
-                        .payload_sha256
-                        .clone()
-                        .unwrap_or_else(|| payload_digest(&row.payload)),
-                };
+                // The recorded digest stands for the payload (not read).
+                let digest = row
+                    .payload_sha256
+                    .clone()
+                    .unwrap_or_else(|| payload_digest(&row.payload));
+                let is_checkpoint = row.kind == crate::checkpoints::CHECKPOINT_KIND;
                 Leaf {
                     seq: row.seq,
-                    leaf: canonical.leaf(),
-                    is_checkpoint: row.kind == crate::checkpoints::CHECKPOINT_KIND,
-                    checkpoint: (row.kind == crate::checkpoints::CHECKPOINT_KIND)
+                    leaf: row.canonical_with(digest).leaf(),
+                    is_checkpoint,
+                    checkpoint: is_checkpoint
                         .then(|| serde_json::from_str(&row.payload).ok())
                         .flatten(),
                 }

@@ -3,7 +3,9 @@
 
 use harbour_tests::app::PASSWORD;
 use harbour_tests::browser::Browser;
-use harbour_tests::browser_desk::{app_with_ui, client_writes, desk, open_queue, sign_in};
+use harbour_tests::browser_desk::{
+    app_with_ui, client_writes, desk, newest_conversation, open_queue, sign_in,
+};
 use shared::Role;
 use wechat::OpenId;
 
@@ -16,13 +18,7 @@ async fn compliance_sees_who_looked_at_a_client() {
     let follower = OpenId::new("oAccessFollower0000000000001");
     client_writes(&desk, &follower, "你好，想查合約單據。").await;
     let admin = app.admin_token().await;
-    let (_, page) = app
-        .get_json("/api/v1/conversations?queue=all", &admin)
-        .await;
-    let id = page["conversations"][0]["id"]
-        .as_str()
-        .expect("conversation")
-        .to_owned();
+    let id = newest_conversation(&app, &admin).await.id;
 
     // Amy reads the conversation.
     let amy = Browser::start(1366, 768).await;

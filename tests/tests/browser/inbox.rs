@@ -12,7 +12,7 @@ use wechat::OpenId;
 use harbour_tests::app::PASSWORD;
 use harbour_tests::browser::Browser;
 use harbour_tests::browser_desk::{
-    app_with_ui, client_writes, desk, open_queue, sign_in, wait_gone,
+    app_with_ui, client_writes, desk, newest_conversation, open_queue, sign_in, wait_gone,
 };
 
 /// How many elements match `css` and contain `needle`.
@@ -59,13 +59,7 @@ async fn two_agents_share_a_conversation_live() {
     let follower = OpenId::new("oDeskFollower000000000000001");
     client_writes(&desk, &follower, "你好，我想問還款日期係幾時？🙏").await;
     let admin = app.admin_token().await;
-    let (_, page) = app
-        .get_json("/api/v1/conversations?queue=all", &admin)
-        .await;
-    let id = page["conversations"][0]["id"]
-        .as_str()
-        .expect("conversation")
-        .to_owned();
+    let id = newest_conversation(&app, &admin).await.id;
     let row = format!(".conversation-item[data-id='{id}']");
 
     let amy = Browser::start(1366, 768).await;

@@ -8,7 +8,7 @@
 use harbour_server::demo_portal::{router, PortalPerson, PortalSigner};
 use harbour_server::portal::{KeySource, PortalConfig};
 use harbour_tests::browser::Browser;
-use harbour_tests::browser_desk::{app_with_ui_and, client_writes, desk};
+use harbour_tests::browser_desk::{app_with_ui_and, client_writes, desk, newest_conversation};
 use harbour_tests::TestApp;
 use serde_json::json;
 use std::sync::Arc;
@@ -90,26 +90,16 @@ async fn the_portal_signs_the_agent_in_and_opens_a_client_by_crm_id() {
     client_writes(&desk, &follower, "你好，想查詢合約單據。").await;
     // The CRM knows this client as C-2041.
     let admin = app.admin_token().await;
-    let (_, page) = app
-        .get_json("/api/v1/conversations?queue=all", &admin)
+    let newest = newest_conversation(&app, &admin).await;
+    let (conversation, contact) = (newest.id, newest.contact_id);
+    let (status, _) = app
+        .patch_json(
+            &format!("/api/v1/contacts/{contact}"),
+            &admin,
+            &json!({ "external_ids": { "crm": "C-2041" } }),
+        )
         .await;
-    let conversation = page["conversations"][0]["id"]
-        .as_str()
-        .expect("conversation")
-        .to_owned();
-    let contact = page["conversations"][0]["contact_id"]
-        .as_str()
-        .expect("contact")
-        .to_owned();
-    let response = app
-        .client
-        .patch(app.url(&format!("/api/v1/contacts/{contact}")))
-        .bearer_auth(&admin)
-        .json(&json!({ "external_ids": { "crm": "C-2041" } }))
-        .send()
-        .await
-        .expect("patch contact");
-    assert_eq!(response.status(), 200);
+    assert_eq!(status, 200);
 
     let portal_url = serve_portal(allowed, &app, signer.clone(), &desk.amy).await;
     let browser = Browser::start(1366, 768).await;
