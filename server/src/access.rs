@@ -40,6 +40,10 @@ pub enum Read {
     AuditVerify,
     /// Who looked at a client.
     AccessHistory,
+    /// An evidence bundle asked for (with its reason).
+    Export,
+    /// An evidence bundle downloaded.
+    ExportDownload,
 }
 
 impl Read {
@@ -53,6 +57,8 @@ impl Read {
             Read::EventLog => "access.events",
             Read::AuditVerify => "access.audit_verify",
             Read::AccessHistory => "access.accesses",
+            Read::Export => "access.export",
+            Read::ExportDownload => "access.export_download",
         }
     }
 }
@@ -102,7 +108,7 @@ impl Access {
         self
     }
 
-    fn payload(&self) -> Value {
+    pub(crate) fn payload(&self) -> Value {
         let mut payload = json!({
             "role": self.role,
             "address": self.address,

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 /// Where and how often checkpoints are made.
 #[derive(Clone)]
@@ -97,6 +98,59 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// A fresh checkpoint and inclusion proofs of some events under it.
+#[derive(Clone, Debug)]
+pub struct Proven {
+    pub checkpoint: Checkpoint,
+    /// One proof per asked seq, in the order asked (hex hashes).
+    pub proofs: Vec<Vec<String>>,
+}
+
+struct ProofRequest {
+    seqs: Vec<i64>,
+    reply: oneshot::Sender<anyhow::Result<Proven>>,
+}
+
+/// Asks this node's checkpointer, which holds the tree, to sign a
+/// checkpoint now and prove events under it (an export's). Cheap to clone.
+#[derive(Clone)]
+pub struct Prover(mpsc::Sender<ProofRequest>);
+
+impl std::fmt::Debug for Prover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prover")
+    }
+}
+
+/// How long an export waits for its checkpoint before giving up.
+const PROOF_WAIT: Duration = Duration::from_secs(120);
+
+impl Prover {
+    /// The prover and what the checkpointer serves it from.
+    pub fn channel() -> (Prover, ProofRequests) {
+        let (sender, receiver) = mpsc::channel(16);
+        (Prover(sender), ProofRequests(receiver))
+    }
+
+    /// A checkpoint signed now, covering every seq in `seqs` (each at most
+    /// the log's head), with each one's inclusion proof.
+    pub async fn prove(&self, seqs: Vec<i64>) -> anyhow::Result<Proven> {
+        let (reply, answer) = oneshot::channel();
+        self.0
+            .send(ProofRequest { seqs, reply })
+            .await
+            .map_err(|_| anyhow::anyhow!("the checkpointer has stopped"))?;
+        match tokio::time::timeout(PROOF_WAIT, answer).await {
+            Ok(Ok(proven)) => proven,
+            Ok(Err(_)) => anyhow::bail!("the checkpointer stopped before signing"),
+            Err(_) => anyhow::bail!("no checkpoint was signed within two minutes"),
+        }
+    }
+}
+
+/// The receiving end of a [`Prover`], given to the checkpointer.
+pub struct ProofRequests(mpsc::Receiver<ProofRequest>);
+
 pub struct Checkpointer {
     store: Store,
     clock: Clock,
@@ -118,6 +172,7 @@ pub struct Checkpointer {
     witness_retry_at: tokio::time::Instant,
     witness_backoff: Duration,
     http: reqwest::Client,
+    requests: Option<ProofRequests>,
 }
 
 impl Checkpointer {
@@ -146,7 +201,14 @@ impl Checkpointer {
                 .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap_or_default(),
+            requests: None,
         }
+    }
+
+    /// Serves `requests` (exports asking for a checkpoint and proofs).
+    pub fn serving(mut self, requests: ProofRequests) -> Self {
+        self.requests = Some(requests);
+        self
     }
 
     /// Reads how far the directory and the witness got.
@@ -171,9 +233,24 @@ impl Checkpointer {
         self.prepare().await;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut requests = self.requests.take();
         loop {
+            let asked = async {
+                match requests.as_mut() {
+                    Some(ProofRequests(receiver)) => receiver.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tick.tick() => {}
+                request = asked => match request {
+                    Some(request) => {
+                        let proven = self.prove(&request.seqs).await;
+                        let _ = request.reply.send(proven);
+                        continue;
+                    }
+                    None => requests = None,
+                },
                 () = finish.begun() => break,
             }
             if let Err(err) = self.step(false).await {
@@ -197,7 +274,7 @@ impl Checkpointer {
                 || since as u64 >= self.settings.every_events
                 || at - self.last_at >= self.settings.every_ms);
         if due {
-            self.sign(at).await?;
+            self.sign(at, &[]).await?;
         }
         self.write_to_dir();
         self.send_to_witness().await;
@@ -263,11 +340,38 @@ impl Checkpointer {
         self.known.last().map_or(0, |c| c.body.tree_size)
     }
 
-    async fn sign(&mut self, at: i64) -> anyhow::Result<()> {
+    /// Signs a checkpoint of everything now (another node's may come
+    /// first: then again, over it) and proves `seqs` under it.
+    async fn prove(&mut self, seqs: &[i64]) -> anyhow::Result<Proven> {
+        let newest = seqs.iter().copied().max().unwrap_or(0);
+        for _ in 0..5 {
+            self.catch_up().await?;
+            if newest > self.tree.len() as i64 {
+                anyhow::bail!("event {newest} is not in the log");
+            }
+            if let Some(proven) = self.sign(self.clock.now(), seqs).await? {
+                return Ok(proven);
+            }
+        }
+        anyhow::bail!("other nodes kept signing first; try again")
+    }
+
+    /// Signs a checkpoint of the whole tree and appends it; with the
+    /// inclusion proofs of `prove` (taken from the tree it signed) when
+    /// it was stored, `None` when another node's came first.
+    async fn sign(&mut self, at: i64, prove: &[i64]) -> anyhow::Result<Option<Proven>> {
         let checkpoint = self
             .settings
             .key
             .sign(&self.tree.body(at, self.last_size()));
+        let proofs = prove
+            .iter()
+            .map(|&seq| {
+                self.tree
+                    .prove_inclusion(seq)
+                    .ok_or_else(|| anyhow::anyhow!("event {seq} is not in the tree"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let stored = self
             .store
             .append_checkpoint(at, &checkpoint, self.last_seen_checkpoint_seq)
@@ -287,7 +391,8 @@ impl Checkpointer {
         // Another node's newer checkpoint, or ours: either way the next
         // catch-up reads it from the log.
         self.last_at = at;
-        self.catch_up().await
+        self.catch_up().await?;
+        Ok(stored.then_some(Proven { checkpoint, proofs }))
     }
 
     fn write_to_dir(&mut self) {

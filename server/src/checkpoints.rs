@@ -12,7 +12,7 @@
 use anyhow::{bail, Context};
 use base64::Engine;
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
-use ct_merkle::{ConsistencyProof, RootHash};
+use ct_merkle::{ConsistencyProof, InclusionProof, RootHash};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -24,6 +24,16 @@ pub const CHECKPOINT_KIND: &str = "audit.checkpoint";
 
 /// The first line of the bytes a checkpoint signature covers.
 const SIGNED_HEADER: &str = "harbour-checkpoint/v1";
+
+/// What an export manifest's signature covers before the manifest's own
+/// bytes, so it can never pass for a checkpoint's (or the reverse).
+pub const MANIFEST_HEADER: &str = "harbour-export-manifest/v1\n";
+
+fn manifest_signed_bytes(manifest: &[u8]) -> Vec<u8> {
+    let mut bytes = MANIFEST_HEADER.as_bytes().to_vec();
+    bytes.extend_from_slice(manifest);
+    bytes
+}
 
 /// The Ed25519 key that signs checkpoints. Never printed.
 #[derive(Clone)]
@@ -59,6 +69,13 @@ impl CheckpointKey {
             key_id: self.key_id(),
             signature: base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()),
         }
+    }
+
+    /// The detached signature of an export bundle's `manifest.json`:
+    /// Ed25519 over [`MANIFEST_HEADER`] and the manifest's bytes, base64.
+    pub fn sign_manifest(&self, manifest: &[u8]) -> String {
+        let signature = self.0.sign(&manifest_signed_bytes(manifest));
+        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
     }
 
     /// The seed, as written to `checkpoint.key`.
@@ -115,6 +132,11 @@ impl PublicKey {
                 "the public key must be `ed25519:` and 32 bytes in base64, as `harbour audit public-key` prints it, or a file holding that"
             ),
         }
+    }
+
+    /// Whether `signature` is this key's over an export manifest.
+    pub fn verifies_manifest(&self, manifest: &[u8], signature: &str) -> bool {
+        self.verify(&manifest_signed_bytes(manifest), signature.trim())
     }
 
     fn verify(&self, bytes: &[u8], signature: &str) -> bool {
@@ -213,6 +235,18 @@ impl CheckpointBody {
         new.verify_consistency(&old, &proof).is_ok()
     }
 
+    /// Whether `leaf` (an event's leaf value) is leaf `index` of this
+    /// checkpoint's tree, by the inclusion proof `proof` (hex hashes).
+    pub fn includes(&self, leaf: [u8; 32], index: u64, proof: &[String]) -> bool {
+        let (Some(root), Some(bytes)) = (self.root_hash(), decode_hashes(proof)) else {
+            return false;
+        };
+        let Ok(proof) = InclusionProof::<Sha256>::try_from_bytes(bytes) else {
+            return false;
+        };
+        root.verify_inclusion(&leaf, index, &proof).is_ok()
+    }
+
     fn root_hash(&self) -> Option<RootHash<Sha256>> {
         let bytes = <[u8; 32]>::try_from(hex::decode(&self.root).ok()?).ok()?;
         Some(RootHash::new(bytes.into(), self.tree_size))
@@ -288,6 +322,23 @@ impl EventTree {
             .chunks(32)
             .map(hex::encode)
             .collect()
+    }
+
+    /// The RFC 6962 inclusion proof (audit path) of event `seq` in the
+    /// whole tree, hex hashes; `None` for a seq the tree does not hold.
+    pub fn prove_inclusion(&self, seq: i64) -> Option<Vec<String>> {
+        let index = usize::try_from(seq.checked_sub(1)?).ok()?;
+        if index as u64 >= self.len() {
+            return None;
+        }
+        Some(
+            self.0
+                .prove_inclusion(index)
+                .as_bytes()
+                .chunks(32)
+                .map(hex::encode)
+                .collect(),
+        )
     }
 
     /// Whether the tree's first `tree_size` leaves have the checkpoint's

@@ -160,6 +160,23 @@ pub enum AuditCommand {
         #[arg(long = "public-key", value_name = "K")]
         public_key: Option<String>,
     },
+    /// Verify an export bundle with no database: every file's hash, the
+    /// manifest's signature, every event's inclusion proof under the signed
+    /// checkpoint, and every message against its event. Exits non-zero
+    /// naming each problem.
+    VerifyExport {
+        /// The bundle, as downloaded (`harbour-export-….zip`).
+        #[arg(value_name = "BUNDLE")]
+        bundle: std::path::PathBuf,
+        /// The firm's public key (`ed25519:…` as `audit public-key` prints
+        /// it, or a file holding it).
+        #[arg(long = "public-key", value_name = "K")]
+        public_key: String,
+        /// The published checkpoint files: the bundle's checkpoint must be
+        /// among them.
+        #[arg(long, value_name = "DIR")]
+        checkpoints: Option<std::path::PathBuf>,
+    },
     /// Print the public key that verifies checkpoints, and its id.
     PublicKey,
     /// Sign a checkpoint of the log now (servers do it on their own).
@@ -189,6 +206,26 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+fn verify_export(
+    bundle: &std::path::Path,
+    public_key: &str,
+    checkpoints: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let key = crate::checkpoints::PublicKey::parse(public_key).context("--public-key")?;
+    let published = checkpoints
+        .map(crate::checkpoints::read_dir)
+        .transpose()
+        .context("--checkpoints")?;
+    let report = crate::bundle::verify(bundle, &key, published.as_deref());
+    if report.is_ok() {
+        println!("{}", report.summary());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{}", report.summary());
+        Ok(ExitCode::from(2))
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::FakeWechat {
         bind,
@@ -197,6 +234,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } = &cli.command
     {
         return run_fake_wechat(*bind, app_ids, app_secrets).await;
+    }
+    // Needs nothing of this installation: an outside party runs it.
+    if let Command::Audit(AuditCommand::VerifyExport {
+        bundle,
+        public_key,
+        checkpoints,
+    }) = &cli.command
+    {
+        return verify_export(bundle, public_key, checkpoints.as_deref());
     }
     let mut config = Config::from_settings(&cli.settings)?;
     let clock = Clock::System;
@@ -412,6 +458,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Audit(AuditCommand::VerifyExport { .. }) => {}
         Command::Audit(AuditCommand::PublicKey) => {
             let key = config.checkpoints.key.public();
             println!("{key}");

@@ -78,6 +78,8 @@ pub struct Config {
     pub shutdown_deadline: std::time::Duration,
     /// Portal sign-in for the iframe, when a portal is configured.
     pub portal: Option<crate::portal::PortalConfig>,
+    /// How long a finished export can be downloaded (ms).
+    pub export_keep_ms: i64,
     /// Signed checkpoints of the event log.
     pub checkpoints: crate::checkpointer::CheckpointSettings,
 }
@@ -177,6 +179,9 @@ pub struct Settings {
     /// secret: read from the environment only.
     #[arg(skip = std::env::var("HARBOUR_CHECKPOINT_KEY").ok())]
     pub checkpoint_key: Option<String>,
+    /// How long a finished export bundle can be downloaded, in hours.
+    #[arg(long, env = "HARBOUR_EXPORT_HOURS", default_value_t = 72)]
+    pub export_hours: u32,
 }
 
 /// Settings as a debugger would print them, without the secrets in them.
@@ -282,6 +287,7 @@ impl Config {
             max_replay: MAX_REPLAY,
             shutdown_deadline: shutdown_deadline(settings.shutdown_deadline_s)?,
             portal,
+            export_keep_ms: export_keep_ms(settings.export_hours)?,
             checkpoints,
         })
     }
@@ -322,6 +328,7 @@ impl Config {
             max_replay: MAX_REPLAY,
             shutdown_deadline: std::time::Duration::from_secs(25),
             portal: None,
+            export_keep_ms: 72 * 3_600_000,
             checkpoints: crate::checkpointer::CheckpointSettings {
                 every_events: 1000,
                 every_ms: 60_000,
@@ -394,6 +401,13 @@ fn callback_max_age_s(seconds: u32) -> anyhow::Result<i64> {
         bail!("HARBOUR_CALLBACK_MAX_AGE_S must be between 30 and 3600 seconds, not {seconds}.");
     }
     Ok(i64::from(seconds))
+}
+
+fn export_keep_ms(hours: u32) -> anyhow::Result<i64> {
+    if !(1..=24 * 31).contains(&hours) {
+        bail!("HARBOUR_EXPORT_HOURS must be between 1 and 744 (31 days), not {hours}.");
+    }
+    Ok(i64::from(hours) * 3_600_000)
 }
 
 fn session_max_ms(hours: u32) -> anyhow::Result<i64> {

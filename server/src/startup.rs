@@ -73,8 +73,14 @@ impl Application {
         let shutdown = Shutdown::default();
         tasks.add(HUB_TASK, hub.start(store.clone()).await?);
         let secrets = Arc::new(SecretBox::new(config.secret_key.expose()));
+        let (prover, proof_requests) = crate::checkpointer::Prover::channel();
+        let exports = crate::exports::ExportSettings {
+            prover,
+            key: config.checkpoints.key.clone(),
+            keep_ms: config.export_keep_ms,
+        };
         if config.run_workers {
-            let handlers = job_handlers(&store, &secrets, &clock, &config.data_dir)?;
+            let handlers = job_handlers(&store, &secrets, &clock, &config.data_dir, &exports)?;
             let mut worker = Worker::new(store.clone(), clock.clone(), handlers);
             worker.lease_ms = config.job_lease_ms;
             worker.shutdown = shutdown.clone();
@@ -121,6 +127,7 @@ impl Application {
                     config.checkpoints.clone(),
                     metrics.clone(),
                 )
+                .serving(proof_requests)
                 .run(final_checkpoint.clone()),
             ),
         );
@@ -136,6 +143,7 @@ impl Application {
                 clock.clone(),
                 config.callback_max_age_s,
                 MediaStore::new(&config.data_dir),
+                crate::exports::exports_dir(&config.data_dir),
             ),
         );
         for task in
@@ -161,6 +169,7 @@ impl Application {
             tasks,
             access,
             final_checkpoint,
+            exports,
         };
         Ok(Application {
             listener,
@@ -281,6 +290,7 @@ fn spawn_pruner(
     clock: Clock,
     callback_max_age_s: i64,
     media: MediaStore,
+    exports_dir: std::path::PathBuf,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -308,6 +318,7 @@ fn spawn_pruner(
             if let Err(err) = store.prune_callback_urls(before).await {
                 tracing::warn!(error = %err, "could not prune old callback URLs");
             }
+            crate::exports::remove_expired(&store, now, &exports_dir).await;
         }
     })
 }
@@ -392,6 +403,7 @@ pub fn job_handlers(
     secrets: &Arc<SecretBox>,
     clock: &Clock,
     data_dir: &std::path::Path,
+    exports: &crate::exports::ExportSettings,
 ) -> anyhow::Result<Handlers> {
     let clients = Clients::new(store.clone(), secrets.clone(), clock.clone());
     let sender = Sender::new(
@@ -457,6 +469,16 @@ pub fn job_handlers(
                 .await
                 .map_err(|e| e.to_string())
         }
+    });
+    let exporter = crate::exports::Exporter::new(store, clock, data_dir, exports);
+    let dead_exporter = exporter.clone();
+    handlers.register(crate::exports::EXPORT_JOB, move |job| {
+        let exporter = exporter.clone();
+        async move { exporter.run(job).await }
+    });
+    handlers.on_dead(crate::exports::EXPORT_JOB, move |job, reason| {
+        let exporter = dead_exporter.clone();
+        async move { exporter.give_up(job, &reason).await }
     });
     Ok(handlers)
 }

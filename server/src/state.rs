@@ -43,4 +43,7 @@ pub struct AppState {
     /// Tells the checkpointer to sign its last checkpoint: given when a
     /// stopping node has answered every request and finished its job.
     pub final_checkpoint: crate::shutdown::Shutdown,
+    /// What the export job needs: the checkpointer's prover, the key that
+    /// signs manifests, how long bundles are kept.
+    pub exports: crate::exports::ExportSettings,
 }

@@ -1,7 +1,8 @@
 //! Request and response bodies of the REST API under `/api/v1`.
 
 use crate::ids::{
-    CannedResponseId, ChannelId, ContactId, ConversationId, MessageId, Seq, TeamId, UserId,
+    CannedResponseId, ChannelId, ContactId, ConversationId, ExportId, MessageId, Seq, TeamId,
+    UserId,
 };
 use crate::{Language, Role};
 use serde::{Deserialize, Serialize};
@@ -648,4 +649,82 @@ pub struct MessageHit {
     pub body: String,
     pub contact_name: Option<String>,
     pub created_at: i64,
+}
+
+crate::closed_set::closed_set!(
+    /// Why an evidence bundle was asked for.
+    ExportCategory ("export reason") {
+        RegulatorRequest => "regulator_request",
+        InternalReview => "internal_review",
+        /// A client's own request for their data (PDPO data access request).
+        DataAccessRequest => "data_access_request",
+        Litigation => "litigation",
+        Other => "other",
+    }
+);
+
+crate::closed_set::closed_set!(
+    /// Where an evidence bundle stands.
+    ExportStatus ("export status") {
+        Queued => "queued",
+        Building => "building",
+        Ready => "ready",
+        Failed => "failed",
+        /// Past its download time; the file is gone.
+        Expired => "expired",
+    }
+);
+
+/// Why an export is made: a category and the requester's own words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportReason {
+    pub category: ExportCategory,
+    pub text: String,
+}
+
+/// `POST /api/v1/exports`: one client's complete history as a verifiable
+/// bundle (compliance and admin). `from`/`to` (Unix ms, inclusive) narrow
+/// it to a date range.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ExportRequest {
+    pub contact: ContactId,
+    pub reason: ExportReason,
+    #[serde(default)]
+    pub from: Option<i64>,
+    #[serde(default)]
+    pub to: Option<i64>,
+}
+
+/// What a bundle holds, once built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportCounts {
+    pub events: u64,
+    pub messages: u64,
+    pub media: u64,
+    pub accesses: u64,
+}
+
+/// An export as its requester (and compliance) see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportView {
+    pub id: ExportId,
+    pub contact: ContactId,
+    pub contact_name: Option<String>,
+    pub requested_by: UserId,
+    pub requested_by_name: String,
+    pub reason: ExportReason,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub status: ExportStatus,
+    /// 0–100 while building.
+    pub progress: i64,
+    pub counts: Option<ExportCounts>,
+    /// The bundle's SHA-256 and size, once ready.
+    pub sha256: Option<String>,
+    pub size: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    /// After this the bundle can no longer be downloaded.
+    pub expires_at: Option<i64>,
 }

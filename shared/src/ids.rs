@@ -85,6 +85,10 @@ uuid_id!(
     /// A saved reply.
     CannedResponseId
 );
+uuid_id!(
+    /// An evidence bundle of one client's history.
+    ExportId
+);
 
 /// Position of an event in the append-only log: gapless and strictly increasing.
 #[derive(

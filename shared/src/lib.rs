@@ -11,7 +11,8 @@ pub mod ws;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use ids::{
-    CannedResponseId, ChannelId, ContactId, ConversationId, JobId, MessageId, Seq, TeamId, UserId,
+    CannedResponseId, ChannelId, ContactId, ConversationId, ExportId, JobId, MessageId, Seq,
+    TeamId, UserId,
 };
 pub use language::Language;
 

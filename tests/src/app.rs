@@ -27,6 +27,8 @@ pub struct TestApp {
     pub shutdown: harbour_server::shutdown::Shutdown,
     /// What a stopping node gives its checkpointer for the last checkpoint.
     pub final_checkpoint: harbour_server::shutdown::Shutdown,
+    /// What this node's export jobs use (its checkpointer's prover).
+    pub exports: harbour_server::exports::ExportSettings,
 }
 
 /// Where every test's manual clock starts: 09:00 Hong Kong time on the real
@@ -90,6 +92,7 @@ async fn start_node(
     let port = app.port();
     let (tasks, shutdown) = (app.state.tasks.clone(), app.state.shutdown.clone());
     let final_checkpoint = app.state.final_checkpoint.clone();
+    let exports = app.state.exports.clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -105,6 +108,7 @@ async fn start_node(
         tasks,
         shutdown,
         final_checkpoint,
+        exports,
     }
 }
 
@@ -117,6 +121,7 @@ impl TestApp {
             &std::sync::Arc::new(harbour_server::secrets::SecretBox::new(&key)),
             &self.clock,
             &self.db.data_dir(),
+            &self.exports,
         )
         .expect("job handlers");
         harbour_server::jobs::Worker::new(self.store.clone(), self.clock.clone(), handlers)

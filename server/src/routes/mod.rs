@@ -9,6 +9,7 @@ mod contacts;
 mod conversations;
 mod csp_report;
 mod events;
+mod exports;
 mod health;
 mod live;
 mod search;
@@ -80,6 +81,7 @@ named!(
     shared::CannedResponseId => "That canned response",
     shared::UserId => "That user",
     shared::TeamId => "That team",
+    shared::ExportId => "That export",
 );
 
 impl<T, S> axum::extract::FromRequestParts<S> for IdPath<T>
@@ -139,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .merge(wechat_callback::router())
         .merge(teams::router())
         .merge(events::router())
+        .merge(exports::router())
         .merge(live::router())
         .merge(health::router())
         .merge(csp_report::router())

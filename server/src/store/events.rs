@@ -200,6 +200,7 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
             query.execute(&mut *c).await?.rows_affected()
         });
     }
+    file_subjects(tx, &appended).await?;
     on_tx!(tx, c => {
         sqlx::query("UPDATE event_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(seq)
@@ -210,6 +211,36 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
     });
     super::dialect::announce_appended(tx, seq).await?;
     Ok(appended)
+}
+
+/// The ids an event is about: the conversation and the contact its
+/// payload names (one client's history is the events filed under theirs).
+pub fn subjects(payload: &serde_json::Value) -> impl Iterator<Item = &str> {
+    ["conversation", "contact"]
+        .into_iter()
+        .filter_map(|key| payload.get(key).and_then(|v| v.as_str()))
+}
+
+/// Files each event under its subjects, in the same transaction.
+async fn file_subjects(tx: &mut Tx, events: &[Event]) -> Result<(), sqlx::Error> {
+    let rows: Vec<(&str, i64)> = events
+        .iter()
+        .flat_map(|event| subjects(&event.payload).map(|subject| (subject, event.seq.0)))
+        .collect();
+    for chunk in rows.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO event_subjects (subject, seq) VALUES {}",
+            super::value_rows(chunk.len(), 2, 1)
+        );
+        on_tx!(tx, c => {
+            let mut query = sqlx::query(&sql);
+            for (subject, seq) in chunk {
+                query = query.bind(*subject).bind(*seq);
+            }
+            query.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
 }
 
 /// The seq of the newest event of the checkpoint kind (0 without one),

@@ -12,6 +12,7 @@ pub mod conversations;
 pub mod csp_reports;
 pub mod dialect;
 pub mod events;
+pub mod exports;
 pub mod inbox;
 pub mod jobs;
 pub mod media;

@@ -104,6 +104,31 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             audit,
             404,
         ),
+        // Evidence bundles: admin and compliance (no such client or export).
+        ("GET", "/api/v1/exports".into(), None, audit, 200),
+        (
+            "POST",
+            "/api/v1/exports".into(),
+            Some(
+                json!({ "contact": uuid::Uuid::new_v4(), "reason": { "category": "other", "text": "test" } }),
+            ),
+            audit,
+            404,
+        ),
+        (
+            "GET",
+            format!("/api/v1/exports/{}", uuid::Uuid::new_v4()),
+            None,
+            audit,
+            404,
+        ),
+        (
+            "GET",
+            format!("/api/v1/exports/{}/download", uuid::Uuid::new_v4()),
+            None,
+            audit,
+            404,
+        ),
         // Each role's user changes their own password (their sign-in carries on).
         (
             "POST",

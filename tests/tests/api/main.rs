@@ -11,6 +11,7 @@ mod collab;
 mod crash;
 mod edge;
 mod evidence;
+mod export;
 mod first_admin;
 mod inbox;
 mod ingest;
