@@ -40,6 +40,8 @@ pub enum Read {
     AuditVerify,
     /// Who looked at a client.
     AccessHistory,
+    /// A client's complete history (the compliance workspace).
+    History,
     /// An evidence bundle asked for (with its reason).
     Export,
     /// An evidence bundle downloaded.
@@ -57,6 +59,7 @@ impl Read {
             Read::EventLog => "access.events",
             Read::AuditVerify => "access.audit_verify",
             Read::AccessHistory => "access.accesses",
+            Read::History => "access.history",
             Read::Export => "access.export",
             Read::ExportDownload => "access.export_download",
         }

@@ -728,3 +728,46 @@ pub struct ExportView {
     /// After this the bundle can no longer be downloaded.
     pub expires_at: Option<i64>,
 }
+
+/// One of a client's contacts: a follower of one channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientContactView {
+    pub contact_id: ContactId,
+    pub conversation_id: Option<ConversationId>,
+    pub channel_name: String,
+    pub open_id: String,
+    pub union_id: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// One entry of a client's complete history: an event of theirs, with the
+/// message it is about as it stands now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub seq: i64,
+    pub at: i64,
+    /// The event kind: `message.received`, `message.queued`,
+    /// `message.status`, `note.added`, `conversation.updated`,
+    /// `access.*`, `export.*`, …
+    pub kind: String,
+    pub actor: Option<UserId>,
+    pub actor_name: Option<String>,
+    pub conversation_id: Option<ConversationId>,
+    /// Which channel (for events about a conversation).
+    pub channel_name: Option<String>,
+    pub message: Option<MessageView>,
+    /// The event's own facts (a delivery state, an access's role and
+    /// address, an export's reason, …).
+    pub detail: serde_json::Value,
+}
+
+/// `GET /api/v1/contacts/{id}/history` (admin and compliance): the
+/// client's complete history on every channel, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientHistory {
+    pub contacts: Vec<ClientContactView>,
+    pub entries: Vec<HistoryEntry>,
+    /// Pass as `before` for the page of older entries; `None` at the start.
+    pub before: Option<i64>,
+}

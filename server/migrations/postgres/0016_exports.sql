@@ -1,6 +1,7 @@
 -- One client's history without reading the whole log: every event that
--- names a conversation or a contact, filed under that id. Written with the
--- event, in the same transaction; existing events are filed here.
+-- names a conversation, filed under it, and every other that names a
+-- contact, under the contact. Written with the event, in the same
+-- transaction; existing events are filed here.
 CREATE TABLE event_subjects (
     subject TEXT   NOT NULL,
     seq     BIGINT NOT NULL,
@@ -14,7 +15,7 @@ WHERE jsonb_typeof(payload::jsonb -> 'conversation') = 'string';
 INSERT INTO event_subjects (subject, seq)
 SELECT payload::jsonb ->> 'contact', seq FROM events
 WHERE jsonb_typeof(payload::jsonb -> 'contact') = 'string'
-ON CONFLICT DO NOTHING;
+  AND jsonb_typeof(payload::jsonb -> 'conversation') IS DISTINCT FROM 'string';
 
 -- Evidence bundles of one client's history: asked for with a reason, built
 -- by a job, downloadable by the requester (and compliance) until expiry.

@@ -1,6 +1,7 @@
 -- One client's history without reading the whole log: every event that
--- names a conversation or a contact, filed under that id. Written with the
--- event, in the same transaction; existing events are filed here.
+-- names a conversation, filed under it, and every other that names a
+-- contact, under the contact. Written with the event, in the same
+-- transaction; existing events are filed here.
 CREATE TABLE event_subjects (
     subject TEXT   NOT NULL,
     seq     BIGINT NOT NULL,
@@ -11,9 +12,10 @@ INSERT INTO event_subjects (subject, seq)
 SELECT json_extract(payload, '$.conversation'), seq FROM events
 WHERE json_valid(payload) AND json_type(payload, '$.conversation') = 'text';
 -- dialect only: SQLite reads JSON with json_extract (PostgreSQL: ->> on jsonb)
-INSERT OR IGNORE INTO event_subjects (subject, seq)
+INSERT INTO event_subjects (subject, seq)
 SELECT json_extract(payload, '$.contact'), seq FROM events
-WHERE json_valid(payload) AND json_type(payload, '$.contact') = 'text';
+WHERE json_valid(payload) AND json_type(payload, '$.contact') = 'text'
+  AND json_type(payload, '$.conversation') IS NOT 'text';
 
 -- Evidence bundles of one client's history: asked for with a reason, built
 -- by a job, downloadable by the requester (and compliance) until expiry.

@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/contacts/by-external-id", get(by_external_id))
         .route("/api/v1/contacts/{id}", get(contact).patch(update))
         .route("/api/v1/contacts/{id}/accesses", get(accesses))
+        .route("/api/v1/contacts/{id}/history", get(history))
 }
 
 /// `?system=crm&id=C-1001`: a client by their id in another system.
@@ -98,6 +99,49 @@ async fn accesses(
         .access
         .record(Access::new(Read::AccessHistory, &user, &from).contact(id));
     Ok(Json(entries))
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryQuery {
+    from: Option<i64>,
+    to: Option<i64>,
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The client's complete history on every channel, newest first (admin
+/// and compliance): messages with their delivery states, notes, changes,
+/// exports and every read. Reading it is itself recorded.
+async fn history(
+    State(state): State<AppState>,
+    user: AuthUser,
+    from: ClientIp,
+    IdPath(id): IdPath<ContactId>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+) -> AppResult<Json<shared::api::ClientHistory>> {
+    user.require(&[Role::Admin, Role::Compliance])?;
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    if let (Some(start), Some(end)) = (query.from, query.to) {
+        if start > end {
+            return Err(AppError::validation(
+                "from",
+                "The start of the period is after its end.",
+            ));
+        }
+    }
+    let page = crate::store::exports::HistoryPage {
+        from: query.from,
+        to: query.to,
+        before: query.before,
+        limit: query.limit.unwrap_or(100).clamp(1, 500),
+    };
+    let history = state.store.client_history(id, page).await?;
+    state.access.record(
+        Access::new(Read::History, &user, &from).contact(id).detail(
+            serde_json::json!({ "from": query.from, "to": query.to, "before": query.before }),
+        ),
+    );
+    Ok(Json(history))
 }
 
 async fn update(

@@ -501,6 +501,31 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Messages by id, as the timeline shows them (any order).
+    pub async fn messages_by_id(&self, ids: &[String]) -> AppResult<Vec<MessageView>> {
+        let mut views = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT m.id, m.conversation_id, m.direction, m.kind, m.body, m.status, m.error, m.author, \
+                 u.name AS author_name, m.position, m.created_at, m.media_state, m.media_type, m.media_size, \
+                 m.media_error, m.fields \
+                 FROM messages m LEFT JOIN users u ON u.id = m.author WHERE m.id IN ({})",
+                super::marks(chunk.len(), 1)
+            );
+            let rows: Vec<MessageRow> = on_read!(self, pool => {
+                let mut query = sqlx::query_as(&sql);
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                query.fetch_all(pool).await?
+            });
+            views.extend(rows.into_iter().map(message_view));
+        }
+        Ok(views)
+    }
+}
+
 fn message_view(r: MessageRow) -> MessageView {
     // Only activity fields are Harbour's own words; a message's are WeChat's.
     let fields = (r.direction == Direction::Activity)

@@ -213,19 +213,21 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
     Ok(appended)
 }
 
-/// The ids an event is about: the conversation and the contact its
-/// payload names (one client's history is the events filed under theirs).
-pub fn subjects(payload: &serde_json::Value) -> impl Iterator<Item = &str> {
+/// The id an event is filed under: the conversation its payload names,
+/// else the contact (a conversation belongs to one contact, so one
+/// client's history is the events filed under their contacts and
+/// conversations).
+pub fn subject(payload: &serde_json::Value) -> Option<&str> {
     ["conversation", "contact"]
         .into_iter()
-        .filter_map(|key| payload.get(key).and_then(|v| v.as_str()))
+        .find_map(|key| payload.get(key).and_then(|v| v.as_str()))
 }
 
-/// Files each event under its subjects, in the same transaction.
+/// Files each event under its subject, in the same transaction.
 async fn file_subjects(tx: &mut Tx, events: &[Event]) -> Result<(), sqlx::Error> {
     let rows: Vec<(&str, i64)> = events
         .iter()
-        .flat_map(|event| subjects(&event.payload).map(|subject| (subject, event.seq.0)))
+        .filter_map(|event| subject(&event.payload).map(|subject| (subject, event.seq.0)))
         .collect();
     for chunk in rows.chunks(1000) {
         let sql = format!(

@@ -396,3 +396,131 @@ impl Store {
             .collect())
     }
 }
+
+/// An event of a client's history page.
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    seq: i64,
+    at: i64,
+    kind: String,
+    actor: Option<String>,
+    payload: String,
+}
+
+/// Which part of a client's history to read.
+#[derive(Clone, Copy, Debug)]
+pub struct HistoryPage {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// Entries with a `seq` below this (the newest when `None`).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// The client's complete history on every channel (their contacts by
+    /// unionid), newest first: every event filed under them, with the
+    /// message each is about as it stands now.
+    pub async fn client_history(
+        &self,
+        contact: ContactId,
+        page: HistoryPage,
+    ) -> AppResult<shared::api::ClientHistory> {
+        let contacts = self.client_contacts(contact).await?;
+        let subjects: Vec<String> = contacts
+            .iter()
+            .map(|c| c.id.clone())
+            .chain(contacts.iter().filter_map(|c| c.conversation.clone()))
+            .collect();
+        let sql = format!(
+            "SELECT e.seq, e.at, e.kind, e.actor, e.payload FROM event_subjects s \
+             JOIN events e ON e.seq = s.seq \
+             WHERE s.subject IN ({}) AND s.seq < $1 AND e.at >= $2 AND e.at <= $3 \
+             ORDER BY s.seq DESC LIMIT $4",
+            super::marks(subjects.len(), 5)
+        );
+        let rows: Vec<HistoryRow> = on_read!(self, pool => {
+            let mut query = sqlx::query_as(&sql)
+                .bind(page.before.unwrap_or(i64::MAX))
+                .bind(page.from.unwrap_or(i64::MIN))
+                .bind(page.to.unwrap_or(i64::MAX))
+                .bind(page.limit);
+            for subject in &subjects {
+                query = query.bind(subject);
+            }
+            query.fetch_all(pool).await?
+        });
+        let payloads: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null))
+            .collect();
+        let message_ids: Vec<String> = payloads
+            .iter()
+            .filter_map(|p| p.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let messages: std::collections::HashMap<String, shared::api::MessageView> = self
+            .messages_by_id(&message_ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id.to_string(), m))
+            .collect();
+        let users = self.user_names().await?;
+        let channel_of: std::collections::HashMap<&str, &str> = contacts
+            .iter()
+            .filter_map(|c| Some((c.conversation.as_deref()?, c.channel_name.as_str())))
+            .collect();
+        let before = (rows.len() as i64 == page.limit)
+            .then(|| rows.last().map(|r| r.seq))
+            .flatten();
+        let entries = rows
+            .into_iter()
+            .zip(payloads)
+            .map(|(row, payload)| {
+                let conversation = payload.get("conversation").and_then(|c| c.as_str());
+                let message = payload
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .and_then(|m| messages.get(m))
+                    .cloned();
+                Ok(shared::api::HistoryEntry {
+                    seq: row.seq,
+                    at: row.at,
+                    actor_name: row
+                        .actor
+                        .as_ref()
+                        .and_then(|a| users.get(a))
+                        .map(|u| u.0.clone()),
+                    actor: row.actor.as_deref().map(stored).transpose()?,
+                    conversation_id: conversation.map(stored).transpose()?,
+                    channel_name: conversation
+                        .and_then(|c| channel_of.get(c))
+                        .map(|c| (*c).to_owned()),
+                    kind: row.kind,
+                    message,
+                    detail: payload,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let contacts = contacts
+            .into_iter()
+            .map(|c| {
+                Ok(shared::api::ClientContactView {
+                    contact_id: stored(&c.id)?,
+                    conversation_id: c.conversation.as_deref().map(stored).transpose()?,
+                    channel_name: c.channel_name,
+                    open_id: c.open_id,
+                    union_id: c.union_id,
+                    name: c.name,
+                    phone: c.phone,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(shared::api::ClientHistory {
+            contacts,
+            entries,
+            before,
+        })
+    }
+}

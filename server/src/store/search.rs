@@ -156,7 +156,8 @@ impl Store {
             .collect()
     }
 
-    /// Contacts whose name, remark, phone or WeChat id contains `text`.
+    /// Contacts whose name, remark, phone or WeChat openid contains
+    /// `text`, or whose unionid or an id in another system (a CRM's) is it.
     pub async fn search_contacts(
         &self,
         scope: &Scope<'_>,
@@ -167,13 +168,11 @@ impl Store {
         if needle.is_empty() {
             return Ok(Vec::new());
         }
-        let pattern = format!(
-            "%{}%",
-            needle
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let escaped = needle
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
         let digits: String = needle.chars().filter(char::is_ascii_digit).collect();
         let phone_pattern = if digits.len() >= 4 {
             format!("%{digits}%")
@@ -181,17 +180,24 @@ impl Store {
             // Phones are compared without spaces and dashes, so this never matches.
             "-".into()
         };
-        let (team_sql, teams) = scope_sql(scope, 3);
+        // An id in another system is a JSON string value: `"crm":"c-1001"`.
+        let external = format!("%:\"{}\"%", escaped.replace('"', ""));
+        let (team_sql, teams) = scope_sql(scope, 5);
         let limit = limit.clamp(1, 100);
         let sql = format!(
             "SELECT k.id, v.id, COALESCE(k.name, k.remark), k.open_id, k.phone, ch.name FROM contacts k \
              JOIN channels ch ON ch.id = k.channel_id LEFT JOIN conversations v ON v.contact_id = k.id \
              WHERE (LOWER(COALESCE(k.name, '')) LIKE $1 ESCAPE '\\' OR LOWER(COALESCE(k.remark, '')) LIKE $1 ESCAPE '\\' \
-                    OR LOWER(k.open_id) LIKE $1 ESCAPE '\\' OR REPLACE(REPLACE(COALESCE(k.phone, ''), ' ', ''), '-', '') LIKE $2) \
+                    OR LOWER(k.open_id) LIKE $1 ESCAPE '\\' OR REPLACE(REPLACE(COALESCE(k.phone, ''), ' ', ''), '-', '') LIKE $2 \
+                    OR LOWER(COALESCE(k.union_id, '')) = $3 OR LOWER(k.external_ids) LIKE $4 ESCAPE '\\') \
              AND {team_sql} ORDER BY k.name LIMIT {limit}"
         );
         let rows: Vec<ContactHitRow> = on_read!(self, pool => {
-            let mut q = sqlx::query_as(&sql).bind(&pattern).bind(&phone_pattern);
+            let mut q = sqlx::query_as(&sql)
+                .bind(&pattern)
+                .bind(&phone_pattern)
+                .bind(&needle)
+                .bind(&external);
             for team in &teams {
                 q = q.bind(team);
             }

@@ -131,6 +131,11 @@ async fn every_read_of_client_data_is_recorded_once(backend: Backend) {
             format!("/api/v1/contacts/{contact}/accesses"),
             "access.accesses",
         ),
+        (
+            &desk.admin,
+            format!("/api/v1/contacts/{contact}/history"),
+            "access.history",
+        ),
     ] {
         let (status, body) = get(app, token, &path).await;
         assert_eq!(status, 200, "{path}: {body}");

@@ -104,6 +104,14 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             audit,
             404,
         ),
+        // A client's complete history: admin and compliance (no such client).
+        (
+            "GET",
+            format!("/api/v1/contacts/{}/history", uuid::Uuid::new_v4()),
+            None,
+            audit,
+            404,
+        ),
         // Evidence bundles: admin and compliance (no such client or export).
         ("GET", "/api/v1/exports".into(), None, audit, 200),
         (

@@ -17,6 +17,7 @@ use std::time::Duration;
 use wechat::{AppId, OpenId};
 
 on_both_backends!(
+    compliance_finds_a_client_and_reads_their_whole_history,
     compliance_exports_a_clients_history_that_verifies_without_harbour,
     each_change_to_a_bundle_is_named_by_verify_export,
 );
@@ -179,6 +180,126 @@ async fn exported(history: &History) -> (PathBuf, ExportView) {
 
 fn public_key(app: &TestApp) -> harbour_server::checkpoints::PublicKey {
     app.exports.key.public()
+}
+
+async fn compliance_finds_a_client_and_reads_their_whole_history(backend: Backend) {
+    let history = history(backend).await;
+    let app = &history.desk.app;
+    let contact = contact_of(app, &history.desk.admin, history.conversation).await;
+    let (status, _) = app
+        .patch_json(
+            &format!("/api/v1/contacts/{contact}"),
+            &history.desk.admin,
+            &json!({ "external_ids": { "crm": "C-7731" } }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Found by CRM id, unionid, openid or message text, across teams.
+    for query in ["C-7731", "uExportClient1", CLIENT, "還款日期"] {
+        let (status, found) = app
+            .get_json(
+                &format!("/api/v1/search?q={}", urlencode(query)),
+                &history.compliance,
+            )
+            .await;
+        assert_eq!(status, 200, "{found}");
+        let by_contact = found["contacts"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["contact_id"] == contact.as_str()));
+        let by_message = found["messages"].as_array().is_some_and(|m| {
+            m.iter()
+                .any(|m| m["conversation_id"] == history.conversation.to_string())
+        });
+        assert!(by_contact || by_message, "{query}: {found}");
+    }
+
+    let path = format!("/api/v1/contacts/{contact}/history");
+    let (status, body) = app.get_json(&path, &history.compliance).await;
+    assert_eq!(status, 200, "{body}");
+    let whole: shared::api::ClientHistory = serde_json::from_value(body).expect("history");
+    assert_eq!(
+        whole.contacts.len(),
+        2,
+        "both accounts: {:?}",
+        whole.contacts
+    );
+    let kinds: Vec<&str> = whole.entries.iter().map(|e| e.kind.as_str()).collect();
+    for kind in [
+        "message.received",
+        "message.queued",
+        "message.status",
+        "note.added",
+        "conversation.updated",
+        "access.conversation",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    assert!(
+        whole.entries.windows(2).all(|w| w[0].seq > w[1].seq),
+        "newest first"
+    );
+    let channels: std::collections::BTreeSet<_> = whole
+        .entries
+        .iter()
+        .filter(|e| e.kind == "message.received")
+        .filter_map(|e| e.channel_name.clone())
+        .collect();
+    assert_eq!(
+        channels.len(),
+        2,
+        "messages from both accounts: {channels:?}"
+    );
+    let reply = whole
+        .entries
+        .iter()
+        .find(|e| e.kind == "message.queued")
+        .and_then(|e| e.message.clone())
+        .expect("the reply");
+    assert_eq!(
+        reply.status,
+        Some(shared::api::DeliveryState::Sent),
+        "as it stands now"
+    );
+    assert!(
+        !serde_json::to_string(&whole)
+            .expect("json")
+            .contains("not this client"),
+        "nobody else's history"
+    );
+
+    // Pages, and a date range.
+    let (_, page) = app
+        .get_json(&format!("{path}?limit=3"), &history.compliance)
+        .await;
+    let page: shared::api::ClientHistory = serde_json::from_value(page).expect("page");
+    assert_eq!(page.entries.len(), 3);
+    let before = page.before.expect("more");
+    let (_, older) = app
+        .get_json(
+            &format!("{path}?limit=3&before={before}"),
+            &history.compliance,
+        )
+        .await;
+    let older: shared::api::ClientHistory = serde_json::from_value(older).expect("page");
+    assert!(older.entries.iter().all(|e| e.seq < before));
+    let later = app.clock.now() + 1;
+    let (_, none) = app
+        .get_json(&format!("{path}?from={later}"), &history.compliance)
+        .await;
+    assert_eq!(none["entries"], json!([]), "{none}");
+    let (status, _) = app
+        .get_json(&format!("{path}?from={later}&to=0"), &history.compliance)
+        .await;
+    assert_eq!(status, 422);
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 async fn compliance_exports_a_clients_history_that_verifies_without_harbour(backend: Backend) {
