@@ -7,8 +7,8 @@ use leptos_router::path;
 use crate::components::app_shell::AppShell;
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
-    channels::ChannelsPage, inbox::InboxPage, login::LoginPage, not_found::NotFoundPage,
-    teams::TeamsPage, users::UsersPage,
+    channels::ChannelsPage, compliance::CompliancePage, inbox::InboxPage, login::LoginPage,
+    not_found::NotFoundPage, teams::TeamsPage, users::UsersPage,
 };
 use crate::state::{auth::AuthState, inbox::InboxState, live::LiveState};
 
@@ -40,6 +40,7 @@ fn Routed(auth: AuthState) -> impl IntoView {
                 <ParentRoute path=path!("") view=AppShell>
                     <Route path=path!("/") view=|| view! { <Redirect path="/inbox" /> } />
                     <Route path=path!("/inbox/:id?") view=InboxPage />
+                    <Route path=path!("/compliance/:contact?") view=CompliancePage />
                     <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/users" /> } />
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/teams") view=TeamsPage />

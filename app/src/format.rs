@@ -119,9 +119,56 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// The first millisecond of a Hong Kong date written `2025-11-27` (as a
+/// date input gives it); `None` for anything else.
+pub fn hk_day_start(date: &str) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * DAY_MS - HK_OFFSET_MS)
+}
+
+/// The last millisecond of that Hong Kong date.
+pub fn hk_day_end(date: &str) -> Option<i64> {
+    hk_day_start(date).map(|start| start + DAY_MS - 1)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of
+/// `civil_from_days`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_input_is_a_hong_kong_day() {
+        let start = hk_day_start("2026-12-07").expect("date");
+        assert_eq!(hk_date(start), "2026-12-07");
+        assert_eq!(hk_time(start), "00:00:00");
+        assert_eq!(hk_date(start - 1), "2026-12-06");
+        let end = hk_day_end("2026-12-07").expect("date");
+        assert_eq!(hk_date(end), "2026-12-07");
+        assert_eq!(hk_date(end + 1), "2026-12-08");
+        assert_eq!(
+            hk_date(hk_day_start("2024-02-29").expect("leap day")),
+            "2024-02-29"
+        );
+        assert_eq!(hk_day_start("7 Dec"), None);
+        assert_eq!(hk_day_start("2026-13-01"), None);
+    }
 
     #[test]
     fn counts_are_grouped_in_thousands() {

@@ -264,18 +264,81 @@ pub fn verify(path: &Path, key: &PublicKey, published: Option<&[Checkpoint]>) ->
     report.events = events.len();
     report.messages = check_messages(&manifest, files.get(MESSAGES), &events, &mut report);
     report.media = files.keys().filter(|n| n.starts_with("media/")).count();
-    let found = (report.events, report.messages, report.media);
+    let accesses = events
+        .values()
+        .filter(|(e, _)| e.kind.starts_with("access."))
+        .count();
+    let found = (report.events, report.messages, report.media, accesses);
     check_counts(&manifest, found, &mut report.problems);
     report.manifest = Some(manifest);
     report
 }
 
+/// Whether `name` is one a bundle may hold: the fixed files, or a media
+/// file named by a SHA-256 (with an optional extension).
+pub fn allowed_name(name: &str) -> bool {
+    if [MANIFEST, SIGNATURE, EVENTS, MESSAGES, TRANSCRIPT].contains(&name) {
+        return true;
+    }
+    let Some(file) = name.strip_prefix("media/") else {
+        return false;
+    };
+    let (sha, extension) = file.split_once('.').unwrap_or((file, ""));
+    sha.len() == 64
+        && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && extension.len() <= 4
+        && extension
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// How many entries the ZIP's end-of-central-directory record says it
+/// holds (the ZIP64 record's count when there is one). A reader that
+/// keeps one entry per name would hide a second entry of the same name;
+/// comparing counts catches it.
+fn recorded_entries(bytes: &[u8]) -> Option<u64> {
+    const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    const ZIP64_LOCATOR: [u8; 4] = [0x50, 0x4b, 0x06, 0x07];
+    let start = bytes.len().saturating_sub(22 + 65_535);
+    let at = (start..=bytes.len().checked_sub(22)?)
+        .rev()
+        .find(|&i| bytes[i..i + 4] == EOCD)?;
+    let count = u16::from_le_bytes([bytes[at + 10], bytes[at + 11]]);
+    if count != u16::MAX {
+        return Some(u64::from(count));
+    }
+    let locator = at.checked_sub(20)?;
+    if bytes[locator..locator + 4] != ZIP64_LOCATOR {
+        return None;
+    }
+    let record = usize::try_from(u64::from_le_bytes(
+        bytes[locator + 8..locator + 16].try_into().ok()?,
+    ))
+    .ok()?;
+    Some(u64::from_le_bytes(
+        bytes.get(record + 32..record + 40)?.try_into().ok()?,
+    ))
+}
+
 /// Every file of the ZIP by name, or why it cannot be read.
 fn read_zip(path: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
-    let file = std::fs::File::open(path)
-        .map_err(|err| format!("cannot open {}: {err}", path.display()))?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
+    let bytes =
+        std::fs::read(path).map_err(|err| format!("cannot open {}: {err}", path.display()))?;
+    let recorded = recorded_entries(&bytes);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|err| format!("{} is not a ZIP bundle: {err}", path.display()))?;
+    if archive.offset() != 0 {
+        return Err(format!(
+            "{}: something is stored in front of the ZIP archive",
+            path.display()
+        ));
+    }
+    if recorded != Some(archive.len() as u64) {
+        return Err(format!(
+            "{}: an entry name appears more than once (or the archive's directory is damaged)",
+            path.display()
+        ));
+    }
     let mut files = BTreeMap::new();
     for index in 0..archive.len() {
         let mut entry = archive
@@ -285,6 +348,9 @@ fn read_zip(path: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
             continue;
         }
         let name = entry.name().to_owned();
+        if !allowed_name(&name) {
+            return Err(format!("{name}: not a file a bundle holds"));
+        }
         let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
         entry
             .read_to_end(&mut bytes)
@@ -398,7 +464,7 @@ fn check_events(
             ));
         }
         previous = previous.max(event.seq);
-        if event.leaf_index != event.seq as u64 - 1 || event.seq < 1 {
+        if event.seq < 1 || event.leaf_index != event.seq as u64 - 1 {
             problems.push(format!("{at}: leaf_index is not seq - 1"));
         }
         if event.seq as u64 > checkpoint.tree_size {
@@ -422,8 +488,44 @@ fn check_events(
     events
 }
 
-/// Checks every message line against the event that recorded it; returns
-/// how many lines there were.
+/// What the events say about each message: which event recorded it, the
+/// newest that states its delivery status, and the digest of its file.
+#[derive(Default)]
+struct MessageFacts<'a> {
+    created: BTreeMap<&'a str, i64>,
+    newest_status: HashMap<&'a str, i64>,
+    file: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> MessageFacts<'a> {
+    fn new(events: &'a BTreeMap<i64, (EventLine, serde_json::Value)>) -> Self {
+        let mut facts = MessageFacts::default();
+        for (seq, (event, payload)) in events {
+            let Some(message) = payload.get("message").and_then(|m| m.as_str()) else {
+                continue;
+            };
+            let kind = event.kind.as_str();
+            if ["in", "out", "note", "activity"]
+                .iter()
+                .any(|d| creating_kind(d) == kind)
+            {
+                facts.created.entry(message).or_insert(*seq);
+            }
+            if matches!(kind, "message.status" | "message.queued") {
+                facts.newest_status.insert(message, *seq);
+            }
+            if matches!(kind, "message.media" | "message.queued") {
+                if let Some(sha) = payload.get("sha256").and_then(|s| s.as_str()) {
+                    facts.file.insert(message, sha);
+                }
+            }
+        }
+        facts
+    }
+}
+
+/// Checks every message line against the events, and that every message
+/// the events record has its line; returns how many lines there were.
 fn check_messages(
     manifest: &Manifest,
     bytes: Option<&Vec<u8>>,
@@ -434,15 +536,8 @@ fn check_messages(
         report.problems.push(format!("{MESSAGES} is missing"));
         return 0;
     };
-    // The newest status each message's events state.
-    let mut newest_status: HashMap<&str, i64> = HashMap::new();
-    for (seq, (event, payload)) in events {
-        if matches!(event.kind.as_str(), "message.status" | "message.queued") {
-            if let Some(message) = payload.get("message").and_then(|m| m.as_str()) {
-                newest_status.insert(message, *seq);
-            }
-        }
-    }
+    let facts = MessageFacts::new(events);
+    let mut listed = std::collections::HashSet::new();
     let mut count = 0;
     for (number, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
         count += 1;
@@ -455,7 +550,7 @@ fn check_messages(
             }
         };
         let at = format!("{at} (message {})", message.id);
-        for why in message_mismatches(&message, events, &newest_status) {
+        for why in message_mismatches(&message, events, &facts) {
             report.problems.push(format!("{at}: {why}"));
         }
         if let Some(media) = &message.media {
@@ -468,6 +563,14 @@ fn check_messages(
                 ));
             }
         }
+        listed.insert(message.id);
+    }
+    for (message, seq) in &facts.created {
+        if !listed.contains(*message) {
+            report.problems.push(format!(
+                "{EVENTS} seq {seq} records message {message}, which {MESSAGES} lacks: a message was removed"
+            ));
+        }
     }
     count
 }
@@ -476,7 +579,7 @@ fn check_messages(
 fn message_mismatches(
     message: &MessageLine,
     events: &BTreeMap<i64, (EventLine, serde_json::Value)>,
-    newest_status: &HashMap<&str, i64>,
+    facts: &MessageFacts<'_>,
 ) -> Vec<String> {
     let mut why = Vec::new();
     let Some((event, payload)) = message.seq.and_then(|seq| events.get(&seq)) else {
@@ -487,10 +590,11 @@ fn message_mismatches(
         return why;
     };
     let text = |key: &str| payload.get(key).and_then(|v| v.as_str());
-    if event.kind != creating_kind(&message.direction) {
+    let direction = message.direction.as_str();
+    if event.kind != creating_kind(direction) {
         why.push(format!(
-            "its event is {}, not what records a message going {}",
-            event.kind, message.direction
+            "its event is {}, not what records a message going {direction}",
+            event.kind
         ));
     }
     if text("message") != Some(message.id.as_str()) {
@@ -499,37 +603,61 @@ fn message_mismatches(
     if text("conversation") != Some(message.conversation.as_str()) {
         why.push("its event is in another conversation".into());
     }
-    if matches!(message.direction.as_str(), "in" | "out") && text("kind") != Some(&message.kind) {
+    if message.created_at != event.at {
+        why.push("its time differs from its event's".into());
+    }
+    if matches!(direction, "in" | "out") && text("kind") != Some(&message.kind) {
         why.push("its kind differs from its event's".into());
     }
     if event_body(&event.kind, payload) != message.body {
         why.push("its text differs from its event's: the message was edited".into());
     }
-    if message.direction == "out" {
-        match (
-            message.status_seq.and_then(|s| events.get(&s)),
-            newest_status.get(message.id.as_str()),
-        ) {
-            (Some((_, status_payload)), Some(newest)) if Some(*newest) == message.status_seq => {
-                if status_payload.get("status").and_then(|v| v.as_str())
-                    != message.status.as_deref()
+    if direction == "in" {
+        if text("contact") != Some(message.contact.as_str())
+            || text("channel") != Some(message.channel.as_str())
+        {
+            why.push("its client or channel differs from its event's".into());
+        }
+    } else if event.actor != message.author {
+        why.push("its author differs from its event's actor".into());
+    }
+    if direction == "out" {
+        let newest = facts.newest_status.get(message.id.as_str()).copied();
+        match newest
+            .filter(|n| Some(*n) == message.status_seq)
+            .and_then(|n| events.get(&n))
+        {
+            Some((_, stated)) => {
+                let said = |key: &str| stated.get(key).and_then(|v| v.as_str());
+                if said("status") != message.status.as_deref()
+                    || said("error") != message.error.as_deref()
                 {
                     why.push("its delivery status differs from its events'".into());
                 }
             }
-            _ => why.push("its delivery status is not the newest its events state".into()),
+            None => why.push("its delivery status is not the newest its events state".into()),
+        }
+    }
+    if let Some(sha) = facts.file.get(message.id.as_str()) {
+        if message.media.as_ref().map(|m| m.sha256.as_str()) != Some(*sha) {
+            why.push("its file differs from the one its events name".into());
         }
     }
     why
 }
 
-fn check_counts(manifest: &Manifest, found: (usize, usize, usize), problems: &mut Vec<String>) {
-    let (events, messages, media) = found;
+fn check_counts(
+    manifest: &Manifest,
+    found: (usize, usize, usize, usize),
+    problems: &mut Vec<String>,
+) {
+    let (events, messages, media, accesses) = found;
     let counts = &manifest.counts;
     for (what, said, found) in [
         ("event(s)", counts.events, events),
         ("message(s)", counts.messages, messages),
         ("media file(s)", counts.media, media),
+        ("access event(s)", counts.accesses, accesses),
     ] {
         if said != found as u64 {
             problems.push(format!(

@@ -151,17 +151,31 @@ impl Exporter {
             .map(|c| c.id.clone())
             .chain(conversations.iter().cloned())
             .collect();
+        // Messages first, then the log up to its head: every message read
+        // has its events in the log by then (they commit together), and
+        // events of messages written since are left out below.
+        let stored = self.store.messages_of_conversations(&conversations).await?;
         let head = self.store.head().await?.0;
         let events = self.store.subject_events(&subjects, head).await?;
         self.store.export_progress(export.id, 20).await?;
-        let stored = self.store.messages_of_conversations(&conversations).await?;
+        let read: std::collections::HashSet<&str> = stored.iter().map(|m| m.id.as_str()).collect();
         let in_range = |at: i64| {
             export.from.is_none_or(|from| at >= from) && export.to.is_none_or(|to| at <= to)
         };
-        let payloads: Vec<Value> = events
-            .iter()
-            .map(|e| serde_json::from_str(&e.payload).unwrap_or(Value::Null))
-            .collect();
+        let (events, payloads): (Vec<StoredEvent>, Vec<Value>) = events
+            .into_iter()
+            .map(|e| {
+                let payload = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
+                (e, payload)
+            })
+            .filter(|(_, payload)| {
+                payload
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .is_none_or(|m| read.contains(m))
+            })
+            .unzip();
+        drop(read);
         let links = MessageLinks::new(&events, &payloads);
         let messages: Vec<MessageLine> = stored
             .into_iter()
@@ -198,14 +212,49 @@ impl Exporter {
         })
     }
 
-    /// Writes the ZIP (to a temporary name, synced, then renamed); its
-    /// SHA-256, size and counts.
+    /// Writes the ZIP (to a temporary name, synced, checked with the
+    /// verifier an outsider runs, then renamed); its SHA-256, size and
+    /// counts.
     fn write(
         &self,
         export: &ExportView,
         now: i64,
         gathered: &Gathered,
     ) -> anyhow::Result<(String, i64, ExportCounts)> {
+        let path = bundle_path(&self.dir, export.id);
+        let partial = self
+            .dir
+            .join(format!(".{}.{}.part", export.id, uuid::Uuid::new_v4()));
+        let written = self
+            .write_to(&partial, export, now, gathered)
+            .and_then(|counts| {
+                let report = bundle::verify(&partial, &self.key.public(), None);
+                anyhow::ensure!(
+                    report.is_ok(),
+                    "the bundle did not pass its own check: {}",
+                    report.summary()
+                );
+                std::fs::rename(&partial, &path)?;
+                Ok(counts)
+            });
+        let counts = match written {
+            Ok(counts) => counts,
+            Err(err) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(err);
+            }
+        };
+        let bytes = std::fs::read(&path)?;
+        Ok((sha256_hex(&bytes), bytes.len() as i64, counts))
+    }
+
+    fn write_to(
+        &self,
+        partial: &Path,
+        export: &ExportView,
+        now: i64,
+        gathered: &Gathered,
+    ) -> anyhow::Result<ExportCounts> {
         let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut events_jsonl = Vec::new();
         for (event, proof) in gathered.events.iter().zip(&gathered.proven.proofs) {
@@ -325,9 +374,7 @@ impl Exporter {
 
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create {}", self.dir.display()))?;
-        let path = bundle_path(&self.dir, export.id);
-        let partial = path.with_extension("zip.part");
-        let file = std::fs::File::create(&partial)
+        let file = std::fs::File::create(partial)
             .with_context(|| format!("cannot write {}", partial.display()))?;
         let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
         let deflated = zip::write::SimpleFileOptions::default()
@@ -353,10 +400,7 @@ impl Exporter {
             .into_inner()
             .map_err(|e| anyhow::anyhow!("cannot flush the bundle: {}", e.error()))?;
         file.sync_all()?;
-        drop(file);
-        std::fs::rename(&partial, &path)?;
-        let bytes = std::fs::read(&path)?;
-        Ok((sha256_hex(&bytes), bytes.len() as i64, counts))
+        Ok(counts)
     }
 }
 
@@ -364,10 +408,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Which events record each message, and which states its status.
+/// Which events record each message, and the newest that states its
+/// delivery status (with its error).
 struct MessageLinks {
     created: HashMap<String, i64>,
-    status: HashMap<String, (i64, Option<String>)>,
+    status: HashMap<String, (i64, Option<String>, Option<String>)>,
 }
 
 impl MessageLinks {
@@ -385,8 +430,11 @@ impl MessageLinks {
                 created.entry(message.to_owned()).or_insert(event.seq);
             }
             if matches!(event.kind.as_str(), "message.queued" | "message.status") {
-                let said = payload.get("status").and_then(|s| s.as_str());
-                status.insert(message.to_owned(), (event.seq, said.map(str::to_owned)));
+                let said = |key: &str| payload.get(key).and_then(|s| s.as_str()).map(str::to_owned);
+                status.insert(
+                    message.to_owned(),
+                    (event.seq, said("status"), said("error")),
+                );
             }
         }
         MessageLinks { created, status }
@@ -394,9 +442,16 @@ impl MessageLinks {
 
     fn line(&self, m: StoredMessage) -> MessageLine {
         let seq = self.created.get(&m.id).copied();
-        let status_seq = (m.direction == "out")
-            .then(|| self.status.get(&m.id).map(|(seq, _)| *seq))
+        // A reply's delivery as the log states it (the row may have moved
+        // on since, or be `sending`, which the log does not record).
+        let stated = (m.direction == "out")
+            .then(|| self.status.get(&m.id))
             .flatten();
+        let status_seq = stated.map(|(seq, ..)| *seq);
+        let (status, error) = match stated {
+            Some((_, status, error)) => (status.clone(), error.clone()),
+            None => (m.status, m.error),
+        };
         let media = match (&m.media_sha256, &m.media_type) {
             (Some(sha256), content_type) => {
                 let content_type = content_type
@@ -421,8 +476,8 @@ impl MessageLinks {
             direction: m.direction,
             kind: m.kind,
             body: m.body,
-            status: m.status,
-            error: m.error,
+            status,
+            error,
             author: m.author,
             author_name: m.author_name,
             created_at: m.created_at,

@@ -644,6 +644,8 @@ pub struct ContactHit {
 pub struct MessageHit {
     pub message_id: MessageId,
     pub conversation_id: ConversationId,
+    /// The client who wrote it (or was written to).
+    pub contact_id: ContactId,
     pub position: i64,
     pub direction: Direction,
     pub body: String,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod canned;
 pub mod channels;
 pub mod client;
+pub mod compliance;
 pub mod contacts;
 pub mod conversations;
 pub mod media;

@@ -15,7 +15,7 @@ use crate::state::auth::AuthState;
 const SHOWN: usize = 20;
 
 /// What a read was, in the user's language.
-fn what(kind: &str) -> &'static str {
+pub fn what(kind: &str) -> &'static str {
     let locale = crate::language::current_locale();
     match kind {
         "access.conversation" => td_string!(locale, access.conversation),
@@ -23,6 +23,10 @@ fn what(kind: &str) -> &'static str {
         "access.media" => td_string!(locale, access.media),
         "access.contact" => td_string!(locale, access.contact),
         "access.accesses" => td_string!(locale, access.accesses),
+        "access.search" => td_string!(locale, access.search),
+        "access.history" => td_string!(locale, access.history),
+        "access.export" => td_string!(locale, access.export),
+        "access.export_download" => td_string!(locale, access.export_download),
         _ => td_string!(locale, access.other),
     }
 }

@@ -63,6 +63,15 @@ pub fn SideNav() -> impl IntoView {
                     </button>
                 </li>
             </ul>
+            <Show when=move || crate::pages::compliance::may_audit(auth)>
+                <ul class="nav-list">
+                    <NavLink
+                        href="/compliance"
+                        label=move || t_string!(i18n, nav.compliance)
+                        icon=IconKind::Lock
+                    />
+                </ul>
+            </Show>
             <Show when=move || auth.is_admin()>
                 <p class="nav-section" id="nav-admin-heading">
                     {t!(i18n, nav.admin)}

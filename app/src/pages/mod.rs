@@ -2,6 +2,7 @@
 
 pub mod change_password;
 pub mod channels;
+pub mod compliance;
 pub mod inbox;
 pub mod login;
 pub mod not_found;

@@ -231,10 +231,11 @@ impl Store {
         expires_at: i64,
     ) -> AppResult<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, c => {
+        let updated = on_tx!(&mut tx, c => {
             sqlx::query(
                 "UPDATE exports SET status = $2, progress = 100, file_sha256 = $3, file_size = $4, \
-                 counts = $5, finished_at = $6, expires_at = $7, error = NULL WHERE id = $1",
+                 counts = $5, finished_at = $6, expires_at = $7, error = NULL \
+                 WHERE id = $1 AND status IN ('queued', 'building')",
             )
             .bind(export.id.to_string())
             .bind(ExportStatus::Ready.as_str())
@@ -247,6 +248,10 @@ impl Store {
             .await?
             .rows_affected()
         });
+        if updated == 0 {
+            // Finished (or given up) already, by another run of the job.
+            return Ok(());
+        }
         let payload = json!({
             "export": export.id,
             "contact": export.contact,
@@ -317,7 +322,7 @@ impl Store {
                  k.name, k.phone, k.email, k.external_ids, v.id AS conversation \
                  FROM contacts k JOIN channels h ON h.id = k.channel_id \
                  LEFT JOIN conversations v ON v.contact_id = k.id \
-                 WHERE k.id = $1 OR k.union_id = (SELECT union_id FROM contacts WHERE id = $1) \
+                 WHERE k.id = $1 OR k.union_id = (SELECT NULLIF(union_id, '') FROM contacts WHERE id = $1) \
                  ORDER BY CASE WHEN k.id = $1 THEN 0 ELSE 1 END, k.created_at, k.id",
             )
             .bind(contact.to_string())

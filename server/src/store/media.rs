@@ -104,6 +104,8 @@ impl Store {
             "conversation": row.conversation_id,
             "message": row.id,
             "state": state,
+            // The kept file's digest, so the record ties it to the message.
+            "sha256": sha,
         });
         super::events::append(
             &mut tx,

@@ -227,6 +227,8 @@ pub async fn queue_reply(
         "status": DeliveryState::Queued,
         "kind": reply.kind(),
         "body": reply.body(),
+        // The file's digest, so the record ties the image to the message.
+        "sha256": sha256,
     });
     append(
         &mut tx,

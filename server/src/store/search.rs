@@ -9,8 +9,17 @@ use crate::{on_read, on_tx};
 use shared::api::{ContactHit, MessageHit};
 use shared::MessageId;
 
-/// id, conversation, position, direction, body, contact name, created at.
-type MessageHitRow = (String, String, i64, String, String, Option<String>, i64);
+/// id, conversation, position, direction, body, contact name, created at, contact.
+type MessageHitRow = (
+    String,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    i64,
+    String,
+);
 /// contact, conversation, name, open id, phone, channel name.
 type ContactHitRow = (
     String,
@@ -106,7 +115,7 @@ impl Store {
             let marks = super::marks(candidates.len(), 1);
             let (team_sql, teams) = scope_sql(scope, candidates.len() + 1);
             let page_sql = format!(
-                "SELECT m.id, m.conversation_id, m.position, m.direction, COALESCE(m.body, ''), COALESCE(k.name, k.remark), m.created_at \
+                "SELECT m.id, m.conversation_id, m.position, m.direction, COALESCE(m.body, ''), COALESCE(k.name, k.remark), m.created_at, k.id \
                  FROM messages m JOIN conversations v ON v.id = m.conversation_id JOIN contacts k ON k.id = v.contact_id \
                  WHERE m.id IN ({}) AND {team_sql}",
                 marks
@@ -141,8 +150,10 @@ impl Store {
                     body,
                     contact_name,
                     created_at,
+                    contact_id,
                 )| {
                     Ok(MessageHit {
+                        contact_id: stored(&contact_id)?,
                         message_id: stored(&message_id)?,
                         conversation_id: stored(&conversation_id)?,
                         position,

@@ -512,6 +512,25 @@ async fn each_change_to_a_bundle_is_named_by_verify_export(backend: Backend) {
         "its text differs from its event's",
     ));
 
+    // A message left out, the hashes redone: its event still records it.
+    let mut changed = files.clone();
+    let messages = String::from_utf8_lossy(&files[bundle::MESSAGES]).into_owned();
+    let kept: Vec<&str> = messages
+        .lines()
+        .filter(|line| !line.contains("還款日期係每月15號"))
+        .collect();
+    changed.insert(
+        bundle::MESSAGES.into(),
+        format!("{}\n", kept.join("\n")).into_bytes(),
+    );
+    rehash(&mut changed);
+    cases.push(("a message removed", changed, "a message was removed"));
+
+    // An entry that is not part of a bundle.
+    let mut changed = files.clone();
+    changed.insert("media/../../evil.sh".into(), b"#!/bin/sh".to_vec());
+    cases.push(("a stray entry", changed, "not a file a bundle holds"));
+
     let mut changed = files.clone();
     let manifest = String::from_utf8_lossy(&files[bundle::MANIFEST])
         .replace("SFC enquiry 2026/117", "Routine review");

@@ -8,6 +8,7 @@ use harbour_tests::browser_desk::{app_with_ui, sign_in};
 mod access;
 mod accessibility;
 mod clock;
+mod compliance;
 mod composer_media;
 mod csp;
 mod inbox;

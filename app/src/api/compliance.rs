@@ -1,0 +1,85 @@
+//! The compliance workspace's calls: a client's complete history, and
+//! evidence bundles of it (ask with a reason, watch, download).
+
+use gloo_net::http::Method;
+use shared::api::{ClientHistory, ExportRequest, ExportView};
+use shared::{ContactId, ExportId};
+use wasm_bindgen::JsCast;
+
+use super::client::{get_json, send_authed, send_json, ApiError, TokenSource};
+
+/// Which page of a client's history: a date range (Unix ms) and where the
+/// last page ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub before: Option<i64>,
+}
+
+pub async fn history(
+    auth: impl TokenSource,
+    contact: ContactId,
+    query: HistoryQuery,
+) -> Result<ClientHistory, ApiError> {
+    let mut path = format!("/contacts/{contact}/history?limit=100");
+    for (name, value) in [
+        ("from", query.from),
+        ("to", query.to),
+        ("before", query.before),
+    ] {
+        if let Some(value) = value {
+            path.push_str(&format!("&{name}={value}"));
+        }
+    }
+    get_json(auth, &path).await
+}
+
+pub async fn exports(auth: impl TokenSource) -> Result<Vec<ExportView>, ApiError> {
+    get_json(auth, "/exports").await
+}
+
+pub async fn request_export(
+    auth: impl TokenSource,
+    request: ExportRequest,
+) -> Result<ExportView, ApiError> {
+    send_json(auth, Method::POST, "/exports", &request).await
+}
+
+/// Downloads the bundle (with the bearer token, which a plain link cannot
+/// send) and hands it to the browser as a file named `file_name`.
+pub async fn download(
+    auth: impl TokenSource,
+    id: ExportId,
+    file_name: &str,
+) -> Result<(), ApiError> {
+    let response = send_authed(auth, Method::GET, &format!("/exports/{id}/download"), None).await?;
+    let status = response.status();
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|_| ApiError::unreadable(status))?;
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/zip");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| ApiError::unreadable(status))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| ApiError::unreadable(status))?;
+    let link = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    if let Some(link) = link {
+        link.set_href(&url);
+        link.set_download(file_name);
+        link.click();
+    }
+    // The click has handed the file over; the URL can go after a moment.
+    gloo_timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+    Ok(())
+}
