@@ -30,12 +30,12 @@ const KEY: [u8; 32] = [21; 32];
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-struct Timing {
-    p50: Duration,
-    p99: Duration,
+pub struct Timing {
+    pub p50: Duration,
+    pub p99: Duration,
 }
 
-fn timing(mut samples: Vec<Duration>) -> Timing {
+pub fn timing(mut samples: Vec<Duration>) -> Timing {
     samples.sort();
     let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
     Timing {
@@ -44,7 +44,7 @@ fn timing(mut samples: Vec<Duration>) -> Timing {
     }
 }
 
-fn ms(d: Duration) -> String {
+pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
@@ -76,7 +76,7 @@ where
     timing(samples)
 }
 
-fn arg(args: &[String], name: &str, default: usize) -> usize {
+pub fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.windows(2)
         .find(|w| w[0] == name)
         .and_then(|w| w[1].parse().ok())

@@ -2,7 +2,8 @@
 //! lock, one transaction per event) against a plain insert of the same rows
 //! without the chain, measured in the same run on SQLite and PostgreSQL;
 //! `cargo xtask bench ingest`: signed, encrypted WeChat callbacks per second;
-//! `cargo xtask bench inbox`: queues, timeline, search and live fan-out on a seeded desk.
+//! `cargo xtask bench inbox`: queues, timeline, search and live fan-out on a seeded desk;
+//! `cargo xtask bench export`: one client's evidence bundle, built and verified.
 
 use harbour_server::store::events::{append, NewEvent};
 use harbour_server::store::Store;
@@ -12,6 +13,7 @@ use std::time::Instant;
 
 const EVENTS: usize = 4_000;
 
+mod export;
 mod inbox;
 mod ingest;
 
@@ -25,8 +27,14 @@ async fn main() {
             let args: Vec<String> = std::env::args().skip(2).collect();
             return inbox::run(&args).await;
         }
+        "export" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            return export::run(&args).await;
+        }
         _ => {
-            eprintln!("usage: harbour-bench store|ingest|inbox [--conversations N] [--messages M]");
+            eprintln!(
+                "usage: harbour-bench store|ingest|inbox|export [--conversations N] [--messages M]"
+            );
             std::process::exit(2);
         }
     }

@@ -80,6 +80,9 @@ pub struct Config {
     pub portal: Option<crate::portal::PortalConfig>,
     /// How long a finished export can be downloaded (ms).
     pub export_keep_ms: i64,
+    /// Whether reads of client data are recorded: always, except in the
+    /// benchmark that measures what recording them costs (not a setting).
+    pub record_reads: bool,
     /// Signed checkpoints of the event log.
     pub checkpoints: crate::checkpointer::CheckpointSettings,
 }
@@ -288,6 +291,7 @@ impl Config {
             shutdown_deadline: shutdown_deadline(settings.shutdown_deadline_s)?,
             portal,
             export_keep_ms: export_keep_ms(settings.export_hours)?,
+            record_reads: true,
             checkpoints,
         })
     }
@@ -329,6 +333,7 @@ impl Config {
             shutdown_deadline: std::time::Duration::from_secs(25),
             portal: None,
             export_keep_ms: 72 * 3_600_000,
+            record_reads: true,
             checkpoints: crate::checkpointer::CheckpointSettings {
                 every_events: 1000,
                 every_ms: 60_000,

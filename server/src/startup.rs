@@ -133,6 +133,11 @@ impl Application {
         );
         let inbox = crate::ingest::InboxWriter::start(store.clone(), clock.clone());
         let (access, access_writer) = crate::access::AccessLog::start(store.clone(), clock.clone());
+        let access = if config.record_reads {
+            access
+        } else {
+            access.disabled()
+        };
         tasks.add("access writer", access_writer);
         let presence = crate::presence::Presence::default();
         tasks.add("presence sweeper", presence.start_sweeper(clock.clone()));

@@ -74,15 +74,15 @@ impl Transcript<'_> {
                 dd(&mut html, "Phone 電話", field("phone"));
             }
         }
-        dd(
-            &mut html,
-            "Period 期間",
-            &format!(
+        let period = match (m.filter.from, m.filter.to) {
+            (None, None) => "All dates 全部日期".to_owned(),
+            (from, to) => format!(
                 "{} – {}",
-                m.filter.from.map_or("…".into(), hong_kong_time),
-                m.filter.to.map_or("…".into(), hong_kong_time)
+                from.map_or("…".into(), hong_kong_time),
+                to.map_or("…".into(), hong_kong_time)
             ),
-        );
+        };
+        dd(&mut html, "Period 期間", &period);
         dd(
             &mut html,
             "Requested by 申請人",
@@ -96,7 +96,7 @@ impl Transcript<'_> {
         dd(
             &mut html,
             "Reason 原因",
-            &format!("{}: {}", m.reason.category, m.reason.text),
+            &format!("{}: {}", category_label(m.reason.category), m.reason.text),
         );
         dd(
             &mut html,
@@ -236,6 +236,17 @@ impl Transcript<'_> {
 
 fn dd(html: &mut String, label: &str, value: &str) {
     let _ = write!(html, "<dt>{}</dt><dd>{}</dd>", escape(label), escape(value));
+}
+
+fn category_label(category: shared::api::ExportCategory) -> &'static str {
+    use shared::api::ExportCategory as C;
+    match category {
+        C::RegulatorRequest => "Regulator request 監管機構要求",
+        C::InternalReview => "Internal review 內部審查",
+        C::DataAccessRequest => "Data access request 查閱資料要求",
+        C::Litigation => "Litigation 訴訟",
+        C::Other => "Other 其他",
+    }
 }
 
 fn status_label(status: &str) -> &'static str {

@@ -18,6 +18,7 @@ commands:
   bench store      event appends per second against a plain insert, on SQLite and PostgreSQL
   bench ingest     signed, encrypted WeChat callbacks per second against a bare axum handler
   bench inbox      queues, timeline, search and fan-out to 1,000 sockets on a seeded desk
+  bench export     one client's evidence bundle built and verified on a seeded desk, and what recording reads costs
                    (--conversations N --messages M; default 100,000 and 1,000,000)
   dist             build the release app and server only
   fuzz <envelope|xml|all> [--seconds N]
@@ -216,7 +217,7 @@ fn test(root: &Path) -> Result<()> {
 
 fn bench(args: &[String]) -> Result<()> {
     let Some(which) = args.first() else {
-        bail!("usage: cargo xtask bench store|ingest|inbox")
+        bail!("usage: cargo xtask bench store|ingest|inbox|export")
     };
     step(&format!("Benchmark: {which} (release build)"));
     sh(cargo()

@@ -68,6 +68,14 @@ async fn compliance_finds_a_client_reads_the_history_and_exports_it() {
     browser
         .wait_for(".export-item[data-status='ready'] .export-download")
         .await;
+    browser
+        .client
+        .execute(
+            "document.querySelector('.export-item').scrollIntoView({block: 'center'});",
+            vec![],
+        )
+        .await
+        .expect("scroll");
     browser.screenshot("compliance-export-ready-1366x768").await;
     browser.click(".export-download").await;
     let mut downloads = 0;
