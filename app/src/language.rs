@@ -102,6 +102,9 @@ pub fn error_sentence(code: ErrorCode, field: Option<&str>, reason: Option<&str>
         }
         (ErrorCode::Validation, Some(_)) => td_string!(locale, field_error.other),
         (ErrorCode::Forbidden, Some("admin_page")) => td_string!(locale, error.admin_page),
+        (ErrorCode::Forbidden, Some("compliance_page")) => {
+            td_string!(locale, error.compliance_page)
+        }
         (ErrorCode::NotFound, Some("conversation")) => {
             td_string!(locale, error.conversation_not_found)
         }

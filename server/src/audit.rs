@@ -47,9 +47,22 @@ pub async fn verify(store: &Store, options: &AuditOptions) -> anyhow::Result<Aud
     let mut tree = EventTree::default();
     let mut in_log: Vec<Found> = Vec::new();
     let mut unreadable: Option<i64> = None;
+    // Each event's subject as the log says it (a digest of it), to hold
+    // the index of events by client against; `None` for a tombstone,
+    // whose subject the log no longer says.
+    let mut subjects: Vec<(i64, Option<u64>)> = Vec::new();
     let chain = store
         .scan_log(|event| {
             tree.push(event.leaf);
+            if crate::store::events::is_tombstone(event.payload) {
+                subjects.push((event.seq, None));
+            } else if let Some(subject) = serde_json::from_str::<serde_json::Value>(event.payload)
+                .ok()
+                .as_ref()
+                .and_then(crate::store::events::subject)
+            {
+                subjects.push((event.seq, Some(subject_digest(subject))));
+            }
             if event.kind == CHECKPOINT_KIND {
                 match serde_json::from_str::<Checkpoint>(event.payload) {
                     Ok(checkpoint) => in_log.push(Found {
@@ -102,7 +115,66 @@ pub async fn verify(store: &Store, options: &AuditOptions) -> anyhow::Result<Aud
                 .as_ref()
                 .and_then(|_| compare(&in_log, &in_dir, &dir_name))
         });
+    if report.fault.is_none() {
+        report.fault = check_subjects(store, &subjects, chain.checked).await?;
+    }
     Ok(report)
+}
+
+fn subject_digest(subject: &str) -> u64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(subject.as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+}
+
+/// The index of events by client (which a client's history and export
+/// read) must file every event of the log under the subject its payload
+/// names, and nothing else: a row removed would hide an event from them.
+async fn check_subjects(
+    store: &Store,
+    from_log: &[(i64, Option<u64>)],
+    checked: i64,
+) -> anyhow::Result<Option<String>> {
+    let mut expected = from_log.iter().peekable();
+    let mut fault: Option<i64> = None;
+    store
+        .each_event_subject(|seq, subject| {
+            if fault.is_some() || seq > checked {
+                return;
+            }
+            // Events before this row that the log files under a subject
+            // are missing from the index (a tombstone's may be missing).
+            while let Some(&&(next, want)) = expected.peek() {
+                if next >= seq {
+                    break;
+                }
+                if want.is_some() {
+                    fault.get_or_insert(next);
+                }
+                expected.next();
+            }
+            match expected.next() {
+                Some(&(next, want)) if next == seq => {
+                    if want.is_some_and(|want| want != subject_digest(subject)) {
+                        fault.get_or_insert(seq);
+                    }
+                }
+                _ => {
+                    fault.get_or_insert(seq);
+                }
+            }
+        })
+        .await?;
+    if fault.is_none() {
+        fault = expected
+            .find(|(_, want)| want.is_some())
+            .map(|&(seq, _)| seq);
+    }
+    Ok(fault.map(|seq| {
+        format!(
+            "The index of events by client does not match the log at seq {seq}: a row was removed, added or changed, so a client's history or export could leave an event out."
+        )
+    }))
 }
 
 /// Checks one series of checkpoints (the log's, or the directory's):

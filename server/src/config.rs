@@ -340,16 +340,20 @@ impl Config {
                 dir: data_dir.join("checkpoints"),
                 witness_url: None,
                 // One key per data dir, as nodes sharing a database share one.
-                key: crate::checkpoints::CheckpointKey::from_seed({
-                    use sha2::{Digest, Sha256};
-                    let mut hasher = Sha256::new();
-                    hasher.update(b"harbour test checkpoint key\0");
-                    hasher.update(data_dir.to_string_lossy().as_bytes());
-                    hasher.finalize().into()
-                }),
+                key: crate::checkpoints::CheckpointKey::from_seed(test_checkpoint_seed(data_dir)),
             },
         }
     }
+}
+
+/// The checkpoint key's seed of a test node on `data_dir` (tests give it
+/// to the command line as `HARBOUR_CHECKPOINT_KEY`).
+pub fn test_checkpoint_seed(data_dir: &Path) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"harbour test checkpoint key\0");
+    hasher.update(data_dir.to_string_lossy().as_bytes());
+    hasher.finalize().into()
 }
 
 /// Checkpoint settings, with the signing key (read or generated).

@@ -138,6 +138,40 @@ impl TestApp {
         start_node(self.db.clone(), store, clock, adjust).await
     }
 
+    /// Waits (up to five seconds) until the log holds at least `n` events
+    /// of `kind`, and says how many it holds.
+    pub async fn wait_for_events(&self, kind: &str, n: usize) -> usize {
+        let mut found = 0;
+        for _ in 0..100 {
+            found = self
+                .store
+                .events_after(shared::Seq(0), 1_000_000)
+                .await
+                .expect("events")
+                .into_iter()
+                .filter(|e| e.kind == kind)
+                .count();
+            if found >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        found
+    }
+
+    /// An export's bundle, downloaded as `token`.
+    pub async fn export_bundle(&self, token: &str, id: &str) -> Vec<u8> {
+        let response = self
+            .client
+            .get(self.url(&format!("/api/v1/exports/{id}/download")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("download");
+        assert_eq!(response.status(), 200, "download the bundle");
+        response.bytes().await.expect("bundle").to_vec()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

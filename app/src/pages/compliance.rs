@@ -9,13 +9,12 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use shared::api::SearchResults;
-use shared::{ContactId, ErrorBody, ErrorCode, Role};
+use shared::{ContactId, Role};
 
-use crate::api::{self, ApiError, Origin};
+use crate::api::{self, ApiError};
+use crate::components::admin_only::forbidden_page;
 use crate::components::client_history::ClientHistoryView;
-use crate::components::error_state::ErrorState;
 use crate::components::export_panel::ExportPanel;
-use crate::components::icon::IconKind;
 use crate::components::page_header::PageHeader;
 use crate::format::hk_date;
 use crate::i18n::{t, t_string, use_i18n};
@@ -31,19 +30,10 @@ pub fn may_audit(auth: AuthState) -> bool {
 pub fn CompliancePage() -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let forbidden = || {
-        let error = ApiError {
-            status: 403,
-            body: ErrorBody::new(
-                ErrorCode::Forbidden,
-                "Only compliance officers and administrators can open this page.",
-            ),
-            origin: Origin::Server,
-        };
-        view! {
-            <div class="page">
-                <ErrorState error=error icon=IconKind::Lock />
-            </div>
-        }
+        forbidden_page(
+            "compliance_page",
+            "Only compliance officers and administrators can open this page.",
+        )
     };
     view! {
         <Show when=move || may_audit(auth) fallback=forbidden>

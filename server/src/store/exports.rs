@@ -529,3 +529,22 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Every row of the index of events by client, in `seq` order:
+    /// `each(seq, subject)`; `audit verify` holds it against the log.
+    pub async fn each_event_subject(
+        &self,
+        mut each: impl FnMut(i64, &str),
+    ) -> Result<(), sqlx::Error> {
+        use futures::TryStreamExt;
+        let sql = "SELECT seq, subject FROM event_subjects ORDER BY seq, subject";
+        on_read!(self, pool => {
+            let mut rows = sqlx::query_as::<_, (i64, String)>(sql).fetch(pool);
+            while let Some((seq, subject)) = rows.try_next().await? {
+                each(seq, &subject);
+            }
+        });
+        Ok(())
+    }
+}

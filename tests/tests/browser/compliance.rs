@@ -8,7 +8,6 @@ use harbour_tests::browser_desk::{app_with_ui, client_writes, desk, newest_conve
 use serde_json::json;
 use shared::Role;
 use std::io::Read;
-use std::time::Duration;
 use wechat::OpenId;
 
 #[tokio::test]
@@ -78,21 +77,7 @@ async fn compliance_finds_a_client_reads_the_history_and_exports_it() {
         .expect("scroll");
     browser.screenshot("compliance-export-ready-1366x768").await;
     browser.click(".export-download").await;
-    let mut downloads = 0;
-    for _ in 0..100 {
-        downloads = app
-            .store
-            .events_after(shared::Seq(0), 100_000)
-            .await
-            .expect("events")
-            .into_iter()
-            .filter(|e| e.kind == "access.export_download")
-            .count();
-        if downloads > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let downloads = app.wait_for_events("access.export_download", 1).await;
     assert_eq!(downloads, 1, "the download from the page is recorded");
 
     // The transcript in the bundle, opened from disk as its reader would.
@@ -104,18 +89,9 @@ async fn compliance_finds_a_client_reads_the_history_and_exports_it() {
         .expect("session");
     let (_, exports) = app.get_json("/api/v1/exports", &session.access_token).await;
     let id = exports[0]["id"].as_str().expect("an export").to_owned();
-    let bundle = app
-        .client
-        .get(app.url(&format!("/api/v1/exports/{id}/download")))
-        .bearer_auth(&session.access_token)
-        .send()
-        .await
-        .expect("download")
-        .bytes()
-        .await
-        .expect("bundle");
+    let bundle = app.export_bundle(&session.access_token, &id).await;
     let dir = app.db.data_dir().join("unzipped");
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bundle.to_vec())).expect("zip");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bundle)).expect("zip");
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).expect("entry");
         let path = dir.join(entry.name());
