@@ -41,6 +41,9 @@ pub fn ClientHistoryView(
     let from_text = RwSignal::new(String::new());
     let to_text = RwSignal::new(String::new());
 
+    // Only the newest request's answer is used: a late page of an older
+    // range never lands in the new one.
+    let generation = StoredValue::new(0_u64);
     let load = move |older: bool| {
         let (from, to) = range.get_untracked();
         let query = HistoryQuery {
@@ -48,10 +51,18 @@ pub fn ClientHistoryView(
             to,
             before: if older { before.get_untracked() } else { None },
         };
+        let number = generation.try_update_value(|n| {
+            *n += 1;
+            *n
+        });
         loading.set(true);
         error.set(None);
         spawn_local(async move {
-            match api::compliance::history(auth, contact, query).await {
+            let answer = api::compliance::history(auth, contact, query).await;
+            if generation.try_get_value() != number {
+                return;
+            }
+            match answer {
                 Ok(page) => {
                     contacts.try_set(page.contacts);
                     if older {
@@ -62,6 +73,10 @@ pub fn ClientHistoryView(
                     before.try_set(page.before);
                 }
                 Err(failed) => {
+                    if !older {
+                        entries.try_set(Vec::new());
+                        before.try_set(None);
+                    }
                     error.try_set(Some(failed));
                 }
             }
@@ -142,23 +157,27 @@ pub fn ClientHistoryView(
                 {timeline}
             </ol>
             {move || {
-                (!loading.get() && entries.with(Vec::is_empty))
+                (!loading.get() && error.with(Option::is_none) && entries.with(Vec::is_empty))
                     .then(|| view! { <p class="history-empty" role="status">{t!(i18n, compliance.empty)}</p> })
             }}
             <div class="history-more">
+                <p class="visually-hidden" role="status">
+                    {move || loading.get().then(|| t_string!(i18n, compliance.loading))}
+                </p>
+                // The button stays (disabled while a page loads), so focus stays on it.
                 {move || {
-                    if loading.get() {
-                        Some(view! { <p role="status">{t!(i18n, compliance.loading)}</p> }.into_any())
-                    } else {
-                        before.get().map(|_| {
-                            view! {
-                                <button type="button" class="button" on:click=move |_| load(true)>
-                                    {t!(i18n, compliance.older)}
-                                </button>
-                            }
-                            .into_any()
-                        })
-                    }
+                    before.get().map(|_| {
+                        view! {
+                            <button
+                                type="button"
+                                class="button history-older"
+                                disabled=move || loading.get()
+                                on:click=move |_| load(true)
+                            >
+                                {t!(i18n, compliance.older)}
+                            </button>
+                        }
+                    })
                 }}
             </div>
         </section>
@@ -214,10 +233,10 @@ fn line_text(entry: &HistoryEntry) -> Option<String> {
         kind if kind.starts_with("access.") => {
             let role = detail("role")
                 .parse()
-                .map(crate::language::role_label)
+                .map(|role| format!(" ({})", crate::language::role_label(role)))
                 .unwrap_or_default();
             format!(
-                "{who} ({role}) {} · {}",
+                "{who}{role} {} · {}",
                 crate::components::access_history::what(kind),
                 detail("address")
             )

@@ -51,31 +51,70 @@ pub fn ExportPanel(
     let auth = expect_context::<AuthState>();
     let i18n = use_i18n();
     let exports = RwSignal::new(Vec::<ExportView>::new());
+    let list_error = RwSignal::new(None::<ApiError>);
+    // What screen readers hear: an export becoming ready or failing.
+    let announced = RwSignal::new(String::new());
     let category = RwSignal::new(ExportCategory::RegulatorRequest.as_str().to_owned());
     let text = RwSignal::new(String::new());
     let field_error = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
 
-    let refresh = move || {
+    // Each change of `poll` asks for the list once; while a bundle builds
+    // (or after a failed ask) the answer sets one timer, replacing any
+    // other, for the next ask a second later.
+    let poll = RwSignal::new(0_u64);
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        poll.track();
         spawn_local(async move {
-            if let Ok(all) = api::compliance::exports(auth).await {
-                exports.try_set(all.into_iter().filter(|e| e.contact == contact).collect());
+            match api::compliance::exports(auth).await {
+                Ok(all) => {
+                    let all: Vec<ExportView> =
+                        all.into_iter().filter(|e| e.contact == contact).collect();
+                    let finished = exports.with_untracked(|before| {
+                        all.iter()
+                            .find(|now| {
+                                matches!(now.status, ExportStatus::Ready | ExportStatus::Failed)
+                                    && before
+                                        .iter()
+                                        .any(|was| was.id == now.id && was.status != now.status)
+                            })
+                            .map(status_label)
+                    });
+                    if let Some(text) = finished {
+                        announced.try_set(text);
+                    }
+                    list_error.try_set(None);
+                    exports.try_set(all);
+                }
+                Err(failed) => {
+                    list_error.try_set(Some(failed));
+                }
+            }
+            let again = list_error.try_with_untracked(Option::is_some) == Some(true)
+                || exports.try_with_untracked(|all| {
+                    all.iter()
+                        .any(|e| matches!(e.status, ExportStatus::Queued | ExportStatus::Building))
+                }) == Some(true);
+            if let Some(Some(old)) = timer.try_get_value() {
+                old.clear();
+            }
+            if again {
+                let next = set_timeout_with_handle(
+                    move || {
+                        poll.try_update(|n| *n += 1);
+                    },
+                    std::time::Duration::from_secs(1),
+                )
+                .ok();
+                timer.try_set_value(next);
             }
         });
-    };
-    refresh();
-    // While a bundle builds, its progress is asked for every second.
-    let building = move || {
-        exports.with(|all| {
-            all.iter()
-                .any(|e| matches!(e.status, ExportStatus::Queued | ExportStatus::Building))
-        })
-    };
-    // Each answer changes the list, which schedules the next ask.
-    Effect::new(move |_| {
-        if building() {
-            set_timeout(refresh, std::time::Duration::from_secs(1));
+    });
+    on_cleanup(move || {
+        if let Some(Some(handle)) = timer.try_get_value() {
+            handle.clear();
         }
     });
 
@@ -110,6 +149,7 @@ pub fn ExportPanel(
                 Ok(export) => {
                     exports.try_update(|all| all.insert(0, export));
                     text.try_set(String::new());
+                    poll.try_update(|n| *n += 1);
                 }
                 Err(failed) => {
                     error.try_set(Some(failed));
@@ -161,53 +201,57 @@ pub fn ExportPanel(
                         placeholder=move || t_string!(i18n, compliance.details_placeholder)
                     ></textarea>
                 </label>
-                {move || field_error.get().map(|e| view! { <p id="export-reason-error" class="field-error">{e}</p> })}
+                {move || field_error.get().map(|e| view! { <p id="export-reason-error" class="field-error" role="alert">{e}</p> })}
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
                     {move || if busy.get() { t_string!(i18n, compliance.exporting) } else { t_string!(i18n, compliance.export) }}
                 </button>
             </form>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e.message()}</p> })}
             <h3 class="export-list-title">{t!(i18n, compliance.exports_title)}</h3>
-            <ul class="export-list" aria-live="polite">
-                {move || {
-                    let all = exports.get();
-                    if all.is_empty() {
-                        return view! { <li class="export-none">{t!(i18n, compliance.exports_none)}</li> }.into_any();
+            <p class="visually-hidden" role="status">{move || announced.get()}</p>
+            {move || list_error.get().map(|e| view! { <p class="form-error" role="alert">{e.message()}</p> })}
+            {move || {
+                (exports.with(Vec::is_empty) && list_error.with(Option::is_none))
+                    .then(|| view! { <p class="export-none">{t!(i18n, compliance.exports_none)}</p> })
+            }}
+            <ul class="export-list">
+                <For
+                    each=move || exports.get()
+                    key=|export| (export.id, export.status, export.progress)
+                    children=move |export| {
+                        let ready = export.status == ExportStatus::Ready;
+                        let progress = export.progress;
+                        let status = export.status;
+                        let label = {
+                            let export = export.clone();
+                            move || status_label(&export)
+                        };
+                        let reason = {
+                            let reason = export.reason.clone();
+                            move || format!("{}: {}", category_label(reason.category), reason.text)
+                        };
+                        let view_export = export.clone();
+                        view! {
+                            <li class="export-item" data-status=status.as_str()>
+                                <div class="export-line">
+                                    <span class="export-reason">{reason}</span>
+                                    <time class="export-time">{hk_date_time(export.created_at)}</time>
+                                </div>
+                                <div class="export-line">
+                                    <span class="export-status">{label}</span>
+                                    {matches!(status, ExportStatus::Queued | ExportStatus::Building).then(|| view! {
+                                        <progress class="export-progress" max="100" value=progress.to_string()></progress>
+                                    })}
+                                    {ready.then(|| view! {
+                                        <button type="button" class="button export-download" on:click=move |_| download(view_export.clone())>
+                                            {t!(i18n, compliance.download)}
+                                        </button>
+                                    })}
+                                </div>
+                            </li>
+                        }
                     }
-                    all.into_iter()
-                        .map(|export| {
-                            let ready = export.status == ExportStatus::Ready;
-                            let progress = export.progress;
-                            let status = export.status;
-                            let label = {
-                                let export = export.clone();
-                                move || status_label(&export)
-                            };
-                            let reason = format!("{}: {}", category_label(export.reason.category), export.reason.text);
-                            let view_export = export.clone();
-                            view! {
-                                <li class="export-item" data-status=status.as_str()>
-                                    <div class="export-line">
-                                        <span class="export-reason">{reason}</span>
-                                        <time class="export-time">{hk_date_time(export.created_at)}</time>
-                                    </div>
-                                    <div class="export-line">
-                                        <span class="export-status" role="status">{label}</span>
-                                        {matches!(status, ExportStatus::Queued | ExportStatus::Building).then(|| view! {
-                                            <progress class="export-progress" max="100" value=progress.to_string()></progress>
-                                        })}
-                                        {ready.then(|| view! {
-                                            <button type="button" class="button export-download" on:click=move |_| download(view_export.clone())>
-                                                {t!(i18n, compliance.download)}
-                                            </button>
-                                        })}
-                                    </div>
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                        .into_any()
-                }}
+                />
             </ul>
         </section>
     }

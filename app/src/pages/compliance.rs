@@ -49,8 +49,6 @@ fn Workspace() -> impl IntoView {
     let selected = Memo::new(move |_| {
         params.with(|p| p.get("contact").and_then(|id| id.parse::<ContactId>().ok()))
     });
-    // The date range the history shows and an export covers (Unix ms).
-    let range = RwSignal::new((None::<i64>, None::<i64>));
     view! {
         <div class="page compliance-page">
             <PageHeader
@@ -62,6 +60,9 @@ fn Workspace() -> impl IntoView {
                 selected
                     .get()
                     .map(|contact| {
+                        // The date range the history shows and an export
+                        // covers (Unix ms): each client starts with all dates.
+                        let range = RwSignal::new((None::<i64>, None::<i64>));
                         view! {
                             <div class="compliance-client">
                                 <ClientHistoryView contact=contact range=range />

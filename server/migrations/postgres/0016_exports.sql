@@ -7,15 +7,15 @@ CREATE TABLE event_subjects (
     seq     BIGINT NOT NULL,
     PRIMARY KEY (subject, seq)
 );
--- dialect only: PostgreSQL reads JSON with ->> on jsonb (SQLite: json_extract)
+-- dialect only: PostgreSQL reads JSON with ->> on json (SQLite: json_extract)
 INSERT INTO event_subjects (subject, seq)
-SELECT payload::jsonb ->> 'conversation', seq FROM events
-WHERE jsonb_typeof(payload::jsonb -> 'conversation') = 'string';
--- dialect only: PostgreSQL reads JSON with ->> on jsonb (SQLite: json_extract)
+SELECT payload::json ->> 'conversation', seq FROM events
+WHERE json_typeof(payload::json -> 'conversation') = 'string';
+-- dialect only: PostgreSQL reads JSON with ->> on json (SQLite: json_extract)
 INSERT INTO event_subjects (subject, seq)
-SELECT payload::jsonb ->> 'contact', seq FROM events
-WHERE jsonb_typeof(payload::jsonb -> 'contact') = 'string'
-  AND jsonb_typeof(payload::jsonb -> 'conversation') IS DISTINCT FROM 'string';
+SELECT payload::json ->> 'contact', seq FROM events
+WHERE json_typeof(payload::json -> 'contact') = 'string'
+  AND json_typeof(payload::json -> 'conversation') IS DISTINCT FROM 'string';
 
 -- Evidence bundles of one client's history: asked for with a reason, built
 -- by a job, downloadable by the requester (and compliance) until expiry.

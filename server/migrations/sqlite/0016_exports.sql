@@ -7,11 +7,11 @@ CREATE TABLE event_subjects (
     seq     BIGINT NOT NULL,
     PRIMARY KEY (subject, seq)
 );
--- dialect only: SQLite reads JSON with json_extract (PostgreSQL: ->> on jsonb)
+-- dialect only: SQLite reads JSON with json_extract (PostgreSQL: ->> on json)
 INSERT INTO event_subjects (subject, seq)
 SELECT json_extract(payload, '$.conversation'), seq FROM events
 WHERE json_valid(payload) AND json_type(payload, '$.conversation') = 'text';
--- dialect only: SQLite reads JSON with json_extract (PostgreSQL: ->> on jsonb)
+-- dialect only: SQLite reads JSON with json_extract (PostgreSQL: ->> on json)
 INSERT INTO event_subjects (subject, seq)
 SELECT json_extract(payload, '$.contact'), seq FROM events
 WHERE json_valid(payload) AND json_type(payload, '$.contact') = 'text'
