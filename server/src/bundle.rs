@@ -9,6 +9,7 @@
 //! (each of the client's events exactly as stored, with its inclusion proof
 //! under the checkpoint), `messages.jsonl`, `transcript.html` and `media/`.
 
+use crate::channels::media::sha256_hex;
 use crate::checkpoints::{hong_kong_time, Checkpoint, PublicKey};
 use crate::store::events::{is_tombstone, payload_digest, Canonical};
 use serde::{Deserialize, Serialize};
@@ -409,14 +410,14 @@ fn check_file_hashes(
         }
         match manifest.files.get(name) {
             None => problems.push(format!("{name}: not listed in the manifest")),
-            Some(expected) if *expected != payload_digest_bytes(bytes) => problems.push(format!(
+            Some(expected) if *expected != sha256_hex(bytes) => problems.push(format!(
                 "{name}: changed (its SHA-256 differs from the manifest's)"
             )),
             Some(_) => {}
         }
         if let Some(sha) = name.strip_prefix("media/") {
             let sha = sha.split('.').next().unwrap_or_default();
-            if sha != payload_digest_bytes(bytes) {
+            if sha != sha256_hex(bytes) {
                 problems.push(format!(
                     "{name}: its content is not the SHA-256 it is named by"
                 ));
@@ -428,11 +429,6 @@ fn check_file_hashes(
             problems.push(format!("{name}: listed in the manifest but missing"));
         }
     }
-}
-
-fn payload_digest_bytes(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Checks every event line and its inclusion proof; the events by seq.

@@ -7,7 +7,7 @@
 //! it until it expires.
 
 use crate::bundle::{self, EventLine, Filter, Manifest, MediaRef, MessageLine, Person};
-use crate::channels::media::MediaStore;
+use crate::channels::media::{sha256_hex, MediaStore};
 use crate::checkpointer::{Proven, Prover};
 use crate::checkpoints::CheckpointKey;
 use crate::clock::Clock;
@@ -18,7 +18,6 @@ use crate::store::Store;
 use crate::transcript::{AccessLine, Transcript};
 use anyhow::Context;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use shared::api::{ExportCounts, ExportStatus, ExportView};
 use shared::ExportId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -402,10 +401,6 @@ impl Exporter {
         file.sync_all()?;
         Ok(counts)
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// Which events record each message, and the newest that states its

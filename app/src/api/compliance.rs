@@ -6,7 +6,7 @@ use shared::api::{ClientHistory, ExportRequest, ExportView};
 use shared::{ContactId, ExportId};
 use wasm_bindgen::JsCast;
 
-use super::client::{get_json, send_authed, send_json, ApiError, TokenSource};
+use super::client::{get_json, send_json, ApiError, TokenSource};
 
 /// Which page of a client's history: a date range (Unix ms) and where the
 /// last page ended.
@@ -53,20 +53,12 @@ pub async fn download(
     id: ExportId,
     file_name: &str,
 ) -> Result<(), ApiError> {
-    let response = send_authed(auth, Method::GET, &format!("/exports/{id}/download"), None).await?;
-    let status = response.status();
-    let bytes = response
-        .binary()
-        .await
-        .map_err(|_| ApiError::unreadable(status))?;
-    let array = js_sys::Uint8Array::from(bytes.as_slice());
-    let parts = js_sys::Array::of1(&array.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/zip");
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-        .map_err(|_| ApiError::unreadable(status))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)
-        .map_err(|_| ApiError::unreadable(status))?;
+    let url = super::media::authed_blob_url(
+        auth,
+        &format!("/exports/{id}/download"),
+        Some("application/zip"),
+    )
+    .await?;
     let link = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.create_element("a").ok())
@@ -78,7 +70,7 @@ pub async fn download(
     }
     // The click has handed the file over; the URL can go after a moment.
     gloo_timers::callback::Timeout::new(60_000, move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
+        super::media::revoke(&url);
     })
     .forget();
     Ok(())

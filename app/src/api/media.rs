@@ -31,7 +31,17 @@ pub async fn blob_url(
         Variant::Wav => ("?as=wav", Some("audio/wav".to_owned())),
     };
     let path = format!("/messages/{message}/media{query}");
-    let response = send_authed(auth, Method::GET, &path, None).await?;
+    authed_blob_url(auth, &path, content_type.as_deref()).await
+}
+
+/// GETs `path` with the bearer token and hands the body to the page as a
+/// `blob:` URL of `content_type`; revoke it with [`revoke`] when done.
+pub async fn authed_blob_url(
+    auth: impl TokenSource,
+    path: &str,
+    content_type: Option<&str>,
+) -> Result<String, ApiError> {
+    let response = send_authed(auth, Method::GET, path, None).await?;
     let status = response.status();
     let bytes = response
         .binary()
@@ -41,7 +51,7 @@ pub async fn blob_url(
     let parts = js_sys::Array::of1(&JsValue::from(array));
     let options = web_sys::BlobPropertyBag::new();
     if let Some(kind) = content_type {
-        options.set_type(&kind);
+        options.set_type(kind);
     }
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
         .map_err(|_| ApiError::unreadable(status))?;

@@ -121,14 +121,7 @@ async fn history(
 ) -> AppResult<Json<shared::api::ClientHistory>> {
     user.require(&[Role::Admin, Role::Compliance])?;
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    if let (Some(start), Some(end)) = (query.from, query.to) {
-        if start > end {
-            return Err(AppError::validation(
-                "from",
-                "The start of the period is after its end.",
-            ));
-        }
-    }
+    super::check_period(query.from, query.to)?;
     let page = crate::store::exports::HistoryPage {
         from: query.from,
         to: query.to,

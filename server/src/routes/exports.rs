@@ -48,14 +48,7 @@ async fn create(
             format!("Keep the reason under {MAX_REASON} characters."),
         ));
     }
-    if let (Some(start), Some(end)) = (request.from, request.to) {
-        if start > end {
-            return Err(AppError::validation(
-                "from",
-                "The start of the period is after its end.",
-            ));
-        }
-    }
+    super::check_period(request.from, request.to)?;
     state
         .store
         .contact(&user.viewer(), request.contact)

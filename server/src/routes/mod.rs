@@ -105,6 +105,17 @@ where
     }
 }
 
+/// A period (`from`/`to`, Unix ms, either open) whose start is not after its end.
+pub(crate) fn check_period(from: Option<i64>, to: Option<i64>) -> Result<(), AppError> {
+    match (from, to) {
+        (Some(start), Some(end)) if start > end => Err(AppError::validation(
+            "from",
+            "The start of the period is after its end.",
+        )),
+        _ => Ok(()),
+    }
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The server's time (Unix ms) on every API response. The app takes its
