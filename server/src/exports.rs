@@ -498,4 +498,69 @@ pub async fn remove_expired(store: &Store, now: i64, dir: &Path) {
         }
         Err(err) => tracing::warn!(error = %err, "could not expire old exports"),
     }
+    remove_abandoned_partials(dir, PARTIAL_GRACE).await;
+}
+
+/// How old a bundle still being written may get before it counts as
+/// abandoned: no export takes anywhere near this long, so a `.part` file
+/// this old was left by a node that died mid-write.
+const PARTIAL_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes temporary bundle files (`.{id}.{nonce}.part`) older than `grace`.
+/// A job that fails removes its own; these are what a crash leaves behind.
+async fn remove_abandoned_partials(dir: &Path, grace: std::time::Duration) {
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with('.') && name.ends_with(".part")) {
+            continue;
+        }
+        let abandoned = entry
+            .metadata()
+            .await
+            .and_then(|meta| meta.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age >= grace);
+        if abandoned {
+            match tokio::fs::remove_file(entry.path()).await {
+                Ok(()) => {
+                    tracing::info!(file = %name, "removed an abandoned partial export bundle")
+                }
+                Err(err) => {
+                    tracing::warn!(file = %name, error = %err, "could not remove an abandoned partial export bundle")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn abandoned_partials_are_swept_and_bundles_are_not() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let partial = dir.path().join(".7.0f9e.part");
+        let bundle = dir.path().join("7.zip");
+        std::fs::write(&partial, b"half a zip").expect("writes");
+        std::fs::write(&bundle, b"a whole zip").expect("writes");
+
+        remove_abandoned_partials(dir.path(), PARTIAL_GRACE).await;
+        assert!(
+            partial.exists(),
+            "a bundle still being written is left alone"
+        );
+
+        remove_abandoned_partials(dir.path(), std::time::Duration::ZERO).await;
+        assert!(!partial.exists(), "an abandoned partial bundle is removed");
+        assert!(
+            bundle.exists(),
+            "a finished bundle is never swept as a partial"
+        );
+    }
 }
