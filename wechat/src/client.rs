@@ -18,7 +18,7 @@ pub use custom::{
 };
 pub use error::{Action, ApiError, Backoff, REPLY_LIMIT, WINDOW_CLOSED};
 pub use media::{DownloadedMedia, MediaType, MediaUpload, UploadedMedia, MEDIA_LIFETIME};
-pub use secret::{redact_url, scrub, AccessToken, AppSecret, REDACTED};
+pub use secret::{redact_url, scrub, AccessToken, AppSecret, CorpSecret, REDACTED};
 pub use token::{CachedToken, InMemoryTokenCache, RefreshGuard, TokenCache, TokenCacheError};
 pub use user::UserInfo;
 
@@ -33,16 +33,19 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::clock::{Clock, SystemClock};
-use crate::message::{AppId, MediaId, OpenId};
+use crate::message::{AppId, CorpId, MediaId, OpenId};
 
 /// The real API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
+/// The real WeCom API host.
+pub const WECOM_BASE_URL: &str = "https://qyapi.weixin.qq.com";
 /// Refresh this long before the token expires (PROTOCOL.md §5.2).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest answer read from WeChat: above any file it keeps (10 MB
-/// images and videos), so a broken or hostile server cannot fill memory.
-pub const MAX_RESPONSE_BYTES: usize = 20 * 1024 * 1024;
+/// images and videos, 20 MB WeCom files), so a broken or hostile server
+/// cannot fill memory.
+pub const MAX_RESPONSE_BYTES: usize = 24 * 1024 * 1024;
 
 /// The API paths this client calls (the fake serves the same ones).
 pub mod paths {
@@ -58,10 +61,36 @@ pub mod paths {
     pub const MEDIA_GET: &str = "/cgi-bin/media/get";
     /// `GET`: a user's profile.
     pub const USER_INFO: &str = "/cgi-bin/user/info";
+    /// `GET` (WeCom): corpid + corpsecret → access token.
+    pub const GETTOKEN: &str = "/cgi-bin/gettoken";
+    /// `POST` (WeCom): pull Customer Service messages after a callback.
+    pub const KF_SYNC_MSG: &str = "/cgi-bin/kf/sync_msg";
+    /// `POST` (WeCom): send a Customer Service message.
+    pub const KF_SEND_MSG: &str = "/cgi-bin/kf/send_msg";
+    /// `POST` (WeCom): send the one message an event's code allows.
+    pub const KF_SEND_MSG_ON_EVENT: &str = "/cgi-bin/kf/send_msg_on_event";
+    /// `POST` (WeCom): a session's state and servicer.
+    pub const KF_SERVICE_STATE_GET: &str = "/cgi-bin/kf/service_state/get";
+    /// `POST` (WeCom): move a session to another state.
+    pub const KF_SERVICE_STATE_TRANS: &str = "/cgi-bin/kf/service_state/trans";
+    /// `POST` (WeCom): the Customer Service accounts.
+    pub const KF_ACCOUNT_LIST: &str = "/cgi-bin/kf/account/list";
+    /// `POST` (WeCom): customers' profiles (with unionid).
+    pub const KF_CUSTOMER_BATCHGET: &str = "/cgi-bin/kf/customer/batchget";
+}
+
+/// Whose token a client fetches, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Account {
+    /// An Official Account: `cgi-bin/token` with appid and appsecret.
+    Official,
+    /// A WeCom organisation: `cgi-bin/gettoken` with corpid and corpsecret.
+    Corp(CorpId),
 }
 
 /// Sets up an [`ApiClient`].
 pub struct ApiClientBuilder {
+    pub(crate) account: Account,
     appid: AppId,
     secret: AppSecret,
     base_url: String,
@@ -124,6 +153,7 @@ impl ApiClientBuilder {
         };
         Ok(ApiClient {
             inner: Arc::new(Inner {
+                account: self.account,
                 http,
                 base_url: self.base_url,
                 appid: self.appid,
@@ -147,6 +177,7 @@ pub struct ApiClient {
 }
 
 struct Inner {
+    account: Account,
     http: reqwest::Client,
     base_url: String,
     appid: AppId,
@@ -170,7 +201,7 @@ impl fmt::Debug for ApiClient {
 }
 
 /// A successful HTTP answer, before it is read as JSON or a file.
-struct Reply {
+pub(crate) struct Reply {
     content_type: String,
     disposition: Option<String>,
     body: Vec<u8>,
@@ -199,6 +230,7 @@ impl ApiClient {
     /// Starts configuring a client for one account.
     pub fn builder(appid: AppId, secret: AppSecret) -> ApiClientBuilder {
         ApiClientBuilder {
+            account: Account::Official,
             appid,
             secret,
             base_url: DEFAULT_BASE_URL.to_owned(),
@@ -210,7 +242,26 @@ impl ApiClient {
         }
     }
 
-    /// The account.
+    /// Starts configuring a client for one WeCom app (`corpid` and the
+    /// app's `corpsecret`). Its tokens are cached under
+    /// [`ApiClient::appid`], a key made of the corpid and a fingerprint of
+    /// the secret, since each app of an organisation has its own token.
+    pub(crate) fn wecom_builder(corpid: CorpId, secret: CorpSecret) -> ApiClientBuilder {
+        use sha1::{Digest, Sha1};
+        let fingerprint = Sha1::digest(secret.expose().as_bytes());
+        let fingerprint: String = fingerprint[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let key = AppId::new(format!("{corpid}#{fingerprint}"));
+        let mut builder = Self::builder(key, AppSecret::new(secret.expose()));
+        builder.account = Account::Corp(corpid);
+        builder.base_url = WECOM_BASE_URL.to_owned();
+        builder
+    }
+
+    /// The account: its appid, or for WeCom the key its token is cached
+    /// under.
     pub fn appid(&self) -> &AppId {
         &self.inner.appid
     }
@@ -218,6 +269,10 @@ impl ApiClient {
     /// The API host.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
     }
 
     /// A token that is fresh by the refresh margin: the cached one, or a new
@@ -310,7 +365,7 @@ impl ApiClient {
 
     /// Runs one authenticated call; on a rejected token refreshes once and
     /// retries once (PROTOCOL.md §5.2), never more.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         path: &'static str,
         build: impl Fn(&str) -> RequestBuilder,
@@ -360,16 +415,31 @@ impl ApiClient {
     async fn fetch_token(&self) -> Result<AccessToken, ApiError> {
         let inner = &self.inner;
         let obtained_at = inner.clock.now();
-        let request = inner
-            .http
-            .get(format!("{}{}", inner.base_url, paths::TOKEN))
-            .query(&[
-                ("grant_type", "client_credential"),
-                ("appid", inner.appid.as_str()),
-                ("secret", inner.secret.expose()),
-            ]);
-        let reply = self.execute(paths::TOKEN, request, None).await?;
-        let fetched: TokenResponse = parse_json(paths::TOKEN, &reply)?;
+        let (path, request) = match &inner.account {
+            Account::Official => (
+                paths::TOKEN,
+                inner
+                    .http
+                    .get(format!("{}{}", inner.base_url, paths::TOKEN))
+                    .query(&[
+                        ("grant_type", "client_credential"),
+                        ("appid", inner.appid.as_str()),
+                        ("secret", inner.secret.expose()),
+                    ]),
+            ),
+            Account::Corp(corpid) => (
+                paths::GETTOKEN,
+                inner
+                    .http
+                    .get(format!("{}{}", inner.base_url, paths::GETTOKEN))
+                    .query(&[
+                        ("corpid", corpid.as_str()),
+                        ("corpsecret", inner.secret.expose()),
+                    ]),
+            ),
+        };
+        let reply = self.execute(path, request, None).await?;
+        let fetched: TokenResponse = parse_json(path, &reply)?;
         let token = AccessToken::new(fetched.access_token);
         let cached = CachedToken {
             token: token.clone(),
@@ -436,10 +506,11 @@ impl ApiClient {
             if let Ok(answer) = serde_json::from_slice::<Status>(&body) {
                 if answer.errcode != 0 {
                     tracing::warn!(path, errcode = answer.errcode, errmsg = %scrub(&answer.errmsg, &secrets), "WeChat returned an error");
-                    return Err(ApiError::from_errcode(
-                        answer.errcode,
-                        scrub(&answer.errmsg, &secrets),
-                    ));
+                    let errmsg = scrub(&answer.errmsg, &secrets);
+                    return Err(match self.inner.account {
+                        Account::Official => ApiError::from_errcode(answer.errcode, errmsg),
+                        Account::Corp(_) => ApiError::from_wecom_errcode(answer.errcode, errmsg),
+                    });
                 }
             }
         }
@@ -456,7 +527,7 @@ fn is_textual(content_type: &str) -> bool {
     content_type.contains("json") || content_type.starts_with("text/")
 }
 
-fn parse_json<T: DeserializeOwned>(path: &str, reply: &Reply) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(path: &str, reply: &Reply) -> Result<T, ApiError> {
     serde_json::from_slice(&reply.body).map_err(|error| ApiError::BadResponse {
         path: path.to_owned(),
         message: error.to_string(),

@@ -13,15 +13,23 @@
 //! no file (41005), empty (40006), wrong extension (40005), over the size
 //! limit (40009-40012).
 //!
+//! WeCom Customer Service is served beside it on the same host (see
+//! [`kf`] for its rules): `cgi-bin/gettoken` and the `kf/` calls, with
+//! customers whose messages are announced to the organisation's callback
+//! URL, signed and encrypted, as WeCom does.
+//!
 //! [`simulator`] plays the other side of the platform: followers whose
 //! messages and events are pushed to Harbour's callback URL, signed,
 //! encrypted and retried as WeChat does.
 //!
 //! [`ApiClient`]: crate::client::ApiClient
 
+pub mod kf;
 mod routes;
 pub mod simulator;
 mod state;
+
+pub use kf::{CallbackTarget, KfReceived};
 
 pub use state::{
     ReceivedMessage, Refusal, MAX_TEXT_BYTES, TOKEN_LIFETIME, TOKEN_OVERLAP, WINDOW,
@@ -38,9 +46,12 @@ use std::time::Duration;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::task::JoinHandle;
 
-use crate::client::{AccessToken, AppSecret, MediaType};
+use serde_json::Value;
+
+use crate::client::{AccessToken, AppSecret, CorpSecret, MediaType};
 use crate::clock::{Clock, ManualClock, UnixMillis};
-use crate::message::{AppId, MediaId, OpenId};
+use crate::kf::{KfCallbackConfig, SessionState};
+use crate::message::{AppId, CorpId, ExternalUserId, KfMsgId, MediaId, OpenId, OpenKfId};
 use state::State;
 
 /// What the handlers share.
@@ -50,6 +61,8 @@ struct Shared {
     state: Mutex<State>,
     faults: Mutex<Faults>,
     rid: AtomicU64,
+    /// Sends WeCom callbacks.
+    http: reqwest::Client,
 }
 
 #[derive(Default)]
@@ -77,6 +90,16 @@ impl Shared {
 
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
+    }
+
+    /// Sends the WeCom callbacks the last change caused, each in its own
+    /// task, retried as WeCom does (5 s to answer, 3 more tries).
+    fn send_kf_callbacks(&self) {
+        let pending = self.state().kf.take_pending();
+        for callback in pending {
+            let http = self.http.clone();
+            tokio::spawn(kf::deliver(http, callback));
+        }
     }
 
     fn next_rid(&self) -> String {
@@ -132,6 +155,10 @@ impl FakeWeChat {
             state: Mutex::new(State::default()),
             faults: Mutex::new(Faults::default()),
             rid: AtomicU64::new(1),
+            http: reqwest::Client::builder()
+                .timeout(kf::CALLBACK_TIMEOUT)
+                .build()
+                .map_err(io::Error::other)?,
         });
         let app = routes::router(Arc::clone(&shared));
         let server = tokio::spawn(async move {
@@ -252,6 +279,171 @@ impl FakeWeChat {
             .entry(normalise(path))
             .or_default()
             .push_back(delay);
+    }
+}
+
+/// WeCom Customer Service: organisations, accounts, customers and what
+/// they do.
+impl FakeWeChat {
+    /// Lets `corpid` fetch tokens from `cgi-bin/gettoken` with `secret`.
+    pub fn register_corp(&self, corpid: &CorpId, secret: &CorpSecret) {
+        let appid = AppId::new(corpid.as_str());
+        self.shared
+            .state()
+            .register_app(&appid, &AppSecret::new(secret.expose()));
+    }
+
+    /// Where `corpid`'s callbacks go, and the credentials they are signed
+    /// and encrypted with.
+    pub fn set_kf_callback(
+        &self,
+        corpid: &CorpId,
+        url: impl Into<String>,
+        config: KfCallbackConfig,
+    ) {
+        let target = CallbackTarget {
+            url: url.into(),
+            config,
+        };
+        self.shared.state().kf.set_callback(corpid, target);
+    }
+
+    /// A new Customer Service account of `corpid`, managed through the API.
+    pub fn add_kf_account(&self, corpid: &CorpId, name: &str) -> OpenKfId {
+        self.shared.state().kf.add_account(corpid, name)
+    }
+
+    /// A WeChat user who may chat with the organisation's accounts.
+    pub fn add_kf_customer(&self, nickname: &str, unionid: Option<&str>) -> ExternalUserId {
+        self.shared.state().kf.add_customer(nickname, unionid)
+    }
+
+    /// A servicer of `open_kfid`, receiving or not.
+    pub fn set_kf_servicer(&self, open_kfid: &OpenKfId, userid: &str, receiving: bool) {
+        self.shared
+            .state()
+            .kf
+            .set_servicer(open_kfid, userid, receiving);
+    }
+
+    fn kf_change<T>(&self, change: impl FnOnce(&mut kf::KfWorld, UnixMillis) -> T) -> T {
+        let now = self.shared.now();
+        let out = change(&mut self.shared.state().kf, now);
+        self.shared.send_kf_callbacks();
+        out
+    }
+
+    /// The customer writes `content`; returns WeChat's msgid for it.
+    pub fn kf_customer_says(
+        &self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        content: &str,
+    ) -> KfMsgId {
+        let payload = serde_json::json!({ "content": content });
+        self.kf_customer_sends(open_kfid, customer, "text", payload)
+    }
+
+    /// The customer sends a message of any `msgtype` with its payload.
+    pub fn kf_customer_sends(
+        &self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        msgtype: &str,
+        payload: Value,
+    ) -> KfMsgId {
+        self.kf_change(|kf, now| kf.customer_says(open_kfid, customer, msgtype, payload, now))
+    }
+
+    /// The customer sends a file (`image`, `voice`, `video` or `file`),
+    /// stored as temporary media of the organisation.
+    pub fn kf_customer_sends_media(
+        &self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        media_type: MediaType,
+        filename: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<KfMsgId, Refusal> {
+        let corpid = self.shared.state().kf.corp_of(open_kfid).ok_or(Refusal {
+            code: 95000,
+            message: "invalid open_kfid",
+        })?;
+        let media_id = self.store_follower_media(
+            &AppId::new(corpid.as_str()),
+            media_type,
+            filename,
+            content_type,
+            bytes,
+        )?;
+        let payload = serde_json::json!({ "media_id": media_id });
+        Ok(self.kf_customer_sends(open_kfid, customer, media_type.as_str(), payload))
+    }
+
+    /// The customer opens the chat; returns the welcome code, when WeCom
+    /// offers one.
+    pub fn kf_enter_session(
+        &self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        scene: &str,
+    ) -> Option<String> {
+        self.kf_change(|kf, now| kf.enter_session(open_kfid, customer, scene, now))
+    }
+
+    /// The customer recalls their message `msgid`.
+    pub fn kf_recall(&self, open_kfid: &OpenKfId, customer: &ExternalUserId, msgid: &KfMsgId) {
+        self.kf_change(|kf, now| kf.recall(open_kfid, customer, msgid, now));
+    }
+
+    /// A servicer takes the session in the WeCom client (state 3).
+    pub fn kf_servicer_takes(
+        &self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        servicer: &str,
+    ) {
+        self.kf_change(|kf, now| kf.servicer_takes(open_kfid, customer, servicer, now));
+    }
+
+    /// A servicer types `content` in the WeCom client (`origin` 5).
+    pub fn kf_servicer_says(
+        &self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        servicer: &str,
+        content: &str,
+    ) -> KfMsgId {
+        self.kf_change(|kf, now| kf.servicer_says(open_kfid, customer, servicer, content, now))
+    }
+
+    /// WeChat reports that our message `msgid` was not delivered
+    /// (`msg_send_fail` with `fail_type`). False if no such message.
+    pub fn kf_fail_delivery(&self, msgid: &KfMsgId, fail_type: i64) -> bool {
+        self.kf_change(|kf, now| kf.fail_delivery(msgid, fail_type, now))
+    }
+
+    /// The next `pages` syncs of `open_kfid` that would return entries
+    /// return an empty page with `has_more = 1` first, as WeCom sometimes
+    /// does.
+    pub fn kf_insert_empty_pages(&self, open_kfid: &OpenKfId, pages: u32) {
+        self.shared.state().kf.insert_empty_pages(open_kfid, pages);
+    }
+
+    /// Every message `customer` received from the organisation, oldest
+    /// first.
+    pub fn kf_received(&self, customer: &ExternalUserId) -> Vec<KfReceived> {
+        self.shared.state().kf.received(customer)
+    }
+
+    /// The session's state.
+    pub fn kf_session_state(
+        &self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+    ) -> SessionState {
+        self.shared.state().kf.state_of(open_kfid, customer)
     }
 }
 

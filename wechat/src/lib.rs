@@ -5,7 +5,8 @@
 //! The usual entry points are [`signature::verify_url`] for the `GET` URL
 //! verification, [`callback::receive`] for a `POST` push (both take the raw
 //! query string parsed with [`query::Query::parse`]) and [`client::ApiClient`]
-//! for sending. With the `fake` feature, [`fake::FakeWeChat`] serves the same
+//! for sending. WeCom Customer Service is in [`kf`]: its callback (which
+//! only says "pull"), the `kf/sync_msg` entries and [`KfClient`]. With the `fake` feature, [`fake::FakeWeChat`] serves the same
 //! API over real HTTP and enforces its rules, for tests. See `PROTOCOL.md` in
 //! the shared docs for the wire format these modules implement.
 
@@ -15,6 +16,7 @@ pub mod clock;
 pub mod crypto;
 #[cfg(feature = "fake")]
 pub mod fake;
+pub mod kf;
 pub mod message;
 pub mod query;
 pub mod signature;
@@ -23,5 +25,6 @@ pub mod xml;
 pub use callback::{receive, CallbackConfig, CallbackError, Mode};
 pub use client::{Action, ApiClient, ApiError};
 pub use crypto::{CryptoError, MessageCrypto};
+pub use kf::KfClient;
 pub use message::{AppId, DedupeKey, InboundMessage, MessageKind, MsgId, OpenId, OriginalId};
 pub use query::Query;

@@ -110,6 +110,14 @@ macro_rules! api_errors {
                 /// WeChat's `errmsg`.
                 errmsg: String,
             },
+            /// 45009 from a WeCom API: the call frequency limit (on an Official
+            /// Account the same code means the daily quota, [`ApiError::DailyQuotaExceeded`]).
+            /// For `kf/sync_msg`, pass the callback's `token`.
+            #[error("WeCom's call frequency limit was hit (errcode 45009): {errmsg}")]
+            KfRateLimited {
+                /// WeChat's `errmsg`.
+                errmsg: String,
+            },
             /// The request did not complete (connection, timeout). For a send the
             /// outcome is unknown: see [`ApiError::is_ambiguous`].
             #[error("could not reach WeChat for {path}: {message}")]
@@ -149,6 +157,7 @@ macro_rules! api_errors {
                 match self {
                     $( ApiError::$variant { .. } => Some($code), )*
                     ApiError::Other { code, .. } => Some(*code),
+                    ApiError::KfRateLimited { .. } => Some(45009),
                     _ => None,
                 }
             }
@@ -158,6 +167,7 @@ macro_rules! api_errors {
                 match self {
                     $( ApiError::$variant { .. } => $machine, )*
                     ApiError::Other { .. } => "wechat_error",
+                    ApiError::KfRateLimited { .. } => "kf_rate_limited",
                     ApiError::Transport { .. } => "transport",
                     ApiError::BadResponse { .. } => "bad_response",
                     ApiError::TokenCache(_) => "token_cache",
@@ -169,6 +179,7 @@ macro_rules! api_errors {
                 match self {
                     $( ApiError::$variant { .. } => $action, )*
                     ApiError::Other { .. } | ApiError::BadResponse { .. } => Action::GiveUp,
+                    ApiError::KfRateLimited { .. } => Action::Retry(Backoff::NEXT_MINUTE),
                     ApiError::Transport { .. } | ApiError::TokenCache(_) => {
                         Action::Retry(Backoff::BUSY)
                     }
@@ -299,12 +310,26 @@ api_errors! {
     95017 =>
         /// 95017 (WeCom): API management is off for this account [secondary source].
         KfApiDisabled, "kf_api_disabled", "API management is off for this account", Action::GiveUp;
+    95016 =>
+        /// 95016 (WeCom): the session may not move to that state [unverified code].
+        KfIllegalTransition, "kf_illegal_transition", "the session cannot change to that state", Action::GiveUp;
     95018 =>
         /// 95018 (WeCom): a human servicer owns the session.
         KfSessionNotOwned, "kf_session_not_owned", "the session is not in a state the API may send in", Action::TellAgent("A colleague is handling this conversation in the WeCom client; the inbox can send again once it is handed back.");
 }
 
 impl ApiError {
+    /// The error for a non-zero `errcode` from a WeCom API, where a few codes
+    /// mean something else than on an Official Account (PROTOCOL.md §6.7).
+    pub fn from_wecom_errcode(code: i64, errmsg: impl Into<String>) -> Self {
+        match code {
+            45009 => ApiError::KfRateLimited {
+                errmsg: errmsg.into(),
+            },
+            _ => ApiError::from_errcode(code, errmsg),
+        }
+    }
+
     /// Whether the call may have taken effect even though it failed (a send
     /// whose answer was lost). Do not resend those without an operator.
     pub fn is_ambiguous(&self) -> bool {
@@ -357,6 +382,53 @@ mod tests {
             assert!(!matches!(error, ApiError::Other { .. }), "{code}");
             assert!(error.to_string().contains(&format!("(errcode {code})")));
         }
+    }
+
+    #[test]
+    fn wecom_45009_is_a_frequency_limit_not_a_daily_quota() {
+        let wecom = ApiError::from_wecom_errcode(45009, "api freq out of limit");
+        assert_eq!(wecom.errcode(), Some(45009));
+        assert_eq!(wecom.action(), Action::Retry(Backoff::NEXT_MINUTE));
+        let oa = ApiError::from_errcode(45009, "reach max api daily quota limit");
+        assert_eq!(oa.action(), Action::Retry(Backoff::HOURLY_FOR_A_DAY));
+        // Every other code means the same on both.
+        assert_eq!(
+            ApiError::from_wecom_errcode(95018, "x"),
+            ApiError::from_errcode(95018, "x")
+        );
+    }
+
+    #[test]
+    fn every_kf_errcode_in_the_protocol_has_a_typed_error_and_action() {
+        let expected = [
+            (-1, "system_busy"),
+            (40014, "invalid_access_token"),
+            (42001, "access_token_expired"),
+            (40096, "invalid_external_userid"),
+            (45009, "kf_rate_limited"),
+            (95000, "invalid_open_kfid"),
+            (95004, "open_kfid_not_found"),
+            (95011, "kf_account_in_client"),
+            (95012, "kf_account_not_in_client"),
+            (95016, "kf_illegal_transition"),
+            (95017, "kf_api_disabled"),
+            (95018, "kf_session_not_owned"),
+        ];
+        for (code, machine) in expected {
+            let error = ApiError::from_wecom_errcode(code, "x");
+            assert_eq!(error.code(), machine, "{code}");
+            assert_eq!(error.errcode(), Some(code));
+        }
+        // 95018 is never retried: the caller reads the session state instead.
+        assert!(matches!(
+            ApiError::from_wecom_errcode(95018, "x").action(),
+            Action::TellAgent(_)
+        ));
+        // Other 950xx codes are permanent.
+        assert_eq!(
+            ApiError::from_wecom_errcode(95099, "x").action(),
+            Action::GiveUp
+        );
     }
 
     #[test]

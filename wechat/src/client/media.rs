@@ -26,6 +26,8 @@ pub enum MediaType {
     Video,
     /// JPG thumbnail for videos, music and mini-program cards.
     Thumb,
+    /// Any file, at most 20 MB (WeCom only).
+    File,
 }
 
 impl MediaType {
@@ -36,6 +38,7 @@ impl MediaType {
             MediaType::Voice => "voice",
             MediaType::Video => "video",
             MediaType::Thumb => "thumb",
+            MediaType::File => "file",
         }
     }
 
@@ -46,6 +49,7 @@ impl MediaType {
             MediaType::Image | MediaType::Video => 10 * MB,
             MediaType::Voice => 2 * MB,
             MediaType::Thumb => 64 * 1024,
+            MediaType::File => 20 * MB,
         }
     }
 
@@ -59,11 +63,15 @@ impl MediaType {
             MediaType::Voice => &["amr", "mp3"],
             MediaType::Video => &["mp4"],
             MediaType::Thumb => &["jpg", "jpeg"],
+            MediaType::File => &[],
         }
     }
 
     /// Whether `filename`'s extension fits this type.
     pub fn accepts_filename(self, filename: &str) -> bool {
+        if self == MediaType::File {
+            return !filename.is_empty();
+        }
         filename
             .rsplit_once('.')
             .map(|(_, ext)| ext.to_ascii_lowercase())
@@ -86,6 +94,7 @@ impl FromStr for MediaType {
             "voice" => Ok(MediaType::Voice),
             "video" => Ok(MediaType::Video),
             "thumb" => Ok(MediaType::Thumb),
+            "file" => Ok(MediaType::File),
             _ => Err(()),
         }
     }

@@ -34,6 +34,10 @@ secret_string!(
     AppSecret
 );
 secret_string!(
+    /// A WeCom app's `corpsecret`: only ever sent to `cgi-bin/gettoken`.
+    CorpSecret
+);
+secret_string!(
     /// An `access_token`: valid for up to two hours, sent as a query parameter.
     AccessToken
 );

@@ -17,6 +17,8 @@ use super::Shared;
 use crate::client::{paths, MediaType};
 use crate::message::{AppId, MediaId, OpenId};
 
+mod kf;
+
 type Params = Query<HashMap<String, String>>;
 
 /// Room for a 10 MB video plus multipart framing, so the size rules (not the
@@ -29,7 +31,7 @@ const VIDEO_LINK: &str = "/fake/video/{media_id}";
 pub(super) const FOLLOWER_MEDIA: &str = "/fake/media/{media_id}";
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    kf::routes(Router::new())
         .route(paths::TOKEN, get(token))
         .route(paths::CUSTOM_SEND, post(custom_send))
         .route(paths::CUSTOM_TYPING, post(typing))

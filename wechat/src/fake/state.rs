@@ -47,6 +47,7 @@ pub fn errmsg_for(code: i64) -> &'static str {
         45011 => "api minute-quota reach limit",
         45015 => "response out of time limit or subscription is canceled",
         45047 => "out of response count limit",
+        95018 => "send msg session status invalid",
         _ => "injected fault",
     }
 }
@@ -114,6 +115,8 @@ pub struct State {
     media: HashMap<MediaId, StoredMedia>,
     received: Vec<ReceivedMessage>,
     next_id: u64,
+    /// WeCom Customer Service.
+    pub kf: super::kf::KfWorld,
 }
 
 impl State {
@@ -153,6 +156,29 @@ impl State {
         if app.secret.expose() != secret {
             return Err(refuse(40125, "invalid appsecret"));
         }
+        Ok(self.mint_token(appid, now))
+    }
+
+    /// `cgi-bin/gettoken` (WeCom): a new token for a corpid and its app's
+    /// secret. Tokens of a corp authenticate as its corpid.
+    pub fn issue_corp_token(
+        &mut self,
+        corpid: &str,
+        secret: &str,
+        now: UnixMillis,
+    ) -> Result<(String, u64), Refusal> {
+        let appid = AppId::new(corpid);
+        let app = self
+            .apps
+            .get(&appid)
+            .ok_or(refuse(40013, "invalid corpid"))?;
+        if app.secret.expose() != secret {
+            return Err(refuse(40001, "invalid credential"));
+        }
+        Ok(self.mint_token(appid, now))
+    }
+
+    fn mint_token(&mut self, appid: AppId, now: UnixMillis) -> (String, u64) {
         let token = self.unique("FAKE_TOKEN_");
         if let Some(old) = self.apps.get(&appid).and_then(|a| a.current_token.clone()) {
             if let Some(record) = self.tokens.get_mut(&old) {
@@ -171,7 +197,7 @@ impl State {
             app.tokens_issued += 1;
             app.current_token = Some(token.clone());
         }
-        Ok((token, TOKEN_LIFETIME.as_secs()))
+        (token, TOKEN_LIFETIME.as_secs())
     }
 
     /// The account an `access_token` belongs to, if it is still accepted.
@@ -402,6 +428,7 @@ impl State {
                 MediaType::Voice => refuse(40010, "invalid voice size"),
                 MediaType::Video => refuse(40011, "invalid video size"),
                 MediaType::Thumb => refuse(40012, "invalid thumb size"),
+                MediaType::File => refuse(40006, "invalid file size"),
             });
         }
         let media_id = MediaId::new(self.unique("FAKE_MEDIA_"));

@@ -50,6 +50,26 @@ string_id!(
     MediaId
 );
 string_id!(
+    /// A WeCom organisation's `corpid`, `ww` + 16 hex (the receive id of its
+    /// callbacks' ciphertexts).
+    CorpId
+);
+string_id!(
+    /// A WeCom Customer Service account, `wk…` (`open_kfid`).
+    OpenKfId
+);
+string_id!(
+    /// A WeChat user as one WeCom organisation sees them, `wm…`
+    /// (`external_userid`).
+    ExternalUserId
+);
+string_id!(
+    /// A WeCom Customer Service message id (`msgid`): WeChat's for what it
+    /// returns from `kf/sync_msg`, ours for what we send (at most 32 bytes
+    /// of `[0-9a-zA-Z_-]`, unique per account).
+    KfMsgId
+);
+string_id!(
     /// The key under which a push is deduplicated across retries:
     /// `msg:<MsgId>` for messages, `evt:<FromUserName>:<CreateTime>:<Event>`
     /// for events, `raw:<sha1 of the XML>` when neither applies.

@@ -10,7 +10,9 @@ mod ids;
 mod reply;
 
 pub use event::{Event, ScanCodeInfo, SendLocationInfo, SendPicsInfo};
-pub use ids::{AppId, DedupeKey, MediaId, MsgId, OpenId, OriginalId};
+pub use ids::{
+    AppId, CorpId, DedupeKey, ExternalUserId, KfMsgId, MediaId, MsgId, OpenId, OpenKfId, OriginalId,
+};
 pub use reply::{seal_reply, seal_reply_with_prefix, Article, EncryptedReply, Reply, ReplyBody};
 
 use sha1::{Digest, Sha1};

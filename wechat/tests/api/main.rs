@@ -3,6 +3,7 @@
 #![cfg(feature = "fake")]
 
 mod helpers;
+mod kf;
 mod media;
 mod secrets;
 mod token;

@@ -4,6 +4,7 @@
 
 mod encrypted;
 mod fixtures;
+mod kf;
 mod plain;
 mod properties;
 mod reply;
