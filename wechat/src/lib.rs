@@ -6,8 +6,9 @@
 //! verification, [`callback::receive`] for a `POST` push (both take the raw
 //! query string parsed with [`query::Query::parse`]) and [`client::ApiClient`]
 //! for sending. WeCom Customer Service is in [`kf`]: its callback (which
-//! only says "pull"), the `kf/sync_msg` entries and [`KfClient`]. With the `fake` feature, [`fake::FakeWeChat`] serves the same
-//! API over real HTTP and enforces its rules, for tests. See `PROTOCOL.md` in
+//! only says "pull"), the `kf/sync_msg` entries and [`KfClient`]. With the
+//! `fake` feature, [`fake::FakeWeChat`] serves the same APIs over real HTTP
+//! and enforces their rules, for tests. See `PROTOCOL.md` in
 //! the shared docs for the wire format these modules implement.
 
 pub mod callback;
