@@ -43,9 +43,9 @@ pub const WECOM_BASE_URL: &str = "https://qyapi.weixin.qq.com";
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest answer read from WeChat: above any file it keeps (10 MB
-/// images and videos, 20 MB WeCom files), so a broken or hostile server
-/// cannot fill memory.
-pub const MAX_RESPONSE_BYTES: usize = 24 * 1024 * 1024;
+/// images and videos, WeCom files of at most 20 MB), so a broken or
+/// hostile server cannot fill memory.
+pub const MAX_RESPONSE_BYTES: usize = 20 * 1024 * 1024;
 
 /// The API paths this client calls (the fake serves the same ones).
 pub mod paths {
