@@ -115,6 +115,37 @@ pub enum ChannelCommand {
         #[arg(long)]
         team: Option<String>,
     },
+    /// Connect a WeCom Customer Service (微信客服) estate; prints its id and
+    /// callback path. Its secrets are read from standard input, one
+    /// `name=value` per line: `corp_secret=…` (the Secret of the app allowed
+    /// to call the Customer Service API), `aes_key=…` (the 43-character
+    /// EncodingAESKey) and `token=…` (if absent, Harbour generates one and
+    /// prints it once, to paste into the WeCom console).
+    AddWecomKf {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        corp_id: String,
+        /// Read the secrets from standard input (required: secrets never go
+        /// on the command line, where other users and shell history see them).
+        #[arg(long)]
+        secrets_stdin: bool,
+        /// Refused: pass secrets with --secrets-stdin.
+        #[arg(long, hide = true)]
+        corp_secret: Option<String>,
+        /// Refused: pass secrets with --secrets-stdin.
+        #[arg(long, hide = true)]
+        token: Option<String>,
+        /// Refused: pass secrets with --secrets-stdin.
+        #[arg(long, hide = true)]
+        aes_key: Option<String>,
+        /// WeCom's API base URL (the fake WeChat's in demos and tests).
+        #[arg(long)]
+        api_base: Option<String>,
+        /// Team for the accounts not mapped to a team of their own.
+        #[arg(long)]
+        team: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -337,21 +368,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !secrets_stdin {
                 bail!("pass --secrets-stdin and write app_secret=…, aes_key=… (not in plain mode) and token=… (or let Harbour generate it) on standard input");
             }
-            let mut raw = String::new();
-            std::io::stdin()
-                .read_to_string(&mut raw)
-                .context("cannot read the secrets from standard input")?;
-            let given = ChannelSecrets::parse(&raw)?;
+            let given = ChannelSecrets::read_stdin()?;
             let store = open_store(&config).await?;
-            let team = match team {
-                Some(team) => Some(
-                    store
-                        .team_by_name(&team)
-                        .await?
-                        .with_context(|| format!("there is no team named `{team}`"))?,
-                ),
-                None => None,
-            };
+            let team = team_named(&store, team).await?;
             let mode = mode
                 .parse::<shared::api::CallbackMode>()
                 .ok()
@@ -379,15 +398,52 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let channel = &connected.channel;
-            println!(
-                "Connected {} ({}) as channel {}.",
-                channel.name, channel.app_id, channel.id
-            );
-            println!("Callback path: {}", channel.callback_path);
-            if let Some(token) = &connected.generated_token {
-                println!("Token (paste it into WeChat's console; it is not shown again): {token}");
+            print_connected(&connected);
+        }
+        Command::Channel(ChannelCommand::AddWecomKf {
+            name,
+            corp_id,
+            secrets_stdin,
+            corp_secret,
+            token,
+            aes_key,
+            api_base,
+            team,
+        }) => {
+            if corp_secret.is_some() || token.is_some() || aes_key.is_some() {
+                bail!("secrets never go on the command line, where other users and the shell history see them: pass --secrets-stdin and write corp_secret=…, aes_key=… and token=… lines on standard input");
             }
+            if !secrets_stdin {
+                bail!("pass --secrets-stdin and write corp_secret=…, aes_key=… and token=… (or let Harbour generate it) on standard input");
+            }
+            let given = ChannelSecrets::read_stdin()?;
+            let store = open_store(&config).await?;
+            let team = team_named(&store, team).await?;
+            let input = shared::api::CreateWecomKf {
+                name,
+                corp_id,
+                corp_secret: given
+                    .corp_secret
+                    .context("standard input has no corp_secret=… line")?,
+                // Empty: Harbour generates one.
+                token: given.token.unwrap_or_default(),
+                encoding_aes_key: given
+                    .aes_key
+                    .context("standard input has no aes_key=… line")?,
+                api_base,
+                team,
+            };
+            let secrets = crate::secrets::SecretBox::new(config.secret_key.expose());
+            let connected = crate::channels::wecom_kf::create_wecom_kf(
+                &store,
+                &secrets,
+                clock.now(),
+                None,
+                &input,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print_connected(&connected);
         }
         Command::Seed {
             conversations,
@@ -519,14 +575,49 @@ async fn run_fake_wechat(
 }
 
 /// An Official Account's secrets as read from standard input.
+/// The team `name` names, if any; an error when there is no such team.
+async fn team_named(store: &Store, name: Option<String>) -> anyhow::Result<Option<shared::TeamId>> {
+    match name {
+        Some(name) => {
+            Ok(Some(store.team_by_name(&name).await?.with_context(
+                || format!("there is no team named `{name}`"),
+            )?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// What `channel add-…` prints: the id, the callback path, and a Token
+/// Harbour generated (shown this once).
+fn print_connected(connected: &shared::api::ConnectedChannel) {
+    let channel = &connected.channel;
+    println!(
+        "Connected {} ({}) as channel {}.",
+        channel.name, channel.app_id, channel.id
+    );
+    println!("Callback path: {}", channel.callback_path);
+    if let Some(token) = &connected.generated_token {
+        println!("Token (paste it into the console; it is not shown again): {token}");
+    }
+}
+
 #[derive(Debug, Default)]
 struct ChannelSecrets {
     app_secret: Option<String>,
+    corp_secret: Option<String>,
     aes_key: Option<String>,
     token: Option<String>,
 }
 
 impl ChannelSecrets {
+    fn read_stdin() -> anyhow::Result<ChannelSecrets> {
+        let mut raw = String::new();
+        std::io::stdin()
+            .read_to_string(&mut raw)
+            .context("cannot read the secrets from standard input")?;
+        ChannelSecrets::parse(&raw)
+    }
+
     /// `name=value` lines; blank lines and `#` comments are skipped. An
     /// error names the line, never its value.
     fn parse(raw: &str) -> anyhow::Result<ChannelSecrets> {
@@ -541,11 +632,12 @@ impl ChannelSecrets {
             };
             let slot = match name.trim() {
                 "app_secret" => &mut secrets.app_secret,
+                "corp_secret" => &mut secrets.corp_secret,
                 "aes_key" => &mut secrets.aes_key,
                 "token" => &mut secrets.token,
                 // The name is not repeated: it may be a pasted secret.
                 _ => bail!(
-                    "line {} of standard input names something other than app_secret, aes_key or token",
+                    "line {} of standard input names something other than app_secret, corp_secret, aes_key or token",
                     n + 1
                 ),
             };

@@ -429,7 +429,7 @@ pub fn job_handlers(
     };
     let profiles = ProfileFetcher {
         store: store.clone(),
-        clients,
+        clients: clients.clone(),
         clock: clock.clone(),
     };
     let mut handlers = Handlers::default();
@@ -456,6 +456,15 @@ pub fn job_handlers(
     handlers.on_dead(MEDIA_JOB, move |job, reason| {
         let media = dead_media.clone();
         async move { media.give_up(job, &reason).await }
+    });
+    let syncer = crate::channels::kf_sync::KfSyncer {
+        store: store.clone(),
+        clients,
+        clock: clock.clone(),
+    };
+    handlers.register(crate::store::kf::SYNC_JOB, move |job| {
+        let syncer = syncer.clone();
+        async move { syncer.run(job).await }
     });
     handlers.register(PROFILE_JOB, move |job| {
         let profiles = profiles.clone();

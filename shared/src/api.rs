@@ -163,13 +163,15 @@ crate::closed_set::closed_set!(
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
     pub id: ChannelId,
-    /// `wechat_oa` for an Official Account.
+    /// `wechat_oa` for an Official Account, `wecom_kf` for a WeCom
+    /// Customer Service estate.
     pub kind: String,
     pub name: String,
     pub app_id: String,
     pub mode: CallbackMode,
     pub api_base: String,
-    /// Where WeChat must send callbacks, e.g. `/wechat/oa/{id}`.
+    /// Where WeChat must send callbacks: `/wechat/oa/{id}` or
+    /// `/wechat/kf/{id}`.
     pub callback_path: String,
     pub team: Option<TeamId>,
     pub active: bool,
@@ -194,6 +196,58 @@ pub struct CreateOfficialAccount {
     #[serde(default)]
     pub api_base: Option<String>,
     #[serde(default)]
+    pub team: Option<TeamId>,
+}
+
+/// Connects a WeCom Customer Service estate (`POST
+/// /api/v1/channels/wecom-kf`): the organisation's corpid and the secret of
+/// the app allowed to call the Customer Service API. Its callbacks are
+/// always encrypted. The secrets are stored encrypted and never returned.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CreateWecomKf {
+    pub name: String,
+    pub corp_id: String,
+    pub corp_secret: String,
+    /// The callback Token, 16 to 32 letters or digits; empty: Harbour
+    /// generates 32 and returns them once in [`ConnectedChannel`].
+    #[serde(default)]
+    pub token: String,
+    /// The 43-character EncodingAESKey from the WeCom console.
+    pub encoding_aes_key: String,
+    /// WeCom's API base URL; defaults to `https://qyapi.weixin.qq.com`.
+    #[serde(default)]
+    pub api_base: Option<String>,
+    /// The team for accounts not mapped to one of their own.
+    #[serde(default)]
+    pub team: Option<TeamId>,
+}
+
+impl std::fmt::Debug for CreateWecomKf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateWecomKf")
+            .field("name", &self.name)
+            .field("corp_id", &self.corp_id)
+            .field("api_base", &self.api_base)
+            .field("team", &self.team)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One Customer Service account (`open_kfid`) of a WeCom estate and the
+/// team its conversations go to (`None`: the estate's team).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KfAccountView {
+    pub open_kfid: String,
+    pub name: String,
+    pub team: Option<TeamId>,
+    /// When its messages were last pulled.
+    pub synced_at: Option<i64>,
+}
+
+/// `PUT /api/v1/channels/{id}/kf-accounts/{open_kfid}`: the team for an
+/// account's new conversations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapKfAccount {
     pub team: Option<TeamId>,
 }
 

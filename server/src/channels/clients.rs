@@ -1,8 +1,9 @@
-//! One WeChat API client per channel, shared by the send, media and profile
+//! One WeChat API client per channel (an Official Account's, or a WeCom
+//! Customer Service estate's), shared by the send, media, profile and sync
 //! jobs, with access tokens kept (sealed) in the database so every node
 //! uses the same token instead of each fetching its own.
 
-use crate::channels::official_account;
+use crate::channels::{official_account, wecom_kf};
 use crate::clock::Clock;
 use crate::secrets::SecretBox;
 use crate::store::Store;
@@ -11,11 +12,12 @@ use shared::ChannelId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use wechat::client::CorpSecret;
 use wechat::client::{
     AccessToken, AppSecret, CachedToken, RefreshGuard, TokenCache, TokenCacheError,
 };
 use wechat::clock::UnixMillis;
-use wechat::{ApiClient, AppId};
+use wechat::{ApiClient, AppId, KfClient};
 
 /// Access tokens in the `access_tokens` table, sealed like other secrets.
 pub struct DbTokenCache {
@@ -96,7 +98,24 @@ pub struct Clients {
     store: Store,
     secrets: Arc<SecretBox>,
     clock: Clock,
-    clients: Arc<Mutex<HashMap<ChannelId, ApiClient>>>,
+    clients: Arc<Mutex<HashMap<ChannelId, Client>>>,
+}
+
+/// A channel's client, by the kind of channel.
+#[derive(Clone)]
+enum Client {
+    Official(ApiClient),
+    Kf(KfClient),
+}
+
+impl Client {
+    /// The client for token-authenticated calls both kinds share (media).
+    fn api(&self) -> &ApiClient {
+        match self {
+            Client::Official(client) => client,
+            Client::Kf(client) => client.api(),
+        }
+    }
 }
 
 impl Clients {
@@ -109,32 +128,65 @@ impl Clients {
         }
     }
 
-    /// The channel's client; `Err` is a reason fit for a sentence.
+    /// The channel's client for the calls both kinds share (media
+    /// downloads and uploads; for an Official Account, everything); `Err`
+    /// is a reason fit for a sentence.
     pub async fn get(&self, channel_id: ChannelId) -> Result<ApiClient, String> {
+        Ok(self.client(channel_id).await?.api().clone())
+    }
+
+    /// A WeCom Customer Service channel's client.
+    pub async fn kf(&self, channel_id: ChannelId) -> Result<KfClient, String> {
+        match self.client(channel_id).await? {
+            Client::Kf(client) => Ok(client),
+            Client::Official(_) => Err("the channel is not a WeCom Customer Service estate".into()),
+        }
+    }
+
+    async fn client(&self, channel_id: ChannelId) -> Result<Client, String> {
         if let Some(client) = self.lock().get(&channel_id).cloned() {
             return Ok(client);
         }
-        let account = official_account::load(&self.store, &self.secrets, channel_id)
+        let tokens = Arc::new(DbTokenCache::new(self.store.clone(), self.secrets.clone()));
+        let clock = Arc::new(self.clock.clone());
+        let official = official_account::load(&self.store, &self.secrets, channel_id)
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the channel no longer exists")?;
-        let client = ApiClient::builder(
-            AppId::new(account.channel.app_id.clone()),
-            AppSecret::new(account.secrets.app_secret.clone()),
-        )
-        .base_url(account.channel.api_base.clone())
-        .clock(Arc::new(self.clock.clone()))
-        .token_cache(Arc::new(DbTokenCache::new(
-            self.store.clone(),
-            self.secrets.clone(),
-        )))
-        .build()
-        .map_err(|e| e.code().to_owned())?;
+            .map_err(|e| e.to_string())?;
+        let client = match official {
+            Some(account) => Client::Official(
+                ApiClient::builder(
+                    AppId::new(account.channel.app_id.clone()),
+                    AppSecret::new(account.secrets.app_secret.clone()),
+                )
+                .base_url(account.channel.api_base.clone())
+                .clock(clock)
+                .token_cache(tokens)
+                .build()
+                .map_err(|e| e.code().to_owned())?,
+            ),
+            None => {
+                let estate = wecom_kf::load(&self.store, &self.secrets, channel_id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the channel no longer exists")?;
+                Client::Kf(
+                    KfClient::builder(
+                        estate.corp_id(),
+                        CorpSecret::new(estate.secrets.corp_secret.clone()),
+                    )
+                    .base_url(estate.channel.api_base.clone())
+                    .clock(clock)
+                    .token_cache(tokens)
+                    .build_kf()
+                    .map_err(|e| e.code().to_owned())?,
+                )
+            }
+        };
         self.lock().insert(channel_id, client.clone());
         Ok(client)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelId, ApiClient>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelId, Client>> {
         self.clients
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

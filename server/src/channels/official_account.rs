@@ -74,12 +74,7 @@ impl OfficialAccount {
 }
 
 fn validate(input: &CreateOfficialAccount) -> AppResult<String> {
-    if input.name.trim().is_empty() || input.name.chars().count() > 80 {
-        return Err(AppError::validation(
-            "name",
-            "Enter a channel name of at most 80 characters.",
-        ));
-    }
+    check_name(&input.name)?;
     let app_id = input.app_id.trim();
     if app_id.is_empty() || app_id.len() > 64 || !app_id.bytes().all(|b| b.is_ascii_alphanumeric())
     {
@@ -94,15 +89,7 @@ fn validate(input: &CreateOfficialAccount) -> AppResult<String> {
             "Enter the AppSecret from the WeChat admin console.",
         ));
     }
-    let token_ok = input.token.is_empty()
-        || ((MIN_TOKEN_LEN..=MAX_TOKEN_LEN).contains(&input.token.len())
-            && input.token.bytes().all(|b| b.is_ascii_alphanumeric()));
-    if !token_ok {
-        return Err(AppError::validation(
-            "token",
-            format!("The Token must be {MIN_TOKEN_LEN} to {MAX_TOKEN_LEN} letters or digits (a shorter one is easy to guess), or leave it empty and Harbour generates one to paste into WeChat's console."),
-        ));
-    }
+    check_token(&input.token, "WeChat's console")?;
     let needs_key = input.mode != CallbackMode::Plain;
     if (needs_key || !input.encoding_aes_key.is_empty())
         && wechat::crypto::decode_encoding_aes_key(&input.encoding_aes_key).is_err()
@@ -112,12 +99,41 @@ fn validate(input: &CreateOfficialAccount) -> AppResult<String> {
             "The EncodingAESKey must be the 43 characters WeChat generated.",
         ));
     }
-    let api_base = input
-        .api_base
-        .as_deref()
+    check_api_base(input.api_base.as_deref(), DEFAULT_API_BASE)
+}
+
+/// A channel name: 1 to 80 characters.
+pub(super) fn check_name(name: &str) -> AppResult<()> {
+    if name.trim().is_empty() || name.chars().count() > 80 {
+        return Err(AppError::validation(
+            "name",
+            "Enter a channel name of at most 80 characters.",
+        ));
+    }
+    Ok(())
+}
+
+/// A callback Token: empty (Harbour generates one) or 16 to 32 letters or
+/// digits; `console` names where it is pasted.
+pub(super) fn check_token(token: &str, console: &str) -> AppResult<()> {
+    let token_ok = token.is_empty()
+        || ((MIN_TOKEN_LEN..=MAX_TOKEN_LEN).contains(&token.len())
+            && token.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if !token_ok {
+        return Err(AppError::validation(
+            "token",
+            format!("The Token must be {MIN_TOKEN_LEN} to {MAX_TOKEN_LEN} letters or digits (a shorter one is easy to guess), or leave it empty and Harbour generates one to paste into {console}."),
+        ));
+    }
+    Ok(())
+}
+
+/// The API base URL given, or `default`; without a trailing slash.
+pub(super) fn check_api_base(given: Option<&str>, default: &str) -> AppResult<String> {
+    let api_base = given
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .unwrap_or(DEFAULT_API_BASE);
+        .unwrap_or(default);
     if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
         return Err(AppError::validation(
             "api_base",
@@ -181,15 +197,9 @@ pub async fn load(
     secret_box: &SecretBox,
     id: ChannelId,
 ) -> AppResult<Option<OfficialAccount>> {
-    let Some((channel, sealed)) = store.channel_with_secrets(id).await? else {
-        return Ok(None);
-    };
-    if channel.kind != KIND {
-        return Ok(None);
-    }
-    let opened = secret_box.open(&sealed)?;
-    let secrets = serde_json::from_slice(&opened).map_err(AppError::internal)?;
-    Ok(Some(OfficialAccount { channel, secrets }))
+    Ok(super::load_opened(store, secret_box, id, KIND)
+        .await?
+        .map(|(channel, secrets)| OfficialAccount { channel, secrets }))
 }
 
 /// How long an opened account is reused. A deactivated channel may accept

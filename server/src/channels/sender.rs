@@ -3,6 +3,11 @@
 //! committed before the call; a crash after that leaves it `unknown`. An
 //! image is uploaded to WeChat first, while the reply is still `queued`:
 //! an upload reaches nobody, so it is safe to repeat.
+//!
+//! On WeCom Customer Service the send carries the message's id as its
+//! `msgid`, which WeCom treats as the same message however often it comes:
+//! there a send whose answer was lost, or that a crash interrupted, is sent
+//! again, and the client still receives it once.
 
 use crate::channels::clients::Clients;
 use crate::channels::media::MediaStore;
@@ -14,8 +19,9 @@ use crate::store::Store;
 use shared::api::DeliveryState;
 use shared::MessageId;
 use wechat::client::{ApiClient, ApiError, CustomMessage, CustomSend, MediaType, MediaUpload};
-use wechat::message::MediaId;
-use wechat::{Action, OpenId};
+use wechat::kf::{KfOutbound, KfSend};
+use wechat::message::{ExternalUserId, KfMsgId, MediaId, OpenKfId};
+use wechat::{Action, KfClient, OpenId};
 
 /// Sends replies through the channel's shared API client.
 #[derive(Clone)]
@@ -78,6 +84,9 @@ impl Sender {
         else {
             return Ok(()); // already sent, failed, or stranded and now `unknown`
         };
+        if let Ok(kf) = self.clients.kf(outgoing.channel_id).await {
+            return self.send_kf(&kf, &job, &outgoing, uploaded).await;
+        }
         let client = match self.clients.get(outgoing.channel_id).await {
             Ok(client) => client,
             Err(reason) => {
@@ -100,38 +109,111 @@ impl Sender {
                 self.finish(message_id, DeliveryState::Unknown, Some(sentence))
                     .await
             }
-            Err(err) => match err.action() {
-                // WeChat refused before delivering: safe to queue again, after
-                // the wait WeChat asks for, as often as it allows.
-                Action::Retry(backoff) => {
-                    let next = u32::try_from(job.attempts + 1).unwrap_or(u32::MAX);
-                    match backoff
-                        .delay_before(next)
-                        .filter(|_| !job.is_last_attempt())
-                    {
-                        Some(wait) => {
-                            self.finish(message_id, DeliveryState::Queued, Some(err.code()))
-                                .await?;
-                            return Err(Retry::after(
-                                format!("WeChat asked to retry later ({})", err.code()),
-                                wait,
-                            ));
-                        }
-                        None => {
-                            let sentence = gave_up_sentence(err.code(), job.attempts);
-                            self.finish(message_id, DeliveryState::Failed, Some(&sentence))
-                                .await
-                        }
+            Err(err) => return self.refused(message_id, &job, &err).await,
+        };
+        Ok(finished?)
+    }
+
+    /// Sends through WeCom Customer Service, to the account the client last
+    /// wrote to, with the message's id as `msgid`.
+    async fn send_kf(
+        &self,
+        client: &KfClient,
+        job: &Job,
+        outgoing: &crate::store::outbound::Outgoing,
+        uploaded: Option<MediaId>,
+    ) -> Result<(), Retry> {
+        let message_id = outgoing.id;
+        let account = self
+            .store
+            .kf_account_of(outgoing.conversation_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(account) = account else {
+            let sentence = "Harbour does not know which Customer Service account this client wrote to, so it cannot answer there.";
+            return Ok(self
+                .finish(message_id, DeliveryState::Failed, Some(sentence))
+                .await?);
+        };
+        let send = KfSend {
+            touser: ExternalUserId::new(outgoing.open_id.clone()),
+            open_kfid: OpenKfId::new(account),
+            msgid: Some(kf_msgid(message_id)),
+            message: match uploaded {
+                Some(media_id) => KfOutbound::Image { media_id },
+                None => KfOutbound::text(outgoing.body.clone().unwrap_or_default()),
+            },
+        };
+        let finished = match client.send_msg(&send).await {
+            Ok(_) => self.finish(message_id, DeliveryState::Sent, None).await,
+            // The same msgid again is the same message to WeCom: try again.
+            Err(err) if err.is_ambiguous() && !job.is_last_attempt() => {
+                self.finish(message_id, DeliveryState::Queued, Some(err.code()))
+                    .await?;
+                return Err(Retry::from(format!(
+                    "WeCom did not confirm the send ({}); it goes again with the same msgid",
+                    err.code()
+                )));
+            }
+            // A servicer holds the session in the WeCom client: read who,
+            // and tell the agent; never retried.
+            Err(err @ ApiError::KfSessionNotOwned { .. }) => {
+                let state = client
+                    .service_state(&send.open_kfid, &send.touser)
+                    .await
+                    .ok();
+                let sentence = match state.and_then(|s| s.servicer_userid).filter(|s| !s.is_empty()) {
+                    Some(servicer) => format!(
+                        "{servicer} is handling this conversation in the WeCom client; the inbox can send again once it is handed back."
+                    ),
+                    None => err.agent_sentence().unwrap_or_default().to_owned(),
+                };
+                self.finish(message_id, DeliveryState::Failed, Some(&sentence))
+                    .await
+            }
+            Err(err) if err.is_ambiguous() => {
+                let sentence = "WeCom did not confirm this message in time, so it may or may not have arrived.";
+                self.finish(message_id, DeliveryState::Unknown, Some(sentence))
+                    .await
+            }
+            Err(err) => return self.refused(message_id, job, &err).await,
+        };
+        Ok(finished?)
+    }
+
+    /// WeChat refused before delivering: queued again after the wait it
+    /// asks for (as often as it allows), or failed with a sentence.
+    async fn refused(&self, message_id: MessageId, job: &Job, err: &ApiError) -> Result<(), Retry> {
+        let finished = match err.action() {
+            Action::Retry(backoff) => {
+                let next = u32::try_from(job.attempts + 1).unwrap_or(u32::MAX);
+                match backoff
+                    .delay_before(next)
+                    .filter(|_| !job.is_last_attempt())
+                {
+                    Some(wait) => {
+                        self.finish(message_id, DeliveryState::Queued, Some(err.code()))
+                            .await?;
+                        return Err(Retry::after(
+                            format!("WeChat asked to retry later ({})", err.code()),
+                            wait,
+                        ));
+                    }
+                    None => {
+                        let sentence = gave_up_sentence(err.code(), job.attempts);
+                        self.finish(message_id, DeliveryState::Failed, Some(&sentence))
+                            .await
                     }
                 }
-                _ => {
-                    let sentence = err.agent_sentence().map(str::to_owned).unwrap_or_else(|| {
-                        format!("WeChat refused this message ({}).", err.code())
-                    });
-                    self.finish(message_id, DeliveryState::Failed, Some(&sentence))
-                        .await
-                }
-            },
+            }
+            _ => {
+                let sentence = err
+                    .agent_sentence()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("WeChat refused this message ({}).", err.code()));
+                self.finish(message_id, DeliveryState::Failed, Some(&sentence))
+                    .await
+            }
         };
         Ok(finished?)
     }
@@ -199,4 +281,9 @@ fn upload_failure(err: &ApiError, attempts: i64) -> UploadFailure {
             .map(str::to_owned)
             .unwrap_or_else(|| format!("WeChat refused this image ({}).", err.code())),
     )
+}
+
+/// The `msgid` a message is sent under on WeCom: its id, 32 hex digits.
+pub fn kf_msgid(message_id: MessageId) -> KfMsgId {
+    KfMsgId::new(message_id.0.simple().to_string())
 }

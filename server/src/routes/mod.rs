@@ -18,6 +18,7 @@ mod spa;
 mod teams;
 mod users;
 mod wechat_callback;
+mod wecom_callback;
 
 pub use auth::{REFRESH_COOKIE, THROTTLE_WINDOW_MS};
 pub use health::metrics_router;
@@ -150,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         .merge(canned::router())
         .merge(search::router())
         .merge(wechat_callback::router())
+        .merge(wecom_callback::router())
         .merge(teams::router())
         .merge(events::router())
         .merge(exports::router())

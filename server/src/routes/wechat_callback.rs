@@ -39,7 +39,7 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-fn refuse(status: StatusCode, code: &str) -> Response {
+pub(super) fn refuse(status: StatusCode, code: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -48,7 +48,7 @@ fn refuse(status: StatusCode, code: &str) -> Response {
         .into_response()
 }
 
-fn plain(body: String) -> Response {
+pub(super) fn plain(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
@@ -58,7 +58,7 @@ fn caller(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
 }
 
 /// Why a callback is refused before its channel is loaded.
-enum Unadmitted {
+pub(super) enum Unadmitted {
     UnknownChannel,
     TooManyBadSignatures,
 }
@@ -81,7 +81,7 @@ impl IntoResponse for Unadmitted {
 /// The channel a callback's path names and who is calling, unless the path
 /// names no channel or the caller used up its bad signatures for that
 /// channel this minute.
-fn admit(
+pub(super) fn admit(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,

@@ -43,7 +43,15 @@ const COLUMNS: &str = "id, kind, name, app_id, mode, api_base, team_id, active, 
 
 fn to_channel(row: ChannelRow) -> Channel {
     Channel {
-        callback_path: format!("/wechat/oa/{}", row.id),
+        callback_path: format!(
+            "/wechat/{}/{}",
+            if row.kind == crate::channels::wecom_kf::KIND {
+                "kf"
+            } else {
+                "oa"
+            },
+            row.id
+        ),
         id: row.id,
         kind: row.kind,
         name: row.name,

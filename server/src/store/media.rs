@@ -45,9 +45,13 @@ pub struct ProfileTarget {
     pub team_id: Option<String>,
 }
 
-/// What `user/info` told about a contact.
+/// What `user/info` (or WeCom's `kf/customer/batchget`) told about a
+/// contact.
 pub struct Profile<'a> {
     pub subscribed: bool,
+    /// The WeChat nickname, where the API gives one (WeCom does): kept as
+    /// the contact's name unless someone named them already.
+    pub nickname: Option<&'a str>,
     pub union_id: Option<&'a str>,
     pub language: Option<&'a str>,
     pub remark: Option<&'a str>,
@@ -141,6 +145,7 @@ impl Store {
                 sqlx::query(
                     "UPDATE contacts SET subscribed = $2, union_id = COALESCE($3, union_id), language = COALESCE($4, language), \
                      remark = COALESCE($5, remark), subscribed_at = COALESCE($6, subscribed_at), \
+                     name = COALESCE(name, $8), \
                      profile_state = 'fetched', profile_fetched_at = $7, updated_at = $7 WHERE id = $1",
                 )
                 .bind(target.id.to_string())
@@ -150,6 +155,7 @@ impl Store {
                 .bind(p.remark)
                 .bind(p.subscribed_at)
                 .bind(now)
+                .bind(p.nickname)
                 .execute(&mut *c)
                 .await?
                 .rows_affected()

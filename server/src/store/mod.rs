@@ -15,6 +15,7 @@ pub mod events;
 pub mod exports;
 pub mod inbox;
 pub mod jobs;
+pub mod kf;
 pub mod media;
 pub mod notify;
 pub mod outbound;

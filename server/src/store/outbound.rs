@@ -254,7 +254,8 @@ pub struct Outgoing {
     pub team_id: Option<String>,
 }
 
-/// Moves `queued -> sending` and commits before anything is sent. `None`
+/// Moves `queued -> sending` (or, for a WeCom Customer Service send, also
+/// `sending -> sending`) and commits before anything is sent. `None`
 /// means the message is not queued: if it was left `sending` by a worker that
 /// died mid-send, it becomes `unknown` and is never sent again.
 pub async fn claim_for_sending(
@@ -264,7 +265,13 @@ pub async fn claim_for_sending(
 ) -> AppResult<Option<Outgoing>> {
     let mut tx = store.begin().await?;
     let moved = on_tx!(&mut tx, c => {
-        sqlx::query("UPDATE messages SET status = 'sending' WHERE id = $1 AND status = 'queued'")
+        // A WeCom Customer Service send carries our id as its `msgid`, so
+        // WeCom takes a repeat as the same message: one stranded in
+        // `sending` by a crash is sent again rather than left `unknown`.
+        sqlx::query(
+            "UPDATE messages SET status = 'sending' WHERE id = $1 AND (status = 'queued' \
+               OR (status = 'sending' AND channel_id IN (SELECT id FROM channels WHERE kind = 'wecom_kf')))",
+        )
             .bind(message_id.to_string())
             .execute(&mut *c)
             .await?

@@ -88,6 +88,45 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             200,
         ),
         ("GET", "/api/v1/channels".into(), None, channel_readers, 200),
+        // WeCom Customer Service: connecting is for admins (this body is
+        // refused for its corpid); the accounts of an estate that does not
+        // exist.
+        (
+            "POST",
+            "/api/v1/channels/wecom-kf".into(),
+            Some(
+                json!({ "name": "KF", "corp_id": "not a corpid!", "corp_secret": "s", "encoding_aes_key": "k" }),
+            ),
+            admin_only,
+            422,
+        ),
+        (
+            "GET",
+            format!("/api/v1/channels/{}/kf-accounts", uuid::Uuid::new_v4()),
+            None,
+            channel_readers,
+            404,
+        ),
+        (
+            "POST",
+            format!(
+                "/api/v1/channels/{}/kf-accounts/refresh",
+                uuid::Uuid::new_v4()
+            ),
+            None,
+            admin_only,
+            404,
+        ),
+        (
+            "PUT",
+            format!(
+                "/api/v1/channels/{}/kf-accounts/wkAccount",
+                uuid::Uuid::new_v4()
+            ),
+            Some(json!({ "team": null })),
+            admin_only,
+            404,
+        ),
         // Anyone signed in may look a client up; there is none with this id.
         (
             "GET",

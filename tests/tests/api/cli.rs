@@ -342,6 +342,56 @@ async fn an_official_account_can_be_connected_from_the_command_line() {
     assert!(stderr.contains("EncodingAESKey"), "{stderr}");
 }
 
+#[tokio::test]
+async fn a_wecom_kf_estate_can_be_connected_from_the_command_line() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let add = |extra: &[&str]| {
+        let mut add = harbour(&db);
+        add.args([
+            "channel",
+            "add-wecom-kf",
+            "--name",
+            "WeCom desk",
+            "--corp-id",
+            "ww4f3e2d1c0b9a8776",
+            "--api-base",
+            "http://127.0.0.1:9",
+        ])
+        .args(extra);
+        add
+    };
+    let (code, _, stderr) = run(add(&["--corp-secret", "c0rp-s3cret"]), None);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--secrets-stdin"), "{stderr}");
+    assert!(!stderr.contains("c0rp-s3cret"), "{stderr}");
+
+    // The EncodingAESKey is required: WeCom always encrypts.
+    let (code, _, stderr) = run(add(&["--secrets-stdin"]), Some("corp_secret=c0rp-s3cret\n"));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("aes_key"), "{stderr}");
+
+    let (code, stdout, stderr) = run(
+        add(&["--secrets-stdin"]),
+        Some("corp_secret=c0rp-s3cret\naes_key=kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR\n"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Callback path: /wechat/kf/"), "{stdout}");
+    assert!(stdout.contains("as channel "), "{stdout}");
+    assert!(
+        stdout.contains("not shown again): "),
+        "a token was generated: {stdout}"
+    );
+    assert!(!stdout.contains("c0rp-s3cret") && !stderr.contains("c0rp-s3cret"));
+
+    // The same corpid twice is refused.
+    let (code, _, stderr) = run(
+        add(&["--secrets-stdin"]),
+        Some("corp_secret=x\naes_key=kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR\n"),
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("already connected"), "{stderr}");
+}
+
 /// Every node of a database must share one secret key: a node that
 /// generated its own beside one that runs with another refuses to start,
 /// and says why; with the same key it starts.

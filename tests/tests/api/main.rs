@@ -26,3 +26,4 @@ mod sigterm;
 mod socket_rights;
 mod store;
 mod users;
+mod wecom;

@@ -1,0 +1,353 @@
+//! The `wecom.kf.sync` job: pulls one Customer Service account's messages
+//! with `kf/sync_msg` (PROTOCOL.md §6.3) after a callback said "pull".
+//!
+//! One node at a time pulls an account (the lease in `kf_accounts`); each
+//! page's entries and the next cursor are committed in one transaction
+//! fenced by that lease, so the cursor is never ahead of what is stored and
+//! a crash replays at most the page in flight, which dedupe by `msgid`
+//! absorbs. Callbacks that arrive during a pull make it run one more pass.
+//!
+//! Every entry goes down the same store path as an Official Account push
+//! (dedupe, contact, conversation, event): customer messages open the reply
+//! window; system events and messages a servicer typed in the WeCom client
+//! are kept in the record as events.
+
+use crate::channels::clients::Clients;
+use crate::clock::Clock;
+use crate::store::events::append;
+use crate::store::inbox::{store_inbound_batch, Inbound, Written};
+use crate::store::jobs::Job;
+use crate::store::kf::{advance_cursor, SyncStart};
+use crate::store::Store;
+use shared::{ChannelId, TeamId};
+use std::time::Duration;
+use wechat::kf::{KfBody, KfClient, KfMessage, Origin, SyncMsgRequest};
+use wechat::message::OpenKfId;
+use wechat::{Action, ApiError};
+
+/// How long a pull holds the account before another node may take over;
+/// renewed with every page.
+const LEASE: Duration = Duration::from_secs(60);
+/// A callback Token is good for 10 minutes; use it for a little less.
+const TOKEN_LIFETIME_MS: i64 = 9 * 60 * 1000;
+/// Passes one job makes before it yields (callbacks keep coming on a busy
+/// account; the next job goes on).
+const MAX_PASSES: usize = 20;
+/// Pages one pass reads before it yields.
+const MAX_PAGES: usize = 500;
+
+#[derive(Clone)]
+pub struct KfSyncer {
+    pub store: Store,
+    pub clients: Clients,
+    pub clock: Clock,
+}
+
+/// The dedupe key of a sync entry.
+pub fn dedupe_key(msgid: &str) -> String {
+    format!("kf:{msgid}")
+}
+
+/// How an entry is stored: (kind, readable text, opens the reply window).
+pub fn describe(entry: &KfMessage) -> (String, Option<String>, bool) {
+    let customer = entry.origin == Origin::Customer;
+    match (&entry.body, entry.origin) {
+        (KfBody::Event(event), _) => ("event".into(), Some(event.event_type().to_owned()), false),
+        // Typed by a servicer in the WeCom client: part of the record, not
+        // the customer's words.
+        (body, Origin::Servicer) => (
+            "event".into(),
+            Some(match body {
+                KfBody::Text { content, .. } => content.clone(),
+                _ => "servicer_message".into(),
+            }),
+            false,
+        ),
+        (KfBody::Text { content, .. }, _) => ("text".into(), Some(content.clone()), customer),
+        (KfBody::Media { kind, .. }, _) => (kind.as_str().into(), None, customer),
+        (KfBody::Location { name, address, .. }, _) => (
+            "location".into(),
+            Some(format!("{name} {address}").trim().to_owned()),
+            customer,
+        ),
+        (KfBody::Link { title, url, .. }, _) => {
+            ("link".into(), Some(format!("{title} {url}")), customer)
+        }
+        (KfBody::BusinessCard { .. }, _) => ("business_card".into(), None, customer),
+        (KfBody::MiniProgram { title, .. }, _) => {
+            ("miniprogram".into(), Some(title.clone()), customer)
+        }
+        (KfBody::MsgMenu { head_content, .. }, _) => {
+            ("msgmenu".into(), Some(head_content.clone()), customer)
+        }
+        (KfBody::Other { msgtype }, _) => (msgtype.clone(), None, customer),
+    }
+}
+
+/// The entry as a push to store; `None` for an entry that names no
+/// customer (a servicer's status change: nothing of a client's).
+pub fn inbound(channel: ChannelId, team: Option<TeamId>, entry: &KfMessage) -> Option<Inbound> {
+    let customer = entry.external_userid.as_ref()?;
+    let (kind, body, opens_window) = describe(entry);
+    let media_id = match &entry.body {
+        KfBody::Media { media_id, .. } if entry.origin == Origin::Customer => {
+            Some(media_id.as_str().to_owned())
+        }
+        _ => None,
+    };
+    let search_terms = match &body {
+        Some(text) if kind != "event" => crate::search::index_terms(text),
+        _ => Vec::new(),
+    };
+    Some(Inbound {
+        channel_id: channel,
+        team,
+        open_id: customer.as_str().to_owned(),
+        dedupe_key: dedupe_key(entry.msgid.as_str()),
+        kind,
+        body,
+        fields: entry.raw.clone(),
+        opens_window,
+        subscribed: None,
+        media_id,
+        search_terms,
+    })
+}
+
+impl KfSyncer {
+    /// `Err` asks the job queue to try again later.
+    pub async fn run(&self, job: Job) -> Result<(), crate::jobs::Retry> {
+        let channel: ChannelId = job.names("channel")?;
+        let payload = job.payload_json()?;
+        let open_kfid = payload["open_kfid"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .ok_or("the job names no open_kfid")?
+            .to_owned();
+        let client = match self.clients.kf(channel).await {
+            Ok(client) => client,
+            // Disconnected since: nothing to pull for.
+            Err(reason) if reason.contains("no longer exists") => return Ok(()),
+            Err(reason) => return Err(reason.into()),
+        };
+        let lease = uuid::Uuid::new_v4().to_string();
+        let now = self.clock.now();
+        let Some(mut start) = self
+            .store
+            .take_sync_lease(channel, &open_kfid, &lease, now, now + lease_ms())
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            // Another node is pulling. It runs one more pass for this
+            // callback; this job waits in case that node died mid-pull.
+            return Err(crate::jobs::Retry::after(
+                "another node is pulling this account",
+                LEASE,
+            ));
+        };
+        let outcome = self
+            .passes(&client, channel, &open_kfid, &lease, &mut start)
+            .await;
+        if outcome.is_err() {
+            let _ = self
+                .store
+                .drop_sync_lease(channel, &open_kfid, &lease)
+                .await;
+        }
+        outcome
+    }
+
+    async fn passes(
+        &self,
+        client: &KfClient,
+        channel: ChannelId,
+        open_kfid: &str,
+        lease: &str,
+        start: &mut SyncStart,
+    ) -> Result<(), crate::jobs::Retry> {
+        for _ in 0..MAX_PASSES {
+            self.pass(client, channel, open_kfid, lease, start).await?;
+            let now = self.clock.now();
+            let released = self
+                .store
+                .finish_sync(channel, open_kfid, lease, start.sync_wanted, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            if released {
+                return Ok(());
+            }
+            // Callbacks came during the pass: take their count and go again.
+            *start = self
+                .store
+                .take_sync_lease(channel, open_kfid, lease, now, now + lease_ms())
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the pull lease was lost")?;
+        }
+        Err(crate::jobs::Retry::after(
+            "the account keeps receiving; the pull goes on in a moment",
+            Duration::from_millis(100),
+        ))
+    }
+
+    /// Pages from the stored cursor until `has_more` is 0.
+    async fn pass(
+        &self,
+        client: &KfClient,
+        channel: ChannelId,
+        open_kfid: &str,
+        lease: &str,
+        start: &SyncStart,
+    ) -> Result<(), crate::jobs::Retry> {
+        let mut cursor = start.sync_cursor.clone();
+        let mut token = start.sync_token.clone().filter(|_| {
+            start
+                .sync_token_at
+                .is_some_and(|at| self.clock.now() - at < TOKEN_LIFETIME_MS)
+        });
+        let team = start.team();
+        for _ in 0..MAX_PAGES {
+            let request =
+                SyncMsgRequest::new(OpenKfId::new(open_kfid), cursor.clone(), token.clone());
+            let page = match client.sync_msg(&request).await {
+                Ok(page) => page,
+                // A Token WeCom no longer takes: ask without it.
+                Err(ApiError::Other { code: 95007, .. }) if token.is_some() => {
+                    token = None;
+                    let _ = self.store.forget_sync_token(channel, open_kfid).await;
+                    continue;
+                }
+                Err(err) => return Err(retry_for(&err)),
+            };
+            let pushes: Vec<Inbound> = page
+                .msg_list
+                .iter()
+                .filter_map(|entry| inbound(channel, team, entry))
+                .collect();
+            self.commit_page(channel, open_kfid, lease, &pushes, &page.next_cursor)
+                .await?;
+            cursor = page.next_cursor;
+            if !page.has_more {
+                return Ok(());
+            }
+        }
+        // A long backlog: the next job run goes on from the stored cursor.
+        Err(crate::jobs::Retry::after(
+            "more pages wait; the pull goes on in a moment",
+            Duration::from_millis(100),
+        ))
+    }
+
+    /// Stores a page and moves the cursor in one transaction.
+    async fn commit_page(
+        &self,
+        channel: ChannelId,
+        open_kfid: &str,
+        lease: &str,
+        pushes: &[Inbound],
+        next_cursor: &str,
+    ) -> Result<(), crate::jobs::Retry> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await.map_err(fail)?;
+        let refs: Vec<&Inbound> = pushes.iter().collect();
+        let written = if refs.is_empty() {
+            Vec::new()
+        } else {
+            store_inbound_batch(&mut tx, now, &refs)
+                .await
+                .map_err(fail)?
+                .ok_or("a copy of an entry was stored meanwhile")?
+        };
+        let events: Vec<_> = written
+            .into_iter()
+            .filter_map(|w| match w {
+                Written::New(_, event) => Some(event),
+                Written::Seen => None,
+            })
+            .collect();
+        if !advance_cursor(&mut tx, channel, open_kfid, lease, next_cursor)
+            .await
+            .map_err(fail)?
+        {
+            return Err("the pull lease was lost to another node".into());
+        }
+        append(&mut tx, now, &events).await.map_err(fail)?;
+        self.store.commit(tx).await.map_err(fail)?;
+        // Renew the lease for the next page.
+        self.store
+            .take_sync_lease(channel, open_kfid, lease, now, now + lease_ms())
+            .await
+            .map_err(fail)?;
+        Ok(())
+    }
+}
+
+/// A failed store call as a reason to try the job again.
+fn fail(err: impl std::fmt::Display) -> crate::jobs::Retry {
+    crate::jobs::Retry::from(err.to_string())
+}
+
+fn lease_ms() -> i64 {
+    LEASE.as_millis() as i64
+}
+
+/// What to do after a failed `sync_msg`.
+fn retry_for(err: &ApiError) -> crate::jobs::Retry {
+    let reason = format!("kf/sync_msg failed ({})", err.code());
+    match err.action() {
+        Action::Retry(backoff) => crate::jobs::Retry::after(reason, backoff.first_delay),
+        _ => reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(value: serde_json::Value) -> KfMessage {
+        KfMessage::from_value(value).expect("an entry")
+    }
+
+    #[test]
+    fn a_customer_message_opens_the_window_and_a_servicers_does_not() {
+        let customer = entry(
+            json!({"msgid": "m1", "open_kfid": "wk", "external_userid": "wm",
+            "origin": 3, "msgtype": "text", "text": {"content": "你好"}}),
+        );
+        let push = inbound(ChannelId(uuid::Uuid::nil()), None, &customer).expect("stored");
+        assert_eq!((push.kind.as_str(), push.opens_window), ("text", true));
+        assert_eq!(push.dedupe_key, "kf:m1");
+        assert_eq!(push.open_id, "wm");
+
+        let servicer = entry(
+            json!({"msgid": "m2", "open_kfid": "wk", "external_userid": "wm",
+            "origin": 5, "servicer_userid": "zhangsan", "msgtype": "text", "text": {"content": "我來"}}),
+        );
+        let push = inbound(ChannelId(uuid::Uuid::nil()), None, &servicer).expect("stored");
+        assert_eq!((push.kind.as_str(), push.opens_window), ("event", false));
+        assert_eq!(push.fields["servicer_userid"], "zhangsan");
+    }
+
+    #[test]
+    fn media_is_fetched_and_unknown_types_are_kept() {
+        let image = entry(json!({"msgid": "m3", "external_userid": "wm", "origin": 3,
+            "msgtype": "image", "image": {"media_id": "MEDIA"}}));
+        let push = inbound(ChannelId(uuid::Uuid::nil()), None, &image).expect("stored");
+        assert_eq!(push.media_id.as_deref(), Some("MEDIA"));
+
+        let channels = entry(json!({"msgid": "m4", "external_userid": "wm", "origin": 3,
+            "msgtype": "channels", "channels": {"nickname": "x"}}));
+        let push = inbound(ChannelId(uuid::Uuid::nil()), None, &channels).expect("kept");
+        assert_eq!(push.kind, "channels");
+        assert_eq!(push.fields["channels"]["nickname"], "x");
+    }
+
+    #[test]
+    fn a_servicer_status_change_names_no_client() {
+        let status = entry(json!({"msgid": "e1", "origin": 4, "msgtype": "event",
+            "event": {"event_type": "servicer_status_change", "servicer_userid": "z", "status": 2,
+                      "open_kfid": "wk"}}));
+        assert!(inbound(ChannelId(uuid::Uuid::nil()), None, &status).is_none());
+    }
+}

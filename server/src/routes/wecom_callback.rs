@@ -1,0 +1,145 @@
+//! `/wechat/kf/{channel_id}`: WeCom's URL verification (GET) and its
+//! callbacks (POST) for a Customer Service estate. Both carry
+//! `msg_signature` and an encrypted body. A callback only says "pull": it
+//! is counted against its account and a pull job is queued, in one commit,
+//! and then answered with an empty 200 (the pull runs afterwards, see
+//! `channels::kf_sync`). Refusals are 4xx with nothing stored.
+//!
+//! A replayed callback can only cause one more pull, which stores nothing
+//! twice; so no URL binding is needed beyond the signature.
+
+use super::wechat_callback::{admit, plain, refuse};
+use crate::channels::wecom_kf;
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use shared::ChannelId;
+use std::net::SocketAddr;
+use wechat::callback::CallbackError;
+use wechat::query::Query;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/wechat/kf/{channel_id}",
+        get(verify_url).post(receive_callback),
+    )
+}
+
+/// The estate and its callback credentials, or the answer refusing the
+/// request.
+async fn estate(
+    state: &AppState,
+    channel_id: ChannelId,
+    active_only: bool,
+) -> Result<(wecom_kf::WecomKf, wechat::kf::KfCallbackConfig), Response> {
+    let estate = match wecom_kf::load(&state.store, &state.secrets, channel_id).await {
+        Ok(Some(estate)) if estate.channel.active || !active_only => estate,
+        Ok(_) => return Err(refuse(StatusCode::NOT_FOUND, "unknown_channel")),
+        Err(err) => return Err(err.into_response()),
+    };
+    let config = estate
+        .callback_config()
+        .map_err(IntoResponse::into_response)?;
+    Ok((estate, config))
+}
+
+/// Records a refused signature against the caller, and says why.
+fn refused(state: &AppState, caller: &str, channel_id: ChannelId, err: &CallbackError) -> Response {
+    if matches!(err, CallbackError::Signature(_)) {
+        state
+            .bad_signatures
+            .record(caller, channel_id, state.clock.now());
+    }
+    // One line, no secrets, no body: which channel and why.
+    tracing::warn!(channel = %channel_id, reason = err.code(), "refused a WeCom callback");
+    let status = match err {
+        CallbackError::Signature(_) => StatusCode::FORBIDDEN,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    refuse(status, err.code())
+}
+
+/// Answers the decrypted `echostr` and nothing else (WeCom wants it within
+/// 1 s: one read and one decryption).
+async fn verify_url(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(channel_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let (channel_id, caller) = match admit(&state, peer, &headers, &channel_id) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused.into_response(),
+    };
+    let (_, config) = match estate(&state, channel_id, false).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let Ok(query) = Query::parse(raw.as_deref().unwrap_or_default()) else {
+        return refuse(StatusCode::BAD_REQUEST, "bad_query");
+    };
+    match wechat::kf::verify_url(&config, &query) {
+        Ok(echostr) => plain(echostr),
+        Err(err) => refused(&state, &caller, channel_id, &err),
+    }
+}
+
+async fn receive_callback(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(channel_id): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    let (channel_id, caller) = match admit(&state, peer, &headers, &channel_id) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused.into_response(),
+    };
+    let (_, config) = match estate(&state, channel_id, true).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let Ok(query) = Query::parse(raw.as_deref().unwrap_or_default()) else {
+        return refuse(StatusCode::BAD_REQUEST, "bad_query");
+    };
+    let callback = match wechat::kf::receive(&config, &query, &body) {
+        Ok(callback) => callback,
+        Err(err) => return refused(&state, &caller, channel_id, &err),
+    };
+    let Some(notice) = callback.sync_notice() else {
+        // Account authorisations and the like: nothing to pull.
+        tracing::info!(channel = %channel_id, event = callback.event().unwrap_or_default(), "a WeCom callback with nothing to pull");
+        return plain(String::new());
+    };
+    match want_sync(&state, channel_id, &notice).await {
+        Ok(()) => plain(String::new()),
+        // 5xx so WeCom retries: nothing is acknowledged that is not committed.
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn want_sync(
+    state: &AppState,
+    channel_id: ChannelId,
+    notice: &wechat::kf::SyncNotice,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    crate::store::kf::want_sync(
+        &mut tx,
+        now,
+        channel_id,
+        notice.open_kfid.as_str(),
+        notice.token.as_deref(),
+    )
+    .await?;
+    tx.commit_quietly().await?;
+    Ok(())
+}

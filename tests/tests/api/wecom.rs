@@ -1,0 +1,379 @@
+//! WeCom Customer Service over real HTTP against the fake WeChat: an estate
+//! is connected (API and `harbour channel add-wecom-kf`), its callback URL
+//! verifies, and customers' messages announced by callbacks are pulled
+//! with `kf/sync_msg` and stored once each, in order, with the cursor never
+//! ahead of what is stored.
+
+use harbour_tests::desk::{conversation_of, messages, post};
+use harbour_tests::{on_both_backends, Backend, TestApp};
+use serde_json::json;
+use shared::api::{ConnectedChannel, KfAccountView};
+use std::time::{Duration, Instant};
+use wechat::client::CorpSecret;
+use wechat::fake::FakeWeChat;
+use wechat::kf::KfCallbackConfig;
+use wechat::message::{CorpId, ExternalUserId, OpenKfId};
+
+on_both_backends!(
+    an_estate_connects_and_its_url_verifies,
+    every_customer_message_is_pulled_once_in_order,
+    a_lost_cursor_replays_and_stores_nothing_twice,
+    accounts_are_listed_and_mapped_to_teams,
+    a_reply_reaches_the_customer_once_and_a_held_session_explains_itself,
+);
+
+const CORP_ID: &str = "ww4f3e2d1c0b9a8776";
+const CORP_SECRET: &str = "harbourKfCorpSecret0123456789abcd";
+const TOKEN: &str = "harbourKfToken0123456789";
+const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
+
+struct Estate {
+    app: TestApp,
+    fake: FakeWeChat,
+    admin: String,
+    channel: ConnectedChannel,
+    account: OpenKfId,
+}
+
+fn config() -> KfCallbackConfig {
+    KfCallbackConfig::new(TOKEN, AES_KEY, &CorpId::new(CORP_ID)).expect("callback config")
+}
+
+async fn connect(backend: Backend) -> Estate {
+    let app = harbour_tests::spawn_app(backend).await;
+    let fake = app.fake_wechat().await;
+    let corp = CorpId::new(CORP_ID);
+    fake.register_corp(&corp, &CorpSecret::new(CORP_SECRET));
+    let account = fake.add_kf_account(&corp, "Harbour Desk");
+    let admin = app.admin_token().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/channels/wecom-kf"))
+        .bearer_auth(&admin)
+        .json(
+            &json!({ "name": "WeCom desk", "corp_id": CORP_ID, "corp_secret": CORP_SECRET,
+                        "token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": fake.base_url() }),
+        )
+        .send()
+        .await
+        .expect("connect");
+    assert_eq!(response.status(), 201);
+    let text = response.text().await.expect("body");
+    for secret in [CORP_SECRET, TOKEN, AES_KEY] {
+        assert!(!text.contains(secret), "a secret came back");
+    }
+    let channel: ConnectedChannel = serde_json::from_str(&text).expect("a channel");
+    fake.set_kf_callback(&corp, app.url(&channel.channel.callback_path), config());
+    Estate {
+        app,
+        fake,
+        admin,
+        channel,
+        account,
+    }
+}
+
+/// Waits until `n` messages of the estate are stored.
+async fn wait_for_messages(estate: &Estate, n: i64) {
+    let started = Instant::now();
+    loop {
+        let stored = estate
+            .app
+            .store
+            .inbound_message_count(estate.channel.channel.id)
+            .await
+            .expect("count");
+        if stored >= n {
+            assert_eq!(stored, n, "no message is stored twice");
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "only {stored} of {n} messages were pulled"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn timeline(estate: &Estate, customer: &ExternalUserId) -> Vec<String> {
+    let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
+    messages(&estate.app, &estate.admin, conversation)
+        .await
+        .into_iter()
+        .filter_map(|m| m.body)
+        .collect()
+}
+
+async fn an_estate_connects_and_its_url_verifies(backend: Backend) {
+    let estate = connect(backend).await;
+    let channel = &estate.channel.channel;
+    assert_eq!(channel.kind, "wecom_kf");
+    assert_eq!(channel.callback_path, format!("/wechat/kf/{}", channel.id));
+
+    // WeCom's GET: the echostr is ciphertext; the answer is its plaintext alone.
+    let echo = "7310489305834567";
+    let encrypted = config().crypto().encrypt(echo.as_bytes()).expect("encrypt");
+    let (timestamp, nonce) = ("1717005000", "4242");
+    let signature = wechat::signature::msg_signature(TOKEN, timestamp, nonce, &encrypted);
+    let query = format!(
+        "msg_signature={signature}&timestamp={timestamp}&nonce={nonce}&echostr={}",
+        wechat::query::percent_encode(&encrypted)
+    );
+    let url = estate
+        .app
+        .url(&format!("{}?{query}", channel.callback_path));
+    let started = Instant::now();
+    let answer = estate.app.client.get(&url).send().await.expect("verify");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "WeCom waits 1 s"
+    );
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.expect("body"), echo);
+
+    // A wrong signature: refused, nothing echoed.
+    let forged = url.replace(&signature, &"0".repeat(40));
+    let answer = estate.app.client.get(&forged).send().await.expect("verify");
+    assert_eq!(answer.status(), 403);
+    assert!(!answer.text().await.expect("body").contains(echo));
+
+    // An OA path does not answer for a KF channel.
+    let oa = estate
+        .app
+        .client
+        .get(
+            estate
+                .app
+                .url(&format!("/wechat/oa/{}?{query}", channel.id)),
+        )
+        .send()
+        .await
+        .expect("verify");
+    assert_eq!(oa.status(), 404);
+}
+
+async fn every_customer_message_is_pulled_once_in_order(backend: Backend) {
+    let estate = connect(backend).await;
+    let chan = estate.fake.add_kf_customer("陳大文", Some("oUnionChan"));
+    let lee = estate.fake.add_kf_customer("Ms Lee", None);
+    let mut expected_chan = Vec::new();
+    let mut expected_lee = Vec::new();
+    for n in 0..12 {
+        let (customer, expected) = if n % 3 == 0 {
+            (&lee, &mut expected_lee)
+        } else {
+            (&chan, &mut expected_chan)
+        };
+        let text = format!("訊息 {n}");
+        estate
+            .fake
+            .kf_customer_says(&estate.account, customer, &text);
+        expected.push(text);
+    }
+    estate.fake.kf_insert_empty_pages(&estate.account, 2);
+    wait_for_messages(&estate, 12).await;
+    assert_eq!(timeline(&estate, &chan).await, expected_chan);
+    assert_eq!(timeline(&estate, &lee).await, expected_lee);
+
+    // The cursor is where the last page ended; a later message moves it on.
+    let channel = estate.channel.channel.id;
+    let cursor = estate
+        .app
+        .store
+        .kf_cursor(channel, estate.account.as_str())
+        .await
+        .expect("cursor")
+        .expect("the account is known");
+    assert!(!cursor.is_empty());
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &lee, "one more");
+    wait_for_messages(&estate, 13).await;
+    expected_lee.push("one more".into());
+    assert_eq!(timeline(&estate, &lee).await, expected_lee);
+
+    // The profile job asked WeCom who they are: the unionid joins clients.
+    let started = Instant::now();
+    loop {
+        let rows: Vec<(Option<String>, Option<String>)> = estate
+            .app
+            .db
+            .query(&format!(
+                "SELECT name, union_id FROM contacts WHERE open_id = '{}'",
+                chan.as_str()
+            ))
+            .await;
+        if rows.first().is_some_and(|(_, union)| union.is_some()) {
+            assert_eq!(rows[0], (Some("陳大文".into()), Some("oUnionChan".into())));
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no profile");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_lost_cursor_replays_and_stores_nothing_twice(backend: Backend) {
+    let estate = connect(backend).await;
+    let customer = estate.fake.add_kf_customer("陳大文", None);
+    for n in 0..5 {
+        estate
+            .fake
+            .kf_customer_says(&estate.account, &customer, &format!("第 {n} 句"));
+    }
+    wait_for_messages(&estate, 5).await;
+    estate
+        .app
+        .db
+        .execute("UPDATE kf_accounts SET sync_cursor = ''")
+        .await;
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "after the loss");
+    wait_for_messages(&estate, 6).await;
+    let bodies = timeline(&estate, &customer).await;
+    assert_eq!(bodies.len(), 6);
+    assert_eq!(bodies.last().map(String::as_str), Some("after the loss"));
+}
+
+async fn accounts_are_listed_and_mapped_to_teams(backend: Backend) {
+    let estate = connect(backend).await;
+    let corp = CorpId::new(CORP_ID);
+    estate.fake.add_kf_account(&corp, "Claims");
+    let channel = estate.channel.channel.id;
+    let (status, listed) = estate
+        .app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/v1/channels/{channel}/kf-accounts/refresh"),
+            &estate.admin,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let listed: Vec<KfAccountView> = serde_json::from_value(listed).expect("accounts");
+    let names: Vec<&str> = listed.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["Claims", "Harbour Desk"]);
+
+    let team = harbour_tests::desk::create_team(&estate.app, &estate.admin, "Claims team").await;
+    let claims = listed.iter().find(|a| a.name == "Claims").expect("claims");
+    let (status, mapped) = estate
+        .app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!(
+                "/api/v1/channels/{channel}/kf-accounts/{}",
+                claims.open_kfid
+            ),
+            &estate.admin,
+            &json!({ "team": team.id }),
+        )
+        .await;
+    assert_eq!(status, 200, "{mapped}");
+    let mapped: Vec<KfAccountView> = serde_json::from_value(mapped).expect("accounts");
+    assert_eq!(
+        mapped
+            .iter()
+            .find(|a| a.name == "Claims")
+            .and_then(|a| a.team),
+        Some(team.id)
+    );
+
+    // A customer of the mapped account lands in that team's queue.
+    let customer = estate.fake.add_kf_customer("Claimant", None);
+    estate.fake.kf_customer_says(
+        &OpenKfId::new(claims.open_kfid.clone()),
+        &customer,
+        "my claim",
+    );
+    wait_for_messages(&estate, 1).await;
+    let rows: Vec<(Option<String>,)> = estate
+        .app
+        .db
+        .query("SELECT team_id FROM conversations")
+        .await;
+    assert_eq!(rows, [(Some(team.id.to_string()),)]);
+
+    // An account the estate does not have: 404; nobody but an admin maps.
+    let (status, _) = estate
+        .app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/channels/{channel}/kf-accounts/wkNoSuchAccount"),
+            &estate.admin,
+            &json!({ "team": null }),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+/// Waits until the reply `message` is no longer queued or sending; its view.
+async fn settled(estate: &Estate, message: &str) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let (_, view) = estate
+            .app
+            .get_json(&format!("/api/v1/messages/{message}"), &estate.admin)
+            .await;
+        if !matches!(view["status"].as_str(), Some("queued" | "sending")) {
+            return view;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "still {view}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_reply_reaches_the_customer_once_and_a_held_session_explains_itself(backend: Backend) {
+    let estate = connect(backend).await;
+    let customer = estate.fake.add_kf_customer("陳大文", None);
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "幾時還款？");
+    wait_for_messages(&estate, 1).await;
+    let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
+    let (status, sent) = post(
+        &estate.app,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        &estate.admin,
+        &json!({ "text": "下月五號。", "confirm_recent": true }),
+    )
+    .await;
+    assert_eq!(status, 202, "{sent}");
+    let message = sent["message"].as_str().expect("a message id").to_owned();
+    let view = settled(&estate, &message).await;
+    assert_eq!(view["status"], "sent", "{view}");
+    let received = estate.fake.kf_received(&customer);
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].text(), Some("下月五號。"));
+    assert_eq!(received[0].open_kfid, estate.account);
+    assert_eq!(
+        received[0].msgid.as_str(),
+        message.replace('-', ""),
+        "our record id is the msgid"
+    );
+
+    // A servicer took the session in the WeCom client: WeCom refuses with
+    // 95018 and the agent is told why; nothing reaches the customer.
+    estate
+        .fake
+        .set_kf_servicer(&estate.account, "zhangsan", true);
+    estate
+        .fake
+        .kf_servicer_takes(&estate.account, &customer, "zhangsan");
+    let (_, held) = post(
+        &estate.app,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        &estate.admin,
+        &json!({ "text": "還在嗎？", "confirm_recent": true }),
+    )
+    .await;
+    let held = held["message"].as_str().expect("a message id").to_owned();
+    let view = settled(&estate, &held).await;
+    assert_eq!(view["status"], "failed", "{view}");
+    assert!(
+        view["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("WeCom client")),
+        "{view}"
+    );
+    assert_eq!(estate.fake.kf_received(&customer).len(), 1);
+}
