@@ -36,11 +36,14 @@ pub fn placeholder(kind: &str) -> Option<&'static str> {
         "location" => Some(td_string!(locale, labels.location)),
         "link" => Some(td_string!(locale, labels.link)),
         "file" => Some(td_string!(locale, labels.file)),
+        "business_card" => Some(td_string!(locale, labels.business_card)),
+        "miniprogram" => Some(td_string!(locale, labels.miniprogram)),
         _ => None,
     }
 }
 
-/// A WeChat event (its `Event` name) as a sentence about the contact.
+/// A WeChat event (its `Event` name, or a WeCom Customer Service
+/// `event_type`) as a sentence about the contact.
 pub fn event_label(name: Option<&str>) -> String {
     let locale = current_locale();
     let text = match name.unwrap_or_default() {
@@ -50,6 +53,12 @@ pub fn event_label(name: Option<&str>) -> String {
         "CLICK" => td_string!(locale, labels.clicked),
         "VIEW" => td_string!(locale, labels.viewed),
         "LOCATION" => td_string!(locale, labels.located),
+        // WeCom Customer Service events.
+        "enter_session" => td_string!(locale, labels.opened_chat),
+        "msg_send_fail" => td_string!(locale, labels.not_delivered),
+        "user_recall_msg" => td_string!(locale, labels.recalled_message),
+        "session_status_change" => td_string!(locale, labels.session_changed),
+        "servicer_recall_msg" => td_string!(locale, labels.colleague_recalled),
         "" => td_string!(locale, labels.event),
         other => return format!("{}{other}", td_string!(locale, labels.event_named_before)),
     };

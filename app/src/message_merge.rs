@@ -67,6 +67,7 @@ mod tests {
             created_at: position,
             media: None,
             fields: None,
+            recalled_at: None,
         }
     }
 

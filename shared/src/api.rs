@@ -522,6 +522,10 @@ pub struct MessageView {
     /// sentence for integrators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<serde_json::Value>,
+    /// When its sender recalled it (WeCom): it stays in the record, shown
+    /// as recalled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recalled_at: Option<i64>,
 }
 
 /// A message's media as Harbour holds it. The file is served at

@@ -117,11 +117,13 @@ pub fn MessageItem(
     let title = hk_date_time(created_at);
     let id = message.id.to_string();
     let position = message.position;
-    // WeChat events are activity lines, whichever way they are filed.
-    let shown_as = if message.kind == "event" {
-        Direction::Activity
-    } else {
-        message.direction
+    // WeChat events are activity lines, whichever way they are filed; what
+    // a colleague typed in the WeCom client is the team's side.
+    let from_wecom_colleague = message.kind == "servicer_message";
+    let shown_as = match message.kind.as_str() {
+        "event" => Direction::Activity,
+        "servicer_message" => Direction::Out,
+        _ => message.direction,
     };
 
     let outbound = match shown_as {
@@ -131,12 +133,31 @@ pub fn MessageItem(
         Direction::Note => return note_card(&message, id, title, time, names),
     };
     let locale = crate::language::current_locale();
-    let who = if outbound {
+    let who = if from_wecom_colleague {
+        td_string!(locale, timeline.colleague_in_wecom)
+    } else if outbound {
         td_string!(locale, timeline.team_reply)
     } else {
         td_string!(locale, timeline.client)
     };
-    let author = outbound.then(|| message.author_name.clone()).flatten();
+    let author = if from_wecom_colleague {
+        let servicer = message
+            .fields
+            .as_ref()
+            .and_then(|f| f.get("servicer_userid"))
+            .and_then(|s| s.as_str())
+            .unwrap_or_default();
+        Some(format!(
+            "{servicer} {}",
+            td_string!(locale, timeline.in_wecom)
+        ))
+    } else {
+        outbound.then(|| message.author_name.clone()).flatten()
+    };
+    let recalled = message.recalled_at.is_some().then(
+        || view! { <span class="message-recalled">{td_string!(locale, timeline.recalled)}</span> },
+    );
+    let with_delivery = outbound && !from_wecom_colleague;
     view! {
         <li class=format!("message {}", shown_as.as_str()) data-id=id data-position=position data-kind=message.kind.clone()>
             <span class="visually-hidden">{who}</span>
@@ -144,7 +165,8 @@ pub fn MessageItem(
             <div class="message-meta">
                 {author.map(|name| view! { <span class="message-author">{name}</span> })}
                 <time class="message-time" title=title>{time}</time>
-                {outbound.then(|| view! { <DeliveryState delivery=delivery /> })}
+                {recalled}
+                {with_delivery.then(|| view! { <DeliveryState delivery=delivery /> })}
             </div>
         </li>
     }

@@ -20,3 +20,7 @@ CREATE TABLE kf_accounts (
     created_at       BIGINT  NOT NULL,
     PRIMARY KEY (channel_id, open_kfid)
 );
+
+-- A message its sender recalled (WeCom's user_recall_msg): kept in the
+-- record, shown as recalled.
+ALTER TABLE messages ADD COLUMN recalled_at BIGINT;

@@ -19,9 +19,11 @@ use crate::store::inbox::{store_inbound_batch, Inbound, Written};
 use crate::store::jobs::Job;
 use crate::store::kf::{advance_cursor, SyncStart};
 use crate::store::Store;
-use shared::{ChannelId, TeamId};
+use shared::{ChannelId, MessageId, TeamId};
 use std::time::Duration;
-use wechat::kf::{KfBody, KfClient, KfMessage, Origin, SyncMsgRequest};
+use wechat::kf::{
+    send_failure_reason, KfBody, KfClient, KfEvent, KfMessage, Origin, SyncMsgRequest,
+};
 use wechat::message::OpenKfId;
 use wechat::{Action, ApiError};
 
@@ -53,14 +55,14 @@ pub fn describe(entry: &KfMessage) -> (String, Option<String>, bool) {
     let customer = entry.origin == Origin::Customer;
     match (&entry.body, entry.origin) {
         (KfBody::Event(event), _) => ("event".into(), Some(event.event_type().to_owned()), false),
-        // Typed by a servicer in the WeCom client: part of the record, not
-        // the customer's words.
+        // Typed by a servicer in the WeCom client: the team's words (the
+        // timeline shows who, from `servicer_userid`), not the customer's.
         (body, Origin::Servicer) => (
-            "event".into(),
-            Some(match body {
-                KfBody::Text { content, .. } => content.clone(),
-                _ => "servicer_message".into(),
-            }),
+            "servicer_message".into(),
+            match body {
+                KfBody::Text { content, .. } => Some(content.clone()),
+                _ => None,
+            },
             false,
         ),
         (KfBody::Text { content, .. }, _) => ("text".into(), Some(content.clone()), customer),
@@ -219,12 +221,12 @@ impl KfSyncer {
                 }
                 Err(err) => return Err(retry_for(&err)),
             };
-            let pushes: Vec<Inbound> = page
+            let entries: Vec<(&KfMessage, Inbound)> = page
                 .msg_list
                 .iter()
-                .filter_map(|entry| inbound(channel, team, entry))
+                .filter_map(|entry| Some((entry, inbound(channel, team, entry)?)))
                 .collect();
-            self.commit_page(channel, open_kfid, lease, &pushes, &page.next_cursor)
+            self.commit_page(channel, open_kfid, lease, &entries, &page.next_cursor)
                 .await?;
             cursor = page.next_cursor;
             if !page.has_more {
@@ -238,18 +240,19 @@ impl KfSyncer {
         ))
     }
 
-    /// Stores a page and moves the cursor in one transaction.
+    /// Stores a page, applies what its new events say (a send that failed,
+    /// a message recalled), and moves the cursor, in one transaction.
     async fn commit_page(
         &self,
         channel: ChannelId,
         open_kfid: &str,
         lease: &str,
-        pushes: &[Inbound],
+        entries: &[(&KfMessage, Inbound)],
         next_cursor: &str,
     ) -> Result<(), crate::jobs::Retry> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await.map_err(fail)?;
-        let refs: Vec<&Inbound> = pushes.iter().collect();
+        let refs: Vec<&Inbound> = entries.iter().map(|(_, push)| push).collect();
         let written = if refs.is_empty() {
             Vec::new()
         } else {
@@ -258,13 +261,13 @@ impl KfSyncer {
                 .map_err(fail)?
                 .ok_or("a copy of an entry was stored meanwhile")?
         };
-        let events: Vec<_> = written
-            .into_iter()
-            .filter_map(|w| match w {
-                Written::New(_, event) => Some(event),
-                Written::Seen => None,
-            })
-            .collect();
+        let mut events = Vec::new();
+        for ((entry, _), written) in entries.iter().zip(written) {
+            if let Written::New(_, event) = written {
+                events.push(event);
+                apply(&mut tx, now, channel, entry).await.map_err(fail)?;
+            }
+        }
         if !advance_cursor(&mut tx, channel, open_kfid, lease, next_cursor)
             .await
             .map_err(fail)?
@@ -280,6 +283,41 @@ impl KfSyncer {
             .map_err(fail)?;
         Ok(())
     }
+}
+
+/// What a newly stored event changes beyond itself: our message that WeCom
+/// did not deliver is failed with the reason; a recalled message is marked.
+async fn apply(
+    tx: &mut crate::store::Tx,
+    now: i64,
+    channel: ChannelId,
+    entry: &KfMessage,
+) -> crate::error::AppResult<()> {
+    match entry.event() {
+        Some(KfEvent::MsgSendFail {
+            fail_msgid,
+            fail_type,
+        }) => {
+            // Our sends carry the message id as msgid; others (a welcome
+            // sent on an event code) are not messages of ours.
+            if let Ok(id) = fail_msgid.as_str().parse::<MessageId>() {
+                let sentence = format!(
+                    "WeCom did not deliver this message: {}",
+                    send_failure_reason(*fail_type)
+                );
+                crate::store::outbound::mark_undelivered(tx, now, id, &sentence).await?;
+            }
+        }
+        Some(
+            KfEvent::UserRecallMsg { recall_msgid }
+            | KfEvent::ServicerRecallMsg { recall_msgid, .. },
+        ) => {
+            let key = dedupe_key(recall_msgid.as_str());
+            crate::store::outbound::mark_recalled(tx, now, channel, &key).await?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A failed store call as a reason to try the job again.
@@ -325,7 +363,10 @@ mod tests {
             "origin": 5, "servicer_userid": "zhangsan", "msgtype": "text", "text": {"content": "我來"}}),
         );
         let push = inbound(ChannelId(uuid::Uuid::nil()), None, &servicer).expect("stored");
-        assert_eq!((push.kind.as_str(), push.opens_window), ("event", false));
+        assert_eq!(
+            (push.kind.as_str(), push.opens_window),
+            ("servicer_message", false)
+        );
         assert_eq!(push.fields["servicer_userid"], "zhangsan");
     }
 

@@ -80,6 +80,7 @@ struct MessageRow {
     media_size: Option<i64>,
     media_error: Option<String>,
     fields: String,
+    recalled_at: Option<i64>,
 }
 
 /// A value bound to a `$n` placeholder of a query built at run time.
@@ -439,7 +440,7 @@ impl Store {
     ) -> AppResult<Vec<MessageView>> {
         let sql = "SELECT m.id, m.conversation_id, m.direction, m.kind, m.body, m.status, m.error, m.author, \
                    u.name AS author_name, m.position, m.created_at, m.media_state, m.media_type, m.media_size, m.media_error, \
-                   m.fields \
+                   m.fields, m.recalled_at \
                    FROM messages m LEFT JOIN users u ON u.id = m.author \
                    WHERE m.conversation_id = $1 AND m.position < $2 ORDER BY m.position DESC LIMIT $3";
         let before = before.unwrap_or(i64::MAX);
@@ -509,7 +510,7 @@ impl Store {
             let sql = format!(
                 "SELECT m.id, m.conversation_id, m.direction, m.kind, m.body, m.status, m.error, m.author, \
                  u.name AS author_name, m.position, m.created_at, m.media_state, m.media_type, m.media_size, \
-                 m.media_error, m.fields \
+                 m.media_error, m.fields, m.recalled_at \
                  FROM messages m LEFT JOIN users u ON u.id = m.author WHERE m.id IN ({})",
                 super::marks(chunk.len(), 1)
             );
@@ -527,12 +528,14 @@ impl Store {
 }
 
 fn message_view(r: MessageRow) -> MessageView {
-    // Only activity fields are Harbour's own words; a message's are WeChat's.
-    let fields = (r.direction == Direction::Activity)
+    // Only activity fields are Harbour's own words; a message's are
+    // WeChat's, except who typed a message in the WeCom client.
+    let fields = (r.direction == Direction::Activity || r.kind == "servicer_message")
         .then(|| serde_json::from_str(&r.fields).ok())
         .flatten();
     MessageView {
         fields,
+        recalled_at: r.recalled_at,
         id: r.id,
         conversation_id: r.conversation_id,
         direction: r.direction,

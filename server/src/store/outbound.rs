@@ -387,3 +387,65 @@ async fn record_outcome_event(
     .await?;
     Ok(())
 }
+
+/// WeChat reported that an outbound message was not delivered (WeCom's
+/// `msg_send_fail`): it is `failed`, with the reason, whatever it said
+/// before. `false` when there is no such outbound message or it had failed
+/// already.
+pub async fn mark_undelivered(
+    tx: &mut Tx,
+    now: i64,
+    message_id: MessageId,
+    sentence: &str,
+) -> AppResult<bool> {
+    let changed = on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE messages SET status = 'failed', error = $2 \
+             WHERE id = $1 AND direction = 'out' AND status IS NOT NULL AND status <> 'failed'",
+        )
+        .bind(message_id.to_string())
+        .bind(sentence)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    if changed == 1 {
+        record_outcome_event(tx, now, message_id, DeliveryState::Failed).await?;
+    }
+    Ok(changed == 1)
+}
+
+/// Its sender recalled the message stored under `dedupe_key`: it is kept,
+/// marked recalled, and the recall is an event. `false` when there is no
+/// such message or it was recalled already.
+pub async fn mark_recalled(
+    tx: &mut Tx,
+    now: i64,
+    channel: shared::ChannelId,
+    dedupe_key: &str,
+) -> AppResult<bool> {
+    let recalled: Option<(String, String, Option<String>)> = on_tx!(tx, c => {
+        sqlx::query_as(
+            "UPDATE messages SET recalled_at = $3 \
+             WHERE channel_id = $1 AND dedupe_key = $2 AND recalled_at IS NULL \
+             RETURNING id, conversation_id, (SELECT v.team_id FROM conversations v WHERE v.id = messages.conversation_id)",
+        )
+        .bind(channel.to_string())
+        .bind(dedupe_key)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?
+    });
+    let Some((message, conversation, team)) = recalled else {
+        return Ok(false);
+    };
+    let team = team.as_deref().and_then(|t| t.parse().ok());
+    let payload = json!({ "conversation": conversation, "message": message });
+    append(
+        tx,
+        now,
+        &[NewEvent::new("message.recalled", None, payload).in_team(team)],
+    )
+    .await?;
+    Ok(true)
+}

@@ -20,6 +20,7 @@ on_both_backends!(
     a_lost_cursor_replays_and_stores_nothing_twice,
     accounts_are_listed_and_mapped_to_teams,
     a_reply_reaches_the_customer_once_and_a_held_session_explains_itself,
+    a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline,
 );
 
 const CORP_ID: &str = "ww4f3e2d1c0b9a8776";
@@ -376,4 +377,97 @@ async fn a_reply_reaches_the_customer_once_and_a_held_session_explains_itself(ba
         "{view}"
     );
     assert_eq!(estate.fake.kf_received(&customer).len(), 1);
+}
+
+async fn a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline(backend: Backend) {
+    let estate = connect(backend).await;
+    let customer = estate.fake.add_kf_customer("陳大文", None);
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "你好");
+    wait_for_messages(&estate, 1).await;
+    let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
+    let (_, sent) = post(
+        &estate.app,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        &estate.admin,
+        &json!({ "text": "請稍等", "confirm_recent": true }),
+    )
+    .await;
+    let message = sent["message"].as_str().expect("a message id").to_owned();
+    assert_eq!(settled(&estate, &message).await["status"], "sent");
+
+    // WeCom reports it undelivered (fail_type 6): failed, with the reason.
+    let msgid = wechat::message::KfMsgId::new(message.replace('-', ""));
+    assert!(estate.fake.kf_fail_delivery(&msgid, 6));
+    let started = Instant::now();
+    let failed = loop {
+        let (_, view) = estate
+            .app
+            .get_json(&format!("/api/v1/messages/{message}"), &estate.admin)
+            .await;
+        if view["status"] == "failed" {
+            break view;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{view}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Five messages")),
+        "{failed}"
+    );
+
+    // The customer recalls a message: kept, marked recalled.
+    let oops = estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "打錯字");
+    estate.fake.kf_recall(&estate.account, &customer, &oops);
+    // A colleague answers from the WeCom client.
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "再問");
+    estate
+        .fake
+        .kf_servicer_says(&estate.account, &customer, "zhangsan", "我來跟進");
+    let started = Instant::now();
+    let timeline = loop {
+        let (_, timeline) = estate
+            .app
+            .get_json(
+                &format!("/api/v1/conversations/{conversation}/messages"),
+                &estate.admin,
+            )
+            .await;
+        let done = timeline
+            .as_array()
+            .is_some_and(|t| t.iter().any(|m| m["kind"] == "servicer_message"));
+        if done {
+            break timeline;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{timeline}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let entries = timeline.as_array().expect("a list");
+    let recalled = entries
+        .iter()
+        .find(|m| m["body"] == "打錯字")
+        .expect("the recalled message is kept");
+    assert!(recalled["recalled_at"].is_i64(), "{recalled}");
+    let colleague = entries
+        .iter()
+        .find(|m| m["kind"] == "servicer_message")
+        .expect("the colleague's message");
+    assert_eq!(colleague["body"], "我來跟進");
+    assert_eq!(colleague["fields"]["servicer_userid"], "zhangsan");
+    assert!(entries
+        .iter()
+        .any(|m| m["kind"] == "event" && m["body"] == "user_recall_msg"));
+    let (status, events) = estate
+        .app
+        .get_json("/api/v1/events?kind=message.recalled", &estate.admin)
+        .await;
+    assert_eq!(status, 200);
+    assert!(events.to_string().contains("message.recalled"), "{events}");
 }
