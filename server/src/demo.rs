@@ -1,6 +1,8 @@
-//! The demo: a fake WeChat beside Harbour, a demo Official Account connected
-//! to it, and simulated followers writing in live, so a newcomer sees
-//! conversations arrive within seconds and can watch replies land.
+//! The demo: a fake WeChat beside Harbour, a demo Official Account and a
+//! demo WeCom Customer Service estate connected to it, and simulated
+//! followers and customers writing in live, so a newcomer sees
+//! conversations arrive within seconds on both channels and can watch
+//! replies land.
 
 use crate::channels::create_official_account;
 use crate::clock::Clock;
@@ -8,20 +10,24 @@ use crate::demo_portal::{PortalPerson, PortalSigner};
 use crate::secrets::SecretBox;
 use crate::store::Store;
 use anyhow::Context;
-use shared::api::{CallbackMode, CreateOfficialAccount};
+use shared::api::{CallbackMode, CreateOfficialAccount, CreateWecomKf};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use wechat::client::AppSecret;
+use wechat::client::{AppSecret, CorpSecret};
 use wechat::clock::{Clock as _, ManualClock, SystemClock};
-use wechat::fake::simulator::{Simulator, SimulatorConfig};
+use wechat::fake::simulator::{KfCustomers, Simulator, SimulatorConfig};
 use wechat::fake::FakeWeChat;
+use wechat::kf::KfCallbackConfig;
+use wechat::message::{CorpId, OpenKfId};
 use wechat::{AppId, Mode, OriginalId};
 
 pub const DEMO_APP_ID: &str = "wxd3e40d3e40d3e40d";
 const DEMO_ORIGINAL_ID: &str = "gh_d3e40d3e40d3";
 const DEMO_TOKEN: &str = "harbourDemoToken";
 const DEMO_AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+pub const DEMO_CORP_ID: &str = "wwd3e40d3e40d3e40d";
+const DEMO_OPEN_KFID: &str = "wkDemoHarbourDesk0001";
 
 /// Demo settings; the fake WeChat listens on its own port.
 #[derive(Clone, Debug)]
@@ -137,6 +143,76 @@ fn demo_secret(key: &[u8; 32]) -> String {
     hex::encode(&sha2::Sha256::digest([b"harbour-demo".as_slice(), key].concat())[..16])
 }
 
+/// The demo team, made on first use.
+async fn demo_team(store: &Store, clock: &Clock) -> anyhow::Result<shared::TeamId> {
+    match store.team_by_name(DEMO_TEAM).await? {
+        Some(team) => Ok(team),
+        None => Ok(
+            crate::accounts::create_team(store, clock.now(), None, DEMO_TEAM)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot make the demo team: {e}"))?
+                .id,
+        ),
+    }
+}
+
+/// Connects the demo WeCom Customer Service estate (once) and starts its
+/// customers writing to its account in the fake.
+async fn start_wecom_kf(
+    store: &Store,
+    secrets: &SecretBox,
+    clock: &Clock,
+    harbour: SocketAddr,
+    key: &[u8; 32],
+    fake: &Arc<FakeWeChat>,
+    rate: f64,
+) -> anyhow::Result<()> {
+    let corp = CorpId::new(DEMO_CORP_ID);
+    // Not secret: it only opens the local fake.
+    let secret = format!("kf{}", demo_secret(key));
+    fake.register_corp(&corp, &CorpSecret::new(secret.clone()));
+    let account = OpenKfId::new(DEMO_OPEN_KFID);
+    fake.add_kf_account_as(&corp, &account, "Harbour 客服");
+    let channel = match store
+        .list_channels()
+        .await?
+        .into_iter()
+        .find(|c| c.app_id == DEMO_CORP_ID)
+    {
+        Some(channel) => channel,
+        None => {
+            let input = CreateWecomKf {
+                name: "Demo WeCom Customer Service 示範微信客服".into(),
+                corp_id: DEMO_CORP_ID.into(),
+                corp_secret: secret,
+                token: DEMO_TOKEN.into(),
+                encoding_aes_key: DEMO_AES_KEY.into(),
+                api_base: Some(fake.base_url().to_owned()),
+                team: Some(demo_team(store, clock).await?),
+            };
+            crate::channels::wecom_kf::create_wecom_kf(store, secrets, clock.now(), None, &input)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot connect the demo WeCom estate: {e}"))?
+                .channel
+        }
+    };
+    let config = KfCallbackConfig::new(DEMO_TOKEN, DEMO_AES_KEY, &corp)
+        .map_err(|e| anyhow::anyhow!("the demo WeCom key is invalid: {}", e.code()))?;
+    fake.set_kf_callback(
+        &corp,
+        format!("http://{harbour}{}", channel.callback_path),
+        config,
+    );
+    let customers = KfCustomers::new(fake.clone(), vec![account], 20, rand::random());
+    // Half the Official Account's pace: the demo shows both, neither floods.
+    tokio::spawn(customers.run_live(rate / 2.0, None));
+    println!(
+        "Demo: simulated WeCom customers write to \"{}\".",
+        channel.name
+    );
+    Ok(())
+}
+
 /// Starts the fake WeChat and the followers; returns once traffic is flowing.
 pub async fn start(
     store: &Store,
@@ -182,15 +258,7 @@ pub async fn start(
     {
         Some(channel) => channel,
         None => {
-            let team = match store.team_by_name(DEMO_TEAM).await? {
-                Some(team) => team,
-                None => {
-                    crate::accounts::create_team(store, clock.now(), None, DEMO_TEAM)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("cannot make the demo team: {e}"))?
-                        .id
-                }
-            };
+            let team = demo_team(store, clock).await?;
             let input = CreateOfficialAccount {
                 name: "Demo Official Account 示範公眾號".into(),
                 app_id: DEMO_APP_ID.into(),
@@ -231,6 +299,7 @@ pub async fn start(
         fake.base_url(),
         channel.name
     );
+    start_wecom_kf(store, secrets, clock, harbour, key, &fake, rate).await?;
     if let Some(portal) = &options.portal {
         start_portal(portal, harbour, clock).await?;
     }

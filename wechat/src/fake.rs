@@ -313,6 +313,15 @@ impl FakeWeChat {
         self.shared.state().kf.add_account(corpid, name)
     }
 
+    /// An account of `corpid` with a given `open_kfid` (the demo's, stable
+    /// across restarts).
+    pub fn add_kf_account_as(&self, corpid: &CorpId, open_kfid: &OpenKfId, name: &str) {
+        self.shared
+            .state()
+            .kf
+            .add_account_as(corpid, open_kfid.clone(), name);
+    }
+
     /// A WeChat user who may chat with the organisation's accounts.
     pub fn add_kf_customer(&self, nickname: &str, unionid: Option<&str>) -> ExternalUserId {
         self.shared.state().kf.add_customer(nickname, unionid)

@@ -328,7 +328,7 @@ async fn a_reply_reaches_the_follower_once_and_the_window_is_enforced(backend: B
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_brings_live_conversations_from_simulated_followers() {
+async fn the_demo_brings_live_conversations_from_simulated_followers_and_customers() {
     let db = TestDb::new(Backend::Sqlite).await;
     // The example portal needs a port known in advance: its origin is configured.
     let portal_port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -366,6 +366,25 @@ async fn the_demo_brings_live_conversations_from_simulated_followers() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(stored >= 5, "the demo stored {stored} messages");
+    // WeCom Customer Service customers write too, pulled through kf/sync_msg.
+    let kf = app
+        .store
+        .list_channels()
+        .await
+        .expect("channels")
+        .into_iter()
+        .find(|c| c.app_id == harbour_server::demo::DEMO_CORP_ID)
+        .expect("demo WeCom estate");
+    assert_eq!(kf.callback_path, format!("/wechat/kf/{}", kf.id));
+    let mut pulled = 0;
+    for _ in 0..100 {
+        pulled = app.store.inbound_message_count(kf.id).await.expect("count");
+        if pulled >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(pulled >= 3, "the demo pulled {pulled} WeCom messages");
     let admin = app.admin_token().await;
     let (_, page) = app.get_json("/api/v1/conversations", &admin).await;
     let list = &page["conversations"];

@@ -175,6 +175,10 @@ impl KfWorld {
 
     pub fn add_account(&mut self, corpid: &CorpId, name: &str) -> OpenKfId {
         let open_kfid = OpenKfId::new(self.unique("wkFAKE"));
+        self.add_account_as(corpid, open_kfid, name)
+    }
+
+    pub fn add_account_as(&mut self, corpid: &CorpId, open_kfid: OpenKfId, name: &str) -> OpenKfId {
         self.accounts.insert(
             open_kfid.clone(),
             Account {

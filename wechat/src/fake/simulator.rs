@@ -5,13 +5,16 @@
 //! [`Simulator::push`] turns what a follower does ([`Activity`]) into a signed
 //! [`Push`]; [`Simulator::deliver`] posts it; [`Traffic`] invents a realistic,
 //! seeded stream of activity and [`Simulator::run_live`] plays it at a rate.
+//! [`KfCustomers`] plays the same traffic as WeCom Customer Service customers.
 
 mod delivery;
+mod kf;
 mod media;
 mod push;
 mod traffic;
 
 pub use delivery::{Attempt, AttemptOutcome, DeliveryReport, LiveSummary};
+pub use kf::KfCustomers;
 pub use media::{sample_picture, sample_voice};
 pub use push::{Activity, FollowerMedia, LinkCard, Place, Push, PushContent};
 pub use traffic::{Follower, Language, Traffic, DEFAULT_FOLLOWERS};

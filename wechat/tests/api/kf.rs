@@ -500,3 +500,39 @@ async fn a_customer_message_is_announced_by_a_callback_whose_token_syncs() {
         assert_eq!(texts(&page.msg_list), ["有冇人？"]);
     }
 }
+
+#[tokio::test]
+async fn simulated_customers_write_bilingual_traffic_that_sync_pulls() {
+    let kf = spawn().await;
+    let fake = Arc::new(kf.fake);
+    let mut customers = wechat::fake::simulator::KfCustomers::new(
+        Arc::clone(&fake),
+        vec![kf.account.clone()],
+        8,
+        7,
+    );
+    let written: Vec<KfMsgId> = (0..60).filter_map(|_| customers.step()).collect();
+    assert!(written.len() > 30, "most steps write something");
+    let client = kf.client;
+    let mut request = SyncMsgRequest::new(kf.account.clone(), "", None);
+    let mut entries = Vec::new();
+    loop {
+        let page = client.sync_msg(&request).await.expect("sync");
+        entries.extend(page.msg_list);
+        request.cursor = page.next_cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    for msgid in &written {
+        assert!(entries.iter().any(|m| &m.msgid == msgid), "{msgid} pulled");
+    }
+    let chinese = texts(&entries)
+        .iter()
+        .filter(|t| t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
+        .count();
+    assert!(chinese > 0, "Chinese texts among them");
+    assert!(entries
+        .iter()
+        .any(|m| matches!(m.body, KfBody::Media { .. })));
+}
