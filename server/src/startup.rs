@@ -80,6 +80,7 @@ impl Application {
             keep_ms: config.export_keep_ms,
         };
         if config.run_workers {
+            store.catch_up_kf(clock.now()).await?;
             let handlers = job_handlers(&store, &secrets, &clock, &config.data_dir, &exports)?;
             let mut worker = Worker::new(store.clone(), clock.clone(), handlers);
             worker.lease_ms = config.job_lease_ms;

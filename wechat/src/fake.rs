@@ -440,6 +440,13 @@ impl FakeWeChat {
         self.shared.state().kf.insert_empty_pages(open_kfid, pages);
     }
 
+    /// The msgids of `open_kfid`'s entries that `cursor` (a `next_cursor`
+    /// this fake gave) has passed, oldest first: what a client holding that
+    /// cursor must have stored. `None` for a cursor the fake did not issue.
+    pub fn kf_passed_by(&self, open_kfid: &OpenKfId, cursor: &str) -> Option<Vec<KfMsgId>> {
+        self.shared.state().kf.passed_by(open_kfid, cursor)
+    }
+
     /// Every message `customer` received from the organisation, oldest
     /// first.
     pub fn kf_received(&self, customer: &ExternalUserId) -> Vec<KfReceived> {

@@ -28,8 +28,10 @@ use wechat::message::OpenKfId;
 use wechat::{Action, ApiError};
 
 /// How long a pull holds the account before another node may take over;
-/// renewed with every page.
-const LEASE: Duration = Duration::from_secs(60);
+/// renewed with every page. Short, so a node that died mid-pull holds the
+/// account up only briefly; a pull that outlives it (a very slow call) is
+/// safe too: its next page is fenced off and another node goes on.
+const LEASE: Duration = Duration::from_secs(15);
 /// A callback Token is good for 10 minutes; use it for a little less.
 const TOKEN_LIFETIME_MS: i64 = 9 * 60 * 1000;
 /// Passes one job makes before it yields (callbacks keep coming on a busy

@@ -277,6 +277,30 @@ impl Store {
         Ok(())
     }
 
+    /// Queues a pull of every account of every active estate: at start-up,
+    /// for what WeCom announced while no node was up to hear it (it gives up
+    /// on a callback after a few tries). Pulling is idempotent, so an
+    /// account with nothing new costs one empty page.
+    pub async fn catch_up_kf(&self, now: i64) -> AppResult<usize> {
+        let accounts: Vec<(String, String)> = crate::on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT a.channel_id, a.open_kfid FROM kf_accounts a \
+                 JOIN channels c ON c.id = a.channel_id WHERE c.active",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        if accounts.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        for (channel, open_kfid) in &accounts {
+            want_sync(&mut tx, now, super::stored(channel)?, open_kfid, None).await?;
+        }
+        tx.commit_quietly().await?;
+        Ok(accounts.len())
+    }
+
     /// The accounts of an estate, by name.
     pub async fn kf_accounts(&self, channel: ChannelId) -> AppResult<Vec<KfAccountRow>> {
         Ok(crate::on_read!(self, pool => {

@@ -27,3 +27,4 @@ mod socket_rights;
 mod store;
 mod users;
 mod wecom;
+mod wecom_crash;

@@ -229,6 +229,25 @@ impl KfWorld {
             .map_or(SessionState::Ended, |s| s.state)
     }
 
+    /// The msgids of `open_kfid`'s entries a `sync_msg` cursor has passed
+    /// (everything before it), oldest first; `None` for a cursor this fake
+    /// did not issue.
+    pub fn passed_by(&self, open_kfid: &OpenKfId, cursor: &str) -> Option<Vec<KfMsgId>> {
+        let through = if cursor.is_empty() {
+            0
+        } else {
+            parse_cursor(cursor)?
+        };
+        Some(
+            self.log
+                .iter()
+                .filter(|e| &e.open_kfid == open_kfid && e.seq <= through)
+                .filter_map(|e| e.body.get("msgid").and_then(Value::as_str))
+                .map(KfMsgId::new)
+                .collect(),
+        )
+    }
+
     pub fn insert_empty_pages(&mut self, open_kfid: &OpenKfId, pages: u32) {
         *self.empty_pages.entry(open_kfid.clone()).or_default() += pages;
     }
@@ -501,11 +520,7 @@ impl KfWorld {
         let after = if cursor.is_empty() {
             0
         } else {
-            cursor
-                .strip_prefix('C')
-                .and_then(|c| c.split_once('N'))
-                .and_then(|(seq, _)| u64::from_str_radix(seq, 16).ok())
-                .ok_or(refuse(40058, "invalid cursor"))?
+            parse_cursor(cursor).ok_or(refuse(40058, "invalid cursor"))?
         };
         self.admit_sync(corpid, text("token"), now)?;
         if let Some(pending) = open_kfid
@@ -810,6 +825,14 @@ impl KfWorld {
         Ok(json!({"errcode": 0, "errmsg": "ok", "customer_list": found,
                   "invalid_external_userid": invalid}))
     }
+}
+
+/// The log position a cursor stands after.
+fn parse_cursor(cursor: &str) -> Option<u64> {
+    cursor
+        .strip_prefix('C')
+        .and_then(|c| c.split_once('N'))
+        .and_then(|(seq, _)| u64::from_str_radix(seq, 16).ok())
 }
 
 /// The decrypted body of a `kf_msg_or_event` callback, in WeCom's order.
