@@ -1,6 +1,7 @@
 //! The words for channels (kinds, callback modes) and the checks the
-//! "Connect an Official Account" form makes before sending. The checks mirror
-//! the server's in `server/src/channels/official_account.rs`, which decides.
+//! "Connect a channel" form makes before sending. The checks mirror the
+//! server's in `server/src/channels/official_account.rs` and
+//! `wecom_kf.rs`, which decide.
 
 use shared::api::{CallbackMode, CreateOfficialAccount};
 
@@ -35,8 +36,82 @@ pub fn mode_label(mode: CallbackMode) -> &'static str {
 pub fn kind_label(kind: &str) -> String {
     match kind {
         "wechat_oa" => td_string!(current_locale(), channels.kind_wechat_oa).to_owned(),
+        "wecom_kf" => td_string!(current_locale(), channels.kind_wecom_kf).to_owned(),
         other => other.to_owned(),
     }
+}
+
+/// What the form connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    OfficialAccount,
+    WecomKf,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 2] = [ChannelKind::OfficialAccount, ChannelKind::WecomKf];
+
+    /// The kind as the server names it.
+    pub fn value(self) -> &'static str {
+        match self {
+            ChannelKind::OfficialAccount => "wechat_oa",
+            ChannelKind::WecomKf => "wecom_kf",
+        }
+    }
+
+    pub fn from_value(value: &str) -> Option<ChannelKind> {
+        ChannelKind::ALL.into_iter().find(|k| k.value() == value)
+    }
+
+    pub fn label(self) -> String {
+        kind_label(self.value())
+    }
+
+    /// The account's id, as its console names it.
+    pub fn id_label(self) -> &'static str {
+        let locale = current_locale();
+        match self {
+            ChannelKind::OfficialAccount => td_string!(locale, channels.app_id),
+            ChannelKind::WecomKf => td_string!(locale, channels.corp_id),
+        }
+    }
+
+    pub fn id_placeholder(self) -> &'static str {
+        match self {
+            ChannelKind::OfficialAccount => "wx1a2b3c4d5e6f7a8b",
+            ChannelKind::WecomKf => "ww4f3e2d1c0b9a8776",
+        }
+    }
+
+    /// The API secret, as its console names it.
+    pub fn secret_label(self) -> &'static str {
+        let locale = current_locale();
+        match self {
+            ChannelKind::OfficialAccount => td_string!(locale, channels.app_secret),
+            ChannelKind::WecomKf => td_string!(locale, channels.corp_secret),
+        }
+    }
+
+    pub fn api_placeholder(self) -> &'static str {
+        match self {
+            ChannelKind::OfficialAccount => "https://api.weixin.qq.com",
+            ChannelKind::WecomKf => "https://qyapi.weixin.qq.com",
+        }
+    }
+}
+
+/// A server complaint about a WeCom field, put where the form shows that
+/// field (the form names them as an Official Account's).
+pub fn as_form_fields(mut error: crate::api::ApiError) -> crate::api::ApiError {
+    let field = match error.body.field.as_deref() {
+        Some("corp_id") => Some("app_id"),
+        Some("corp_secret") => Some("app_secret"),
+        _ => None,
+    };
+    if let Some(field) = field {
+        error.body.field = Some(field.to_owned());
+    }
+    error
 }
 
 /// The mode needs the EncodingAESKey to open WeChat's messages.
@@ -56,7 +131,7 @@ fn is_letters_and_digits(text: &str) -> bool {
 
 /// Every complaint about the form, as (field, sentence in the user's
 /// language); empty when it can be sent.
-pub fn check(account: &CreateOfficialAccount) -> Vec<(&'static str, String)> {
+pub fn check(account: &CreateOfficialAccount, kind: ChannelKind) -> Vec<(&'static str, String)> {
     let locale = current_locale();
     let mut problems = Vec::new();
     let name = account.name.trim();
@@ -74,16 +149,18 @@ pub fn check(account: &CreateOfficialAccount) -> Vec<(&'static str, String)> {
     }
     let app_id = account.app_id.trim();
     if app_id.is_empty() || app_id.len() > 64 || !is_letters_and_digits(app_id) {
-        problems.push((
-            "app_id",
-            td_string!(locale, channels.app_id_invalid).to_owned(),
-        ));
+        let sentence = match kind {
+            ChannelKind::OfficialAccount => td_string!(locale, channels.app_id_invalid),
+            ChannelKind::WecomKf => td_string!(locale, channels.corp_id_invalid),
+        };
+        problems.push(("app_id", sentence.to_owned()));
     }
     if account.app_secret.trim().is_empty() {
-        problems.push((
-            "app_secret",
-            td_string!(locale, channels.app_secret_missing).to_owned(),
-        ));
+        let sentence = match kind {
+            ChannelKind::OfficialAccount => td_string!(locale, channels.app_secret_missing),
+            ChannelKind::WecomKf => td_string!(locale, channels.corp_secret_missing),
+        };
+        problems.push(("app_secret", sentence.to_owned()));
     }
     let token = &account.token;
     if !token.is_empty() && (!TOKEN_CHARS.contains(&token.len()) || !is_letters_and_digits(token)) {
@@ -164,20 +241,23 @@ mod tests {
     }
 
     fn fields(account: &CreateOfficialAccount) -> Vec<&'static str> {
-        check(account).into_iter().map(|(field, _)| field).collect()
+        check(account, ChannelKind::OfficialAccount)
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect()
     }
 
     #[test]
     fn a_complete_account_passes() {
         assert_eq!(KEY.len(), AES_KEY_LEN);
-        assert!(check(&valid()).is_empty());
+        assert!(check(&valid(), ChannelKind::OfficialAccount).is_empty());
     }
 
     #[test]
     fn a_short_aes_key_says_how_long_it_is() {
         let mut account = valid();
         account.encoding_aes_key = KEY[..42].into();
-        let problems = check(&account);
+        let problems = check(&account, ChannelKind::OfficialAccount);
         assert_eq!(problems.len(), 1);
         assert!(problems[0].1.contains("has 42 characters"));
     }
@@ -188,14 +268,14 @@ mod tests {
         account.encoding_aes_key.clear();
         assert_eq!(fields(&account), ["encoding_aes_key"]);
         account.mode = CallbackMode::Plain;
-        assert!(check(&account).is_empty());
+        assert!(check(&account, ChannelKind::OfficialAccount).is_empty());
     }
 
     #[test]
     fn an_empty_token_is_generated_and_a_short_one_refused() {
         let mut account = valid();
         account.token.clear();
-        assert!(check(&account).is_empty());
+        assert!(check(&account, ChannelKind::OfficialAccount).is_empty());
         account.token = "shortToken12345".into();
         assert_eq!(fields(&account), ["token"]);
     }
@@ -207,6 +287,22 @@ mod tests {
         account.app_id = "wx 123".into();
         account.api_base = Some("ftp://example.com".into());
         assert_eq!(fields(&account), ["app_id", "token", "api_base"]);
+    }
+
+    #[test]
+    fn a_wecom_estate_is_checked_in_wecom_words() {
+        let mut account = valid();
+        account.app_id = "not a corp id".into();
+        account.app_secret.clear();
+        let problems = check(&account, ChannelKind::WecomKf);
+        let fields: Vec<_> = problems.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["app_id", "app_secret"]);
+        assert!(problems[0].1.contains("Corp ID"), "{}", problems[0].1);
+        assert_eq!(
+            ChannelKind::from_value("wecom_kf"),
+            Some(ChannelKind::WecomKf)
+        );
+        assert_eq!(kind_label("wecom_kf"), "WeCom Customer Service");
     }
 
     #[test]

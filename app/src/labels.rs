@@ -69,7 +69,15 @@ pub fn event_label(name: Option<&str>) -> String {
 pub fn preview_label(preview: Option<&str>) -> String {
     match preview.map(str::trim) {
         None | Some("") => td_string!(current_locale(), labels.no_messages).to_owned(),
-        Some(kind @ ("subscribe" | "unsubscribe")) => event_label(Some(kind)),
+        Some(
+            kind @ ("subscribe"
+            | "unsubscribe"
+            | "enter_session"
+            | "msg_send_fail"
+            | "user_recall_msg"
+            | "session_status_change"
+            | "servicer_recall_msg"),
+        ) => event_label(Some(kind)),
         Some(text) => placeholder(text).map_or_else(|| text.to_owned(), str::to_owned),
     }
 }

@@ -1,7 +1,10 @@
 //! `cargo xtask bench ingest`: signed and encrypted text callbacks from a
 //! load generator against Harbour on SQLite (fully durable), Harbour on
 //! PostgreSQL, and a bare axum handler that answers `success` without
-//! crypto or storage, all in the same run.
+//! crypto or storage, all in the same run; and WeCom Customer Service:
+//! messages waiting in the fake WeCom, announced by one callback and
+//! pulled with `kf/sync_msg` in pages of 1,000, from the callback to the
+//! last one stored.
 
 use futures::StreamExt;
 use harbour_tests::app::spawn_app_on;
@@ -43,7 +46,80 @@ pub async fn run() {
             &outcome,
             &baseline,
         );
+        let pulled = harbour_kf(backend).await;
+        println!(
+            "| Harbour on {backend:?}, WeCom KF: {KF_MESSAGES} messages pulled after one callback | {:.0} messages/s | | | {:.3} |",
+            pulled,
+            pulled / baseline.per_second
+        );
     }
+}
+
+/// Messages waiting in the fake WeCom for the KF row.
+const KF_MESSAGES: usize = 10_000;
+
+/// Messages per second from the callback that announces `KF_MESSAGES`
+/// waiting messages to the last of them stored.
+async fn harbour_kf(backend: Backend) -> f64 {
+    use wechat::client::CorpSecret;
+    use wechat::kf::KfCallbackConfig;
+    use wechat::message::CorpId;
+    const CORP_ID: &str = "wwbe4c4be4c4be4c4b";
+    let db = TestDb::new(backend).await;
+    let app = spawn_app_on(db, |_| {}).await;
+    let fake = app.fake_wechat().await;
+    let corp = CorpId::new(CORP_ID);
+    fake.register_corp(&corp, &CorpSecret::new("bench-kf-secret"));
+    let account = fake.add_kf_account(&corp, "Bench");
+    let admin = app.admin_token().await;
+    let (status, connected) = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/channels/wecom-kf",
+            &admin,
+            &json!({ "name": "Bench KF", "corp_id": CORP_ID, "corp_secret": "bench-kf-secret",
+                     "token": TOKEN, "encoding_aes_key": AES_KEY, "api_base": fake.base_url() }),
+        )
+        .await;
+    assert_eq!(status, 201, "{connected}");
+    let channel: shared::ChannelId = connected["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("a channel id");
+    let customers: Vec<_> = (0..500)
+        .map(|n| fake.add_kf_customer(&format!("客戶 {n}"), None))
+        .collect();
+    // Waiting before anyone listens: no callbacks yet.
+    for n in 0..KF_MESSAGES {
+        fake.kf_customer_says(
+            &account,
+            &customers[n % customers.len()],
+            &format!("你好，我想問還款日期 {n}"),
+        );
+    }
+    let path = connected["callback_path"].as_str().expect("a path");
+    let config = KfCallbackConfig::new(TOKEN, AES_KEY, &corp).expect("config");
+    fake.set_kf_callback(&corp, app.url(path), config);
+    let started = Instant::now();
+    fake.kf_customer_says(&account, &customers[0], "one more");
+    let wanted = KF_MESSAGES as i64 + 1;
+    loop {
+        let stored = app
+            .store
+            .inbound_message_count(channel)
+            .await
+            .expect("count");
+        if stored >= wanted {
+            assert_eq!(stored, wanted, "every message stored once");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the pull stalled at {stored}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    wanted as f64 / started.elapsed().as_secs_f64()
 }
 
 fn print_row(name: &str, outcome: &Outcome, baseline: &Outcome) {

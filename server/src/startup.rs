@@ -460,9 +460,23 @@ pub fn job_handlers(
     });
     let syncer = crate::channels::kf_sync::KfSyncer {
         store: store.clone(),
-        clients,
+        clients: clients.clone(),
         clock: clock.clone(),
     };
+    let session = crate::channels::kf_session::KfSession {
+        store: store.clone(),
+        clients: clients.clone(),
+        clock: clock.clone(),
+    };
+    let ending = session.clone();
+    handlers.register(crate::store::kf::EVENT_MESSAGE_JOB, move |job| {
+        let session = session.clone();
+        async move { session.send_event_message(job).await }
+    });
+    handlers.register(crate::store::kf::END_JOB, move |job| {
+        let ending = ending.clone();
+        async move { ending.end(job).await }
+    });
     handlers.register(crate::store::kf::SYNC_JOB, move |job| {
         let syncer = syncer.clone();
         async move { syncer.run(job).await }

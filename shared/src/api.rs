@@ -242,13 +242,25 @@ pub struct KfAccountView {
     pub team: Option<TeamId>,
     /// When its messages were last pulled.
     pub synced_at: Option<i64>,
+    /// Sent once when a customer opens the chat (WeCom allows 20 s).
+    #[serde(default)]
+    pub welcome_text: Option<String>,
+    /// Sent when a resolved conversation ends the WeCom session.
+    #[serde(default)]
+    pub closing_text: Option<String>,
 }
 
 /// `PUT /api/v1/channels/{id}/kf-accounts/{open_kfid}`: the team for an
-/// account's new conversations.
+/// account's new conversations and its automated messages (all replaced).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MapKfAccount {
     pub team: Option<TeamId>,
+    /// Replaces the welcome message; empty or absent: none.
+    #[serde(default)]
+    pub welcome_text: Option<String>,
+    /// Replaces the closing message; empty or absent: none.
+    #[serde(default)]
+    pub closing_text: Option<String>,
 }
 
 /// The answer to connecting a channel: the channel, and the callback Token

@@ -55,7 +55,7 @@ pub struct Desk {
     pub fake: std::sync::Arc<FakeWeChat>,
 }
 
-async fn create_agent(app: &TestApp, admin: &str, name: &str, team: &str) -> String {
+pub async fn create_agent(app: &TestApp, admin: &str, name: &str, team: &str) -> String {
     let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
     let response = app
         .client

@@ -205,7 +205,8 @@ pub fn MessageTimeline(
                             <ol class="message-list">
                                 <For
                                     each=move || messages.items.get()
-                                    key=|m| (m.id, m.body.clone(), m.media.as_ref().map(|m| m.state))
+                                    // A recall redraws the entry, as new media does.
+                                    key=|m| (m.id, m.body.clone(), m.media.as_ref().map(|m| m.state), m.recalled_at)
                                     children=move |message| {
                                         let id = message.id;
                                         let first = (message.status, message.error.clone());

@@ -29,6 +29,7 @@ pub mod field_error;
 pub mod form_banner;
 pub mod form_field;
 pub mod icon;
+pub mod kf_accounts;
 pub mod language_picker;
 pub mod list_filters;
 pub mod live_indicator;

@@ -1,15 +1,17 @@
-//! The "Connect an Official Account" form on the Channels page. Checks what it
-//! can on the spot, shows the server's complaints next to their fields, and
-//! forgets the secrets as soon as the account is connected.
+//! The "Connect a channel" form on the Channels page: a WeChat Official
+//! Account or a WeCom Customer Service estate (the same fields, named as
+//! each console names them). Checks what it can on the spot, shows the
+//! server's complaints next to their fields, and forgets the secrets as
+//! soon as the channel is connected.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::{CallbackMode, Channel, CreateOfficialAccount, Team};
+use shared::api::{CallbackMode, Channel, CreateOfficialAccount, CreateWecomKf, Team};
 use shared::TeamId;
 
 use crate::api;
-use crate::channel_rules::{self, mode_label, needs_aes_key, AES_KEY_LEN, MODES};
+use crate::channel_rules::{self, mode_label, needs_aes_key, ChannelKind, AES_KEY_LEN, MODES};
 use crate::components::form_banner::FormBanner;
 use crate::components::form_field::FormField;
 use crate::form_errors::FormErrors;
@@ -18,7 +20,8 @@ use crate::remote::{LoadStatus, RemoteList};
 use crate::state::auth::AuthState;
 
 /// The fields of this form, named as the API names them in `ErrorBody.field`.
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
+    "kind",
     "name",
     "app_id",
     "app_secret",
@@ -40,6 +43,7 @@ struct Inputs {
     mode: RwSignal<CallbackMode>,
     api_base: RwSignal<String>,
     team: RwSignal<Option<TeamId>>,
+    kind: RwSignal<ChannelKind>,
 }
 
 impl Inputs {
@@ -53,6 +57,7 @@ impl Inputs {
             mode: RwSignal::new(CallbackMode::Safe),
             api_base: RwSignal::new(String::new()),
             team: RwSignal::new(None),
+            kind: RwSignal::new(ChannelKind::OfficialAccount),
         }
     }
 
@@ -64,9 +69,27 @@ impl Inputs {
             app_secret: self.app_secret.get_untracked().trim().to_owned(),
             token: self.token.get_untracked().trim().to_owned(),
             encoding_aes_key: self.encoding_aes_key.get_untracked().trim().to_owned(),
-            mode: self.mode.get_untracked(),
+            // WeCom always encrypts.
+            mode: match self.kind.get_untracked() {
+                ChannelKind::OfficialAccount => self.mode.get_untracked(),
+                ChannelKind::WecomKf => CallbackMode::Safe,
+            },
             api_base: (!api_base.is_empty()).then_some(api_base),
             team: self.team.get_untracked(),
+        }
+    }
+
+    /// The same fields as WeCom names them.
+    fn wecom_request(&self) -> CreateWecomKf {
+        let account = self.request();
+        CreateWecomKf {
+            name: account.name,
+            corp_id: account.app_id,
+            corp_secret: account.app_secret,
+            token: account.token,
+            encoding_aes_key: account.encoding_aes_key,
+            api_base: account.api_base,
+            team: account.team,
         }
     }
 
@@ -83,6 +106,7 @@ impl Inputs {
         }
         self.mode.try_set(CallbackMode::Safe);
         self.team.try_set(None);
+        self.kind.try_set(ChannelKind::OfficialAccount);
     }
 }
 
@@ -90,17 +114,20 @@ impl Inputs {
 fn TeamSelect(
     teams: RemoteList<Team>,
     team: RwSignal<Option<TeamId>>,
-    errors: FormErrors<8>,
+    errors: FormErrors<9>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let unavailable = move || teams.status.get() != LoadStatus::Ready;
-    let hint = move || match teams.status.get() {
-        LoadStatus::Loading => view! { {t!(i18n, teams.loading)} }.into_any(),
-        LoadStatus::Failed(error) => {
-            let code = error.code_str();
-            view! { {t!(i18n, channels.teams_failed, code = code)} }.into_any()
+    // The hint is drawn once; the closure inside it follows the teams' loading.
+    let hint = move || {
+        move || match teams.status.get() {
+            LoadStatus::Loading => view! { {t!(i18n, teams.loading)} }.into_any(),
+            LoadStatus::Failed(error) => {
+                let code = error.code_str();
+                view! { {t!(i18n, channels.teams_failed, code = code)} }.into_any()
+            }
+            LoadStatus::Ready => view! { {t!(i18n, channels.team_hint)} }.into_any(),
         }
-        LoadStatus::Ready => view! { {t!(i18n, channels.team_hint)} }.into_any(),
     };
     view! {
         <FormField control="channel-team" label=move || t_string!(i18n, teams.team) hint=hint error=errors.field("team")>
@@ -160,17 +187,23 @@ pub fn OfficialAccountForm(
         errors.clear();
         connected.set(None);
         generated.set(None);
+        let kind = inputs.kind.get_untracked();
         let request = inputs.request();
-        for (field, message) in channel_rules::check(&request) {
+        for (field, message) in channel_rules::check(&request, kind) {
             errors.field(field).set(Some(message));
         }
         if errors.any() {
             return;
         }
         busy.set(true);
+        let wecom = (kind == ChannelKind::WecomKf).then(|| inputs.wecom_request());
         // `request` (with the secrets) moves into the task and is dropped when it ends.
         spawn_local(async move {
-            match api::channels::connect_official_account(auth, &request).await {
+            let connecting = match &wecom {
+                Some(wecom) => api::channels::connect_wecom_kf(auth, wecom).await,
+                None => api::channels::connect_official_account(auth, &request).await,
+            };
+            match connecting.map_err(channel_rules::as_form_fields) {
                 Ok(connected_channel) => {
                     inputs.clear();
                     let channel = connected_channel.channel;
@@ -211,7 +244,8 @@ pub fn OfficialAccountForm(
     };
     let key_hint = move || {
         let typed = inputs.encoding_aes_key.with(|k| k.trim().chars().count());
-        let need = if needs_aes_key(inputs.mode.get()) {
+        let need = if inputs.kind.get() == ChannelKind::WecomKf || needs_aes_key(inputs.mode.get())
+        {
             t_string!(i18n, channels.aes_needed)
         } else {
             t_string!(i18n, channels.aes_optional)
@@ -226,6 +260,28 @@ pub fn OfficialAccountForm(
 
     view! {
         <form id="official-account-form" class="form-grid" novalidate on:submit=submit>
+            <FormField control="channel-kind" label=move || t_string!(i18n, channels.kind) error=errors.field("kind")>
+                <select
+                    id="channel-kind"
+                    name="kind"
+                    on:change=move |ev| {
+                        if let Some(kind) = ChannelKind::from_value(&event_target_value(&ev)) {
+                            inputs.kind.set(kind);
+                        }
+                    }
+                >
+                    {ChannelKind::ALL
+                        .into_iter()
+                        .map(|kind| {
+                            view! {
+                                <option value=kind.value() prop:selected=move || inputs.kind.get() == kind>
+                                    {move || kind.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </FormField>
             <FormField control="channel-name" label=move || t_string!(i18n, channels.name) hint=move || t!(i18n, channels.name_hint) error=errors.field("name")>
                 <input
                     id="channel-name"
@@ -237,7 +293,7 @@ pub fn OfficialAccountForm(
                     aria-describedby=described("name", "channel-name-hint", "channel-name-error channel-name-hint")
                 />
             </FormField>
-            <FormField control="channel-app-id" label=move || t_string!(i18n, channels.app_id) error=errors.field("app_id")>
+            <FormField control="channel-app-id" label=move || inputs.kind.get().id_label() error=errors.field("app_id")>
                 <input
                     id="channel-app-id"
                     name="app_id"
@@ -245,12 +301,13 @@ pub fn OfficialAccountForm(
                     autocomplete="off"
                     spellcheck="false"
                     autocapitalize="off"
-                    placeholder="wx1a2b3c4d5e6f7a8b"
+                    placeholder=move || inputs.kind.get().id_placeholder()
                     bind:value=inputs.app_id
                     aria-invalid=invalid("app_id")
                     aria-describedby=described("app_id", "", "channel-app-id-error")
                 />
             </FormField>
+            <Show when=move || inputs.kind.get() == ChannelKind::OfficialAccount>
             <FormField control="channel-mode" label=move || t_string!(i18n, channels.mode) hint=move || t!(i18n, channels.mode_hint) error=errors.field("mode")>
                 <select
                     id="channel-mode"
@@ -275,8 +332,9 @@ pub fn OfficialAccountForm(
                         .collect_view()}
                 </select>
             </FormField>
+            </Show>
             <TeamSelect teams=teams team=inputs.team errors=errors />
-            <FormField control="channel-app-secret" label=move || t_string!(i18n, channels.app_secret) error=errors.field("app_secret")>
+            <FormField control="channel-app-secret" label=move || inputs.kind.get().secret_label() error=errors.field("app_secret")>
                 <input
                     id="channel-app-secret"
                     name="app_secret"
@@ -324,7 +382,7 @@ pub fn OfficialAccountForm(
                     autocomplete="off"
                     spellcheck="false"
                     autocapitalize="off"
-                    placeholder="https://api.weixin.qq.com"
+                    placeholder=move || inputs.kind.get().api_placeholder()
                     bind:value=inputs.api_base
                     aria-invalid=invalid("api_base")
                     aria-describedby=described("api_base", "channel-api-base-hint", "channel-api-base-error channel-api-base-hint")

@@ -1,5 +1,6 @@
 //! The Channels admin page at /admin/channels: the WeChat accounts connected
-//! to Harbour with the callback URL each needs, and a form to connect one.
+//! to Harbour with the callback URL each needs, a form to connect one, and
+//! each WeCom Customer Service estate's accounts with their teams.
 
 use leptos::prelude::*;
 use shared::api::{Channel, Team};
@@ -9,6 +10,7 @@ use crate::api;
 use crate::components::admin_only::AdminOnly;
 use crate::components::channels_table::ChannelsTable;
 use crate::components::error_state::ErrorState;
+use crate::components::kf_accounts::KfAccounts;
 use crate::components::official_account_form::OfficialAccountForm;
 use crate::components::page_header::PageHeader;
 use crate::components::skeleton_rows::SkeletonRows;
@@ -84,6 +86,18 @@ fn ChannelsAdmin() -> impl IntoView {
                     }
                 }}
             </section>
+            <For
+                each=move || {
+                    channels
+                        .items
+                        .get()
+                        .into_iter()
+                        .filter(|c| c.kind == crate::channel_rules::ChannelKind::WecomKf.value())
+                        .collect::<Vec<_>>()
+                }
+                key=|c| c.id
+                children=move |channel| view! { <KfAccounts channel=channel teams=teams /> }
+            />
         </div>
     }
 }

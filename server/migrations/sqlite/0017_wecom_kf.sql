@@ -17,6 +17,10 @@ CREATE TABLE kf_accounts (
     sync_lease       TEXT,
     sync_lease_until BIGINT,
     synced_at        BIGINT,
+    -- sent through the one-off codes WeCom gives: when a customer opens the
+    -- chat (within 20 s), and when a resolved conversation ends the session
+    welcome_text     TEXT,
+    closing_text     TEXT,
     created_at       BIGINT  NOT NULL,
     PRIMARY KEY (channel_id, open_kfid)
 );

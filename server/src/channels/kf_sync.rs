@@ -17,7 +17,8 @@ use crate::clock::Clock;
 use crate::store::events::append;
 use crate::store::inbox::{store_inbound_batch, Inbound, Written};
 use crate::store::jobs::Job;
-use crate::store::kf::{advance_cursor, SyncStart};
+use crate::store::jobs::{enqueue, NewJob};
+use crate::store::kf::{account_text, advance_cursor, AutoMessage, SyncStart, EVENT_MESSAGE_JOB};
 use crate::store::Store;
 use shared::{ChannelId, MessageId, TeamId};
 use std::time::Duration;
@@ -37,6 +38,8 @@ const TOKEN_LIFETIME_MS: i64 = 9 * 60 * 1000;
 /// Passes one job makes before it yields (callbacks keep coming on a busy
 /// account; the next job goes on).
 const MAX_PASSES: usize = 20;
+/// How long WeCom accepts a welcome code.
+const WELCOME_CODE_MS: i64 = 20_000;
 /// Pages one pass reads before it yields.
 const MAX_PAGES: usize = 500;
 
@@ -308,6 +311,34 @@ async fn apply(
                     send_failure_reason(*fail_type)
                 );
                 crate::store::outbound::mark_undelivered(tx, now, id, &sentence).await?;
+            }
+        }
+        // The customer opened the chat and WeCom offers one welcome: sent
+        // by a job at once, if the account has a welcome message.
+        Some(KfEvent::EnterSession {
+            welcome_code: Some(code),
+            ..
+        }) => {
+            let (Some(open_kfid), Some(customer)) = (&entry.open_kfid, &entry.external_userid)
+            else {
+                return Ok(());
+            };
+            let welcome =
+                account_text(tx, channel, open_kfid.as_str(), AutoMessage::Welcome).await?;
+            if welcome.is_some() {
+                let payload = serde_json::json!({
+                    "channel": channel,
+                    "open_kfid": open_kfid,
+                    "customer": customer,
+                    "code": code,
+                    "purpose": AutoMessage::Welcome.as_str(),
+                    "deadline": now + WELCOME_CODE_MS,
+                });
+                let job = NewJob {
+                    max_attempts: 3,
+                    ..NewJob::now(EVENT_MESSAGE_JOB, payload, now)
+                };
+                enqueue(tx, now, &job).await?;
             }
         }
         Some(

@@ -5,6 +5,7 @@
 
 pub mod callback_guard;
 pub mod clients;
+pub mod kf_session;
 pub mod kf_sync;
 pub mod media;
 pub mod official_account;

@@ -102,6 +102,8 @@ async fn kf_account_views(state: &AppState, id: ChannelId) -> AppResult<Vec<KfAc
             open_kfid: a.open_kfid,
             name: a.name,
             synced_at: a.synced_at,
+            welcome_text: a.welcome_text,
+            closing_text: a.closing_text,
         })
         .collect())
 }
@@ -155,7 +157,8 @@ async fn refresh_kf_accounts(
     Ok(Json(kf_account_views(&state, id).await?))
 }
 
-/// Sends an account's new conversations to a team (an event).
+/// Sends an account's new conversations to a team and sets its welcome and
+/// closing messages (an event).
 async fn map_kf_account(
     State(state): State<AppState>,
     user: AuthUser,
@@ -164,12 +167,31 @@ async fn map_kf_account(
 ) -> AppResult<Json<Vec<KfAccountView>>> {
     user.require_admin()?;
     estate(&state, id).await?;
+    for (field, text) in [
+        ("welcome_text", &input.welcome_text),
+        ("closing_text", &input.closing_text),
+    ] {
+        if text
+            .as_deref()
+            .is_some_and(|t| t.trim().len() > wechat::kf::MAX_TEXT_BYTES)
+        {
+            return Err(AppError::validation(
+                field,
+                format!(
+                    "WeCom takes at most {} bytes of text (about 680 Chinese characters).",
+                    wechat::kf::MAX_TEXT_BYTES
+                ),
+            ));
+        }
+    }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    if !crate::store::kf::map_account(&mut tx, id, &open_kfid, input.team).await? {
+    if !crate::store::kf::map_account(&mut tx, id, &open_kfid, &input).await? {
         return Err(AppError::NotFound("That Customer Service account"));
     }
-    let payload = serde_json::json!({ "channel": id, "open_kfid": open_kfid, "team": input.team });
+    // The record keeps what the customers will be sent.
+    let payload = serde_json::json!({ "channel": id, "open_kfid": open_kfid, "team": input.team,
+        "welcome_text": input.welcome_text, "closing_text": input.closing_text });
     crate::store::events::append(
         &mut tx,
         now,

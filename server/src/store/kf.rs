@@ -44,6 +44,88 @@ pub struct KfAccountRow {
     pub name: String,
     pub team_id: Option<String>,
     pub synced_at: Option<i64>,
+    pub welcome_text: Option<String>,
+    pub closing_text: Option<String>,
+}
+
+/// The job that sends a welcome or closing message with an event code.
+pub const EVENT_MESSAGE_JOB: &str = "wecom.kf.event_message";
+/// The job that ends a resolved conversation's WeCom session.
+pub const END_JOB: &str = "wecom.kf.end";
+
+/// Which automated message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoMessage {
+    Welcome,
+    Closing,
+}
+
+impl AutoMessage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutoMessage::Welcome => "welcome",
+            AutoMessage::Closing => "closing",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<AutoMessage> {
+        match value {
+            "welcome" => Some(AutoMessage::Welcome),
+            "closing" => Some(AutoMessage::Closing),
+            _ => None,
+        }
+    }
+}
+
+/// The account's welcome or closing message, if it has one.
+pub async fn account_text(
+    tx: &mut Tx,
+    channel: ChannelId,
+    open_kfid: &str,
+    which: AutoMessage,
+) -> AppResult<Option<String>> {
+    let sql = match which {
+        AutoMessage::Welcome => {
+            "SELECT welcome_text FROM kf_accounts WHERE channel_id = $1 AND open_kfid = $2"
+        }
+        AutoMessage::Closing => {
+            "SELECT closing_text FROM kf_accounts WHERE channel_id = $1 AND open_kfid = $2"
+        }
+    };
+    let text: Option<Option<String>> = on_tx!(tx, c => {
+        sqlx::query_scalar(sql)
+            .bind(channel.to_string())
+            .bind(open_kfid)
+            .fetch_optional(&mut *c)
+            .await?
+    });
+    Ok(text.flatten().filter(|t| !t.trim().is_empty()))
+}
+
+/// Ends the WeCom session of a resolved conversation (a job), when it is on
+/// a WeCom Customer Service channel; nothing otherwise.
+pub async fn end_on_resolve(
+    tx: &mut Tx,
+    now: i64,
+    conversation: shared::ConversationId,
+) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
+             SELECT $1, $2, $3, 'queued', 0, 8, $4, $4, $4 \
+             WHERE EXISTS (SELECT 1 FROM conversations v JOIN channels ch ON ch.id = v.channel_id \
+                           WHERE v.id = $5 AND ch.kind = 'wecom_kf')",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(END_JOB)
+        .bind(json!({ "conversation": conversation }).to_string())
+        .bind(now)
+        .bind(conversation.to_string())
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
 }
 
 /// Records a callback for `open_kfid` (adding the account if it is new)
@@ -149,13 +231,24 @@ pub async fn map_account(
     tx: &mut Tx,
     channel: ChannelId,
     open_kfid: &str,
-    team: Option<TeamId>,
+    mapping: &shared::api::MapKfAccount,
 ) -> AppResult<bool> {
+    let text = |t: &Option<String>| {
+        t.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
     let result = on_tx!(tx, c => {
-        sqlx::query("UPDATE kf_accounts SET team_id = $1 WHERE channel_id = $2 AND open_kfid = $3")
-            .bind(team.map(|t| t.to_string()))
+        sqlx::query(
+            "UPDATE kf_accounts SET team_id = $1, welcome_text = $4, closing_text = $5 \
+             WHERE channel_id = $2 AND open_kfid = $3",
+        )
+            .bind(mapping.team.map(|t| t.to_string()))
             .bind(channel.to_string())
             .bind(open_kfid)
+            .bind(text(&mapping.welcome_text))
+            .bind(text(&mapping.closing_text))
             .execute(&mut *c)
             .await
             .map(|done| done.rows_affected())
@@ -305,7 +398,7 @@ impl Store {
     pub async fn kf_accounts(&self, channel: ChannelId) -> AppResult<Vec<KfAccountRow>> {
         Ok(crate::on_read!(self, pool => {
             sqlx::query_as(
-                "SELECT open_kfid, name, team_id, synced_at FROM kf_accounts \
+                "SELECT open_kfid, name, team_id, synced_at, welcome_text, closing_text FROM kf_accounts \
                  WHERE channel_id = $1 ORDER BY name, open_kfid",
             )
             .bind(channel.to_string())
@@ -337,6 +430,24 @@ impl Store {
                     .and_then(serde_json::Value::as_str)
                     .map(str::to_owned)
             }))
+    }
+
+    /// A conversation's channel and its client's `open_id`.
+    pub async fn conversation_client(
+        &self,
+        conversation: shared::ConversationId,
+    ) -> AppResult<Option<(ChannelId, String)>> {
+        let row: Option<(String, String)> = crate::on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT v.channel_id, k.open_id FROM conversations v JOIN contacts k ON k.id = v.contact_id \
+                 WHERE v.id = $1",
+            )
+            .bind(conversation.to_string())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|(channel, open_id)| Ok((super::stored(&channel)?, open_id)))
+            .transpose()
     }
 
     /// The cursor of an account (tests and diagnostics).

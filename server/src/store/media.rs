@@ -174,12 +174,33 @@ impl Store {
             "contact": target.id,
             "profile": if profile.is_ok() { "fetched" } else { "failed" },
         });
-        super::events::append(
-            &mut tx,
-            now,
-            &[super::events::NewEvent::new("contact.profile", None, payload).in_team(team)],
-        )
-        .await?;
+        let mut events =
+            vec![super::events::NewEvent::new("contact.profile", None, payload).in_team(team)];
+        // The same person on another channel (an Official Account follower
+        // who also chats through WeCom): one client from now on, and the
+        // record says when and why.
+        if let Some(union_id) = profile.ok().and_then(|p| p.union_id) {
+            let others: Vec<String> = on_tx!(&mut tx, c => {
+                sqlx::query_scalar(
+                    "SELECT id FROM contacts WHERE union_id = $1 AND id <> $2 ORDER BY created_at",
+                )
+                .bind(union_id)
+                .bind(target.id.to_string())
+                .fetch_all(&mut *c)
+                .await?
+            });
+            if !others.is_empty() {
+                let payload = serde_json::json!({
+                    "contact": target.id,
+                    "linked": others,
+                    "union_id": union_id,
+                });
+                events.push(
+                    super::events::NewEvent::new("contact.linked", None, payload).in_team(team),
+                );
+            }
+        }
+        super::events::append(&mut tx, now, &events).await?;
         self.commit(tx).await?;
         Ok(())
     }

@@ -449,3 +449,77 @@ pub async fn mark_recalled(
     .await?;
     Ok(true)
 }
+
+/// A message sent on the team's behalf without an agent (a WeCom welcome
+/// or closing message), recorded as sent in the conversation of the client
+/// `open_id` on `channel`: on the team's side of the timeline, in the
+/// record as a `message.automated` event. It does not count as answering
+/// the client, who still waits for a person. `false` when the client has no
+/// conversation.
+pub async fn record_automated(
+    store: &Store,
+    now: i64,
+    channel: ChannelId,
+    open_id: &str,
+    purpose: &str,
+    body: &str,
+    dedupe_key: &str,
+) -> AppResult<bool> {
+    let mut tx = store.begin().await?;
+    let target: Option<(String, Option<String>)> = on_tx!(&mut tx, c => {
+        sqlx::query_as(
+            "SELECT v.id, v.team_id FROM conversations v JOIN contacts k ON k.id = v.contact_id \
+             WHERE k.channel_id = $1 AND k.open_id = $2",
+        )
+        .bind(channel.to_string())
+        .bind(open_id)
+        .fetch_optional(&mut *c)
+        .await?
+    });
+    let Some((conversation, team)) = target else {
+        return Ok(false);
+    };
+    let conversation: ConversationId = stored(&conversation)?;
+    let team: Option<TeamId> = team.as_deref().and_then(|t| t.parse().ok());
+    let message_id = MessageId(Uuid::new_v4());
+    let position = next_position(
+        &mut tx,
+        now,
+        conversation,
+        super::conversations::Placement::Internal,
+    )
+    .await?;
+    on_tx!(&mut tx, c => {
+        sqlx::query(
+            "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, \
+                                   dedupe_key, status, sent_at, created_at) \
+             VALUES ($1, $2, $3, $4, 'out', 'text', $5, $6, $7, 'sent', $8, $8)",
+        )
+        .bind(message_id.to_string())
+        .bind(channel.to_string())
+        .bind(conversation.to_string())
+        .bind(position)
+        .bind(body)
+        .bind(json!({ "automated": purpose }).to_string())
+        .bind(dedupe_key)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    index_message(&mut tx, message_id, body).await?;
+    let payload = json!({
+        "conversation": conversation,
+        "message": message_id,
+        "purpose": purpose,
+        "body": body,
+    });
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new("message.automated", None, payload).in_team(team)],
+    )
+    .await?;
+    store.commit(tx).await?;
+    Ok(true)
+}

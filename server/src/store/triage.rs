@@ -180,6 +180,9 @@ async fn write_change(
                 .rows_affected()
         });
     }
+    if change.ends_waiting() {
+        super::kf::end_on_resolve(tx, now, current.id).await?;
+    }
     if let Some(until) = change.wake_at() {
         let job = NewJob {
             run_at: until,

@@ -21,6 +21,8 @@ on_both_backends!(
     accounts_are_listed_and_mapped_to_teams,
     a_reply_reaches_the_customer_once_and_a_held_session_explains_itself,
     a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline,
+    the_accounts_welcome_and_closing_messages_go_out_once_with_their_codes,
+    an_oa_follower_who_chats_through_wecom_is_one_client,
 );
 
 const CORP_ID: &str = "ww4f3e2d1c0b9a8776";
@@ -470,4 +472,147 @@ async fn a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline(ba
         .await;
     assert_eq!(status, 200);
     assert!(events.to_string().contains("message.recalled"), "{events}");
+}
+
+async fn the_accounts_welcome_and_closing_messages_go_out_once_with_their_codes(backend: Backend) {
+    let estate = connect(backend).await;
+    let customer = estate.fake.add_kf_customer("陳大文", None);
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "你好");
+    wait_for_messages(&estate, 1).await;
+    let channel = estate.channel.channel.id;
+    let (status, mapped) = estate
+        .app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/channels/{channel}/kf-accounts/{}", estate.account),
+            &estate.admin,
+            &json!({ "team": null, "welcome_text": "歡迎！Welcome to Harbour.", "closing_text": "多謝查詢，再見。" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{mapped}");
+    assert_eq!(mapped[0]["welcome_text"], "歡迎！Welcome to Harbour.");
+
+    // The customer opens the chat afresh: the welcome goes out with its code.
+    let other = estate.fake.add_kf_customer("Ms Lee", None);
+    estate
+        .fake
+        .kf_enter_session(&estate.account, &other, "website")
+        .expect("a welcome code");
+    let started = Instant::now();
+    while estate.fake.kf_received(&other).is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no welcome");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let welcome = estate.fake.kf_received(&other);
+    assert_eq!(welcome.len(), 1);
+    assert!(welcome[0].on_event);
+    assert_eq!(welcome[0].text(), Some("歡迎！Welcome to Harbour."));
+    let kept = timeline(&estate, &other).await;
+    assert!(
+        kept.iter().any(|b| b == "歡迎！Welcome to Harbour."),
+        "the welcome is in the record: {kept:?}"
+    );
+
+    // Resolving ends the session and sends the closing message.
+    let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
+    let (status, _) = post(
+        &estate.app,
+        &format!("/api/v1/conversations/{conversation}/actions"),
+        &estate.admin,
+        &json!({ "action": "resolve" }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let started = Instant::now();
+    while estate.fake.kf_received(&customer).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no closing message"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let closing = estate.fake.kf_received(&customer);
+    assert_eq!(closing[0].text(), Some("多謝查詢，再見。"));
+    assert_eq!(
+        estate.fake.kf_session_state(&estate.account, &customer),
+        wechat::kf::SessionState::Ended
+    );
+    // Too long for WeCom: refused with the field named.
+    let (status, refused) = estate
+        .app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/channels/{channel}/kf-accounts/{}", estate.account),
+            &estate.admin,
+            &json!({ "team": null, "welcome_text": "字".repeat(700) }),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["field"].as_str()),
+        (422, Some("welcome_text"))
+    );
+}
+
+async fn an_oa_follower_who_chats_through_wecom_is_one_client(backend: Backend) {
+    let estate = connect(backend).await;
+    // The same person follows an Official Account (their union id known)…
+    let oa = estate
+        .app
+        .connect_official_account(
+            &estate.admin,
+            &json!({ "name": "HK OA", "app_id": "wx0a0a0a0a0a0a0a0a", "app_secret": "s", "token": "harbourOaToken0123", "mode": "plain" }),
+        )
+        .await;
+    estate
+        .app
+        .push_plain_text(
+            &oa.callback_path,
+            "harbourOaToken0123",
+            "oFollowerUnion0001",
+            9001,
+            "我係公眾號粉絲",
+        )
+        .await;
+    estate
+        .app
+        .db
+        .execute("UPDATE contacts SET union_id = 'oUnionSamePerson' WHERE open_id = 'oFollowerUnion0001'")
+        .await;
+    // …and writes through WeCom: WeCom gives the same union id.
+    let customer = estate
+        .fake
+        .add_kf_customer("陳大文", Some("oUnionSamePerson"));
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "我又係微信客服客戶");
+    wait_for_messages(&estate, 1).await;
+    let linked = estate.app.wait_for_events("contact.linked", 1).await;
+    assert_eq!(linked, 1, "the link is an event");
+    let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
+    let (_, view) = estate
+        .app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}"),
+            &estate.admin,
+        )
+        .await;
+    let contact = view["contact_id"].as_str().expect("a contact").to_owned();
+    let (status, contact) = estate
+        .app
+        .get_json(&format!("/api/v1/contacts/{contact}"), &estate.admin)
+        .await;
+    assert_eq!(status, 200, "{contact}");
+    let channels: std::collections::BTreeSet<&str> = contact["conversations"]
+        .as_array()
+        .expect("conversations")
+        .iter()
+        .filter_map(|c| c["channel_name"].as_str())
+        .collect();
+    assert_eq!(
+        channels,
+        ["HK OA", "WeCom desk"].into_iter().collect(),
+        "one client, both channels: {contact}"
+    );
 }

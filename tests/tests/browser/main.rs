@@ -17,6 +17,7 @@ mod keyboard;
 mod language;
 mod portal;
 mod screens;
+mod wecom;
 
 #[tokio::test]
 async fn an_admin_signs_in_creates_a_user_and_signs_out() {
