@@ -9,13 +9,16 @@ pub const WINDOW_MS: i64 = 48 * 3_600_000;
 pub const REPLIES_PER_WINDOW: i64 = 5;
 
 /// What the window depends on, as stored for one contact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContactWindow {
     pub subscribed: bool,
     /// When the client last wrote (Unix ms), if ever.
     pub last_inbound_at: Option<i64>,
     /// Replies sent since then.
     pub replies_in_window: i64,
+    /// WeCom Customer Service: the servicer who holds the session in the
+    /// WeCom client (state 3), when one does.
+    pub held_by: Option<String>,
 }
 
 impl ContactWindow {
@@ -37,6 +40,11 @@ impl ContactWindow {
 
     /// Why a reply cannot go out at `now`, as a sentence for the agent.
     pub fn refusal(&self, now: i64) -> Option<String> {
+        if let Some(servicer) = &self.held_by {
+            return Some(format!(
+                "{servicer} is handling this conversation in the WeCom client; the inbox can send again once the session is handed back or ends."
+            ));
+        }
         if !self.subscribed {
             return Some(
                 "This client has unfollowed the account, so WeChat will not deliver replies."
@@ -79,6 +87,7 @@ mod tests {
             subscribed: true,
             last_inbound_at: Some(WROTE),
             replies_in_window: replies,
+            held_by: None,
         }
     }
 
@@ -125,5 +134,16 @@ mod tests {
             .refusal(WROTE)
             .is_some_and(|r| r.contains("not written yet")));
         assert_eq!(silent.closes_at(WROTE), None);
+    }
+
+    #[test]
+    fn a_session_a_wecom_servicer_holds_refuses_replies_and_names_them() {
+        let held = ContactWindow {
+            held_by: Some("zhangsan".into()),
+            ..window(0)
+        };
+        assert!(held
+            .refusal(WROTE)
+            .is_some_and(|r| r.starts_with("zhangsan is handling") && r.contains("WeCom client")));
     }
 }

@@ -416,6 +416,20 @@ impl FakeWeChat {
         self.kf_change(|kf, now| kf.servicer_takes(open_kfid, customer, servicer, now));
     }
 
+    /// A servicer holds the session (state 3) before WeCom's event about
+    /// it has arrived anywhere: the next send meets 95018.
+    pub fn kf_hold_session_quietly(
+        &self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        servicer: &str,
+    ) {
+        self.shared
+            .state()
+            .kf
+            .hold_quietly(open_kfid, customer, servicer);
+    }
+
     /// A servicer types `content` in the WeCom client (`origin` 5).
     pub fn kf_servicer_says(
         &self,

@@ -341,6 +341,22 @@ async fn apply(
                 enqueue(tx, now, &job).await?;
             }
         }
+        // Who holds the session in the WeCom client: taken (1), moved (2)
+        // or re-joined (4) by a servicer; ended (3) by anyone.
+        Some(KfEvent::SessionStatusChange {
+            change_type,
+            new_servicer_userid,
+            ..
+        }) => {
+            if let Some(customer) = &entry.external_userid {
+                let holder = match change_type {
+                    3 => None,
+                    _ => new_servicer_userid.as_deref(),
+                };
+                crate::store::outbound::set_kf_servicer(tx, channel, customer.as_str(), holder)
+                    .await?;
+            }
+        }
         Some(
             KfEvent::UserRecallMsg { recall_msgid }
             | KfEvent::ServicerRecallMsg { recall_msgid, .. },

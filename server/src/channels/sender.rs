@@ -145,7 +145,14 @@ impl Sender {
             },
         };
         let finished = match client.send_msg(&send).await {
-            Ok(_) => self.finish(message_id, DeliveryState::Sent, None).await,
+            Ok(_) => {
+                // Sent through the API: the session is the inbox's (state 1).
+                self.store
+                    .record_kf_servicer(outgoing.channel_id, &outgoing.open_id, None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.finish(message_id, DeliveryState::Sent, None).await
+            }
             // The same msgid again is the same message to WeCom: try again.
             Err(err) if err.is_ambiguous() && !job.is_last_attempt() => {
                 self.finish(message_id, DeliveryState::Queued, Some(err.code()))
@@ -162,7 +169,17 @@ impl Sender {
                     .service_state(&send.open_kfid, &send.touser)
                     .await
                     .ok();
-                let sentence = match state.and_then(|s| s.servicer_userid).filter(|s| !s.is_empty()) {
+                let servicer = state
+                    .filter(|s| s.service_state == wechat::kf::SessionState::Servicer)
+                    .and_then(|s| s.servicer_userid)
+                    .filter(|s| !s.is_empty());
+                if let Some(servicer) = &servicer {
+                    self.store
+                        .record_kf_servicer(outgoing.channel_id, &outgoing.open_id, Some(servicer))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                let sentence = match servicer {
                     Some(servicer) => format!(
                         "{servicer} is handling this conversation in the WeCom client; the inbox can send again once it is handed back."
                     ),

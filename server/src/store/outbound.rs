@@ -31,6 +31,7 @@ pub struct ReplyTarget {
     pub subscribed: bool,
     pub last_inbound_at: Option<i64>,
     pub replies_in_window: i64,
+    pub kf_servicer: Option<String>,
 }
 
 impl ReplyTarget {
@@ -44,13 +45,14 @@ impl ReplyTarget {
             subscribed: self.subscribed,
             last_inbound_at: self.last_inbound_at,
             replies_in_window: self.replies_in_window,
+            held_by: self.kf_servicer.clone(),
         }
     }
 }
 
 const TARGET_SQL: &str =
     "SELECT v.id AS conversation_id, v.channel_id, v.team_id, c.id AS contact_id, c.open_id, \
-     c.subscribed, c.last_inbound_at, c.replies_in_window \
+     c.subscribed, c.last_inbound_at, c.replies_in_window, c.kf_servicer \
      FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1";
 
 impl Store {
@@ -522,4 +524,39 @@ pub async fn record_automated(
     .await?;
     store.commit(tx).await?;
     Ok(true)
+}
+
+/// Records who holds a WeCom client's session in the WeCom client (`None`:
+/// the inbox does), for the contact `open_id` on `channel`.
+pub async fn set_kf_servicer(
+    tx: &mut Tx,
+    channel: ChannelId,
+    open_id: &str,
+    servicer: Option<&str>,
+) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query("UPDATE contacts SET kf_servicer = $3 WHERE channel_id = $1 AND open_id = $2")
+            .bind(channel.to_string())
+            .bind(open_id)
+            .bind(servicer)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    Ok(())
+}
+
+impl Store {
+    /// [`set_kf_servicer`] in a transaction of its own.
+    pub async fn record_kf_servicer(
+        &self,
+        channel: ChannelId,
+        open_id: &str,
+        servicer: Option<&str>,
+    ) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        set_kf_servicer(&mut tx, channel, open_id, servicer).await?;
+        tx.commit_quietly().await?;
+        Ok(())
+    }
 }

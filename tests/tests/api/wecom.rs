@@ -354,14 +354,12 @@ async fn a_reply_reaches_the_customer_once_and_a_held_session_explains_itself(ba
         "our record id is the msgid"
     );
 
-    // A servicer took the session in the WeCom client: WeCom refuses with
-    // 95018 and the agent is told why; nothing reaches the customer.
+    // A servicer took the session in the WeCom client before WeCom's event
+    // arrived: WeCom refuses with 95018, Harbour reads who holds it and
+    // tells the agent; nothing reaches the customer.
     estate
         .fake
-        .set_kf_servicer(&estate.account, "zhangsan", true);
-    estate
-        .fake
-        .kf_servicer_takes(&estate.account, &customer, "zhangsan");
+        .kf_hold_session_quietly(&estate.account, &customer, "zhangsan");
     let (_, held) = post(
         &estate.app,
         &format!("/api/v1/conversations/{conversation}/messages"),
@@ -375,10 +373,55 @@ async fn a_reply_reaches_the_customer_once_and_a_held_session_explains_itself(ba
     assert!(
         view["error"]
             .as_str()
-            .is_some_and(|e| e.contains("WeCom client")),
+            .is_some_and(|e| e.starts_with("zhangsan is handling") && e.contains("WeCom client")),
         "{view}"
     );
     assert_eq!(estate.fake.kf_received(&customer).len(), 1);
+    // From then on the composer says so before anything is sent.
+    let (_, window) = estate
+        .app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/window"),
+            &estate.admin,
+        )
+        .await;
+    assert!(
+        window["refusal"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("zhangsan is handling")),
+        "{window}"
+    );
+    let (status, _) = post(
+        &estate.app,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        &estate.admin,
+        &json!({ "text": "再試", "confirm_recent": true }),
+    )
+    .await;
+    assert_eq!(status, 409, "refused before it is queued");
+
+    // WeCom's events keep the holder current: another servicer takes it.
+    estate
+        .fake
+        .kf_servicer_takes(&estate.account, &customer, "lisi");
+    let started = Instant::now();
+    loop {
+        let (_, window) = estate
+            .app
+            .get_json(
+                &format!("/api/v1/conversations/{conversation}/window"),
+                &estate.admin,
+            )
+            .await;
+        if window["refusal"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("lisi is handling"))
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{window}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline(backend: Backend) {

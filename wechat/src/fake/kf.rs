@@ -448,6 +448,19 @@ impl KfWorld {
         self.event(open_kfid, at, event);
     }
 
+    /// A servicer holds the session (state 3) and WeCom has not yet told
+    /// anyone (its event is still on the way).
+    pub fn hold_quietly(
+        &mut self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        servicer: &str,
+    ) {
+        let session = self.session(open_kfid, customer);
+        session.state = SessionState::Servicer;
+        session.servicer = Some(servicer.to_owned());
+    }
+
     /// WeChat reports that a message we sent was not delivered.
     pub fn fail_delivery(&mut self, msgid: &KfMsgId, fail_type: i64, at: UnixMillis) -> bool {
         let Some(sent) = self
