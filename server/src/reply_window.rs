@@ -17,8 +17,9 @@ pub struct ContactWindow {
     /// Replies sent since then.
     pub replies_in_window: i64,
     /// WeCom Customer Service: the servicer who holds the session in the
-    /// WeCom client (state 3), when one does.
-    pub held_by: Option<String>,
+    /// WeCom client (state 3), when one does, and since when. A session
+    /// ends after 48 hours without WeCom saying so: an older hold is over.
+    pub held_by: Option<(String, i64)>,
 }
 
 impl ContactWindow {
@@ -40,7 +41,11 @@ impl ContactWindow {
 
     /// Why a reply cannot go out at `now`, as a sentence for the agent.
     pub fn refusal(&self, now: i64) -> Option<String> {
-        if let Some(servicer) = &self.held_by {
+        if let Some((servicer, _)) = self
+            .held_by
+            .as_ref()
+            .filter(|(_, since)| since + WINDOW_MS > now)
+        {
             return Some(format!(
                 "{servicer} is handling this conversation in the WeCom client; the inbox can send again once the session is handed back or ends."
             ));
@@ -139,11 +144,17 @@ mod tests {
     #[test]
     fn a_session_a_wecom_servicer_holds_refuses_replies_and_names_them() {
         let held = ContactWindow {
-            held_by: Some("zhangsan".into()),
+            held_by: Some(("zhangsan".into(), WROTE)),
             ..window(0)
         };
         assert!(held
             .refusal(WROTE)
             .is_some_and(|r| r.starts_with("zhangsan is handling") && r.contains("WeCom client")));
+        // A session lasts 48 hours at most, whether or not WeCom said it ended.
+        let stale = ContactWindow {
+            held_by: Some(("zhangsan".into(), WROTE - 49 * HOUR)),
+            ..window(0)
+        };
+        assert_eq!(stale.refusal(WROTE), None);
     }
 }

@@ -135,12 +135,13 @@ impl Clients {
         Ok(self.client(channel_id).await?.api().clone())
     }
 
-    /// A WeCom Customer Service channel's client.
-    pub async fn kf(&self, channel_id: ChannelId) -> Result<KfClient, String> {
-        match self.client(channel_id).await? {
-            Client::Kf(client) => Ok(client),
-            Client::Official(_) => Err("the channel is not a WeCom Customer Service estate".into()),
-        }
+    /// A WeCom Customer Service channel's client; `None` for another kind
+    /// of channel. `Err` (a reason fit for a sentence): it cannot be had now.
+    pub async fn kf(&self, channel_id: ChannelId) -> Result<Option<KfClient>, String> {
+        Ok(match self.client(channel_id).await? {
+            Client::Kf(client) => Some(client),
+            Client::Official(_) => None,
+        })
     }
 
     async fn client(&self, channel_id: ChannelId) -> Result<Client, String> {
@@ -177,6 +178,8 @@ impl Clients {
                     .base_url(estate.channel.api_base.clone())
                     .clock(clock)
                     .token_cache(tokens)
+                    // Inside the pull lease (see `kf_sync`).
+                    .timeout(crate::channels::kf_sync::KF_CALL_TIMEOUT)
                     .build_kf()
                     .map_err(|e| e.code().to_owned())?,
                 )

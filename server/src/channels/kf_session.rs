@@ -53,7 +53,7 @@ fn refused(err: &ApiError, call: &str) -> Result<(), Retry> {
 impl KfSession {
     async fn client(&self, channel: ChannelId) -> Result<Option<KfClient>, Retry> {
         match self.clients.kf(channel).await {
-            Ok(client) => Ok(Some(client)),
+            Ok(client) => Ok(client),
             Err(reason) if reason.contains("no longer exists") => Ok(None),
             Err(reason) => Err(reason.into()),
         }

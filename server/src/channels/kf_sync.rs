@@ -29,10 +29,14 @@ use wechat::message::OpenKfId;
 use wechat::{Action, ApiError};
 
 /// How long a pull holds the account before another node may take over;
-/// renewed with every page. Short, so a node that died mid-pull holds the
-/// account up only briefly; a pull that outlives it (a very slow call) is
-/// safe too: its next page is fenced off and another node goes on.
-const LEASE: Duration = Duration::from_secs(15);
+/// renewed with every page. Longer than one page can take (a token fetch
+/// and a `sync_msg`, each cut off at [`KF_CALL_TIMEOUT`]), so two nodes do
+/// not pull at once; short enough that a node that died mid-pull holds the
+/// account up only briefly. A pull that outlives it anyway is safe: its
+/// page is fenced off and it stops.
+const LEASE: Duration = Duration::from_secs(45);
+/// How long one call to WeCom may take (the client's timeout).
+pub const KF_CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// A callback Token is good for 10 minutes; use it for a little less.
 const TOKEN_LIFETIME_MS: i64 = 9 * 60 * 1000;
 /// Passes one job makes before it yields (callbacks keep coming on a busy
@@ -132,7 +136,8 @@ impl KfSyncer {
             .ok_or("the job names no open_kfid")?
             .to_owned();
         let client = match self.clients.kf(channel).await {
-            Ok(client) => client,
+            Ok(Some(client)) => client,
+            Ok(None) => return Ok(()),
             // Disconnected since: nothing to pull for.
             Err(reason) if reason.contains("no longer exists") => return Ok(()),
             Err(reason) => return Err(reason.into()),
@@ -173,7 +178,10 @@ impl KfSyncer {
         start: &mut SyncStart,
     ) -> Result<(), crate::jobs::Retry> {
         for _ in 0..MAX_PASSES {
-            self.pass(client, channel, open_kfid, lease, start).await?;
+            if !self.pass(client, channel, open_kfid, lease, start).await? {
+                // The lease went to another node, whose pull goes on.
+                return Ok(());
+            }
             let now = self.clock.now();
             let released = self
                 .store
@@ -184,12 +192,16 @@ impl KfSyncer {
                 return Ok(());
             }
             // Callbacks came during the pass: take their count and go again.
-            *start = self
+            // A lease lost meanwhile is another node's pull, which covers them.
+            match self
                 .store
                 .take_sync_lease(channel, open_kfid, lease, now, now + lease_ms())
                 .await
                 .map_err(|e| e.to_string())?
-                .ok_or("the pull lease was lost")?;
+            {
+                Some(again) => *start = again,
+                None => return Ok(()),
+            }
         }
         Err(crate::jobs::Retry::after(
             "the account keeps receiving; the pull goes on in a moment",
@@ -197,7 +209,8 @@ impl KfSyncer {
         ))
     }
 
-    /// Pages from the stored cursor until `has_more` is 0.
+    /// Pages from the stored cursor until `has_more` is 0; `false` when the
+    /// lease was lost on the way (another node pulls now).
     async fn pass(
         &self,
         client: &KfClient,
@@ -205,7 +218,7 @@ impl KfSyncer {
         open_kfid: &str,
         lease: &str,
         start: &SyncStart,
-    ) -> Result<(), crate::jobs::Retry> {
+    ) -> Result<bool, crate::jobs::Retry> {
         let mut cursor = start.sync_cursor.clone();
         let mut token = start.sync_token.clone().filter(|_| {
             start
@@ -220,8 +233,12 @@ impl KfSyncer {
                 Ok(page) => page,
                 // A Token WeCom no longer takes: ask without it.
                 Err(ApiError::Other { code: 95007, .. }) if token.is_some() => {
-                    token = None;
-                    let _ = self.store.forget_sync_token(channel, open_kfid).await;
+                    if let Some(refused) = token.take() {
+                        let _ = self
+                            .store
+                            .forget_sync_token(channel, open_kfid, &refused)
+                            .await;
+                    }
                     continue;
                 }
                 Err(err) => return Err(retry_for(&err)),
@@ -231,11 +248,15 @@ impl KfSyncer {
                 .iter()
                 .filter_map(|entry| Some((entry, inbound(channel, team, entry)?)))
                 .collect();
-            self.commit_page(channel, open_kfid, lease, &entries, &page.next_cursor)
-                .await?;
+            if !self
+                .commit_page(channel, open_kfid, lease, &entries, &page.next_cursor)
+                .await?
+            {
+                return Ok(false);
+            }
             cursor = page.next_cursor;
             if !page.has_more {
-                return Ok(());
+                return Ok(true);
             }
         }
         // A long backlog: the next job run goes on from the stored cursor.
@@ -246,7 +267,9 @@ impl KfSyncer {
     }
 
     /// Stores a page, applies what its new events say (a send that failed,
-    /// a message recalled), and moves the cursor, in one transaction.
+    /// a message recalled), and moves the cursor, in one transaction, then
+    /// renews the lease; `false` when the lease was lost (nothing of the
+    /// page is committed then, or the next page is not asked for).
     async fn commit_page(
         &self,
         channel: ChannelId,
@@ -254,7 +277,7 @@ impl KfSyncer {
         lease: &str,
         entries: &[(&KfMessage, Inbound)],
         next_cursor: &str,
-    ) -> Result<(), crate::jobs::Retry> {
+    ) -> Result<bool, crate::jobs::Retry> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await.map_err(fail)?;
         let refs: Vec<&Inbound> = entries.iter().map(|(_, push)| push).collect();
@@ -277,16 +300,16 @@ impl KfSyncer {
             .await
             .map_err(fail)?
         {
-            return Err("the pull lease was lost to another node".into());
+            // Rolled back: the node that holds the lease stores this page.
+            return Ok(false);
         }
         append(&mut tx, now, &events).await.map_err(fail)?;
         self.store.commit(tx).await.map_err(fail)?;
-        // Renew the lease for the next page.
+        // Only a lease still ours is renewed for the next page.
         self.store
-            .take_sync_lease(channel, open_kfid, lease, now, now + lease_ms())
+            .renew_sync_lease(channel, open_kfid, lease, now + lease_ms())
             .await
-            .map_err(fail)?;
-        Ok(())
+            .map_err(fail)
     }
 }
 
@@ -353,8 +376,14 @@ async fn apply(
                     3 => None,
                     _ => new_servicer_userid.as_deref(),
                 };
-                crate::store::outbound::set_kf_servicer(tx, channel, customer.as_str(), holder)
-                    .await?;
+                crate::store::outbound::set_kf_servicer(
+                    tx,
+                    now,
+                    channel,
+                    customer.as_str(),
+                    holder,
+                )
+                .await?;
             }
         }
         Some(

@@ -34,3 +34,35 @@ async fn load_opened<S: serde::de::DeserializeOwned>(
     let secrets = serde_json::from_slice(&opened).map_err(crate::error::AppError::internal)?;
     Ok(Some((channel, secrets)))
 }
+
+/// Stores a new channel and its `channel.created` event (`facts` about what
+/// was connected, never the secrets; the id is added), in one commit, and
+/// returns it as connected.
+async fn connect(
+    store: &crate::store::Store,
+    now: i64,
+    actor: Option<shared::UserId>,
+    new: &crate::store::channels::NewChannel<'_>,
+    mut facts: serde_json::Value,
+    generated_token: Option<String>,
+) -> crate::error::AppResult<shared::api::ConnectedChannel> {
+    use crate::store::events::{append, NewEvent};
+    let mut tx = store.begin().await?;
+    let id = crate::store::channels::insert_channel(&mut tx, now, new).await?;
+    facts["channel"] = serde_json::json!(id);
+    append(
+        &mut tx,
+        now,
+        &[NewEvent::new("channel.created", actor, facts).in_team(new.team)],
+    )
+    .await?;
+    store.commit(tx).await?;
+    let channel = store
+        .channel(id)
+        .await?
+        .ok_or(crate::error::AppError::NotFound("That channel"))?;
+    Ok(shared::api::ConnectedChannel {
+        channel,
+        generated_token,
+    })
+}

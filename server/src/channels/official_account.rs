@@ -3,7 +3,6 @@
 
 use crate::error::{AppError, AppResult};
 use crate::secrets::SecretBox;
-use crate::store::events::{append, NewEvent};
 use crate::store::{channels, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -169,26 +168,9 @@ pub async fn create_official_account(
         secrets: &sealed,
         team: input.team,
     };
-    let mut tx = store.begin().await?;
-    let id = channels::insert_channel(&mut tx, now, &new).await?;
     // The event records what was connected, never the secrets.
-    let payload =
-        json!({ "channel": id, "name": new.name, "app_id": new.app_id, "mode": new.mode });
-    append(
-        &mut tx,
-        now,
-        &[NewEvent::new("channel.created", actor, payload).in_team(input.team)],
-    )
-    .await?;
-    store.commit(tx).await?;
-    let channel = store
-        .channel(id)
-        .await?
-        .ok_or(AppError::NotFound("That channel"))?;
-    Ok(ConnectedChannel {
-        channel,
-        generated_token,
-    })
+    let facts = json!({ "name": new.name, "app_id": new.app_id, "mode": new.mode });
+    super::connect(store, now, actor, &new, facts, generated_token).await
 }
 
 /// Loads an Official Account with its secrets opened.

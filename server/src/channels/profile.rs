@@ -31,7 +31,7 @@ impl ProfileFetcher {
             return Ok(());
         };
         let now = self.clock.now();
-        if let Ok(kf) = self.clients.kf(target.channel_id).await {
+        if let Ok(Some(kf)) = self.clients.kf(target.channel_id).await {
             let asked = kf
                 .customers(&[wechat::message::ExternalUserId::new(target.open_id.clone())])
                 .await;

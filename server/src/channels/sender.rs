@@ -84,8 +84,15 @@ impl Sender {
         else {
             return Ok(()); // already sent, failed, or stranded and now `unknown`
         };
-        if let Ok(kf) = self.clients.kf(outgoing.channel_id).await {
-            return self.send_kf(&kf, &job, &outgoing, uploaded).await;
+        match self.clients.kf(outgoing.channel_id).await {
+            Ok(Some(kf)) => return self.send_kf(&kf, &job, &outgoing, uploaded).await,
+            Ok(None) => {}
+            Err(reason) => {
+                let sentence = format!("Harbour could not use this channel: {reason}.");
+                return Ok(self
+                    .finish(message_id, DeliveryState::Failed, Some(&sentence))
+                    .await?);
+            }
         }
         let client = match self.clients.get(outgoing.channel_id).await {
             Ok(client) => client,
@@ -126,7 +133,7 @@ impl Sender {
         let message_id = outgoing.id;
         let account = self
             .store
-            .kf_account_of(outgoing.conversation_id)
+            .pin_kf_account(message_id, outgoing.conversation_id)
             .await
             .map_err(|e| e.to_string())?;
         let Some(account) = account else {
@@ -148,7 +155,12 @@ impl Sender {
             Ok(_) => {
                 // Sent through the API: the session is the inbox's (state 1).
                 self.store
-                    .record_kf_servicer(outgoing.channel_id, &outgoing.open_id, None)
+                    .record_kf_servicer(
+                        self.clock.now(),
+                        outgoing.channel_id,
+                        &outgoing.open_id,
+                        None,
+                    )
                     .await
                     .map_err(|e| e.to_string())?;
                 self.finish(message_id, DeliveryState::Sent, None).await
@@ -175,7 +187,12 @@ impl Sender {
                     .filter(|s| !s.is_empty());
                 if let Some(servicer) = &servicer {
                     self.store
-                        .record_kf_servicer(outgoing.channel_id, &outgoing.open_id, Some(servicer))
+                        .record_kf_servicer(
+                            self.clock.now(),
+                            outgoing.channel_id,
+                            &outgoing.open_id,
+                            Some(servicer),
+                        )
                         .await
                         .map_err(|e| e.to_string())?;
                 }

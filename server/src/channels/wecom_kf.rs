@@ -6,7 +6,6 @@
 use super::official_account::{check_api_base, check_name, check_token, generate_token};
 use crate::error::{AppError, AppResult};
 use crate::secrets::SecretBox;
-use crate::store::events::{append, NewEvent};
 use crate::store::{channels, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -118,25 +117,9 @@ pub async fn create_wecom_kf(
         secrets: &sealed,
         team: input.team,
     };
-    let mut tx = store.begin().await?;
-    let id = channels::insert_channel(&mut tx, now, &new).await?;
     // The event records what was connected, never the secrets.
-    let payload = json!({ "channel": id, "name": new.name, "corp_id": new.app_id, "kind": KIND });
-    append(
-        &mut tx,
-        now,
-        &[NewEvent::new("channel.created", actor, payload).in_team(input.team)],
-    )
-    .await?;
-    store.commit(tx).await?;
-    let channel = store
-        .channel(id)
-        .await?
-        .ok_or(AppError::NotFound("That channel"))?;
-    Ok(ConnectedChannel {
-        channel,
-        generated_token,
-    })
+    let facts = json!({ "name": new.name, "corp_id": new.app_id, "kind": KIND });
+    super::connect(store, now, actor, &new, facts, generated_token).await
 }
 
 /// Loads a WeCom Customer Service channel with its secrets opened.

@@ -134,12 +134,16 @@ async fn refresh_kf_accounts(
         state.secrets.clone(),
         state.clock.clone(),
     );
-    let client = clients.kf(id).await.map_err(|reason| {
-        AppError::conflict_because(
-            "wechat_refused",
-            format!("WeCom cannot be asked: {reason}."),
-        )
-    })?;
+    let client = clients
+        .kf(id)
+        .await
+        .map_err(|reason| {
+            AppError::conflict_because(
+                "wechat_refused",
+                format!("WeCom cannot be asked: {reason}."),
+            )
+        })?
+        .ok_or(AppError::NotFound("That WeCom Customer Service channel"))?;
     let listed = client.accounts().await.map_err(|err| {
         AppError::conflict_because(
             "wechat_refused",

@@ -21,8 +21,8 @@ pub const SYNC_JOB: &str = "wecom.kf.sync";
 const SYNC_ATTEMPTS: i64 = 1000;
 
 /// An account as the pull sees it when it takes the lease (its team, or
-/// else the estate's).
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// else the estate's). No `Debug`: it holds the callback Token.
+#[derive(Clone, sqlx::FromRow)]
 pub struct SyncStart {
     pub sync_cursor: String,
     pub sync_wanted: i64,
@@ -157,6 +157,18 @@ pub async fn want_sync(
     // One waiting pull per account is enough: it runs after the current
     // one and reads everything new.
     let payload = json!({ "channel": channel, "open_kfid": open_kfid }).to_string();
+    // A pull already waiting (perhaps for a retry much later) runs now.
+    on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE jobs SET run_at = $3 WHERE kind = $1 AND payload = $2 AND status = 'queued' AND run_at > $3",
+        )
+        .bind(SYNC_JOB)
+        .bind(&payload)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
     on_tx!(tx, c => {
         sqlx::query(
             "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
@@ -297,6 +309,34 @@ impl Store {
         Ok(start)
     }
 
+    /// Renews a lease this pull holds until `until`; `false` when it no
+    /// longer holds it (it ran out and another node took, or took and
+    /// released, the account): stop, that node's pass covers this one.
+    pub async fn renew_sync_lease(
+        &self,
+        channel: ChannelId,
+        open_kfid: &str,
+        lease: &str,
+        until: i64,
+    ) -> AppResult<bool> {
+        let mut tx = self.begin().await?;
+        let renewed = on_tx!(&mut tx, c => {
+            sqlx::query(
+                "UPDATE kf_accounts SET sync_lease_until = $1 \
+                 WHERE channel_id = $2 AND open_kfid = $3 AND sync_lease = $4",
+            )
+            .bind(until)
+            .bind(channel.to_string())
+            .bind(open_kfid)
+            .bind(lease)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        tx.commit_quietly().await?;
+        Ok(renewed == 1)
+    }
+
     /// Ends a pull that started at `wanted` callbacks: releases the lease
     /// if none came since (`true`), else keeps it (`false`: pull again).
     pub async fn finish_sync(
@@ -353,15 +393,22 @@ impl Store {
 
     /// Forgets a callback Token WeCom refused (expired), so the next page
     /// is asked for without it.
-    pub async fn forget_sync_token(&self, channel: ChannelId, open_kfid: &str) -> AppResult<()> {
+    pub async fn forget_sync_token(
+        &self,
+        channel: ChannelId,
+        open_kfid: &str,
+        refused: &str,
+    ) -> AppResult<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
+            // Only the Token refused: a newer callback's stays.
             sqlx::query(
                 "UPDATE kf_accounts SET sync_token = NULL, sync_token_at = NULL \
-                 WHERE channel_id = $1 AND open_kfid = $2",
+                 WHERE channel_id = $1 AND open_kfid = $2 AND sync_token = $3",
             )
             .bind(channel.to_string())
             .bind(open_kfid)
+            .bind(refused)
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -430,6 +477,47 @@ impl Store {
                     .and_then(serde_json::Value::as_str)
                     .map(str::to_owned)
             }))
+    }
+
+    /// The account a reply goes out through: the one pinned on the message
+    /// at its first attempt, or else (and then pinned, before anything is
+    /// sent) the one the client last wrote to. A retry must use the same
+    /// account: WeCom knows a `msgid` per account.
+    pub async fn pin_kf_account(
+        &self,
+        message: shared::MessageId,
+        conversation: shared::ConversationId,
+    ) -> AppResult<Option<String>> {
+        let pinned: Option<String> = crate::on_read!(self, pool => {
+            sqlx::query_scalar("SELECT fields FROM messages WHERE id = $1")
+                .bind(message.to_string())
+                .fetch_optional(pool)
+                .await?
+        });
+        let pinned = pinned
+            .and_then(|f| serde_json::from_str::<serde_json::Value>(&f).ok())
+            .and_then(|f| {
+                f.get("open_kfid")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            });
+        if pinned.is_some() {
+            return Ok(pinned);
+        }
+        let Some(account) = self.kf_account_of(conversation).await? else {
+            return Ok(None);
+        };
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query("UPDATE messages SET fields = $2 WHERE id = $1")
+                .bind(message.to_string())
+                .bind(json!({ "open_kfid": account }).to_string())
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        tx.commit_quietly().await?;
+        Ok(Some(account))
     }
 
     /// A conversation's channel and its client's `open_id`.

@@ -32,6 +32,7 @@ pub struct ReplyTarget {
     pub last_inbound_at: Option<i64>,
     pub replies_in_window: i64,
     pub kf_servicer: Option<String>,
+    pub kf_servicer_at: Option<i64>,
 }
 
 impl ReplyTarget {
@@ -45,14 +46,14 @@ impl ReplyTarget {
             subscribed: self.subscribed,
             last_inbound_at: self.last_inbound_at,
             replies_in_window: self.replies_in_window,
-            held_by: self.kf_servicer.clone(),
+            held_by: self.kf_servicer.clone().zip(self.kf_servicer_at),
         }
     }
 }
 
 const TARGET_SQL: &str =
     "SELECT v.id AS conversation_id, v.channel_id, v.team_id, c.id AS contact_id, c.open_id, \
-     c.subscribed, c.last_inbound_at, c.replies_in_window, c.kf_servicer \
+     c.subscribed, c.last_inbound_at, c.replies_in_window, c.kf_servicer, c.kf_servicer_at \
      FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1";
 
 impl Store {
@@ -104,11 +105,15 @@ pub struct QueuedImage {
 impl Store {
     /// The image of a queued image reply, to upload to WeChat before the
     /// send is claimed (an upload is harmless to repeat; the send is not).
+    /// The image of a reply still to send: queued, or (on WeCom Customer
+    /// Service, where a resend is the same message) left `sending` by a crash.
     pub async fn queued_image(&self, message_id: MessageId) -> AppResult<Option<QueuedImage>> {
         Ok(on_read!(self, pool => {
             sqlx::query_as(
                 "SELECT channel_id, media_sha256, media_type FROM messages \
-                 WHERE id = $1 AND status = 'queued' AND kind = 'image' \
+                 WHERE id = $1 AND kind = 'image' \
+                   AND (status = 'queued' OR (status = 'sending' \
+                        AND channel_id IN (SELECT id FROM channels WHERE kind = 'wecom_kf'))) \
                    AND media_sha256 IS NOT NULL AND media_type IS NOT NULL",
             )
             .bind(message_id.to_string())
@@ -530,15 +535,19 @@ pub async fn record_automated(
 /// the inbox does), for the contact `open_id` on `channel`.
 pub async fn set_kf_servicer(
     tx: &mut Tx,
+    now: i64,
     channel: ChannelId,
     open_id: &str,
     servicer: Option<&str>,
 ) -> AppResult<()> {
     on_tx!(tx, c => {
-        sqlx::query("UPDATE contacts SET kf_servicer = $3 WHERE channel_id = $1 AND open_id = $2")
+        sqlx::query(
+            "UPDATE contacts SET kf_servicer = $3, kf_servicer_at = $4 WHERE channel_id = $1 AND open_id = $2",
+        )
             .bind(channel.to_string())
             .bind(open_id)
             .bind(servicer)
+            .bind(servicer.map(|_| now))
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -550,12 +559,13 @@ impl Store {
     /// [`set_kf_servicer`] in a transaction of its own.
     pub async fn record_kf_servicer(
         &self,
+        now: i64,
         channel: ChannelId,
         open_id: &str,
         servicer: Option<&str>,
     ) -> AppResult<()> {
         let mut tx = self.begin().await?;
-        set_kf_servicer(&mut tx, channel, open_id, servicer).await?;
+        set_kf_servicer(&mut tx, now, channel, open_id, servicer).await?;
         tx.commit_quietly().await?;
         Ok(())
     }

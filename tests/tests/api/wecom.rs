@@ -76,6 +76,57 @@ async fn connect(backend: Backend) -> Estate {
     }
 }
 
+/// Asks `probe` every 50 ms until it answers, for up to 20 s; `what` says
+/// what never happened if it does not.
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A message's view once `done` says it is.
+async fn message_when(
+    estate: &Estate,
+    message: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    eventually(&format!("message {message} never got there"), || async {
+        let (_, view) = estate
+            .app
+            .get_json(&format!("/api/v1/messages/{message}"), &estate.admin)
+            .await;
+        done(&view).then_some(view)
+    })
+    .await
+}
+
+/// The conversation's reply window once its refusal starts with `start`.
+async fn refusal_starting(estate: &Estate, conversation: &shared::ConversationId, start: &str) {
+    eventually(&format!("the window never said {start}"), || async {
+        let (_, window) = estate
+            .app
+            .get_json(
+                &format!("/api/v1/conversations/{conversation}/window"),
+                &estate.admin,
+            )
+            .await;
+        window["refusal"]
+            .as_str()
+            .is_some_and(|r| r.starts_with(start))
+            .then_some(())
+    })
+    .await
+}
+
 /// Waits until `n` messages of the estate are stored.
 async fn wait_for_messages(estate: &Estate, n: i64) {
     let started = Instant::now();
@@ -196,8 +247,7 @@ async fn every_customer_message_is_pulled_once_in_order(backend: Backend) {
     assert_eq!(timeline(&estate, &lee).await, expected_lee);
 
     // The profile job asked WeCom who they are: the unionid joins clients.
-    let started = Instant::now();
-    loop {
+    let profile = eventually("no profile", || async {
         let rows: Vec<(Option<String>, Option<String>)> = estate
             .app
             .db
@@ -206,13 +256,10 @@ async fn every_customer_message_is_pulled_once_in_order(backend: Backend) {
                 chan.as_str()
             ))
             .await;
-        if rows.first().is_some_and(|(_, union)| union.is_some()) {
-            assert_eq!(rows[0], (Some("陳大文".into()), Some("oUnionChan".into())));
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "no profile");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        rows.into_iter().next().filter(|(_, union)| union.is_some())
+    })
+    .await;
+    assert_eq!(profile, (Some("陳大文".into()), Some("oUnionChan".into())));
 }
 
 async fn a_lost_cursor_replays_and_stores_nothing_twice(backend: Backend) {
@@ -311,18 +358,10 @@ async fn accounts_are_listed_and_mapped_to_teams(backend: Backend) {
 
 /// Waits until the reply `message` is no longer queued or sending; its view.
 async fn settled(estate: &Estate, message: &str) -> serde_json::Value {
-    let started = Instant::now();
-    loop {
-        let (_, view) = estate
-            .app
-            .get_json(&format!("/api/v1/messages/{message}"), &estate.admin)
-            .await;
-        if !matches!(view["status"].as_str(), Some("queued" | "sending")) {
-            return view;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "still {view}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    message_when(estate, message, |view| {
+        !matches!(view["status"].as_str(), Some("queued" | "sending"))
+    })
+    .await
 }
 
 async fn a_reply_reaches_the_customer_once_and_a_held_session_explains_itself(backend: Backend) {
@@ -378,19 +417,7 @@ async fn a_reply_reaches_the_customer_once_and_a_held_session_explains_itself(ba
     );
     assert_eq!(estate.fake.kf_received(&customer).len(), 1);
     // From then on the composer says so before anything is sent.
-    let (_, window) = estate
-        .app
-        .get_json(
-            &format!("/api/v1/conversations/{conversation}/window"),
-            &estate.admin,
-        )
-        .await;
-    assert!(
-        window["refusal"]
-            .as_str()
-            .is_some_and(|r| r.starts_with("zhangsan is handling")),
-        "{window}"
-    );
+    refusal_starting(&estate, &conversation, "zhangsan is handling").await;
     let (status, _) = post(
         &estate.app,
         &format!("/api/v1/conversations/{conversation}/messages"),
@@ -404,24 +431,7 @@ async fn a_reply_reaches_the_customer_once_and_a_held_session_explains_itself(ba
     estate
         .fake
         .kf_servicer_takes(&estate.account, &customer, "lisi");
-    let started = Instant::now();
-    loop {
-        let (_, window) = estate
-            .app
-            .get_json(
-                &format!("/api/v1/conversations/{conversation}/window"),
-                &estate.admin,
-            )
-            .await;
-        if window["refusal"]
-            .as_str()
-            .is_some_and(|r| r.starts_with("lisi is handling"))
-        {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "{window}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    refusal_starting(&estate, &conversation, "lisi is handling").await;
 }
 
 async fn a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline(backend: Backend) {
@@ -445,18 +455,7 @@ async fn a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline(ba
     // WeCom reports it undelivered (fail_type 6): failed, with the reason.
     let msgid = wechat::message::KfMsgId::new(message.replace('-', ""));
     assert!(estate.fake.kf_fail_delivery(&msgid, 6));
-    let started = Instant::now();
-    let failed = loop {
-        let (_, view) = estate
-            .app
-            .get_json(&format!("/api/v1/messages/{message}"), &estate.admin)
-            .await;
-        if view["status"] == "failed" {
-            break view;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "{view}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let failed = message_when(&estate, &message, |view| view["status"] == "failed").await;
     assert!(
         failed["error"]
             .as_str()
@@ -476,8 +475,7 @@ async fn a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline(ba
     estate
         .fake
         .kf_servicer_says(&estate.account, &customer, "zhangsan", "我來跟進");
-    let started = Instant::now();
-    let timeline = loop {
+    let timeline = eventually("the colleague's message never showed", || async {
         let (_, timeline) = estate
             .app
             .get_json(
@@ -485,15 +483,12 @@ async fn a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline(ba
                 &estate.admin,
             )
             .await;
-        let done = timeline
+        timeline
             .as_array()
-            .is_some_and(|t| t.iter().any(|m| m["kind"] == "servicer_message"));
-        if done {
-            break timeline;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "{timeline}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+            .is_some_and(|t| t.iter().any(|m| m["kind"] == "servicer_message"))
+            .then_some(timeline)
+    })
+    .await;
     let entries = timeline.as_array().expect("a list");
     let recalled = entries
         .iter()
@@ -543,12 +538,10 @@ async fn the_accounts_welcome_and_closing_messages_go_out_once_with_their_codes(
         .fake
         .kf_enter_session(&estate.account, &other, "website")
         .expect("a welcome code");
-    let started = Instant::now();
-    while estate.fake.kf_received(&other).is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(20), "no welcome");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let welcome = estate.fake.kf_received(&other);
+    let welcome = eventually("no welcome", || async {
+        Some(estate.fake.kf_received(&other)).filter(|r| !r.is_empty())
+    })
+    .await;
     assert_eq!(welcome.len(), 1);
     assert!(welcome[0].on_event);
     assert_eq!(welcome[0].text(), Some("歡迎！Welcome to Harbour."));
@@ -568,15 +561,10 @@ async fn the_accounts_welcome_and_closing_messages_go_out_once_with_their_codes(
     )
     .await;
     assert_eq!(status, 200);
-    let started = Instant::now();
-    while estate.fake.kf_received(&customer).is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no closing message"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let closing = estate.fake.kf_received(&customer);
+    let closing = eventually("no closing message", || async {
+        Some(estate.fake.kf_received(&customer)).filter(|r| !r.is_empty())
+    })
+    .await;
     assert_eq!(closing[0].text(), Some("多謝查詢，再見。"));
     assert_eq!(
         estate.fake.kf_session_state(&estate.account, &customer),

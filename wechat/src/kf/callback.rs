@@ -84,7 +84,8 @@ pub struct KfCallback {
 }
 
 /// What a `kf_msg_or_event` push says: pull this account's messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` leaves the Token out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SyncNotice {
     /// The account with something new.
     pub open_kfid: OpenKfId,
@@ -93,6 +94,16 @@ pub struct SyncNotice {
     pub token: Option<String>,
     /// Unix seconds.
     pub create_time: i64,
+}
+
+impl fmt::Debug for SyncNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncNotice")
+            .field("open_kfid", &self.open_kfid)
+            .field("has_token", &self.token.is_some())
+            .field("create_time", &self.create_time)
+            .finish()
+    }
 }
 
 impl KfCallback {

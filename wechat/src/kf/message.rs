@@ -11,8 +11,8 @@ use crate::message::{ExternalUserId, KfMsgId, MediaId, OpenKfId};
 /// The most entries one `sync_msg` page may hold.
 pub const MAX_SYNC_LIMIT: u32 = 1000;
 
-/// A `kf/sync_msg` request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A `kf/sync_msg` request. `Debug` leaves the callback Token out.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct SyncMsgRequest {
     /// `next_cursor` of the previous page; empty on the very first sync.
     pub cursor: String,
@@ -27,6 +27,17 @@ pub struct SyncMsgRequest {
     pub voice_format: u8,
     /// The account to pull for.
     pub open_kfid: OpenKfId,
+}
+
+impl std::fmt::Debug for SyncMsgRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncMsgRequest")
+            .field("cursor", &self.cursor)
+            .field("has_token", &!self.token.is_empty())
+            .field("limit", &self.limit)
+            .field("open_kfid", &self.open_kfid)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SyncMsgRequest {
