@@ -416,6 +416,12 @@ impl FakeWeChat {
         self.kf_change(|kf, now| kf.servicer_takes(open_kfid, customer, servicer, now));
     }
 
+    /// A servicer starts (`status` 1) or stops (2) receiving, as WeCom
+    /// reports it with a `servicer_status_change` event.
+    pub fn kf_servicer_status(&self, open_kfid: &OpenKfId, servicer: &str, status: i64) {
+        self.kf_change(|kf, now| kf.servicer_status(open_kfid, servicer, status, now));
+    }
+
     /// A servicer holds the session (state 3) before WeCom's event about
     /// it has arrived anywhere: the next send meets 95018.
     pub fn kf_hold_session_quietly(

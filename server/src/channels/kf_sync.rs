@@ -248,8 +248,21 @@ impl KfSyncer {
                 .iter()
                 .filter_map(|entry| Some((entry, inbound(channel, team, entry)?)))
                 .collect();
+            // The rest name no client: kept as events of the estate.
+            let unnamed: Vec<&KfMessage> = page
+                .msg_list
+                .iter()
+                .filter(|entry| entry.external_userid.is_none())
+                .collect();
             if !self
-                .commit_page(channel, open_kfid, lease, &entries, &page.next_cursor)
+                .commit_page(
+                    channel,
+                    open_kfid,
+                    lease,
+                    &entries,
+                    &unnamed,
+                    &page.next_cursor,
+                )
                 .await?
             {
                 return Ok(false);
@@ -276,6 +289,7 @@ impl KfSyncer {
         open_kfid: &str,
         lease: &str,
         entries: &[(&KfMessage, Inbound)],
+        unnamed: &[&KfMessage],
         next_cursor: &str,
     ) -> Result<bool, crate::jobs::Retry> {
         let now = self.clock.now();
@@ -294,6 +308,24 @@ impl KfSyncer {
             if let Written::New(_, event) = written {
                 events.push(event);
                 apply(&mut tx, now, channel, entry).await.map_err(fail)?;
+            }
+        }
+        for entry in unnamed {
+            let first = crate::store::kf::record_entry(&mut tx, channel, entry.msgid.as_str())
+                .await
+                .map_err(fail)?;
+            if first {
+                let payload = serde_json::json!({
+                    "channel": channel,
+                    "open_kfid": open_kfid,
+                    "msgid": entry.msgid,
+                    "entry": entry.raw,
+                });
+                events.push(crate::store::events::NewEvent::new(
+                    "wecom.entry",
+                    None,
+                    payload,
+                ));
             }
         }
         if !advance_cursor(&mut tx, channel, open_kfid, lease, next_cursor)

@@ -187,6 +187,22 @@ pub async fn want_sync(
     Ok(())
 }
 
+/// Notes an entry that names no client as stored; `false` when it was
+/// (a replayed page).
+pub async fn record_entry(tx: &mut Tx, channel: ChannelId, msgid: &str) -> AppResult<bool> {
+    let inserted = on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO kf_entries (channel_id, msgid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(channel.to_string())
+        .bind(msgid)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(inserted == 1)
+}
+
 /// Moves the cursor after a page, in the page's transaction; `false` when
 /// the lease was lost (roll back: another node pulls now).
 pub async fn advance_cursor(

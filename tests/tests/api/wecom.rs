@@ -270,7 +270,13 @@ async fn a_lost_cursor_replays_and_stores_nothing_twice(backend: Backend) {
             .fake
             .kf_customer_says(&estate.account, &customer, &format!("第 {n} 句"));
     }
+    // A servicer stops receiving: WeCom's event names no client, and is
+    // kept as an event of the estate.
+    estate
+        .fake
+        .kf_servicer_status(&estate.account, "zhangsan", 2);
     wait_for_messages(&estate, 5).await;
+    assert_eq!(estate.app.wait_for_events("wecom.entry", 1).await, 1);
     estate
         .app
         .db
@@ -282,6 +288,9 @@ async fn a_lost_cursor_replays_and_stores_nothing_twice(backend: Backend) {
     wait_for_messages(&estate, 6).await;
     let bodies = timeline(&estate, &customer).await;
     assert_eq!(bodies.len(), 6);
+    // The replay stored the estate's event once, too.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(estate.app.wait_for_events("wecom.entry", 1).await, 1);
     assert_eq!(bodies.last().map(String::as_str), Some("after the loss"));
 }
 

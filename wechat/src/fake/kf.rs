@@ -448,6 +448,24 @@ impl KfWorld {
         self.event(open_kfid, at, event);
     }
 
+    /// A servicer starts (1) or stops (2) receiving: an event naming no
+    /// customer.
+    pub fn servicer_status(
+        &mut self,
+        open_kfid: &OpenKfId,
+        servicer: &str,
+        status: i64,
+        at: UnixMillis,
+    ) {
+        self.set_servicer(open_kfid, servicer, status == 1);
+        self.event(
+            open_kfid,
+            at,
+            json!({"event_type": "servicer_status_change", "servicer_userid": servicer,
+                   "status": status, "open_kfid": open_kfid}),
+        );
+    }
+
     /// A servicer holds the session (state 3) and WeCom has not yet told
     /// anyone (its event is still on the way).
     pub fn hold_quietly(
