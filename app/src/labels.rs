@@ -2,7 +2,7 @@
 //! states and the reply window. Plain functions, so they are easy to test
 //! and to translate later.
 
-use shared::api::{DeliveryState, ReplyWindow};
+use shared::api::{DeliveryState, ReplyWindow, WindowRefusal};
 
 use crate::format::time_left;
 use crate::i18n::td_string;
@@ -42,23 +42,36 @@ pub fn placeholder(kind: &str) -> Option<&'static str> {
     }
 }
 
-/// A WeChat event (its `Event` name, or a WeCom Customer Service
-/// `event_type`) as a sentence about the contact.
-pub fn event_label(name: Option<&str>) -> String {
+/// The words for an event the list preview also names by itself (the
+/// others show as the client's text would).
+fn preview_event(name: &str) -> Option<&'static str> {
     let locale = current_locale();
-    let text = match name.unwrap_or_default() {
+    Some(match name {
         "subscribe" => td_string!(locale, labels.subscribed),
         "unsubscribe" => td_string!(locale, labels.unsubscribed),
-        "SCAN" => td_string!(locale, labels.scanned),
-        "CLICK" => td_string!(locale, labels.clicked),
-        "VIEW" => td_string!(locale, labels.viewed),
-        "LOCATION" => td_string!(locale, labels.located),
         // WeCom Customer Service events.
         "enter_session" => td_string!(locale, labels.opened_chat),
         "msg_send_fail" => td_string!(locale, labels.not_delivered),
         "user_recall_msg" => td_string!(locale, labels.recalled_message),
         "session_status_change" => td_string!(locale, labels.session_changed),
         "servicer_recall_msg" => td_string!(locale, labels.colleague_recalled),
+        _ => return None,
+    })
+}
+
+/// A WeChat event (its `Event` name, or a WeCom Customer Service
+/// `event_type`) as a sentence about the contact.
+pub fn event_label(name: Option<&str>) -> String {
+    let name = name.unwrap_or_default();
+    if let Some(words) = preview_event(name) {
+        return words.to_owned();
+    }
+    let locale = current_locale();
+    let text = match name {
+        "SCAN" => td_string!(locale, labels.scanned),
+        "CLICK" => td_string!(locale, labels.clicked),
+        "VIEW" => td_string!(locale, labels.viewed),
+        "LOCATION" => td_string!(locale, labels.located),
         "" => td_string!(locale, labels.event),
         other => return format!("{}{other}", td_string!(locale, labels.event_named_before)),
     };
@@ -69,16 +82,9 @@ pub fn event_label(name: Option<&str>) -> String {
 pub fn preview_label(preview: Option<&str>) -> String {
     match preview.map(str::trim) {
         None | Some("") => td_string!(current_locale(), labels.no_messages).to_owned(),
-        Some(
-            kind @ ("subscribe"
-            | "unsubscribe"
-            | "enter_session"
-            | "msg_send_fail"
-            | "user_recall_msg"
-            | "session_status_change"
-            | "servicer_recall_msg"),
-        ) => event_label(Some(kind)),
-        Some(text) => placeholder(text).map_or_else(|| text.to_owned(), str::to_owned),
+        Some(text) => preview_event(text)
+            .or_else(|| placeholder(text))
+            .map_or_else(|| text.to_owned(), str::to_owned),
     }
 }
 
@@ -134,8 +140,33 @@ impl WindowTone {
     }
 }
 
-/// "3 replies left · closes in 31 h", or the server's refusal sentence.
+/// Why WeChat will not take a reply, in the user's language.
+pub fn refusal_sentence(refusal: &WindowRefusal) -> String {
+    let locale = current_locale();
+    match refusal {
+        WindowRefusal::HeldInWecom { servicer } => format!(
+            "{}{servicer}{}",
+            td_string!(locale, window.held_in_wecom_before),
+            td_string!(locale, window.held_in_wecom_after)
+        ),
+        WindowRefusal::SessionEnded => td_string!(locale, window.session_ended).to_owned(),
+        WindowRefusal::Unfollowed => td_string!(locale, window.unfollowed).to_owned(),
+        WindowRefusal::NotWritten => td_string!(locale, window.not_written).to_owned(),
+        WindowRefusal::Closed { .. } => td_string!(locale, window.closed).to_owned(),
+        WindowRefusal::RepliesSpent { replies } => format!(
+            "{}{replies}{}",
+            td_string!(locale, window.replies_spent_before),
+            td_string!(locale, window.replies_spent_after)
+        ),
+    }
+}
+
+/// "3 replies left · closes in 31 h", or why no reply can go out.
 pub fn window_summary(window: &ReplyWindow, now_ms: i64) -> (WindowTone, String) {
+    if let Some(refused) = &window.refused {
+        return (WindowTone::Closed, refusal_sentence(refused));
+    }
+    // A server that words its refusal only in English.
     if let Some(refusal) = window.refusal.as_deref().filter(|r| !r.trim().is_empty()) {
         return (WindowTone::Closed, refusal.to_owned());
     }
@@ -186,6 +217,8 @@ mod tests {
             replies_left: left,
             replies_per_window: 5,
             refusal: refusal.map(str::to_owned),
+            refused: None,
+            sends_files: false,
         }
     }
 
@@ -243,5 +276,17 @@ mod tests {
                 "WeChat closed the reply window.".to_owned()
             )
         );
+        // The reason as data wins over the server's English.
+        let held = ReplyWindow {
+            refused: Some(WindowRefusal::HeldInWecom {
+                servicer: "zhangsan".into(),
+            }),
+            ..window(true, Some(hour), 3, Some("in English"))
+        };
+        let (tone, text) = window_summary(&held, 0);
+        assert_eq!(tone, WindowTone::Closed);
+        assert!(text.starts_with("zhangsan is handling"), "{text}");
+        let spent = WindowRefusal::RepliesSpent { replies: 5 };
+        assert!(refusal_sentence(&spent).contains("sent 5 replies"));
     }
 }

@@ -7,7 +7,7 @@ use crate::portal::{PortalConfig, PortalIdentity, Refusal};
 use crate::store::events::{append, NewEvent};
 use crate::store::{tokens, users, Store};
 use serde_json::json;
-use shared::api::{CreateUser, Team, UpdateUser, User, MIN_PASSWORD_LEN};
+use shared::api::{CreateUser, Team, TeamMessages, UpdateUser, User, MIN_PASSWORD_LEN};
 use shared::{Language, Role, TeamId, UserId};
 
 /// Whether `email` looks like an address mail can be sent to.
@@ -240,7 +240,62 @@ pub async fn create_team(
         name: name.to_owned(),
         member_count: 0,
         created_at: now,
+        welcome_text: None,
+        closing_text: None,
     })
+}
+
+/// Sets a team's WeCom welcome and closing messages (blank removes one);
+/// the event keeps what clients will be sent.
+pub async fn set_team_messages(
+    store: &Store,
+    now: i64,
+    actor: UserId,
+    team: TeamId,
+    messages: &TeamMessages,
+) -> AppResult<Team> {
+    let clean = |text: &Option<String>| {
+        text.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
+    let (welcome, closing) = (clean(&messages.welcome_text), clean(&messages.closing_text));
+    for (field, text) in [("welcome_text", &welcome), ("closing_text", &closing)] {
+        check_wecom_text(field, text.as_deref())?;
+    }
+    let mut tx = store.begin().await?;
+    if !users::set_team_messages(&mut tx, team, welcome.as_deref(), closing.as_deref()).await? {
+        return Err(AppError::NotFound("That team"));
+    }
+    let event = NewEvent::new(
+        "team.messages_changed",
+        Some(actor),
+        json!({ "team": team, "welcome_text": welcome, "closing_text": closing }),
+    )
+    .in_team(Some(team));
+    append(&mut tx, now, &[event]).await?;
+    store.commit(tx).await?;
+    store
+        .list_teams()
+        .await?
+        .into_iter()
+        .find(|t| t.id == team)
+        .ok_or(AppError::NotFound("That team"))
+}
+
+/// Refuses a welcome or closing text longer than WeCom takes, naming `field`.
+pub fn check_wecom_text(field: &str, text: Option<&str>) -> AppResult<()> {
+    if text.is_some_and(|t| t.trim().len() > wechat::kf::MAX_TEXT_BYTES) {
+        return Err(AppError::validation(
+            field,
+            format!(
+                "WeCom takes at most {} bytes of text (about 680 Chinese characters).",
+                wechat::kf::MAX_TEXT_BYTES
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A password hash no password matches: users the portal created sign in

@@ -3,6 +3,8 @@
 //! replies; an unfollowed client gets none. The store reads the facts
 //! (`ContactWindow`), this module says what they allow at `now`.
 
+use shared::api::WindowRefusal;
+
 /// How long a client's message keeps the window open.
 pub const WINDOW_MS: i64 = 48 * 3_600_000;
 /// Replies allowed per window.
@@ -20,6 +22,9 @@ pub struct ContactWindow {
     /// WeCom client (state 3), when one does, and since when. A session
     /// ends after 48 hours without WeCom saying so: an older hold is over.
     pub held_by: Option<(String, i64)>,
+    /// WeCom Customer Service: when the session last ended (state 4). WeCom
+    /// takes nothing from the inbox until the client writes again.
+    pub session_ended_at: Option<i64>,
 }
 
 impl ContactWindow {
@@ -39,42 +44,35 @@ impl ContactWindow {
         }
     }
 
-    /// Why a reply cannot go out at `now`, as a sentence for the agent.
-    pub fn refusal(&self, now: i64) -> Option<String> {
+    /// Why a reply cannot go out at `now`, if it cannot.
+    pub fn refusal(&self, now: i64) -> Option<WindowRefusal> {
         if let Some((servicer, _)) = self
             .held_by
             .as_ref()
             .filter(|(_, since)| since + WINDOW_MS > now)
         {
-            return Some(format!(
-                "{servicer} is handling this conversation in the WeCom client; the inbox can send again once the session is handed back or ends."
-            ));
+            return Some(WindowRefusal::HeldInWecom {
+                servicer: servicer.clone(),
+            });
         }
         if !self.subscribed {
-            return Some(
-                "This client has unfollowed the account, so WeChat will not deliver replies."
-                    .into(),
-            );
+            return Some(WindowRefusal::Unfollowed);
+        }
+        if let (Some(ended), Some(wrote)) = (self.session_ended_at, self.last_inbound_at) {
+            if ended >= wrote && wrote + WINDOW_MS > now {
+                return Some(WindowRefusal::SessionEnded);
+            }
         }
         match self.last_inbound_at {
-            None => Some(
-                "This client has not written yet, so WeChat has no reply window open.".into(),
-            ),
-            Some(at) if at + WINDOW_MS <= now => {
-                let hours = (now - at - WINDOW_MS) / 3_600_000;
-                Some(format!(
-                    "WeChat closed the reply window {} ago. Send a template message instead.",
-                    if hours < 1 {
-                        "less than an hour".to_owned()
-                    } else {
-                        format!("{hours} h")
-                    }
-                ))
+            None => Some(WindowRefusal::NotWritten),
+            Some(at) if at + WINDOW_MS <= now => Some(WindowRefusal::Closed {
+                hours_ago: (now - at - WINDOW_MS) / 3_600_000,
+            }),
+            Some(_) if self.replies_in_window >= REPLIES_PER_WINDOW => {
+                Some(WindowRefusal::RepliesSpent {
+                    replies: REPLIES_PER_WINDOW,
+                })
             }
-            Some(_) if self.replies_in_window >= REPLIES_PER_WINDOW => Some(
-                "You have sent 5 replies since the client last wrote; wait for them to write again."
-                    .into(),
-            ),
             Some(_) => None,
         }
     }
@@ -93,6 +91,7 @@ mod tests {
             last_inbound_at: Some(WROTE),
             replies_in_window: replies,
             held_by: None,
+            session_ended_at: None,
         }
     }
 
@@ -111,9 +110,15 @@ mod tests {
         assert!(open.closes_at(WROTE + 48 * HOUR - 1).is_some());
         assert_eq!(open.closes_at(WROTE + 48 * HOUR), None);
         assert_eq!(open.replies_left(WROTE + 48 * HOUR), 0);
-        let refusal = open.refusal(WROTE + 48 * HOUR).unwrap_or_default();
+        let refusal = open
+            .refusal(WROTE + 48 * HOUR)
+            .map(|r| r.sentence())
+            .unwrap_or_default();
         assert!(refusal.contains("less than an hour ago"), "{refusal}");
-        let later = open.refusal(WROTE + 51 * HOUR).unwrap_or_default();
+        let later = open
+            .refusal(WROTE + 51 * HOUR)
+            .map(|r| r.sentence())
+            .unwrap_or_default();
         assert!(later.contains("3 h ago"), "{later}");
     }
 
@@ -123,6 +128,7 @@ mod tests {
         assert_eq!(spent.replies_left(WROTE), 0);
         assert!(spent
             .refusal(WROTE)
+            .map(|r| r.sentence())
             .is_some_and(|r| r.contains("5 replies")));
         let gone = ContactWindow {
             subscribed: false,
@@ -130,6 +136,7 @@ mod tests {
         };
         assert!(gone
             .refusal(WROTE)
+            .map(|r| r.sentence())
             .is_some_and(|r| r.contains("unfollowed")));
         let silent = ContactWindow {
             last_inbound_at: None,
@@ -137,6 +144,7 @@ mod tests {
         };
         assert!(silent
             .refusal(WROTE)
+            .map(|r| r.sentence())
             .is_some_and(|r| r.contains("not written yet")));
         assert_eq!(silent.closes_at(WROTE), None);
     }
@@ -149,6 +157,7 @@ mod tests {
         };
         assert!(held
             .refusal(WROTE)
+            .map(|r| r.sentence())
             .is_some_and(|r| r.starts_with("zhangsan is handling") && r.contains("WeCom client")));
         // A session lasts 48 hours at most, whether or not WeCom said it ended.
         let stale = ContactWindow {
@@ -156,5 +165,22 @@ mod tests {
             ..window(0)
         };
         assert_eq!(stale.refusal(WROTE), None);
+    }
+
+    #[test]
+    fn an_ended_wecom_session_refuses_until_the_client_writes_again() {
+        let ended = ContactWindow {
+            session_ended_at: Some(WROTE + HOUR),
+            ..window(0)
+        };
+        assert_eq!(
+            ended.refusal(WROTE + 2 * HOUR),
+            Some(WindowRefusal::SessionEnded)
+        );
+        let wrote_again = ContactWindow {
+            last_inbound_at: Some(WROTE + 3 * HOUR),
+            ..ended.clone()
+        };
+        assert_eq!(wrote_again.refusal(WROTE + 4 * HOUR), None);
     }
 }

@@ -162,6 +162,7 @@ impl Application {
             hub,
             inbox,
             accounts: Default::default(),
+            estates: Default::default(),
             media: MediaStore::new(&config.data_dir),
             presence,
             clock,

@@ -21,6 +21,9 @@ pub struct AppState {
     pub inbox: InboxWriter,
     /// Opened Official Accounts, reused for a moment across callbacks.
     pub accounts: AccountCache,
+    /// Opened WeCom Customer Service estates with their callback
+    /// credentials, likewise.
+    pub estates: crate::channels::wecom_kf::EstateCache,
     /// Inbound media files, named by sha256.
     pub media: MediaStore,
     /// Who views and types where, and the reply locks (this node's sockets).

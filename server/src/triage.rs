@@ -302,6 +302,30 @@ pub fn took_over(actor_name: &str, from_name: &str) -> Change {
     }
 }
 
+/// `actor_name` took a new WeCom session for the inbox (state 0 → 1).
+pub fn wecom_taken_back(actor_name: &str) -> Change {
+    Change {
+        action: "wecom_taken_back",
+        sentence: format!("{actor_name} took the WeCom session for the inbox"),
+        fields: json!({}),
+        ..Change::default()
+    }
+}
+
+/// `actor_name` ended the WeCom session `servicer` (or WeCom's queue) had,
+/// so that the client's next message comes to the inbox.
+pub fn wecom_session_ended(actor_name: &str, servicer: Option<&str>) -> Change {
+    Change {
+        action: "wecom_session_ended",
+        sentence: match servicer {
+            Some(servicer) => format!("{actor_name} ended {servicer}'s WeCom session"),
+            None => format!("{actor_name} ended the WeCom session"),
+        },
+        fields: json!({ "servicer": servicer }),
+        ..Change::default()
+    }
+}
+
 /// A note's text, trimmed; refused when empty or too long.
 pub fn note_text(text: &str) -> AppResult<&str> {
     let text = text.trim();

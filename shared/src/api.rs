@@ -76,6 +76,24 @@ pub struct Team {
     pub name: String,
     pub member_count: i64,
     pub created_at: i64,
+    /// Sent when a client opens a WeCom Customer Service chat with an
+    /// account of this team (unless the account has its own).
+    #[serde(default)]
+    pub welcome_text: Option<String>,
+    /// Sent when a conversation of this team's WeCom account is resolved
+    /// (unless the account has its own).
+    #[serde(default)]
+    pub closing_text: Option<String>,
+}
+
+/// `PUT /api/v1/teams/{id}/messages`: the team's WeCom welcome and closing
+/// messages; `null` or blank removes one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMessages {
+    #[serde(default)]
+    pub welcome_text: Option<String>,
+    #[serde(default)]
+    pub closing_text: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -558,8 +576,103 @@ pub struct ReplyWindow {
     pub closes_at: Option<i64>,
     pub replies_left: i64,
     pub replies_per_window: i64,
-    /// Why a reply cannot go out now, as a sentence; `None` when it can.
+    /// Why a reply cannot go out now, as an English sentence for
+    /// integrators; `None` when it can.
     pub refusal: Option<String>,
+    /// The same reason as data, for a client to word in its user's language.
+    #[serde(default)]
+    pub refused: Option<WindowRefusal>,
+    /// Whether this channel can send files (WeCom Customer Service can;
+    /// an Official Account's customer-service messages cannot).
+    #[serde(default)]
+    pub sends_files: bool,
+}
+
+/// `POST /api/v1/conversations/{id}/wecom/take-back`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TakeBackRequest {
+    /// End a session a colleague (or WeCom's queue) has: the only way WeCom
+    /// allows the inbox to have it back.
+    #[serde(default)]
+    pub end_session: bool,
+}
+
+/// Who has the WeCom session after a take-back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WecomSession {
+    /// The inbox: replies go out.
+    Inbox,
+    /// Nobody: the client's next message comes to the inbox.
+    Ended,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeBackResult {
+    pub session: WecomSession,
+}
+
+/// Why WeChat will not take a reply now. The API's error `reason` for a
+/// refused reply is [`WindowRefusal::reason`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum WindowRefusal {
+    /// A servicer holds the session in the WeCom client (state 3).
+    HeldInWecom { servicer: String },
+    /// The WeCom session ended (state 4); WeCom takes nothing from the
+    /// inbox until the client writes again.
+    SessionEnded,
+    /// The client unfollowed the Official Account.
+    Unfollowed,
+    /// The client never wrote, so no window was ever open.
+    NotWritten,
+    /// The window closed this many whole hours ago.
+    Closed { hours_ago: i64 },
+    /// The window's replies are spent.
+    RepliesSpent { replies: i64 },
+}
+
+impl WindowRefusal {
+    /// The stable key an error body carries as its `reason`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            WindowRefusal::HeldInWecom { .. } => "window_held_in_wecom",
+            WindowRefusal::SessionEnded => "window_session_ended",
+            WindowRefusal::Unfollowed => "window_unfollowed",
+            WindowRefusal::NotWritten => "window_not_written",
+            WindowRefusal::Closed { .. } => "window_closed",
+            WindowRefusal::RepliesSpent { .. } => "window_replies_spent",
+        }
+    }
+
+    /// The reason as an English sentence (the API's `message`).
+    pub fn sentence(&self) -> String {
+        match self {
+            WindowRefusal::HeldInWecom { servicer } => format!(
+                "{servicer} is handling this conversation in the WeCom client; the inbox can send again once the session is handed back or ends."
+            ),
+            WindowRefusal::SessionEnded => {
+                "The WeCom session with this client has ended; the inbox can reply once they write again.".into()
+            }
+            WindowRefusal::Unfollowed => {
+                "This client has unfollowed the account, so WeChat will not deliver replies.".into()
+            }
+            WindowRefusal::NotWritten => {
+                "This client has not written yet, so WeChat has no reply window open.".into()
+            }
+            WindowRefusal::Closed { hours_ago } => format!(
+                "WeChat closed the reply window {} ago. Send a template message instead.",
+                if *hours_ago < 1 {
+                    "less than an hour".to_owned()
+                } else {
+                    format!("{hours_ago} h")
+                }
+            ),
+            WindowRefusal::RepliesSpent { replies } => format!(
+                "You have sent {replies} replies since the client last wrote; wait for them to write again."
+            ),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -582,6 +695,10 @@ pub struct ContactView {
     pub id: ContactId,
     pub channel_id: ChannelId,
     pub channel_name: String,
+    /// `wechat_oa` or `wecom_kf`: says what `open_id` is (an openid, or a
+    /// WeCom `external_userid`).
+    #[serde(default)]
+    pub channel_kind: String,
     pub open_id: String,
     pub union_id: Option<String>,
     pub name: Option<String>,

@@ -20,6 +20,36 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The largest file Harbour sends through WeCom Customer Service (WeCom's
+/// limit for a `file` upload).
+pub const FILE_MAX_BYTES: usize = 20 * 1024 * 1024;
+
+/// The longest file name Harbour sends, in characters.
+pub const FILE_NAME_MAX_CHARS: usize = 128;
+
+/// Whether `name` can go out as a file's name: 1 to 128 characters, no
+/// path separators or control characters, and not only dots and spaces.
+pub fn valid_file_name(name: &str) -> bool {
+    let count = name.chars().count();
+    (1..=FILE_NAME_MAX_CHARS).contains(&count)
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
+        && name.chars().any(|c| c != '.' && !c.is_whitespace())
+}
+
+/// The type a file's bytes say it is, for one an agent sends: an image
+/// type, PDF, or else [`DOWNLOAD_TYPE`].
+pub fn file_type(bytes: &[u8]) -> &'static str {
+    if let Some(image) = image_type(bytes) {
+        image
+    } else if bytes.starts_with(b"%PDF-") {
+        "application/pdf"
+    } else {
+        DOWNLOAD_TYPE
+    }
+}
+
 /// The types a client's file may be shown as, in `<img>`, `<audio>` or
 /// `<video>` (and a PDF in the browser's viewer): the kinds WeChat media
 /// come in, decided by the server from the file's bytes, plus the WAV the
@@ -57,7 +87,21 @@ pub fn safe_type(content_type: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::{image_type, is_inline, safe_type, DOWNLOAD_TYPE};
+    use super::{file_type, image_type, is_inline, safe_type, valid_file_name, DOWNLOAD_TYPE};
+
+    #[test]
+    fn a_file_name_is_checked_and_a_files_type_read_from_its_bytes() {
+        assert!(valid_file_name("合約單據 2026-12.pdf"));
+        assert!(!valid_file_name(""));
+        assert!(!valid_file_name("../etc/passwd"));
+        assert!(!valid_file_name("a\\b.txt"));
+        assert!(!valid_file_name("bad\nname"));
+        assert!(!valid_file_name(" . "));
+        assert!(!valid_file_name(&"x".repeat(129)));
+        assert_eq!(file_type(b"%PDF-1.7 ..."), "application/pdf");
+        assert_eq!(file_type(b"GIF89a..."), "image/gif");
+        assert_eq!(file_type(b"PK\x03\x04"), DOWNLOAD_TYPE);
+    }
 
     #[test]
     fn only_media_types_that_cannot_run_script_are_inline() {

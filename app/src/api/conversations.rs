@@ -1,11 +1,13 @@
 //! Calls on conversations: queue pages, one conversation, actions (claim,
 //! assign, resolve …) one at a time or in bulk, notes, read marks,
-//! colleagues, timeline pages, the reply window and replies (text or image).
+//! colleagues, timeline pages, the reply window, replies (text, image or
+//! file) and taking a WeCom session back.
 
 use gloo_net::http::Method;
 use shared::api::{
     BulkAction, BulkResult, Colleague, ConversationAction, ConversationPage, ConversationSummary,
-    MessageView, NoteRequest, QueuedReply, ReplyRequest, ReplyWindow,
+    MessageView, NoteRequest, QueuedReply, ReplyRequest, ReplyWindow, TakeBackRequest,
+    TakeBackResult,
 };
 use shared::{ConversationId, UserId};
 
@@ -145,4 +147,34 @@ pub async fn send_image(
 ) -> Result<QueuedReply, ApiError> {
     let path = format!("/conversations/{id}/images?confirm_recent={confirm_recent}");
     send_bytes(auth, Method::POST, &path, content_type, bytes).await
+}
+
+/// Queues a file reply (WeCom Customer Service only): `bytes` sent as they
+/// are, under `name`. `confirm_recent` as for [`reply`].
+pub async fn send_file(
+    auth: impl TokenSource,
+    id: ConversationId,
+    name: &str,
+    bytes: &[u8],
+    confirm_recent: bool,
+) -> Result<QueuedReply, ApiError> {
+    let name = String::from(js_sys::encode_uri_component(name));
+    let path = format!("/conversations/{id}/files?name={name}&confirm_recent={confirm_recent}");
+    send_bytes(auth, Method::POST, &path, "application/octet-stream", bytes).await
+}
+
+/// Takes a WeCom session back for the inbox; `end_session` ends one a
+/// colleague has in the WeCom client (the only way WeCom allows).
+pub async fn take_back(
+    auth: impl TokenSource,
+    id: ConversationId,
+    end_session: bool,
+) -> Result<TakeBackResult, ApiError> {
+    send_json(
+        auth,
+        Method::POST,
+        &format!("/conversations/{id}/wecom/take-back"),
+        &TakeBackRequest { end_session },
+    )
+    .await
 }

@@ -1,7 +1,8 @@
-//! Calls on teams: list and create.
+//! Calls on teams: list, create, and set their WeCom messages.
 
 use gloo_net::http::Method;
-use shared::api::{CreateTeam, Team};
+use shared::api::{CreateTeam, Team, TeamMessages};
+use shared::TeamId;
 
 use super::client::{get_json, send_json, ApiError, TokenSource};
 
@@ -11,4 +12,19 @@ pub async fn list(auth: impl TokenSource) -> Result<Vec<Team>, ApiError> {
 
 pub async fn create(auth: impl TokenSource, team: &CreateTeam) -> Result<Team, ApiError> {
     send_json(auth, Method::POST, "/teams", team).await
+}
+
+/// Sets a team's WeCom welcome and closing messages (admins).
+pub async fn set_messages(
+    auth: impl TokenSource,
+    id: TeamId,
+    messages: &TeamMessages,
+) -> Result<Team, ApiError> {
+    send_json(
+        auth,
+        Method::PUT,
+        &format!("/teams/{id}/messages"),
+        messages,
+    )
+    .await
 }

@@ -140,6 +140,20 @@ pub fn activity_text(message: &MessageView) -> AnyView {
             )
             .into_any()
         }
+        "wecom_taken_back" => t!(i18n, activity.wecom_taken_back, actor = actor).into_any(),
+        "wecom_session_ended" => match fields.get("servicer").and_then(Value::as_str) {
+            Some(servicer) => {
+                let servicer = servicer.to_owned();
+                t!(
+                    i18n,
+                    activity.wecom_session_ended,
+                    actor = actor,
+                    servicer = move || servicer.clone()
+                )
+                .into_any()
+            }
+            None => t!(i18n, activity.wecom_session_ended_queue, actor = actor).into_any(),
+        },
         _ => message.body.clone().unwrap_or_default().into_any(),
     };
     if note.is_empty() {

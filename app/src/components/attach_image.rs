@@ -1,6 +1,7 @@
-//! The composer's "Attach image" button: opens a file chooser limited to
-//! JPG, PNG and GIF and hands the chosen file on; says "Sending image…"
-//! while an image uploads. Also finds an image in a paste.
+//! The composer's "Attach image" button (a file chooser limited to JPG, PNG
+//! and GIF) and, where the channel sends files, "Attach file"; each hands
+//! the chosen file on and says "Sending…" while it uploads. Also finds an
+//! image in a paste.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -16,6 +17,59 @@ pub fn AttachImage(
     on_file: Callback<web_sys::File>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    view! {
+        <AttachButton
+            id="composer-image"
+            accept=ACCEPTED
+            icon=IconKind::Image
+            title=Signal::derive(move || t_string!(i18n, image.attach_title))
+            label=Signal::derive(move || t_string!(i18n, image.attach))
+            sending_label=Signal::derive(move || t_string!(i18n, image.sending))
+            sending=sending
+            disabled=disabled
+            on_file=on_file
+        />
+    }
+}
+
+/// "Attach file": any file up to 20 MB, where the channel sends files
+/// (WeCom Customer Service).
+#[component]
+pub fn AttachFile(
+    sending: Signal<bool>,
+    disabled: Signal<bool>,
+    on_file: Callback<web_sys::File>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <AttachButton
+            id="composer-file"
+            accept=""
+            icon=IconKind::Paperclip
+            title=Signal::derive(move || t_string!(i18n, file.attach_title))
+            label=Signal::derive(move || t_string!(i18n, file.attach))
+            sending_label=Signal::derive(move || t_string!(i18n, file.sending))
+            sending=sending
+            disabled=disabled
+            on_file=on_file
+        />
+    }
+}
+
+/// A button that opens a file chooser and hands the chosen file on; its
+/// label shows only while sending.
+#[component]
+fn AttachButton(
+    id: &'static str,
+    accept: &'static str,
+    icon: IconKind,
+    title: Signal<&'static str>,
+    label: Signal<&'static str>,
+    sending_label: Signal<&'static str>,
+    sending: Signal<bool>,
+    disabled: Signal<bool>,
+    on_file: Callback<web_sys::File>,
+) -> impl IntoView {
     let input = NodeRef::<html::Input>::new();
     let chosen = move |_| {
         if let Some(element) = input.get_untracked() {
@@ -31,10 +85,10 @@ pub fn AttachImage(
             // Reached through the button; the input itself stays out of the tab order.
             <input
                 type="file"
-                id="composer-image"
-                name="image"
+                id=id
+                name=id
                 class="visually-hidden"
-                accept=ACCEPTED
+                accept=(!accept.is_empty()).then_some(accept)
                 tabindex="-1"
                 aria-hidden="true"
                 node_ref=input
@@ -42,8 +96,8 @@ pub fn AttachImage(
             />
             <button
                 type="button"
-                class="button button-ghost button-small attach-image-button"
-                title=move || t_string!(i18n, image.attach_title)
+                class=format!("button button-ghost button-small attach-image-button {id}-button")
+                title=move || title.get()
                 aria-busy=move || sending.get().to_string()
                 disabled=move || disabled.get() || sending.get()
                 on:click=move |_| {
@@ -52,15 +106,9 @@ pub fn AttachImage(
                     }
                 }
             >
-                <Icon kind=IconKind::Image />
+                <Icon kind=icon />
                 <span class:visually-hidden=move || !sending.get()>
-                    {move || {
-                        if sending.get() {
-                            t_string!(i18n, image.sending)
-                        } else {
-                            t_string!(i18n, image.attach)
-                        }
-                    }}
+                    {move || if sending.get() { sending_label.get() } else { label.get() }}
                 </span>
             </button>
         </span>

@@ -15,6 +15,9 @@ pub fn ConfirmDialog(
     title: TextProp,
     #[prop(into)] message: TextProp,
     #[prop(into)] confirm_label: TextProp,
+    /// The safe answer's words; "Don't send" unless given.
+    #[prop(optional, into)]
+    cancel_label: Option<TextProp>,
     on_confirm: Callback<()>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
@@ -64,7 +67,10 @@ pub fn ConfirmDialog(
                 <p id="confirm-message" class="dialog-message">{move || message.get()}</p>
                 <div class="dialog-actions">
                     <button type="button" class="button" node_ref=cancel_button on:click=move |_| on_cancel.run(())>
-                        {t!(i18n, confirm.dont_send)}
+                        {move || match &cancel_label {
+                            Some(label) => label.get().to_string().into_any(),
+                            None => t!(i18n, confirm.dont_send).into_any(),
+                        }}
                     </button>
                     <button type="button" class="button button-primary dialog-confirm" node_ref=confirm_button on:click=move |_| on_confirm.run(())>
                         {move || confirm_label.get()}

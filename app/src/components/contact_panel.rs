@@ -92,7 +92,11 @@ pub fn ContactPanel(
                 <dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>
                 <dt>{t!(i18n, contact.email)}</dt>
                 <dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>{t!(i18n, contact.openid)}</dt>
+                <dt>{if c.channel_kind == "wecom_kf" {
+                    t!(i18n, contact.wecom_customer_id).into_any()
+                } else {
+                    t!(i18n, contact.openid).into_any()
+                }}</dt>
                 <dd class="mono">{c.open_id.clone()}</dd>
                 {c.union_id.clone().map(|u| view! { <dt>{t!(i18n, contact.unionid)}</dt><dd class="mono">{u}</dd> })}
                 {c.external_ids

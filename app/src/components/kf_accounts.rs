@@ -150,6 +150,7 @@ pub fn KfAccounts(channel: Channel, teams: RemoteList<Team>) -> impl IntoView {
                                             <details class="kf-messages">
                                                 <summary>{t!(i18n, channels.kf_messages)}</summary>
                                                 <form class="kf-messages-form" on:submit=save_texts>
+                                                    <p class="field-hint">{t!(i18n, channels.kf_messages_hint)}</p>
                                                     <label for=welcome_id.clone()>{t!(i18n, channels.kf_welcome)}</label>
                                                     <textarea id=welcome_id name="welcome_text" rows="2" bind:value=welcome></textarea>
                                                     <label for=closing_id.clone()>{t!(i18n, channels.kf_closing)}</label>

@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::media::Variant;
 use crate::api::{self, ApiError};
+use crate::components::icon::{Icon, IconKind};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::state::auth::AuthState;
 
@@ -27,6 +28,9 @@ pub fn MediaView(
     /// Sent by the team rather than received from the client.
     #[prop(optional)]
     outbound: bool,
+    /// The name a file was sent under, when Harbour knows it.
+    #[prop(default = None)]
+    file_name: Option<String>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let i18n = use_i18n();
@@ -121,7 +125,19 @@ pub fn MediaView(
                 <video class="media-video" controls src=src preload="metadata"></video>
             }
             .into_any(),
-            _ => view! { <a class="media-download" href=src download="file">{t!(i18n, media.download_file)}</a> }.into_any(),
+            _ => match file_name.clone() {
+                Some(name) => {
+                    let shown = name.clone();
+                    view! {
+                        <a class="media-download media-file" href=src download=name>
+                            <Icon kind=IconKind::Paperclip />
+                            <span>{shown}</span>
+                        </a>
+                    }
+                    .into_any()
+                }
+                None => view! { <a class="media-download" href=src download="file">{t!(i18n, media.download_file)}</a> }.into_any(),
+            },
         }
     }
 }

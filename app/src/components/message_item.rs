@@ -51,12 +51,19 @@ fn content(message: &MessageView) -> AnyView {
     let body = message.body.clone().filter(|b| !b.trim().is_empty());
     if let Some(media) = message.media.clone() {
         let caption = body.map(|text| view! { <span class="message-detail">{text}</span> });
+        let file_name = message
+            .fields
+            .as_ref()
+            .and_then(|f| f.get("file_name"))
+            .and_then(|n| n.as_str())
+            .map(str::to_owned);
         return view! {
             <MediaView
                 message=message.id
                 kind=kind.to_owned()
                 media=media
                 outbound=matches!(message.direction, Direction::Out)
+                file_name=file_name
             />
             {caption}
         }

@@ -50,6 +50,7 @@ pub mod search_dialog;
 pub mod shortcut_help;
 pub mod side_nav;
 pub mod skeleton_rows;
+pub mod team_messages_form;
 pub mod team_picker;
 pub mod top_bar;
 pub mod user_row;

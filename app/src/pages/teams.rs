@@ -1,5 +1,5 @@
 //! The Teams admin page at /admin/teams: every team with its member count,
-//! and a form to create one.
+//! a form to create one, and each team's WeCom welcome and closing messages.
 
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
@@ -13,6 +13,7 @@ use crate::components::icon::IconKind;
 use crate::components::new_team_form::NewTeamForm;
 use crate::components::page_header::PageHeader;
 use crate::components::skeleton_rows::SkeletonRows;
+use crate::components::team_messages_form::TeamMessagesForm;
 use crate::format::{hk_date, hk_date_time};
 use crate::i18n::{t, t_string, use_i18n, Locale};
 use crate::remote::{LoadStatus, RemoteList};
@@ -100,6 +101,12 @@ fn TeamsAdmin() -> impl IntoView {
                     {t!(i18n, teams.create_title)}
                 </h2>
                 <NewTeamForm on_created=Callback::new(move |team| teams.push(team)) />
+            </section>
+            <section class="card" aria-labelledby="team-messages-title">
+                <h2 id="team-messages-title" class="card-title">
+                    {t!(i18n, teams.messages_title)}
+                </h2>
+                <TeamMessagesForm teams=teams />
             </section>
             <section class="card card-flush" aria-labelledby="teams-title">
                 <header class="card-header">

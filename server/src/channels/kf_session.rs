@@ -1,18 +1,23 @@
 //! The WeCom session around a conversation: the account's welcome when a
 //! customer opens the chat (`wecom.kf.event_message`, with the code the
-//! `enter_session` event carried, within its 20 s), and ending the session
+//! `enter_session` event carried, within its 20 s; the account's text, or
+//! else its team's), and ending the session
 //! when the conversation is resolved (`wecom.kf.end`: state 4, then the
 //! account's closing message with the code that returns). Each message is
 //! sent once (codes are single use) and kept in the conversation.
 
+use crate::auth::AuthUser;
 use crate::channels::clients::Clients;
 use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
 use crate::jobs::Retry;
 use crate::store::jobs::{named, Job};
-use crate::store::kf::{account_text, AutoMessage};
+use crate::store::kf::AutoMessage;
+use crate::store::outbound::KfHold;
 use crate::store::Store;
+use crate::triage;
 use shared::{ChannelId, ConversationId};
-use wechat::kf::{KfEventSend, KfOutbound, SessionState};
+use wechat::kf::{KfEventSend, KfOutbound, SessionState, StateChange};
 use wechat::message::{ExternalUserId, KfMsgId, OpenKfId};
 use wechat::{Action, ApiError, KfClient};
 
@@ -98,11 +103,11 @@ impl KfSession {
         purpose: AutoMessage,
         msgid: KfMsgId,
     ) -> Result<(), Retry> {
-        let mut tx = self.store.begin().await.map_err(failed)?;
-        let text = account_text(&mut tx, target.channel, target.open_kfid.as_str(), purpose)
+        let text = self
+            .store
+            .kf_account_text(target.channel, target.open_kfid.as_str(), purpose)
             .await
             .map_err(failed)?;
-        tx.commit_quietly().await.map_err(failed)?;
         let Some(text) = text else {
             return Ok(());
         };
@@ -166,6 +171,9 @@ impl KfSession {
             Err(err) => return refused(&err, "service_state/get"),
         };
         if !state.may_become(SessionState::Ended) {
+            if state == SessionState::Ended {
+                self.ended(&target).await?;
+            }
             return Ok(());
         }
         let code = match client
@@ -175,6 +183,7 @@ impl KfSession {
             Ok(code) => code,
             Err(err) => return refused(&err, "service_state/trans"),
         };
+        self.ended(&target).await?;
         let Some(code) = code else {
             return Ok(());
         };
@@ -192,4 +201,148 @@ impl KfSession {
             }
         }
     }
+
+    /// The session ended: until the client writes again the inbox cannot send.
+    async fn ended(&self, target: &Target) -> Result<(), Retry> {
+        self.store
+            .record_kf_session(
+                self.clock.now(),
+                target.channel,
+                target.customer.as_str(),
+                KfHold::Ended,
+            )
+            .await
+            .map_err(failed)
+    }
+
+    /// An agent takes a conversation's WeCom session back for the inbox,
+    /// where WeCom's state machine allows: a new session (state 0) moves to
+    /// the API (1); one the API has needs nothing. A servicer's (3) or the
+    /// queue's (2) can only be ended (4), and is, when `end` says so; the
+    /// client's next message then comes to the inbox. Each change is an
+    /// activity entry.
+    pub async fn take_back(
+        &self,
+        actor: &AuthUser,
+        conversation: ConversationId,
+        end: bool,
+    ) -> AppResult<TakeBack> {
+        let target = self.target_of(conversation).await?;
+        let client = self
+            .clients
+            .kf(target.channel)
+            .await
+            .map_err(|reason| {
+                AppError::conflict_because(
+                    "wechat_refused",
+                    format!("WeCom cannot be asked: {reason}."),
+                )
+            })?
+            .ok_or_else(not_wecom)?;
+        let state = client
+            .service_state(&target.open_kfid, &target.customer)
+            .await
+            .map_err(|err| wecom_refused(&err, "did not say who has the session"))?;
+        let holder = state
+            .servicer_userid
+            .filter(|s| !s.is_empty() && state.service_state == SessionState::Servicer);
+        let now = self.clock.now();
+        let (hold, change) = match state.service_state {
+            SessionState::New => {
+                client
+                    .change_state(&StateChange {
+                        open_kfid: target.open_kfid.clone(),
+                        external_userid: target.customer.clone(),
+                        service_state: SessionState::Api,
+                        servicer_userid: None,
+                    })
+                    .await
+                    .map_err(|err| wecom_refused(&err, "did not hand the session over"))?;
+                (KfHold::Inbox, Some(triage::wecom_taken_back(&actor.name)))
+            }
+            SessionState::Api => (KfHold::Inbox, None),
+            SessionState::Ended => (KfHold::Ended, None),
+            SessionState::Queued | SessionState::Servicer if !end => {
+                if let Some(servicer) = &holder {
+                    self.store
+                        .record_kf_session(
+                            now,
+                            target.channel,
+                            target.customer.as_str(),
+                            KfHold::Servicer(servicer),
+                        )
+                        .await?;
+                }
+                return Ok(TakeBack::MustEnd { servicer: holder });
+            }
+            SessionState::Queued | SessionState::Servicer => {
+                // The closing code is not used: the conversation goes on.
+                client
+                    .end_session(&target.open_kfid, &target.customer)
+                    .await
+                    .map_err(|err| wecom_refused(&err, "did not end the session"))?;
+                (
+                    KfHold::Ended,
+                    Some(triage::wecom_session_ended(&actor.name, holder.as_deref())),
+                )
+            }
+        };
+        crate::store::triage::log_kf_session(
+            &self.store,
+            now,
+            actor.id,
+            conversation,
+            (target.channel, target.customer.as_str(), hold),
+            change,
+        )
+        .await?;
+        Ok(match hold {
+            KfHold::Ended => TakeBack::Ended,
+            _ => TakeBack::Inbox,
+        })
+    }
+
+    /// The account and client of a WeCom conversation.
+    async fn target_of(&self, conversation: ConversationId) -> AppResult<Target> {
+        let (channel, customer) = self
+            .store
+            .conversation_client(conversation)
+            .await?
+            .ok_or(AppError::NotFound("That conversation"))?;
+        let open_kfid = self
+            .store
+            .kf_account_of(conversation)
+            .await?
+            .ok_or_else(not_wecom)?;
+        Ok(Target {
+            channel,
+            open_kfid: OpenKfId::new(open_kfid),
+            customer: ExternalUserId::new(customer),
+        })
+    }
+}
+
+/// What taking a session back did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TakeBack {
+    /// The inbox has the session and may send.
+    Inbox,
+    /// The session ended; the client's next message comes to the inbox.
+    Ended,
+    /// A servicer (or WeCom's queue) has it: WeCom allows only ending it.
+    MustEnd { servicer: Option<String> },
+}
+
+fn not_wecom() -> AppError {
+    AppError::conflict_because(
+        "not_wecom",
+        "Only a WeCom Customer Service conversation has a WeCom session to take back.",
+    )
+}
+
+fn wecom_refused(err: &ApiError, what: &str) -> AppError {
+    if err.is_ambiguous() {
+        return AppError::Unavailable;
+    }
+    AppError::conflict_because("wechat_refused", format!("WeCom {what} ({}).", err.code()))
 }

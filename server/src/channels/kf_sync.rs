@@ -404,18 +404,14 @@ async fn apply(
             ..
         }) => {
             if let Some(customer) = &entry.external_userid {
-                let holder = match change_type {
-                    3 => None,
-                    _ => new_servicer_userid.as_deref(),
+                use crate::store::outbound::KfHold;
+                let hold = match (change_type, new_servicer_userid.as_deref()) {
+                    (3, _) => KfHold::Ended,
+                    (_, Some(servicer)) if !servicer.is_empty() => KfHold::Servicer(servicer),
+                    _ => KfHold::Inbox,
                 };
-                crate::store::outbound::set_kf_servicer(
-                    tx,
-                    now,
-                    channel,
-                    customer.as_str(),
-                    holder,
-                )
-                .await?;
+                crate::store::outbound::set_kf_session(tx, now, channel, customer.as_str(), hold)
+                    .await?;
             }
         }
         Some(

@@ -188,15 +188,63 @@ pub async fn load(
 /// pushes for this long after the change.
 const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Opened accounts kept for a moment, so a burst of callbacks reads and
-/// unseals a channel once instead of once per push. Misses are not cached.
-#[derive(Clone, Default)]
-pub struct AccountCache {
-    entries: Arc<Mutex<HashMap<ChannelId, Opened>>>,
+/// Opened channels (secrets unsealed) kept for a moment, so a burst of
+/// callbacks reads and unseals a channel once instead of once per push.
+/// Misses are not cached.
+pub struct OpenedCache<T> {
+    entries: Arc<Mutex<HashMap<ChannelId, Opened<T>>>>,
 }
 
-/// An account and when it was opened.
-type Opened = (Instant, Arc<OfficialAccount>);
+/// A channel and when it was opened.
+type Opened<T> = (Instant, Arc<T>);
+
+impl<T> Clone for OpenedCache<T> {
+    fn clone(&self) -> Self {
+        OpenedCache {
+            entries: self.entries.clone(),
+        }
+    }
+}
+
+impl<T> Default for OpenedCache<T> {
+    fn default() -> Self {
+        OpenedCache {
+            entries: Arc::default(),
+        }
+    }
+}
+
+impl<T> OpenedCache<T> {
+    /// The channel `id` as opened less than [`CACHE_TTL`] ago, or as `open`
+    /// opens it now.
+    pub async fn get_or_open<F, Fut>(&self, id: ChannelId, open: F) -> AppResult<Option<Arc<T>>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = AppResult<Option<T>>>,
+    {
+        let now = Instant::now();
+        if let Some((at, opened)) = self.lock().get(&id) {
+            if now.duration_since(*at) < CACHE_TTL {
+                return Ok(Some(opened.clone()));
+            }
+        }
+        let Some(opened) = open().await?.map(Arc::new) else {
+            self.lock().remove(&id);
+            return Ok(None);
+        };
+        self.lock().insert(id, (now, opened.clone()));
+        Ok(Some(opened))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelId, Opened<T>>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Opened Official Accounts.
+pub type AccountCache = OpenedCache<OfficialAccount>;
 
 impl AccountCache {
     pub async fn load(
@@ -205,23 +253,6 @@ impl AccountCache {
         secret_box: &SecretBox,
         id: ChannelId,
     ) -> AppResult<Option<Arc<OfficialAccount>>> {
-        let now = Instant::now();
-        if let Some((at, account)) = self.lock().get(&id) {
-            if now.duration_since(*at) < CACHE_TTL {
-                return Ok(Some(account.clone()));
-            }
-        }
-        let Some(account) = load(store, secret_box, id).await?.map(Arc::new) else {
-            self.lock().remove(&id);
-            return Ok(None);
-        };
-        self.lock().insert(id, (now, account.clone()));
-        Ok(Some(account))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelId, Opened>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.get_or_open(id, || load(store, secret_box, id)).await
     }
 }

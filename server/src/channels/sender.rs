@@ -14,12 +14,12 @@ use crate::channels::media::MediaStore;
 use crate::clock::Clock;
 use crate::jobs::Retry;
 use crate::store::jobs::Job;
-use crate::store::outbound::{claim_for_sending, finish_sending, QueuedImage};
+use crate::store::outbound::{claim_for_sending, finish_sending, KfHold, QueuedMedia};
 use crate::store::Store;
-use shared::api::DeliveryState;
+use shared::api::{DeliveryState, WindowRefusal};
 use shared::MessageId;
 use wechat::client::{ApiClient, ApiError, CustomMessage, CustomSend, MediaType, MediaUpload};
-use wechat::kf::{KfOutbound, KfSend};
+use wechat::kf::{KfOutbound, KfSend, ServiceState, SessionState};
 use wechat::message::{ExternalUserId, KfMsgId, MediaId, OpenKfId};
 use wechat::{Action, KfClient, OpenId};
 
@@ -53,13 +53,13 @@ impl Sender {
     /// Runs one send job. `Err` asks the job queue to retry later.
     pub async fn run(&self, job: Job) -> Result<(), Retry> {
         let message_id: MessageId = job.names("message")?;
-        let image = self
+        let media = self
             .store
-            .queued_image(message_id)
+            .queued_media(message_id)
             .await
             .map_err(|e| e.to_string())?;
-        let uploaded = match &image {
-            Some(image) => match self.upload(image, job.attempts).await {
+        let uploaded = match &media {
+            Some(media) => match self.upload(media, job.attempts).await {
                 Ok(media_id) => Some(media_id),
                 Err(UploadFailure::Later(retry)) => return Err(retry),
                 Err(UploadFailure::Never(sentence)) => {
@@ -85,7 +85,13 @@ impl Sender {
             return Ok(()); // already sent, failed, or stranded and now `unknown`
         };
         match self.clients.kf(outgoing.channel_id).await {
-            Ok(Some(kf)) => return self.send_kf(&kf, &job, &outgoing, uploaded).await,
+            Ok(Some(kf)) => {
+                let uploaded = uploaded.map(|media_id| match outgoing.kind.as_str() {
+                    "file" => KfOutbound::File { media_id },
+                    _ => KfOutbound::Image { media_id },
+                });
+                return self.send_kf(&kf, &job, &outgoing, uploaded).await;
+            }
             Ok(None) => {}
             Err(reason) => {
                 let sentence = format!("Harbour could not use this channel: {reason}.");
@@ -104,6 +110,13 @@ impl Sender {
             }
         };
         let content = match uploaded {
+            Some(_) if outgoing.kind == "file" => {
+                // Never queued (the API refuses files here); said, not sent.
+                let sentence = "An Official Account cannot send files to a client.";
+                return Ok(self
+                    .finish(message_id, DeliveryState::Failed, Some(sentence))
+                    .await?);
+            }
             Some(media_id) => CustomMessage::image(media_id),
             None => CustomMessage::text(outgoing.body.clone().unwrap_or_default()),
         };
@@ -128,7 +141,7 @@ impl Sender {
         client: &KfClient,
         job: &Job,
         outgoing: &crate::store::outbound::Outgoing,
-        uploaded: Option<MediaId>,
+        uploaded: Option<KfOutbound>,
     ) -> Result<(), Retry> {
         let message_id = outgoing.id;
         let account = self
@@ -146,20 +159,18 @@ impl Sender {
             touser: ExternalUserId::new(outgoing.open_id.clone()),
             open_kfid: OpenKfId::new(account),
             msgid: Some(kf_msgid(message_id)),
-            message: match uploaded {
-                Some(media_id) => KfOutbound::Image { media_id },
-                None => KfOutbound::text(outgoing.body.clone().unwrap_or_default()),
-            },
+            message: uploaded
+                .unwrap_or_else(|| KfOutbound::text(outgoing.body.clone().unwrap_or_default())),
         };
         let finished = match client.send_msg(&send).await {
             Ok(_) => {
                 // Sent through the API: the session is the inbox's (state 1).
                 self.store
-                    .record_kf_servicer(
+                    .record_kf_session(
                         self.clock.now(),
                         outgoing.channel_id,
                         &outgoing.open_id,
-                        None,
+                        KfHold::Inbox,
                     )
                     .await
                     .map_err(|e| e.to_string())?;
@@ -181,25 +192,37 @@ impl Sender {
                     .service_state(&send.open_kfid, &send.touser)
                     .await
                     .ok();
-                let servicer = state
-                    .filter(|s| s.service_state == wechat::kf::SessionState::Servicer)
-                    .and_then(|s| s.servicer_userid)
-                    .filter(|s| !s.is_empty());
-                if let Some(servicer) = &servicer {
+                let refusal = match state {
+                    Some(ServiceState {
+                        service_state: SessionState::Servicer,
+                        servicer_userid: Some(servicer),
+                    }) if !servicer.is_empty() => Some(WindowRefusal::HeldInWecom { servicer }),
+                    Some(ServiceState {
+                        service_state: SessionState::Ended,
+                        ..
+                    }) => Some(WindowRefusal::SessionEnded),
+                    _ => None,
+                };
+                let hold = match &refusal {
+                    Some(WindowRefusal::HeldInWecom { servicer }) => {
+                        Some(KfHold::Servicer(servicer))
+                    }
+                    Some(_) => Some(KfHold::Ended),
+                    None => None,
+                };
+                if let Some(hold) = hold {
                     self.store
-                        .record_kf_servicer(
+                        .record_kf_session(
                             self.clock.now(),
                             outgoing.channel_id,
                             &outgoing.open_id,
-                            Some(servicer),
+                            hold,
                         )
                         .await
                         .map_err(|e| e.to_string())?;
                 }
-                let sentence = match servicer {
-                    Some(servicer) => format!(
-                        "{servicer} is handling this conversation in the WeCom client; the inbox can send again once it is handed back."
-                    ),
+                let sentence = match refusal {
+                    Some(refusal) => refusal.sentence(),
                     None => err.agent_sentence().unwrap_or_default().to_owned(),
                 };
                 self.finish(message_id, DeliveryState::Failed, Some(&sentence))
@@ -252,26 +275,36 @@ impl Sender {
         Ok(finished?)
     }
 
-    /// Uploads a queued image to WeChat as temporary media (valid three days,
-    /// far longer than a send takes) and returns its media id.
-    async fn upload(&self, image: &QueuedImage, attempts: i64) -> Result<MediaId, UploadFailure> {
-        let client: ApiClient = self.clients.get(image.channel_id).await.map_err(|reason| {
+    /// Uploads a queued image or file to WeChat as temporary media (valid
+    /// three days, far longer than a send takes) and returns its media id.
+    async fn upload(&self, media: &QueuedMedia, attempts: i64) -> Result<MediaId, UploadFailure> {
+        let client: ApiClient = self.clients.get(media.channel_id).await.map_err(|reason| {
             UploadFailure::Never(format!("Harbour could not use this channel: {reason}."))
         })?;
-        let bytes = self.media.read(&image.media_sha256).await.map_err(|err| {
-            tracing::error!(error = %err, "an image to send is missing from the media store");
-            UploadFailure::Never("Harbour could not read this image to send it.".to_owned())
+        let bytes = self.media.read(&media.media_sha256).await.map_err(|err| {
+            tracing::error!(error = %err, "a file to send is missing from the media store");
+            UploadFailure::Never("Harbour could not read this file to send it.".to_owned())
         })?;
-        let extension = match image.media_type.as_str() {
-            "image/png" => "png",
-            "image/gif" => "gif",
-            _ => "jpg",
-        };
-        let upload = MediaUpload {
-            media_type: MediaType::Image,
-            filename: format!("image.{extension}"),
-            content_type: image.media_type.clone(),
-            bytes,
+        let upload = match media.kind.as_str() {
+            "file" => MediaUpload {
+                media_type: MediaType::File,
+                filename: media.file_name().unwrap_or_else(|| "file".to_owned()),
+                content_type: media.media_type.clone(),
+                bytes,
+            },
+            _ => MediaUpload {
+                media_type: MediaType::Image,
+                filename: format!(
+                    "image.{}",
+                    match media.media_type.as_str() {
+                        "image/png" => "png",
+                        "image/gif" => "gif",
+                        _ => "jpg",
+                    }
+                ),
+                content_type: media.media_type.clone(),
+                bytes,
+            },
         };
         match client.upload_media(&upload).await {
             Ok(uploaded) => Ok(uploaded.media_id),
@@ -298,7 +331,7 @@ pub fn gave_up_sentence(reason: &str, attempts: i64) -> String {
 
 /// What to do after an upload failed on attempt `attempts` of its job.
 fn upload_failure(err: &ApiError, attempts: i64) -> UploadFailure {
-    let reason = format!("WeChat did not take the image yet ({})", err.code());
+    let reason = format!("WeChat did not take the file yet ({})", err.code());
     // An upload that timed out delivered nothing to the client: try again.
     if err.is_ambiguous() {
         return UploadFailure::Later(reason.into());
@@ -313,7 +346,7 @@ fn upload_failure(err: &ApiError, attempts: i64) -> UploadFailure {
     UploadFailure::Never(
         err.agent_sentence()
             .map(str::to_owned)
-            .unwrap_or_else(|| format!("WeChat refused this image ({}).", err.code())),
+            .unwrap_or_else(|| format!("WeChat refused this file ({}).", err.code())),
     )
 }
 

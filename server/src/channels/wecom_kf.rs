@@ -27,6 +27,11 @@ pub struct WecomKfSecrets {
     pub encoding_aes_key: String,
 }
 
+/// Opened estates with their callback credentials, reused for a moment
+/// across callbacks (see [`super::official_account::OpenedCache`]).
+pub type EstateCache =
+    super::official_account::OpenedCache<(WecomKf, wechat::kf::KfCallbackConfig)>;
+
 /// A channel with its secrets opened, for handling callbacks and calling
 /// the API.
 pub struct WecomKf {

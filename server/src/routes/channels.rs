@@ -175,18 +175,7 @@ async fn map_kf_account(
         ("welcome_text", &input.welcome_text),
         ("closing_text", &input.closing_text),
     ] {
-        if text
-            .as_deref()
-            .is_some_and(|t| t.trim().len() > wechat::kf::MAX_TEXT_BYTES)
-        {
-            return Err(AppError::validation(
-                field,
-                format!(
-                    "WeCom takes at most {} bytes of text (about 680 Chinese characters).",
-                    wechat::kf::MAX_TEXT_BYTES
-                ),
-            ));
-        }
+        crate::accounts::check_wecom_text(field, text.as_deref())?;
     }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;

@@ -4,6 +4,8 @@
 use super::{ApiJson, IdPath};
 use crate::access::{Access, ClientIp, Read};
 use crate::auth::AuthUser;
+use crate::channels::clients::Clients;
+use crate::channels::kf_session::{KfSession, TakeBack};
 use crate::channels::voice;
 use crate::error::{AppError, AppResult};
 use crate::reply_window::REPLIES_PER_WINDOW;
@@ -22,9 +24,10 @@ use serde::{Deserialize, Serialize};
 use shared::api::{
     BulkAction, BulkFailure, BulkResult, Colleague, ConversationAction, ConversationPage,
     ConversationQuery, ConversationSummary, DeliveryState, MediaState, MessageView, NoteRequest,
-    QueuedReply, ReplyRequest, ReplyWindow,
+    QueuedReply, ReplyRequest, ReplyWindow, TakeBackRequest, TakeBackResult, WecomSession,
+    WindowRefusal,
 };
-use shared::media::{image_type, IMAGE_MAX_BYTES};
+use shared::media::{file_type, image_type, valid_file_name, FILE_MAX_BYTES, IMAGE_MAX_BYTES};
 use shared::{ConversationId, MessageId, Role};
 
 pub fn router() -> Router<AppState> {
@@ -44,7 +47,15 @@ pub fn router() -> Router<AppState> {
             "/api/v1/conversations/{id}/images",
             post(reply_image).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT)),
         )
+        .route(
+            "/api/v1/conversations/{id}/files",
+            post(reply_file).layer(DefaultBodyLimit::max(FILE_BODY_LIMIT)),
+        )
         .route("/api/v1/conversations/{id}/window", get(window))
+        .route(
+            "/api/v1/conversations/{id}/wecom/take-back",
+            post(take_back_wecom_session),
+        )
         .route("/api/v1/messages/{id}", get(message_status))
         .route("/api/v1/messages/{id}/media", get(message_media))
 }
@@ -361,21 +372,127 @@ async fn reply_image(
     Ok(queued(message))
 }
 
+/// Bodies up to this size are read so that a too-large file gets a
+/// sentence rather than a bare 413.
+const FILE_BODY_LIMIT: usize = FILE_MAX_BYTES + 4 * 1024 * 1024;
+
+#[derive(Deserialize)]
+struct FileQuery {
+    /// The name the client sees the file under.
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    confirm_recent: bool,
+}
+
+/// Sends a file (the request body, up to 20 MB, named by `?name=`) as a
+/// reply. Only WeCom Customer Service sends files; an Official Account's
+/// customer-service messages cannot carry one.
+async fn reply_file(
+    State(state): State<AppState>,
+    user: AuthUser,
+    IdPath(id): IdPath<ConversationId>,
+    query: Result<Query<FileQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> AppResult<(StatusCode, Json<QueuedReply>)> {
+    user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
+    let target = visible_target(&state, &user, id).await?;
+    let Query(query) =
+        query.map_err(|_| AppError::validation("confirm_recent", "Use true or false."))?;
+    if !target.sends_files() {
+        return Err(AppError::conflict_because(
+            "files_not_supported",
+            "An Official Account cannot send files to a client; send a link or an image instead.",
+        ));
+    }
+    let name = query.name.trim();
+    if !valid_file_name(name) {
+        return Err(AppError::validation(
+            "name",
+            "Name the file (up to 128 characters, without / or \\).",
+        ));
+    }
+    let too_large =
+        || AppError::validation("file", "WeCom takes files up to 20 MB; send a smaller one.");
+    let bytes = body.map_err(|_| too_large())?;
+    if bytes.is_empty() {
+        return Err(AppError::validation(
+            "file",
+            "This file is empty; choose another.",
+        ));
+    }
+    if bytes.len() > FILE_MAX_BYTES {
+        return Err(too_large());
+    }
+    let now = may_reply_now(&state, &user, id, query.confirm_recent).await?;
+    let sha256 = state.media.put(&bytes).await.map_err(AppError::internal)?;
+    let reply = Reply::File {
+        sha256: &sha256,
+        content_type: file_type(&bytes),
+        size: bytes.len() as i64,
+        name,
+    };
+    let message = queue_reply(&state.store, now, user.id, id, reply).await?;
+    Ok(queued(message))
+}
+
 async fn window(
     State(state): State<AppState>,
     user: AuthUser,
     IdPath(id): IdPath<ConversationId>,
 ) -> AppResult<Json<ReplyWindow>> {
-    let window = visible_target(&state, &user, id).await?.window();
+    let target = visible_target(&state, &user, id).await?;
+    let window = target.window();
     let now = state.clock.now();
     let closes_at = window.closes_at(now);
+    let refused = window.refusal(now);
     Ok(Json(ReplyWindow {
         open: closes_at.is_some(),
         closes_at,
         replies_left: window.replies_left(now),
         replies_per_window: REPLIES_PER_WINDOW,
-        refusal: window.refusal(now),
+        refusal: refused.as_ref().map(WindowRefusal::sentence),
+        refused,
+        sends_files: target.sends_files(),
     }))
+}
+
+/// Takes a WeCom Customer Service session back for the inbox where WeCom
+/// allows it. A colleague's session in the WeCom client can only be ended:
+/// without `end_session` that is a 409 (`wecom_end_to_take_back`) naming
+/// them, with it the session ends and the client's next message comes here.
+async fn take_back_wecom_session(
+    State(state): State<AppState>,
+    user: AuthUser,
+    IdPath(id): IdPath<ConversationId>,
+    ApiJson(request): ApiJson<TakeBackRequest>,
+) -> AppResult<Json<TakeBackResult>> {
+    user.require(&[Role::Agent, Role::Supervisor, Role::Admin])?;
+    visible_target(&state, &user, id).await?;
+    let session = KfSession {
+        store: state.store.clone(),
+        clients: Clients::new(
+            state.store.clone(),
+            state.secrets.clone(),
+            state.clock.clone(),
+        ),
+        clock: state.clock.clone(),
+    };
+    match session.take_back(&user, id, request.end_session).await? {
+        TakeBack::Inbox => Ok(Json(TakeBackResult {
+            session: WecomSession::Inbox,
+        })),
+        TakeBack::Ended => Ok(Json(TakeBackResult {
+            session: WecomSession::Ended,
+        })),
+        TakeBack::MustEnd { servicer } => Err(AppError::conflict_because(
+            "wecom_end_to_take_back",
+            format!(
+                "{} this session in the WeCom client, and WeCom lets the inbox take it back only by ending it. Send end_session: true to end it; the client's next message then comes to the inbox.",
+                servicer.map_or_else(|| "WeCom's queue holds".to_owned(), |s| format!("{s} holds"))
+            ),
+        )),
+    }
 }
 
 #[derive(Serialize)]

@@ -20,7 +20,9 @@ use axum::routing::get;
 use axum::Router;
 use shared::ChannelId;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use wechat::callback::CallbackError;
+use wechat::kf::KfCallbackConfig;
 use wechat::query::Query;
 
 pub fn router() -> Router<AppState> {
@@ -30,22 +32,29 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-/// The estate and its callback credentials, or the answer refusing the
-/// request.
+/// The estate's callback credentials (opened at most once a moment, like
+/// an Official Account's), or the answer refusing the request.
 async fn estate(
     state: &AppState,
     channel_id: ChannelId,
     active_only: bool,
-) -> Result<(wecom_kf::WecomKf, wechat::kf::KfCallbackConfig), Response> {
-    let estate = match wecom_kf::load(&state.store, &state.secrets, channel_id).await {
-        Ok(Some(estate)) if estate.channel.active || !active_only => estate,
-        Ok(_) => return Err(refuse(StatusCode::NOT_FOUND, "unknown_channel")),
-        Err(err) => return Err(err.into_response()),
-    };
-    let config = estate
-        .callback_config()
-        .map_err(IntoResponse::into_response)?;
-    Ok((estate, config))
+) -> Result<Arc<(wecom_kf::WecomKf, KfCallbackConfig)>, Response> {
+    let opened = state
+        .estates
+        .get_or_open(channel_id, || async {
+            let Some(estate) = wecom_kf::load(&state.store, &state.secrets, channel_id).await?
+            else {
+                return Ok(None);
+            };
+            let config = estate.callback_config()?;
+            Ok(Some((estate, config)))
+        })
+        .await;
+    match opened {
+        Ok(Some(opened)) if opened.0.channel.active || !active_only => Ok(opened),
+        Ok(_) => Err(refuse(StatusCode::NOT_FOUND, "unknown_channel")),
+        Err(err) => Err(err.into_response()),
+    }
 }
 
 /// Records a refused signature against the caller, and says why.
@@ -77,14 +86,15 @@ async fn verify_url(
         Ok(admitted) => admitted,
         Err(refused) => return refused.into_response(),
     };
-    let (_, config) = match estate(&state, channel_id, false).await {
+    let opened = match estate(&state, channel_id, false).await {
         Ok(found) => found,
         Err(answer) => return answer,
     };
+    let config = &opened.1;
     let Ok(query) = Query::parse(raw.as_deref().unwrap_or_default()) else {
         return refuse(StatusCode::BAD_REQUEST, "bad_query");
     };
-    match wechat::kf::verify_url(&config, &query) {
+    match wechat::kf::verify_url(config, &query) {
         Ok(echostr) => plain(echostr),
         Err(err) => refused(&state, &caller, channel_id, &err),
     }
@@ -102,14 +112,15 @@ async fn receive_callback(
         Ok(admitted) => admitted,
         Err(refused) => return refused.into_response(),
     };
-    let (_, config) = match estate(&state, channel_id, true).await {
+    let opened = match estate(&state, channel_id, true).await {
         Ok(found) => found,
         Err(answer) => return answer,
     };
+    let config = &opened.1;
     let Ok(query) = Query::parse(raw.as_deref().unwrap_or_default()) else {
         return refuse(StatusCode::BAD_REQUEST, "bad_query");
     };
-    let callback = match wechat::kf::receive(&config, &query, &body) {
+    let callback = match wechat::kf::receive(config, &query, &body) {
         Ok(callback) => callback,
         Err(err) => return refused(&state, &caller, channel_id, &err),
     };

@@ -19,6 +19,7 @@ struct ContactRow {
     #[sqlx(try_from = "String")]
     channel_id: ChannelId,
     channel_name: String,
+    channel_kind: String,
     open_id: String,
     union_id: Option<String>,
     name: Option<String>,
@@ -33,7 +34,7 @@ struct ContactRow {
     created_at: i64,
 }
 
-const CONTACT_SELECT: &str = "SELECT k.id, k.channel_id, ch.name AS channel_name, k.open_id, k.union_id, k.name, k.remark, \
+const CONTACT_SELECT: &str = "SELECT k.id, k.channel_id, ch.name AS channel_name, ch.kind AS channel_kind, k.open_id, k.union_id, k.name, k.remark, \
      k.phone, k.email, k.external_ids, k.attributes, k.tags, k.subscribed, k.language, k.created_at \
      FROM contacts k JOIN channels ch ON ch.id = k.channel_id WHERE k.id = $1";
 
@@ -101,6 +102,7 @@ impl Store {
             id: row.id,
             channel_id: row.channel_id,
             channel_name: row.channel_name,
+            channel_kind: row.channel_kind,
             open_id: row.open_id,
             union_id: row.union_id,
             name: row.name,

@@ -529,10 +529,19 @@ impl Store {
 
 fn message_view(r: MessageRow) -> MessageView {
     // Only activity fields are Harbour's own words; a message's are
-    // WeChat's, except who typed a message in the WeCom client.
-    let fields = (r.direction == Direction::Activity || r.kind == "servicer_message")
-        .then(|| serde_json::from_str(&r.fields).ok())
-        .flatten();
+    // WeChat's, except who typed a message in the WeCom client and the name
+    // of a file an agent sent.
+    let fields = if r.direction == Direction::Activity || r.kind == "servicer_message" {
+        serde_json::from_str(&r.fields).ok()
+    } else if r.direction == Direction::Out && r.kind == "file" {
+        // The name an agent's file went out under.
+        serde_json::from_str::<serde_json::Value>(&r.fields)
+            .ok()
+            .and_then(|f| f.get("file_name").cloned())
+            .map(|name| serde_json::json!({ "file_name": name }))
+    } else {
+        None
+    };
     MessageView {
         fields,
         recalled_at: r.recalled_at,

@@ -77,29 +77,66 @@ impl AutoMessage {
     }
 }
 
-/// The account's welcome or closing message, if it has one.
+/// The welcome or closing message of an account: its own, or else its
+/// team's. Blank is none.
+const ACCOUNT_TEXT_SQL: [&str; 2] = [
+    "SELECT a.welcome_text, t.welcome_text FROM kf_accounts a LEFT JOIN teams t ON t.id = a.team_id \
+     WHERE a.channel_id = $1 AND a.open_kfid = $2",
+    "SELECT a.closing_text, t.closing_text FROM kf_accounts a LEFT JOIN teams t ON t.id = a.team_id \
+     WHERE a.channel_id = $1 AND a.open_kfid = $2",
+];
+
+fn sql_for(which: AutoMessage) -> &'static str {
+    match which {
+        AutoMessage::Welcome => ACCOUNT_TEXT_SQL[0],
+        AutoMessage::Closing => ACCOUNT_TEXT_SQL[1],
+    }
+}
+
+/// The account's own text if it has one, else its team's.
+fn own_or_team(row: Option<(Option<String>, Option<String>)>) -> Option<String> {
+    let (own, team) = row?;
+    [own, team]
+        .into_iter()
+        .flatten()
+        .find(|t| !t.trim().is_empty())
+}
+
+/// The account's welcome or closing message (or its team's), if it has one,
+/// read in a write transaction (the sync decides on it as it stores).
 pub async fn account_text(
     tx: &mut Tx,
     channel: ChannelId,
     open_kfid: &str,
     which: AutoMessage,
 ) -> AppResult<Option<String>> {
-    let sql = match which {
-        AutoMessage::Welcome => {
-            "SELECT welcome_text FROM kf_accounts WHERE channel_id = $1 AND open_kfid = $2"
-        }
-        AutoMessage::Closing => {
-            "SELECT closing_text FROM kf_accounts WHERE channel_id = $1 AND open_kfid = $2"
-        }
-    };
-    let text: Option<Option<String>> = on_tx!(tx, c => {
-        sqlx::query_scalar(sql)
+    let row = on_tx!(tx, c => {
+        sqlx::query_as(sql_for(which))
             .bind(channel.to_string())
             .bind(open_kfid)
             .fetch_optional(&mut *c)
             .await?
     });
-    Ok(text.flatten().filter(|t| !t.trim().is_empty()))
+    Ok(own_or_team(row))
+}
+
+impl Store {
+    /// [`account_text`] from the read pool.
+    pub async fn kf_account_text(
+        &self,
+        channel: ChannelId,
+        open_kfid: &str,
+        which: AutoMessage,
+    ) -> AppResult<Option<String>> {
+        let row = crate::on_read!(self, pool => {
+            sqlx::query_as(sql_for(which))
+                .bind(channel.to_string())
+                .bind(open_kfid)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(own_or_team(row))
+    }
 }
 
 /// Ends the WeCom session of a resolved conversation (a job), when it is on
@@ -510,24 +547,23 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        let pinned = pinned
+        let mut fields = pinned
             .and_then(|f| serde_json::from_str::<serde_json::Value>(&f).ok())
-            .and_then(|f| {
-                f.get("open_kfid")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            });
-        if pinned.is_some() {
-            return Ok(pinned);
+            .filter(serde_json::Value::is_object)
+            .unwrap_or_else(|| json!({}));
+        if let Some(pinned) = fields.get("open_kfid").and_then(|v| v.as_str()) {
+            return Ok(Some(pinned.to_owned()));
         }
         let Some(account) = self.kf_account_of(conversation).await? else {
             return Ok(None);
         };
+        // Kept beside what the message already says (a file's name).
+        fields["open_kfid"] = json!(account);
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
             sqlx::query("UPDATE messages SET fields = $2 WHERE id = $1")
                 .bind(message.to_string())
-                .bind(json!({ "open_kfid": account }).to_string())
+                .bind(fields.to_string())
                 .execute(&mut *c)
                 .await?
                 .rows_affected()

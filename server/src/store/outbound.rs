@@ -33,9 +33,17 @@ pub struct ReplyTarget {
     pub replies_in_window: i64,
     pub kf_servicer: Option<String>,
     pub kf_servicer_at: Option<i64>,
+    pub kf_session_ended_at: Option<i64>,
+    /// `wechat_oa` or `wecom_kf`.
+    pub channel_kind: String,
 }
 
 impl ReplyTarget {
+    /// Whether the channel takes files (WeCom Customer Service does).
+    pub fn sends_files(&self) -> bool {
+        self.channel_kind == "wecom_kf"
+    }
+
     pub fn team(&self) -> Option<TeamId> {
         self.team_id.as_deref().and_then(|t| t.parse().ok())
     }
@@ -47,14 +55,17 @@ impl ReplyTarget {
             last_inbound_at: self.last_inbound_at,
             replies_in_window: self.replies_in_window,
             held_by: self.kf_servicer.clone().zip(self.kf_servicer_at),
+            session_ended_at: self.kf_session_ended_at,
         }
     }
 }
 
 const TARGET_SQL: &str =
     "SELECT v.id AS conversation_id, v.channel_id, v.team_id, c.id AS contact_id, c.open_id, \
-     c.subscribed, c.last_inbound_at, c.replies_in_window, c.kf_servicer, c.kf_servicer_at \
-     FROM conversations v JOIN contacts c ON c.id = v.contact_id WHERE v.id = $1";
+     c.subscribed, c.last_inbound_at, c.replies_in_window, c.kf_servicer, c.kf_servicer_at, \
+     c.kf_session_ended_at, h.kind AS channel_kind \
+     FROM conversations v JOIN contacts c ON c.id = v.contact_id \
+     JOIN channels h ON h.id = v.channel_id WHERE v.id = $1";
 
 impl Store {
     pub async fn reply_target(
@@ -93,25 +104,40 @@ impl Store {
     }
 }
 
-/// An image reply still waiting to be sent: its channel, file and type.
+/// An image or file reply still waiting to be sent: its channel, file,
+/// type, and (a file) the name it goes out under.
 #[derive(Clone, Debug, sqlx::FromRow)]
-pub struct QueuedImage {
+pub struct QueuedMedia {
     #[sqlx(try_from = "String")]
     pub channel_id: ChannelId,
+    /// `image` or `file`.
+    pub kind: String,
     pub media_sha256: String,
     pub media_type: String,
+    pub fields: String,
+}
+
+impl QueuedMedia {
+    /// The name a file was chosen under, if it is a file.
+    pub fn file_name(&self) -> Option<String> {
+        serde_json::from_str::<serde_json::Value>(&self.fields)
+            .ok()?
+            .get("file_name")?
+            .as_str()
+            .map(str::to_owned)
+    }
 }
 
 impl Store {
-    /// The image of a queued image reply, to upload to WeChat before the
-    /// send is claimed (an upload is harmless to repeat; the send is not).
-    /// The image of a reply still to send: queued, or (on WeCom Customer
-    /// Service, where a resend is the same message) left `sending` by a crash.
-    pub async fn queued_image(&self, message_id: MessageId) -> AppResult<Option<QueuedImage>> {
+    /// The image or file of a reply still to send, to upload to WeChat
+    /// before the send is claimed (an upload is harmless to repeat; the send
+    /// is not): queued, or (on WeCom Customer Service, where a resend is the
+    /// same message) left `sending` by a crash.
+    pub async fn queued_media(&self, message_id: MessageId) -> AppResult<Option<QueuedMedia>> {
         Ok(on_read!(self, pool => {
             sqlx::query_as(
-                "SELECT channel_id, media_sha256, media_type FROM messages \
-                 WHERE id = $1 AND kind = 'image' \
+                "SELECT channel_id, kind, media_sha256, media_type, fields FROM messages \
+                 WHERE id = $1 AND kind IN ('image', 'file') \
                    AND (status = 'queued' OR (status = 'sending' \
                         AND channel_id IN (SELECT id FROM channels WHERE kind = 'wecom_kf'))) \
                    AND media_sha256 IS NOT NULL AND media_type IS NOT NULL",
@@ -123,7 +149,8 @@ impl Store {
     }
 }
 
-/// What an agent sends: text, or an image kept in the media store.
+/// What an agent sends: text, or an image or (WeCom Customer Service
+/// only) a file kept in the media store.
 #[derive(Clone, Copy, Debug)]
 pub enum Reply<'a> {
     Text(&'a str),
@@ -132,6 +159,12 @@ pub enum Reply<'a> {
         content_type: &'a str,
         size: i64,
     },
+    File {
+        sha256: &'a str,
+        content_type: &'a str,
+        size: i64,
+        name: &'a str,
+    },
 }
 
 impl Reply<'_> {
@@ -139,13 +172,14 @@ impl Reply<'_> {
         match self {
             Reply::Text(_) => "text",
             Reply::Image { .. } => "image",
+            Reply::File { .. } => "file",
         }
     }
 
     fn body(&self) -> Option<&str> {
         match self {
             Reply::Text(text) => Some(text),
-            Reply::Image { .. } => None,
+            Reply::Image { .. } | Reply::File { .. } => None,
         }
     }
 }
@@ -162,11 +196,14 @@ pub async fn queue_reply(
 ) -> AppResult<MessageId> {
     let mut tx = store.begin().await?;
     // Locks the conversation and contact rows: orders messages and counts replies.
-    let sql = format!("{TARGET_SQL}{}", tx.backend().for_update());
+    let sql = format!("{TARGET_SQL}{}", tx.backend().for_update_of("v, c"));
     let target: Option<ReplyTarget> = on_tx!(&mut tx, c => sqlx::query_as(&sql).bind(conversation_id.to_string()).fetch_optional(&mut *c).await?);
     let target = target.ok_or(AppError::NotFound("That conversation"))?;
-    if let Some(reason) = target.window().refusal(now) {
-        return Err(AppError::Conflict(reason));
+    if let Some(refusal) = target.window().refusal(now) {
+        return Err(AppError::conflict_because(
+            refusal.reason(),
+            refusal.sentence(),
+        ));
     }
     let message_id = MessageId(Uuid::new_v4());
     let position = next_position(
@@ -182,13 +219,23 @@ pub async fn queue_reply(
             sha256,
             content_type,
             size,
+        }
+        | Reply::File {
+            sha256,
+            content_type,
+            size,
+            ..
         } => (Some(sha256), Some(content_type), Some(size)),
+    };
+    let fields = match reply {
+        Reply::File { name, .. } => json!({ "file_name": name }).to_string(),
+        _ => "{}".to_owned(),
     };
     on_tx!(&mut tx, c => {
         sqlx::query(
             "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, status, author, created_at, \
                                    media_state, media_sha256, media_type, media_size) \
-             VALUES ($1, $2, $3, $8, 'out', $9, $4, '{}', $5, 'queued', $6, $7, \
+             VALUES ($1, $2, $3, $8, 'out', $9, $4, $13, $5, 'queued', $6, $7, \
                      CASE WHEN $10 IS NULL THEN NULL ELSE 'stored' END, $10, $11, $12)",
         )
         .bind(message_id.to_string())
@@ -203,6 +250,7 @@ pub async fn queue_reply(
         .bind(sha256)
         .bind(content_type)
         .bind(size)
+        .bind(&fields)
         .execute(&mut *c)
         .await?
         .rows_affected()
@@ -257,6 +305,8 @@ pub struct Outgoing {
     #[sqlx(try_from = "String")]
     pub channel_id: ChannelId,
     pub body: Option<String>,
+    /// `text`, `image` or `file`.
+    pub kind: String,
     pub open_id: String,
     pub team_id: Option<String>,
 }
@@ -301,7 +351,7 @@ pub async fn claim_for_sending(
     }
     let outgoing: Outgoing = on_tx!(&mut tx, c => {
         sqlx::query_as(
-            "SELECT m.id, m.conversation_id, m.channel_id, m.body, c.open_id, v.team_id FROM messages m \
+            "SELECT m.id, m.conversation_id, m.channel_id, m.body, m.kind, c.open_id, v.team_id FROM messages m \
              JOIN conversations v ON v.id = m.conversation_id JOIN contacts c ON c.id = v.contact_id WHERE m.id = $1",
         )
         .bind(message_id.to_string())
@@ -531,23 +581,41 @@ pub async fn record_automated(
     Ok(true)
 }
 
-/// Records who holds a WeCom client's session in the WeCom client (`None`:
-/// the inbox does), for the contact `open_id` on `channel`.
-pub async fn set_kf_servicer(
+/// Who has a WeCom client's session, as far as the inbox can send there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KfHold<'a> {
+    /// The inbox (state 0 or 1): it may send.
+    Inbox,
+    /// A servicer in the WeCom client (state 3).
+    Servicer(&'a str),
+    /// Nobody: the session ended (state 4) and the client has not written since.
+    Ended,
+}
+
+/// Records who has a WeCom client's session, for the contact `open_id` on
+/// `channel`.
+pub async fn set_kf_session(
     tx: &mut Tx,
     now: i64,
     channel: ChannelId,
     open_id: &str,
-    servicer: Option<&str>,
+    hold: KfHold<'_>,
 ) -> AppResult<()> {
+    let (servicer, ended_at) = match hold {
+        KfHold::Inbox => (None, None),
+        KfHold::Servicer(servicer) => (Some(servicer), None),
+        KfHold::Ended => (None, Some(now)),
+    };
     on_tx!(tx, c => {
         sqlx::query(
-            "UPDATE contacts SET kf_servicer = $3, kf_servicer_at = $4 WHERE channel_id = $1 AND open_id = $2",
+            "UPDATE contacts SET kf_servicer = $3, kf_servicer_at = $4, kf_session_ended_at = $5 \
+             WHERE channel_id = $1 AND open_id = $2",
         )
             .bind(channel.to_string())
             .bind(open_id)
             .bind(servicer)
             .bind(servicer.map(|_| now))
+            .bind(ended_at)
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -556,16 +624,16 @@ pub async fn set_kf_servicer(
 }
 
 impl Store {
-    /// [`set_kf_servicer`] in a transaction of its own.
-    pub async fn record_kf_servicer(
+    /// [`set_kf_session`] in a transaction of its own.
+    pub async fn record_kf_session(
         &self,
         now: i64,
         channel: ChannelId,
         open_id: &str,
-        servicer: Option<&str>,
+        hold: KfHold<'_>,
     ) -> AppResult<()> {
         let mut tx = self.begin().await?;
-        set_kf_servicer(&mut tx, now, channel, open_id, servicer).await?;
+        set_kf_session(&mut tx, now, channel, open_id, hold).await?;
         tx.commit_quietly().await?;
         Ok(())
     }

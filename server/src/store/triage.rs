@@ -5,6 +5,7 @@
 use super::conversations::{next_position, Placement, Scope};
 use super::events::{append, NewEvent};
 use super::jobs::{enqueue, NewJob};
+use super::outbound::{set_kf_session, KfHold};
 use super::search::index_message;
 use super::{stored, Store, Tx};
 use crate::error::{AppError, AppResult};
@@ -12,7 +13,7 @@ use crate::triage::{self, Change, Conversation, Facts};
 use crate::{on_read, on_tx};
 use serde_json::{json, Value};
 use shared::api::{Colleague, ConversationAction, Direction, Priority, Status};
-use shared::{ConversationId, MessageId, Role, TeamId, UserId};
+use shared::{ChannelId, ConversationId, MessageId, Role, TeamId, UserId};
 use uuid::Uuid;
 
 /// Wakes a snoozed conversation when its time comes.
@@ -384,6 +385,27 @@ pub async fn log_take_over(
     let current = current(&mut tx, &Scope::All, conversation_id).await?;
     let change = triage::took_over(actor_name, from_name);
     write_change(&mut tx, now, Some(actor), &current, change).await?;
+    store.commit(tx).await?;
+    Ok(())
+}
+
+/// Records who has a WeCom conversation's session after an agent took it
+/// back, with the activity entry saying what they did (if anything changed
+/// in WeCom), in one transaction.
+pub async fn log_kf_session(
+    store: &Store,
+    now: i64,
+    actor: UserId,
+    conversation_id: ConversationId,
+    (channel, open_id, hold): (ChannelId, &str, KfHold<'_>),
+    change: Option<Change>,
+) -> AppResult<()> {
+    let mut tx = store.begin().await?;
+    set_kf_session(&mut tx, now, channel, open_id, hold).await?;
+    if let Some(change) = change {
+        let current = current(&mut tx, &Scope::All, conversation_id).await?;
+        write_change(&mut tx, now, Some(actor), &current, change).await?;
+    }
     store.commit(tx).await?;
     Ok(())
 }

@@ -248,6 +248,26 @@ pub async fn set_password_hash(
     found_user(done)
 }
 
+/// Sets a team's WeCom welcome and closing messages; false when there is
+/// no such team.
+pub async fn set_team_messages(
+    tx: &mut Tx,
+    team: TeamId,
+    welcome: Option<&str>,
+    closing: Option<&str>,
+) -> AppResult<bool> {
+    let changed = on_tx!(tx, c => {
+        sqlx::query("UPDATE teams SET welcome_text = $2, closing_text = $3 WHERE id = $1")
+            .bind(team.to_string())
+            .bind(welcome)
+            .bind(closing)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    Ok(changed == 1)
+}
+
 pub async fn insert_team(tx: &mut Tx, now: i64, name: &str) -> AppResult<TeamId> {
     let id = TeamId(Uuid::new_v4());
     let result = on_tx!(tx, c => {
@@ -385,24 +405,30 @@ impl Store {
     }
 
     pub async fn list_teams(&self) -> AppResult<Vec<Team>> {
-        let rows: Vec<(String, String, i64, i64)> = on_read!(self, pool => {
+        type Row = (String, String, i64, i64, Option<String>, Option<String>);
+        let rows: Vec<Row> = on_read!(self, pool => {
             sqlx::query_as(
                 "SELECT t.id, t.name, t.created_at, \
-                 (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS member_count \
+                 (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS member_count, \
+                 t.welcome_text, t.closing_text \
                  FROM teams t ORDER BY t.name",
             )
             .fetch_all(pool)
             .await?
         });
         rows.into_iter()
-            .map(|(id, name, created_at, member_count)| {
-                Ok(Team {
-                    id: parse_id(&id)?,
-                    name,
-                    member_count,
-                    created_at,
-                })
-            })
+            .map(
+                |(id, name, created_at, member_count, welcome_text, closing_text)| {
+                    Ok(Team {
+                        id: parse_id(&id)?,
+                        name,
+                        member_count,
+                        created_at,
+                        welcome_text,
+                        closing_text,
+                    })
+                },
+            )
             .collect()
     }
 

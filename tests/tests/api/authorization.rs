@@ -62,6 +62,14 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             204,
         ),
         ("GET", "/api/v1/teams".into(), None, everyone, 200),
+        // A team's WeCom messages: admins (there is no such team).
+        (
+            "PUT",
+            format!("/api/v1/teams/{}/messages", uuid::Uuid::new_v4()),
+            Some(json!({ "welcome_text": "Hi" })),
+            admin_only,
+            404,
+        ),
         ("GET", "/api/v1/events".into(), None, audit, 200),
         ("GET", "/api/v1/audit/verify".into(), None, audit, 200),
         ("GET", "/api/v1/conversations".into(), None, everyone, 200),
@@ -125,6 +133,28 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             ),
             Some(json!({ "team": null })),
             admin_only,
+            404,
+        ),
+        // Replying with a file and taking a WeCom session back: those who
+        // work conversations (there is no such conversation).
+        (
+            "POST",
+            format!(
+                "/api/v1/conversations/{}/files?name=a.pdf",
+                uuid::Uuid::new_v4()
+            ),
+            Some(json!({})),
+            workers,
+            404,
+        ),
+        (
+            "POST",
+            format!(
+                "/api/v1/conversations/{}/wecom/take-back",
+                uuid::Uuid::new_v4()
+            ),
+            Some(json!({ "end_session": false })),
+            workers,
             404,
         ),
         // Anyone signed in may look a client up; there is none with this id.

@@ -138,6 +138,20 @@ async fn an_image_reply_is_uploaded_and_reaches_the_follower_once(backend: Backe
         (&json!("image"), &json!("out"), &json!("stored")),
         "{shown}"
     );
+    // An Official Account sends no files: refused, with its reason.
+    let refused = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/conversations/{conversation}/files?name=note.pdf&confirm_recent=true"
+        )))
+        .bearer_auth(&admin)
+        .body(b"%PDF-1.4".to_vec())
+        .send()
+        .await
+        .expect("file");
+    assert_eq!(refused.status(), 409);
+    let refused: Value = refused.json().await.expect("body");
+    assert_eq!(refused["reason"], "files_not_supported", "{refused}");
 
     // WeChat refuses the upload: the reply fails with a reason, nothing is sent.
     fake.fail_next("/cgi-bin/media/upload", 40005);

@@ -23,6 +23,9 @@ on_both_backends!(
     a_failed_send_a_recall_and_a_colleagues_message_show_in_the_timeline,
     the_accounts_welcome_and_closing_messages_go_out_once_with_their_codes,
     an_oa_follower_who_chats_through_wecom_is_one_client,
+    a_session_is_taken_back_where_wecom_allows_and_ended_where_it_does_not,
+    a_file_reaches_the_customer_once_under_its_name,
+    a_teams_welcome_serves_its_accounts_that_have_none_of_their_own,
 );
 
 const CORP_ID: &str = "ww4f3e2d1c0b9a8776";
@@ -124,6 +127,24 @@ async fn refusal_starting(estate: &Estate, conversation: &shared::ConversationId
             .is_some_and(|r| r.starts_with(start))
             .then_some(())
     })
+    .await
+}
+
+/// The conversation's reply window once it is refused for `reason`.
+async fn refused_for(estate: &Estate, conversation: &shared::ConversationId, reason: &str) {
+    eventually(
+        &format!("the window was never refused for {reason}"),
+        || async {
+            let (_, window) = estate
+                .app
+                .get_json(
+                    &format!("/api/v1/conversations/{conversation}/window"),
+                    &estate.admin,
+                )
+                .await;
+            (window["refused"]["reason"] == reason).then_some(())
+        },
+    )
     .await
 }
 
@@ -435,6 +456,18 @@ async fn a_reply_reaches_the_customer_once_and_a_held_session_explains_itself(ba
     )
     .await;
     assert_eq!(status, 409, "refused before it is queued");
+    let (_, window) = estate
+        .app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/window"),
+            &estate.admin,
+        )
+        .await;
+    assert_eq!(
+        window["refused"],
+        json!({ "reason": "held_in_wecom", "servicer": "zhangsan" }),
+        "the reason as data, for the app to word: {window}"
+    );
 
     // WeCom's events keep the holder current: another servicer takes it.
     estate
@@ -579,6 +612,8 @@ async fn the_accounts_welcome_and_closing_messages_go_out_once_with_their_codes(
         estate.fake.kf_session_state(&estate.account, &customer),
         wechat::kf::SessionState::Ended
     );
+    // WeCom takes nothing more until the customer writes: the window says so.
+    refused_for(&estate, &conversation, "session_ended").await;
     // Too long for WeCom: refused with the field named.
     let (status, refused) = estate
         .app
@@ -655,4 +690,319 @@ async fn an_oa_follower_who_chats_through_wecom_is_one_client(backend: Backend) 
         ["HK OA", "WeCom desk"].into_iter().collect(),
         "one client, both channels: {contact}"
     );
+}
+
+async fn take_back(
+    estate: &Estate,
+    conversation: &shared::ConversationId,
+    end: bool,
+) -> (u16, serde_json::Value) {
+    post(
+        &estate.app,
+        &format!("/api/v1/conversations/{conversation}/wecom/take-back"),
+        &estate.admin,
+        &json!({ "end_session": end }),
+    )
+    .await
+}
+
+/// A new session (state 0) is taken for the inbox (state 1); a colleague's
+/// (state 3) can only be ended, which is asked for explicitly, named in the
+/// timeline, and leaves the inbox waiting for the customer's next message,
+/// which it then answers.
+async fn a_session_is_taken_back_where_wecom_allows_and_ended_where_it_does_not(backend: Backend) {
+    use wechat::kf::SessionState;
+    let estate = connect(backend).await;
+    let customer = estate.fake.add_kf_customer("陳大文", None);
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "你好");
+    wait_for_messages(&estate, 1).await;
+    let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
+    assert_eq!(
+        estate.fake.kf_session_state(&estate.account, &customer),
+        SessionState::New
+    );
+    let (status, taken) = take_back(&estate, &conversation, false).await;
+    assert_eq!(
+        (status, &taken["session"]),
+        (200, &json!("inbox")),
+        "{taken}"
+    );
+    assert_eq!(
+        estate.fake.kf_session_state(&estate.account, &customer),
+        SessionState::Api
+    );
+
+    // A colleague takes it in the WeCom client.
+    estate
+        .fake
+        .kf_servicer_takes(&estate.account, &customer, "lisi");
+    refused_for(&estate, &conversation, "held_in_wecom").await;
+    let (status, refused) = take_back(&estate, &conversation, false).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["reason"], "wecom_end_to_take_back");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("lisi holds")),
+        "{refused}"
+    );
+    assert_eq!(
+        estate.fake.kf_session_state(&estate.account, &customer),
+        SessionState::Servicer,
+        "nothing changed without end_session"
+    );
+    let (status, ended) = take_back(&estate, &conversation, true).await;
+    assert_eq!(
+        (status, &ended["session"]),
+        (200, &json!("ended")),
+        "{ended}"
+    );
+    assert_eq!(
+        estate.fake.kf_session_state(&estate.account, &customer),
+        SessionState::Ended
+    );
+    refused_for(&estate, &conversation, "session_ended").await;
+    let (status, refused) = post(
+        &estate.app,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        &estate.admin,
+        &json!({ "text": "在嗎？", "confirm_recent": true }),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["reason"].as_str()),
+        (409, Some("window_session_ended")),
+        "{refused}"
+    );
+    let activity: Vec<shared::api::MessageView> =
+        messages(&estate.app, &estate.admin, conversation)
+            .await
+            .into_iter()
+            .filter(|m| m.direction == shared::api::Direction::Activity)
+            .collect();
+    let kinds: Vec<&str> = activity.iter().map(|m| m.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["wecom_taken_back", "wecom_session_ended"],
+        "{activity:?}"
+    );
+    assert_eq!(
+        activity[1]
+            .fields
+            .as_ref()
+            .and_then(|f| f["servicer"].as_str()),
+        Some("lisi")
+    );
+
+    // The customer writes again, later: the inbox answers.
+    estate.app.clock.advance(60_000);
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "我仲有問題");
+    wait_for_messages(&estate, 2).await;
+    eventually("the window never opened again", || async {
+        let (_, window) = estate
+            .app
+            .get_json(
+                &format!("/api/v1/conversations/{conversation}/window"),
+                &estate.admin,
+            )
+            .await;
+        window["refused"].is_null().then_some(())
+    })
+    .await;
+    let (status, sent) = post(
+        &estate.app,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        &estate.admin,
+        &json!({ "text": "請講。", "confirm_recent": true }),
+    )
+    .await;
+    assert_eq!(status, 202, "{sent}");
+    let message = sent["message"].as_str().expect("a message id").to_owned();
+    assert_eq!(settled(&estate, &message).await["status"], "sent");
+    assert_eq!(estate.fake.kf_received(&customer).len(), 1);
+}
+
+/// A file from the composer is kept, uploaded to WeCom as a `file`, and sent
+/// once under the name it was chosen with; the timeline names it. Bad names
+/// and sizes are refused before anything is kept, and an Official Account
+/// conversation cannot send files at all.
+async fn a_file_reaches_the_customer_once_under_its_name(backend: Backend) {
+    let estate = connect(backend).await;
+    let customer = estate.fake.add_kf_customer("陳大文", None);
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "請傳份合約單據畀我");
+    wait_for_messages(&estate, 1).await;
+    let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
+    let (_, window) = estate
+        .app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/window"),
+            &estate.admin,
+        )
+        .await;
+    assert_eq!(window["sends_files"], true, "{window}");
+    let pdf = b"%PDF-1.4\n% Harbour contract note\n".repeat(64);
+    let post_file = |name: &str, bytes: Vec<u8>| {
+        let request = estate
+            .app
+            .client
+            .post(estate.app.url(&format!(
+                "/api/v1/conversations/{conversation}/files?confirm_recent=true&name={}",
+                urlencoding(name)
+            )))
+            .bearer_auth(&estate.admin)
+            .header("content-type", "application/octet-stream")
+            .body(bytes);
+        async move {
+            let response = request.send().await.expect("file");
+            let status = response.status().as_u16();
+            (
+                status,
+                response
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    for (name, bytes, field) in [
+        ("", pdf.clone(), "name"),
+        ("../secret.pdf", pdf.clone(), "name"),
+        ("empty.pdf", Vec::new(), "file"),
+        ("huge.bin", vec![7_u8; 20 * 1024 * 1024 + 1], "file"),
+    ] {
+        let (status, refused) = post_file(name, bytes).await;
+        assert_eq!(
+            (status, refused["field"].as_str()),
+            (422, Some(field)),
+            "{name}: {refused}"
+        );
+    }
+    let (status, queued) = post_file("合約單據 2026-12.pdf", pdf.clone()).await;
+    assert_eq!(status, 202, "{queued}");
+    let message = queued["message"].as_str().expect("a message id").to_owned();
+    assert_eq!(settled(&estate, &message).await["status"], "sent");
+    let received = estate.fake.kf_received(&customer);
+    assert_eq!(received.len(), 1, "received exactly once");
+    assert_eq!(received[0].msgtype, "file");
+    let media_id = received[0].body["file"]["media_id"]
+        .as_str()
+        .unwrap_or_default();
+    let arrived = reqwest::get(
+        estate
+            .fake
+            .media_url(&wechat::message::MediaId::new(media_id)),
+    )
+    .await
+    .expect("media");
+    let disposition =
+        String::from_utf8_lossy(arrived.headers()["content-disposition"].as_bytes()).into_owned();
+    assert!(
+        disposition.contains("2026-12.pdf"),
+        "uploaded under its name: {disposition}"
+    );
+    assert_eq!(
+        arrived.bytes().await.expect("bytes").as_ref(),
+        pdf.as_slice()
+    );
+    let shown = messages(&estate.app, &estate.admin, conversation)
+        .await
+        .into_iter()
+        .find(|m| m.id.to_string() == message)
+        .expect("the file in the timeline");
+    assert_eq!(shown.kind, "file");
+    assert_eq!(
+        shown.fields.as_ref().and_then(|f| f["file_name"].as_str()),
+        Some("合約單據 2026-12.pdf")
+    );
+}
+
+/// `name` as a query value.
+fn urlencoding(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A team's welcome is sent through each account mapped to the team that
+/// has no welcome of its own; texts are trimmed, blank is none, and a text
+/// too long for WeCom is refused with its field named.
+async fn a_teams_welcome_serves_its_accounts_that_have_none_of_their_own(backend: Backend) {
+    let estate = connect(backend).await;
+    let (status, team) = post(
+        &estate.app,
+        "/api/v1/teams",
+        &estate.admin,
+        &json!({ "name": "Desk A" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{team}");
+    let team_id = team["id"].as_str().expect("a team id").to_owned();
+    let messages = format!("/api/v1/teams/{team_id}/messages");
+    let (status, refused) = estate
+        .app
+        .send_json(
+            reqwest::Method::PUT,
+            &messages,
+            &estate.admin,
+            &json!({ "welcome_text": "字".repeat(700) }),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["field"].as_str()),
+        (422, Some("welcome_text"))
+    );
+    let (status, saved) = estate
+        .app
+        .send_json(
+            reqwest::Method::PUT,
+            &messages,
+            &estate.admin,
+            &json!({ "welcome_text": "  歡迎光臨 Harbour。 ", "closing_text": "   " }),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        (&saved["welcome_text"], &saved["closing_text"]),
+        (&json!("歡迎光臨 Harbour。"), &json!(null))
+    );
+
+    // The account is mapped to the team, with no text of its own.
+    let first = estate.fake.add_kf_customer("陳大文", None);
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &first, "你好");
+    wait_for_messages(&estate, 1).await;
+    let channel = estate.channel.channel.id;
+    let (status, mapped) = estate
+        .app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/channels/{channel}/kf-accounts/{}", estate.account),
+            &estate.admin,
+            &json!({ "team": team_id }),
+        )
+        .await;
+    assert_eq!(status, 200, "{mapped}");
+    let other = estate.fake.add_kf_customer("Ms Lee", None);
+    estate
+        .fake
+        .kf_enter_session(&estate.account, &other, "website")
+        .expect("a welcome code");
+    let welcome = eventually("no welcome", || async {
+        Some(estate.fake.kf_received(&other)).filter(|r| !r.is_empty())
+    })
+    .await;
+    assert_eq!(welcome.len(), 1);
+    assert_eq!(welcome[0].text(), Some("歡迎光臨 Harbour。"));
 }

@@ -98,6 +98,68 @@ async fn a_wecom_customer_is_answered_live_from_the_inbox() {
         .await;
     browser.screenshot("wecom-conversation-1366x768").await;
 
+    // A file goes out through WeCom under the name it was chosen with.
+    let files = tempfile::tempdir().expect("temp dir");
+    let note = files.path().join("contract-note-2026-12.pdf");
+    std::fs::write(&note, b"%PDF-1.4\n% Harbour contract note\n").expect("write pdf");
+    browser
+        .wait_for("form.composer .composer-file-button:enabled")
+        .await;
+    browser
+        .wait_for("form.composer input#composer-file[type=file]")
+        .await
+        .send_keys(&note.display().to_string())
+        .await
+        .expect("choose the file");
+    browser
+        .wait_for_text(
+            ".message.out[data-kind=file] .media-file",
+            "contract-note-2026-12.pdf",
+        )
+        .await;
+    browser
+        .wait_for_text(".message.out[data-kind=file] .delivery-state", "Sent")
+        .await;
+    let received = fake.kf_received(&customer);
+    assert_eq!(
+        received.last().map(|r| r.msgtype.as_str()),
+        Some("file"),
+        "the customer got the file"
+    );
+
+    // A colleague takes the session in the WeCom client: the composer says
+    // who, and Take back ends their session once Amy agrees to.
+    fake.kf_servicer_takes(&account, &customer, "lisi");
+    browser
+        .wait_for_text(".composer-refusal", "lisi is handling")
+        .await;
+    browser.click(".take-back-button").await;
+    browser.wait_for_text(".dialog-message", "lisi").await;
+    browser.screenshot("wecom-take-back-1366x768").await;
+    browser.click(".dialog .dialog-confirm").await;
+    browser
+        .wait_for_text(".composer-refusal", "session with this client has ended")
+        .await;
+    browser
+        .wait_for_text(".timeline", "ended lisi's WeCom session")
+        .await;
+    assert_eq!(
+        fake.kf_session_state(&account, &customer),
+        wechat::kf::SessionState::Ended
+    );
+
+    // The same conversation in Traditional Chinese.
+    let hk = Browser::start_in(1366, 768, "zh-HK").await;
+    sign_in(&hk, &app, &amy, PASSWORD).await;
+    open_queue(&hk, "all").await;
+    hk.click(".conversation-item .conversation-row").await;
+    hk.wait_for_text(".composer-refusal", "企業微信對話已結束")
+        .await;
+    hk.wait_for_text(".message.out[data-kind=file] .media-file", "contract-note")
+        .await;
+    hk.screenshot("wecom-conversation-zh-HK-1366x768").await;
+    hk.close().await;
+
     // The estate is on the Channels page with its /wechat/kf callback.
     let admin_browser = Browser::start(1366, 768).await;
     sign_in(

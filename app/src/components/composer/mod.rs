@@ -4,27 +4,31 @@
 //! While replying it holds the conversation's reply lock; while a colleague
 //! holds it the reply box is locked with their name and a Take over button.
 //! A reply can also be an image, chosen with "Attach image", or pasted or
-//! dropped on the reply box (asked first).
+//! dropped on the reply box (asked first), and on WeCom Customer Service a
+//! file ("Attach file"). While a colleague has the client's WeCom session,
+//! "Take back" asks WeCom for it.
 
 mod caret;
 mod draft;
 mod image_drop;
 pub mod mentions;
+mod outgoing_file;
 pub mod outgoing_image;
 mod reply_lock;
 mod send;
 mod suggestion_menu;
 mod suggestions;
+mod take_back;
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::{CannedResponse, Colleague, ReplyWindow};
+use shared::api::{CannedResponse, Colleague, ReplyWindow, WindowRefusal};
 use shared::ConversationId;
 
 use crate::api;
 use crate::canned::CannedContext;
-use crate::components::attach_image::AttachImage;
+use crate::components::attach_image::{AttachFile, AttachImage};
 use crate::components::canned_save::CannedSave;
 use crate::components::emoji_picker::EmojiPicker;
 use crate::components::form_banner::FormBanner;
@@ -44,6 +48,7 @@ use image_drop::DropZone;
 use reply_lock::{hold_reply_lock, locked_by};
 use send::{SendConfirmation, Sender, Source};
 use suggestion_menu::{Menu, SuggestionMenu};
+use take_back::TakeBack;
 
 #[component]
 pub fn Composer(
@@ -77,6 +82,20 @@ pub fn Composer(
                 _ => None,
             })
         })
+    };
+    // Who has the client's WeCom session in the WeCom client, if anyone.
+    let held_by = move || {
+        window
+            .value
+            .with(|w| match w.as_ref().and_then(|w| w.refused.as_ref()) {
+                Some(WindowRefusal::HeldInWecom { servicer }) => Some(servicer.clone()),
+                _ => None,
+            })
+    };
+    let sends_files = move || {
+        window
+            .value
+            .with(|w| w.as_ref().is_some_and(|w| w.sends_files))
     };
     let replying = move || draft.replying();
     let closed = move || replying() && refusal().is_some();
@@ -166,6 +185,12 @@ pub fn Composer(
                     .flatten()
                     .map(|sentence| view! { <p class="composer-refusal" role="status">{sentence}</p> })
             }}
+            {move || {
+                (replying() && locked_by().is_none())
+                    .then(held_by)
+                    .flatten()
+                    .map(|servicer| view! { <TakeBack conversation=conversation servicer=servicer on_change=on_change /> })
+            }}
             <ComposerText
                 draft=draft
                 menu=menu
@@ -174,7 +199,13 @@ pub fn Composer(
                 disabled=Signal::derive(disabled)
                 placeholder=Signal::derive(placeholder)
             />
-            <ComposerFooter draft=draft sender=sender disabled=Signal::derive(disabled) saving_canned=saving_canned />
+            <ComposerFooter
+                draft=draft
+                sender=sender
+                disabled=Signal::derive(disabled)
+                sends_files=Signal::derive(sends_files)
+                saving_canned=saving_canned
+            />
             <Show when=move || saving_canned.get()>
                 <CannedSave
                     body=Signal::derive(move || draft.text.get())
@@ -224,12 +255,14 @@ fn ModeSwitch(draft: Draft) -> impl IntoView {
     }
 }
 
-/// Emoji, Attach image, the hint, "Save as canned" and Send.
+/// Emoji, Attach image (and file), the hint, "Save as canned" and Send.
 #[component]
 fn ComposerFooter(
     draft: Draft,
     sender: Sender,
     disabled: Signal<bool>,
+    /// The channel sends files (WeCom Customer Service).
+    sends_files: Signal<bool>,
     saving_canned: RwSignal<bool>,
 ) -> impl IntoView {
     let emoji_open = RwSignal::new(false);
@@ -248,8 +281,15 @@ fn ComposerFooter(
                 <Show when=replying>
                     <AttachImage
                         sending=sender.sending_image.into()
-                        disabled=Signal::derive(move || disabled() || busy.get())
+                        disabled=Signal::derive(move || disabled() || busy.get() || sender.sending_file.get())
                         on_file=Callback::new(move |file| sender.take_file(file, Source::Chosen))
+                    />
+                </Show>
+                <Show when=move || replying() && sends_files.get()>
+                    <AttachFile
+                        sending=sender.sending_file.into()
+                        disabled=Signal::derive(move || disabled() || busy.get() || sender.sending_image.get())
+                        on_file=Callback::new(move |file| sender.take_any_file(file))
                     />
                 </Show>
             </div>
@@ -270,7 +310,7 @@ fn ComposerFooter(
             <button
                 type="submit"
                 class="button button-primary composer-send"
-                disabled=move || busy.get() || sender.sending_image.get() || disabled()
+                disabled=move || busy.get() || sender.sending_image.get() || sender.sending_file.get() || disabled()
             >
                 <Icon kind=IconKind::Send />
                 <span>{move || match (busy.get(), replying()) {

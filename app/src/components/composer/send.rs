@@ -9,6 +9,7 @@ use shared::{ConversationId, ErrorCode};
 
 use super::draft::{Draft, Mode};
 use super::mentions::mentioned_ids;
+use super::outgoing_file::{self, OutgoingFile};
 use super::outgoing_image::{self, OutgoingImage};
 use crate::api::{self, ApiError};
 use crate::components::confirm_dialog::ConfirmDialog;
@@ -22,6 +23,8 @@ pub enum Pending {
     RecentText(String),
     /// The same, for an image.
     RecentImage(String, OutgoingImage),
+    /// The same, for a file.
+    RecentFile(String, OutgoingFile),
     /// An image was pasted: send it?
     Pasted(OutgoingImage),
     /// An image was dropped on the composer: send it?
@@ -42,6 +45,7 @@ pub enum Source {
 enum Sent {
     Text,
     Image(OutgoingImage),
+    File(OutgoingFile),
 }
 
 /// A refusal of an image before it uploads, shown like the server's.
@@ -56,6 +60,7 @@ pub fn image_refusal(sentence: String) -> ApiError {
 pub struct Sender {
     pub busy: RwSignal<bool>,
     pub sending_image: RwSignal<bool>,
+    pub sending_file: RwSignal<bool>,
     pub error: RwSignal<Option<ApiError>>,
     pub confirm: RwSignal<Option<Pending>>,
     auth: AuthState,
@@ -79,6 +84,7 @@ impl Sender {
         Sender {
             busy: RwSignal::new(false),
             sending_image: RwSignal::new(false),
+            sending_file: RwSignal::new(false),
             error: RwSignal::new(None),
             confirm: RwSignal::new(None),
             auth,
@@ -93,6 +99,7 @@ impl Sender {
     fn can_send(&self) -> bool {
         !self.busy.get_untracked()
             && !self.sending_image.get_untracked()
+            && !self.sending_file.get_untracked()
             && !self.disabled.get_untracked()
     }
 
@@ -180,6 +187,7 @@ impl Sender {
                 self.confirm.try_set(Some(match sent {
                     Sent::Text => Pending::RecentText(message),
                     Sent::Image(image) => Pending::RecentImage(message, image),
+                    Sent::File(file) => Pending::RecentFile(message, file),
                 }));
             }
             _ => {
@@ -192,6 +200,47 @@ impl Sender {
                 }
             }
         }
+    }
+
+    /// Queues a file reply (WeCom Customer Service).
+    pub fn send_file(self, file: OutgoingFile, confirm_recent: bool) {
+        if !self.can_send() {
+            return;
+        }
+        self.sending_file.set(true);
+        self.error.set(None);
+        self.confirm.set(None);
+        let auth = self.auth;
+        let id = self.conversation;
+        spawn_local(async move {
+            let outcome =
+                api::conversations::send_file(auth, id, &file.name, &file.bytes, confirm_recent)
+                    .await
+                    .map(|_| ());
+            self.sending_file.try_set(false);
+            self.settle(Sent::File(file), outcome);
+        });
+    }
+
+    /// A file chosen with "Attach file": checked, read, and sent.
+    pub fn take_any_file(self, file: web_sys::File) {
+        if self.sending_file.get_untracked() || self.disabled.get_untracked() {
+            return;
+        }
+        self.error.set(None);
+        self.sending_file.set(true);
+        spawn_local(async move {
+            let read = outgoing_file::read(file).await;
+            self.sending_file.try_set(false);
+            match read {
+                Ok(file) => self.send_file(file, false),
+                Err(sentence) => {
+                    let mut refusal = ApiError::validation(sentence);
+                    refusal.body.field = Some("file".to_owned());
+                    self.error.try_set(Some(refusal));
+                }
+            }
+        });
     }
 
     /// A chosen file goes straight out; a pasted or dropped one is asked about first.
@@ -254,6 +303,11 @@ pub fn SendConfirmation(sender: Sender, draft: Draft) -> impl IntoView {
                     TextProp::from(message.clone()),
                     anyway(),
                 ),
+                Pending::RecentFile(message, _) => (
+                    TextProp::from(move || t_string!(i18n, file.file_too)),
+                    TextProp::from(message.clone()),
+                    anyway(),
+                ),
                 Pending::Pasted(image) => (
                     TextProp::from(move || t_string!(i18n, send.pasted)),
                     goes_out(image),
@@ -273,6 +327,7 @@ pub fn SendConfirmation(sender: Sender, draft: Draft) -> impl IntoView {
                     on_confirm=Callback::new(move |()| match pending.clone() {
                         Pending::RecentText(_) => sender.send_text(true),
                         Pending::RecentImage(_, image) => sender.send_image(image, true),
+                        Pending::RecentFile(_, file) => sender.send_file(file, true),
                         Pending::Pasted(image) | Pending::Dropped(image) => {
                             sender.send_image(image, false)
                         }
