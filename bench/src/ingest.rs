@@ -27,7 +27,8 @@ struct Outcome {
     p99: Duration,
 }
 
-pub async fn run() {
+/// `kf_only`: the WeCom rows alone (beside the same baseline).
+pub async fn run(kf_only: bool) {
     let baseline = bare_axum().await;
     println!("| target | callbacks/s | p50 | p99 | ratio to bare axum |");
     println!("|---|---|---|---|---|");
@@ -40,12 +41,14 @@ pub async fn run() {
         if backend == Backend::Postgres && !harbour_tests::db::postgres_available().await {
             continue;
         }
-        let outcome = harbour(backend).await;
-        print_row(
-            &format!("Harbour on {backend:?}, durable"),
-            &outcome,
-            &baseline,
-        );
+        if !kf_only {
+            let outcome = harbour(backend).await;
+            print_row(
+                &format!("Harbour on {backend:?}, durable"),
+                &outcome,
+                &baseline,
+            );
+        }
         let pulled = harbour_kf(backend).await;
         println!(
             "| Harbour on {backend:?}, WeCom KF: {KF_MESSAGES} messages pulled after one callback | {:.0} messages/s | | | {:.3} |",

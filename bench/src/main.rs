@@ -19,10 +19,21 @@ mod ingest;
 
 #[tokio::main]
 async fn main() {
+    // RUST_LOG=harbour_server=debug shows where the server's time goes
+    // (e.g. each WeCom page's fetch and store) on standard error.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let which = std::env::args().nth(1).unwrap_or_default();
     match which.as_str() {
         "store" => {}
-        "ingest" => return ingest::run().await,
+        "ingest" => {
+            let kf_only = std::env::args().skip(2).any(|a| a == "--kf");
+            return ingest::run(kf_only).await;
+        }
         "inbox" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
             return inbox::run(&args).await;
@@ -33,7 +44,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: harbour-bench store|ingest|inbox|export [--conversations N] [--messages M]"
+                "usage: harbour-bench store|ingest [--kf]|inbox|export [--conversations N] [--messages M]"
             );
             std::process::exit(2);
         }

@@ -16,7 +16,8 @@ commands:
                    with a fake WeChat and simulated followers unless --no-demo
   test             install test tools, then fmt, clippy, every test on SQLite and PostgreSQL, browser tests
   bench store      event appends per second against a plain insert, on SQLite and PostgreSQL
-  bench ingest     signed, encrypted WeChat callbacks per second against a bare axum handler
+  bench ingest     signed, encrypted WeChat callbacks per second against a bare axum handler,
+                   and WeCom Customer Service pulls (`--kf`: those alone)
   bench inbox      queues, timeline, search and fan-out to 1,000 sockets on a seeded desk
   bench export     one client's evidence bundle built and verified on a seeded desk, and what recording reads costs
                    (--conversations N --messages M; default 100,000 and 1,000,000)

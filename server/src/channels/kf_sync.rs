@@ -229,6 +229,7 @@ impl KfSyncer {
         for _ in 0..MAX_PAGES {
             let request =
                 SyncMsgRequest::new(OpenKfId::new(open_kfid), cursor.clone(), token.clone());
+            let asked = std::time::Instant::now();
             let page = match client.sync_msg(&request).await {
                 Ok(page) => page,
                 // A Token WeCom no longer takes: ask without it.
@@ -254,6 +255,7 @@ impl KfSyncer {
                 .iter()
                 .filter(|entry| entry.external_userid.is_none())
                 .collect();
+            let fetched = asked.elapsed();
             if !self
                 .commit_page(
                     channel,
@@ -267,6 +269,13 @@ impl KfSyncer {
             {
                 return Ok(false);
             }
+            // Where a pull's time goes: WeCom's page, or storing it.
+            tracing::debug!(
+                entries = page.msg_list.len(),
+                fetch_ms = fetched.as_millis() as u64,
+                store_ms = (asked.elapsed() - fetched).as_millis() as u64,
+                "stored a WeCom page"
+            );
             cursor = page.next_cursor;
             if !page.has_more {
                 return Ok(true);

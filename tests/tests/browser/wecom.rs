@@ -151,7 +151,7 @@ async fn a_wecom_customer_is_answered_live_from_the_inbox() {
     // The same conversation in Traditional Chinese.
     let hk = Browser::start_in(1366, 768, "zh-HK").await;
     sign_in(&hk, &app, &amy, PASSWORD).await;
-    open_queue(&hk, "all").await;
+    open_queue(&hk, "unassigned").await;
     hk.click(".conversation-item .conversation-row").await;
     hk.wait_for_text(".composer-refusal", "企業微信對話已結束")
         .await;

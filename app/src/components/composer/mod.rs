@@ -83,21 +83,24 @@ pub fn Composer(
             })
         })
     };
-    // Who has the client's WeCom session in the WeCom client, if anyone.
-    let held_by = move || {
+    // Who has the client's WeCom session in the WeCom client, if anyone (a
+    // memo: a refetched window naming the same person keeps Take back, and
+    // its open question, where they are).
+    let held_by = Memo::new(move |_| {
         window
             .value
             .with(|w| match w.as_ref().and_then(|w| w.refused.as_ref()) {
                 Some(WindowRefusal::HeldInWecom { servicer }) => Some(servicer.clone()),
                 _ => None,
             })
-    };
+    });
     let sends_files = move || {
         window
             .value
             .with(|w| w.as_ref().is_some_and(|w| w.sends_files))
     };
     let replying = move || draft.replying();
+    let may_take_back = Memo::new(move |_| replying() && locked_by().is_none());
     let closed = move || replying() && refusal().is_some();
     let locked = move || replying() && locked_by().is_some();
     let disabled = move || closed() || locked();
@@ -186,8 +189,9 @@ pub fn Composer(
                     .map(|sentence| view! { <p class="composer-refusal" role="status">{sentence}</p> })
             }}
             {move || {
-                (replying() && locked_by().is_none())
-                    .then(held_by)
+                may_take_back
+                    .get()
+                    .then(|| held_by.get())
                     .flatten()
                     .map(|servicer| view! { <TakeBack conversation=conversation servicer=servicer on_change=on_change /> })
             }}
