@@ -133,8 +133,35 @@ async fn the_shell_fits_a_tablet_and_unknown_pages_are_friendly() {
     sign_in(&browser, &app, ADMIN_EMAIL, PASSWORD).await;
     browser.wait_for_text(".current-user", "Ada Admin").await;
     browser.screenshot("shell-1024x768").await;
+    // A team's WeCom welcome is written on the Teams page.
+    let admin = app.admin_token().await;
+    let team = harbour_tests::desk::create_team(&app, &admin, "Loans 貸款組").await;
     browser.goto(&app.url("/admin/teams")).await;
-    browser.wait_for("main").await;
+    browser
+        .wait_for_text("#team-messages-team", "Loans 貸款組")
+        .await;
+    browser
+        .fill("#team-welcome", "歡迎！我哋會盡快回覆。Welcome!")
+        .await;
+    browser
+        .click("#team-messages-form button[type=submit]")
+        .await;
+    browser
+        .wait_for_text("#team-messages-form", "messages are saved")
+        .await;
+    let (_, teams) = app.get_json("/api/v1/teams", &admin).await;
+    let saved = teams
+        .as_array()
+        .and_then(|list| {
+            list.iter()
+                .find(|t| t["id"] == team.id.to_string().as_str())
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        saved["welcome_text"], "歡迎！我哋會盡快回覆。Welcome!",
+        "{teams}"
+    );
     browser.screenshot("admin-teams-1024x768").await;
     // A reload keeps the session (silent refresh from the cookie).
     browser.goto(&app.url("/no/such/page")).await;
