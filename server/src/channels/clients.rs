@@ -144,6 +144,20 @@ impl Clients {
         })
     }
 
+    /// [`Clients::kf`] for a request: a channel that cannot be had now is
+    /// a 409 (`wechat_refused`) saying why.
+    pub async fn kf_for_request(
+        &self,
+        channel_id: ChannelId,
+    ) -> crate::error::AppResult<Option<KfClient>> {
+        self.kf(channel_id).await.map_err(|reason| {
+            crate::error::AppError::conflict_because(
+                "wechat_refused",
+                format!("WeCom cannot be asked: {reason}."),
+            )
+        })
+    }
+
     async fn client(&self, channel_id: ChannelId) -> Result<Client, String> {
         if let Some(client) = self.lock().get(&channel_id).cloned() {
             return Ok(client);

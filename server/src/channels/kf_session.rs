@@ -230,14 +230,8 @@ impl KfSession {
         let target = self.target_of(conversation).await?;
         let client = self
             .clients
-            .kf(target.channel)
-            .await
-            .map_err(|reason| {
-                AppError::conflict_because(
-                    "wechat_refused",
-                    format!("WeCom cannot be asked: {reason}."),
-                )
-            })?
+            .kf_for_request(target.channel)
+            .await?
             .ok_or_else(not_wecom)?;
         let state = client
             .service_state(&target.open_kfid, &target.customer)

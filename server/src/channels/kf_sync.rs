@@ -344,8 +344,16 @@ impl KfSyncer {
             // Rolled back: the node that holds the lease stores this page.
             return Ok(false);
         }
+        let appending = std::time::Instant::now();
         append(&mut tx, now, &events).await.map_err(fail)?;
+        let appended = appending.elapsed();
         self.store.commit(tx).await.map_err(fail)?;
+        tracing::debug!(
+            events = events.len(),
+            append_us = appended.as_micros() as u64,
+            commit_us = (appending.elapsed() - appended).as_micros() as u64,
+            "committed a WeCom page"
+        );
         // Only a lease still ours is renewed for the next page.
         self.store
             .renew_sync_lease(channel, open_kfid, lease, now + lease_ms())

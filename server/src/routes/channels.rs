@@ -135,14 +135,8 @@ async fn refresh_kf_accounts(
         state.clock.clone(),
     );
     let client = clients
-        .kf(id)
-        .await
-        .map_err(|reason| {
-            AppError::conflict_because(
-                "wechat_refused",
-                format!("WeCom cannot be asked: {reason}."),
-            )
-        })?
+        .kf_for_request(id)
+        .await?
         .ok_or(AppError::NotFound("That WeCom Customer Service channel"))?;
     let listed = client.accounts().await.map_err(|err| {
         AppError::conflict_because(

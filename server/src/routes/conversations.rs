@@ -342,19 +342,13 @@ async fn reply_image(
     visible_target(&state, &user, id).await?;
     let Query(query) =
         query.map_err(|_| AppError::validation("confirm_recent", "Use true or false."))?;
-    let too_large = || {
-        AppError::validation(
-            "image",
-            "WeChat takes images up to 2 MB; make this one smaller and send it again.",
-        )
-    };
-    let bytes = body.map_err(|_| too_large())?;
-    if bytes.is_empty() {
-        return Err(AppError::validation("image", "Choose an image to send."));
-    }
-    if bytes.len() > IMAGE_MAX_BYTES {
-        return Err(too_large());
-    }
+    let bytes = upload_body(
+        body,
+        "image",
+        IMAGE_MAX_BYTES,
+        "WeChat takes images up to 2 MB; make this one smaller and send it again.",
+        "Choose an image to send.",
+    )?;
     let content_type = image_type(&bytes).ok_or_else(|| {
         AppError::validation(
             "image",
@@ -370,6 +364,25 @@ async fn reply_image(
     };
     let message = queue_reply(&state.store, now, user.id, id, reply).await?;
     Ok(queued(message))
+}
+
+/// An upload's bytes, refused with a sentence naming `field` when the body
+/// is empty or over `max` bytes (or too large to read at all).
+fn upload_body(
+    body: Result<Bytes, BytesRejection>,
+    field: &'static str,
+    max: usize,
+    too_large: &'static str,
+    empty: &'static str,
+) -> AppResult<Bytes> {
+    let bytes = body.map_err(|_| AppError::validation(field, too_large))?;
+    if bytes.is_empty() {
+        return Err(AppError::validation(field, empty));
+    }
+    if bytes.len() > max {
+        return Err(AppError::validation(field, too_large));
+    }
+    Ok(bytes)
 }
 
 /// Bodies up to this size are read so that a too-large file gets a
@@ -412,18 +425,13 @@ async fn reply_file(
             "Name the file (up to 128 characters, without / or \\).",
         ));
     }
-    let too_large =
-        || AppError::validation("file", "WeCom takes files up to 20 MB; send a smaller one.");
-    let bytes = body.map_err(|_| too_large())?;
-    if bytes.is_empty() {
-        return Err(AppError::validation(
-            "file",
-            "This file is empty; choose another.",
-        ));
-    }
-    if bytes.len() > FILE_MAX_BYTES {
-        return Err(too_large());
-    }
+    let bytes = upload_body(
+        body,
+        "file",
+        FILE_MAX_BYTES,
+        "WeCom takes files up to 20 MB; send a smaller one.",
+        "This file is empty; choose another.",
+    )?;
     let now = may_reply_now(&state, &user, id, query.confirm_recent).await?;
     let sha256 = state.media.put(&bytes).await.map_err(AppError::internal)?;
     let reply = Reply::File {

@@ -35,6 +35,21 @@ impl Backend {
         }
     }
 
+    /// How many rows of `cols` values one multi-row statement takes.
+    /// SQLite files every numbered parameter in a list it searches from
+    /// the start (when it prepares the statement, and again when sqlx binds
+    /// `$N` by name), so a statement's cost grows with the square of its
+    /// parameters: 1,000 messages of 12 values in one statement took
+    /// 185 ms, in statements of about 500 values a fraction of that (see
+    /// BENCHMARKS.md). PostgreSQL binds by position and gains from fewer
+    /// round trips: up to 1,000 rows.
+    pub fn batch_rows(self, cols: usize) -> usize {
+        match self {
+            Backend::Sqlite => (500 / cols.max(1)).max(1),
+            Backend::Postgres => (65_535 / cols.max(1)).clamp(1, 1000),
+        }
+    }
+
     /// [`Backend::for_update`] for the rows of the table aliased `alias`
     /// only, when the query joins others that must stay unlocked.
     pub fn for_update_of(self, alias: &str) -> String {
@@ -143,6 +158,15 @@ mod tests {
         assert_eq!(value_rows(2, 3, 2), "($2, $3, $4), ($5, $6, $7)");
         assert_eq!(value_rows(1, 1, 1), "($1)");
         assert_eq!(value_rows(0, 4, 1), "");
+    }
+
+    #[test]
+    fn sqlite_statements_stay_small_and_postgres_ones_take_a_thousand_rows() {
+        assert_eq!(Backend::Sqlite.batch_rows(12), 41);
+        assert_eq!(Backend::Sqlite.batch_rows(1), 500);
+        assert_eq!(Backend::Sqlite.batch_rows(900), 1);
+        assert_eq!(Backend::Postgres.batch_rows(12), 1000);
+        assert_eq!(Backend::Postgres.batch_rows(100), 655);
     }
 
     #[test]

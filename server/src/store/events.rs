@@ -186,8 +186,8 @@ pub async fn append(tx: &mut Tx, at: i64, events: &[NewEvent]) -> Result<Vec<Eve
             payload: event.payload.clone(),
         });
     }
-    // One statement per 1,000 events (8,000 values, under both backends' limits).
-    for chunk in rows.chunks(1000) {
+    // As many events per statement as the backend takes well.
+    for chunk in rows.chunks(tx.backend().batch_rows(8)) {
         let sql = format!(
             "INSERT INTO events ({EVENT_COLUMNS}) VALUES {}",
             super::value_rows(chunk.len(), 8, 1)
@@ -229,7 +229,7 @@ async fn file_subjects(tx: &mut Tx, events: &[Event]) -> Result<(), sqlx::Error>
         .iter()
         .filter_map(|event| subject(&event.payload).map(|subject| (subject, event.seq.0)))
         .collect();
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(tx.backend().batch_rows(2)) {
         let sql = format!(
             "INSERT INTO event_subjects (subject, seq) VALUES {}",
             super::value_rows(chunk.len(), 2, 1)

@@ -109,8 +109,10 @@ pub async fn store_inbound_batch(
     pushes: &[&Inbound],
 ) -> AppResult<Option<Vec<Written>>> {
     use std::collections::{HashMap, HashSet};
+    let started = std::time::Instant::now();
     // Pushes already stored, and copies of one push within the batch.
     let seen = stored_keys(tx, pushes).await?;
+    let looked_up = started.elapsed();
     let mut taken = HashSet::new();
     let fresh: Vec<bool> = pushes
         .iter()
@@ -151,7 +153,9 @@ pub async fn store_inbound_batch(
         return Ok(Some(pushes.iter().map(|_| Written::Seen).collect()));
     }
     upsert_contacts(tx, now, &mut contacts).await?;
+    let contacted = started.elapsed();
     place_messages(tx, now, &mut contacts).await?;
+    let placed_at = started.elapsed();
 
     // Messages take their conversation's new positions in push order.
     let mut next: Vec<i64> = contacts
@@ -202,12 +206,24 @@ pub async fn store_inbound_batch(
     if !insert_messages(tx, now, &rows).await? {
         return Ok(None);
     }
+    let inserted = started.elapsed();
     let terms: Vec<(&str, &[String])> = rows
         .iter()
         .map(|(push, id, ..)| (id.as_str(), push.search_terms.as_slice()))
         .collect();
     super::search::index_many(tx, &terms).await?;
     enqueue_many(tx, now, &media_jobs).await?;
+    // Where a batch's time goes, step by step (cumulative).
+    tracing::debug!(
+        pushes = pushes.len(),
+        contacts = contacts.len(),
+        lookup_us = looked_up.as_micros() as u64,
+        contacts_us = contacted.as_micros() as u64,
+        place_us = placed_at.as_micros() as u64,
+        messages_us = inserted.as_micros() as u64,
+        indexed_us = started.elapsed().as_micros() as u64,
+        "stored a batch of pushes"
+    );
     Ok(Some(written))
 }
 
@@ -258,13 +274,20 @@ async fn upsert_contacts(
     contacts: &mut [ContactPushes<'_>],
 ) -> AppResult<()> {
     let mut new_contacts = Vec::new();
-    for explicit in [false, true] {
-        let group: Vec<usize> = (0..contacts.len())
-            .filter(|&i| contacts[i].subscribed.is_some() == explicit)
-            .collect();
-        if group.is_empty() {
-            continue;
-        }
+    let per_statement = tx.backend().batch_rows(8);
+    let groups: Vec<(bool, Vec<usize>)> = [false, true]
+        .into_iter()
+        .flat_map(|explicit| {
+            let members: Vec<usize> = (0..contacts.len())
+                .filter(|&i| contacts[i].subscribed.is_some() == explicit)
+                .collect();
+            members
+                .chunks(per_statement)
+                .map(|chunk| (explicit, chunk.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (explicit, group) in groups {
         // last_inbound_at is set exactly when the window opens, so the update
         // reads that from `excluded`.
         let sql = format!(
@@ -432,7 +455,7 @@ async fn insert_messages(
     now: i64,
     rows: &[(&Inbound, String, &str, i64)],
 ) -> AppResult<bool> {
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(tx.backend().batch_rows(12)) {
         let sql = format!(
             "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, \
                                    dedupe_key, created_at, media_id, media_state) VALUES {}",

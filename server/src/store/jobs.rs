@@ -98,7 +98,7 @@ pub async fn enqueue(tx: &mut Tx, now: i64, job: &NewJob) -> AppResult<JobId> {
 
 /// Enqueues several jobs with one statement.
 pub async fn enqueue_many(tx: &mut Tx, now: i64, jobs: &[NewJob]) -> AppResult<()> {
-    for chunk in jobs.chunks(1000) {
+    for chunk in jobs.chunks(tx.backend().batch_rows(9)) {
         let sql = format!(
             "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
              VALUES {}",

@@ -42,7 +42,7 @@ pub async fn index_many(tx: &mut Tx, messages: &[(&str, &[String])]) -> AppResul
         .filter(|(_, terms)| !terms.is_empty())
         .map(|(id, terms)| (*id, terms.join(" ")))
         .collect();
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(tx.backend().batch_rows(2)) {
         let sql = tx.backend().insert_search_terms(chunk.len());
         on_tx!(tx, c => {
             let mut query = sqlx::query(&sql);

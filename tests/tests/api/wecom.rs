@@ -112,16 +112,22 @@ async fn message_when(
     .await
 }
 
+/// The conversation's reply window as the app reads it.
+async fn window_of(estate: &Estate, conversation: &shared::ConversationId) -> serde_json::Value {
+    let (_, window) = estate
+        .app
+        .get_json(
+            &format!("/api/v1/conversations/{conversation}/window"),
+            &estate.admin,
+        )
+        .await;
+    window
+}
+
 /// The conversation's reply window once its refusal starts with `start`.
 async fn refusal_starting(estate: &Estate, conversation: &shared::ConversationId, start: &str) {
     eventually(&format!("the window never said {start}"), || async {
-        let (_, window) = estate
-            .app
-            .get_json(
-                &format!("/api/v1/conversations/{conversation}/window"),
-                &estate.admin,
-            )
-            .await;
+        let window = window_of(estate, conversation).await;
         window["refusal"]
             .as_str()
             .is_some_and(|r| r.starts_with(start))
@@ -456,13 +462,7 @@ async fn a_reply_reaches_the_customer_once_and_a_held_session_explains_itself(ba
     )
     .await;
     assert_eq!(status, 409, "refused before it is queued");
-    let (_, window) = estate
-        .app
-        .get_json(
-            &format!("/api/v1/conversations/{conversation}/window"),
-            &estate.admin,
-        )
-        .await;
+    let window = window_of(&estate, &conversation).await;
     assert_eq!(
         window["refused"],
         json!({ "reason": "held_in_wecom", "servicer": "zhangsan" }),
@@ -803,13 +803,7 @@ async fn a_session_is_taken_back_where_wecom_allows_and_ended_where_it_does_not(
         .kf_customer_says(&estate.account, &customer, "我仲有問題");
     wait_for_messages(&estate, 2).await;
     eventually("the window never opened again", || async {
-        let (_, window) = estate
-            .app
-            .get_json(
-                &format!("/api/v1/conversations/{conversation}/window"),
-                &estate.admin,
-            )
-            .await;
+        let window = window_of(&estate, &conversation).await;
         window["refused"].is_null().then_some(())
     })
     .await;
@@ -838,13 +832,7 @@ async fn a_file_reaches_the_customer_once_under_its_name(backend: Backend) {
         .kf_customer_says(&estate.account, &customer, "請傳份合約單據畀我");
     wait_for_messages(&estate, 1).await;
     let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
-    let (_, window) = estate
-        .app
-        .get_json(
-            &format!("/api/v1/conversations/{conversation}/window"),
-            &estate.admin,
-        )
-        .await;
+    let window = window_of(&estate, &conversation).await;
     assert_eq!(window["sends_files"], true, "{window}");
     let pdf = b"%PDF-1.4\n% Harbour contract note\n".repeat(64);
     let post_file = |name: &str, bytes: Vec<u8>| {

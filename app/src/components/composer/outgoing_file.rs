@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use shared::media::{valid_file_name, FILE_MAX_BYTES};
 
-use super::outgoing_image::readable_size;
+use super::outgoing_image::{read_bytes, readable_size};
 use crate::i18n::td_string;
 use crate::language::current_locale;
 
@@ -41,17 +41,7 @@ pub fn check_file(name: &str, size: f64) -> Result<(), String> {
 pub async fn read(file: web_sys::File) -> Result<OutgoingFile, String> {
     let name = file.name().trim().to_owned();
     check_file(&name, file.size())?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| {
-            let locale = current_locale();
-            format!(
-                "{}{name}{}",
-                td_string!(locale, image.unreadable_before),
-                td_string!(locale, image.unreadable_after)
-            )
-        })?;
-    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    let bytes = read_bytes(&file, &name).await?;
     Ok(OutgoingFile {
         name,
         bytes: bytes.into(),

@@ -92,10 +92,8 @@ impl OutgoingImage {
     }
 }
 
-/// Checks and reads a chosen or pasted file; a refusal is a sentence.
-pub async fn read(file: web_sys::File) -> Result<OutgoingImage, String> {
-    let name = file.name();
-    check_file(&name, &file.type_(), file.size())?;
+/// A chosen file's bytes, or a sentence saying it could not be read.
+pub async fn read_bytes(file: &web_sys::File, name: &str) -> Result<Vec<u8>, String> {
     let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
         .await
         .map_err(|_| {
@@ -106,7 +104,14 @@ pub async fn read(file: web_sys::File) -> Result<OutgoingImage, String> {
                 td_string!(locale, image.unreadable_after)
             )
         })?;
-    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Checks and reads a chosen or pasted file; a refusal is a sentence.
+pub async fn read(file: web_sys::File) -> Result<OutgoingImage, String> {
+    let name = file.name();
+    check_file(&name, &file.type_(), file.size())?;
+    let bytes = read_bytes(&file, &name).await?;
     let content_type = content_type(&name, &bytes)?;
     Ok(OutgoingImage {
         name,
