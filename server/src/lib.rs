@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod bundle;
+pub mod calendar;
 pub mod canned;
 pub mod channels;
 pub mod checkpointer;
