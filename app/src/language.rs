@@ -87,6 +87,7 @@ pub fn error_sentence(code: ErrorCode, field: Option<&str>, reason: Option<&str>
         Some("files_not_supported") => Some(td_string!(locale, conflict.files_not_supported)),
         Some("wecom_end_to_take_back") => Some(td_string!(locale, conflict.wecom_end_to_take_back)),
         Some("not_wecom") => Some(td_string!(locale, conflict.not_wecom)),
+        Some("wecom_queued") => Some(td_string!(locale, conflict.wecom_queued)),
         Some("wechat_refused") => Some(td_string!(locale, conflict.wechat_refused)),
         Some("window_session_ended") => Some(td_string!(locale, window.session_ended)),
         Some("window_unfollowed") => Some(td_string!(locale, window.unfollowed)),

@@ -190,6 +190,25 @@ pub fn date_start(date: Date) -> i64 {
     i64::from(date.to_julian_day() - UNIX_EPOCH_JULIAN) * DAY_MS - HK_OFFSET_MS
 }
 
+/// `YYYY-MM-DD` as a date.
+pub fn parse_date(text: &str) -> Option<Date> {
+    let mut parts = text.trim().splitn(3, '-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()
+}
+
+/// A date as `YYYY-MM-DD`.
+pub fn format_date(date: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
 /// 1970-01-01's Julian day number.
 const UNIX_EPOCH_JULIAN: i32 = 2_440_588;
 
@@ -503,6 +522,14 @@ mod tests {
         assert_eq!(Window::parse("25:00-26:00"), None);
         assert_eq!(Window::parse("09:00-09:00"), None);
         assert_eq!(Window::parse("9am-5pm"), None);
+    }
+
+    #[test]
+    fn dates_read_and_write_as_iso() {
+        assert_eq!(parse_date("2026-12-24"), Some(date!(2026 - 12 - 24)));
+        assert_eq!(parse_date("2026-02-30"), None);
+        assert_eq!(parse_date("24/12/2026"), None);
+        assert_eq!(format_date(date!(2027 - 02 - 09)), "2027-02-09");
     }
 
     #[test]

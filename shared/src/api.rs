@@ -960,3 +960,77 @@ pub struct ClientHistory {
     /// Pass as `before` for the page of older entries; `None` at the start.
     pub before: Option<i64>,
 }
+
+/// A team's business hours on Hong Kong time: `weekly` holds seven days,
+/// Monday first, each a list of windows "HH:MM–HH:MM" (an end at or before
+/// the start runs past midnight); `exceptions` are dated changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamHours {
+    pub weekly: Vec<Vec<String>>,
+    #[serde(default)]
+    pub exceptions: Vec<HoursException>,
+}
+
+/// A team's exception on a date (`YYYY-MM-DD`): closed, or these windows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoursException {
+    pub date: String,
+    #[serde(default)]
+    pub closed: bool,
+    #[serde(default)]
+    pub windows: Vec<String>,
+}
+
+/// One of Hong Kong's general holidays (`date` is `YYYY-MM-DD`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolidayView {
+    pub date: String,
+    pub name: String,
+    pub name_zh: String,
+}
+
+/// `POST /api/v1/closures`: a closure called now, for every team (`teams`
+/// absent) or some, until `ends_at` (Unix ms) or until ended by hand.
+/// `reason` is `typhoon` (signal 8 or above), `black_rainstorm` or `other`
+/// (then `text` says why). The replies are what clients get while it lasts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewClosure {
+    pub reason: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub teams: Option<Vec<TeamId>>,
+    #[serde(default)]
+    pub reply_en: Option<String>,
+    #[serde(default)]
+    pub reply_zh: Option<String>,
+    #[serde(default)]
+    pub ends_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosureView {
+    pub id: String,
+    pub reason: String,
+    pub text: Option<String>,
+    /// `None`: every team.
+    pub teams: Option<Vec<TeamId>>,
+    pub reply_en: Option<String>,
+    pub reply_zh: Option<String>,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+}
+
+/// `GET /api/v1/teams/{id}/status`: open now and until when, or closed,
+/// why (`out_of_hours`, `holiday`, `exception`, `closure`) and when it opens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamStatus {
+    pub open: bool,
+    pub until: Option<i64>,
+    pub opens_at: Option<i64>,
+    pub because: Option<String>,
+    /// The holiday's English name, when `because` is `holiday`.
+    pub holiday: Option<String>,
+    /// The closure in force, when `because` is `closure`.
+    pub closure: Option<ClosureView>,
+}

@@ -34,8 +34,15 @@ pub fn valid_file_name(name: &str) -> bool {
     (1..=FILE_NAME_MAX_CHARS).contains(&count)
         && !name
             .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
+            .any(|c| c == '/' || c == '\\' || c.is_control() || is_format_char(c))
         && name.chars().any(|c| c != '.' && !c.is_whitespace())
+}
+
+/// Invisible formatting characters (bidirectional overrides, zero-width
+/// marks) that could make a name read as something else ("txt.exe" shown
+/// as "exe.txt").
+fn is_format_char(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
 }
 
 /// The type a file's bytes say it is, for one an agent sends: an image
@@ -97,6 +104,7 @@ mod tests {
         assert!(!valid_file_name("a\\b.txt"));
         assert!(!valid_file_name("bad\nname"));
         assert!(!valid_file_name(" . "));
+        assert!(!valid_file_name("invoice\u{202E}fdp.exe"));
         assert!(!valid_file_name(&"x".repeat(129)));
         assert_eq!(file_type(b"%PDF-1.7 ..."), "application/pdf");
         assert_eq!(file_type(b"GIF89a..."), "image/gif");

@@ -416,6 +416,29 @@ impl FakeWeChat {
         self.kf_change(|kf, now| kf.servicer_takes(open_kfid, customer, servicer, now));
     }
 
+    /// The servicer ends the session in the WeCom client (state 4); with
+    /// `then_says`, the customer writes again straight after, so both reach
+    /// the inbox in the same sync page.
+    pub fn kf_servicer_ends(
+        &self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        then_says: Option<&str>,
+    ) {
+        self.kf_change(|kf, now| {
+            kf.servicer_ends(open_kfid, customer, now);
+            if let Some(content) = then_says {
+                kf.customer_says(
+                    open_kfid,
+                    customer,
+                    "text",
+                    serde_json::json!({ "content": content }),
+                    now,
+                );
+            }
+        });
+    }
+
     /// A servicer starts (`status` 1) or stops (2) receiving, as WeCom
     /// reports it with a `servicer_status_change` event.
     pub fn kf_servicer_status(&self, open_kfid: &OpenKfId, servicer: &str, status: i64) {

@@ -163,6 +163,7 @@ impl KfSession {
             open_kfid: OpenKfId::new(open_kfid),
             customer: ExternalUserId::new(open_id),
         };
+        let asked_at = self.clock.now();
         let state = match client
             .service_state(&target.open_kfid, &target.customer)
             .await
@@ -172,7 +173,7 @@ impl KfSession {
         };
         if !state.may_become(SessionState::Ended) {
             if state == SessionState::Ended {
-                self.ended(&target).await?;
+                self.ended(&target, asked_at).await;
             }
             return Ok(());
         }
@@ -183,7 +184,8 @@ impl KfSession {
             Ok(code) => code,
             Err(err) => return refused(&err, "service_state/trans"),
         };
-        self.ended(&target).await?;
+        // Noted, but never at the cost of the closing message's 20 s.
+        self.ended(&target, asked_at).await;
         let Some(code) = code else {
             return Ok(());
         };
@@ -202,17 +204,22 @@ impl KfSession {
         }
     }
 
-    /// The session ended: until the client writes again the inbox cannot send.
-    async fn ended(&self, target: &Target) -> Result<(), Retry> {
-        self.store
+    /// The session ended (WeCom was asked at `asked_at`): until the client
+    /// writes again the inbox cannot send. A failure to note it is logged;
+    /// the composer then learns it from WeCom's 95018 on the next reply.
+    async fn ended(&self, target: &Target, asked_at: i64) {
+        if let Err(err) = self
+            .store
             .record_kf_session(
-                self.clock.now(),
+                asked_at,
                 target.channel,
                 target.customer.as_str(),
                 KfHold::Ended,
             )
             .await
-            .map_err(failed)
+        {
+            tracing::warn!(error = %err, "could not note that a WeCom session ended");
+        }
     }
 
     /// An agent takes a conversation's WeCom session back for the inbox,
@@ -233,6 +240,7 @@ impl KfSession {
             .kf_for_request(target.channel)
             .await?
             .ok_or_else(not_wecom)?;
+        let asked_at = self.clock.now();
         let state = client
             .service_state(&target.open_kfid, &target.customer)
             .await
@@ -256,7 +264,14 @@ impl KfSession {
             }
             SessionState::Api => (KfHold::Inbox, None),
             SessionState::Ended => (KfHold::Ended, None),
-            SessionState::Queued | SessionState::Servicer if !end => {
+            // §6.6: a queued session may only go to a servicer.
+            SessionState::Queued => {
+                return Err(AppError::conflict_because(
+                    "wecom_queued",
+                    "This session waits in WeCom's queue, which only hands it to a servicer; the inbox cannot take it back.",
+                ))
+            }
+            SessionState::Servicer if !end => {
                 if let Some(servicer) = &holder {
                     self.store
                         .record_kf_session(
@@ -269,7 +284,7 @@ impl KfSession {
                 }
                 return Ok(TakeBack::MustEnd { servicer: holder });
             }
-            SessionState::Queued | SessionState::Servicer => {
+            SessionState::Servicer => {
                 // The closing code is not used: the conversation goes on.
                 client
                     .end_session(&target.open_kfid, &target.customer)
@@ -286,7 +301,7 @@ impl KfSession {
             now,
             actor.id,
             conversation,
-            (target.channel, target.customer.as_str(), hold),
+            (target.channel, target.customer.as_str(), hold, asked_at),
             change,
         )
         .await?;

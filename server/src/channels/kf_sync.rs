@@ -313,10 +313,19 @@ impl KfSyncer {
                 .ok_or("a copy of an entry was stored meanwhile")?
         };
         let mut events = Vec::new();
-        for ((entry, _), written) in entries.iter().zip(written) {
+        for (i, ((entry, _), written)) in entries.iter().zip(written).enumerate() {
             if let Written::New(_, event) = written {
                 events.push(event);
-                apply(&mut tx, now, channel, entry).await.map_err(fail)?;
+                // A client who wrote after their session ended in this same
+                // page has a new session (state 0) already.
+                let wrote_after = entries[i + 1..].iter().any(|(later, _)| {
+                    later.origin == Origin::Customer
+                        && later.event().is_none()
+                        && later.external_userid == entry.external_userid
+                });
+                apply(&mut tx, now, channel, entry, wrote_after)
+                    .await
+                    .map_err(fail)?;
             }
         }
         for entry in unnamed {
@@ -369,6 +378,7 @@ async fn apply(
     now: i64,
     channel: ChannelId,
     entry: &KfMessage,
+    client_wrote_after: bool,
 ) -> crate::error::AppResult<()> {
     match entry.event() {
         Some(KfEvent::MsgSendFail {
@@ -423,6 +433,7 @@ async fn apply(
             if let Some(customer) = &entry.external_userid {
                 use crate::store::outbound::KfHold;
                 let hold = match (change_type, new_servicer_userid.as_deref()) {
+                    (3, _) if client_wrote_after => KfHold::Inbox,
                     (3, _) => KfHold::Ended,
                     (_, Some(servicer)) if !servicer.is_empty() => KfHold::Servicer(servicer),
                     _ => KfHold::Inbox,

@@ -236,6 +236,11 @@ impl<T> OpenedCache<T> {
         Ok(Some(opened))
     }
 
+    /// Drops the channel's opened copy: the next use reads it again.
+    pub fn forget(&self, id: ChannelId) {
+        self.lock().remove(&id);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelId, Opened<T>>> {
         self.entries
             .lock()

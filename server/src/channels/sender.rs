@@ -162,6 +162,7 @@ impl Sender {
             message: uploaded
                 .unwrap_or_else(|| KfOutbound::text(outgoing.body.clone().unwrap_or_default())),
         };
+        let asked_at = self.clock.now();
         let finished = match client.send_msg(&send).await {
             Ok(_) => {
                 // Sent through the API: the session is the inbox's (state 1).
@@ -212,12 +213,7 @@ impl Sender {
                 };
                 if let Some(hold) = hold {
                     self.store
-                        .record_kf_session(
-                            self.clock.now(),
-                            outgoing.channel_id,
-                            &outgoing.open_id,
-                            hold,
-                        )
+                        .record_kf_session(asked_at, outgoing.channel_id, &outgoing.open_id, hold)
                         .await
                         .map_err(|e| e.to_string())?;
                 }

@@ -497,7 +497,7 @@ async fn take_back_wecom_session(
             "wecom_end_to_take_back",
             format!(
                 "{} this session in the WeCom client, and WeCom lets the inbox take it back only by ending it. Send end_session: true to end it; the client's next message then comes to the inbox.",
-                servicer.map_or_else(|| "WeCom's queue holds".to_owned(), |s| format!("{s} holds"))
+                servicer.map_or_else(|| "A colleague holds".to_owned(), |s| format!("{s} holds"))
             ),
         )),
     }

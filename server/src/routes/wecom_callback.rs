@@ -57,6 +57,27 @@ async fn estate(
     }
 }
 
+/// Runs `check` with the estate's credentials; if the signature fails with
+/// a copy opened a moment ago, once more with the credentials read afresh
+/// (an admin may have just changed the Token or key, and WeCom checks the
+/// URL at once).
+async fn checked<T>(
+    state: &AppState,
+    channel_id: ChannelId,
+    active_only: bool,
+    check: impl Fn(&KfCallbackConfig) -> Result<T, CallbackError>,
+) -> Result<Result<T, CallbackError>, Response> {
+    let opened = estate(state, channel_id, active_only).await?;
+    match check(&opened.1) {
+        Err(CallbackError::Signature(_)) => {
+            state.estates.forget(channel_id);
+            let fresh = estate(state, channel_id, active_only).await?;
+            Ok(check(&fresh.1))
+        }
+        other => Ok(other),
+    }
+}
+
 /// Records a refused signature against the caller, and says why.
 fn refused(state: &AppState, caller: &str, channel_id: ChannelId, err: &CallbackError) -> Response {
     if matches!(err, CallbackError::Signature(_)) {
@@ -86,17 +107,17 @@ async fn verify_url(
         Ok(admitted) => admitted,
         Err(refused) => return refused.into_response(),
     };
-    let opened = match estate(&state, channel_id, false).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let config = &opened.1;
     let Ok(query) = Query::parse(raw.as_deref().unwrap_or_default()) else {
         return refuse(StatusCode::BAD_REQUEST, "bad_query");
     };
-    match wechat::kf::verify_url(config, &query) {
-        Ok(echostr) => plain(echostr),
-        Err(err) => refused(&state, &caller, channel_id, &err),
+    match checked(&state, channel_id, false, |config| {
+        wechat::kf::verify_url(config, &query)
+    })
+    .await
+    {
+        Ok(Ok(echostr)) => plain(echostr),
+        Ok(Err(err)) => refused(&state, &caller, channel_id, &err),
+        Err(answer) => answer,
     }
 }
 
@@ -112,17 +133,17 @@ async fn receive_callback(
         Ok(admitted) => admitted,
         Err(refused) => return refused.into_response(),
     };
-    let opened = match estate(&state, channel_id, true).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    let config = &opened.1;
     let Ok(query) = Query::parse(raw.as_deref().unwrap_or_default()) else {
         return refuse(StatusCode::BAD_REQUEST, "bad_query");
     };
-    let callback = match wechat::kf::receive(config, &query, &body) {
-        Ok(callback) => callback,
-        Err(err) => return refused(&state, &caller, channel_id, &err),
+    let callback = match checked(&state, channel_id, true, |config| {
+        wechat::kf::receive(config, &query, &body)
+    })
+    .await
+    {
+        Ok(Ok(callback)) => callback,
+        Ok(Err(err)) => return refused(&state, &caller, channel_id, &err),
+        Err(answer) => return answer,
     };
     let Some(notice) = callback.sync_notice() else {
         // Account authorisations and the like: nothing to pull.

@@ -593,7 +593,9 @@ pub enum KfHold<'a> {
 }
 
 /// Records who has a WeCom client's session, for the contact `open_id` on
-/// `channel`.
+/// `channel`, as of `now`. An end is recorded only if the client has not
+/// written since `now` (their message began a new session); pass the time
+/// WeCom was asked, not the time it answered.
 pub async fn set_kf_session(
     tx: &mut Tx,
     now: i64,
@@ -608,7 +610,9 @@ pub async fn set_kf_session(
     };
     on_tx!(tx, c => {
         sqlx::query(
-            "UPDATE contacts SET kf_servicer = $3, kf_servicer_at = $4, kf_session_ended_at = $5 \
+            "UPDATE contacts SET kf_servicer = $3, kf_servicer_at = $4, \
+               kf_session_ended_at = CASE WHEN $5 IS NOT NULL \
+                 AND (last_inbound_at IS NULL OR last_inbound_at <= $5) THEN $5 ELSE NULL END \
              WHERE channel_id = $1 AND open_id = $2",
         )
             .bind(channel.to_string())

@@ -390,18 +390,18 @@ pub async fn log_take_over(
 }
 
 /// Records who has a WeCom conversation's session after an agent took it
-/// back, with the activity entry saying what they did (if anything changed
-/// in WeCom), in one transaction.
+/// back (as of `as_of`, when WeCom was asked), with the activity entry
+/// saying what they did (if anything changed in WeCom), in one transaction.
 pub async fn log_kf_session(
     store: &Store,
     now: i64,
     actor: UserId,
     conversation_id: ConversationId,
-    (channel, open_id, hold): (ChannelId, &str, KfHold<'_>),
+    (channel, open_id, hold, as_of): (ChannelId, &str, KfHold<'_>, i64),
     change: Option<Change>,
 ) -> AppResult<()> {
     let mut tx = store.begin().await?;
-    set_kf_session(&mut tx, now, channel, open_id, hold).await?;
+    set_kf_session(&mut tx, as_of, channel, open_id, hold).await?;
     if let Some(change) = change {
         let current = current(&mut tx, &Scope::All, conversation_id).await?;
         write_change(&mut tx, now, Some(actor), &current, change).await?;

@@ -332,6 +332,14 @@ async fn an_agent_of_another_team_reaches_nothing_by_any_route(backend: Backend)
                 json!({ "text": "hi" }),
             ),
             (format!("/api/v1/conversations/{secret}/read"), json!({})),
+            (
+                format!("/api/v1/conversations/{secret}/files?name=a.pdf"),
+                json!({}),
+            ),
+            (
+                format!("/api/v1/conversations/{secret}/wecom/take-back"),
+                json!({ "end_session": true }),
+            ),
         ] {
             assert_eq!(
                 post(&app, &path, token, &body).await.0,

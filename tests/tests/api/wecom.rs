@@ -26,6 +26,7 @@ on_both_backends!(
     a_session_is_taken_back_where_wecom_allows_and_ended_where_it_does_not,
     a_file_reaches_the_customer_once_under_its_name,
     a_teams_welcome_serves_its_accounts_that_have_none_of_their_own,
+    a_session_ended_in_wecom_frees_the_inbox_once_the_client_writes_again,
 );
 
 const CORP_ID: &str = "ww4f3e2d1c0b9a8776";
@@ -888,10 +889,9 @@ async fn a_file_reaches_the_customer_once_under_its_name(backend: Backend) {
     )
     .await
     .expect("media");
-    let disposition =
-        String::from_utf8_lossy(arrived.headers()["content-disposition"].as_bytes()).into_owned();
+    let disposition = percent_decoded(arrived.headers()["content-disposition"].as_bytes());
     assert!(
-        disposition.contains("2026-12.pdf"),
+        disposition.contains("\"合約單據 2026-12.pdf\""),
         "uploaded under its name: {disposition}"
     );
     assert_eq!(
@@ -908,6 +908,29 @@ async fn a_file_reaches_the_customer_once_under_its_name(backend: Backend) {
         shown.fields.as_ref().and_then(|f| f["file_name"].as_str()),
         Some("合約單據 2026-12.pdf")
     );
+}
+
+/// A header's bytes with `%XX` escapes decoded, as text.
+fn percent_decoded(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `name` as a query value.
@@ -993,4 +1016,77 @@ async fn a_teams_welcome_serves_its_accounts_that_have_none_of_their_own(backend
     .await;
     assert_eq!(welcome.len(), 1);
     assert_eq!(welcome[0].text(), Some("歡迎光臨 Harbour。"));
+
+    // The account's own welcome wins over its team's.
+    let (status, mapped) = estate
+        .app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/channels/{channel}/kf-accounts/{}", estate.account),
+            &estate.admin,
+            &json!({ "team": team_id, "welcome_text": "這是帳號自己的歡迎語。" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{mapped}");
+    let third = estate.fake.add_kf_customer("Mr Wong", None);
+    estate
+        .fake
+        .kf_enter_session(&estate.account, &third, "website")
+        .expect("a welcome code");
+    let own = eventually("no welcome", || async {
+        Some(estate.fake.kf_received(&third)).filter(|r| !r.is_empty())
+    })
+    .await;
+    assert_eq!(own[0].text(), Some("這是帳號自己的歡迎語。"));
+}
+
+/// A servicer who ends the session in the WeCom client leaves the inbox
+/// unable to send until the client writes again; when both come in one
+/// sync page (ended, then the client writes), the inbox may reply at once.
+async fn a_session_ended_in_wecom_frees_the_inbox_once_the_client_writes_again(backend: Backend) {
+    let estate = connect(backend).await;
+    let customer = estate.fake.add_kf_customer("陳大文", None);
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "你好");
+    wait_for_messages(&estate, 1).await;
+    let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
+    estate
+        .fake
+        .kf_servicer_takes(&estate.account, &customer, "lisi");
+    refused_for(&estate, &conversation, "held_in_wecom").await;
+    estate
+        .fake
+        .kf_servicer_ends(&estate.account, &customer, None);
+    refused_for(&estate, &conversation, "session_ended").await;
+
+    // Taken and ended again, and this time the client writes straight after,
+    // in the same page and the same millisecond.
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "喂？");
+    estate
+        .fake
+        .kf_servicer_takes(&estate.account, &customer, "lisi");
+    refused_for(&estate, &conversation, "held_in_wecom").await;
+    estate
+        .fake
+        .kf_servicer_ends(&estate.account, &customer, Some("我又返嚟喇"));
+    // Three messages and four session events (taken, ended, taken, ended).
+    wait_for_messages(&estate, 7).await;
+    eventually("the window never opened", || async {
+        let window = window_of(&estate, &conversation).await;
+        window["refused"].is_null().then_some(())
+    })
+    .await;
+    let (status, sent) = post(
+        &estate.app,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        &estate.admin,
+        &json!({ "text": "收到。", "confirm_recent": true }),
+    )
+    .await;
+    assert_eq!(status, 202, "{sent}");
+    let message = sent["message"].as_str().expect("a message id").to_owned();
+    assert_eq!(settled(&estate, &message).await["status"], "sent");
 }

@@ -448,6 +448,25 @@ impl KfWorld {
         self.event(open_kfid, at, event);
     }
 
+    /// The servicer ends the session in the WeCom client (→ 4).
+    pub fn servicer_ends(
+        &mut self,
+        open_kfid: &OpenKfId,
+        customer: &ExternalUserId,
+        at: UnixMillis,
+    ) {
+        let session = self.session(open_kfid, customer);
+        let old = session.servicer.take();
+        session.state = SessionState::Ended;
+        self.event(
+            open_kfid,
+            at,
+            json!({"event_type": "session_status_change", "open_kfid": open_kfid,
+                   "external_userid": customer, "change_type": 3,
+                   "old_servicer_userid": old.unwrap_or_default()}),
+        );
+    }
+
     /// A servicer starts (1) or stops (2) receiving: an event naming no
     /// customer.
     pub fn servicer_status(

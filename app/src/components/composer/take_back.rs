@@ -53,7 +53,7 @@ pub fn TakeBack(
     };
     let explain = move || {
         let who = if servicer.is_empty() {
-            t_string!(i18n, take_back.the_queue).to_owned()
+            t_string!(i18n, take_back.a_colleague).to_owned()
         } else {
             servicer.clone()
         };
