@@ -46,7 +46,8 @@ impl Window {
             start: minutes(start)?,
             end: minutes(end)?,
         };
-        (window.start < 1440 && window.start != window.end % 1440).then_some(window)
+        // 00:00–24:00 is the whole day; 09:00–09:00 is nothing.
+        (window.start < 1440 && window.start != window.end).then_some(window)
     }
 
     /// How long the window lasts, in minutes.
@@ -519,6 +520,7 @@ mod tests {
         );
         assert_eq!(window("22:00–06:00").to_string(), "22:00–06:00");
         assert_eq!(window("18:00-24:00").end, 1440);
+        assert_eq!(window("00:00-24:00").length(), 1440);
         assert_eq!(Window::parse("25:00-26:00"), None);
         assert_eq!(Window::parse("09:00-09:00"), None);
         assert_eq!(Window::parse("9am-5pm"), None);

@@ -54,6 +54,8 @@ impl Application {
             .migrate()
             .await
             .context("database migrations failed")?;
+        // Hong Kong's general holidays, filled in once.
+        store.seed_holidays().await?;
         // Every node of a database must share one key (tokens, sealed secrets).
         config.check_key(
             store

@@ -974,6 +974,8 @@ pub struct TeamHours {
 /// A team's exception on a date (`YYYY-MM-DD`): closed, or these windows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HoursException {
+    /// Filled in from the path when an exception is set.
+    #[serde(default)]
     pub date: String,
     #[serde(default)]
     pub closed: bool,

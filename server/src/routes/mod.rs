@@ -3,6 +3,7 @@
 //! and the static app with its SPA fallback.
 
 mod auth;
+mod calendar;
 mod canned;
 mod channels;
 mod contacts;
@@ -153,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .merge(wechat_callback::router())
         .merge(wecom_callback::router())
         .merge(teams::router())
+        .merge(calendar::router())
         .merge(events::router())
         .merge(exports::router())
         .merge(live::router())

@@ -79,7 +79,7 @@ impl Store {
                 insert_holiday(&mut tx, &holiday).await?;
             }
         }
-        self.commit(tx).await
+        Ok(self.commit(tx).await?)
     }
 
     pub async fn holidays(&self) -> AppResult<Vec<HolidayView>> {
@@ -137,8 +137,7 @@ impl Store {
         })
     }
 
-    /// Closures that have not ended by `now` (newest first), or all of the
-    /// last `days` days when asked for history.
+    /// Closures that have not ended by `now`, newest first.
     pub async fn closures(&self, now: i64) -> AppResult<Vec<ClosureView>> {
         let sql = format!(
             "SELECT {CLOSURE_COLUMNS} FROM closures WHERE ends_at IS NULL OR ends_at > $1 ORDER BY starts_at DESC"

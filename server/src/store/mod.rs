@@ -4,6 +4,7 @@
 
 pub mod accesses;
 pub mod baseline;
+pub mod calendar;
 pub mod callback_urls;
 pub mod canned;
 pub mod channels;

@@ -62,6 +62,79 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             204,
         ),
         ("GET", "/api/v1/teams".into(), None, everyone, 200),
+        // The calendar: everyone reads it; admins (and a team's supervisors,
+        // tested in calendar.rs) change it. No such team, holiday or closure.
+        ("GET", "/api/v1/holidays".into(), None, everyone, 200),
+        (
+            "POST",
+            "/api/v1/holidays".into(),
+            Some(json!({ "date": "2099-12-31", "name": "Test day", "name_zh": "測試日" })),
+            admin_only,
+            201,
+        ),
+        (
+            "DELETE",
+            "/api/v1/holidays/2099-01-01".into(),
+            None,
+            admin_only,
+            404,
+        ),
+        ("GET", "/api/v1/closures".into(), None, everyone, 200),
+        (
+            "POST",
+            "/api/v1/closures".into(),
+            Some(json!({ "reason": "typhoon", "teams": [uuid::Uuid::new_v4()] })),
+            admin_only,
+            404,
+        ),
+        (
+            "POST",
+            format!("/api/v1/closures/{}/end", uuid::Uuid::new_v4()),
+            None,
+            &[Role::Admin, Role::Supervisor],
+            404,
+        ),
+        (
+            "GET",
+            format!("/api/v1/teams/{}/hours", uuid::Uuid::new_v4()),
+            None,
+            everyone,
+            404,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/teams/{}/hours", uuid::Uuid::new_v4()),
+            Some(json!({ "weekly": [[], [], [], [], [], [], []] })),
+            admin_only,
+            404,
+        ),
+        (
+            "GET",
+            format!("/api/v1/teams/{}/status", uuid::Uuid::new_v4()),
+            None,
+            everyone,
+            404,
+        ),
+        (
+            "PUT",
+            format!(
+                "/api/v1/teams/{}/exceptions/2026-12-24",
+                uuid::Uuid::new_v4()
+            ),
+            Some(json!({ "date": "2026-12-24", "closed": true })),
+            admin_only,
+            404,
+        ),
+        (
+            "DELETE",
+            format!(
+                "/api/v1/teams/{}/exceptions/2026-12-24",
+                uuid::Uuid::new_v4()
+            ),
+            None,
+            admin_only,
+            404,
+        ),
         // A team's WeCom messages: admins (there is no such team).
         (
             "PUT",
