@@ -20,6 +20,7 @@ pub mod demo_portal;
 pub mod error;
 pub mod exports;
 pub mod hub;
+pub mod ical;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;

@@ -13,7 +13,8 @@ use crate::state::AppState;
 use crate::store::calendar as store;
 use crate::store::events::{append, NewEvent};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
@@ -34,6 +35,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/teams/{id}/status", get(status))
         .route("/api/v1/holidays", get(holidays).post(add_holiday))
+        .route("/api/v1/holidays.ics", get(holidays_ics))
+        .route("/api/v1/holidays/import", post(import_holidays))
         .route(
             "/api/v1/holidays/{date}",
             axum::routing::delete(remove_holiday),
@@ -258,6 +261,69 @@ async fn holidays(
     _user: AuthUser,
 ) -> AppResult<Json<Vec<HolidayView>>> {
     Ok(Json(state.store.holidays().await?))
+}
+
+/// The holidays as an iCalendar file (RFC 5545).
+async fn holidays_ics(
+    State(state): State<AppState>,
+    _user: AuthUser,
+) -> AppResult<impl IntoResponse> {
+    let text = crate::ical::export(&state.store.holidays().await?);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"hong-kong-holidays.ics\"",
+            ),
+        ],
+        text,
+    ))
+}
+
+/// What an import did: the holidays added, how many dates were holidays
+/// already (kept as they are), and each event that could not be used.
+#[derive(serde::Serialize)]
+struct Imported {
+    added: Vec<HolidayView>,
+    unchanged: usize,
+    refused: Vec<crate::ical::Refused>,
+}
+
+/// Adds the all-day events of an iCalendar file (the request body) as
+/// holidays; dates that are holidays already keep their names.
+async fn import_holidays(
+    State(state): State<AppState>,
+    user: AuthUser,
+    body: axum::body::Bytes,
+) -> AppResult<Json<Imported>> {
+    user.require_admin()?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| AppError::validation("calendar", "Send the calendar as UTF-8 text."))?;
+    let (holidays, refused) = crate::ical::import(text)
+        .map_err(|_| AppError::validation("calendar", "That is not an iCalendar (.ics) file."))?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let mut added = Vec::new();
+    for holiday in &holidays {
+        if store::insert_holiday(&mut tx, holiday).await? {
+            added.push(crate::ical::view(holiday));
+        }
+    }
+    if !added.is_empty() {
+        let event = NewEvent::new(
+            "holiday.imported",
+            Some(user.id),
+            json!({ "added": added, "refused": refused.len() }),
+        );
+        append(&mut tx, now, &[event]).await?;
+    }
+    state.store.commit(tx).await?;
+    Ok(Json(Imported {
+        unchanged: holidays.len() - added.len(),
+        added,
+        refused,
+    }))
 }
 
 async fn add_holiday(

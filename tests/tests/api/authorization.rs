@@ -79,6 +79,15 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             admin_only,
             404,
         ),
+        ("GET", "/api/v1/holidays.ics".into(), None, everyone, 200),
+        // A JSON body is not a calendar: refused once past the role check.
+        (
+            "POST",
+            "/api/v1/holidays/import".into(),
+            Some(json!({})),
+            admin_only,
+            422,
+        ),
         ("GET", "/api/v1/closures".into(), None, everyone, 200),
         (
             "POST",

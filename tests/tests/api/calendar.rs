@@ -11,6 +11,7 @@ use shared::Role;
 on_both_backends!(
     hours_closures_exceptions_and_holidays_decide_when_a_team_is_open,
     a_teams_supervisor_sets_its_hours_and_closes_it_and_no_one_else_below_admin,
+    holidays_go_out_and_come_back_as_icalendar,
 );
 
 const HOUR: i64 = 3_600_000;
@@ -247,4 +248,53 @@ async fn a_teams_supervisor_sets_its_hours_and_closes_it_and_no_one_else_below_a
     assert_eq!(saved["weekly"][0], json!(["00:00–24:00"]));
     assert_eq!(status(&app, &agent, other).await["open"], true);
     assert_eq!(status(&app, &agent, desk).await["because"], "closure");
+}
+
+/// The holidays export as an iCalendar file and import back: a removed one
+/// returns, the rest are kept as they are, and a file that is not a
+/// calendar is refused with its field named.
+async fn holidays_go_out_and_come_back_as_icalendar(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/holidays.ics"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("ics");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("text/calendar")));
+    let ics = response.text().await.expect("text");
+    assert!(ics.contains("SUMMARY:Lunar New Year's Day"), "{ics}");
+    assert_eq!(
+        delete(&app, &admin, "/api/v1/holidays/2027-02-09").await,
+        204
+    );
+    let import = |body: String| {
+        app.client
+            .post(app.url("/api/v1/holidays/import"))
+            .bearer_auth(&admin)
+            .header("content-type", "text/calendar")
+            .body(body)
+            .send()
+    };
+    let imported: Value = import(ics)
+        .await
+        .expect("import")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(imported["added"][0]["date"], "2027-02-09", "{imported}");
+    assert_eq!(imported["added"][0]["name_zh"], "農曆年初四");
+    assert_eq!(
+        (&imported["unchanged"], &imported["refused"]),
+        (&json!(33), &json!([]))
+    );
+    let refused = import("hello".into()).await.expect("import");
+    assert_eq!(refused.status(), 422);
+    let refused: Value = refused.json().await.expect("json");
+    assert_eq!(refused["field"], "calendar");
 }
