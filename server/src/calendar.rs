@@ -39,6 +39,11 @@ impl Window {
         let (start, end) = text.split_once(['-', '–'])?;
         let minutes = |hhmm: &str| -> Option<u16> {
             let (h, m) = hhmm.trim().split_once(':')?;
+            let digits =
+                |t: &str| !t.is_empty() && t.len() <= 2 && t.bytes().all(|b| b.is_ascii_digit());
+            if !digits(h) || !digits(m) {
+                return None;
+            }
             let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
             (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
         };
@@ -288,7 +293,9 @@ impl TeamCalendar {
                 .filter(|start| *start > at && *start < end)
                 .min()
                 .unwrap_or(end);
-            let beyond = intervals.last().is_some_and(|last| last.1 == end) && closing == end;
+            // A stretch that runs past the look-ahead has no end in sight.
+            let horizon = local_date(at).1 + (LOOKAHEAD_DAYS - 1) * DAY_MS;
+            let beyond = closing == end && end >= horizon;
             return Status::Open {
                 until: (!beyond).then_some(closing),
             };
@@ -524,6 +531,7 @@ mod tests {
         assert_eq!(Window::parse("25:00-26:00"), None);
         assert_eq!(Window::parse("09:00-09:00"), None);
         assert_eq!(Window::parse("9am-5pm"), None);
+        assert_eq!(Window::parse("+9:00-18:00"), None);
     }
 
     #[test]
@@ -681,6 +689,33 @@ mod tests {
                 because: ClosedBecause::Exception,
                 opens_at: Some(at(date!(2026 - 12 - 30), 9, 0))
             }
+        );
+    }
+
+    #[test]
+    fn a_team_open_only_by_exception_closes_when_the_exception_ends() {
+        let christmas_eve = date!(2026 - 12 - 24);
+        let team = TeamCalendar {
+            exceptions: vec![Exception {
+                date: christmas_eve,
+                rule: DayRule::Hours {
+                    windows: vec![window("09:00-12:00")],
+                },
+            }],
+            ..TeamCalendar::default()
+        };
+        assert_eq!(
+            team.status(at(christmas_eve, 10, 0)),
+            Status::Open {
+                until: Some(at(christmas_eve, 12, 0))
+            }
+        );
+        // Open round the clock: no end within the look-ahead.
+        let mut always = TeamCalendar::default();
+        always.hours.days = std::array::from_fn(|_| vec![window("00:00-24:00")]);
+        assert_eq!(
+            always.status(at(christmas_eve, 10, 0)),
+            Status::Open { until: None }
         );
     }
 

@@ -9,6 +9,11 @@ use chrono::{Datelike, NaiveDate};
 use icalendar::{Calendar, Component, DatePerhapsTime, Event, EventLike};
 use shared::api::HolidayView;
 
+/// The longest event taken as holidays, in days.
+const MAX_DAYS: i64 = 31;
+/// The most holidays one file may add.
+const MAX_HOLIDAYS: usize = 1_000;
+
 /// The property that carries a holiday's Chinese name.
 const NAME_ZH: &str = "X-HARBOUR-NAME-ZH";
 
@@ -60,7 +65,20 @@ pub fn import(text: &str) -> Result<(Vec<Holiday>, Vec<Refused>), String> {
             refused.push(refuse("The event has no SUMMARY to name the holiday."));
             continue;
         }
-        let date = match event.get_start() {
+        if event.property_value("RRULE").is_some() || event.property_value("DURATION").is_some() {
+            refused.push(refuse(
+                "The event repeats or has a duration; list each holiday as its own all-day event.",
+            ));
+            continue;
+        }
+        if event
+            .property_value("STATUS")
+            .is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED"))
+        {
+            refused.push(refuse("The event is cancelled."));
+            continue;
+        }
+        let start = match event.get_start() {
             Some(DatePerhapsTime::Date(date)) => date,
             Some(DatePerhapsTime::DateTime(_)) => {
                 refused.push(refuse("The event has a time; a holiday is a whole day."));
@@ -71,20 +89,39 @@ pub fn import(text: &str) -> Result<(Vec<Holiday>, Vec<Refused>), String> {
                 continue;
             }
         };
-        let Some(date) = from_chrono(date) else {
-            refused.push(refuse("The event's date is out of range."));
-            continue;
+        // DTEND is exclusive (RFC 5545); a missing or same-day end is one day.
+        let days = match event.get_end() {
+            Some(DatePerhapsTime::Date(end)) => (end - start).num_days().max(1),
+            _ => 1,
         };
+        if days > MAX_DAYS {
+            refused.push(refuse(
+                "The event lasts more than a month; a holiday is a day or a few.",
+            ));
+            continue;
+        }
         let name_zh = event
             .property_value(NAME_ZH)
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .unwrap_or(name);
-        holidays.push(Holiday {
-            date,
-            name: name.chars().take(120).collect(),
-            name_zh: name_zh.chars().take(120).collect(),
-        });
+        for offset in 0..days {
+            let Some(date) = start
+                .checked_add_days(chrono::Days::new(offset.unsigned_abs()))
+                .and_then(from_chrono)
+            else {
+                refused.push(refuse("The event's date is out of range."));
+                break;
+            };
+            holidays.push(Holiday {
+                date,
+                name: name.chars().take(120).collect(),
+                name_zh: name_zh.chars().take(120).collect(),
+            });
+        }
+        if holidays.len() > MAX_HOLIDAYS {
+            return Err(format!("a calendar of more than {MAX_HOLIDAYS} holidays"));
+        }
     }
     Ok((holidays, refused))
 }
@@ -148,5 +185,16 @@ mod tests {
             [(1, Some("a")), (2, Some("b"))]
         );
         assert!(import("not a calendar").is_err());
+        // A multi-day event is each of its days (DTEND exclusive).
+        let lunar = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n\
+            BEGIN:VEVENT\r\nUID:lny\r\nSUMMARY:Lunar New Year\r\nDTSTART;VALUE=DATE:20270206\r\nDTEND;VALUE=DATE:20270210\r\nEND:VEVENT\r\n\
+            BEGIN:VEVENT\r\nUID:r\r\nSUMMARY:Every Friday\r\nDTSTART;VALUE=DATE:20270108\r\nRRULE:FREQ=WEEKLY\r\nEND:VEVENT\r\n\
+            END:VCALENDAR\r\n";
+        let (days, refused) = import(lunar).expect("a calendar");
+        assert_eq!(
+            days.iter().map(|h| format_date(h.date)).collect::<Vec<_>>(),
+            ["2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09"]
+        );
+        assert_eq!(refused.len(), 1);
     }
 }

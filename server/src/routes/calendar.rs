@@ -443,7 +443,7 @@ async fn start_closure(
         if text.is_some_and(|t| t.len() > MAX_REPLY_BYTES) {
             return Err(AppError::validation(
                 field,
-                "WeChat takes at most 2,048 bytes of text; shorten the reply.",
+                "Keep the reply under 2,000 bytes (WeChat takes 2,048); shorten it.",
             ));
         }
         Ok(text.map(str::to_owned))
