@@ -189,22 +189,37 @@ fn test(root: &Path) -> Result<()> {
     const MORE_ENGINES: &[&str] = &["firefox", "webkit"];
     for engine in MORE_ENGINES {
         step(&format!("Running the browser tests in {engine}"));
-        let passed = cargo()
-            .args([
-                "test",
-                "-p",
-                "harbour-tests",
-                "--test",
-                "browser",
-                "--no-fail-fast",
-            ])
-            .env("HARBOUR_TEST_DIST", root.join("dist"))
-            .env("HARBOUR_SCREENSHOTS", &screenshots)
-            .env("HARBOUR_BROWSER", engine)
-            .env("HARBOUR_AXE", &axe)
-            .status()
-            .context("cannot start cargo test")?
-            .success();
+        let run = || -> Result<bool> {
+            Ok(cargo()
+                .args([
+                    "test",
+                    "-p",
+                    "harbour-tests",
+                    "--test",
+                    "browser",
+                    "--no-fail-fast",
+                ])
+                .env("HARBOUR_TEST_DIST", root.join("dist"))
+                .env("HARBOUR_SCREENSHOTS", &screenshots)
+                .env("HARBOUR_BROWSER", engine)
+                .env("HARBOUR_AXE", &axe)
+                .status()
+                .context("cannot start cargo test")?
+                .success())
+        };
+        let mut passed = run()?;
+        if !passed {
+            // Once: WebKitGTK under WebDriver has lost a sign-in when two
+            // browsers start together. A second failure fails the run, and
+            // a pass on the second run is reported, not hidden.
+            step(&format!(
+                "The browser tests failed in {engine}; running them once more"
+            ));
+            passed = run()?;
+            if passed {
+                println!("warning: the browser tests in {engine} passed only on the second run");
+            }
+        }
         if !passed {
             failed.push(engine);
         }
