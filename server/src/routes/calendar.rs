@@ -219,8 +219,7 @@ async fn status(
 ) -> AppResult<Json<TeamStatus>> {
     team_exists(&state, team).await?;
     let now = state.clock.now();
-    let calendar = state.store.team_calendar(team, now).await?;
-    let open_closures = state.store.closures(now).await?;
+    let (calendar, team_closures) = state.store.team_calendar(team, now).await?;
     Ok(Json(match calendar.status(now) {
         Status::Open { until } => TeamStatus {
             open: true,
@@ -238,10 +237,7 @@ async fn status(
                 ClosedBecause::Closure(_) => (
                     "closure",
                     None,
-                    open_closures.into_iter().find(|c| {
-                        c.starts_at <= now
-                            && c.teams.as_ref().is_none_or(|teams| teams.contains(&team))
-                    }),
+                    team_closures.into_iter().find(|c| c.starts_at <= now),
                 ),
             };
             TeamStatus {
@@ -355,11 +351,7 @@ async fn add_holiday(
             "That date is a holiday already.",
         ));
     }
-    let view = HolidayView {
-        date: format_date(date),
-        name: holiday.name,
-        name_zh: holiday.name_zh,
-    };
+    let view = crate::ical::view(&holiday);
     let event = NewEvent::new(
         "holiday.added",
         Some(user.id),

@@ -156,8 +156,13 @@ impl Store {
         Ok(row.map(ClosureRow::view))
     }
 
-    /// Everything that decides `team`'s hours at and after `now`.
-    pub async fn team_calendar(&self, team: TeamId, now: i64) -> AppResult<TeamCalendar> {
+    /// Everything that decides `team`'s hours at and after `now`, with the
+    /// closures that apply to the team as the API shows them.
+    pub async fn team_calendar(
+        &self,
+        team: TeamId,
+        now: i64,
+    ) -> AppResult<(TeamCalendar, Vec<ClosureView>)> {
         let stored = self.team_hours(team).await?;
         let mut hours = crate::calendar::WeeklyHours::default();
         for (day, windows) in hours.days.iter_mut().zip(&stored.weekly) {
@@ -191,19 +196,19 @@ impl Store {
                 })
             })
             .collect();
-        let closures = self
+        let views: Vec<ClosureView> = self
             .closures(now)
             .await?
-            .iter()
+            .into_iter()
             .filter(|c| c.teams.as_ref().is_none_or(|teams| teams.contains(&team)))
-            .map(closure_of)
             .collect();
-        Ok(TeamCalendar {
+        let calendar = TeamCalendar {
             hours,
             holidays,
             exceptions,
-            closures,
-        })
+            closures: views.iter().map(closure_of).collect(),
+        };
+        Ok((calendar, views))
     }
 }
 
