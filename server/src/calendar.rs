@@ -22,6 +22,8 @@ const DAY_MS: i64 = 86_400_000;
 /// and closed days a team could have, without looping for ever on a team
 /// that never opens.
 const LOOKAHEAD_DAYS: i64 = 62;
+/// How far back [`TeamCalendar::closed_since`] looks for the last opening.
+const LOOKBACK_DAYS: i64 = 14;
 
 /// A window of business hours on one day, in minutes after local midnight.
 /// An `end` at or before `start` runs past midnight: 22:00–06:00 is
@@ -311,6 +313,25 @@ impl TeamCalendar {
         }
     }
 
+    /// When the closed stretch around `at` began: the closure's start when
+    /// one is in force, else the end of the last open interval before `at`
+    /// (looking back at most [`LOOKBACK_DAYS`]). `None` when the team is
+    /// open at `at`, or was not open within the look-back.
+    pub fn closed_since(&self, at: i64) -> Option<i64> {
+        if let Some(closure) = self.closure_at(at) {
+            return Some(closure.starts_at);
+        }
+        let intervals = self.open_intervals(at - LOOKBACK_DAYS * DAY_MS, LOOKBACK_DAYS + 1);
+        if intervals.iter().any(|(s, e)| *s <= at && at < *e) {
+            return None;
+        }
+        intervals
+            .iter()
+            .map(|&(_, end)| end)
+            .filter(|end| *end <= at)
+            .max()
+    }
+
     /// The first instant after `at` inside an open interval and outside
     /// every closure.
     fn next_open(&self, intervals: &[(i64, i64)], at: i64) -> Option<i64> {
@@ -514,6 +535,37 @@ mod tests {
             holidays: hong_kong_general_holidays(),
             ..TeamCalendar::default()
         }
+    }
+
+    #[test]
+    fn a_closed_stretch_began_when_the_last_window_ended() {
+        let desk = desk();
+        // Saturday 2026-12-05 closes at 13:00; Sunday is closed.
+        let sunday_noon = at(date!(2026 - 12 - 06), 12, 0);
+        assert_eq!(
+            desk.closed_since(sunday_noon),
+            Some(at(date!(2026 - 12 - 05), 13, 0))
+        );
+        // Lunch on Monday began at 13:00; open at 10:00.
+        assert_eq!(
+            desk.closed_since(at(date!(2026 - 12 - 07), 13, 30)),
+            Some(at(date!(2026 - 12 - 07), 13, 0))
+        );
+        assert_eq!(desk.closed_since(at(date!(2026 - 12 - 07), 10, 0)), None);
+        // A closure: since it started, even in hours.
+        let mut closed = desk.clone();
+        let start = at(date!(2026 - 12 - 07), 9, 30);
+        closed.closures.push(Closure {
+            starts_at: start,
+            ends_at: None,
+            reason: ClosureReason::Typhoon,
+        });
+        assert_eq!(
+            closed.closed_since(at(date!(2026 - 12 - 07), 10, 0)),
+            Some(start)
+        );
+        // Never open: no start to name.
+        assert_eq!(TeamCalendar::default().closed_since(sunday_noon), None);
     }
 
     #[test]

@@ -4,6 +4,8 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod automation;
+pub mod automator;
 pub mod bundle;
 pub mod calendar;
 pub mod canned;

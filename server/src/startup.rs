@@ -91,6 +91,13 @@ impl Application {
                 WORKER_TASK,
                 tokio::spawn(worker.run(Duration::from_millis(500))),
             );
+            tasks.add(
+                "automation",
+                tokio::spawn(
+                    crate::automator::Automator::new(store.clone(), clock.clone())
+                        .run(shutdown.clone()),
+                ),
+            );
         }
         let listener = TcpListener::bind(config.bind)
             .await
@@ -501,6 +508,11 @@ pub fn job_handlers(
                 .await
                 .map_err(|e| e.to_string())
         }
+    });
+    let automator = crate::automator::Automator::new(store.clone(), clock.clone());
+    handlers.register(crate::automator::TIMER_JOB, move |job| {
+        let automator = automator.clone();
+        async move { automator.run_timer(job).await }
     });
     let exporter = crate::exports::Exporter::new(store, clock, data_dir, exports);
     let dead_exporter = exporter.clone();

@@ -13,6 +13,7 @@ mod events;
 mod exports;
 mod health;
 mod live;
+mod rules;
 mod search;
 pub mod security;
 mod spa;
@@ -155,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .merge(wecom_callback::router())
         .merge(teams::router())
         .merge(calendar::router())
+        .merge(rules::router())
         .merge(events::router())
         .merge(exports::router())
         .merge(live::router())

@@ -527,6 +527,16 @@ impl Store {
     }
 }
 
+/// The keys of a message's fields that say automation wrote it.
+fn automated_fields(fields: &serde_json::Value) -> Option<serde_json::Value> {
+    const KEYS: [&str; 5] = ["automated", "rule", "rule_name", "why", "because"];
+    let kept: serde_json::Map<String, serde_json::Value> = KEYS
+        .iter()
+        .filter_map(|k| Some((k.to_string(), fields.get(*k)?.clone())))
+        .collect();
+    (!kept.is_empty()).then_some(serde_json::Value::Object(kept))
+}
+
 fn message_view(r: MessageRow) -> MessageView {
     // Only activity fields are Harbour's own words; a message's are
     // WeChat's, except who typed a message in the WeCom client and the name
@@ -539,6 +549,11 @@ fn message_view(r: MessageRow) -> MessageView {
             .ok()
             .and_then(|f| f.get("file_name").cloned())
             .map(|name| serde_json::json!({ "file_name": name }))
+    } else if matches!(r.direction, Direction::Out | Direction::Note) {
+        // What Harbour sent or noted on its own: which rule, and why.
+        serde_json::from_str::<serde_json::Value>(&r.fields)
+            .ok()
+            .and_then(|f| automated_fields(&f))
     } else {
         None
     };
@@ -573,6 +588,9 @@ fn message_view(r: MessageRow) -> MessageView {
 pub enum Placement<'a> {
     /// An agent's reply: the client is no longer waiting.
     Reply(&'a str),
+    /// Automation's reply: shown in the list, but the client still waits
+    /// for a person.
+    Automated(&'a str),
     /// A note or an activity entry: the list row stays as it is.
     Internal,
 }
@@ -589,7 +607,18 @@ pub async fn next_position(
         Placement::Reply(preview) => on_tx!(tx, c => {
             sqlx::query_scalar(
                 "UPDATE conversations SET last_position = last_position + 1, last_message_at = $2, \
-                 preview = $3, waiting_since = NULL WHERE id = $1 RETURNING last_position",
+                 preview = $3, waiting_since = NULL, auto_replied_at = NULL WHERE id = $1 RETURNING last_position",
+            )
+            .bind(conversation_id.to_string())
+            .bind(now)
+            .bind(preview)
+            .fetch_optional(&mut *c)
+            .await?
+        }),
+        Placement::Automated(preview) => on_tx!(tx, c => {
+            sqlx::query_scalar(
+                "UPDATE conversations SET last_position = last_position + 1, last_message_at = $2, \
+                 preview = $3, auto_replied_at = $2 WHERE id = $1 RETURNING last_position",
             )
             .bind(conversation_id.to_string())
             .bind(now)

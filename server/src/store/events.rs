@@ -335,6 +335,29 @@ impl Store {
         Ok(rows.into_iter().map(to_event).collect())
     }
 
+    /// Events of the given kinds at or after `since` (Unix ms), oldest
+    /// first, at most `limit`: what a rule's dry run replays.
+    pub async fn events_since(
+        &self,
+        since: i64,
+        kinds: &[&str],
+        limit: i64,
+    ) -> Result<Vec<Event>, sqlx::Error> {
+        let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE at >= $1 AND kind IN ({}) ORDER BY seq LIMIT $2",
+            placeholders.join(", ")
+        );
+        let rows: Vec<EventRow> = on_read!(self, pool => {
+            let mut query = sqlx::query_as(&sql).bind(since).bind(limit);
+            for kind in kinds {
+                query = query.bind(*kind);
+            }
+            query.fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(to_event).collect())
+    }
+
     /// The newest committed `seq`.
     pub async fn head(&self) -> Result<Seq, sqlx::Error> {
         let seq: i64 = on_read!(self, pool => {

@@ -3,6 +3,7 @@
 //! backends share the SQL text wherever the dialects agree.
 
 pub mod accesses;
+pub mod automation;
 pub mod baseline;
 pub mod calendar;
 pub mod callback_urls;

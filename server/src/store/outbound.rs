@@ -36,6 +36,8 @@ pub struct ReplyTarget {
     pub kf_session_ended_at: Option<i64>,
     /// `wechat_oa` or `wecom_kf`.
     pub channel_kind: String,
+    /// When automation last replied (cleared by a person's reply).
+    pub auto_replied_at: Option<i64>,
 }
 
 impl ReplyTarget {
@@ -63,7 +65,7 @@ impl ReplyTarget {
 const TARGET_SQL: &str =
     "SELECT v.id AS conversation_id, v.channel_id, v.team_id, c.id AS contact_id, c.open_id, \
      c.subscribed, c.last_inbound_at, c.replies_in_window, c.kf_servicer, c.kf_servicer_at, \
-     c.kf_session_ended_at, h.kind AS channel_kind \
+     c.kf_session_ended_at, h.kind AS channel_kind, v.auto_replied_at \
      FROM conversations v JOIN contacts c ON c.id = v.contact_id \
      JOIN channels h ON h.id = v.channel_id WHERE v.id = $1";
 
@@ -195,24 +197,68 @@ pub async fn queue_reply(
     reply: Reply<'_>,
 ) -> AppResult<MessageId> {
     let mut tx = store.begin().await?;
-    // Locks the conversation and contact rows: orders messages and counts replies.
-    let sql = format!("{TARGET_SQL}{}", tx.backend().for_update_of("v, c"));
-    let target: Option<ReplyTarget> = on_tx!(&mut tx, c => sqlx::query_as(&sql).bind(conversation_id.to_string()).fetch_optional(&mut *c).await?);
-    let target = target.ok_or(AppError::NotFound("That conversation"))?;
+    let target = locked_target(&mut tx, conversation_id).await?;
     if let Some(refusal) = target.window().refusal(now) {
         return Err(AppError::conflict_because(
             refusal.reason(),
             refusal.sentence(),
         ));
     }
+    let message_id = insert_reply(&mut tx, now, Some(author), &target, reply, None).await?;
+    store.commit(tx).await?;
+    Ok(message_id)
+}
+
+/// An automated reply (issue 14's rules and closures), queued in the
+/// caller's transaction like a person's but with no author and with
+/// `fields` saying which rule sent it and why; the client still waits for
+/// a person. `None` when it does not go out: the window does not allow a
+/// reply, or automation replied already and no person has answered since
+/// (automation spends at most one of WeChat's window replies).
+pub async fn queue_automated_reply(
+    tx: &mut Tx,
+    now: i64,
+    conversation_id: ConversationId,
+    text: &str,
+    fields: serde_json::Value,
+) -> AppResult<Option<MessageId>> {
+    let target = locked_target(tx, conversation_id).await?;
+    let replied = target
+        .auto_replied_at
+        .is_some_and(|at| at + crate::reply_window::WINDOW_MS > now);
+    if replied || target.window().refusal(now).is_some() {
+        return Ok(None);
+    }
+    let id = insert_reply(tx, now, None, &target, Reply::Text(text), Some(fields)).await?;
+    Ok(Some(id))
+}
+
+/// The conversation's reply target, its conversation and contact rows
+/// locked: orders messages and counts replies.
+async fn locked_target(tx: &mut Tx, conversation_id: ConversationId) -> AppResult<ReplyTarget> {
+    let sql = format!("{TARGET_SQL}{}", tx.backend().for_update_of("v, c"));
+    let target: Option<ReplyTarget> = on_tx!(tx, c => sqlx::query_as(&sql).bind(conversation_id.to_string()).fetch_optional(&mut *c).await?);
+    target.ok_or(AppError::NotFound("That conversation"))
+}
+
+/// Writes a queued reply, counts it against the window, and enqueues its
+/// send job and its `message.queued` event. `author` is `None` for
+/// automation, whose `automated` fields go on the message and the event.
+async fn insert_reply(
+    tx: &mut Tx,
+    now: i64,
+    author: Option<UserId>,
+    target: &ReplyTarget,
+    reply: Reply<'_>,
+    automated: Option<serde_json::Value>,
+) -> AppResult<MessageId> {
     let message_id = MessageId(Uuid::new_v4());
-    let position = next_position(
-        &mut tx,
-        now,
-        target.conversation_id,
-        Placement::Reply(reply.body().unwrap_or(reply.kind())),
-    )
-    .await?;
+    let preview = reply.body().unwrap_or(reply.kind());
+    let placement = match author {
+        Some(_) => Placement::Reply(preview),
+        None => Placement::Automated(preview),
+    };
+    let position = next_position(tx, now, target.conversation_id, placement).await?;
     let (sha256, content_type, size) = match reply {
         Reply::Text(_) => (None, None, None),
         Reply::Image {
@@ -227,11 +273,12 @@ pub async fn queue_reply(
             ..
         } => (Some(sha256), Some(content_type), Some(size)),
     };
-    let fields = match reply {
-        Reply::File { name, .. } => json!({ "file_name": name }).to_string(),
+    let fields = match (reply, &automated) {
+        (_, Some(automated)) => automated.to_string(),
+        (Reply::File { name, .. }, None) => json!({ "file_name": name }).to_string(),
         _ => "{}".to_owned(),
     };
-    on_tx!(&mut tx, c => {
+    on_tx!(tx, c => {
         sqlx::query(
             "INSERT INTO messages (id, channel_id, conversation_id, position, direction, kind, body, fields, dedupe_key, status, author, created_at, \
                                    media_state, media_sha256, media_type, media_size) \
@@ -243,7 +290,7 @@ pub async fn queue_reply(
         .bind(target.conversation_id.to_string())
         .bind(reply.body())
         .bind(format!("out:{message_id}"))
-        .bind(author.to_string())
+        .bind(author.map(|a| a.to_string()))
         .bind(now)
         .bind(position)
         .bind(reply.kind())
@@ -256,9 +303,9 @@ pub async fn queue_reply(
         .rows_affected()
     });
     if let Some(text) = reply.body() {
-        index_message(&mut tx, message_id, text).await?;
+        index_message(tx, message_id, text).await?;
     }
-    on_tx!(&mut tx, c => {
+    on_tx!(tx, c => {
         sqlx::query("UPDATE contacts SET replies_in_window = replies_in_window + 1 WHERE id = $1")
             .bind(target.contact_id.to_string())
             .execute(&mut *c)
@@ -266,7 +313,7 @@ pub async fn queue_reply(
             .rows_affected()
     });
     enqueue(
-        &mut tx,
+        tx,
         now,
         &NewJob {
             // Enough for WeChat's longest advice (a daily quota: hourly for
@@ -276,7 +323,7 @@ pub async fn queue_reply(
         },
     )
     .await?;
-    let payload = json!({
+    let mut payload = json!({
         "conversation": target.conversation_id,
         "message": message_id,
         "status": DeliveryState::Queued,
@@ -285,13 +332,15 @@ pub async fn queue_reply(
         // The file's digest, so the record ties the image to the message.
         "sha256": sha256,
     });
+    if let Some(automated) = automated {
+        payload["automated"] = automated;
+    }
     append(
-        &mut tx,
+        tx,
         now,
-        &[NewEvent::new("message.queued", Some(author), payload).in_team(target.team())],
+        &[NewEvent::new("message.queued", author, payload).in_team(target.team())],
     )
     .await?;
-    store.commit(tx).await?;
     Ok(message_id)
 }
 

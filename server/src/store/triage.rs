@@ -329,6 +329,93 @@ pub async fn add_note(
     Ok(message)
 }
 
+/// A rule's change to conversation `id`, in the caller's transaction:
+/// decided as a person's would be, worded "Rule “After hours” assigned
+/// this to Ken", with `because` (the rule and why) added to the entry's
+/// fields and so to its event. `Ok(false)`: nothing changed, or the change
+/// does not apply (a person who left the team, a status it already has).
+pub async fn apply_automated(
+    tx: &mut Tx,
+    now: i64,
+    id: ConversationId,
+    action: &ConversationAction,
+    rule_name: &str,
+    because: &Value,
+) -> AppResult<bool> {
+    let current = current(tx, &Scope::All, id).await?;
+    let facts = match action {
+        ConversationAction::Assign { user, .. } => Facts {
+            person: colleague(tx, *user, current.team).await?,
+            team_name: None,
+        },
+        ConversationAction::Transfer { team, .. } => Facts {
+            person: None,
+            team_name: team_name(tx, *team).await?,
+        },
+        _ => Facts::default(),
+    };
+    let actor_name = format!("Rule “{rule_name}”");
+    let mut change = match triage::decide(
+        &current,
+        action,
+        UserId(Uuid::nil()),
+        &actor_name,
+        now,
+        &facts,
+    ) {
+        Ok(Some(change)) => change,
+        Ok(None) => return Ok(false),
+        Err(AppError::Validation { message, .. })
+        | Err(AppError::ConflictBecause { message, .. }) => {
+            tracing::info!(conversation = %id, %message, "a rule's change does not apply");
+            return Ok(false);
+        }
+        Err(other) => return Err(other),
+    };
+    merge(&mut change.fields, because);
+    write_change(tx, now, None, &current, change).await?;
+    Ok(true)
+}
+
+/// A rule's internal note, in the caller's transaction.
+pub async fn add_automated_note(
+    tx: &mut Tx,
+    now: i64,
+    id: ConversationId,
+    text: &str,
+    because: &Value,
+) -> AppResult<MessageId> {
+    let text = triage::note_text(text)?;
+    let current = current(tx, &Scope::All, id).await?;
+    let mut fields = json!({ "mentions": [] });
+    merge(&mut fields, because);
+    let message = insert_entry(tx, now, id, Direction::Note, "note", text, &fields, None).await?;
+    index_message(tx, message, text).await?;
+    let mut payload = json!({
+        "conversation": id,
+        "message": message,
+        "body": text,
+        "mentions": [],
+    });
+    merge(&mut payload, because);
+    append(
+        tx,
+        now,
+        &[NewEvent::new("note.added", None, payload).in_team(current.team)],
+    )
+    .await?;
+    Ok(message)
+}
+
+/// `extra`'s keys copied into `into` (both objects).
+fn merge(into: &mut Value, extra: &Value) {
+    if let (Some(into), Some(extra)) = (into.as_object_mut(), extra.as_object()) {
+        for (key, value) in extra {
+            into.insert(key.clone(), value.clone());
+        }
+    }
+}
+
 /// The `conversation.wake` job: a snoozed conversation whose time has come opens again.
 pub async fn wake(
     store: &Store,

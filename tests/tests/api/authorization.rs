@@ -88,6 +88,46 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             admin_only,
             422,
         ),
+        // Automation rules: admins write any, supervisors their teams'
+        // (tested in automation.rs), compliance reads, agents do not see them.
+        (
+            "GET",
+            "/api/v1/rules".into(),
+            None,
+            &[Role::Admin, Role::Supervisor, Role::Compliance],
+            200,
+        ),
+        (
+            "POST",
+            "/api/v1/rules".into(),
+            Some(json!({ "name": "Matrix", "trigger": { "kind": "resolved" },
+                         "actions": [{ "kind": "label", "label": "done" }] })),
+            admin_only,
+            201,
+        ),
+        (
+            "POST",
+            "/api/v1/rules/dry-run".into(),
+            Some(json!({ "name": "Matrix", "trigger": { "kind": "resolved" },
+                         "actions": [{ "kind": "label", "label": "done" }] })),
+            admin_only,
+            200,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/rules/{}", uuid::Uuid::new_v4()),
+            Some(json!({ "name": "Matrix", "trigger": { "kind": "resolved" },
+                         "actions": [{ "kind": "label", "label": "done" }] })),
+            &[Role::Admin, Role::Supervisor],
+            404,
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/rules/{}", uuid::Uuid::new_v4()),
+            None,
+            &[Role::Admin, Role::Supervisor],
+            404,
+        ),
         ("GET", "/api/v1/closures".into(), None, everyone, 200),
         (
             "POST",

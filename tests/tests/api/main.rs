@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod authorization;
+mod automation;
 mod calendar;
 mod callbacks;
 mod channels;

@@ -1,0 +1,443 @@
+//! Where automation lives (see `crate::automation` and `crate::automator`):
+//! the rules, how far through the event log automation has read, what it
+//! has done once (`rule_runs`), the facts a rule decides from, and writing
+//! a rule's plan in the caller's transaction.
+
+use super::events::{append, NewEvent};
+use super::{stored, Store, Tx};
+use crate::automation::{Plan, Step, CLOSED_REPLY_GUARD};
+use crate::error::AppResult;
+use crate::{on_read, on_tx};
+use serde_json::{json, Value};
+use shared::api::{Priority, Status};
+use shared::automation::{RuleInput, RuleView};
+use shared::{ConversationId, MessageId, TeamId, UserId};
+use uuid::Uuid;
+
+/// The one cursor row.
+const CURSOR: &str = "rules";
+
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: String,
+    name: String,
+    enabled: bool,
+    team_id: Option<String>,
+    trigger: String,
+    conditions: String,
+    actions: String,
+    stop: bool,
+    position: i64,
+    updated_at: i64,
+    updated_by: Option<String>,
+}
+
+impl RuleRow {
+    fn view(self) -> AppResult<RuleView> {
+        fn json<T: serde::de::DeserializeOwned>(id: &str, text: &str) -> AppResult<T> {
+            serde_json::from_str(text)
+                .map_err(|e| anyhow::anyhow!("rule {id} is unreadable: {e}").into())
+        }
+        Ok(RuleView {
+            trigger: json(&self.id, &self.trigger)?,
+            conditions: json(&self.id, &self.conditions)?,
+            actions: json(&self.id, &self.actions)?,
+            team: self.team_id.as_deref().map(stored).transpose()?,
+            id: self.id,
+            name: self.name,
+            enabled: self.enabled,
+            stop: self.stop,
+            position: self.position,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+        })
+    }
+}
+
+const RULE_COLUMNS: &str =
+    "r.id, r.name, r.enabled, r.team_id, r.trigger, r.conditions, r.actions, r.stop, \
+     r.position, r.updated_at, u.name AS updated_by";
+
+/// What the store reads about a conversation for a rule.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ConversationFacts {
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
+    pub priority: String,
+    pub assignee: Option<String>,
+    pub waiting_since: Option<i64>,
+    pub contact_name: Option<String>,
+    pub tags: String,
+    pub recent_runs: i64,
+}
+
+impl ConversationFacts {
+    pub fn team(&self) -> Option<TeamId> {
+        self.team_id.as_deref().and_then(|t| t.parse().ok())
+    }
+
+    pub fn priority(&self) -> Priority {
+        self.priority.parse().unwrap_or(Priority::Normal)
+    }
+
+    pub fn assignee(&self) -> Option<UserId> {
+        self.assignee.as_deref().and_then(|u| u.parse().ok())
+    }
+
+    pub fn tags(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+}
+
+/// A client's message as a rule sees it: its text, and whether it was the
+/// conversation's first or reopened a resolved one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageFacts {
+    pub body: Option<String>,
+    pub first: bool,
+    pub reopened: bool,
+    /// The newest client message of the conversation is this one.
+    pub latest: bool,
+}
+
+impl Store {
+    /// Every rule, in the order they run.
+    pub async fn rules(&self) -> AppResult<Vec<RuleView>> {
+        let sql = format!(
+            "SELECT {RULE_COLUMNS} FROM rules r LEFT JOIN users u ON u.id = r.updated_by \
+             ORDER BY r.position, r.id"
+        );
+        let rows: Vec<RuleRow> =
+            on_read!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        rows.into_iter().map(RuleRow::view).collect()
+    }
+
+    pub async fn rule(&self, id: &str) -> AppResult<Option<RuleView>> {
+        let sql = format!(
+            "SELECT {RULE_COLUMNS} FROM rules r LEFT JOIN users u ON u.id = r.updated_by WHERE r.id = $1"
+        );
+        let row: Option<RuleRow> =
+            on_read!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        row.map(RuleRow::view).transpose()
+    }
+
+    /// How far automation has read the log; the first call starts it at
+    /// the log's head (rules act on what happens from now on).
+    pub async fn automation_cursor(&self) -> AppResult<i64> {
+        let head = self.head().await?.0;
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query("INSERT INTO automation_cursor (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(CURSOR)
+                .bind(head)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        let seq: i64 = on_tx!(&mut tx, c => {
+            sqlx::query_scalar("SELECT seq FROM automation_cursor WHERE name = $1")
+                .bind(CURSOR)
+                .fetch_one(&mut *c)
+                .await?
+        });
+        self.commit(tx).await?;
+        Ok(seq)
+    }
+
+    /// The conversation as a rule sees it, with the rule runs on it since `since`.
+    pub async fn conversation_facts(
+        &self,
+        id: ConversationId,
+        since: i64,
+    ) -> AppResult<Option<ConversationFacts>> {
+        let row = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT v.team_id, t.name AS team_name, v.status, v.priority, v.assignee, v.waiting_since, \
+                        k.name AS contact_name, k.tags, \
+                        (SELECT COUNT(*) FROM rule_runs r WHERE r.conversation_id = v.id AND r.ran_at > $2) AS recent_runs \
+                 FROM conversations v JOIN contacts k ON k.id = v.contact_id \
+                 LEFT JOIN teams t ON t.id = v.team_id WHERE v.id = $1",
+            )
+            .bind(id.to_string())
+            .bind(since)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row)
+    }
+
+    /// A client's message as a rule sees it; `None` when it is not one.
+    pub async fn message_facts(&self, message: MessageId) -> AppResult<Option<MessageFacts>> {
+        let found: Option<(String, i64, Option<String>)> = on_read!(self, pool => {
+            sqlx::query_as("SELECT conversation_id, position, body FROM messages WHERE id = $1 AND direction = 'in'")
+                .bind(message.to_string())
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some((conversation, position, body)) = found else {
+            return Ok(None);
+        };
+        // The entry before it that tells: a client's message (not the
+        // first; nothing reopened), or a resolve (it reopened).
+        let before: Option<(String, String)> = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT direction, kind FROM messages WHERE conversation_id = $1 AND position < $2 \
+                   AND (direction = 'in' OR (direction = 'activity' AND kind IN ('resolved', 'reopened'))) \
+                 ORDER BY position DESC LIMIT 1",
+            )
+            .bind(&conversation)
+            .bind(position)
+            .fetch_optional(pool)
+            .await?
+        });
+        let later: Option<i64> = on_read!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT position FROM messages WHERE conversation_id = $1 AND position > $2 AND direction = 'in' LIMIT 1",
+            )
+            .bind(&conversation)
+            .bind(position)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(Some(MessageFacts {
+            body,
+            first: before.is_none(),
+            reopened: before
+                .is_some_and(|(direction, kind)| direction == "activity" && kind == "resolved"),
+            latest: later.is_none(),
+        }))
+    }
+}
+
+/// Moves the cursor from `from` to `to`, in the transaction that writes
+/// what automation did with the events between: `false` when another node
+/// moved it first (then this transaction must be rolled back).
+pub async fn advance_cursor(tx: &mut Tx, from: i64, to: i64) -> AppResult<bool> {
+    let moved = on_tx!(tx, c => {
+        sqlx::query("UPDATE automation_cursor SET seq = $3 WHERE name = $1 AND seq = $2")
+            .bind(CURSOR)
+            .bind(from)
+            .bind(to)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    Ok(moved == 1)
+}
+
+/// Records that `rule` ran on `conversation` for `key`: `false` when it had.
+async fn claim_run(
+    tx: &mut Tx,
+    rule: &str,
+    conversation: ConversationId,
+    key: &str,
+    now: i64,
+) -> AppResult<bool> {
+    let claimed = on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO rule_runs (rule_id, conversation_id, run_key, ran_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (rule_id, conversation_id, run_key) DO NOTHING",
+        )
+        .bind(rule)
+        .bind(conversation.to_string())
+        .bind(key)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(claimed == 1)
+}
+
+async fn has_run(
+    tx: &mut Tx,
+    rule: &str,
+    conversation: ConversationId,
+    key: &str,
+) -> AppResult<bool> {
+    let found: Option<i64> = on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "SELECT ran_at FROM rule_runs WHERE rule_id = $1 AND conversation_id = $2 AND run_key = $3",
+        )
+        .bind(rule)
+        .bind(conversation.to_string())
+        .bind(key)
+        .fetch_optional(&mut *c)
+        .await?
+    });
+    Ok(found.is_some())
+}
+
+/// Writes `plan` on `conversation` for the moment `key`, once: a second
+/// call with the same rule, conversation and key does nothing (`false`).
+/// Each automated entry carries the rule and why it ran.
+pub async fn apply_plan(
+    tx: &mut Tx,
+    now: i64,
+    conversation: ConversationId,
+    key: &str,
+    plan: &Plan,
+) -> AppResult<bool> {
+    if plan.steps.iter().all(|s| matches!(s, Step::Skipped(_))) {
+        return Ok(false);
+    }
+    if !claim_run(tx, &plan.rule, conversation, key, now).await? {
+        return Ok(false);
+    }
+    let because = json!({
+        "rule": plan.rule,
+        "rule_name": plan.rule_name,
+        "why": plan.why,
+        "because": plan.why.sentence(),
+    });
+    for step in &plan.steps {
+        match step {
+            Step::Reply { text, once_per } => {
+                if let Some(period) = once_per {
+                    if has_run(tx, CLOSED_REPLY_GUARD, conversation, period).await? {
+                        continue;
+                    }
+                }
+                let mut fields = because.clone();
+                fields["automated"] = Value::from("rule");
+                let sent =
+                    super::outbound::queue_automated_reply(tx, now, conversation, text, fields)
+                        .await?;
+                if let (Some(_), Some(period)) = (sent, once_per) {
+                    claim_run(tx, CLOSED_REPLY_GUARD, conversation, period, now).await?;
+                }
+            }
+            Step::Act(action) => {
+                super::triage::apply_automated(
+                    tx,
+                    now,
+                    conversation,
+                    action,
+                    &plan.rule_name,
+                    &because,
+                )
+                .await?;
+            }
+            Step::Note(text) => {
+                super::triage::add_automated_note(tx, now, conversation, text, &because).await?;
+            }
+            Step::Skipped(_) => {}
+        }
+    }
+    Ok(true)
+}
+
+/// Validated rule input, as stored.
+pub struct RuleRecord<'a> {
+    pub input: &'a RuleInput,
+    pub position: i64,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> AppResult<String> {
+    serde_json::to_string(value).map_err(|e| anyhow::anyhow!("cannot write a rule: {e}").into())
+}
+
+/// Saves a new rule (`id` `None`) or replaces one; returns its id, or
+/// `None` when the rule to replace does not exist.
+pub async fn save_rule(
+    tx: &mut Tx,
+    now: i64,
+    actor: UserId,
+    id: Option<&str>,
+    rule: &RuleRecord<'_>,
+) -> AppResult<Option<String>> {
+    let input = rule.input;
+    let (trigger, conditions, actions) = (
+        to_json(&input.trigger)?,
+        to_json(&input.conditions)?,
+        to_json(&input.actions)?,
+    );
+    let team = input.team.map(|t| t.to_string());
+    let changed = match id {
+        None => {
+            let id = Uuid::new_v4().to_string();
+            on_tx!(tx, c => {
+                sqlx::query(
+                    "INSERT INTO rules (id, name, enabled, team_id, trigger, conditions, actions, stop, position, \
+                                        created_at, updated_at, updated_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+                )
+                .bind(&id)
+                .bind(&input.name)
+                .bind(input.enabled)
+                .bind(&team)
+                .bind(&trigger)
+                .bind(&conditions)
+                .bind(&actions)
+                .bind(input.stop)
+                .bind(rule.position)
+                .bind(now)
+                .bind(actor.to_string())
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+            });
+            return Ok(Some(id));
+        }
+        Some(id) => on_tx!(tx, c => {
+            sqlx::query(
+                "UPDATE rules SET name = $2, enabled = $3, team_id = $4, trigger = $5, conditions = $6, \
+                   actions = $7, stop = $8, position = $9, updated_at = $10, updated_by = $11 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&input.name)
+            .bind(input.enabled)
+            .bind(&team)
+            .bind(&trigger)
+            .bind(&conditions)
+            .bind(&actions)
+            .bind(input.stop)
+            .bind(rule.position)
+            .bind(now)
+            .bind(actor.to_string())
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        }),
+    };
+    Ok((changed == 1).then(|| id.unwrap_or_default().to_owned()))
+}
+
+/// The position after the last rule's.
+pub async fn next_rule_position(tx: &mut Tx) -> AppResult<i64> {
+    let last: Option<i64> = on_tx!(tx, c => {
+        sqlx::query_scalar("SELECT MAX(position) FROM rules").fetch_one(&mut *c).await?
+    });
+    Ok(last.map_or(0, |p| p + 10))
+}
+
+pub async fn delete_rule(tx: &mut Tx, id: &str) -> AppResult<bool> {
+    let gone = on_tx!(tx, c => {
+        sqlx::query("DELETE FROM rules WHERE id = $1")
+            .bind(id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    Ok(gone == 1)
+}
+
+/// The rule's event: `rule.saved` or `rule.deleted`.
+pub async fn log_rule(
+    tx: &mut Tx,
+    now: i64,
+    actor: UserId,
+    kind: &'static str,
+    payload: Value,
+    team: Option<TeamId>,
+) -> AppResult<()> {
+    append(
+        tx,
+        now,
+        &[NewEvent::new(kind, Some(actor), payload).in_team(team)],
+    )
+    .await?;
+    Ok(())
+}
