@@ -509,6 +509,21 @@ pub fn job_handlers(
                 .map_err(|e| e.to_string())
         }
     });
+    let (closure_store, closure_clock) = (store.clone(), clock.clone());
+    handlers.register(crate::store::calendar::CLOSURE_END_JOB, move |job| {
+        let (store, clock) = (closure_store.clone(), closure_clock.clone());
+        async move {
+            let payload = job.payload_json()?;
+            let (Some(id), Some(ends_at)) =
+                (payload["closure"].as_str(), payload["ends_at"].as_i64())
+            else {
+                return Err("the job names no closure and end".to_owned());
+            };
+            crate::store::calendar::end_closure_on_schedule(&store, clock.now(), id, ends_at)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    });
     let automator = crate::automator::Automator::new(store.clone(), clock.clone());
     handlers.register(crate::automator::TIMER_JOB, move |job| {
         let automator = automator.clone();

@@ -452,6 +452,14 @@ async fn start_closure(
     };
     let mut tx = state.store.begin().await?;
     store::insert_closure(&mut tx, &closure, user.id, now).await?;
+    if let Some(ends_at) = closure.ends_at {
+        crate::store::jobs::enqueue(
+            &mut tx,
+            now,
+            &store::closure_end_job(&closure.id, ends_at, now),
+        )
+        .await?;
+    }
     let event = NewEvent::new(
         "closure.started",
         Some(user.id),

@@ -235,13 +235,25 @@ async fn claim_run(
     key: &str,
     now: i64,
 ) -> AppResult<bool> {
+    claim_once(tx, rule, &conversation.to_string(), key, now).await
+}
+
+/// Records that `what` happened to `subject` for `key`, once: `false` when
+/// it had (a rerun job, a second node).
+pub async fn claim_once(
+    tx: &mut Tx,
+    what: &str,
+    subject: &str,
+    key: &str,
+    now: i64,
+) -> AppResult<bool> {
     let claimed = on_tx!(tx, c => {
         sqlx::query(
             "INSERT INTO rule_runs (rule_id, conversation_id, run_key, ran_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (rule_id, conversation_id, run_key) DO NOTHING",
         )
-        .bind(rule)
-        .bind(conversation.to_string())
+        .bind(what)
+        .bind(subject)
         .bind(key)
         .bind(now)
         .execute(&mut *c)

@@ -337,3 +337,50 @@ pub async fn end_closure(tx: &mut Tx, id: &str, now: i64) -> AppResult<bool> {
     });
     Ok(ended == 1)
 }
+
+/// Ends a closure at the time it was set to end.
+pub const CLOSURE_END_JOB: &str = "closure.end";
+
+/// The job that ends `closure` at `ends_at`.
+pub fn closure_end_job(closure: &str, ends_at: i64, now: i64) -> super::jobs::NewJob {
+    super::jobs::NewJob {
+        run_at: ends_at,
+        ..super::jobs::NewJob::now(
+            CLOSURE_END_JOB,
+            serde_json::json!({ "closure": closure, "ends_at": ends_at }),
+            now,
+        )
+    }
+}
+
+/// The closure's set end came: records `closure.ended`, once, unless it was
+/// ended by hand before (its end moved) or is gone.
+pub async fn end_closure_on_schedule(
+    store: &Store,
+    now: i64,
+    id: &str,
+    ends_at: i64,
+) -> AppResult<()> {
+    if now < ends_at {
+        return Ok(());
+    }
+    let Some(closure) = store.closure(id).await? else {
+        return Ok(());
+    };
+    if closure.ends_at != Some(ends_at) {
+        return Ok(());
+    }
+    let mut tx = store.begin().await?;
+    if !super::automation::claim_once(&mut tx, "closure.ended", id, "scheduled", now).await? {
+        return Ok(());
+    }
+    let payload = serde_json::json!({ "closure": id, "ended_at": ends_at, "scheduled": true });
+    super::events::append(
+        &mut tx,
+        now,
+        &[super::events::NewEvent::new("closure.ended", None, payload)],
+    )
+    .await?;
+    store.commit(tx).await?;
+    Ok(())
+}

@@ -22,6 +22,7 @@ on_both_backends!(
     no_reply_in_thirty_minutes_moves_the_conversation_once,
     keyword_rules_run_in_order_and_stop_ends_the_list,
     rules_are_checked_kept_to_their_teams_and_dry_run,
+    two_nodes_act_once_across_an_evening,
 );
 
 const HOUR: i64 = 3_600_000;
@@ -241,7 +242,7 @@ async fn a_closure_replies_in_the_clients_language_once(backend: Backend) {
         &floor.desk.app,
         "/api/v1/closures",
         &admin,
-        &json!({ "reason": "black_rainstorm",
+        &json!({ "reason": "black_rainstorm", "ends_at": floor.desk.app.clock.now() + 3 * HOUR,
                  "reply_en": "Our office is closed under the black rainstorm signal.",
                  "reply_zh": "黑色暴雨警告生效，辦公室暫停開放。" }),
     )
@@ -278,6 +279,33 @@ async fn a_closure_replies_in_the_clients_language_once(backend: Backend) {
     floor.later(MINUTE).await;
     floor.writes("o_after_rain", 23, "早晨").await;
     assert!(floor.texts_to("o_after_rain").is_empty());
+
+    // A closure set to end at a time ends then, once; the one ended by
+    // hand does not end again when its set time comes.
+    let (code, _) = post(
+        &floor.desk.app,
+        "/api/v1/closures",
+        &floor.desk.admin,
+        &json!({ "reason": "typhoon", "ends_at": floor.desk.app.clock.now() + HOUR }),
+    )
+    .await;
+    assert_eq!(code, 201);
+    floor.later(4 * HOUR).await;
+    floor.tick().await;
+    floor.tick().await;
+    let ended: Vec<Value> = floor
+        .desk
+        .app
+        .store
+        .events_after(shared::Seq(0), 100_000)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter(|e| e.kind == "closure.ended")
+        .map(|e| e.payload)
+        .collect();
+    assert_eq!(ended.len(), 2, "{ended:?}");
+    assert_eq!(ended[1]["scheduled"], true);
 }
 
 async fn no_reply_in_thirty_minutes_moves_the_conversation_once(backend: Backend) {
@@ -564,4 +592,103 @@ async fn rules_are_checked_kept_to_their_teams_and_dry_run(backend: Backend) {
     assert!(dry["examined"].as_i64().unwrap_or_default() >= 2);
     // Nothing was sent by the dry run.
     assert!(floor.texts_to("o_dry").is_empty());
+}
+
+/// Two nodes on one database, each with its own connections, rules engine
+/// and job worker, run side by side while the clock jumps across an
+/// evening in ten-minute steps: each out-of-hours reply goes out once and
+/// the overflow happens once.
+async fn two_nodes_act_once_across_an_evening(backend: Backend) {
+    let floor = floor(backend).await;
+    let admin = floor.desk.admin.clone();
+    floor
+        .rule(
+            &admin,
+            json!({
+                "name": "After hours", "team": floor.desk.team_a,
+                "trigger": { "kind": "message_received" },
+                "conditions": { "hours": "out_of_hours" },
+                "actions": [{ "kind": "auto_reply", "text_en": "We are closed until {opens_at}." }]
+            }),
+        )
+        .await;
+    floor
+        .rule(
+            &admin,
+            json!({
+                "name": "Overflow", "team": floor.desk.team_a,
+                "trigger": { "kind": "no_agent_reply", "minutes": 30 },
+                "conditions": { "hours": "in_hours" },
+                "actions": [{ "kind": "transfer", "team": floor.desk.team_b }]
+            }),
+        )
+        .await;
+    let app = &floor.desk.app;
+    let floor_ref = &floor;
+    let store = harbour_server::store::Store::connect(&app.db.url, &Default::default())
+        .await
+        .expect("the second node's connections");
+    let other = Automator::new(store.clone(), app.clock.clone());
+    let handlers = harbour_server::startup::job_handlers(
+        &store,
+        &std::sync::Arc::new(harbour_server::secrets::SecretBox::new(&KEY)),
+        &app.clock,
+        &app.db.data_dir(),
+        &app.exports,
+    )
+    .expect("handlers");
+    let other_worker = Worker::new(store, app.clock.clone(), handlers);
+    let both = || async {
+        for _ in 0..3 {
+            let (a, b) = tokio::join!(
+                async { while floor_ref.automator.pass().await.expect("node 1") > 0 {} },
+                async { while other.pass().await.expect("node 2") > 0 {} }
+            );
+            let _ = (a, b);
+            let (a, b) = tokio::join!(floor_ref.worker.run_once(), other_worker.run_once());
+            a.expect("worker 1");
+            b.expect("worker 2");
+        }
+    };
+
+    // 17:20: a client writes and nobody answers; 18:00 closes the desk.
+    floor.desk.app.clock.advance(8 * HOUR + 20 * MINUTE);
+    push(&floor.desk.app, &floor.desk.path_a, "o_late", 61, "有人嗎").await;
+    for step in 0..96 {
+        if step == 8 {
+            // 18:40: two clients write after hours, twice each.
+            for (n, from) in [(62, "o_evening1"), (64, "o_evening2")] {
+                for k in 0..2 {
+                    push(&floor.desk.app, &floor.desk.path_a, from, n + k, "Hello?").await;
+                    use wechat::clock::Clock;
+                    floor.desk.fake.record_follower_message(
+                        &AppId::new(APP_A),
+                        &OpenId::new(from),
+                        floor.desk.fake.clock().now(),
+                    );
+                }
+            }
+        }
+        both().await;
+        floor.desk.app.clock.advance(10 * MINUTE);
+    }
+    drop(both);
+    let mut floor = floor;
+    floor.desk.admin = floor.desk.app.admin_token().await;
+    for from in ["o_evening1", "o_evening2"] {
+        let sent = floor.texts_to(from);
+        assert_eq!(sent.len(), 1, "{from}: {sent:?}");
+        assert!(sent[0].starts_with("We are closed until "), "{sent:?}");
+    }
+    let moved: Vec<MessageView> = floor
+        .automated("o_late")
+        .await
+        .into_iter()
+        .filter(|m| m.kind == "transferred")
+        .collect();
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert!(
+        floor.texts_to("o_late").is_empty(),
+        "in hours then: no reply"
+    );
 }
