@@ -672,7 +672,7 @@ async fn two_nodes_act_once_across_an_evening(backend: Backend) {
         both().await;
         floor.desk.app.clock.advance(10 * MINUTE);
     }
-    drop(both);
+
     let mut floor = floor;
     floor.desk.admin = floor.desk.app.admin_token().await;
     for from in ["o_evening1", "o_evening2"] {
