@@ -34,9 +34,13 @@ pub fn activity_text(message: &MessageView) -> AnyView {
             .unwrap_or_default()
     };
     let actor_name = message.author_name.clone();
+    let rule_fields = message.fields.clone();
     let actor = move || {
-        actor_name
-            .clone()
+        let rule = crate::components::automation_why::rule_label(
+            crate::language::current_locale(),
+            rule_fields.as_ref(),
+        );
+        rule.or_else(|| actor_name.clone())
             .unwrap_or_else(|| t_string!(i18n, activity.someone).to_owned())
     };
     let note = text("note");
@@ -156,13 +160,33 @@ pub fn activity_text(message: &MessageView) -> AnyView {
         },
         _ => message.body.clone().unwrap_or_default().into_any(),
     };
-    if note.is_empty() {
-        return line;
+    let line = if note.is_empty() {
+        line
+    } else {
+        view! {
+            {line}
+            {t!(i18n, activity.note_separator)}
+            <q class="activity-note">{note}</q>
+        }
+        .into_any()
+    };
+    match message.fields.as_ref().and_then(|f| f.get("why")).cloned() {
+        Some(why) => view! { {line} <AutomationWhy why=why /> }.into_any(),
+        None => line,
     }
-    view! {
-        {line}
-        {t!(i18n, activity.note_separator)}
-        <q class="activity-note">{note}</q>
-    }
-    .into_any()
+}
+
+/// "Because: outside business hours (Loans, 12-07 18:00–12-08 09:00)", in
+/// the reader's language, after an automated entry.
+#[component]
+pub fn AutomationWhy(why: Value) -> impl IntoView {
+    let text = move || {
+        let locale = crate::language::current_locale();
+        format!(
+            "{}{}",
+            crate::i18n::td_string!(locale, automation.because),
+            crate::components::automation_why::why_text(locale, &why)
+        )
+    };
+    view! { <span class="automation-why">{text}</span> }
 }

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use shared::api::{DeliveryState as Delivery, Direction, MessageView};
 
-use crate::components::activity_text::activity_text;
+use crate::components::activity_text::{activity_text, AutomationWhy};
 use crate::components::composer::mentions::highlight;
 use crate::components::delivery_state::DeliveryState;
 use crate::components::icon::{Icon, IconKind};
@@ -158,9 +158,17 @@ pub fn MessageItem(
             "{servicer} {}",
             td_string!(locale, timeline.in_wecom)
         ))
+    } else if let Some(automated) = automated_author(locale, &message) {
+        Some(automated)
     } else {
         outbound.then(|| message.author_name.clone()).flatten()
     };
+    let why = message
+        .fields
+        .as_ref()
+        .and_then(|f| f.get("why"))
+        .cloned()
+        .map(|why| view! { <AutomationWhy why=why /> });
     let recalled = message.recalled_at.is_some().then(
         || view! { <span class="message-recalled">{td_string!(locale, timeline.recalled)}</span> },
     );
@@ -175,9 +183,22 @@ pub fn MessageItem(
                 {recalled}
                 {with_delivery.then(|| view! { <DeliveryState delivery=delivery /> })}
             </div>
+            {why}
         </li>
     }
     .into_any()
+}
+
+/// "Auto-reply · Rule “After hours”" for a reply Harbour sent on its own
+/// (a rule, a closure, a WeCom welcome or closing message).
+fn automated_author(locale: crate::i18n::Locale, message: &MessageView) -> Option<String> {
+    let fields = message.fields.as_ref()?;
+    fields.get("automated")?;
+    let auto = td_string!(locale, automation.auto_reply);
+    Some(match crate::components::automation_why::rule_label(locale, Some(fields)) {
+        Some(rule) => format!("{auto} · {rule}"),
+        None => auto.to_owned(),
+    })
 }
 
 /// An assignment, status change or WeChat event: a quiet centred line.
@@ -212,10 +233,12 @@ fn note_card(
     names: Signal<Vec<String>>,
 ) -> AnyView {
     let position = message.position;
-    let author = message
-        .author_name
-        .clone()
-        .unwrap_or_else(|| "A colleague".to_owned());
+    let author = crate::components::automation_why::rule_label(
+        crate::language::current_locale(),
+        message.fields.as_ref(),
+    )
+    .or_else(|| message.author_name.clone())
+    .unwrap_or_else(|| "A colleague".to_owned());
     let body = message.body.clone().unwrap_or_default();
     let parts = move || {
         highlight(&body, &names.get())

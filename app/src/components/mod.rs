@@ -5,6 +5,7 @@ pub mod action_panels;
 pub mod activity_text;
 pub mod admin_only;
 pub mod app_shell;
+pub mod automation_why;
 pub mod attach_image;
 pub mod bulk_bar;
 pub mod canned_save;
