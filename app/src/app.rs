@@ -7,8 +7,9 @@ use leptos_router::path;
 use crate::components::app_shell::AppShell;
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
-    channels::ChannelsPage, compliance::CompliancePage, inbox::InboxPage, login::LoginPage,
-    not_found::NotFoundPage, teams::TeamsPage, users::UsersPage,
+    automation::AutomationPage, channels::ChannelsPage, compliance::CompliancePage,
+    inbox::InboxPage, login::LoginPage, not_found::NotFoundPage, teams::TeamsPage,
+    users::UsersPage,
 };
 use crate::state::{auth::AuthState, inbox::InboxState, live::LiveState};
 
@@ -45,6 +46,7 @@ fn Routed(auth: AuthState) -> impl IntoView {
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/teams") view=TeamsPage />
                     <Route path=path!("/admin/channels") view=ChannelsPage />
+                    <Route path=path!("/admin/automation") view=AutomationPage />
                     // The short address people type; the page lives with the other admin pages.
                     <Route
                         path=path!("/channels")

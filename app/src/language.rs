@@ -111,8 +111,16 @@ pub fn error_sentence(code: ErrorCode, field: Option<&str>, reason: Option<&str>
         (ErrorCode::Validation, Some("current_password")) => {
             td_string!(locale, field_error.current_password)
         }
+        (ErrorCode::Validation, Some("trigger")) => td_string!(locale, field_error.rule_trigger),
+        (ErrorCode::Validation, Some("actions")) => td_string!(locale, field_error.rule_actions),
+        (ErrorCode::Validation, Some("conditions")) => {
+            td_string!(locale, field_error.rule_conditions)
+        }
         (ErrorCode::Validation, Some(_)) => td_string!(locale, field_error.other),
         (ErrorCode::Forbidden, Some("admin_page")) => td_string!(locale, error.admin_page),
+        (ErrorCode::Forbidden, Some("automation_page")) => {
+            td_string!(locale, error.automation_page)
+        }
         (ErrorCode::Forbidden, Some("compliance_page")) => {
             td_string!(locale, error.compliance_page)
         }

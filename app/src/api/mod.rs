@@ -2,6 +2,7 @@
 //! resource, all built on the request helpers in `client`.
 
 pub mod auth;
+pub mod automation;
 pub mod canned;
 pub mod channels;
 pub mod client;

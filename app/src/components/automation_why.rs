@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::format::{hk_date, hk_clock};
+use crate::format::{hk_clock, hk_date};
 use crate::i18n::{td_string, Locale};
 
 /// "Rule “After hours”", "Closure auto-reply", or `None` for an entry
@@ -29,15 +29,19 @@ fn moment(at: i64) -> String {
 /// found and the team's hours, joined.
 pub fn why_text(locale: Locale, why: &Value) -> String {
     let text = |key: &str| why.get(key).and_then(Value::as_str).unwrap_or_default();
-    let minutes = why.get("minutes").and_then(Value::as_i64).unwrap_or_default();
+    let minutes = why
+        .get("minutes")
+        .and_then(Value::as_i64)
+        .unwrap_or_default();
     let mut parts = vec![match text("trigger") {
         "conversation_created" => td_string!(locale, automation.t_conversation_created).to_owned(),
         "reopened" => td_string!(locale, automation.t_reopened).to_owned(),
         "assigned" => td_string!(locale, automation.t_assigned).to_owned(),
         "resolved" => td_string!(locale, automation.t_resolved).to_owned(),
         "snooze_ended" => td_string!(locale, automation.t_snooze_ended).to_owned(),
-        "no_agent_reply" => td_string!(locale, automation.t_no_agent_reply)
-            .replace("%m", &minutes.to_string()),
+        "no_agent_reply" => {
+            td_string!(locale, automation.t_no_agent_reply).replace("%m", &minutes.to_string())
+        }
         "waiting_over" => {
             td_string!(locale, automation.t_waiting_over).replace("%m", &minutes.to_string())
         }
@@ -67,9 +71,9 @@ pub fn why_text(locale: Locale, why: &Value) -> String {
     let hours = match why.get("hours").and_then(Value::as_str) {
         Some("in_hours") => Some(td_string!(locale, automation.in_hours).to_owned()),
         Some("out_of_hours") => Some(td_string!(locale, automation.out_of_hours).to_owned()),
-        Some("holiday") => Some(
-            td_string!(locale, automation.holiday).replace("%h", text("holiday")),
-        ),
+        Some("holiday") => {
+            Some(td_string!(locale, automation.holiday).replace("%h", text("holiday")))
+        }
         Some("exception") => Some(td_string!(locale, automation.exception).to_owned()),
         Some("closure") => {
             let reason = match text("closure") {

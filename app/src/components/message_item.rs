@@ -195,10 +195,12 @@ fn automated_author(locale: crate::i18n::Locale, message: &MessageView) -> Optio
     let fields = message.fields.as_ref()?;
     fields.get("automated")?;
     let auto = td_string!(locale, automation.auto_reply);
-    Some(match crate::components::automation_why::rule_label(locale, Some(fields)) {
-        Some(rule) => format!("{auto} · {rule}"),
-        None => auto.to_owned(),
-    })
+    Some(
+        match crate::components::automation_why::rule_label(locale, Some(fields)) {
+            Some(rule) => format!("{auto} · {rule}"),
+            None => auto.to_owned(),
+        },
+    )
 }
 
 /// An assignment, status change or WeChat event: a quiet centred line.

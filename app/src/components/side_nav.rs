@@ -72,6 +72,15 @@ pub fn SideNav() -> impl IntoView {
                     />
                 </ul>
             </Show>
+            <Show when=move || crate::pages::automation::may_automate(auth) && !auth.is_admin()>
+                <ul class="nav-list">
+                    <NavLink
+                        href="/admin/automation"
+                        label=move || t_string!(i18n, nav.automation)
+                        icon=IconKind::Compass
+                    />
+                </ul>
+            </Show>
             <Show when=move || auth.is_admin()>
                 <p class="nav-section" id="nav-admin-heading">
                     {t!(i18n, nav.admin)}
@@ -91,6 +100,11 @@ pub fn SideNav() -> impl IntoView {
                         href="/admin/channels"
                         label=move || t_string!(i18n, nav.channels)
                         icon=IconKind::Channels
+                    />
+                    <NavLink
+                        href="/admin/automation"
+                        label=move || t_string!(i18n, nav.automation)
+                        icon=IconKind::Compass
                     />
                 </ul>
             </Show>

@@ -1,5 +1,6 @@
 //! One module per page (route).
 
+pub mod automation;
 pub mod change_password;
 pub mod channels;
 pub mod compliance;
