@@ -15,16 +15,16 @@ use std::time::{Duration, Instant};
 use wechat::fake::simulator::{Activity, Push, Simulator, SimulatorConfig};
 use wechat::{AppId, Mode, OpenId, OriginalId};
 
-const CALLBACKS: usize = 10_000;
+pub(crate) const CALLBACKS: usize = 10_000;
 const CONCURRENCY: usize = 32;
-const APP_ID: &str = "wxbe4c4be4c4be4c4b";
-const TOKEN: &str = "benchTokenHarbour1";
-const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
+pub(crate) const APP_ID: &str = "wxbe4c4be4c4be4c4b";
+pub(crate) const TOKEN: &str = "benchTokenHarbour1";
+pub(crate) const AES_KEY: &str = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
 
-struct Outcome {
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
+pub(crate) struct Outcome {
+    pub per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
 }
 
 /// `kf_only`: the WeCom rows alone (beside the same baseline).
@@ -137,7 +137,7 @@ fn print_row(name: &str, outcome: &Outcome, baseline: &Outcome) {
 
 /// Pre-builds distinct pushes, so signing and encrypting is not measured.
 /// `clock`: the receiver's, so the pushes are signed inside its timestamp window.
-fn pushes(target: &str, clock: Arc<dyn wechat::clock::Clock>) -> Vec<Push> {
+pub(crate) fn pushes(target: &str, clock: Arc<dyn wechat::clock::Clock>) -> Vec<Push> {
     let config = SimulatorConfig::new(
         target,
         OriginalId::new("gh_bench"),
@@ -159,7 +159,7 @@ fn pushes(target: &str, clock: Arc<dyn wechat::clock::Clock>) -> Vec<Push> {
         .collect()
 }
 
-async fn load(target: &str, pushes: Vec<Push>) -> Outcome {
+pub(crate) async fn load(target: &str, pushes: Vec<Push>) -> Outcome {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()
@@ -196,7 +196,7 @@ async fn load(target: &str, pushes: Vec<Push>) -> Outcome {
     }
 }
 
-async fn bare_axum() -> Outcome {
+pub(crate) async fn bare_axum() -> Outcome {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

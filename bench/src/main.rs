@@ -2,6 +2,7 @@
 //! lock, one transaction per event) against a plain insert of the same rows
 //! without the chain, measured in the same run on SQLite and PostgreSQL;
 //! `cargo xtask bench ingest`: signed, encrypted WeChat callbacks per second;
+//! `cargo xtask bench automation`: callbacks per second with 50 active rules beside none;
 //! `cargo xtask bench inbox`: queues, timeline, search and live fan-out on a seeded desk;
 //! `cargo xtask bench export`: one client's evidence bundle, built and verified.
 
@@ -13,6 +14,7 @@ use std::time::Instant;
 
 const EVENTS: usize = 4_000;
 
+mod automation;
 mod export;
 mod inbox;
 mod ingest;
@@ -34,6 +36,7 @@ async fn main() {
             let kf_only = std::env::args().skip(2).any(|a| a == "--kf");
             return ingest::run(kf_only).await;
         }
+        "automation" => return automation::run().await,
         "inbox" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
             return inbox::run(&args).await;
@@ -44,7 +47,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: harbour-bench store|ingest [--kf]|inbox|export [--conversations N] [--messages M]"
+                "usage: harbour-bench store|ingest [--kf]|automation|inbox|export [--conversations N] [--messages M]"
             );
             std::process::exit(2);
         }

@@ -233,7 +233,7 @@ fn test(root: &Path) -> Result<()> {
 
 fn bench(args: &[String]) -> Result<()> {
     let Some(which) = args.first() else {
-        bail!("usage: cargo xtask bench store|ingest|inbox|export")
+        bail!("usage: cargo xtask bench store|ingest|automation|inbox|export")
     };
     step(&format!("Benchmark: {which} (release build)"));
     sh(cargo()

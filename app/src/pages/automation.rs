@@ -233,8 +233,8 @@ fn ClosureSwitch(
                     />
                 </ul>
             </Show>
-            <form class="closure-form" novalidate on:submit=submit>
-                <div class="field">
+            <form class="form-grid closure-form" novalidate on:submit=submit>
+                <div class="field field-span-2">
                     <label for="closure-reason">{t!(i18n, rules.reason)}</label>
                     <select id="closure-reason" on:change=move |ev| reason.set(event_target_value(&ev))>
                         <option value="typhoon">{t!(i18n, rules.reason_typhoon)}</option>
@@ -243,24 +243,24 @@ fn ClosureSwitch(
                     </select>
                 </div>
                 <Show when=move || reason.get() == "other">
-                    <div class="field">
+                    <div class="field field-span-2">
                         <label for="closure-text">{t!(i18n, rules.reason_text)}</label>
                         <input id="closure-text" type="text" maxlength="200" bind:value=text />
                     </div>
                 </Show>
-                <div class="field">
+                <div class="field field-span-2">
                     <label for="closure-team">{t!(i18n, rules.team)}</label>
                     <TeamSelect id="closure-team" value=team teams=teams />
                 </div>
-                <div class="field">
+                <div class="field field-span-2">
                     <label for="closure-ends">{t!(i18n, rules.ends_at)}</label>
                     <input id="closure-ends" type="datetime-local" bind:value=ends />
                 </div>
-                <div class="field field-wide">
+                <div class="field field-span-2">
                     <label for="closure-reply-zh">{t!(i18n, rules.reply_zh)}</label>
                     <textarea id="closure-reply-zh" rows="2" bind:value=reply_zh></textarea>
                 </div>
-                <div class="field field-wide">
+                <div class="field field-span-2">
                     <label for="closure-reply-en">{t!(i18n, rules.reply_en)}</label>
                     <textarea id="closure-reply-en" rows="2" bind:value=reply_en></textarea>
                 </div>
@@ -338,7 +338,7 @@ fn RulesTable(
     view! {
         <Show
             when=move || rules.items.with(|r| !r.is_empty())
-            fallback=move || view! { <p class="card-empty">{t!(i18n, rules.empty)}</p> }
+            fallback=move || view! { <p class="rules-empty">{t!(i18n, rules.empty)}</p> }
         >
             <div class="table-scroll">
                 <table class="data-table rules-table">
@@ -662,16 +662,16 @@ fn RuleEditor(
         actions.update(|a| a.push(ActionDraft::new(key, "label", String::new(), String::new())));
     };
     view! {
-        <form id="rule-form" class="rule-form" novalidate on:submit=submit>
-            <div class="field">
+        <form id="rule-form" class="form-grid rule-form" novalidate on:submit=submit>
+            <div class="field field-span-2">
                 <label for="rule-name">{t!(i18n, rules.name)}</label>
                 <input id="rule-name" type="text" maxlength="80" required bind:value=name />
             </div>
-            <div class="field">
+            <div class="field field-span-2">
                 <label for="rule-team">{t!(i18n, rules.team)}</label>
                 <TeamSelect id="rule-team" value=team teams=teams />
             </div>
-            <div class="field">
+            <div class="field field-span-2">
                 <label for="rule-trigger">{t!(i18n, rules.trigger)}</label>
                 <select id="rule-trigger" on:change=move |ev| kind.set(event_target_value(&ev))>
                     {[
@@ -690,12 +690,12 @@ fn RuleEditor(
                 </select>
             </div>
             <Show when=move || matches!(kind.get().as_str(), "no_agent_reply" | "waiting_over")>
-                <div class="field">
+                <div class="field field-span-2">
                     <label for="rule-minutes">{t!(i18n, rules.minutes)}</label>
                     <input id="rule-minutes" type="number" min="1" max="10080" inputmode="numeric" bind:value=minutes />
                 </div>
             </Show>
-            <div class="field">
+            <div class="field field-span-2">
                 <label for="rule-hours">{t!(i18n, rules.hours)}</label>
                 <select id="rule-hours" on:change=move |ev| hours.set(event_target_value(&ev))>
                     <option value="" prop:selected=move || hours.get().is_empty()>{t!(i18n, rules.any_time)}</option>
@@ -704,7 +704,7 @@ fn RuleEditor(
                     <option value="closed" prop:selected=move || hours.get() == "closed">{t!(i18n, rules.closed)}</option>
                 </select>
             </div>
-            <div class="field">
+            <div class="field field-span-2">
                 <label for="rule-channel">{t!(i18n, rules.channel)}</label>
                 <select id="rule-channel" on:change=move |ev| channel.set(event_target_value(&ev))>
                     <option value="" prop:selected=move || channel.get().is_empty()>{t!(i18n, rules.any_channel)}</option>
@@ -712,12 +712,12 @@ fn RuleEditor(
                     <option value="wecom_kf" prop:selected=move || channel.get() == "wecom_kf">{t!(i18n, rules.channel_kf)}</option>
                 </select>
             </div>
-            <div class="field">
+            <div class="field field-span-2">
                 <label for="rule-keywords">{t!(i18n, rules.keywords)}</label>
                 <input id="rule-keywords" type="text" bind:value=keywords aria-describedby="rule-keywords-hint" />
                 <p id="rule-keywords-hint" class="field-hint">{t!(i18n, rules.keywords_hint)}</p>
             </div>
-            <div class="field">
+            <div class="field field-span-2">
                 <label for="rule-tags">{t!(i18n, rules.tags)}</label>
                 <input id="rule-tags" type="text" bind:value=tags />
             </div>
@@ -742,14 +742,16 @@ fn RuleEditor(
                     {t!(i18n, rules.add_action)}
                 </button>
             </fieldset>
-            <label class="checkbox-field">
-                <input type="checkbox" bind:checked=stop />
-                {t!(i18n, rules.stop)}
-            </label>
-            <label class="checkbox-field">
-                <input type="checkbox" bind:checked=enabled />
-                {t!(i18n, rules.enabled)}
-            </label>
+            <div class="checkbox-list field-wide">
+                <label class="checkbox">
+                    <input type="checkbox" bind:checked=enabled />
+                    {t!(i18n, rules.enabled)}
+                </label>
+                <label class="checkbox">
+                    <input type="checkbox" bind:checked=stop />
+                    {t!(i18n, rules.stop)}
+                </label>
+            </div>
             <div class="inline-form-actions field-wide">
                 <button type="submit" class="button button-primary" disabled=move || busy.get()>
                     {t!(i18n, rules.save)}

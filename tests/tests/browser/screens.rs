@@ -157,6 +157,16 @@ async fn phones_never_scroll_sideways_and_tablet_targets_are_44_px() {
             overflow(&browser).await,
             small_targets(&browser).await,
         ));
+        browser.goto(&app.url("/admin/automation")).await;
+        browser.wait_for("#rule-form").await;
+        browser
+            .screenshot(&format!("screens-automation-{size}"))
+            .await;
+        pages.push((
+            "automation",
+            overflow(&browser).await,
+            small_targets(&browser).await,
+        ));
         browser.close().await;
 
         for (page, sideways, found) in pages {
