@@ -127,6 +127,8 @@ pub struct Why {
 pub struct Plan {
     /// The rule's id, or `closure:<id>` for a closure's own reply.
     pub rule: String,
+    /// The team whose conversations the rule acts on (`None`: every team's).
+    pub team: Option<TeamId>,
     pub rule_name: String,
     pub why: Why,
     pub steps: Vec<Step>,
@@ -155,6 +157,7 @@ pub fn evaluate(rules: &[RuleView], fired: &Fired, facts: &Facts, now: i64) -> V
             may_reply = Err("automation already replied".into());
             plans.push(Plan {
                 rule: format!("closure:{}", closure.id),
+                team: None,
                 rule_name: "Closure".into(),
                 why: Why {
                     trigger: "message_received",
@@ -191,6 +194,7 @@ pub fn evaluate(rules: &[RuleView], fired: &Fired, facts: &Facts, now: i64) -> V
             .collect();
         plans.push(Plan {
             rule: rule.id.clone(),
+            team: rule.team,
             rule_name: rule.name.clone(),
             why,
             steps,

@@ -12,7 +12,7 @@ use crate::automation::{evaluate, ClosureNow, Facts, Fired, Plan};
 use crate::calendar::{Status as Hours, TeamCalendar, WeeklyHours, Window};
 use crate::clock::Clock;
 use crate::error::AppResult;
-use crate::store::automation::{advance_cursor, apply_plan};
+use crate::store::automation::{advance_cursor, apply_plan, lock_conversation};
 use crate::store::calendar::closure_of;
 use crate::store::jobs::{enqueue, Job, NewJob};
 use crate::store::Store;
@@ -38,6 +38,8 @@ const DRY_RUN_HITS: usize = 200;
 
 /// Something that happened to a conversation that rules may act on.
 struct Moment {
+    /// The event's seq.
+    seq: i64,
     conversation: ConversationId,
     fired: Fired,
     /// The moment's key in `rule_runs`.
@@ -56,6 +58,7 @@ fn moment(event: &Event) -> Option<Moment> {
     let entry = payload["message"].as_str()?;
     match event.kind.as_str() {
         "message.received" => Some(Moment {
+            seq: event.seq.0,
             conversation,
             // Filled in from the message's facts.
             fired: Fired::Message {
@@ -68,6 +71,7 @@ fn moment(event: &Event) -> Option<Moment> {
             caused_by: None,
         }),
         "conversation.updated" => Some(Moment {
+            seq: event.seq.0,
             conversation,
             fired: Fired::Change {
                 action: payload["action"].as_str()?.to_owned(),
@@ -130,6 +134,7 @@ pub struct Automator {
 
 /// What one moment comes to: the plans to write and the timers to arm.
 struct Decided {
+    seq: i64,
     conversation: ConversationId,
     key: String,
     plans: Vec<Plan>,
@@ -191,20 +196,37 @@ impl Automator {
                 }
             }
         }
-        let mut tx = self.store.begin().await?;
-        if !advance_cursor(&mut tx, from, last).await? {
-            // Another node did this batch.
-            return Ok(0);
-        }
+        // One transaction per moment that does something, each moving the
+        // cursor up to its event: locks are held for one conversation at a
+        // time, never across the batch.
+        let mut at = from;
         for done in &decided {
-            for plan in &done.plans {
-                apply_plan(&mut tx, now, done.conversation, &done.key, plan).await?;
+            if done.plans.is_empty() && done.timers.is_empty() {
+                continue;
+            }
+            let mut tx = self.store.begin().await?;
+            if !advance_cursor(&mut tx, at, done.seq).await? {
+                // Another node took these events.
+                return Ok(0);
+            }
+            if let Some(team_now) = lock_conversation(&mut tx, done.conversation).await? {
+                for plan in &done.plans {
+                    apply_plan(&mut tx, now, done.conversation, team_now, &done.key, plan).await?;
+                }
             }
             for timer in &done.timers {
                 enqueue(&mut tx, now, timer).await?;
             }
+            self.store.commit(tx).await?;
+            at = done.seq;
         }
-        self.store.commit(tx).await?;
+        if at < last {
+            let mut tx = self.store.begin().await?;
+            if !advance_cursor(&mut tx, at, last).await? {
+                return Ok(0);
+            }
+            tx.commit_quietly().await?;
+        }
         Ok(events.len())
     }
 
@@ -250,6 +272,7 @@ impl Automator {
             _ => Vec::new(),
         };
         Ok(Some(Decided {
+            seq: moment.seq,
             conversation: moment.conversation,
             key: moment.key.clone(),
             plans,
@@ -379,16 +402,17 @@ impl Automator {
         };
         let plans = evaluate(std::slice::from_ref(&rule), &fired, &facts, now);
         let mut tx = self.store.begin().await.map_err(|e| e.to_string())?;
-        for plan in &plans {
-            apply_plan(
-                &mut tx,
-                now,
-                conversation,
-                &format!("timer:{message}"),
-                plan,
-            )
+        let Some(team_now) = lock_conversation(&mut tx, conversation)
             .await
-            .map_err(fail)?;
+            .map_err(fail)?
+        else {
+            return Ok(());
+        };
+        let key = format!("timer:{message}");
+        for plan in &plans {
+            apply_plan(&mut tx, now, conversation, team_now, &key, plan)
+                .await
+                .map_err(fail)?;
         }
         self.store.commit(tx).await.map_err(|e| e.to_string())?;
         Ok(())
@@ -458,7 +482,11 @@ impl Automator {
             facts.auto_replied_at = None;
             facts.window_refusal = None;
             facts.recent_runs = 0;
+            facts.closure = None;
             for plan in evaluate(rules, &moment.fired, &facts, at) {
+                if plan.rule != rule.id {
+                    continue;
+                }
                 if hits.len() < DRY_RUN_HITS {
                     hits.push(DryRunHit {
                         conversation: moment.conversation,

@@ -171,13 +171,13 @@ async fn checked(state: &AppState, mut input: RuleInput) -> AppResult<RuleInput>
                         "Write the reply in Chinese, English or both.",
                     ));
                 }
-                if [&*text_zh, &*text_en]
-                    .iter()
-                    .any(|t| t.as_ref().is_some_and(|t| t.len() > MAX_REPLY_BYTES))
-                {
+                // Both languages go out together when the client's cannot be told.
+                let both = text_zh.as_ref().map_or(0, String::len)
+                    + text_en.as_ref().map_or(0, String::len);
+                if both > MAX_REPLY_BYTES {
                     return Err(bad(
                         "actions",
-                        "A reply is at most 2,000 bytes (WeChat allows 2,048).",
+                        "The Chinese and English replies together are at most 2,000 bytes (WeChat allows 2,048).",
                     ));
                 }
             }
@@ -260,7 +260,7 @@ async fn create(
     .await?
     .ok_or_else(|| anyhow::anyhow!("a new rule was not saved"))?;
     let payload = json!({ "rule": id, "name": input.name, "input": input });
-    store::log_rule(&mut tx, now, user.id, "rule.saved", payload, input.team).await?;
+    store::log_rule(&mut tx, now, user.id, "rule.saved", payload).await?;
     state.store.commit(tx).await?;
     let view = state
         .store
@@ -296,7 +296,7 @@ async fn update(
         .await?
         .ok_or(AppError::NotFound("That rule"))?;
     let payload = json!({ "rule": id, "name": input.name, "input": input });
-    store::log_rule(&mut tx, now, user.id, "rule.saved", payload, input.team).await?;
+    store::log_rule(&mut tx, now, user.id, "rule.saved", payload).await?;
     state.store.commit(tx).await?;
     let view = state
         .store
@@ -325,7 +325,7 @@ async fn remove(
         return Err(AppError::NotFound("That rule"));
     }
     let payload = json!({ "rule": id, "name": current.name });
-    store::log_rule(&mut tx, now, user.id, "rule.deleted", payload, current.team).await?;
+    store::log_rule(&mut tx, now, user.id, "rule.deleted", payload).await?;
     state.store.commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

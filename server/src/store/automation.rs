@@ -111,7 +111,15 @@ impl Store {
         );
         let rows: Vec<RuleRow> =
             on_read!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
-        rows.into_iter().map(RuleRow::view).collect()
+        // One unreadable rule must not stop the others.
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                row.view()
+                    .map_err(|e| tracing::warn!(error = %e, "a rule is skipped"))
+                    .ok()
+            })
+            .collect())
     }
 
     pub async fn rule(&self, id: &str) -> AppResult<Option<RuleView>> {
@@ -126,6 +134,15 @@ impl Store {
     /// How far automation has read the log; the first call starts it at
     /// the log's head (rules act on what happens from now on).
     pub async fn automation_cursor(&self) -> AppResult<i64> {
+        let found: Option<i64> = on_read!(self, pool => {
+            sqlx::query_scalar("SELECT seq FROM automation_cursor WHERE name = $1")
+                .bind(CURSOR)
+                .fetch_optional(pool)
+                .await?
+        });
+        if let Some(seq) = found {
+            return Ok(seq);
+        }
         let head = self.head().await?.0;
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
@@ -282,17 +299,77 @@ async fn has_run(
     Ok(found.is_some())
 }
 
+/// Locks the conversation's contact, then the conversation (the order
+/// ingest takes them in), and says which team the conversation is in now;
+/// `None` when it is gone.
+pub async fn lock_conversation(
+    tx: &mut Tx,
+    conversation: ConversationId,
+) -> AppResult<Option<Option<TeamId>>> {
+    let id = conversation.to_string();
+    let sql = format!(
+        "SELECT 1 FROM contacts WHERE id = (SELECT contact_id FROM conversations WHERE id = $1){}",
+        tx.backend().for_update_of("contacts")
+    );
+    on_tx!(tx, c => sqlx::query(&sql).bind(&id).execute(&mut *c).await?.rows_affected());
+    let sql = format!(
+        "SELECT team_id FROM conversations WHERE id = $1{}",
+        tx.backend().for_update_of("conversations")
+    );
+    let team: Option<Option<String>> =
+        on_tx!(tx, c => sqlx::query_scalar(&sql).bind(&id).fetch_optional(&mut *c).await?);
+    Ok(team.map(|t| t.and_then(|t| t.parse().ok())))
+}
+
 /// Writes `plan` on `conversation` for the moment `key`, once: a second
 /// call with the same rule, conversation and key does nothing (`false`).
-/// Each automated entry carries the rule and why it ran.
+/// The caller has locked the conversation ([`lock_conversation`]) and says
+/// which team it is in now: a team's rule does not act on a conversation
+/// that has left the team. A plan that fails is undone alone (logged), so
+/// one bad rule does not stop the others. Each automated entry carries the
+/// rule and why it ran.
 pub async fn apply_plan(
+    tx: &mut Tx,
+    now: i64,
+    conversation: ConversationId,
+    team_now: Option<TeamId>,
+    key: &str,
+    plan: &Plan,
+) -> AppResult<bool> {
+    if plan.steps.iter().all(|s| matches!(s, Step::Skipped(_)))
+        || plan.team.is_some_and(|team| Some(team) != team_now)
+    {
+        return Ok(false);
+    }
+    tx.savepoint("automation_plan").await?;
+    match write_plan(tx, now, conversation, key, plan).await {
+        Ok(done) => {
+            tx.release("automation_plan").await?;
+            Ok(done)
+        }
+        Err(e) => {
+            tracing::warn!(rule = %plan.rule, %conversation, error = %e, "a rule's plan was undone");
+            tx.rollback_to("automation_plan").await?;
+            Ok(false)
+        }
+    }
+}
+
+async fn write_plan(
     tx: &mut Tx,
     now: i64,
     conversation: ConversationId,
     key: &str,
     plan: &Plan,
 ) -> AppResult<bool> {
-    if plan.steps.iter().all(|s| matches!(s, Step::Skipped(_))) {
+    let recent: i64 = on_tx!(tx, c => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM rule_runs WHERE conversation_id = $1 AND ran_at > $2")
+            .bind(conversation.to_string())
+            .bind(now - 3_600_000)
+            .fetch_one(&mut *c)
+            .await?
+    });
+    if recent >= crate::automation::MAX_RUNS_PER_HOUR {
         return Ok(false);
     }
     if !claim_run(tx, &plan.rule, conversation, key, now).await? {
@@ -436,20 +513,16 @@ pub async fn delete_rule(tx: &mut Tx, id: &str) -> AppResult<bool> {
     Ok(gone == 1)
 }
 
-/// The rule's event: `rule.saved` or `rule.deleted`.
+/// The rule's event: `rule.saved` or `rule.deleted`. Not tagged with the
+/// rule's team: agents do not see rules, so the socket shows the event
+/// only to its actor, admins and compliance.
 pub async fn log_rule(
     tx: &mut Tx,
     now: i64,
     actor: UserId,
     kind: &'static str,
     payload: Value,
-    team: Option<TeamId>,
 ) -> AppResult<()> {
-    append(
-        tx,
-        now,
-        &[NewEvent::new(kind, Some(actor), payload).in_team(team)],
-    )
-    .await?;
+    append(tx, now, &[NewEvent::new(kind, Some(actor), payload)]).await?;
     Ok(())
 }

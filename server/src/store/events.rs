@@ -336,7 +336,7 @@ impl Store {
     }
 
     /// Events of the given kinds at or after `since` (Unix ms), oldest
-    /// first, at most `limit`: what a rule's dry run replays.
+    /// first: the newest `limit` of them. What a rule's dry run replays.
     pub async fn events_since(
         &self,
         since: i64,
@@ -345,7 +345,7 @@ impl Store {
     ) -> Result<Vec<Event>, sqlx::Error> {
         let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE at >= $1 AND kind IN ({}) ORDER BY seq LIMIT $2",
+            "SELECT {EVENT_COLUMNS} FROM events WHERE at >= $1 AND kind IN ({}) ORDER BY seq DESC LIMIT $2",
             placeholders.join(", ")
         );
         let rows: Vec<EventRow> = on_read!(self, pool => {
@@ -355,7 +355,7 @@ impl Store {
             }
             query.fetch_all(pool).await?
         });
-        Ok(rows.into_iter().map(to_event).collect())
+        Ok(rows.into_iter().rev().map(to_event).collect())
     }
 
     /// The newest committed `seq`.

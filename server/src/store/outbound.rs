@@ -16,6 +16,9 @@ use shared::{ChannelId, ContactId, ConversationId, MessageId, TeamId, UserId};
 use uuid::Uuid;
 
 pub const SEND_JOB: &str = "wechat.send";
+/// WeChat's limit for a text message, which an automated reply with its
+/// variables filled in must keep to.
+const MAX_AUTOMATED_BYTES: usize = 2048;
 
 /// A conversation with what sending to its contact needs.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -222,6 +225,10 @@ pub async fn queue_automated_reply(
     text: &str,
     fields: serde_json::Value,
 ) -> AppResult<Option<MessageId>> {
+    if text.len() > MAX_AUTOMATED_BYTES {
+        tracing::warn!(conversation = %conversation_id, bytes = text.len(), "an automated reply is too long for WeChat");
+        return Ok(None);
+    }
     let target = locked_target(tx, conversation_id).await?;
     let replied = target
         .auto_replied_at
