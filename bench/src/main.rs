@@ -36,7 +36,10 @@ async fn main() {
             let kf_only = std::env::args().skip(2).any(|a| a == "--kf");
             return ingest::run(kf_only).await;
         }
-        "automation" => return automation::run().await,
+        "automation" => {
+            let every = std::env::args().skip(2).any(|a| a == "--every");
+            return automation::run(every).await;
+        }
         "inbox" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
             return inbox::run(&args).await;
@@ -47,7 +50,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: harbour-bench store|ingest [--kf]|automation|inbox|export [--conversations N] [--messages M]"
+                "usage: harbour-bench store|ingest [--kf]|automation [--every]|inbox|export [--conversations N] [--messages M]"
             );
             std::process::exit(2);
         }

@@ -259,15 +259,27 @@ async fn create(
     )
     .await?
     .ok_or_else(|| anyhow::anyhow!("a new rule was not saved"))?;
+    let view = logged(&state, tx, now, &user, &id, &input).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Records `rule.saved`, commits, and reads the rule back as saved.
+async fn logged(
+    state: &AppState,
+    mut tx: crate::store::Tx,
+    now: i64,
+    user: &AuthUser,
+    id: &str,
+    input: &RuleInput,
+) -> AppResult<RuleView> {
     let payload = json!({ "rule": id, "name": input.name, "input": input });
     store::log_rule(&mut tx, now, user.id, "rule.saved", payload).await?;
     state.store.commit(tx).await?;
-    let view = state
+    state
         .store
-        .rule(&id)
+        .rule(id)
         .await?
-        .ok_or(AppError::NotFound("That rule"))?;
-    Ok((StatusCode::CREATED, Json(view)))
+        .ok_or(AppError::NotFound("That rule"))
 }
 
 async fn update(
@@ -295,15 +307,7 @@ async fn update(
     store::save_rule(&mut tx, now, user.id, Some(&id), &record)
         .await?
         .ok_or(AppError::NotFound("That rule"))?;
-    let payload = json!({ "rule": id, "name": input.name, "input": input });
-    store::log_rule(&mut tx, now, user.id, "rule.saved", payload).await?;
-    state.store.commit(tx).await?;
-    let view = state
-        .store
-        .rule(&id)
-        .await?
-        .ok_or(AppError::NotFound("That rule"))?;
-    Ok(Json(view))
+    Ok(Json(logged(&state, tx, now, &user, &id, &input).await?))
 }
 
 async fn remove(

@@ -444,38 +444,23 @@ pub async fn save_rule(
         to_json(&input.actions)?,
     );
     let team = input.team.map(|t| t.to_string());
-    let changed = match id {
-        None => {
-            let id = Uuid::new_v4().to_string();
-            on_tx!(tx, c => {
-                sqlx::query(
-                    "INSERT INTO rules (id, name, enabled, team_id, trigger, conditions, actions, stop, position, \
-                                        created_at, updated_at, updated_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
-                )
-                .bind(&id)
-                .bind(&input.name)
-                .bind(input.enabled)
-                .bind(&team)
-                .bind(&trigger)
-                .bind(&conditions)
-                .bind(&actions)
-                .bind(input.stop)
-                .bind(rule.position)
-                .bind(now)
-                .bind(actor.to_string())
-                .execute(&mut *c)
-                .await?
-                .rows_affected()
-            });
-            return Ok(Some(id));
-        }
-        Some(id) => on_tx!(tx, c => {
-            sqlx::query(
-                "UPDATE rules SET name = $2, enabled = $3, team_id = $4, trigger = $5, conditions = $6, \
-                   actions = $7, stop = $8, position = $9, updated_at = $10, updated_by = $11 WHERE id = $1",
-            )
-            .bind(id)
+    // Both statements take the same parameters in the same order.
+    let (sql, id) = match id {
+        None => (
+            "INSERT INTO rules (id, name, enabled, team_id, trigger, conditions, actions, stop, position, \
+                                updated_at, updated_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)",
+            Uuid::new_v4().to_string(),
+        ),
+        Some(id) => (
+            "UPDATE rules SET name = $2, enabled = $3, team_id = $4, trigger = $5, conditions = $6, \
+               actions = $7, stop = $8, position = $9, updated_at = $10, updated_by = $11 WHERE id = $1",
+            id.to_owned(),
+        ),
+    };
+    let changed = on_tx!(tx, c => {
+        sqlx::query(sql)
+            .bind(&id)
             .bind(&input.name)
             .bind(input.enabled)
             .bind(&team)
@@ -489,9 +474,8 @@ pub async fn save_rule(
             .execute(&mut *c)
             .await?
             .rows_affected()
-        }),
-    };
-    Ok((changed == 1).then(|| id.unwrap_or_default().to_owned()))
+    });
+    Ok((changed == 1).then_some(id))
 }
 
 /// The position after the last rule's.
