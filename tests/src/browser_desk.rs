@@ -122,12 +122,10 @@ pub async fn newest_conversation(app: &TestApp, admin: &str) -> shared::api::Con
 /// Waits until nothing matches `css`.
 pub async fn wait_gone(browser: &Browser, css: &str) {
     for _ in 0..100 {
-        let found = browser
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .expect("find");
-        if found.is_empty() {
+        // WebKitGTK's driver may answer "stale element" while the element
+        // is being removed: that is asked again, not a failure.
+        let found = browser.client.find_all(Locator::Css(css)).await;
+        if found.is_ok_and(|found| found.is_empty()) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
