@@ -195,8 +195,14 @@ fn automated_author(locale: crate::i18n::Locale, message: &MessageView) -> Optio
     let fields = message.fields.as_ref()?;
     fields.get("automated")?;
     let auto = td_string!(locale, automation.auto_reply);
+    let closure = fields
+        .get("rule")
+        .and_then(|r| r.as_str())
+        .is_some_and(|r| r.starts_with("closure:"));
     Some(
         match crate::components::automation_why::rule_label(locale, Some(fields)) {
+            // "Closure auto-reply" says it all.
+            Some(rule) if closure => rule,
             Some(rule) => format!("{auto} · {rule}"),
             None => auto.to_owned(),
         },
