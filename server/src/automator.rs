@@ -251,22 +251,16 @@ impl Automator {
             }
             None => None,
         };
-        let Some(facts) = self
+        let Some((mut facts, waiting_since)) = self
             .facts(moment.conversation, moment.at, text, calendars, now)
             .await?
         else {
             return Ok(None);
         };
-        let mut facts = facts;
         facts.caused_by = moment.caused_by.clone();
         let plans = evaluate(rules, &moment.fired, &facts, now);
         let timers = match (&moment.fired, moment.message) {
             (Fired::Message { .. }, Some(message)) => {
-                let waiting_since = self
-                    .store
-                    .conversation_facts(moment.conversation, now)
-                    .await?
-                    .and_then(|c| c.waiting_since);
                 arm_timers(rules, &facts, moment, message, waiting_since)
             }
             _ => Vec::new(),
@@ -280,7 +274,8 @@ impl Automator {
         }))
     }
 
-    /// What a rule decides from, about `conversation` at instant `at`.
+    /// What a rule decides from, about `conversation` at instant `at`,
+    /// with when the client began to wait (as read now).
     async fn facts(
         &self,
         conversation: ConversationId,
@@ -288,7 +283,7 @@ impl Automator {
         text: Option<String>,
         calendars: &mut HashMap<Option<TeamId>, (TeamCalendar, Vec<ClosureView>)>,
         now: i64,
-    ) -> AppResult<Option<Facts>> {
+    ) -> AppResult<Option<(Facts, Option<i64>)>> {
         let Some(found) = self
             .store
             .conversation_facts(conversation, now - HOUR_MS)
@@ -333,24 +328,28 @@ impl Automator {
                 reply_en: c.reply_en.clone(),
                 reply_zh: c.reply_zh.clone(),
             });
-        Ok(Some(Facts {
-            channel_kind: target.channel_kind.clone(),
-            team,
-            team_name: found.team_name.clone(),
-            contact_name: found.contact_name.clone(),
-            status: found.status,
-            priority: found.priority(),
-            assignee: found.assignee(),
-            tags: found.tags(),
-            text,
-            closed_since: calendar.closed_since(at),
-            hours,
-            closure,
-            auto_replied_at: target.auto_replied_at,
-            window_refusal: target.window().refusal(now),
-            recent_runs: found.recent_runs,
-            caused_by: None,
-        }))
+        let waiting_since = found.waiting_since;
+        Ok(Some((
+            Facts {
+                channel_kind: target.channel_kind.clone(),
+                team,
+                team_name: found.team_name.clone(),
+                contact_name: found.contact_name.clone(),
+                status: found.status,
+                priority: found.priority(),
+                assignee: found.assignee(),
+                tags: found.tags(),
+                text,
+                closed_since: calendar.closed_since(at),
+                hours,
+                closure,
+                auto_replied_at: target.auto_replied_at,
+                window_refusal: target.window().refusal(now),
+                recent_runs: found.recent_runs,
+                caused_by: None,
+            },
+            waiting_since,
+        )))
     }
 
     /// A time-based rule's timer ran out: when the client still waits as
@@ -390,7 +389,7 @@ impl Automator {
             return Ok(());
         }
         let mut calendars = HashMap::new();
-        let Some(facts) = self
+        let Some((facts, _)) = self
             .facts(conversation, now, found.body, &mut calendars, now)
             .await
             .map_err(fail)?
@@ -473,7 +472,7 @@ impl Automator {
                 },
                 None => None,
             };
-            let Some(mut facts) = self
+            let Some((mut facts, _)) = self
                 .facts(moment.conversation, at, text, &mut calendars, now)
                 .await?
             else {
