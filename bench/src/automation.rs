@@ -5,7 +5,10 @@
 //! them. Every message is judged by all 50 "a client writes" rules (their
 //! facts are read and every condition checked); each rule's keyword is one
 //! message's number, so each acts once (adds a label). `--every`: the worst
-//! case instead, five of the rules act on every message.
+//! case instead, five of the rules act on every message. Then
+//! auto-assignment: how long until an agent who comes online holds the
+//! waiting conversations, and until they all go to a colleague when her
+//! socket closes.
 
 use crate::ingest::{bare_axum, load, pushes, Outcome, AES_KEY, APP_ID, CALLBACKS, TOKEN};
 use harbour_server::automator::Automator;
@@ -53,6 +56,128 @@ pub async fn run(every: bool) {
             );
         }
     }
+    println!();
+    println!(
+        "| auto-assignment, {HANDED} waiting conversations | an agent comes online: all given to her | she goes offline: all back and given to a colleague | per conversation | ratio offline to online |"
+    );
+    println!("|---|---|---|---|---|");
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if backend == Backend::Postgres && !harbour_tests::db::postgres_available().await {
+            continue;
+        }
+        let (online, offline) = reassignment(backend).await;
+        println!(
+            "| Harbour on {backend:?} | {:.0} ms | {:.0} ms | {:.2} ms | {:.2} |",
+            online.as_secs_f64() * 1000.0,
+            offline.as_secs_f64() * 1000.0,
+            offline.as_secs_f64() * 1000.0 / HANDED as f64,
+            offline.as_secs_f64() / online.as_secs_f64(),
+        );
+    }
+}
+
+/// Conversations an agent holds when she goes offline (her capacity).
+const HANDED: usize = 100;
+
+/// How long auto-assignment takes, on a node running as in production
+/// (its own dispatcher, woken by sockets and events), to give `HANDED`
+/// waiting conversations to an agent whose socket opens, and then, when
+/// her socket closes (no grace), to hand them all to the colleague who is
+/// online: from the socket's open or close to the last assignment.
+async fn reassignment(backend: Backend) -> (Duration, Duration) {
+    let db = TestDb::new(backend).await;
+    let app = spawn_app_on(db, |config| config.offline_grace_ms = 0).await;
+    let admin = app.admin_token().await;
+    let team = harbour_tests::desk::create_team(&app, &admin, "Desk")
+        .await
+        .id;
+    let (code, body) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/teams/{team}/assignment"),
+            &admin,
+            &json!({ "assignment": "round_robin" }),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let channel = app.connect_official_account(&admin, &json!({ "name": "Bench", "app_id": APP_ID, "app_secret": "s", "token": TOKEN, "mode": "plain", "team": team })).await;
+    let mut agents = Vec::new();
+    for _ in 0..2 {
+        let (user, token) = app
+            .user_with_role(&admin, shared::Role::Agent, &[team])
+            .await;
+        let (code, body) = app
+            .send_json(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/users/{}", user.id),
+                &admin,
+                &json!({ "capacity": HANDED }),
+            )
+            .await;
+        assert_eq!(code, 200, "{body}");
+        agents.push((user.id, token));
+    }
+    for n in 0..HANDED {
+        let from = format!("oBenchAssign{n:016}");
+        app.push_plain_text(&channel.callback_path, TOKEN, &from, n as u64 + 1, "你好")
+            .await;
+    }
+    let load = |who: shared::UserId| {
+        let store = app.store.clone();
+        let now = app.clock.now();
+        async move {
+            store
+                .agents(now)
+                .await
+                .expect("agents")
+                .into_iter()
+                .find(|a| a.id == who)
+                .map_or(0, |a| a.load)
+        }
+    };
+    let until = |who: shared::UserId, connected: bool| {
+        let store = app.store.clone();
+        let now = app.clock.now();
+        async move {
+            for _ in 0..2000 {
+                let agents = store.agents(now).await.expect("agents");
+                if agents
+                    .iter()
+                    .any(|a| a.id == who && a.connected == connected)
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            panic!("the roster never showed the socket");
+        }
+    };
+    let (amy, amy_token) = agents[0].clone();
+    let (ken, ken_token) = agents[1].clone();
+    let started = Instant::now();
+    let (amy_socket, _, _) = harbour_tests::socket::hello(&app, &amy_token, shared::Seq(0)).await;
+    while load(amy).await < HANDED as i64 {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "never given out"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let online = started.elapsed();
+    let (_ken_socket, _, _) = harbour_tests::socket::hello(&app, &ken_token, shared::Seq(0)).await;
+    until(ken, true).await;
+    let started = Instant::now();
+    drop(amy_socket);
+    while load(ken).await < HANDED as i64 {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "never reassigned"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let offline = started.elapsed();
+    assert_eq!(load(amy).await, 0);
+    (online, offline)
 }
 
 /// One run: `rules` rules, the engine running, `CALLBACKS` callbacks.

@@ -121,7 +121,18 @@ pub async fn update_user(
             "Harbour needs at least one active admin.",
         ));
     }
+    if let Some(capacity) = input.capacity {
+        if !(1..=shared::assignment::MAX_CAPACITY).contains(&capacity) {
+            return Err(AppError::validation(
+                "capacity",
+                "Choose a capacity from 1 to 100 conversations.",
+            ));
+        }
+    }
     users::update_user_fields(&mut tx, now, id, name.as_deref(), input.role, input.active).await?;
+    if let Some(capacity) = input.capacity {
+        users::set_capacity(&mut tx, now, id, capacity).await?;
+    }
     if let Some(teams) = &input.teams {
         users::set_teams(&mut tx, id, teams).await?;
     }
@@ -242,6 +253,7 @@ pub async fn create_team(
         created_at: now,
         welcome_text: None,
         closing_text: None,
+        assignment: Default::default(),
     })
 }
 

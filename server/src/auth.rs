@@ -290,6 +290,8 @@ mod tests {
             created_at: 0,
             must_change_password: false,
             language: None,
+            capacity: 10,
+            availability: Default::default(),
         };
         let token = issue_access_token(&keys, &user, "s", 1_000_000, 60).unwrap_or_default();
         assert!(decode_access_token(&keys, &token, 1_000_000 + 59_000).is_ok());

@@ -85,6 +85,9 @@ pub struct Config {
     pub record_reads: bool,
     /// Signed checkpoints of the event log.
     pub checkpoints: crate::checkpointer::CheckpointSettings,
+    /// How long an agent may be disconnected before auto-assignment hands
+    /// their waiting conversations back (ms).
+    pub offline_grace_ms: i64,
 }
 
 /// Raw settings as given on the command line or in the environment, before checking.
@@ -185,6 +188,10 @@ pub struct Settings {
     /// How long a finished export bundle can be downloaded, in hours.
     #[arg(long, env = "HARBOUR_EXPORT_HOURS", default_value_t = 72)]
     pub export_hours: u32,
+    /// How long an agent may be disconnected before auto-assignment hands
+    /// their waiting conversations back to the team, in seconds.
+    #[arg(long, env = "HARBOUR_OFFLINE_GRACE_SECONDS", default_value_t = 120)]
+    pub offline_grace_seconds: u32,
 }
 
 /// Settings as a debugger would print them, without the secrets in them.
@@ -293,6 +300,7 @@ impl Config {
             export_keep_ms: export_keep_ms(settings.export_hours)?,
             record_reads: true,
             checkpoints,
+            offline_grace_ms: offline_grace_ms(settings.offline_grace_seconds)?,
         })
     }
 
@@ -333,6 +341,7 @@ impl Config {
             shutdown_deadline: std::time::Duration::from_secs(25),
             portal: None,
             export_keep_ms: 72 * 3_600_000,
+            offline_grace_ms: 120_000,
             record_reads: true,
             checkpoints: crate::checkpointer::CheckpointSettings {
                 every_events: 1000,
@@ -410,6 +419,13 @@ fn callback_max_age_s(seconds: u32) -> anyhow::Result<i64> {
         bail!("HARBOUR_CALLBACK_MAX_AGE_S must be between 30 and 3600 seconds, not {seconds}.");
     }
     Ok(i64::from(seconds))
+}
+
+fn offline_grace_ms(seconds: u32) -> anyhow::Result<i64> {
+    if seconds > 24 * 3600 {
+        bail!("HARBOUR_OFFLINE_GRACE_SECONDS must be at most 86400 (a day), not {seconds}.");
+    }
+    Ok(i64::from(seconds) * 1000)
 }
 
 fn export_keep_ms(hours: u32) -> anyhow::Result<i64> {

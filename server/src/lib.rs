@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod assignment;
 pub mod audit;
 pub mod auth;
 pub mod automation;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod contacts;
 pub mod demo;
 pub mod demo_portal;
+pub mod dispatcher;
 pub mod error;
 pub mod exports;
 pub mod hub;
@@ -29,6 +31,7 @@ pub mod metrics;
 pub mod portal;
 pub mod presence;
 pub mod reply_window;
+pub mod roster;
 pub mod routes;
 pub mod search;
 pub mod secrets;

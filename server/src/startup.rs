@@ -74,6 +74,15 @@ impl Application {
         let tasks = Tasks::default();
         let shutdown = Shutdown::default();
         tasks.add(HUB_TASK, hub.start(store.clone()).await?);
+        let roster = crate::roster::Roster::default();
+        tasks.add(
+            "roster",
+            tokio::spawn(
+                roster
+                    .clone()
+                    .run(store.clone(), clock.clone(), shutdown.clone()),
+            ),
+        );
         let secrets = Arc::new(SecretBox::new(config.secret_key.expose()));
         let (prover, proof_requests) = crate::checkpointer::Prover::channel();
         let exports = crate::exports::ExportSettings {
@@ -97,6 +106,16 @@ impl Application {
                     crate::automator::Automator::new(store.clone(), clock.clone())
                         .run(shutdown.clone()),
                 ),
+            );
+            let dispatcher = crate::dispatcher::Dispatcher::new(
+                store.clone(),
+                clock.clone(),
+                roster.clone(),
+                config.offline_grace_ms,
+            );
+            tasks.add(
+                "auto-assignment",
+                tokio::spawn(dispatcher.run(hub.clone(), shutdown.clone())),
             );
         }
         let listener = TcpListener::bind(config.bind)
@@ -174,6 +193,7 @@ impl Application {
             estates: Default::default(),
             media: MediaStore::new(&config.data_dir),
             presence,
+            roster,
             clock,
             keys: Arc::new(TokenKeys::new(config.secret_key.expose())),
             secrets,

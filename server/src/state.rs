@@ -28,6 +28,8 @@ pub struct AppState {
     pub media: MediaStore,
     /// Who views and types where, and the reply locks (this node's sockets).
     pub presence: Presence,
+    /// Who has a socket open here, for auto-assignment.
+    pub roster: crate::roster::Roster,
     pub clock: Clock,
     pub config: Arc<Config>,
     pub keys: Arc<TokenKeys>,

@@ -61,6 +61,11 @@ pub trait SessionBackend: Send + Sync {
     fn stopping(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
         None
     }
+    /// A socket of `user` opened (`true`) or closed, for auto-assignment's
+    /// presence.
+    fn connection(&self, _user: shared::UserId, _open: bool) -> impl Future<Output = ()> + Send {
+        async {}
+    }
     /// Records in the timeline that `user` took the reply over from `from`.
     fn log_take_over(
         &self,
@@ -282,6 +287,8 @@ where
         .presence()
         .map(Presence::new_session)
         .unwrap_or_default();
+    let who = user.id;
+    backend.connection(who, true).await;
     let end = stream_live(
         &mut sink,
         &mut stream,
@@ -297,6 +304,7 @@ where
     if let Some(presence) = backend.presence() {
         presence.leave(session, backend.now());
     }
+    backend.connection(who, false).await;
     end
 }
 

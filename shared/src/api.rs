@@ -62,6 +62,11 @@ pub struct User {
     /// The language the user chose for the app; `None`: the browser's.
     #[serde(default)]
     pub language: Option<Language>,
+    /// Conversations auto-assignment may give them at once.
+    #[serde(default = "crate::assignment::default_capacity")]
+    pub capacity: i64,
+    #[serde(default)]
+    pub availability: crate::assignment::Availability,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +89,8 @@ pub struct Team {
     /// (unless the account has its own).
     #[serde(default)]
     pub closing_text: Option<String>,
+    #[serde(default)]
+    pub assignment: crate::assignment::Assignment,
 }
 
 /// `PUT /api/v1/teams/{id}/messages`: the team's WeCom welcome and closing
@@ -117,6 +124,9 @@ pub struct UpdateUser {
     pub active: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<TeamId>>,
+    /// 1 to [`crate::assignment::MAX_CAPACITY`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! response bodies, the JSON error body and the live-socket protocol.
 
 pub mod api;
+pub mod assignment;
 pub mod automation;
 pub mod closed_set;
 pub mod error;

@@ -29,6 +29,8 @@ pub struct TestApp {
     pub final_checkpoint: harbour_server::shutdown::Shutdown,
     /// What this node's export jobs use (its checkpointer's prover).
     pub exports: harbour_server::exports::ExportSettings,
+    /// Who has a socket open on this node.
+    pub roster: harbour_server::roster::Roster,
 }
 
 /// Where every test's manual clock starts: 09:00 Hong Kong time on the real
@@ -93,6 +95,7 @@ async fn start_node(
     let (tasks, shutdown) = (app.state.tasks.clone(), app.state.shutdown.clone());
     let final_checkpoint = app.state.final_checkpoint.clone();
     let exports = app.state.exports.clone();
+    let roster = app.state.roster.clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -109,6 +112,7 @@ async fn start_node(
         shutdown,
         final_checkpoint,
         exports,
+        roster,
     }
 }
 

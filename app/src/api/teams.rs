@@ -28,3 +28,19 @@ pub async fn set_messages(
     )
     .await
 }
+
+/// How a team hands out its waiting conversations (admins; supervisors
+/// for their own teams).
+pub async fn set_assignment(
+    auth: impl TokenSource,
+    id: TeamId,
+    request: &shared::assignment::SetAssignment,
+) -> Result<Team, ApiError> {
+    send_json(
+        auth,
+        Method::PUT,
+        &format!("/teams/{id}/assignment"),
+        request,
+    )
+    .await
+}

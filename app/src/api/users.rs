@@ -29,3 +29,11 @@ pub async fn reset_password(
 ) -> Result<(), ApiError> {
     send_no_content(auth, Method::POST, &format!("/users/{id}/password"), reset).await
 }
+
+/// The signed-in user says whether auto-assignment gives them conversations.
+pub async fn set_availability(
+    auth: impl TokenSource,
+    request: &shared::assignment::SetAvailability,
+) -> Result<User, ApiError> {
+    send_json(auth, Method::PUT, "/me/availability", request).await
+}

@@ -16,6 +16,9 @@ pub fn rule_label(locale: Locale, fields: Option<&Value>) -> Option<String> {
     if rule.starts_with("closure:") {
         return Some(td_string!(locale, automation.closure_reply).to_owned());
     }
+    if rule.starts_with("assignment:") {
+        return Some(td_string!(locale, automation.auto_assignment).to_owned());
+    }
     let name = fields.get("rule_name").and_then(Value::as_str)?;
     Some(td_string!(locale, automation.rule).replace("%n", name))
 }
@@ -33,6 +36,9 @@ pub fn why_text(locale: Locale, why: &Value) -> String {
         .get("minutes")
         .and_then(Value::as_i64)
         .unwrap_or_default();
+    if let Some(line) = assignment_why(locale, why) {
+        return line;
+    }
     let mut parts = vec![match text("trigger") {
         "conversation_created" => td_string!(locale, automation.t_conversation_created).to_owned(),
         "reopened" => td_string!(locale, automation.t_reopened).to_owned(),
@@ -90,4 +96,35 @@ pub fn why_text(locale: Locale, why: &Value) -> String {
         parts.push(hours.replace("%s", &span).replace("%t", &team));
     }
     parts.join(td_string!(locale, automation.list_separator))
+}
+
+/// Why auto-assignment gave a conversation to someone or took it back:
+/// "round-robin in Loans (2 online)", "Amy has been offline for 3 min".
+/// Names last, so one written "%t" stays as written.
+fn assignment_why(locale: Locale, why: &Value) -> Option<String> {
+    let text = |key: &str| why.get(key).and_then(Value::as_str).unwrap_or_default();
+    let number = |key: &str| {
+        why.get(key)
+            .and_then(Value::as_i64)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Some(match text("trigger") {
+        "round_robin" => td_string!(locale, automation.t_round_robin)
+            .replace("%a", &number("agents"))
+            .replace("%t", text("team_name")),
+        "least_loaded" => td_string!(locale, automation.t_least_loaded)
+            .replace("%a", &number("agents"))
+            .replace("%t", text("team_name")),
+        "agent_away" => {
+            td_string!(locale, automation.t_agent_away).replace("%n", text("agent_name"))
+        }
+        "agent_offline" => td_string!(locale, automation.t_agent_offline)
+            .replace("%m", &number("minutes"))
+            .replace("%n", text("agent_name")),
+        "agent_inactive" => {
+            td_string!(locale, automation.t_agent_inactive).replace("%n", text("agent_name"))
+        }
+        _ => return None,
+    })
 }

@@ -7,6 +7,7 @@ pub mod admin_only;
 pub mod app_shell;
 pub mod attach_image;
 pub mod automation_why;
+pub mod availability_toggle;
 pub mod bulk_bar;
 pub mod canned_save;
 pub mod channels_table;

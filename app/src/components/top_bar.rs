@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::availability_toggle::AvailabilityToggle;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::language_picker::LanguagePicker;
 use crate::components::live_indicator::LiveIndicator;
@@ -53,6 +54,9 @@ pub fn TopBar() -> impl IntoView {
                 <LiveIndicator />
             </Show>
             <div class="top-bar-spacer"></div>
+            <Show when=move || auth.user().is_some_and(|u| u.role == shared::Role::Agent)>
+                <AvailabilityToggle />
+            </Show>
             <Show when=move || auth.user().is_some()>
                 <NotifyToggle />
             </Show>

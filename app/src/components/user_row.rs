@@ -19,7 +19,12 @@ use crate::remote::RemoteList;
 use crate::state::auth::AuthState;
 
 /// Columns in the users table, for the detail row's `colspan`.
-const COLUMNS: &str = "5";
+const COLUMNS: &str = "6";
+
+/// The capacities offered, besides a user's own if it is not among them.
+const CAPACITIES: [i64; 26] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 25, 30, 40, 50, 75, 100,
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Panel {
@@ -50,6 +55,7 @@ pub fn UserRow(
     let busy = RwSignal::new(false);
     let chosen_teams = RwSignal::new(Vec::<TeamId>::new());
     let role_select = NodeRef::<html::Select>::new();
+    let capacity_select = NodeRef::<html::Select>::new();
 
     let name = move || current.with(|u| u.name.clone());
     let active = move || current.with(|u| u.active);
@@ -74,6 +80,12 @@ pub fn UserRow(
                         current.try_with_untracked(|u| u.role),
                     ) {
                         select.set_value(role.as_str());
+                    }
+                    if let (Some(select), Some(capacity)) = (
+                        capacity_select.get_untracked(),
+                        current.try_with_untracked(|u| u.capacity),
+                    ) {
+                        select.set_value(&capacity.to_string());
                     }
                 }
             }
@@ -101,6 +113,32 @@ pub fn UserRow(
                 done,
             );
         }
+    };
+    let change_capacity = move |ev| {
+        let Ok(capacity) = event_target_value(&ev).parse::<i64>() else {
+            return;
+        };
+        if current.with_untracked(|u| u.capacity) != capacity {
+            let done = t_string!(i18n, users.capacity_changed)
+                .replace("%c", &capacity.to_string())
+                .replace("%n", &name());
+            apply(
+                UpdateUser {
+                    capacity: Some(capacity),
+                    ..Default::default()
+                },
+                done,
+            );
+        }
+    };
+    let capacities = move || {
+        let own = current.with(|u| u.capacity);
+        let mut all = CAPACITIES.to_vec();
+        if !all.contains(&own) {
+            all.push(own);
+            all.sort_unstable();
+        }
+        all
     };
     let toggle_active = move |_| {
         let activate = !active();
@@ -187,6 +225,33 @@ pub fn UserRow(
                 </select>
             </td>
             <td class="cell-teams">{team_names}</td>
+            <td class="cell-capacity">
+                <Show
+                    when=move || current.with(|u| u.role == Role::Agent)
+                    fallback=move || view! {
+                        <span class="muted" title=move || t_string!(i18n, users.capacity_none)>"—"</span>
+                    }
+                >
+                    <select
+                        node_ref=capacity_select
+                        class="select-compact"
+                        aria-label=move || t_string!(i18n, users.capacity_of).replace("%n", &name())
+                        disabled=move || busy.get()
+                        on:change=change_capacity
+                    >
+                        {move || capacities()
+                            .into_iter()
+                            .map(|c| {
+                                view! {
+                                    <option value=c.to_string() prop:selected=move || current.with(|u| u.capacity == c)>
+                                        {c.to_string()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </Show>
+            </td>
             <td class="cell-status">
                 <span class=move || if active() { "status status-active" } else { "status status-inactive" }>
                     {move || {

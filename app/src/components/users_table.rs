@@ -41,6 +41,7 @@ pub fn UsersTable(
                             <th scope="col">{move || td_string!(crate::language::current_locale(), users.name_and_email)}</th>
                             <th scope="col">{move || td_string!(crate::language::current_locale(), users.role)}</th>
                             <th scope="col">{move || td_string!(crate::language::current_locale(), nav.teams)}</th>
+                            <th scope="col">{move || td_string!(crate::language::current_locale(), users.capacity)}</th>
                             <th scope="col">{move || td_string!(crate::language::current_locale(), channels.status)}</th>
                             <th scope="col" class="cell-actions">
                                 <span class="visually-hidden">{move || td_string!(crate::language::current_locale(), users.actions)}</span>

@@ -2,10 +2,12 @@
 //! a form to create one, and each team's WeCom welcome and closing messages.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_i18n::I18nContext;
 use shared::api::Team;
+use shared::assignment::{Assignment, SetAssignment};
 
-use crate::api;
+use crate::api::{self, ApiError};
 use crate::components::admin_only::AdminOnly;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_state::ErrorState;
@@ -59,6 +61,7 @@ fn TeamsTable(teams: RemoteList<Team>) -> impl IntoView {
                             <th scope="col">{t!(i18n, teams.team)}</th>
                             <th scope="col" class="cell-number">{t!(i18n, teams.members)}</th>
                             <th scope="col">{t!(i18n, teams.created)}</th>
+                            <th scope="col">{t!(i18n, teams.assignment)}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -66,11 +69,15 @@ fn TeamsTable(teams: RemoteList<Team>) -> impl IntoView {
                             each=move || teams.items.get()
                             key=|team| (team.id, team.member_count)
                             children=move |team| {
+                                let whole = team.clone();
                                 view! {
                                     <tr data-team-id=team.id.to_string()>
                                         <th scope="row" class="cell-name">{team.name}</th>
                                         <td class="cell-number">{members(i18n, team.member_count)}</td>
                                         <td title=hk_date_time(team.created_at)>{hk_date(team.created_at)}</td>
+                                        <td class="cell-assignment">
+                                            <AssignmentSelect team=whole teams=teams />
+                                        </td>
                                     </tr>
                                 }
                             }
@@ -79,6 +86,85 @@ fn TeamsTable(teams: RemoteList<Team>) -> impl IntoView {
                 </table>
             </div>
         </Show>
+    }
+}
+
+fn method_label(i18n: I18nContext<Locale>, method: Assignment) -> &'static str {
+    match method {
+        Assignment::Manual => t_string!(i18n, teams.assign_manual),
+        Assignment::RoundRobin => t_string!(i18n, teams.assign_round_robin),
+        Assignment::LeastLoaded => t_string!(i18n, teams.assign_least_loaded),
+    }
+}
+
+/// How one team hands out waiting conversations: saved on change, with
+/// the outcome said under the menu (and the menu put back on failure).
+#[component]
+fn AssignmentSelect(team: Team, teams: RemoteList<Team>) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
+    let id = team.id;
+    let name = team.name.clone();
+    let saved = RwSignal::new(team.assignment);
+    let busy = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<String, ApiError>>);
+    let select = NodeRef::<leptos::html::Select>::new();
+    let change = move |ev| {
+        let Ok(assignment) = event_target_value(&ev).parse::<Assignment>() else {
+            return;
+        };
+        busy.set(true);
+        outcome.set(None);
+        let name = name.clone();
+        spawn_local(async move {
+            let request = SetAssignment { assignment };
+            match api::teams::set_assignment(auth, id, &request).await {
+                Ok(updated) => {
+                    saved.try_set(updated.assignment);
+                    outcome.try_set(Some(Ok(
+                        t_string!(i18n, teams.assignment_saved).replace("%n", &name)
+                    )));
+                    teams.replace(updated, |t| t.id == id);
+                }
+                Err(error) => {
+                    if let (Some(select), Some(was)) =
+                        (select.get_untracked(), saved.try_get_untracked())
+                    {
+                        select.set_value(was.as_str());
+                    }
+                    outcome.try_set(Some(Err(error)));
+                }
+            }
+            busy.try_set(false);
+        });
+    };
+    let label = team.name.clone();
+    view! {
+        <select
+            node_ref=select
+            class="select-compact"
+            aria-label=move || t_string!(i18n, teams.assignment_of).replace("%n", &label)
+            disabled=move || busy.get()
+            on:change=change
+        >
+            {Assignment::ALL
+                .iter()
+                .map(|m| {
+                    let m = *m;
+                    view! {
+                        <option value=m.as_str() prop:selected=move || saved.get() == m>
+                            {move || method_label(i18n, m)}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+        {move || outcome.get().map(|result| match result {
+            Ok(text) => view! { <span class="cell-note" role="status">{text}</span> }.into_any(),
+            Err(error) => view! {
+                <span class="cell-note field-error" role="alert">{error.message()}</span>
+            }.into_any(),
+        })}
     }
 }
 

@@ -94,6 +94,15 @@ impl SessionBackend for AppState {
         Some(&self.presence)
     }
 
+    async fn connection(&self, user: shared::UserId, open: bool) {
+        let now = self.clock.now();
+        if open {
+            self.roster.join(&self.store, user, now).await;
+        } else {
+            self.roster.part(&self.store, user, now).await;
+        }
+    }
+
     async fn conversation_team(
         &self,
         conversation: shared::ConversationId,

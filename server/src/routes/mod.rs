@@ -2,6 +2,7 @@
 //! layers every request passes (request id, tracing, metrics, body limit)
 //! and the static app with its SPA fallback.
 
+mod agents;
 mod auth;
 mod calendar;
 mod canned;
@@ -155,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .merge(wechat_callback::router())
         .merge(wecom_callback::router())
         .merge(teams::router())
+        .merge(agents::router())
         .merge(calendar::router())
         .merge(rules::router())
         .merge(events::router())

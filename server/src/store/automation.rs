@@ -404,7 +404,7 @@ async fn write_plan(
                     now,
                     conversation,
                     action,
-                    &plan.rule_name,
+                    &format!("Rule “{}”", plan.rule_name),
                     &because,
                 )
                 .await?;

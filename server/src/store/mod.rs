@@ -3,6 +3,7 @@
 //! backends share the SQL text wherever the dialects agree.
 
 pub mod accesses;
+pub mod assignment;
 pub mod automation;
 pub mod baseline;
 pub mod calendar;

@@ -339,7 +339,7 @@ pub async fn apply_automated(
     now: i64,
     id: ConversationId,
     action: &ConversationAction,
-    rule_name: &str,
+    actor_name: &str,
     because: &Value,
 ) -> AppResult<bool> {
     let current = current(tx, &Scope::All, id).await?;
@@ -354,12 +354,11 @@ pub async fn apply_automated(
         },
         _ => Facts::default(),
     };
-    let actor_name = format!("Rule “{rule_name}”");
     let mut change = match triage::decide(
         &current,
         action,
         UserId(Uuid::nil()),
-        &actor_name,
+        actor_name,
         now,
         &facts,
     ) {

@@ -17,6 +17,8 @@ struct UserRow {
     created_at: i64,
     must_change_password: bool,
     language: Option<String>,
+    capacity: i64,
+    availability: String,
 }
 
 /// What sign-in needs: the user and their password hash.
@@ -52,11 +54,13 @@ fn to_user(row: UserRow, teams: Vec<TeamRef>) -> AppResult<User> {
         must_change_password: row.must_change_password,
         // A tag this build does not speak (a newer node wrote it) reads as the browser's.
         language: row.language.as_deref().and_then(Language::from_tag),
+        capacity: row.capacity,
+        availability: row.availability.parse().unwrap_or_default(),
     })
 }
 
 const USER_COLUMNS: &str =
-    "id, email, name, role, active, created_at, must_change_password, language";
+    "id, email, name, role, active, created_at, must_change_password, language, capacity, availability";
 
 /// New user fields, already validated.
 pub struct NewUser<'a> {
@@ -193,6 +197,20 @@ pub async fn update_user_fields(
         .execute(&mut *c)
         .await?
         .rows_affected()
+    });
+    found_user(done)
+}
+
+/// How many conversations auto-assignment may give the user at once.
+pub async fn set_capacity(tx: &mut Tx, now: i64, id: UserId, capacity: i64) -> AppResult<()> {
+    let done = on_tx!(tx, c => {
+        sqlx::query("UPDATE users SET capacity = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(capacity)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
     });
     found_user(done)
 }
@@ -405,12 +423,20 @@ impl Store {
     }
 
     pub async fn list_teams(&self) -> AppResult<Vec<Team>> {
-        type Row = (String, String, i64, i64, Option<String>, Option<String>);
+        type Row = (
+            String,
+            String,
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            String,
+        );
         let rows: Vec<Row> = on_read!(self, pool => {
             sqlx::query_as(
                 "SELECT t.id, t.name, t.created_at, \
                  (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS member_count, \
-                 t.welcome_text, t.closing_text \
+                 t.welcome_text, t.closing_text, t.assignment \
                  FROM teams t ORDER BY t.name",
             )
             .fetch_all(pool)
@@ -418,7 +444,7 @@ impl Store {
         });
         rows.into_iter()
             .map(
-                |(id, name, created_at, member_count, welcome_text, closing_text)| {
+                |(id, name, created_at, member_count, welcome_text, closing_text, assignment)| {
                     Ok(Team {
                         id: parse_id(&id)?,
                         name,
@@ -426,6 +452,7 @@ impl Store {
                         created_at,
                         welcome_text,
                         closing_text,
+                        assignment: assignment.parse().unwrap_or_default(),
                     })
                 },
             )

@@ -192,6 +192,30 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             admin_only,
             404,
         ),
+        // Auto-assignment: the roster for those who run the floor or audit
+        // it; everyone says whether they take conversations; admins (and a
+        // supervisor for their own team: none here) choose a team's method.
+        (
+            "GET",
+            "/api/v1/agents".into(),
+            None,
+            &[Role::Admin, Role::Supervisor, Role::Compliance],
+            200,
+        ),
+        (
+            "PUT",
+            "/api/v1/me/availability".into(),
+            Some(json!({ "availability": "away" })),
+            everyone,
+            200,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/teams/{}/assignment", uuid::Uuid::new_v4()),
+            Some(json!({ "assignment": "round_robin" })),
+            admin_only,
+            404,
+        ),
         ("GET", "/api/v1/events".into(), None, audit, 200),
         ("GET", "/api/v1/audit/verify".into(), None, audit, 200),
         ("GET", "/api/v1/conversations".into(), None, everyone, 200),

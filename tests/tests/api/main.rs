@@ -2,6 +2,7 @@
 //! on SQLite and on PostgreSQL.
 
 mod access;
+mod assignment;
 mod auth;
 mod authorization;
 mod automation;

@@ -7,6 +7,7 @@ use harbour_tests::browser_desk::{app_with_ui, sign_in};
 
 mod access;
 mod accessibility;
+mod assignment;
 mod automation;
 mod clock;
 mod compliance;

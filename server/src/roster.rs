@@ -1,0 +1,110 @@
+//! Who has a socket open on this node, for auto-assignment's presence
+//! (issue 14 §3). The live socket joins and parts; the first socket of a
+//! user on this node writes a row in `agent_connections`, the last one
+//! deletes it, and [`Roster::run`] touches this node's rows so the other
+//! nodes know it is alive. Joins, parts and changes of heart wake the
+//! dispatcher, so an agent who comes online gets waiting conversations at
+//! once.
+
+use crate::clock::Clock;
+use crate::store::Store;
+use shared::UserId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How often this node's rows are touched (well inside
+/// [`crate::assignment::STALE_MS`]).
+const TOUCH_EVERY: Duration = Duration::from_secs(15);
+
+#[derive(Clone)]
+pub struct Roster {
+    sockets: Arc<Mutex<HashMap<UserId, usize>>>,
+    /// This node, in `agent_connections`.
+    pub node: String,
+    wake: Arc<Notify>,
+}
+
+impl Default for Roster {
+    fn default() -> Self {
+        Roster {
+            sockets: Arc::default(),
+            node: uuid::Uuid::new_v4().to_string(),
+            wake: Arc::default(),
+        }
+    }
+}
+
+impl Roster {
+    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, usize>> {
+        self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A socket of `user` opened: the first on this node is written down.
+    pub async fn join(&self, store: &Store, user: UserId, now: i64) {
+        let first = {
+            let mut sockets = self.sockets();
+            let count = sockets.entry(user).or_default();
+            *count += 1;
+            *count == 1
+        };
+        if first {
+            if let Err(e) = store.connected(user, &self.node, now).await {
+                tracing::warn!(error = %e, "could not record a connection");
+            }
+            self.wake();
+        }
+    }
+
+    /// A socket of `user` closed: the last on this node is struck out.
+    pub async fn part(&self, store: &Store, user: UserId, now: i64) {
+        let last = {
+            let mut sockets = self.sockets();
+            match sockets.get_mut(&user) {
+                Some(count) if *count > 1 => {
+                    *count -= 1;
+                    false
+                }
+                Some(_) => {
+                    sockets.remove(&user);
+                    true
+                }
+                None => false,
+            }
+        };
+        if last {
+            if let Err(e) = store.disconnected(user, &self.node, now).await {
+                tracing::warn!(error = %e, "could not record a disconnection");
+            }
+            self.wake();
+        }
+    }
+
+    /// Asks the dispatcher to look now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Resolves when someone asked the dispatcher to look.
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Touches this node's rows until the node stops; at the end, strikes
+    /// them out (the people connected here are no longer).
+    pub async fn run(self, store: Store, clock: Clock, shutdown: crate::shutdown::Shutdown) {
+        loop {
+            if let Err(e) = store.touch_connections(&self.node, clock.now()).await {
+                tracing::warn!(error = %e, "could not touch this node's connections");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(TOUCH_EVERY) => {}
+                _ = shutdown.begun() => break,
+            }
+        }
+        if let Err(e) = store.drop_connections(&self.node, clock.now()).await {
+            tracing::warn!(error = %e, "could not strike out this node's connections");
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Where auto-assignment lives (see `crate::assignment` and
+//! `crate::dispatcher`): who is connected on which node, each agent's load
+//! and capacity, the teams that assign automatically, their waiting pool,
+//! and the one-conversation transactions that assign or hand back.
+
+use super::automation::lock_conversation;
+use super::events::{append, NewEvent};
+use super::{Store, Tx};
+use crate::assignment::{pick, Absence, Candidate, Standing, STALE_MS};
+use crate::error::{AppError, AppResult};
+use crate::{on_read, on_tx};
+use serde_json::{json, Value};
+use shared::api::{ConversationAction, User};
+use shared::assignment::{AgentView, Assignment, Availability};
+use shared::{ConversationId, Role, TeamId, UserId};
+
+/// A team that assigns automatically.
+pub struct AutoTeam {
+    pub id: TeamId,
+    pub name: String,
+    pub method: Assignment,
+}
+
+/// A waiting conversation whose assignee may be absent.
+pub struct Held {
+    pub conversation: ConversationId,
+    pub assignee: UserId,
+    pub name: String,
+    pub standing: Standing,
+}
+
+/// What one try at assigning came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Assigned {
+    To(UserId),
+    /// Every online agent of the team is at capacity (or none is online).
+    NobodyFree,
+    /// The conversation was taken, answered or moved meanwhile.
+    Moved,
+}
+
+fn parse<T: std::str::FromStr>(raw: &str) -> AppResult<T> {
+    raw.parse()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("corrupt id in database")))
+}
+
+impl Store {
+    /// `user`'s first socket on `node` opened.
+    pub async fn connected(&self, user: UserId, node: &str, now: i64) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query(
+                "INSERT INTO agent_connections (user_id, node, seen_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, node) DO UPDATE SET seen_at = excluded.seen_at",
+            )
+            .bind(user.to_string())
+            .bind(node)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        tx.commit_quietly().await?;
+        Ok(())
+    }
+
+    /// `user`'s last socket on `node` closed.
+    pub async fn disconnected(&self, user: UserId, node: &str, now: i64) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query("DELETE FROM agent_connections WHERE user_id = $1 AND node = $2")
+                .bind(user.to_string())
+                .bind(node)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("UPDATE users SET last_seen_at = $2 WHERE id = $1")
+                .bind(user.to_string())
+                .bind(now)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        tx.commit_quietly().await?;
+        Ok(())
+    }
+
+    /// `node` is alive: its connections are fresh.
+    pub async fn touch_connections(&self, node: &str, now: i64) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query("UPDATE agent_connections SET seen_at = $2 WHERE node = $1 AND seen_at < $2")
+                .bind(node)
+                .bind(now)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        tx.commit_quietly().await?;
+        Ok(())
+    }
+
+    /// `node` stops: the people connected there are seen for the last time.
+    pub async fn drop_connections(&self, node: &str, now: i64) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query(
+                "UPDATE users SET last_seen_at = $2 \
+                 WHERE id IN (SELECT user_id FROM agent_connections WHERE node = $1)",
+            )
+            .bind(node)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            sqlx::query("DELETE FROM agent_connections WHERE node = $1")
+                .bind(node)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        tx.commit_quietly().await?;
+        Ok(())
+    }
+
+    /// Every active agent: connected or not, available or away, their load
+    /// and capacity.
+    pub async fn agents(&self, now: i64) -> AppResult<Vec<AgentView>> {
+        type Row = (String, Option<i64>, Option<i64>, i64);
+        let rows: Vec<Row> = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT u.id, u.last_seen_at, \
+                 (SELECT MAX(a.seen_at) FROM agent_connections a WHERE a.user_id = u.id), \
+                 (SELECT COUNT(*) FROM conversations c WHERE c.assignee = u.id \
+                  AND c.status IN ('open', 'pending')) \
+                 FROM users u WHERE u.active = TRUE AND u.role = 'agent'",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        let mut seen = std::collections::HashMap::new();
+        for (id, last_seen, connection, load) in rows {
+            seen.insert(id, (last_seen, connection, load));
+        }
+        Ok(self
+            .list_users()
+            .await?
+            .into_iter()
+            .filter_map(|user: User| {
+                let (last_seen, connection, load) = seen.remove(&user.id.to_string())?;
+                let connected = connection.is_some_and(|at| at > now - STALE_MS);
+                Some(AgentView {
+                    id: user.id,
+                    name: user.name,
+                    teams: user.teams,
+                    connected,
+                    availability: user.availability,
+                    online: connected && user.availability == Availability::Available,
+                    load,
+                    capacity: user.capacity,
+                    offline_since: (!connected).then(|| last_seen.max(connection)).flatten(),
+                })
+            })
+            .collect())
+    }
+
+    /// The teams that assign automatically.
+    pub async fn auto_teams(&self) -> AppResult<Vec<AutoTeam>> {
+        let rows: Vec<(String, String, String)> = on_read!(self, pool => {
+            sqlx::query_as("SELECT id, name, assignment FROM teams WHERE assignment <> 'manual'")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(id, name, method)| {
+                Ok(AutoTeam {
+                    id: parse(&id)?,
+                    name,
+                    method: method.parse().unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Waiting conversations of `team` whose assignee may be absent: away,
+    /// deactivated, or not connected for `grace_ms`.
+    pub async fn held_by_absent(
+        &self,
+        team: TeamId,
+        now: i64,
+        grace_ms: i64,
+        limit: i64,
+    ) -> AppResult<Vec<Held>> {
+        type Row = (
+            String,
+            String,
+            String,
+            bool,
+            String,
+            Option<i64>,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT c.id, u.id, u.name, u.active, u.availability, u.last_seen_at, \
+                 (SELECT MAX(a.seen_at) FROM agent_connections a WHERE a.user_id = u.id) \
+                 FROM conversations c JOIN users u ON u.id = c.assignee \
+                 WHERE c.team_id = $1 AND c.status = 'open' AND c.waiting_since IS NOT NULL \
+                 AND (u.active = FALSE OR u.availability = 'away' OR \
+                  (NOT EXISTS (SELECT 1 FROM agent_connections a WHERE a.user_id = u.id AND a.seen_at > $2) \
+                   AND COALESCE(u.last_seen_at, 0) <= $3)) \
+                 ORDER BY c.waiting_since, c.id LIMIT $4",
+            )
+            .bind(team.to_string())
+            .bind(now - grace_ms.max(STALE_MS))
+            .bind(now - grace_ms)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(
+                |(conversation, user, name, active, availability, last_seen, connection)| {
+                    Ok(Held {
+                        conversation: parse(&conversation)?,
+                        assignee: parse(&user)?,
+                        name,
+                        standing: Standing {
+                            active,
+                            availability: availability.parse().unwrap_or_default(),
+                            connected: connection.is_some_and(|at| at > now - STALE_MS),
+                            last_seen: last_seen.max(connection),
+                        },
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// Whether an online agent of `team` is under capacity (read without
+    /// a lock: the assignment itself checks again).
+    pub async fn has_room(&self, team: TeamId, now: i64) -> AppResult<bool> {
+        let sql = format!(
+            "SELECT u.id FROM users u WHERE {} AND u.capacity > \
+             (SELECT COUNT(*) FROM conversations c WHERE c.assignee = u.id \
+              AND c.status IN ('open', 'pending')) LIMIT 1",
+            online_in_team()
+        );
+        let found: Option<String> = on_read!(self, pool => {
+            sqlx::query_scalar(&sql)
+                .bind(team.to_string())
+                .bind(now - STALE_MS)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// `team`'s unassigned conversations whose client waits, longest first.
+    pub async fn waiting_pool(&self, team: TeamId, limit: i64) -> AppResult<Vec<ConversationId>> {
+        let rows: Vec<String> = on_read!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT id FROM conversations WHERE team_id = $1 AND status = 'open' \
+                 AND assignee IS NULL AND waiting_since IS NOT NULL \
+                 ORDER BY COALESCE(waiting_since, 9223372036854775807), id LIMIT $2",
+            )
+            .bind(team.to_string())
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.iter().map(|id| parse(id)).collect()
+    }
+
+    /// Gives `conversation` to an online agent of `team` under capacity,
+    /// in one transaction that locks the conversation, then the team's
+    /// candidates, so two nodes never give it twice nor overfill an agent.
+    pub async fn auto_assign(
+        &self,
+        conversation: ConversationId,
+        team: &AutoTeam,
+        now: i64,
+    ) -> AppResult<Assigned> {
+        let mut tx = self.begin().await?;
+        if lock_conversation(&mut tx, conversation).await? != Some(Some(team.id))
+            || !still_waiting_unassigned(&mut tx, conversation).await?
+        {
+            return Ok(Assigned::Moved);
+        }
+        let candidates = candidates(&mut tx, team.id, now).await?;
+        let Some(chosen) = pick(team.method, &candidates) else {
+            return Ok(Assigned::NobodyFree);
+        };
+        let because =
+            crate::assignment::assigned_because(team.method, &team.name, candidates.len());
+        let action = ConversationAction::Assign {
+            user: chosen.id,
+            note: None,
+        };
+        if !super::triage::apply_automated(
+            &mut tx,
+            now,
+            conversation,
+            &action,
+            "Auto-assignment",
+            &because,
+        )
+        .await?
+        {
+            return Ok(Assigned::Moved);
+        }
+        on_tx!(&mut tx, c => {
+            sqlx::query(
+                "UPDATE users SET assign_turn = (SELECT MAX(assign_turn) FROM users) + 1 WHERE id = $1",
+            )
+            .bind(chosen.id.to_string())
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        self.commit(tx).await?;
+        Ok(Assigned::To(chosen.id))
+    }
+
+    /// Hands `held` back to its team, unassigned, saying why; nothing when
+    /// it changed hands or stopped waiting meanwhile.
+    pub async fn release(&self, held: &Held, absence: Absence, now: i64) -> AppResult<bool> {
+        let mut tx = self.begin().await?;
+        if lock_conversation(&mut tx, held.conversation)
+            .await?
+            .is_none()
+        {
+            return Ok(false);
+        }
+        let still: Option<(Option<String>, String, Option<i64>)> = on_tx!(&mut tx, c => {
+            sqlx::query_as("SELECT assignee, status, waiting_since FROM conversations WHERE id = $1")
+                .bind(held.conversation.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        let assignee = held.assignee.to_string();
+        if !matches!(&still, Some((Some(a), s, Some(_))) if *a == assignee && s == "open") {
+            return Ok(false);
+        }
+        let because = crate::assignment::released_because(absence, &held.name, now);
+        let done = super::triage::apply_automated(
+            &mut tx,
+            now,
+            held.conversation,
+            &ConversationAction::Unassign,
+            "Auto-assignment",
+            &because,
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(done)
+    }
+
+    /// The user says whether they take new conversations; an event.
+    pub async fn set_availability(
+        &self,
+        user: UserId,
+        availability: Availability,
+        now: i64,
+    ) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query("UPDATE users SET availability = $2, updated_at = $3 WHERE id = $1")
+                .bind(user.to_string())
+                .bind(availability.as_str())
+                .bind(now)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        let payload = json!({ "user": user, "availability": availability });
+        append(
+            &mut tx,
+            now,
+            &[NewEvent::new("user.availability", Some(user), payload)],
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(())
+    }
+
+    /// How `team` hands out its waiting conversations; an event.
+    pub async fn set_team_assignment(
+        &self,
+        team: TeamId,
+        assignment: Assignment,
+        actor: UserId,
+        now: i64,
+    ) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        let done = on_tx!(&mut tx, c => {
+            sqlx::query("UPDATE teams SET assignment = $2 WHERE id = $1")
+                .bind(team.to_string())
+                .bind(assignment.as_str())
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+        if done == 0 {
+            return Err(AppError::NotFound("That team"));
+        }
+        let payload: Value = json!({ "team": team, "assignment": assignment });
+        append(
+            &mut tx,
+            now,
+            &[NewEvent::new("team.assignment", Some(actor), payload).in_team(Some(team))],
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(())
+    }
+}
+
+async fn still_waiting_unassigned(tx: &mut Tx, conversation: ConversationId) -> AppResult<bool> {
+    let row: Option<(Option<String>, String, Option<i64>)> = on_tx!(tx, c => {
+        sqlx::query_as("SELECT assignee, status, waiting_since FROM conversations WHERE id = $1")
+            .bind(conversation.to_string())
+            .fetch_optional(&mut *c)
+            .await?
+    });
+    Ok(matches!(row, Some((None, status, Some(_))) if status == "open"))
+}
+
+/// The agents of team `$1` auto-assignment may give one to, connected
+/// since `$2`.
+fn online_in_team() -> String {
+    format!(
+        "u.active = TRUE AND u.role = '{agent}' AND u.availability = 'available' \
+         AND EXISTS (SELECT 1 FROM team_members m WHERE m.user_id = u.id AND m.team_id = $1) \
+         AND EXISTS (SELECT 1 FROM agent_connections a WHERE a.user_id = u.id AND a.seen_at > $2)",
+        agent = Role::Agent.as_str(),
+    )
+}
+
+/// The online agents of `team`, locked (in id order) until the
+/// transaction ends, with their load now. The load is read by a statement
+/// after the lock is held, so on PostgreSQL it sees what another node's
+/// assignment committed while this one waited.
+async fn candidates(tx: &mut Tx, team: TeamId, now: i64) -> AppResult<Vec<Candidate>> {
+    let online = online_in_team();
+    if matches!(tx.backend(), super::Backend::Postgres) {
+        let lock = format!("SELECT u.id FROM users u WHERE {online} ORDER BY u.id FOR UPDATE OF u");
+        on_tx!(tx, c => {
+            sqlx::query(&lock)
+                .bind(team.to_string())
+                .bind(now - STALE_MS)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+        });
+    }
+    let sql = format!(
+        "SELECT u.id, u.name, u.capacity, u.assign_turn, \
+         (SELECT COUNT(*) FROM conversations c WHERE c.assignee = u.id \
+          AND c.status IN ('open', 'pending')) \
+         FROM users u WHERE {online} ORDER BY u.id"
+    );
+    let rows: Vec<(String, String, i64, i64, i64)> = on_tx!(tx, c => {
+        sqlx::query_as(&sql)
+            .bind(team.to_string())
+            .bind(now - STALE_MS)
+            .fetch_all(&mut *c)
+            .await?
+    });
+    rows.into_iter()
+        .map(|(id, name, capacity, turn, load)| {
+            Ok(Candidate {
+                id: parse(&id)?,
+                name,
+                load,
+                capacity,
+                turn,
+            })
+        })
+        .collect()
+}

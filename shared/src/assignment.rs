@@ -1,0 +1,93 @@
+//! Auto-assignment and agents' presence (issue 14 §3): how a team hands
+//! out waiting conversations, whether an agent takes new ones, and the
+//! roster supervisors see.
+
+use crate::api::TeamRef;
+use crate::{TeamId, UserId};
+use serde::{Deserialize, Serialize};
+
+crate::closed_set::closed_set!(
+    /// How a team's waiting, unassigned conversations find an agent.
+    Assignment ("assignment method") {
+        /// People claim or assign them.
+        Manual => "manual",
+        /// In turn: the online agent under capacity who was given one
+        /// longest ago.
+        RoundRobin => "round_robin",
+        /// The online agent with the fewest open conversations for their
+        /// capacity (ties: the one given one longest ago).
+        LeastLoaded => "least_loaded",
+    }
+);
+
+// `closed_set!` fixes the derive list, so no `#[derive(Default)]`.
+#[allow(clippy::derivable_impls)]
+impl Default for Assignment {
+    fn default() -> Self {
+        Assignment::Manual
+    }
+}
+
+crate::closed_set::closed_set!(
+    /// Whether an agent takes new conversations while signed in.
+    Availability ("availability") {
+        Available => "available",
+        /// Signed in but not taking conversations: their waiting ones go
+        /// back to the team.
+        Away => "away",
+    }
+);
+
+#[allow(clippy::derivable_impls)]
+impl Default for Availability {
+    fn default() -> Self {
+        Availability::Available
+    }
+}
+
+/// Conversations an agent holds at once unless an admin says otherwise.
+pub const DEFAULT_CAPACITY: i64 = 10;
+/// The most an admin may set.
+pub const MAX_CAPACITY: i64 = 100;
+
+/// `PUT /api/v1/me/availability`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAvailability {
+    pub availability: Availability,
+}
+
+/// `PUT /api/v1/teams/{id}/assignment`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAssignment {
+    pub assignment: Assignment,
+}
+
+/// One agent on `GET /api/v1/agents`: whether they take conversations now,
+/// and how many they hold.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub id: UserId,
+    pub name: String,
+    pub teams: Vec<TeamRef>,
+    /// A socket of theirs is open on some node.
+    pub connected: bool,
+    pub availability: Availability,
+    /// Connected and available: auto-assignment gives them conversations.
+    pub online: bool,
+    /// Open and pending conversations assigned to them.
+    pub load: i64,
+    pub capacity: i64,
+    /// When their last socket closed, while they are not connected.
+    #[serde(default)]
+    pub offline_since: Option<i64>,
+}
+
+/// The teams whose conversations `agent` may be given, for filters.
+pub fn in_team(agent: &AgentView, team: TeamId) -> bool {
+    agent.teams.iter().any(|t| t.id == team)
+}
+
+/// For serde: a user written before capacities existed.
+pub fn default_capacity() -> i64 {
+    DEFAULT_CAPACITY
+}
