@@ -58,17 +58,20 @@ pub fn absence(standing: &Standing, now: i64, grace_ms: i64) -> Option<Absence> 
     if standing.connected {
         return None;
     }
-    let since = standing.last_seen.unwrap_or(0);
-    (now - since >= grace_ms).then_some(Absence::Offline { since })
+    match standing.last_seen {
+        Some(since) => (now - since >= grace_ms).then_some(Absence::Offline { since: Some(since) }),
+        // Never seen connected (since auto-assignment began to look).
+        None => Some(Absence::Offline { since: None }),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Absence {
     Away,
     Inactive,
-    /// Not connected since then.
+    /// Not connected since then (`None`: never seen connected).
     Offline {
-        since: i64,
+        since: Option<i64>,
     },
 }
 
@@ -97,10 +100,13 @@ pub fn released_because(absence: Absence, agent_name: &str, now: i64) -> Value {
         Absence::Away => ("agent_away", format!("{agent_name} is away"), None),
         Absence::Inactive => (
             "agent_inactive",
-            format!("{agent_name} no longer has an account"),
+            format!("{agent_name} was deactivated"),
             None,
         ),
-        Absence::Offline { since } => {
+        Absence::Offline { since: None } => {
+            ("agent_offline", format!("{agent_name} is offline"), None)
+        }
+        Absence::Offline { since: Some(since) } => {
             let minutes = ((now - since) / 60_000).max(0);
             let unit = if minutes == 1 { "minute" } else { "minutes" };
             (
@@ -185,14 +191,22 @@ mod tests {
         assert_eq!(absence(&gone, 130_000, 60_000), None);
         assert_eq!(
             absence(&gone, 160_000, 60_000),
-            Some(Absence::Offline { since: 100_000 })
+            Some(Absence::Offline {
+                since: Some(100_000)
+            })
         );
         let never = Standing {
             connected: false,
             last_seen: None,
             ..here
         };
-        assert!(absence(&never, 1_000_000, 60_000).is_some());
+        assert_eq!(
+            absence(&never, 1_000_000, 60_000),
+            Some(Absence::Offline { since: None })
+        );
+        let fields = released_because(Absence::Offline { since: None }, "Ken", 300_000);
+        assert_eq!(fields["because"], "Ken is offline");
+        assert_eq!(fields["why"]["minutes"], Value::Null);
         let left = Standing {
             active: false,
             ..here
@@ -207,7 +221,7 @@ mod tests {
         assert_eq!(fields["because"], "least-loaded in Loans (3 agents online)");
         let fields = assigned_because(Assignment::RoundRobin, "Loans", 1);
         assert_eq!(fields["because"], "round-robin in Loans (1 agent online)");
-        let fields = released_because(Absence::Offline { since: 0 }, "Ken", 300_000);
+        let fields = released_because(Absence::Offline { since: Some(0) }, "Ken", 300_000);
         assert_eq!(fields["because"], "Ken has been offline for 5 minutes");
         assert_eq!(fields["why"]["minutes"], 5);
     }

@@ -90,6 +90,10 @@ pub enum Step {
     },
     Act(ConversationAction),
     Note(String),
+    /// A note mentioning the team's supervisors.
+    Notify(String),
+    /// Give it to an online agent of its team with room.
+    AutoAssign(shared::assignment::Assignment),
     /// An action that does not happen, and why (dry runs show it).
     Skipped(String),
 }
@@ -259,6 +263,8 @@ fn step(
             priority: priority.as_str().to_owned(),
         }),
         RuleAction::Note { text } => Step::Note(fill(text, facts)),
+        RuleAction::Notify { text } => Step::Notify(fill(text, facts)),
+        RuleAction::AutoAssign { method } => Step::AutoAssign(*method),
         RuleAction::Snooze { minutes } => Step::Act(ConversationAction::Snooze {
             until: now + minutes * MINUTE_MS,
         }),
@@ -271,6 +277,11 @@ pub fn describe(step: &Step) -> String {
     match step {
         Step::Reply { text, .. } => format!("reply “{text}”"),
         Step::Note(text) => format!("add the note “{text}”"),
+        Step::Notify(text) => format!("tell the team's supervisors “{text}”"),
+        Step::AutoAssign(shared::assignment::Assignment::LeastLoaded) => {
+            "assign to the least-loaded agent online".into()
+        }
+        Step::AutoAssign(_) => "assign round-robin among the agents online".into(),
         Step::Skipped(why) => format!("no reply: {why}"),
         Step::Act(action) => match action {
             ConversationAction::Assign { user, .. } => format!("assign to user {user}"),

@@ -84,7 +84,7 @@ impl Dispatcher {
     pub async fn pass(&self) -> AppResult<Pass> {
         let now = self.clock.now();
         if now.saturating_sub(self.touched.load(Ordering::Relaxed)) >= TOUCH_AFTER_MS {
-            self.store.touch_connections(&self.roster.node, now).await?;
+            self.roster.sync(&self.store, now).await?;
             self.touched.store(now, Ordering::Relaxed);
         }
         let mut done = Pass::default();
@@ -94,10 +94,10 @@ impl Dispatcher {
                 .held_by_absent(team.id, now, self.grace_ms, BATCH)
                 .await?
             {
-                let Some(why) = absence(&held.standing, now, self.grace_ms) else {
+                if absence(&held.standing, now, self.grace_ms).is_none() {
                     continue;
-                };
-                if self.store.release(&held, why, now).await? {
+                }
+                if self.store.release(&held, now, self.grace_ms).await? {
                     done.released += 1;
                 }
             }

@@ -21,6 +21,10 @@ const TOUCH_EVERY: Duration = Duration::from_secs(15);
 #[derive(Clone)]
 pub struct Roster {
     sockets: Arc<Mutex<HashMap<UserId, usize>>>,
+    /// Held while this node writes its rows, each write reading the count
+    /// as it is then: a last close and a new open that overlap leave the
+    /// row as the sockets are.
+    writes: Arc<tokio::sync::Mutex<()>>,
     /// This node, in `agent_connections`.
     pub node: String,
     wake: Arc<Notify>,
@@ -30,6 +34,7 @@ impl Default for Roster {
     fn default() -> Self {
         Roster {
             sockets: Arc::default(),
+            writes: Arc::default(),
             node: uuid::Uuid::new_v4().to_string(),
             wake: Arc::default(),
         }
@@ -50,8 +55,11 @@ impl Roster {
             *count == 1
         };
         if first {
-            if let Err(e) = store.connected(user, &self.node, now).await {
-                tracing::warn!(error = %e, "could not record a connection");
+            let _writing = self.writes.lock().await;
+            if self.count(user) > 0 {
+                if let Err(e) = store.connected(user, &self.node, now).await {
+                    tracing::warn!(error = %e, "could not record a connection");
+                }
             }
             self.wake();
         }
@@ -74,11 +82,28 @@ impl Roster {
             }
         };
         if last {
-            if let Err(e) = store.disconnected(user, &self.node, now).await {
-                tracing::warn!(error = %e, "could not record a disconnection");
+            let _writing = self.writes.lock().await;
+            if self.count(user) == 0 {
+                if let Err(e) = store.disconnected(user, &self.node, now).await {
+                    tracing::warn!(error = %e, "could not record a disconnection");
+                }
             }
             self.wake();
         }
+    }
+
+    fn count(&self, user: UserId) -> usize {
+        self.sockets().get(&user).copied().unwrap_or(0)
+    }
+
+    /// Writes this node's rows as its sockets are now, touched: a write
+    /// that failed, or a socket task that ended without a word, is put
+    /// right here.
+    pub async fn sync(&self, store: &Store, now: i64) -> crate::error::AppResult<()> {
+        let _writing = self.writes.lock().await;
+        let mut users: Vec<UserId> = self.sockets().keys().copied().collect();
+        users.sort();
+        store.sync_connections(&self.node, &users, now).await
     }
 
     /// Asks the dispatcher to look now.
@@ -95,8 +120,8 @@ impl Roster {
     /// them out (the people connected here are no longer).
     pub async fn run(self, store: Store, clock: Clock, shutdown: crate::shutdown::Shutdown) {
         loop {
-            if let Err(e) = store.touch_connections(&self.node, clock.now()).await {
-                tracing::warn!(error = %e, "could not touch this node's connections");
+            if let Err(e) = self.sync(&store, clock.now()).await {
+                tracing::warn!(error = %e, "could not write this node's connections");
             }
             tokio::select! {
                 _ = tokio::time::sleep(TOUCH_EVERY) => {}

@@ -126,6 +126,18 @@ pub enum RuleAction {
     Note {
         text: String,
     },
+    /// An internal note that mentions the supervisors of the conversation's
+    /// team when the step runs (after a transfer, the backup team's), so it
+    /// lands in their Mentions queue.
+    Notify {
+        text: String,
+    },
+    /// Give the conversation to an online agent of its team under
+    /// capacity, round-robin or least-loaded; when nobody can take it, it
+    /// stays in the team's queue.
+    AutoAssign {
+        method: crate::assignment::Assignment,
+    },
     Snooze {
         minutes: i64,
     },

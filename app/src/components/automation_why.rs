@@ -119,9 +119,14 @@ fn assignment_why(locale: Locale, why: &Value) -> Option<String> {
         "agent_away" => {
             td_string!(locale, automation.t_agent_away).replace("%n", text("agent_name"))
         }
-        "agent_offline" => td_string!(locale, automation.t_agent_offline)
-            .replace("%m", &number("minutes"))
-            .replace("%n", text("agent_name")),
+        "agent_offline" if why.get("minutes").is_some_and(Value::is_i64) => {
+            td_string!(locale, automation.t_agent_offline)
+                .replace("%m", &number("minutes"))
+                .replace("%n", text("agent_name"))
+        }
+        "agent_offline" => {
+            td_string!(locale, automation.t_agent_gone).replace("%n", text("agent_name"))
+        }
         "agent_inactive" => {
             td_string!(locale, automation.t_agent_inactive).replace("%n", text("agent_name"))
         }

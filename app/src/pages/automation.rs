@@ -9,6 +9,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{ClosureView, NewClosure, Priority, Team, User};
+use shared::assignment::Assignment;
 use shared::automation::{Conditions, DryRun, Hours, RuleAction, RuleInput, RuleView, Trigger};
 use shared::{Role, TeamId};
 
@@ -446,6 +447,10 @@ impl ActionDraft {
                 ActionDraft::new(key, "priority", priority.as_str().to_owned(), none())
             }
             RuleAction::Note { text } => ActionDraft::new(key, "note", text.clone(), none()),
+            RuleAction::Notify { text } => ActionDraft::new(key, "notify", text.clone(), none()),
+            RuleAction::AutoAssign { method } => {
+                ActionDraft::new(key, "auto_assign", method.as_str().to_owned(), none())
+            }
             RuleAction::Snooze { minutes } => {
                 ActionDraft::new(key, "snooze", minutes.to_string(), none())
             }
@@ -474,6 +479,10 @@ impl ActionDraft {
                 priority: first.parse().unwrap_or(Priority::High),
             },
             "note" => RuleAction::Note { text: first },
+            "notify" => RuleAction::Notify { text: first },
+            "auto_assign" => RuleAction::AutoAssign {
+                method: first.parse().unwrap_or(Assignment::RoundRobin),
+            },
             "snooze" => RuleAction::Snooze {
                 minutes: first.parse().ok()?,
             },
@@ -783,6 +792,8 @@ fn ActionRow(
             ("priority", t_string!(i18n, rules.a_priority)),
             ("transfer", t_string!(i18n, rules.a_transfer)),
             ("note", t_string!(i18n, rules.a_note)),
+            ("notify", t_string!(i18n, rules.a_notify)),
+            ("auto_assign", t_string!(i18n, rules.a_auto_assign)),
             ("snooze", t_string!(i18n, rules.a_snooze)),
             ("resolve", t_string!(i18n, rules.a_resolve)),
         ];
@@ -856,6 +867,28 @@ fn ActionRow(
             "note" => view! {
                 <label for=first_id.clone()>{t!(i18n, rules.a_note)}</label>
                 <textarea id=first_id rows="2" bind:value=draft.first></textarea>
+            }
+            .into_any(),
+            "notify" => view! {
+                <label for=first_id.clone()>{t!(i18n, rules.notify_text)}</label>
+                <textarea id=first_id rows="2" bind:value=draft.first></textarea>
+            }
+            .into_any(),
+            "auto_assign" => view! {
+                <label for=first_id.clone()>{t!(i18n, rules.a_auto_assign)}</label>
+                <select id=first_id on:change=move |ev| draft.first.set(event_target_value(&ev))>
+                    {[Assignment::RoundRobin, Assignment::LeastLoaded]
+                        .into_iter()
+                        .map(|m| {
+                            let word = m.as_str();
+                            let label = move || match m {
+                                Assignment::LeastLoaded => t_string!(i18n, teams.assign_least_loaded),
+                                _ => t_string!(i18n, teams.assign_round_robin),
+                            };
+                            view! { <option value=word prop:selected=move || draft.first.get() == word>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
             }
             .into_any(),
             "snooze" => view! {

@@ -209,7 +209,15 @@ async fn checked(state: &AppState, mut input: RuleInput) -> AppResult<RuleInput>
                     return Err(bad("actions", "A label has 1 to 32 characters."));
                 }
             }
-            RuleAction::Note { text } => {
+            RuleAction::AutoAssign { method } => {
+                if *method == shared::assignment::Assignment::Manual {
+                    return Err(bad(
+                        "actions",
+                        "Auto-assign round-robin or least-loaded (by hand is what happens without the rule).",
+                    ));
+                }
+            }
+            RuleAction::Note { text } | RuleAction::Notify { text } => {
                 *text = text.trim().to_owned();
                 if text.is_empty() || text.chars().count() > MAX_NOTE_CHARS {
                     return Err(bad("actions", "A note has 1 to 4,000 characters."));

@@ -6,7 +6,7 @@
 use super::automation::lock_conversation;
 use super::events::{append, NewEvent};
 use super::{Store, Tx};
-use crate::assignment::{pick, Absence, Candidate, Standing, STALE_MS};
+use crate::assignment::{pick, Candidate, Standing, STALE_MS};
 use crate::error::{AppError, AppResult};
 use crate::{on_read, on_tx};
 use serde_json::{json, Value};
@@ -84,33 +84,54 @@ impl Store {
         Ok(())
     }
 
-    /// `node` is alive: its connections are fresh.
-    pub async fn touch_connections(&self, node: &str, now: i64) -> AppResult<()> {
+    /// `node`'s rows are `users`, touched now; rows no node has touched
+    /// for a day (nodes that died) go.
+    pub async fn sync_connections(&self, node: &str, users: &[UserId], now: i64) -> AppResult<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
-            sqlx::query("UPDATE agent_connections SET seen_at = $2 WHERE node = $1 AND seen_at < $2")
+            sqlx::query("DELETE FROM agent_connections WHERE node = $1 OR seen_at < $2")
                 .bind(node)
-                .bind(now)
+                .bind(now - 86_400_000)
                 .execute(&mut *c)
                 .await?
                 .rows_affected()
         });
+        for user in users {
+            on_tx!(&mut tx, c => {
+                sqlx::query("INSERT INTO agent_connections (user_id, node, seen_at) VALUES ($1, $2, $3)")
+                    .bind(user.to_string())
+                    .bind(node)
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected()
+            });
+        }
         tx.commit_quietly().await?;
         Ok(())
     }
 
-    /// `node` stops: the people connected there are seen for the last time.
+    /// `node` stops: the people connected there are seen for the last time
+    /// (one user at a time, in id order, as assignment locks them).
     pub async fn drop_connections(&self, node: &str, now: i64) -> AppResult<()> {
         let mut tx = self.begin().await?;
+        let users: Vec<String> = on_tx!(&mut tx, c => {
+            sqlx::query_scalar("SELECT user_id FROM agent_connections WHERE node = $1 ORDER BY user_id")
+                .bind(node)
+                .fetch_all(&mut *c)
+                .await?
+        });
+        for user in &users {
+            on_tx!(&mut tx, c => {
+                sqlx::query("UPDATE users SET last_seen_at = $2 WHERE id = $1")
+                    .bind(user)
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected()
+            });
+        }
         on_tx!(&mut tx, c => {
-            sqlx::query(
-                "UPDATE users SET last_seen_at = $2 \
-                 WHERE id IN (SELECT user_id FROM agent_connections WHERE node = $1)",
-            )
-            .bind(node)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
             sqlx::query("DELETE FROM agent_connections WHERE node = $1")
                 .bind(node)
                 .execute(&mut *c)
@@ -285,44 +306,17 @@ impl Store {
         {
             return Ok(Assigned::Moved);
         }
-        let candidates = candidates(&mut tx, team.id, now).await?;
-        let Some(chosen) = pick(team.method, &candidates) else {
-            return Ok(Assigned::NobodyFree);
-        };
-        let because =
-            crate::assignment::assigned_because(team.method, &team.name, candidates.len());
-        let action = ConversationAction::Assign {
-            user: chosen.id,
-            note: None,
-        };
-        if !super::triage::apply_automated(
-            &mut tx,
-            now,
-            conversation,
-            &action,
-            "Auto-assignment",
-            &because,
-        )
-        .await?
-        {
-            return Ok(Assigned::Moved);
+        let done = assign_in(&mut tx, conversation, team.method, now, None).await?;
+        if matches!(done, Assigned::To(_)) {
+            self.commit(tx).await?;
         }
-        on_tx!(&mut tx, c => {
-            sqlx::query(
-                "UPDATE users SET assign_turn = (SELECT MAX(assign_turn) FROM users) + 1 WHERE id = $1",
-            )
-            .bind(chosen.id.to_string())
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
-        self.commit(tx).await?;
-        Ok(Assigned::To(chosen.id))
+        Ok(done)
     }
 
-    /// Hands `held` back to its team, unassigned, saying why; nothing when
-    /// it changed hands or stopped waiting meanwhile.
-    pub async fn release(&self, held: &Held, absence: Absence, now: i64) -> AppResult<bool> {
+    /// Hands `held` back to its team, unassigned, saying why, when its
+    /// assignee is still absent as read after the lock (they may have come
+    /// back meanwhile); nothing when it changed hands or stopped waiting.
+    pub async fn release(&self, held: &Held, now: i64, grace_ms: i64) -> AppResult<bool> {
         let mut tx = self.begin().await?;
         if lock_conversation(&mut tx, held.conversation)
             .await?
@@ -340,7 +334,13 @@ impl Store {
         if !matches!(&still, Some((Some(a), s, Some(_))) if *a == assignee && s == "open") {
             return Ok(false);
         }
-        let because = crate::assignment::released_because(absence, &held.name, now);
+        let Some(standing) = standing_in(&mut tx, held.assignee, now).await? else {
+            return Ok(false);
+        };
+        let Some(why) = crate::assignment::absence(&standing, now, grace_ms) else {
+            return Ok(false);
+        };
+        let because = crate::assignment::released_because(why, &held.name, now);
         let done = super::triage::apply_automated(
             &mut tx,
             now,
@@ -414,6 +414,89 @@ impl Store {
     }
 }
 
+/// Gives `conversation`, unassigned and locked by the caller, to an
+/// online agent of its team with room, by `method`, in the caller's
+/// transaction. `rule`: the fields of the rule that asks (its entry is
+/// then the rule's, "Rule “Triage” assigned this to Amy"); without one
+/// it is auto-assignment's, saying how many were online.
+pub async fn assign_in(
+    tx: &mut Tx,
+    conversation: ConversationId,
+    method: Assignment,
+    now: i64,
+    rule: Option<&Value>,
+) -> AppResult<Assigned> {
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = on_tx!(tx, c => {
+        sqlx::query_as(
+            "SELECT c.assignee, c.team_id, t.name FROM conversations c \
+             LEFT JOIN teams t ON t.id = c.team_id WHERE c.id = $1",
+        )
+        .bind(conversation.to_string())
+        .fetch_optional(&mut *c)
+        .await?
+    });
+    let Some((None, Some(team), Some(team_name))) = row else {
+        return Ok(Assigned::Moved);
+    };
+    let team: TeamId = parse(&team)?;
+    let candidates = candidates(tx, team, now).await?;
+    let Some(chosen) = pick(method, &candidates) else {
+        return Ok(Assigned::NobodyFree);
+    };
+    let (actor, because) = match rule {
+        Some(fields) => (
+            format!(
+                "Rule “{}”",
+                fields["rule_name"].as_str().unwrap_or_default()
+            ),
+            fields.clone(),
+        ),
+        None => (
+            "Auto-assignment".to_owned(),
+            crate::assignment::assigned_because(method, &team_name, candidates.len()),
+        ),
+    };
+    let action = ConversationAction::Assign {
+        user: chosen.id,
+        note: None,
+    };
+    if !super::triage::apply_automated(tx, now, conversation, &action, &actor, &because).await? {
+        return Ok(Assigned::Moved);
+    }
+    on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE users SET assign_turn = (SELECT MAX(assign_turn) FROM users) + 1 WHERE id = $1",
+        )
+        .bind(chosen.id.to_string())
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(Assigned::To(chosen.id))
+}
+
+/// Where `user` stands now, read in the caller's transaction.
+async fn standing_in(tx: &mut Tx, user: UserId, now: i64) -> AppResult<Option<Standing>> {
+    let row: Option<(bool, String, Option<i64>, Option<i64>)> = on_tx!(tx, c => {
+        sqlx::query_as(
+            "SELECT u.active, u.availability, u.last_seen_at, \
+             (SELECT MAX(a.seen_at) FROM agent_connections a WHERE a.user_id = u.id) \
+             FROM users u WHERE u.id = $1",
+        )
+        .bind(user.to_string())
+        .fetch_optional(&mut *c)
+        .await?
+    });
+    Ok(
+        row.map(|(active, availability, last_seen, connection)| Standing {
+            active,
+            availability: availability.parse().unwrap_or_default(),
+            connected: connection.is_some_and(|at| at > now - STALE_MS),
+            last_seen: last_seen.max(connection),
+        }),
+    )
+}
+
 async fn still_waiting_unassigned(tx: &mut Tx, conversation: ConversationId) -> AppResult<bool> {
     let row: Option<(Option<String>, String, Option<i64>)> = on_tx!(tx, c => {
         sqlx::query_as("SELECT assignee, status, waiting_since FROM conversations WHERE id = $1")
@@ -441,16 +524,19 @@ fn online_in_team() -> String {
 /// assignment committed while this one waited.
 async fn candidates(tx: &mut Tx, team: TeamId, now: i64) -> AppResult<Vec<Candidate>> {
     let online = online_in_team();
+    // On PostgreSQL, only those locked: one who came online between the
+    // two statements is not locked, so not given one.
+    let mut locked: Option<Vec<String>> = None;
     if matches!(tx.backend(), super::Backend::Postgres) {
         let lock = format!("SELECT u.id FROM users u WHERE {online} ORDER BY u.id FOR UPDATE OF u");
-        on_tx!(tx, c => {
-            sqlx::query(&lock)
+        let ids: Vec<String> = on_tx!(tx, c => {
+            sqlx::query_scalar(&lock)
                 .bind(team.to_string())
                 .bind(now - STALE_MS)
-                .execute(&mut *c)
+                .fetch_all(&mut *c)
                 .await?
-                .rows_affected()
         });
+        locked = Some(ids);
     }
     let sql = format!(
         "SELECT u.id, u.name, u.capacity, u.assign_turn, \
@@ -466,6 +552,7 @@ async fn candidates(tx: &mut Tx, team: TeamId, now: i64) -> AppResult<Vec<Candid
             .await?
     });
     rows.into_iter()
+        .filter(|(id, ..)| locked.as_ref().is_none_or(|ids| ids.contains(id)))
         .map(|(id, name, capacity, turn, load)| {
             Ok(Candidate {
                 id: parse(&id)?,

@@ -410,7 +410,16 @@ async fn write_plan(
                 .await?;
             }
             Step::Note(text) => {
-                super::triage::add_automated_note(tx, now, conversation, text, &because).await?;
+                super::triage::add_automated_note(tx, now, conversation, text, &because, false)
+                    .await?;
+            }
+            Step::Notify(text) => {
+                super::triage::add_automated_note(tx, now, conversation, text, &because, true)
+                    .await?;
+            }
+            Step::AutoAssign(method) => {
+                super::assignment::assign_in(tx, conversation, *method, now, Some(&because))
+                    .await?;
             }
             Step::Skipped(_) => {}
         }

@@ -376,25 +376,48 @@ pub async fn apply_automated(
     Ok(true)
 }
 
-/// A rule's internal note, in the caller's transaction.
+/// A rule's internal note, in the caller's transaction; `supervisors`:
+/// it mentions the active supervisors of the conversation's team, so it
+/// lands in their Mentions queue.
 pub async fn add_automated_note(
     tx: &mut Tx,
     now: i64,
     id: ConversationId,
     text: &str,
     because: &Value,
+    supervisors: bool,
 ) -> AppResult<MessageId> {
     let text = triage::note_text(text)?;
     let current = current(tx, &Scope::All, id).await?;
-    let mut fields = json!({ "mentions": [] });
+    let mentioned = match (supervisors, current.team) {
+        (true, Some(team)) => team_supervisors(tx, team).await?,
+        _ => Vec::new(),
+    };
+    let mut fields = json!({ "mentions": mentioned });
     merge(&mut fields, because);
     let message = insert_entry(tx, now, id, Direction::Note, "note", text, &fields, None).await?;
     index_message(tx, message, text).await?;
+    for user in &mentioned {
+        on_tx!(tx, c => {
+            sqlx::query(
+                "INSERT INTO mentions (id, conversation_id, message_id, user_id, author, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(Uuid::new_v4().to_string())
+            .bind(id.to_string())
+            .bind(message.to_string())
+            .bind(user.to_string())
+            .bind(Uuid::nil().to_string())
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+    }
     let mut payload = json!({
         "conversation": id,
         "message": message,
         "body": text,
-        "mentions": [],
+        "mentions": mentioned,
     });
     merge(&mut payload, because);
     append(
@@ -404,6 +427,20 @@ pub async fn add_automated_note(
     )
     .await?;
     Ok(message)
+}
+
+/// The active supervisors of `team`.
+async fn team_supervisors(tx: &mut Tx, team: TeamId) -> AppResult<Vec<UserId>> {
+    let rows: Vec<String> = on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "SELECT u.id FROM users u JOIN team_members m ON m.user_id = u.id \
+             WHERE m.team_id = $1 AND u.role = 'supervisor' AND u.active = TRUE ORDER BY u.id",
+        )
+        .bind(team.to_string())
+        .fetch_all(&mut *c)
+        .await?
+    });
+    Ok(rows.iter().filter_map(|id| id.parse().ok()).collect())
 }
 
 /// `extra`'s keys copied into `into` (both objects).

@@ -311,6 +311,16 @@ async fn a_closure_replies_in_the_clients_language_once(backend: Backend) {
 async fn no_reply_in_thirty_minutes_moves_the_conversation_once(backend: Backend) {
     let mut floor = floor(backend).await;
     let admin = floor.desk.admin.clone();
+    let app = &floor.desk.app;
+    let (loans_lead, _) = app
+        .user_with_role(&admin, Role::Supervisor, &[floor.desk.team_a])
+        .await;
+    let (claims_lead, _) = app
+        .user_with_role(&admin, Role::Supervisor, &[floor.desk.team_b])
+        .await;
+    let (claims_agent, _) = app
+        .user_with_role(&admin, Role::Agent, &[floor.desk.team_b])
+        .await;
     floor
         .rule(
             &admin,
@@ -321,7 +331,9 @@ async fn no_reply_in_thirty_minutes_moves_the_conversation_once(backend: Backend
                 "conditions": { "hours": "in_hours" },
                 "actions": [
                     { "kind": "transfer", "team": floor.desk.team_b },
-                    { "kind": "priority", "priority": "urgent" }
+                    { "kind": "notify", "text": "Nobody answered {name} in 30 minutes in Loans." },
+                    { "kind": "priority", "priority": "urgent" },
+                    { "kind": "auto_assign", "method": "least_loaded" }
                 ]
             }),
         )
@@ -348,9 +360,72 @@ async fn no_reply_in_thirty_minutes_moves_the_conversation_once(backend: Backend
     assert_eq!(row.team, Some(floor.desk.team_a));
 
     floor.later(2 * MINUTE).await;
+    // The Claims agent is online when it moves.
+    let token = |email: String| {
+        let app = &floor.desk.app;
+        async move {
+            let session: Value = app
+                .login_with(&app.new_client(), &email, harbour_tests::app::PASSWORD)
+                .await
+                .json()
+                .await
+                .expect("session");
+            session["access_token"].as_str().expect("token").to_owned()
+        }
+    };
+    let (_online, _, _) = harbour_tests::socket::hello(
+        &floor.desk.app,
+        &token(claims_agent.email.clone()).await,
+        shared::Seq(0),
+    )
+    .await;
+    for _ in 0..100 {
+        let (_, agents) = floor
+            .desk
+            .app
+            .get_json("/api/v1/agents", &floor.desk.admin)
+            .await;
+        if agents.as_array().is_some_and(|all| {
+            all.iter()
+                .any(|a| a["id"] == json!(claims_agent.id) && a["online"] == true)
+        }) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     floor.tick().await;
     floor.tick().await;
     let row = summary(&floor.desk.app, &floor.desk.admin, waits).await;
+    assert_eq!(
+        row.assignee,
+        Some(claims_agent.id),
+        "the rule gave it to the one online"
+    );
+    // Claims' supervisor (the team it is in now) finds the note in
+    // Mentions; Loans' no longer sees it.
+    for (lead, mentioned) in [(&loans_lead, false), (&claims_lead, true)] {
+        let found = harbour_tests::desk::queue(
+            &floor.desk.app,
+            &token(lead.email.clone()).await,
+            "queue=mentions",
+        )
+        .await;
+        assert_eq!(found.contains(&waits), mentioned, "{}", lead.name);
+    }
+    let notes: Vec<MessageView> = messages(&floor.desk.app, &floor.desk.admin, waits)
+        .await
+        .into_iter()
+        .filter(|m| m.direction == Direction::Note)
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0]
+            .body
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("Nobody answered"),
+        "{notes:?}"
+    );
     assert_eq!(
         row.team,
         Some(floor.desk.team_b),
