@@ -8,7 +8,7 @@
 //! case instead, five of the rules act on every message. Then
 //! auto-assignment: how long until an agent who comes online holds the
 //! waiting conversations, and until they all go to a colleague when her
-//! socket closes.
+//! socket closes (`--assignment`: only that).
 
 use crate::ingest::{bare_axum, load, pushes, Outcome, AES_KEY, APP_ID, CALLBACKS, TOKEN};
 use harbour_server::automator::Automator;
@@ -19,7 +19,14 @@ use std::time::{Duration, Instant};
 
 const RULES: usize = 50;
 
-pub async fn run(every: bool) {
+pub async fn run(every: bool, assignment_only: bool) {
+    if !assignment_only {
+        rules(every).await;
+    }
+    assignment().await;
+}
+
+async fn rules(every: bool) {
     let baseline = bare_axum().await;
     println!(
         "| target | callbacks/s | p50 | p99 | ratio to bare axum | ratio to no rules | rules done after the last callback |"
@@ -56,6 +63,9 @@ pub async fn run(every: bool) {
             );
         }
     }
+}
+
+async fn assignment() {
     println!();
     println!(
         "| auto-assignment, {HANDED} waiting conversations | an agent comes online: all given to her | she goes offline: all back and given to a colleague | per conversation | ratio offline to online |"

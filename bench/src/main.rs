@@ -38,7 +38,8 @@ async fn main() {
         }
         "automation" => {
             let every = std::env::args().skip(2).any(|a| a == "--every");
-            return automation::run(every).await;
+            let assignment_only = std::env::args().skip(2).any(|a| a == "--assignment");
+            return automation::run(every, assignment_only).await;
         }
         "inbox" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
@@ -50,7 +51,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: harbour-bench store|ingest [--kf]|automation [--every]|inbox|export [--conversations N] [--messages M]"
+                "usage: harbour-bench store|ingest [--kf]|automation [--every|--assignment]|inbox|export [--conversations N] [--messages M]"
             );
             std::process::exit(2);
         }
