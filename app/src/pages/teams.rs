@@ -67,7 +67,7 @@ fn TeamsTable(teams: RemoteList<Team>) -> impl IntoView {
                     <tbody>
                         <For
                             each=move || teams.items.get()
-                            key=|team| (team.id, team.member_count, team.assignment)
+                            key=|team| (team.id, team.member_count)
                             children=move |team| {
                                 let whole = team.clone();
                                 view! {
