@@ -48,9 +48,10 @@ pub fn give_focus_back(open: impl Fn() -> bool + 'static, before: ReturnTo) {
 
 /// A live update may draw the element anew just after focus went back,
 /// leaving focus on the page itself: put it back on the element's
-/// successor then (twice, as updates come in bursts).
+/// successor then (looked at every 100 ms for two seconds, as updates come
+/// in bursts and late on a busy machine).
 fn keep_focus_on(element: HtmlElement) {
-    for delay in [150, 600] {
+    for delay in (1..=20).map(|tenth| tenth * 100) {
         let element = element.clone();
         gloo_timers::callback::Timeout::new(delay, move || {
             let lost = document()
