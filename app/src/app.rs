@@ -42,6 +42,7 @@ fn Routed(auth: AuthState) -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path="/inbox" /> } />
                     <Route path=path!("/inbox/:id?") view=InboxPage />
                     <Route path=path!("/compliance/:contact?") view=CompliancePage />
+                    <Route path=path!("/floor") view=crate::pages::floor::FloorPage />
                     <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/users" /> } />
                     <Route path=path!("/admin/users") view=UsersPage />
                     <Route path=path!("/admin/teams") view=TeamsPage />

@@ -91,3 +91,45 @@ pub fn in_team(agent: &AgentView, team: TeamId) -> bool {
 pub fn default_capacity() -> i64 {
     DEFAULT_CAPACITY
 }
+
+/// One team on the supervisor's floor (`GET /api/v1/floor`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloorTeam {
+    pub id: TeamId,
+    pub name: String,
+    pub assignment: Assignment,
+    /// Open conversations whose client waits for an answer.
+    pub waiting: i64,
+    /// Of those, the ones nobody holds.
+    pub unassigned: i64,
+    /// Open and pending conversations.
+    pub open: i64,
+    /// Since when the longest wait has run.
+    pub longest_wait_since: Option<i64>,
+    /// The conversations waiting longest (at most five), to open and reassign.
+    pub longest: Vec<Waiting>,
+    /// Agents of the team taking conversations now.
+    pub agents_online: i64,
+    /// A closure in force for the team: its reason (`typhoon`,
+    /// `black_rainstorm` or the reason's own text).
+    pub closure: Option<String>,
+}
+
+/// A conversation whose client waits, on the floor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub id: crate::ConversationId,
+    pub contact_name: Option<String>,
+    pub open_id: String,
+    pub waiting_since: i64,
+    pub assignee_name: Option<String>,
+}
+
+/// `GET /api/v1/floor`: the teams the caller runs, and their agents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FloorView {
+    pub teams: Vec<FloorTeam>,
+    pub agents: Vec<AgentView>,
+    /// When it was read (Unix ms).
+    pub at: i64,
+}

@@ -44,3 +44,8 @@ pub async fn set_assignment(
     )
     .await
 }
+
+/// The supervisor's floor: teams' waits and agents' load.
+pub async fn floor(auth: impl TokenSource) -> Result<shared::assignment::FloorView, ApiError> {
+    get_json(auth, "/floor").await
+}

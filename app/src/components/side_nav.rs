@@ -63,6 +63,15 @@ pub fn SideNav() -> impl IntoView {
                     </button>
                 </li>
             </ul>
+            <Show when=move || crate::pages::floor::may_watch(auth)>
+                <ul class="nav-list">
+                    <NavLink
+                        href="/floor"
+                        label=move || t_string!(i18n, nav.floor)
+                        icon=IconKind::Users
+                    />
+                </ul>
+            </Show>
             <Show when=move || crate::pages::compliance::may_audit(auth)>
                 <ul class="nav-list">
                     <NavLink

@@ -4,6 +4,7 @@ pub mod automation;
 pub mod change_password;
 pub mod channels;
 pub mod compliance;
+pub mod floor;
 pub mod inbox;
 pub mod login;
 pub mod not_found;

@@ -14,12 +14,13 @@ use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use shared::api::{Team, User};
-use shared::assignment::{AgentView, SetAssignment, SetAvailability};
+use shared::assignment::{AgentView, FloorTeam, FloorView, SetAssignment, SetAvailability};
 use shared::{Role, TeamId};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/agents", get(list_agents))
+        .route("/api/v1/floor", get(floor))
         .route("/api/v1/me/availability", put(set_availability))
         .route("/api/v1/teams/{id}/assignment", put(set_assignment))
 }
@@ -28,8 +29,13 @@ async fn list_agents(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> AppResult<Json<Vec<AgentView>>> {
+    Ok(Json(visible_agents(&state, &user).await?))
+}
+
+/// The agents `user` may see, each with the teams of theirs `user` may see.
+async fn visible_agents(state: &AppState, user: &AuthUser) -> AppResult<Vec<AgentView>> {
     let agents = state.store.agents(state.clock.now()).await?;
-    let agents = match user.role {
+    Ok(match user.role {
         Role::Admin | Role::Compliance => agents,
         Role::Supervisor => agents
             .into_iter()
@@ -39,8 +45,57 @@ async fn list_agents(
             })
             .collect(),
         Role::Agent => return Err(AppError::Forbidden),
-    };
-    Ok(Json(agents))
+    })
+}
+
+/// Waiting at most this many conversations are listed per team.
+const LONGEST: i64 = 5;
+
+/// The supervisor's floor: per team the waiting count, the longest wait
+/// and the conversations behind it, agents online, a closure in force;
+/// and the agents with their load. Supervisors see their own teams.
+async fn floor(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<FloorView>> {
+    let agents = visible_agents(&state, &user).await?;
+    let now = state.clock.now();
+    let mut counts = state.store.team_counts().await?;
+    let closures = state.store.closures(now).await?;
+    let mut teams = Vec::new();
+    for team in state.store.list_teams().await? {
+        if user.role == Role::Supervisor && !user.teams.contains(&team.id) {
+            continue;
+        }
+        let count = counts.remove(&team.id);
+        let closure = closures
+            .iter()
+            .filter(|c| c.starts_at <= now && c.ends_at.is_none_or(|end| now < end))
+            .find(|c| c.teams.as_ref().is_none_or(|t| t.contains(&team.id)))
+            .map(|c| c.text.clone().unwrap_or_else(|| c.reason.clone()));
+        let longest = if count.as_ref().is_some_and(|c| c.waiting > 0) {
+            state.store.longest_waits(team.id, LONGEST).await?
+        } else {
+            Vec::new()
+        };
+        teams.push(FloorTeam {
+            id: team.id,
+            name: team.name,
+            assignment: team.assignment,
+            waiting: count.as_ref().map_or(0, |c| c.waiting),
+            unassigned: count.as_ref().map_or(0, |c| c.unassigned),
+            open: count.as_ref().map_or(0, |c| c.open),
+            longest_wait_since: count.and_then(|c| c.longest_wait_since),
+            longest,
+            agents_online: agents
+                .iter()
+                .filter(|a| a.online && shared::assignment::in_team(a, team.id))
+                .count() as i64,
+            closure,
+        });
+    }
+    Ok(Json(FloorView {
+        teams,
+        agents,
+        at: now,
+    }))
 }
 
 async fn set_availability(

@@ -564,3 +564,80 @@ async fn candidates(tx: &mut Tx, team: TeamId, now: i64) -> AppResult<Vec<Candid
         })
         .collect()
 }
+
+/// A team's counts on the floor.
+pub struct TeamCounts {
+    pub waiting: i64,
+    pub unassigned: i64,
+    pub open: i64,
+    pub longest_wait_since: Option<i64>,
+}
+
+impl Store {
+    /// Every team's open, waiting and unassigned-waiting counts, and its
+    /// longest wait (teams with none are absent).
+    pub async fn team_counts(&self) -> AppResult<std::collections::HashMap<TeamId, TeamCounts>> {
+        type Row = (String, i64, i64, i64, Option<i64>);
+        let rows: Vec<Row> = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT team_id, \
+                 SUM(CASE WHEN status = 'open' AND waiting_since IS NOT NULL THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN status = 'open' AND waiting_since IS NOT NULL AND assignee IS NULL THEN 1 ELSE 0 END), \
+                 COUNT(*), \
+                 MIN(CASE WHEN status = 'open' THEN waiting_since END) \
+                 FROM conversations WHERE status IN ('open', 'pending') AND team_id IS NOT NULL \
+                 GROUP BY team_id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(team, waiting, unassigned, open, longest_wait_since)| {
+                Ok((
+                    parse(&team)?,
+                    TeamCounts {
+                        waiting,
+                        unassigned,
+                        open,
+                        longest_wait_since,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// The conversations of `team` waiting longest, at most `limit`.
+    pub async fn longest_waits(
+        &self,
+        team: TeamId,
+        limit: i64,
+    ) -> AppResult<Vec<shared::assignment::Waiting>> {
+        type Row = (String, Option<String>, String, i64, Option<String>);
+        let rows: Vec<Row> = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT v.id, COALESCE(k.name, k.remark), k.open_id, v.waiting_since, u.name \
+                 FROM conversations v JOIN contacts k ON k.id = v.contact_id \
+                 LEFT JOIN users u ON u.id = v.assignee \
+                 WHERE v.team_id = $1 AND v.status = 'open' AND v.waiting_since IS NOT NULL \
+                 ORDER BY COALESCE(v.waiting_since, 9223372036854775807), v.id LIMIT $2",
+            )
+            .bind(team.to_string())
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(
+                |(id, contact_name, open_id, waiting_since, assignee_name)| {
+                    Ok(shared::assignment::Waiting {
+                        id: parse(&id)?,
+                        contact_name,
+                        open_id,
+                        waiting_since,
+                        assignee_name,
+                    })
+                },
+            )
+            .collect()
+    }
+}

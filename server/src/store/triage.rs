@@ -297,20 +297,7 @@ pub async fn add_note(
     .await?;
     index_message(&mut tx, message, text).await?;
     for user in &mentioned {
-        on_tx!(&mut tx, c => {
-            sqlx::query(
-                "INSERT INTO mentions (id, conversation_id, message_id, user_id, author, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(Uuid::new_v4().to_string())
-            .bind(id.to_string())
-            .bind(message.to_string())
-            .bind(user.to_string())
-            .bind(actor.id.to_string())
-            .bind(now)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
+        insert_mention(&mut tx, now, id, message, *user, actor.id).await?;
     }
     let payload = json!({
         "conversation": id,
@@ -398,20 +385,7 @@ pub async fn add_automated_note(
     let message = insert_entry(tx, now, id, Direction::Note, "note", text, &fields, None).await?;
     index_message(tx, message, text).await?;
     for user in &mentioned {
-        on_tx!(tx, c => {
-            sqlx::query(
-                "INSERT INTO mentions (id, conversation_id, message_id, user_id, author, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(Uuid::new_v4().to_string())
-            .bind(id.to_string())
-            .bind(message.to_string())
-            .bind(user.to_string())
-            .bind(Uuid::nil().to_string())
-            .bind(now)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
+        insert_mention(tx, now, id, message, *user, UserId(Uuid::nil())).await?;
     }
     let mut payload = json!({
         "conversation": id,
@@ -427,6 +401,32 @@ pub async fn add_automated_note(
     )
     .await?;
     Ok(message)
+}
+
+/// `user` is mentioned in note `message` (by `author`; nil: a rule).
+async fn insert_mention(
+    tx: &mut Tx,
+    now: i64,
+    conversation: ConversationId,
+    message: MessageId,
+    user: UserId,
+    author: UserId,
+) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO mentions (id, conversation_id, message_id, user_id, author, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(conversation.to_string())
+        .bind(message.to_string())
+        .bind(user.to_string())
+        .bind(author.to_string())
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
 }
 
 /// The active supervisors of `team`.

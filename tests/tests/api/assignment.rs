@@ -20,6 +20,7 @@ on_both_backends!(
     an_absent_agents_waiting_conversations_go_back_after_the_grace,
     two_nodes_never_give_a_conversation_twice_nor_overfill_an_agent,
     who_may_see_agents_and_choose_how_a_team_assigns,
+    the_floor_shows_a_supervisor_their_teams_waits_and_agents,
 );
 
 const MINUTE: i64 = 60_000;
@@ -488,4 +489,54 @@ async fn who_may_see_agents_and_choose_how_a_team_assigns(backend: Backend) {
         .map(|e| e.kind)
         .collect();
     assert_eq!(kinds, vec!["team.assignment", "team.assignment"]);
+}
+
+async fn the_floor_shows_a_supervisor_their_teams_waits_and_agents(backend: Backend) {
+    let mut room = room(backend, "round_robin").await;
+    let mut amy = room.agent("Amy", 1).await;
+    room.connect(&mut amy).await;
+    for from in ["f1", "f2", "f3"] {
+        room.writes(from).await;
+    }
+    room.pass().await;
+    let app = &room.desk.app;
+    let (_, lead) = app
+        .user_with_role(&room.desk.admin, Role::Supervisor, &[room.desk.team_a])
+        .await;
+    let (code, body) = app.get_json("/api/v1/floor", &lead).await;
+    assert_eq!(code, 200, "{body}");
+    let floor: shared::assignment::FloorView = serde_json::from_value(body).expect("floor");
+    assert_eq!(floor.teams.len(), 1, "only Loans: {floor:?}");
+    let loans = &floor.teams[0];
+    assert_eq!(loans.name, "Loans");
+    assert_eq!((loans.waiting, loans.unassigned, loans.open), (3, 2, 3));
+    assert_eq!(loans.agents_online, 1);
+    assert_eq!(loans.closure, None);
+    let f1 = conversation_of(app, &room.desk.admin, "f1").await;
+    assert_eq!(
+        loans.longest.first().map(|w| w.id),
+        Some(f1),
+        "the longest wait first"
+    );
+    assert_eq!(loans.longest[0].open_id, "f1");
+    assert_eq!(loans.longest.len(), 3);
+    assert!(loans.longest_wait_since.is_some_and(|at| at < floor.at));
+    assert_eq!(floor.agents.len(), 1);
+    assert_eq!((floor.agents[0].load, floor.agents[0].capacity), (1, 1));
+    // A closure for every team shows on the floor.
+    let (code, body) = harbour_tests::desk::post(
+        app,
+        "/api/v1/closures",
+        &room.desk.admin,
+        &json!({ "reason": "typhoon" }),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let (_, body) = app.get_json("/api/v1/floor", &lead).await;
+    assert_eq!(body["teams"][0]["closure"], "typhoon", "{body}");
+    // Admins see every team; agents not at all.
+    let (_, body) = app.get_json("/api/v1/floor", &room.desk.admin).await;
+    assert_eq!(body["teams"].as_array().map(Vec::len), Some(2), "{body}");
+    let (code, _) = app.get_json("/api/v1/floor", &amy.token).await;
+    assert_eq!(code, 403);
 }

@@ -203,6 +203,13 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             200,
         ),
         (
+            "GET",
+            "/api/v1/floor".into(),
+            None,
+            &[Role::Admin, Role::Supervisor, Role::Compliance],
+            200,
+        ),
+        (
             "PUT",
             "/api/v1/me/availability".into(),
             Some(json!({ "availability": "away" })),

@@ -13,6 +13,7 @@ mod clock;
 mod compliance;
 mod composer_media;
 mod csp;
+mod floor;
 mod inbox;
 mod inbox_scale;
 mod keyboard;

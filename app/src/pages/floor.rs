@@ -1,0 +1,235 @@
+//! The supervisor's floor at /floor (issue 14 §5), tablet first: per team
+//! the clients waiting and for how long, who holds nobody's, the agents
+//! taking conversations and a closure in force; the conversations waiting
+//! longest, each a tap away from the conversation (to reassign it there);
+//! and every agent with their load against their capacity. Supervisors see
+//! their own teams; admins and compliance every team. It follows live
+//! events, and looks again every 15 s for agents coming and going.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::assignment::{AgentView, Availability, FloorTeam, FloorView};
+use shared::Role;
+
+use crate::api::{self, ApiError};
+use crate::components::error_state::ErrorState;
+use crate::components::page_header::PageHeader;
+use crate::components::skeleton_rows::SkeletonRows;
+use crate::components::waiting_badge::WaitingBadge;
+use crate::debounce::Debounce;
+use crate::format::short_duration;
+use crate::i18n::{t, t_string, td_string, use_i18n};
+use crate::state::auth::AuthState;
+use crate::state::live::LiveState;
+
+/// Who may watch the floor.
+pub fn may_watch(auth: AuthState) -> bool {
+    auth.user()
+        .is_some_and(|u| matches!(u.role, Role::Admin | Role::Supervisor | Role::Compliance))
+}
+
+/// How often the floor looks again without an event (agents coming and
+/// going are not events).
+const LOOK_EVERY_MS: u32 = 15_000;
+
+#[component]
+pub fn FloorPage() -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let live = expect_context::<LiveState>();
+    let i18n = use_i18n();
+    let floor = RwSignal::new(None::<Result<FloorView, ApiError>>);
+    let load = move || {
+        spawn_local(async move {
+            let got = api::teams::floor(auth).await;
+            floor.try_set(Some(got));
+        });
+    };
+    load();
+    let soon = Debounce::new(300);
+    Effect::new(move |first: Option<()>| {
+        live.recent.track();
+        live.connections.track();
+        if first.is_some() {
+            soon.call(load);
+        }
+    });
+    let every = gloo_timers::callback::Interval::new(LOOK_EVERY_MS, load);
+    let every = StoredValue::new_local(Some(every));
+    on_cleanup(move || {
+        every.try_update_value(Option::take);
+    });
+    let now = crate::clock::use_now(std::time::Duration::from_secs(1));
+
+    view! {
+        <div class="page floor-page">
+            <PageHeader
+                title=move || t_string!(i18n, floor.title)
+                description=move || t_string!(i18n, floor.description)
+            />
+            {move || match floor.get() {
+                None => view! { <SkeletonRows rows=4 label=move || t_string!(i18n, floor.loading) /> }.into_any(),
+                Some(Err(error)) => view! { <ErrorState error=error on_retry=Callback::new(move |()| load()) /> }.into_any(),
+                Some(Ok(view)) => view! { <Floor view=view now=now /> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn Floor(view: FloorView, now: Signal<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let FloorView { teams, agents, .. } = view;
+    let no_teams = teams.is_empty();
+    let no_agents = agents.is_empty();
+    view! {
+        <section aria-labelledby="floor-teams-title">
+            <h2 id="floor-teams-title" class="section-title">{t!(i18n, floor.teams)}</h2>
+            {no_teams.then(|| view! { <p class="muted">{t!(i18n, floor.no_teams)}</p> })}
+            <div class="floor-teams">
+                {teams.into_iter().map(|team| view! { <TeamCard team=team now=now /> }).collect_view()}
+            </div>
+        </section>
+        <section class="card card-flush" aria-labelledby="floor-agents-title">
+            <header class="card-header">
+                <h2 id="floor-agents-title" class="card-title">{t!(i18n, floor.agents)}</h2>
+            </header>
+            {if no_agents {
+                view! { <p class="card-body muted">{t!(i18n, floor.no_agents)}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-scroll">
+                        <table class="data-table floor-agents">
+                            <caption class="visually-hidden">{t!(i18n, floor.agents)}</caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">{t!(i18n, floor.agent)}</th>
+                                    <th scope="col">{t!(i18n, floor.state)}</th>
+                                    <th scope="col">{t!(i18n, floor.load)}</th>
+                                    <th scope="col">{t!(i18n, nav.teams)}</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {agents.into_iter().map(|agent| view! { <AgentRow agent=agent now=now /> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn TeamCard(team: FloorTeam, now: Signal<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let method = match team.assignment {
+        shared::assignment::Assignment::Manual => t_string!(i18n, teams.assign_manual),
+        shared::assignment::Assignment::RoundRobin => t_string!(i18n, teams.assign_round_robin),
+        shared::assignment::Assignment::LeastLoaded => t_string!(i18n, teams.assign_least_loaded),
+    };
+    let closure = team.closure.clone().map(|reason| {
+        let locale = crate::language::current_locale();
+        let reason = match reason.as_str() {
+            "typhoon" => td_string!(locale, automation.typhoon).to_owned(),
+            "black_rainstorm" => td_string!(locale, automation.black_rainstorm).to_owned(),
+            _ => reason,
+        };
+        view! { <span class="badge badge-warning floor-closure">{reason}</span> }
+    });
+    let longest = team.longest_wait_since;
+    view! {
+        <article class="card floor-team" data-team-id=team.id.to_string()>
+            <header class="floor-team-head">
+                <h3 class="floor-team-name">{team.name.clone()}</h3>
+                {closure}
+            </header>
+            <dl class="floor-figures">
+                <div class="floor-figure" class:is-busy={team.waiting > 0}>
+                    <dt>{t!(i18n, floor.waiting)}</dt>
+                    <dd class="floor-waiting">{team.waiting}</dd>
+                </div>
+                <div class="floor-figure">
+                    <dt>{t!(i18n, floor.unassigned)}</dt>
+                    <dd class="floor-unassigned">{team.unassigned}</dd>
+                </div>
+                <div class="floor-figure">
+                    <dt>{t!(i18n, floor.longest)}</dt>
+                    <dd>{move || longest.map_or_else(|| "—".to_owned(), |since| short_duration(now.get() - since))}</dd>
+                </div>
+                <div class="floor-figure">
+                    <dt>{t!(i18n, floor.online)}</dt>
+                    <dd class="floor-online">{team.agents_online}</dd>
+                </div>
+            </dl>
+            <p class="floor-method">{t!(i18n, teams.assignment)}": "{method}</p>
+            <ul class="floor-waits" aria-label=move || t_string!(i18n, floor.longest_list).replace("%t", &team.name)>
+                {team
+                    .longest
+                    .into_iter()
+                    .map(|waiting| {
+                        let who = crate::labels::contact_label(waiting.contact_name.as_deref(), &waiting.open_id);
+                        let holder = waiting
+                            .assignee_name
+                            .clone()
+                            .unwrap_or_else(|| t_string!(i18n, floor.nobody).to_owned());
+                        view! {
+                            <li>
+                                <a class="floor-wait" href=format!("/inbox/{}", waiting.id) data-id=waiting.id.to_string()>
+                                    <span class="floor-wait-who">{who}</span>
+                                    <span class="floor-wait-holder">{holder}</span>
+                                    <WaitingBadge since=waiting.waiting_since now=now />
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </article>
+    }
+}
+
+#[component]
+fn AgentRow(agent: AgentView, now: Signal<i64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = if agent.online {
+        "online"
+    } else if agent.connected && agent.availability == Availability::Away {
+        "away"
+    } else {
+        "offline"
+    };
+    let label = move || match state {
+        "online" => t_string!(i18n, floor.is_online).to_owned(),
+        "away" => t_string!(i18n, availability.away).to_owned(),
+        _ => match agent.offline_since {
+            Some(since) => {
+                t_string!(i18n, floor.offline_for).replace("%d", &short_duration(now.get() - since))
+            }
+            None => t_string!(i18n, floor.is_offline).to_owned(),
+        },
+    };
+    let full = agent.load >= agent.capacity;
+    let percent = (agent.load * 100 / agent.capacity.max(1)).min(100);
+    let teams = agent
+        .teams
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <tr data-user-id=agent.id.to_string() data-state=state>
+            <th scope="row">{agent.name.clone()}</th>
+            <td><span class=format!("agent-state agent-state-{state}")>{label}</span></td>
+            <td>
+                <span class="load" class:is-full=full>
+                    <span class="load-figure">{format!("{} / {}", agent.load, agent.capacity)}</span>
+                    <span class="load-bar" aria-hidden="true">
+                        <span class="load-fill" style:width=format!("{percent}%")></span>
+                    </span>
+                </span>
+            </td>
+            <td>{teams}</td>
+        </tr>
+    }
+}

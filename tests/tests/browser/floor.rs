@@ -1,0 +1,94 @@
+//! The supervisor's floor on a tablet: the team's card shows who waits
+//! and for how long; a tap on the longest wait opens the conversation,
+//! where the supervisor gives it to Ken; back on the floor Ken's load says
+//! so, and a new client shows up live, without a reload. Portrait too.
+
+use harbour_tests::app::PASSWORD;
+use harbour_tests::browser::Browser;
+use harbour_tests::browser_desk::{app_with_ui, client_writes, desk, sign_in};
+use shared::Role;
+use wechat::OpenId;
+
+#[tokio::test]
+async fn a_supervisor_watches_the_floor_and_hands_the_longest_wait_to_an_agent() {
+    let Some(app) = app_with_ui().await else {
+        return;
+    };
+    let desk = desk(&app).await;
+    let admin = app.admin_token().await;
+    let team: shared::TeamId = desk.team.parse().expect("a team id");
+    let (boss, _) = app.user_with_role(&admin, Role::Supervisor, &[team]).await;
+    let (_, users) = app.get_json("/api/v1/users", &admin).await;
+    let ken = users
+        .as_array()
+        .and_then(|all| all.iter().find(|u| u["email"] == desk.ken.as_str()))
+        .and_then(|u| u["id"].as_str())
+        .expect("Ken")
+        .to_owned();
+    client_writes(
+        &desk,
+        &OpenId::new("oFloorFollower00000000000001"),
+        "請問今日開唔開門？",
+    )
+    .await;
+
+    let browser = Browser::start(1024, 768).await;
+    sign_in(&browser, &app, &boss.email, PASSWORD).await;
+    browser.wait_for_text(".live-indicator", "Live").await;
+    browser.click("a.nav-link[href='/floor']").await;
+    let card = format!(".floor-team[data-team-id='{}']", desk.team);
+    browser
+        .wait_for_text(&format!("{card} .floor-waiting"), "1")
+        .await;
+    browser
+        .wait_for_text(&format!("{card} .floor-unassigned"), "1")
+        .await;
+    browser
+        .wait_for_text(&format!("tr[data-user-id='{ken}'] .load-figure"), "0 / 10")
+        .await;
+    browser.screenshot("floor-1024x768").await;
+
+    // The longest wait, a tap away: Ken takes it.
+    browser.click(&format!("{card} .floor-wait")).await;
+    browser.wait_for_text(".message.in", "開唔開門").await;
+    browser.click(".action-assign").await;
+    browser
+        .click(&format!(".picker-option[data-user='{ken}']"))
+        .await;
+    browser
+        .wait_for_text(".fact-assignee", "Assigned to Ken Wong")
+        .await;
+    browser.click("a.nav-link[href='/floor']").await;
+    browser
+        .wait_for_text(&format!("tr[data-user-id='{ken}'] .load-figure"), "1 / 10")
+        .await;
+    browser
+        .wait_for_text(&format!("{card} .floor-unassigned"), "0")
+        .await;
+
+    // A new client shows on the floor as it happens.
+    client_writes(
+        &desk,
+        &OpenId::new("oFloorFollower00000000000002"),
+        "Hello, anyone there?",
+    )
+    .await;
+    browser
+        .wait_for_text(&format!("{card} .floor-waiting"), "2")
+        .await;
+    browser
+        .wait_for_text(&format!("{card} .floor-unassigned"), "1")
+        .await;
+    browser.screenshot("floor-live-1024x768").await;
+    browser.close().await;
+
+    let portrait = Browser::start(768, 1024).await;
+    sign_in(&portrait, &app, &boss.email, PASSWORD).await;
+    portrait.wait_for_text(".live-indicator", "Live").await;
+    portrait.goto(&app.url("/floor")).await;
+    portrait
+        .wait_for_text(&format!("{card} .floor-waiting"), "2")
+        .await;
+    portrait.screenshot("floor-768x1024").await;
+    portrait.close().await;
+}
