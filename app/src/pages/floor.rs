@@ -162,7 +162,7 @@ fn TeamCard(team: FloorTeam, now: Signal<i64>) -> impl IntoView {
                     <dd class="floor-online">{team.agents_online}</dd>
                 </div>
             </dl>
-            <p class="floor-method">{t!(i18n, teams.assignment)}": "{method}</p>
+            <p class="floor-method">{move || t_string!(i18n, floor.method).replace("%m", method)}</p>
             <ul class="floor-waits" aria-label=move || t_string!(i18n, floor.longest_list).replace("%t", &team.name)>
                 {team
                     .longest
