@@ -83,12 +83,17 @@ impl Dispatcher {
     /// One look at every team that assigns automatically.
     pub async fn pass(&self) -> AppResult<Pass> {
         let now = self.clock.now();
-        if now.saturating_sub(self.touched.load(Ordering::Relaxed)) >= TOUCH_AFTER_MS {
+        let mut done = Pass::default();
+        let teams = self.store.auto_teams().await?;
+        // Connections matter only to teams that assign automatically: with
+        // none, a look writes nothing (the roster keeps its rows anyway).
+        if !teams.is_empty()
+            && now.saturating_sub(self.touched.load(Ordering::Relaxed)) >= TOUCH_AFTER_MS
+        {
             self.roster.sync(&self.store, now).await?;
             self.touched.store(now, Ordering::Relaxed);
         }
-        let mut done = Pass::default();
-        for team in self.store.auto_teams().await? {
+        for team in teams {
             for held in self
                 .store
                 .held_by_absent(team.id, now, self.grace_ms, BATCH)
