@@ -266,6 +266,7 @@ pub(crate) mod tests {
             last_message_at: last,
             preview: None,
             waiting_since: None,
+            sla: None,
             unread: false,
         }
     }

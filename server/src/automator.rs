@@ -9,7 +9,7 @@
 //! they run, that the client is still waiting.
 
 use crate::automation::{evaluate, ClosureNow, Facts, Fired, Plan};
-use crate::calendar::{Status as Hours, TeamCalendar, WeeklyHours, Window};
+use crate::calendar::{Status as Hours, TeamCalendar};
 use crate::clock::Clock;
 use crate::error::AppResult;
 use crate::store::automation::{advance_cursor, apply_plan, lock_conversation};
@@ -112,18 +112,6 @@ fn interesting(rules: &[RuleView], closures: &[ClosureView], fired: &Fired) -> b
                 )
             )
         })
-}
-
-/// Open all day, every day: the hours of a conversation with no team, which
-/// only a closure for every team closes.
-fn always_open() -> WeeklyHours {
-    let day = vec![Window {
-        start: 0,
-        end: 1440,
-    }];
-    WeeklyHours {
-        days: std::array::from_fn(|_| day.clone()),
-    }
 }
 
 #[derive(Clone)]
@@ -296,25 +284,7 @@ impl Automator {
         };
         let team = found.team();
         if let std::collections::hash_map::Entry::Vacant(slot) = calendars.entry(team) {
-            let loaded = match team {
-                Some(team) => self.store.team_calendar(team, now).await?,
-                None => {
-                    let views: Vec<ClosureView> = self
-                        .store
-                        .closures(now)
-                        .await?
-                        .into_iter()
-                        .filter(|c| c.teams.is_none())
-                        .collect();
-                    let calendar = TeamCalendar {
-                        hours: always_open(),
-                        closures: views.iter().map(closure_of).collect(),
-                        ..TeamCalendar::default()
-                    };
-                    (calendar, views)
-                }
-            };
-            slot.insert(loaded);
+            slot.insert(self.store.calendar_of(team, now).await?);
         }
         let (calendar, views) = &calendars[&team];
         let hours = calendar.status(at);

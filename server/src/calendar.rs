@@ -332,6 +332,75 @@ impl TeamCalendar {
             .max()
     }
 
+    /// Open all day, every day, with no holidays: the hours of a
+    /// conversation with no team, which only a closure for every team closes.
+    pub fn always_open(closures: Vec<Closure>) -> TeamCalendar {
+        let day = vec![Window {
+            start: 0,
+            end: 1440,
+        }];
+        TeamCalendar {
+            hours: WeeklyHours {
+                days: std::array::from_fn(|_| day.clone()),
+            },
+            closures,
+            ..TeamCalendar::default()
+        }
+    }
+
+    /// The open stretch `at` is in, or the next one: its start and its end
+    /// (`None`: it runs past the look-ahead). `None` when the team does not
+    /// open again within the look-ahead.
+    fn open_stretch(&self, at: i64) -> Option<(i64, Option<i64>)> {
+        let start = match self.status(at) {
+            Status::Open { until } => return Some((at, until.filter(|end| *end > at))),
+            Status::Closed { opens_at, .. } => opens_at?,
+        };
+        match self.status(start) {
+            Status::Open { until } => Some((start, until.filter(|end| *end > start))),
+            Status::Closed { .. } => None,
+        }
+    }
+
+    /// Business time between two instants: the open time, closures left out.
+    pub fn open_ms_between(&self, from: i64, to: i64) -> i64 {
+        let mut total = 0;
+        let mut at = from;
+        while at < to {
+            let Some((start, end)) = self.open_stretch(at) else {
+                break;
+            };
+            if start >= to {
+                break;
+            }
+            let end = end.unwrap_or(to).min(to);
+            total += end - start;
+            at = end;
+        }
+        total
+    }
+
+    /// The instant `ms` of business time after `from` (`from` itself for
+    /// none); `None` when the team is not open that long within the
+    /// look-ahead.
+    pub fn after_open_ms(&self, from: i64, ms: i64) -> Option<i64> {
+        if ms <= 0 {
+            return Some(from);
+        }
+        let mut left = ms;
+        let mut at = from;
+        loop {
+            let (start, end) = self.open_stretch(at)?;
+            match end {
+                Some(end) if end - start < left => {
+                    left -= end - start;
+                    at = end;
+                }
+                _ => return Some(start + left),
+            }
+        }
+    }
+
     /// The first instant after `at` inside an open interval and outside
     /// every closure.
     fn next_open(&self, intervals: &[(i64, i64)], at: i64) -> Option<i64> {
@@ -805,6 +874,85 @@ mod tests {
                 because: ClosedBecause::Closure(ClosureReason::BlackRainstorm),
                 opens_at: None
             }
+        );
+    }
+
+    #[test]
+    fn business_time_skips_lunch_nights_holidays_and_closures() {
+        let mut desk = desk();
+        let friday = date!(2026 - 12 - 11);
+        let monday = date!(2026 - 12 - 14);
+        // 12:30 to 14:30 on a weekday: 30 minutes before lunch, 30 after.
+        assert_eq!(
+            desk.open_ms_between(at(friday, 12, 30), at(friday, 14, 30)),
+            60 * MINUTE_MS
+        );
+        assert_eq!(
+            desk.after_open_ms(at(friday, 12, 30), 60 * MINUTE_MS),
+            Some(at(friday, 14, 30))
+        );
+        // Friday 17:50 plus 30 minutes: 10 on Friday, 20 on Saturday morning.
+        let saturday = date!(2026 - 12 - 12);
+        assert_eq!(
+            desk.after_open_ms(at(friday, 17, 50), 30 * MINUTE_MS),
+            Some(at(saturday, 9, 20))
+        );
+        // From Saturday noon, four hours: one on Saturday, none on Sunday,
+        // three on Monday.
+        assert_eq!(
+            desk.after_open_ms(at(saturday, 12, 0), 4 * HOUR),
+            Some(at(monday, 12, 0))
+        );
+        assert_eq!(
+            desk.open_ms_between(at(saturday, 12, 0), at(monday, 12, 0)),
+            4 * HOUR
+        );
+        // Christmas Day (Friday) and the day after (Saturday) are holidays,
+        // and the desk does not open on Sundays.
+        let christmas_eve = date!(2026 - 12 - 24);
+        assert_eq!(
+            desk.after_open_ms(at(christmas_eve, 17, 30), HOUR),
+            Some(at(date!(2026 - 12 - 28), 9, 30))
+        );
+        // A black rainstorm from 10:00 to 11:00 on Monday stops the count.
+        desk.closures.push(Closure {
+            starts_at: at(monday, 10, 0),
+            ends_at: Some(at(monday, 11, 0)),
+            reason: ClosureReason::BlackRainstorm,
+        });
+        assert_eq!(
+            desk.open_ms_between(at(monday, 9, 0), at(monday, 12, 0)),
+            2 * HOUR
+        );
+        assert_eq!(
+            desk.after_open_ms(at(monday, 9, 30), HOUR),
+            Some(at(monday, 11, 30))
+        );
+        // Nothing counts backwards, and nothing is due at once.
+        assert_eq!(desk.open_ms_between(at(monday, 12, 0), at(monday, 9, 0)), 0);
+        assert_eq!(
+            desk.after_open_ms(at(monday, 10, 30), 0),
+            Some(at(monday, 10, 30))
+        );
+    }
+
+    #[test]
+    fn always_open_counts_every_minute_until_a_closure() {
+        let mut open = TeamCalendar::always_open(Vec::new());
+        let sunday = date!(2026 - 12 - 13);
+        assert_eq!(
+            open.after_open_ms(at(sunday, 23, 0), 2 * HOUR),
+            Some(at(date!(2026 - 12 - 14), 1, 0))
+        );
+        open.closures.push(Closure {
+            starts_at: at(sunday, 23, 30),
+            ends_at: None,
+            reason: ClosureReason::Typhoon,
+        });
+        assert_eq!(open.after_open_ms(at(sunday, 23, 0), 2 * HOUR), None);
+        assert_eq!(
+            open.open_ms_between(at(sunday, 23, 0), at(sunday, 23, 59)),
+            30 * MINUTE_MS
         );
     }
 

@@ -37,6 +37,8 @@ pub mod search;
 pub mod secrets;
 pub mod seed;
 pub mod shutdown;
+pub mod sla;
+pub mod sla_keeper;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -107,6 +107,13 @@ impl Application {
                         .run(shutdown.clone()),
                 ),
             );
+            tasks.add(
+                "sla",
+                tokio::spawn(
+                    crate::sla_keeper::SlaKeeper::new(store.clone(), clock.clone())
+                        .run(shutdown.clone()),
+                ),
+            );
             let dispatcher = crate::dispatcher::Dispatcher::new(
                 store.clone(),
                 clock.clone(),
@@ -543,6 +550,11 @@ pub fn job_handlers(
                 .await
                 .map_err(|e| e.to_string())
         }
+    });
+    let keeper = crate::sla_keeper::SlaKeeper::new(store.clone(), clock.clone());
+    handlers.register(crate::sla_keeper::TIMER_JOB, move |job| {
+        let keeper = keeper.clone();
+        async move { keeper.run_timer(job).await }
     });
     let automator = crate::automator::Automator::new(store.clone(), clock.clone());
     handlers.register(crate::automator::TIMER_JOB, move |job| {

@@ -353,6 +353,9 @@ pub struct ConversationSummary {
     /// The client wrote since this user last read the conversation.
     #[serde(default)]
     pub unread: bool,
+    /// The SLA clock that matters most, when a policy times it.
+    #[serde(default)]
+    pub sla: Option<crate::sla::SlaStatus>,
 }
 
 crate::closed_set::closed_set!(

@@ -9,6 +9,7 @@ pub mod error;
 pub mod ids;
 pub mod language;
 pub mod media;
+pub mod sla;
 pub mod ws;
 
 pub use error::{ErrorBody, ErrorCode};

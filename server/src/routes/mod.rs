@@ -17,6 +17,7 @@ mod live;
 mod rules;
 mod search;
 pub mod security;
+mod sla;
 mod spa;
 mod teams;
 mod users;
@@ -159,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agents::router())
         .merge(calendar::router())
         .merge(rules::router())
+        .merge(sla::router())
         .merge(events::router())
         .merge(exports::router())
         .merge(live::router())

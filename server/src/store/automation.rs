@@ -134,9 +134,15 @@ impl Store {
     /// How far automation has read the log; the first call starts it at
     /// the log's head (rules act on what happens from now on).
     pub async fn automation_cursor(&self) -> AppResult<i64> {
+        self.log_cursor(CURSOR).await
+    }
+
+    /// How far the log's follower `name` has read; the first call starts
+    /// it at the log's head.
+    pub async fn log_cursor(&self, name: &str) -> AppResult<i64> {
         let found: Option<i64> = on_read!(self, pool => {
             sqlx::query_scalar("SELECT seq FROM automation_cursor WHERE name = $1")
-                .bind(CURSOR)
+                .bind(name)
                 .fetch_optional(pool)
                 .await?
         });
@@ -147,7 +153,7 @@ impl Store {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, c => {
             sqlx::query("INSERT INTO automation_cursor (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-                .bind(CURSOR)
+                .bind(name)
                 .bind(head)
                 .execute(&mut *c)
                 .await?
@@ -155,7 +161,7 @@ impl Store {
         });
         let seq: i64 = on_tx!(&mut tx, c => {
             sqlx::query_scalar("SELECT seq FROM automation_cursor WHERE name = $1")
-                .bind(CURSOR)
+                .bind(name)
                 .fetch_one(&mut *c)
                 .await?
         });
@@ -232,9 +238,14 @@ impl Store {
 /// what automation did with the events between: `false` when another node
 /// moved it first (then this transaction must be rolled back).
 pub async fn advance_cursor(tx: &mut Tx, from: i64, to: i64) -> AppResult<bool> {
+    advance_log_cursor(tx, CURSOR, from, to).await
+}
+
+/// [`advance_cursor`] for the log's follower `name`.
+pub async fn advance_log_cursor(tx: &mut Tx, name: &str, from: i64, to: i64) -> AppResult<bool> {
     let moved = on_tx!(tx, c => {
         sqlx::query("UPDATE automation_cursor SET seq = $3 WHERE name = $1 AND seq = $2")
-            .bind(CURSOR)
+            .bind(name)
             .bind(from)
             .bind(to)
             .execute(&mut *c)

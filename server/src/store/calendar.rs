@@ -156,6 +156,26 @@ impl Store {
         Ok(row.map(ClosureRow::view))
     }
 
+    /// The calendar of a conversation in `team`: with no team, open all
+    /// day every day, and closed only by closures for every team.
+    pub async fn calendar_of(
+        &self,
+        team: Option<TeamId>,
+        now: i64,
+    ) -> AppResult<(TeamCalendar, Vec<ClosureView>)> {
+        if let Some(team) = team {
+            return self.team_calendar(team, now).await;
+        }
+        let views: Vec<ClosureView> = self
+            .closures(now)
+            .await?
+            .into_iter()
+            .filter(|c| c.teams.is_none())
+            .collect();
+        let calendar = TeamCalendar::always_open(views.iter().map(closure_of).collect());
+        Ok((calendar, views))
+    }
+
     /// Everything that decides `team`'s hours at and after `now`, with the
     /// closures that apply to the team as the API shows them.
     pub async fn team_calendar(

@@ -57,6 +57,7 @@ struct SummaryRow {
     waiting_since: Option<i64>,
     last_inbound_position: i64,
     read_position: Option<i64>,
+    sla: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -128,7 +129,7 @@ impl Sql {
 const SUMMARY_SELECT: &str = "SELECT v.id, v.channel_id, ch.name AS channel_name, v.contact_id, \
      COALESCE(c.name, c.remark) AS contact_name, c.open_id, v.team_id, t.name AS team_name, v.status, \
      v.snoozed_until, v.priority, v.assignee, u.name AS assignee_name, v.last_message_at, v.preview, \
-     v.waiting_since, v.last_inbound_position, r.position AS read_position \
+     v.waiting_since, v.last_inbound_position, r.position AS read_position, v.sla \
      FROM conversations v JOIN contacts c ON c.id = v.contact_id JOIN channels ch ON ch.id = v.channel_id \
      LEFT JOIN teams t ON t.id = v.team_id LEFT JOIN users u ON u.id = v.assignee \
      LEFT JOIN conversation_reads r ON r.conversation_id = v.id AND r.user_id = ";
@@ -426,6 +427,7 @@ impl Store {
                 last_message_at: r.last_message_at,
                 preview: r.preview,
                 waiting_since: r.waiting_since,
+                sla: super::sla::headline_of(r.sla.as_deref()),
             })
             .collect())
     }

@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod search;
 pub mod seed;
 pub mod settings;
+pub mod sla;
 pub mod tokens;
 pub mod triage;
 pub mod users;

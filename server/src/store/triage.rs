@@ -227,7 +227,7 @@ async fn write_change(
 
 /// Writes a note or an activity entry into the timeline; returns its id.
 #[allow(clippy::too_many_arguments)]
-async fn insert_entry(
+pub async fn insert_entry(
     tx: &mut Tx,
     now: i64,
     conversation_id: ConversationId,

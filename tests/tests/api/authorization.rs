@@ -128,6 +128,36 @@ async fn every_endpoint_admits_exactly_the_roles_it_should(backend: Backend) {
             &[Role::Admin, Role::Supervisor],
             404,
         ),
+        // SLA policies: admins write any, supervisors their teams' (tested
+        // in sla.rs), compliance reads, agents see SLAs on conversations only.
+        (
+            "GET",
+            "/api/v1/sla-policies".into(),
+            None,
+            &[Role::Admin, Role::Supervisor, Role::Compliance],
+            200,
+        ),
+        (
+            "POST",
+            "/api/v1/sla-policies".into(),
+            Some(json!({ "name": "Matrix", "first_response_minutes": 15 })),
+            admin_only,
+            201,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/sla-policies/{}", uuid::Uuid::new_v4()),
+            Some(json!({ "name": "Matrix", "first_response_minutes": 15 })),
+            &[Role::Admin, Role::Supervisor, Role::Compliance],
+            404,
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/sla-policies/{}", uuid::Uuid::new_v4()),
+            None,
+            &[Role::Admin, Role::Supervisor, Role::Compliance],
+            404,
+        ),
         ("GET", "/api/v1/closures".into(), None, everyone, 200),
         (
             "POST",

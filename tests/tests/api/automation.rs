@@ -8,6 +8,7 @@
 use harbour_server::automator::Automator;
 use harbour_server::calendar::{format_date, local_date};
 use harbour_server::jobs::Worker;
+use harbour_server::sla_keeper::SlaKeeper;
 use harbour_tests::desk::{conversation_of, desk, messages, post, push, summary, Desk, APP_A, KEY};
 use harbour_tests::{on_both_backends, Backend};
 use serde_json::{json, Value};
@@ -28,16 +29,20 @@ on_both_backends!(
 const HOUR: i64 = 3_600_000;
 const MINUTE: i64 = 60_000;
 
-struct Floor {
-    desk: Desk,
-    worker: Worker,
-    automator: Automator,
+pub(crate) struct Floor {
+    pub(crate) desk: Desk,
+    pub(crate) worker: Worker,
+    pub(crate) automator: Automator,
+    pub(crate) sla: SlaKeeper,
 }
 
-async fn floor(backend: Backend) -> Floor {
+/// The desk with Loans open 09:00–18:00 every day and no holiday today or
+/// tomorrow, its workers run by hand.
+pub(crate) async fn floor(backend: Backend) -> Floor {
     let desk = desk(backend).await;
     let worker = desk.app.worker(KEY);
     let automator = Automator::new(desk.app.store.clone(), desk.app.clock.clone());
+    let sla = SlaKeeper::new(desk.app.store.clone(), desk.app.clock.clone());
     // Whatever today's real date, these tests work on two working days.
     let (today, _) = local_date(desk.app.clock.now());
     for date in [Some(today), today.next_day()].into_iter().flatten() {
@@ -67,21 +72,23 @@ async fn floor(backend: Backend) -> Floor {
         desk,
         worker,
         automator,
+        sla,
     }
 }
 
 impl Floor {
     /// Rules act on everything that happened, then due jobs run (sends,
     /// timers), then rules act on what those did.
-    async fn tick(&self) {
+    pub(crate) async fn tick(&self) {
         for _ in 0..3 {
             while self.automator.pass().await.expect("automation") > 0 {}
+            while self.sla.pass().await.expect("SLA clocks") > 0 {}
             self.worker.run_once().await.expect("worker");
         }
     }
 
     /// The follower `from` writes `text` to the Loans account.
-    async fn writes(&self, from: &str, msg_id: u64, text: &str) {
+    pub(crate) async fn writes(&self, from: &str, msg_id: u64, text: &str) {
         push(&self.desk.app, &self.desk.path_a, from, msg_id, text).await;
         use wechat::clock::Clock;
         self.desk.fake.record_follower_message(
@@ -93,7 +100,7 @@ impl Floor {
     }
 
     /// Moves the clock on and signs the admin in again.
-    async fn later(&mut self, ms: i64) {
+    pub(crate) async fn later(&mut self, ms: i64) {
         self.desk.app.clock.advance(ms);
         self.desk.admin = self.desk.app.admin_token().await;
     }

@@ -26,6 +26,7 @@ mod operability;
 mod portal;
 mod replies;
 mod sigterm;
+mod sla;
 mod socket_rights;
 mod store;
 mod users;
