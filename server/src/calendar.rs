@@ -384,21 +384,35 @@ impl TeamCalendar {
     /// none); `None` when the team is not open that long within the
     /// look-ahead.
     pub fn after_open_ms(&self, from: i64, ms: i64) -> Option<i64> {
+        self.after_open_ms_by(from, ms, i64::MAX)
+    }
+
+    /// [`TeamCalendar::after_open_ms`], looking no further than `limit`:
+    /// `None` when the instant would come after it.
+    pub fn after_open_ms_by(&self, from: i64, ms: i64, limit: i64) -> Option<i64> {
         if ms <= 0 {
-            return Some(from);
+            return Some(from).filter(|at| *at <= limit);
         }
         let mut left = ms;
         let mut at = from;
         loop {
             let (start, end) = self.open_stretch(at)?;
+            if start > limit {
+                return None;
+            }
             match end {
                 Some(end) if end - start < left => {
                     left -= end - start;
                     at = end;
                 }
-                _ => return Some(start + left),
+                _ => return Some(start + left).filter(|at| *at <= limit),
             }
         }
+    }
+
+    /// Whether the team is open at `at` or opens again within the look-ahead.
+    pub fn opens_again(&self, at: i64) -> bool {
+        self.open_stretch(at).is_some()
     }
 
     /// The first instant after `at` inside an open interval and outside

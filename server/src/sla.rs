@@ -48,8 +48,15 @@ impl Clock {
     }
 
     /// Counts the time since `running_since` into `elapsed_ms`, up to `at`.
+    /// Counts again from `at`, if it was paused.
+    fn resume(&mut self, at: i64) {
+        self.running_since = Some(self.running_since.map_or(at, |since| since.max(at)));
+    }
+
+    /// Events from two nodes may come a little out of time order: the
+    /// count never runs backwards.
     fn settle(&mut self, calendar: &TeamCalendar, at: i64) {
-        if let Some(since) = self.running_since {
+        if let Some(since) = self.running_since.filter(|since| *since < at) {
             let bound = self.window_closes_at.unwrap_or(since).min(at);
             self.elapsed_ms += calendar.open_ms_between(since, bound);
             self.running_since = Some(at);
@@ -61,8 +68,10 @@ impl Clock {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Happening {
     /// The client wrote; the reply window now closes at `window_closes_at`.
+    /// `answered`: a person had replied in the conversation before.
     ClientMessage {
         window_closes_at: Option<i64>,
+        answered: bool,
     },
     /// A person replied (automation's replies do not count).
     PersonReplied {
@@ -73,24 +82,32 @@ pub enum Happening {
     /// Open again: woken, or reopened by hand.
     Resumed,
     Resolved,
-    /// Its labels or team changed: another policy may apply.
-    Retarget,
+    /// Its labels or team, or the policies, changed: another policy may
+    /// apply. A client waiting since `waiting_since` on an unresolved
+    /// conversation is timed from then if no clock times them yet.
+    Retarget {
+        waiting_since: Option<i64>,
+        resolved: bool,
+        answered: bool,
+        window_closes_at: Option<i64>,
+    },
 }
 
-/// The policy for a conversation: one for a label it carries (the first
-/// made, when several), else its team's, else the one for every
-/// conversation. `policies` come oldest first.
+/// The policy for a conversation: one for a label it carries in its team,
+/// else one for a label it carries in any team (the first made, when
+/// several), else its team's, else the one for every conversation.
+/// `policies` come oldest first.
 pub fn policy_for<'a>(
     policies: &'a [SlaPolicy],
     team: Option<TeamId>,
     labels: &[String],
 ) -> Option<&'a SlaPolicy> {
-    let by_label = policies.iter().find(|p| {
-        p.label
-            .as_ref()
-            .is_some_and(|label| labels.contains(label) && p.team.is_none_or(|t| Some(t) == team))
-    });
-    by_label
+    let for_label = |p: &&SlaPolicy| p.label.as_ref().is_some_and(|l| labels.contains(l));
+    let in_team = policies
+        .iter()
+        .find(|p| for_label(p) && p.team.is_some() && p.team == team);
+    in_team
+        .or_else(|| policies.iter().find(|p| for_label(p) && p.team.is_none()))
         .or_else(|| {
             policies
                 .iter()
@@ -157,10 +174,13 @@ pub fn apply(
     }
     let in_cycle = clocks.iter().any(Clock::is_open);
     match happening {
-        Happening::ClientMessage { window_closes_at } => {
+        Happening::ClientMessage {
+            window_closes_at,
+            answered,
+        } => {
             if in_cycle {
                 for clock in clocks.iter_mut().filter(|c| c.is_open()) {
-                    clock.running_since = Some(at);
+                    clock.resume(at);
                     clock.window_closes_at = *window_closes_at;
                 }
                 let waiting = clocks.iter().any(|c| c.is_open() && c.is_response());
@@ -173,11 +193,7 @@ pub fn apply(
                 }
             } else if let Some(policy) = policy {
                 // A new cycle: the first, or after a resolve.
-                let response = if clocks.is_empty() {
-                    SlaMetric::FirstResponse
-                } else {
-                    SlaMetric::NextResponse
-                };
+                let response = first_or_next(&clocks, *answered);
                 for metric in [response, SlaMetric::Resolution] {
                     if let Some(clock) = start(policy, metric, at, *window_closes_at) {
                         replace(&mut clocks, clock);
@@ -203,7 +219,7 @@ pub fn apply(
         Happening::Resumed => {
             if in_cycle {
                 for clock in clocks.iter_mut().filter(|c| c.is_open()) {
-                    clock.running_since = Some(at);
+                    clock.resume(at);
                 }
             } else if let (false, Some(policy)) = (clocks.is_empty(), policy) {
                 // Reopened by hand after a resolve: nobody is waiting for a
@@ -220,7 +236,12 @@ pub fn apply(
                 clock.stopped_at = Some(at);
             }
         }
-        Happening::Retarget => {
+        Happening::Retarget {
+            waiting_since,
+            resolved,
+            answered,
+            window_closes_at,
+        } => {
             clocks.retain_mut(|clock| {
                 if !clock.is_open() {
                     return true;
@@ -235,9 +256,45 @@ pub fn apply(
                     None => false,
                 }
             });
+            if let (Some(policy), false) = (policy, *resolved) {
+                let timed = |clocks: &[Clock], metric: SlaMetric| {
+                    clocks.iter().any(|c| c.is_open() && c.metric == metric)
+                };
+                let mut started = Vec::new();
+                if let Some(since) = *waiting_since {
+                    if !timed(&clocks, SlaMetric::FirstResponse)
+                        && !timed(&clocks, SlaMetric::NextResponse)
+                    {
+                        let response = first_or_next(&clocks, *answered);
+                        started.extend(start(policy, response, since, *window_closes_at));
+                    }
+                    if !timed(&clocks, SlaMetric::Resolution) {
+                        started.extend(start(
+                            policy,
+                            SlaMetric::Resolution,
+                            since,
+                            *window_closes_at,
+                        ));
+                    }
+                }
+                for mut clock in started {
+                    clock.settle(calendar, at);
+                    replace(&mut clocks, clock);
+                }
+            }
         }
     }
     clocks
+}
+
+/// Which response a client waits for: the first, unless a person has
+/// answered them before (or a clock timed a response before).
+fn first_or_next(clocks: &[Clock], answered: bool) -> SlaMetric {
+    if answered || !clocks.is_empty() {
+        SlaMetric::NextResponse
+    } else {
+        SlaMetric::FirstResponse
+    }
 }
 
 /// Where a clock stands at an instant.
@@ -248,6 +305,9 @@ pub struct Standing {
     pub due_at: Option<i64>,
     /// When it warns (or warned), on the same terms.
     pub warn_at: Option<i64>,
+    /// When counting stops because WeChat's window closes, if that comes
+    /// before the due time.
+    pub pauses_at: Option<i64>,
     /// Business time left (negative: over).
     pub left_ms: i64,
     pub paused: Option<SlaPause>,
@@ -260,23 +320,27 @@ pub fn standing(clock: &Clock, calendar: &TeamCalendar, now: i64) -> Standing {
         return Standing {
             due_at: None,
             warn_at: None,
+            pauses_at: None,
             left_ms: budget,
             paused: clock.is_open().then_some(SlaPause::Pending),
         };
     };
+    // Nothing counts once the window has closed: no walk goes past it.
     let bound = clock.window_closes_at.unwrap_or(since);
     let left_ms = budget - calendar.open_ms_between(since, now.min(bound));
-    let within = |at: i64| at <= bound;
-    let due_at = calendar
-        .after_open_ms(since, budget)
-        .filter(|at| within(*at));
-    let warn_at = calendar
-        .after_open_ms(since, budget - clock.warn_ms)
-        .filter(|at| within(*at));
-    let paused = (now >= bound && left_ms > 0).then_some(SlaPause::WindowClosed);
+    let due_at = calendar.after_open_ms_by(since, budget, bound);
+    let warn_at = calendar.after_open_ms_by(since, budget - clock.warn_ms, bound);
+    let paused = if now >= bound && left_ms > 0 {
+        Some(SlaPause::WindowClosed)
+    } else if due_at.is_none() && !calendar.opens_again(now) {
+        Some(SlaPause::Closed)
+    } else {
+        None
+    };
     Standing {
         due_at,
         warn_at,
+        pauses_at: due_at.is_none().then_some(bound),
         left_ms,
         paused,
     }
@@ -293,11 +357,10 @@ pub struct Crossed {
 
 /// The warning and the breach `clock` has reached by `now` and not yet
 /// recorded (a breach is not warned about after the fact).
-pub fn crossed(clock: &Clock, calendar: &TeamCalendar, now: i64) -> Crossed {
+pub fn crossed(clock: &Clock, standing: &Standing, now: i64) -> Crossed {
     if !clock.is_open() || clock.breached_at.is_some() {
         return Crossed::default();
     }
-    let standing = standing(clock, calendar, now);
     let breached = standing.due_at.filter(|due| *due <= now);
     let warned = standing
         .warn_at
@@ -305,45 +368,57 @@ pub fn crossed(clock: &Clock, calendar: &TeamCalendar, now: i64) -> Crossed {
     Crossed { warned, breached }
 }
 
-/// The next instant something comes due on the clocks after `now`.
-pub fn next_due(clocks: &[Clock], calendar: &TeamCalendar, now: i64) -> Option<i64> {
+/// The next instant after `now` when something changes on the clocks: a
+/// warning, a breach, or counting stopping as WeChat's window closes.
+pub fn next_due(clocks: &[(Clock, Standing)], now: i64) -> Option<i64> {
     clocks
         .iter()
-        .filter(|c| c.is_open() && c.breached_at.is_none())
-        .flat_map(|clock| {
-            let standing = standing(clock, calendar, now);
+        .filter(|(c, _)| c.is_open() && c.breached_at.is_none())
+        .flat_map(|(clock, standing)| {
             let warn = standing.warn_at.filter(|_| clock.warned_at.is_none());
-            [warn, standing.due_at]
+            [warn, standing.due_at, standing.pauses_at]
         })
         .flatten()
         .filter(|at| *at > now)
         .min()
 }
 
-/// The clock a conversation shows: a breached one (the earliest), else the
-/// running one due first, else a paused one (the least time left). `None`
-/// when no clock is open.
-pub fn headline(clocks: &[Clock], calendar: &TeamCalendar, now: i64) -> Option<SlaStatus> {
-    let open: Vec<(&Clock, Standing)> = clocks
-        .iter()
-        .filter(|c| c.is_open())
-        .map(|c| (c, standing(c, calendar, now)))
-        .collect();
-    let rank = |(clock, standing): &(&Clock, Standing)| match (clock.breached_at, standing.due_at) {
-        (Some(at), _) => (0, at),
-        (None, Some(due)) => (1, due),
-        (None, None) => (2, standing.left_ms),
+/// The clock a conversation shows: a reply that is overdue, else the reply
+/// due first, then an overdue resolution, then resolution; else a paused
+/// one (the least time left). `None` when no clock is open.
+pub fn headline(clocks: &[(Clock, Standing)]) -> Option<SlaStatus> {
+    let rank = |(clock, standing): &&(Clock, Standing)| {
+        let resolution = i64::from(!clock.is_response()) * 2;
+        match (clock.breached_at, standing.due_at) {
+            (Some(at), _) => (resolution, at),
+            (None, Some(due)) => (resolution + 1, due),
+            (None, None) => (4, standing.left_ms),
+        }
     };
-    let (clock, standing) = open.into_iter().min_by_key(rank)?;
+    let (clock, standing) = clocks
+        .iter()
+        .filter(|(c, _)| c.is_open())
+        .min_by_key(rank)?;
+    let counting_down = standing.due_at.is_some() || clock.breached_at.is_some();
     Some(SlaStatus {
         metric: clock.metric,
         target_ms: clock.target_ms,
         due_at: standing.due_at,
         warn_at: standing.warn_at,
         breached_at: clock.breached_at,
-        paused: standing.paused,
-        left_ms: standing.left_ms,
+        paused: standing.paused.filter(|_| clock.breached_at.is_none()),
+        // Only a clock not counting down says how much is left, so the
+        // headline changes only when something does.
+        left_ms: if counting_down { 0 } else { standing.left_ms },
     })
+}
+
+/// Each clock with where it stands at `now`.
+pub fn standings(clocks: &[Clock], calendar: &TeamCalendar, now: i64) -> Vec<(Clock, Standing)> {
+    clocks
+        .iter()
+        .map(|c| (c.clone(), standing(c, calendar, now)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -389,12 +464,35 @@ mod tests {
     fn message(at: i64) -> Happening {
         Happening::ClientMessage {
             window_closes_at: Some(at + WINDOW),
+            answered: false,
         }
     }
 
     fn replied(at: i64) -> Happening {
         Happening::PersonReplied {
             window_closes_at: Some(at + WINDOW),
+        }
+    }
+
+    fn crossed_at(clock: &Clock, calendar: &TeamCalendar, now: i64) -> Crossed {
+        crossed(clock, &standing(clock, calendar, now), now)
+    }
+
+    fn due_next(clocks: &[Clock], calendar: &TeamCalendar, now: i64) -> Option<i64> {
+        next_due(&standings(clocks, calendar, now), now)
+    }
+
+    fn shown(clocks: &[Clock], calendar: &TeamCalendar, now: i64) -> Option<SlaStatus> {
+        headline(&standings(clocks, calendar, now))
+    }
+
+    /// The policy changed; nobody waits.
+    fn retarget() -> Happening {
+        Happening::Retarget {
+            waiting_since: None,
+            resolved: false,
+            answered: false,
+            window_closes_at: None,
         }
     }
 
@@ -450,7 +548,7 @@ mod tests {
         assert_eq!(standing.warn_at, Some(monday(9, 20)));
         assert_eq!(standing.left_ms, 30 * MINUTE_MS);
         assert_eq!(
-            next_due(&clocks, &calendar, monday(8, 30)),
+            due_next(&clocks, &calendar, monday(8, 30)),
             Some(monday(9, 20))
         );
         // Due at 13:00 for resolution: four business hours from 09:00.
@@ -458,14 +556,14 @@ mod tests {
         assert_eq!(standing_due(resolution, &calendar), Some(monday(13, 0)));
         // At 09:25 it has warned; at 09:31 it has breached, not warned.
         assert_eq!(
-            crossed(first, &calendar, monday(9, 25)),
+            crossed_at(first, &calendar, monday(9, 25)),
             Crossed {
                 warned: Some(monday(9, 20)),
                 breached: None
             }
         );
         assert_eq!(
-            crossed(first, &calendar, monday(9, 31)),
+            crossed_at(first, &calendar, monday(9, 31)),
             Crossed {
                 warned: None,
                 breached: Some(monday(9, 30))
@@ -498,7 +596,10 @@ mod tests {
         let first = of(&clocks, SlaMetric::FirstResponse);
         assert_eq!(first.stopped_at, Some(monday(10, 12)));
         assert_eq!(first.elapsed_ms, 12 * MINUTE_MS);
-        assert_eq!(crossed(first, &calendar, monday(12, 0)), Crossed::default());
+        assert_eq!(
+            crossed_at(first, &calendar, monday(12, 0)),
+            Crossed::default()
+        );
         // A second message while the first waits changes nothing; one after
         // the reply starts the next-response clock.
         let clocks = apply(
@@ -522,7 +623,7 @@ mod tests {
             monday(11, 0)
         );
         // The headline is the clock due first.
-        let shown = headline(&again, &calendar, monday(11, 5)).expect("a clock shows");
+        let shown = shown(&again, &calendar, monday(11, 5)).expect("a clock shows");
         assert_eq!(shown.metric, SlaMetric::NextResponse);
         assert_eq!(shown.due_at, Some(monday(11, 20)));
     }
@@ -545,11 +646,11 @@ mod tests {
             Some(&policy),
             &calendar,
         );
-        let paused = headline(&clocks, &calendar, monday(15, 0)).expect("a clock shows");
+        let paused = shown(&clocks, &calendar, monday(15, 0)).expect("a clock shows");
         assert_eq!(paused.paused, Some(SlaPause::Pending));
         assert_eq!(paused.due_at, None);
         assert_eq!(paused.left_ms, 20 * MINUTE_MS);
-        assert_eq!(next_due(&clocks, &calendar, monday(15, 0)), None);
+        assert_eq!(due_next(&clocks, &calendar, monday(15, 0)), None);
         // The client writes at 15:00: 20 minutes were left.
         let clocks = apply(
             &clocks,
@@ -575,7 +676,7 @@ mod tests {
             &calendar,
         );
         assert!(clocks.iter().all(|c| !c.is_open()));
-        assert_eq!(headline(&clocks, &calendar, monday(15, 5)), None);
+        assert_eq!(shown(&clocks, &calendar, monday(15, 5)), None);
         // Written again after the resolve: a new cycle, asking for the
         // next response, with resolution from zero.
         let clocks = apply(
@@ -610,6 +711,7 @@ mod tests {
             &[],
             &Happening::ClientMessage {
                 window_closes_at: Some(monday(10, 30)),
+                answered: false,
             },
             monday(10, 0),
             Some(&policy),
@@ -655,13 +757,7 @@ mod tests {
             resolution_minutes: None,
             ..policy()
         };
-        let clocks = apply(
-            &clocks,
-            &Happening::Retarget,
-            monday(10, 2),
-            Some(&vip),
-            &calendar,
-        );
+        let clocks = apply(&clocks, &retarget(), monday(10, 2), Some(&vip), &calendar);
         assert_eq!(clocks.len(), 1);
         let first = of(&clocks, SlaMetric::FirstResponse);
         assert_eq!(
@@ -669,14 +765,7 @@ mod tests {
             ("vip", 2 * MINUTE_MS)
         );
         assert_eq!(standing_due(first, &calendar), Some(monday(10, 5)));
-        assert!(apply(
-            &clocks,
-            &Happening::Retarget,
-            monday(10, 3),
-            None,
-            &calendar
-        )
-        .is_empty());
+        assert!(apply(&clocks, &retarget(), monday(10, 3), None, &calendar).is_empty());
     }
 
     #[test]
@@ -719,5 +808,87 @@ mod tests {
             &calendar
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_new_policy_times_a_client_already_waiting_and_a_closed_window_shows() {
+        let calendar = desk();
+        let policy = policy();
+        // Waiting since 10:00, answered before; the policy appears at 10:05.
+        let clocks = apply(
+            &[],
+            &Happening::Retarget {
+                waiting_since: Some(monday(10, 0)),
+                resolved: false,
+                answered: true,
+                window_closes_at: Some(monday(10, 30)),
+            },
+            monday(10, 5),
+            Some(&policy),
+            &calendar,
+        );
+        let next = of(&clocks, SlaMetric::NextResponse);
+        assert_eq!(next.elapsed_ms, 5 * MINUTE_MS);
+        assert_eq!(
+            standing(next, &calendar, monday(10, 5)).due_at,
+            Some(monday(10, 20))
+        );
+        // Resolution is due after the window closes: it pauses at 10:30,
+        // which is when the clocks are looked at again.
+        assert_eq!(
+            due_next(&clocks, &calendar, monday(10, 25)),
+            Some(monday(10, 30))
+        );
+        let later = shown(&clocks, &calendar, monday(11, 0)).expect("shown");
+        assert_eq!(later.metric, SlaMetric::NextResponse);
+        assert_eq!(later.breached_at, None);
+        // A reply is shown before an overdue resolution.
+        let mut overdue = clocks.clone();
+        for clock in overdue
+            .iter_mut()
+            .filter(|c| c.metric == SlaMetric::Resolution)
+        {
+            clock.breached_at = Some(monday(10, 1));
+        }
+        let first = shown(&overdue, &calendar, monday(10, 6)).expect("shown");
+        assert_eq!(first.metric, SlaMetric::NextResponse);
+        // With no hours at all, a running clock says the team is closed.
+        let closed = TeamCalendar::default();
+        let clocks = apply(
+            &[],
+            &message(monday(10, 0)),
+            monday(10, 0),
+            Some(&policy),
+            &closed,
+        );
+        let status = shown(&clocks, &closed, monday(10, 0)).expect("shown");
+        assert_eq!(
+            (status.paused, status.due_at),
+            (Some(SlaPause::Closed), None)
+        );
+    }
+
+    #[test]
+    fn out_of_order_events_never_count_backwards() {
+        let calendar = desk();
+        let clocks = apply(
+            &[],
+            &message(monday(10, 0)),
+            monday(10, 0),
+            Some(&policy()),
+            &calendar,
+        );
+        let earlier = apply(
+            &clocks,
+            &message(monday(9, 59)),
+            monday(9, 59),
+            Some(&policy()),
+            &calendar,
+        );
+        let first = of(&earlier, SlaMetric::FirstResponse);
+        assert_eq!(
+            (first.elapsed_ms, first.running_since),
+            (0, Some(monday(10, 0)))
+        );
     }
 }

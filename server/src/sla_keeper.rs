@@ -3,37 +3,44 @@
 //! what `crate::sla` makes of them, and writes the clocks, the warnings and
 //! breaches it finds, and the headline the list shows, in the transaction
 //! that moves the cursor (a compare-and-set: with two nodes one does a
-//! batch, the other rolls back). A durable timer job ([`TIMER_JOB`]) per
-//! conversation wakes it when a warning or breach comes due; it reads the
-//! clocks again under the conversation's lock, so a rerun or a second node
-//! records each warning and breach once. A closure or a policy change
-//! looks at every conversation with a clock running.
+//! batch, the other rolls back).
+//!
+//! Everything is decided in log order, as of each event's instant: a
+//! durable timer job ([`TIMER_JOB`]) armed for the next warning or breach
+//! does not decide anything itself, it appends an `sla.tick` event, so a
+//! reply logged just before the deadline is always counted before the
+//! deadline is looked at, however late the keeper reads. A closure, a
+//! change of hours or of policies arms a timer for every conversation it
+//! may move, one lock at a time.
 
 use crate::calendar::TeamCalendar;
 use crate::clock::Clock;
 use crate::error::AppResult;
 use crate::reply_window::ContactWindow;
-use crate::sla::{apply, crossed, headline, next_due, policy_for, Happening};
+use crate::sla::{apply, crossed, headline, next_due, policy_for, standings, Happening};
 use crate::store::automation::{advance_log_cursor, lock_conversation};
 use crate::store::events::{append, NewEvent};
-use crate::store::jobs::{enqueue, Job, NewJob};
-use crate::store::sla::{save_clocks, save_headline, timed};
+use crate::store::jobs::{enqueue, enqueue_many, Job, NewJob};
+use crate::store::sla::{answered, keep_breach, save_clocks, save_headline, timed};
 use crate::store::triage::insert_entry;
 use crate::store::{Store, Tx};
 use serde_json::json;
-use shared::api::{Direction, Event};
+use shared::api::{Direction, Event, Status};
 use shared::sla::{SlaMetric, SlaPolicy, MAX_TARGET_MINUTES};
 use shared::{ConversationId, Seq, TeamId};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// A conversation's SLA timer: `{conversation}`.
+/// A conversation's SLA timer: `{conversation, retarget?}`. It appends an
+/// `sla.tick` event for the keeper to read in order.
 pub const TIMER_JOB: &str = "sla.timer";
 /// The keeper's cursor row.
 const CURSOR: &str = "sla";
 const BATCH: i64 = 200;
 const POLL: Duration = Duration::from_millis(250);
 const MINUTE_MS: i64 = 60_000;
+/// A timer is retried for a long while rather than lost.
+const TIMER_ATTEMPTS: i64 = 50;
 
 /// What an event does to the clocks of the conversation it names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,14 +51,17 @@ enum Kind {
     Resumed,
     Resolved,
     Retarget,
+    /// A timer: record what has come due.
+    Look,
 }
 
 /// Whom an event concerns.
 enum Touch {
     One(ConversationId, Kind),
-    /// Every conversation with a clock running: hours or a closure moved
-    /// their due times, or a policy changed.
-    EveryTimed {
+    /// Every conversation with a clock running (and, for a change of
+    /// policies, every client waiting): hours or a closure moved their
+    /// due times, or another policy may apply.
+    Every {
         retarget: bool,
     },
 }
@@ -63,7 +73,15 @@ fn touch(event: &Event) -> Option<Touch> {
         Some(Touch::One(conversation, kind))
     };
     match event.kind.as_str() {
-        "message.received" => one(Kind::ClientMessage),
+        // Staff writing in WeCom's own client answer the client; event
+        // pushes (follows, menu clicks) and the like ask for nothing.
+        "message.received" if payload["kind"] == "servicer_message" => one(Kind::PersonReplied),
+        "message.received" => {
+            let opens = payload["opens_window"]
+                .as_bool()
+                .unwrap_or(payload["kind"] != "event");
+            opens.then(|| one(Kind::ClientMessage)).flatten()
+        }
         "message.queued" if event.actor.is_some() && payload.get("automated").is_none() => {
             one(Kind::PersonReplied)
         }
@@ -74,6 +92,8 @@ fn touch(event: &Event) -> Option<Touch> {
             "labels" | "transferred" => one(Kind::Retarget),
             _ => None,
         },
+        "sla.tick" if payload["retarget"] == true => one(Kind::Retarget),
+        "sla.tick" => one(Kind::Look),
         "closure.started"
         | "closure.ended"
         | "team.hours_changed"
@@ -81,8 +101,8 @@ fn touch(event: &Event) -> Option<Touch> {
         | "team.exception_removed"
         | "holiday.added"
         | "holiday.removed"
-        | "holiday.imported" => Some(Touch::EveryTimed { retarget: false }),
-        "sla_policy.saved" | "sla_policy.deleted" => Some(Touch::EveryTimed { retarget: true }),
+        | "holiday.imported" => Some(Touch::Every { retarget: false }),
+        "sla_policy.saved" | "sla_policy.deleted" => Some(Touch::Every { retarget: true }),
         _ => None,
     }
 }
@@ -94,6 +114,19 @@ fn window_bound(window: &ContactWindow, at: i64) -> Option<i64> {
         Some(at)
     } else {
         window.closes_at(at)
+    }
+}
+
+/// A timer for `conversation` at `run_at`.
+fn timer(conversation: ConversationId, run_at: i64, retarget: bool, now: i64) -> NewJob {
+    let mut payload = json!({ "conversation": conversation });
+    if retarget {
+        payload["retarget"] = json!(true);
+    }
+    NewJob {
+        run_at,
+        max_attempts: TIMER_ATTEMPTS,
+        ..NewJob::now(TIMER_JOB, payload, now)
     }
 }
 
@@ -152,34 +185,53 @@ impl SlaKeeper {
             now: self.clock.now(),
         };
         // With no policy and no clock running, nothing can change.
-        let idle =
-            context.policies.is_empty() && self.store.timed_conversations().await?.is_empty();
+        let idle = context.policies.is_empty() && !self.store.any_clock_running().await?;
         let mut at = from;
+        // A transfer is logged twice (for the team it left too).
+        let mut last_entry = None;
         for event in events.iter().filter(|_| !idle) {
-            let work = match touch(event) {
-                None => continue,
-                Some(Touch::One(conversation, kind)) => vec![(conversation, Some(kind))],
-                Some(Touch::EveryTimed { retarget }) => {
+            let Some(touched) = touch(event) else {
+                continue;
+            };
+            let entry = event.payload.get("message").cloned();
+            if entry.is_some() && event.kind == "conversation.updated" {
+                if last_entry == entry {
+                    continue;
+                }
+                last_entry = entry;
+            }
+            let tx = match touched {
+                Touch::One(conversation, kind) => {
+                    if !self.worth_a_look(&context, conversation, kind).await? {
+                        continue;
+                    }
+                    let mut tx = self.store.begin().await?;
+                    if !advance_log_cursor(&mut tx, CURSOR, at, event.seq.0).await? {
+                        // Another node took these events.
+                        return Ok(0);
+                    }
+                    self.reconcile(&mut tx, &mut context, conversation, kind, event.at)
+                        .await?;
+                    tx
+                }
+                Touch::Every { retarget } => {
                     context.calendars.clear();
-                    let kind = retarget.then_some(Kind::Retarget);
-                    self.store
-                        .timed_conversations()
-                        .await?
+                    let conversations = self.store.timed_conversations(retarget).await?;
+                    let mut tx = self.store.begin().await?;
+                    if !advance_log_cursor(&mut tx, CURSOR, at, event.seq.0).await? {
+                        return Ok(0);
+                    }
+                    let now = context.now;
+                    let timers: Vec<NewJob> = conversations
                         .into_iter()
-                        .map(|c| (c, kind))
-                        .collect()
+                        .map(|c| timer(c, now, retarget, now))
+                        .collect();
+                    enqueue_many(&mut tx, now, &timers).await?;
+                    tx
                 }
             };
-            let mut tx = self.store.begin().await?;
-            if !advance_log_cursor(&mut tx, CURSOR, at, event.seq.0).await? {
-                // Another node took these events.
-                return Ok(0);
-            }
-            for (conversation, kind) in work {
-                self.reconcile(&mut tx, &mut context, conversation, kind, event.at)
-                    .await?;
-            }
-            self.store.commit(tx).await?;
+            let committed = self.store.commit(tx).await;
+            committed?;
             at = event.seq.0;
         }
         if at < last {
@@ -192,34 +244,54 @@ impl SlaKeeper {
         Ok(events.len())
     }
 
-    /// A conversation's timer ran out: record what came due and arm the next.
+    /// Whether an event could change `conversation`'s clocks, read without
+    /// a lock: one with no clock, under no policy, is left alone (a change
+    /// that brings it under one is an event of its own).
+    async fn worth_a_look(
+        &self,
+        context: &Context,
+        conversation: ConversationId,
+        kind: Kind,
+    ) -> AppResult<bool> {
+        let Some((team, labels, timed)) = self.store.sla_candidate(conversation).await? else {
+            return Ok(false);
+        };
+        let may_start = matches!(kind, Kind::ClientMessage | Kind::Resumed | Kind::Retarget);
+        Ok(timed || (may_start && policy_for(&context.policies, team, &labels).is_some()))
+    }
+
+    /// A conversation's timer ran out: log a tick, for the keeper to read
+    /// in order after everything logged before it.
     pub async fn run_timer(&self, job: Job) -> Result<(), String> {
         let conversation: ConversationId = job.names("conversation")?;
-        let mut context = Context {
-            policies: self.store.sla_policies().await.map_err(|e| e.to_string())?,
-            calendars: HashMap::new(),
-            now: self.clock.now(),
-        };
+        let payload = job.payload_json()?;
+        let mut tick = json!({ "conversation": conversation });
+        if payload["retarget"] == true {
+            tick["retarget"] = json!(true);
+        }
         let work = async {
             let mut tx = self.store.begin().await?;
-            let now = context.now;
-            self.reconcile(&mut tx, &mut context, conversation, None, now)
-                .await?;
+            append(
+                &mut tx,
+                self.clock.now(),
+                &[NewEvent::new("sla.tick", None, tick)],
+            )
+            .await?;
             self.store.commit(tx).await?;
             AppResult::Ok(())
         };
         work.await.map_err(|e| e.to_string())
     }
 
-    /// Moves `conversation`'s clocks for what happened at `at` (`None`:
-    /// nothing, look again), records the warnings and breaches that came
-    /// due, and keeps the headline and the timer.
+    /// Moves `conversation`'s clocks for what happened at `at`, records the
+    /// warnings and breaches that came due by then, and keeps the headline
+    /// and the timer.
     async fn reconcile(
         &self,
         tx: &mut Tx,
         context: &mut Context,
         conversation: ConversationId,
-        kind: Option<Kind>,
+        kind: Kind,
         at: i64,
     ) -> AppResult<()> {
         if lock_conversation(tx, conversation).await?.is_none() {
@@ -228,12 +300,6 @@ impl SlaKeeper {
         let Some(found) = timed(tx, conversation).await? else {
             return Ok(());
         };
-        // Only a message or a reopening starts clocks, and only under a policy.
-        let may_start = matches!(kind, Some(Kind::ClientMessage | Kind::Resumed))
-            && !context.policies.is_empty();
-        if found.clocks.is_empty() && !may_start {
-            return Ok(());
-        }
         let now = context.now;
         let calendar = match context.calendars.get(&found.team) {
             Some(calendar) => calendar.clone(),
@@ -258,59 +324,55 @@ impl SlaKeeper {
             at,
         )
         .await?;
-        if let Some(kind) = kind {
-            let window = match kind {
-                Kind::ClientMessage | Kind::PersonReplied => {
-                    match self.store.reply_target(conversation).await? {
-                        Some(target) => window_bound(&target.window(), at),
-                        None => None,
-                    }
+        let window = match kind {
+            Kind::ClientMessage => Some(at + crate::reply_window::WINDOW_MS),
+            Kind::PersonReplied | Kind::Retarget => {
+                match self.store.reply_target(conversation).await? {
+                    Some(target) => window_bound(&target.window(), at),
+                    None => None,
                 }
-                _ => None,
-            };
-            let happening = match kind {
-                Kind::ClientMessage => Happening::ClientMessage {
-                    window_closes_at: window,
-                },
-                Kind::PersonReplied => Happening::PersonReplied {
-                    window_closes_at: window,
-                },
-                Kind::Paused => Happening::Paused,
-                Kind::Resumed => Happening::Resumed,
-                Kind::Resolved => Happening::Resolved,
-                Kind::Retarget => Happening::Retarget,
-            };
+            }
+            _ => None,
+        };
+        let happening = match kind {
+            Kind::ClientMessage => Some(Happening::ClientMessage {
+                window_closes_at: window,
+                answered: answered(tx, conversation, at).await?,
+            }),
+            Kind::PersonReplied => Some(Happening::PersonReplied {
+                window_closes_at: window,
+            }),
+            Kind::Paused => Some(Happening::Paused),
+            Kind::Resumed => Some(Happening::Resumed),
+            Kind::Resolved => Some(Happening::Resolved),
+            Kind::Retarget => Some(Happening::Retarget {
+                waiting_since: found.waiting_since.filter(|_| found.status == Status::Open),
+                resolved: found.status == Status::Resolved,
+                answered: answered(tx, conversation, at).await?,
+                window_closes_at: window,
+            }),
+            Kind::Look => None,
+        };
+        if let Some(happening) = happening {
             clocks = apply(&clocks, &happening, at, policy, &calendar);
         }
-        // What is due by now (the keeper may read the log late).
-        self.record(
-            tx,
-            context,
-            conversation,
-            found.team,
-            &calendar,
-            &mut clocks,
-            now,
-        )
-        .await?;
         if clocks != found.clocks {
             save_clocks(tx, conversation, &clocks).await?;
         }
-        let shown = headline(&clocks, &calendar, now);
+        let standing = standings(&clocks, &calendar, at);
+        let shown = headline(&standing);
         let shown_text = shown
             .as_ref()
             .map(|s| serde_json::to_string(s).unwrap_or_default());
-        let timer_at = next_due(&clocks, &calendar, now);
-        if shown_text == found.shown && timer_at == found.timer_at {
+        let timer_at = next_due(&standing, at);
+        // A timer armed for a time gone by has run (or died): arm again.
+        let stale = found.timer_at.is_some_and(|armed| armed <= at);
+        if shown_text == found.shown && timer_at == found.timer_at && !stale {
             return Ok(());
         }
         save_headline(tx, conversation, shown_text.as_deref(), timer_at).await?;
-        if let Some(run_at) = timer_at.filter(|t| Some(*t) != found.timer_at) {
-            let job = NewJob {
-                run_at,
-                ..NewJob::now(TIMER_JOB, json!({ "conversation": conversation }), now)
-            };
-            enqueue(tx, now, &job).await?;
+        if let Some(run_at) = timer_at.filter(|t| Some(*t) != found.timer_at || stale) {
+            enqueue(tx, now, &timer(conversation, run_at, false, now)).await?;
         }
         if shown_text != found.shown {
             let payload = json!({ "conversation": conversation, "sla": shown });
@@ -339,7 +401,7 @@ impl SlaKeeper {
     ) -> AppResult<()> {
         let now = context.now;
         for clock in clocks.iter_mut() {
-            let due = crossed(clock, calendar, at);
+            let due = crossed(clock, &crate::sla::standing(clock, calendar, at), at);
             let policy_name = context
                 .policies
                 .iter()
@@ -363,6 +425,7 @@ impl SlaKeeper {
             }
             if let Some(breached) = due.breached {
                 clock.breached_at = Some(breached);
+                keep_breach(tx, conversation, clock.metric, team, breached).await?;
                 let minutes = clock.target_ms / MINUTE_MS;
                 let fields = json!({
                     "metric": clock.metric,

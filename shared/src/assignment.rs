@@ -113,6 +113,57 @@ pub struct FloorTeam {
     /// A closure in force for the team: its reason (`typhoon`,
     /// `black_rainstorm` or the reason's own text).
     pub closure: Option<String>,
+    /// Unresolved conversations whose SLA has breached, most overdue first.
+    #[serde(default)]
+    pub sla_breached: Vec<Waiting>,
+    /// Those past their SLA warning and not yet breached, due first first.
+    #[serde(default)]
+    pub sla_at_risk: Vec<Waiting>,
+    /// Today's figures (Hong Kong day), with the conversations behind them.
+    #[serde(default)]
+    pub today: TodayFigures,
+}
+
+/// A conversation behind one of today's figures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FigureItem {
+    pub id: crate::ConversationId,
+    pub contact_name: Option<String>,
+    pub open_id: String,
+    /// When it happened (came in, was answered, resolved, breached).
+    pub at: i64,
+    /// How long it took (the client's wait for a first reply; from the
+    /// client's message to the resolve), where the figure is a time.
+    #[serde(default)]
+    pub ms: Option<i64>,
+    /// Who answered or resolved it.
+    #[serde(default)]
+    pub agent: Option<UserId>,
+    /// Which SLA target breached, for a breach.
+    #[serde(default)]
+    pub metric: Option<crate::sla::SlaMetric>,
+}
+
+/// A team's day so far, Hong Kong time: each figure is the list of the
+/// conversations behind it (the app counts, and works out medians).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TodayFigures {
+    /// New conversations today.
+    pub came_in: Vec<FigureItem>,
+    /// Of those, the ones a person has answered: `ms` is the client's wait.
+    pub first_responses: Vec<FigureItem>,
+    /// Resolved today: `ms` from the client's first message in that stretch.
+    pub resolved: Vec<FigureItem>,
+    /// SLA breaches recorded today.
+    pub breaches: Vec<FigureItem>,
+}
+
+/// The median and the 90th percentile of `values` (nearest rank).
+pub fn median_and_p90(values: &[i64]) -> Option<(i64, i64)> {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let rank = |p: usize| sorted[((sorted.len() * p).div_ceil(100)).max(1) - 1];
+    (!sorted.is_empty()).then(|| (rank(50), rank(90)))
 }
 
 /// A conversation whose client waits, on the floor.
@@ -123,6 +174,8 @@ pub struct Waiting {
     pub open_id: String,
     pub waiting_since: i64,
     pub assignee_name: Option<String>,
+    #[serde(default)]
+    pub sla: Option<crate::sla::SlaStatus>,
 }
 
 /// `GET /api/v1/floor`: the teams the caller runs, and their agents.
@@ -132,4 +185,18 @@ pub struct FloorView {
     pub agents: Vec<AgentView>,
     /// When it was read (Unix ms).
     pub at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_and_p90;
+
+    #[test]
+    fn the_median_and_p90_are_nearest_ranks() {
+        assert_eq!(median_and_p90(&[]), None);
+        assert_eq!(median_and_p90(&[7]), Some((7, 7)));
+        assert_eq!(median_and_p90(&[4, 1, 3, 2]), Some((2, 4)));
+        let hundred: Vec<i64> = (1..=100).rev().collect();
+        assert_eq!(median_and_p90(&hundred), Some((50, 90)));
+    }
 }

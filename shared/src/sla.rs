@@ -24,6 +24,9 @@ crate::closed_set::closed_set!(
         Pending => "pending",
         /// WeChat's reply window is closed: nothing can be sent.
         WindowClosed => "window_closed",
+        /// The team does not open again within two months (no hours, or a
+        /// closure with no end).
+        Closed => "closed",
     }
 );
 
@@ -86,7 +89,8 @@ pub struct SlaStatus {
     pub breached_at: Option<i64>,
     /// Why it does not count, while paused.
     pub paused: Option<SlaPause>,
-    /// Business time left when paused (negative: over by that much).
+    /// Business time left, while it is not counting down to a due time
+    /// (paused, or due only after WeChat's window has closed); 0 otherwise.
     pub left_ms: i64,
 }
 

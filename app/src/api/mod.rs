@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod media;
 pub mod search;
+pub mod sla;
 pub mod teams;
 pub mod users;
 

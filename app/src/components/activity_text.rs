@@ -158,6 +158,24 @@ pub fn activity_text(message: &MessageView) -> AnyView {
             }
             None => t!(i18n, activity.wecom_session_ended_queue, actor = actor).into_any(),
         },
+        "sla_breached" => {
+            let metric = fields
+                .get("metric")
+                .and_then(|m| serde_json::from_value(m.clone()).ok())
+                .map(crate::components::sla_badge::metric_label)
+                .unwrap_or_default();
+            let minutes = fields
+                .get("target_minutes")
+                .and_then(Value::as_i64)
+                .unwrap_or_default();
+            t!(
+                i18n,
+                activity.sla_breached,
+                metric = move || metric,
+                minutes = move || minutes
+            )
+            .into_any()
+        }
         _ => message.body.clone().unwrap_or_default().into_any(),
     };
     let line = if note.is_empty() {

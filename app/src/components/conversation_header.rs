@@ -19,6 +19,7 @@ use crate::components::action_panels::{AssignPanel, LabelsPanel, SnoozePanel, Tr
 use crate::components::conversation_row::status_word;
 use crate::components::icon::{Icon, IconKind};
 use crate::components::reply_window_summary::ReplyWindowSummary;
+use crate::components::sla_badge::SlaBadge;
 use crate::format::hk_date_time;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::remote::RemoteValue;
@@ -201,6 +202,11 @@ pub fn ConversationHeader(
                                 .unwrap_or_default();
                             view! { <span class="status-chip" data-status=status().as_str()>{format!("{word}{until}")}</span> }
                         })}
+                        {move || {
+                            summary
+                                .with(|s| s.as_ref().and_then(|s| s.sla.clone()))
+                                .map(|sla| view! { <SlaBadge sla=sla now=now /> })
+                        }}
                         // Those who can reply see the window above the composer.
                         <Show when=move || read_only.get()>
                             <ReplyWindowSummary window=window now=now />

@@ -1,6 +1,6 @@
 //! One conversation in the list: a checkbox for bulk actions, then a link
 //! with the contact, unread dot, priority, channel, how long ago, the
-//! newest message, the waiting time, the assignee and labels. Rows have a
+//! newest message, the waiting time, the SLA, the assignee and labels. Rows have a
 //! fixed height so the list can be virtualised.
 
 use std::collections::HashSet;
@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use shared::api::{ConversationSummary, Priority, Status};
 use shared::ConversationId;
 
+use crate::components::sla_badge::SlaBadge;
 use crate::components::waiting_badge::WaitingBadge;
 use crate::format::{hk_date_time, relative_age};
 use crate::i18n::{t, t_string, td_string, use_i18n};
@@ -57,6 +58,7 @@ pub fn ConversationRow(
         labels,
         assignee_name,
         status,
+        sla,
         ..
     } = conversation;
     let href = format!("/inbox/{id}");
@@ -138,6 +140,7 @@ pub fn ConversationRow(
                 <span class="conversation-line">
                     <span class="conversation-preview">{preview}</span>
                     {waiting_since.map(|since| view! { <WaitingBadge since=since now=now /> })}
+                    {sla.map(|sla| view! { <SlaBadge sla=sla now=now /> })}
                 </span>
                 <span class="conversation-line conversation-meta">
                     <span class="conversation-assignee">{assignee}</span>

@@ -52,6 +52,8 @@ pub mod search_dialog;
 pub mod shortcut_help;
 pub mod side_nav;
 pub mod skeleton_rows;
+pub mod sla_badge;
+pub mod sla_policies;
 pub mod team_messages_form;
 pub mod team_picker;
 pub mod top_bar;

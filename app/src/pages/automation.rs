@@ -2,7 +2,7 @@
 //! the closure switch (typhoon signal 8, black rainstorm or another reason;
 //! for every team or one; with its own bilingual reply; until a set time or
 //! until ended) and the rules, with an editor and a dry run over the last
-//! seven days. The server decides who may change what; a supervisor writes
+//! seven days; and the SLA policies. The server decides who may change what; a supervisor writes
 //! their own teams' rules and closures.
 
 use leptos::ev::SubmitEvent;
@@ -17,6 +17,7 @@ use crate::api::{self, ApiError};
 use crate::components::admin_only::forbidden_page;
 use crate::components::form_banner::FormBanner;
 use crate::components::page_header::PageHeader;
+use crate::components::sla_policies::SlaPolicies;
 use crate::format::{hk_date_time, hk_day_start};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::remote::RemoteList;
@@ -84,6 +85,11 @@ fn Automation() -> impl IntoView {
                     </button>
                 </header>
                 <RulesTable rules=rules teams=teams on_edit=edit reload=Callback::new(move |()| load_rules()) />
+            </section>
+            <section class="card" aria-labelledby="sla-title">
+                <h2 id="sla-title" class="card-title">{t!(i18n, sla.title)}</h2>
+                <p class="card-lede">{t!(i18n, sla.description)}</p>
+                <SlaPolicies teams=teams />
             </section>
             <section class="card" aria-labelledby="rule-editor-title">
                 <h2 id="rule-editor-title" class="card-title">
@@ -278,7 +284,11 @@ fn ClosureSwitch(
 
 /// Every team, or one: `value` is empty for every team.
 #[component]
-fn TeamSelect(id: &'static str, value: RwSignal<String>, teams: RemoteList<Team>) -> impl IntoView {
+pub fn TeamSelect(
+    id: &'static str,
+    value: RwSignal<String>,
+    teams: RemoteList<Team>,
+) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <select id=id on:change=move |ev| value.set(event_target_value(&ev))>

@@ -1,23 +1,31 @@
 //! The supervisor's floor at /floor (issue 14 §5), tablet first: per team
 //! the clients waiting and for how long, who holds nobody's, the agents
 //! taking conversations and a closure in force; the conversations waiting
-//! longest, each a tap away from the conversation (to reassign it there);
-//! and every agent with their load against their capacity. Supervisors see
+//! longest, and those under SLA pressure (breached, then past their
+//! warning), each a tap away from the conversation (to reassign it there);
+//! today's figures (new, first replies and resolves with median and p90,
+//! SLA breaches), each opening onto the conversations behind it; and every
+//! agent with their load against their capacity and their day. Supervisors see
 //! their own teams; admins and compliance every team. It follows live
 //! events, and looks again every 15 s for agents coming and going.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::assignment::{AgentView, Availability, FloorTeam, FloorView};
+use shared::assignment::{
+    median_and_p90, AgentView, Availability, FigureItem, FloorTeam, FloorView, TodayFigures,
+};
 use shared::Role;
+use shared::UserId;
+use std::collections::HashMap;
 
 use crate::api::{self, ApiError};
 use crate::components::error_state::ErrorState;
 use crate::components::page_header::PageHeader;
 use crate::components::skeleton_rows::SkeletonRows;
+use crate::components::sla_badge::SlaBadge;
 use crate::components::waiting_badge::WaitingBadge;
 use crate::debounce::Debounce;
-use crate::format::short_duration;
+use crate::format::{hk_time, short_duration};
 use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::state::auth::AuthState;
 use crate::state::live::LiveState;
@@ -81,6 +89,7 @@ fn Floor(view: FloorView, now: Signal<i64>) -> impl IntoView {
     let FloorView { teams, agents, .. } = view;
     let no_teams = teams.is_empty();
     let no_agents = agents.is_empty();
+    let days = agent_days(&teams);
     view! {
         <section aria-labelledby="floor-teams-title">
             <h2 id="floor-teams-title" class="section-title">{t!(i18n, floor.teams)}</h2>
@@ -105,11 +114,18 @@ fn Floor(view: FloorView, now: Signal<i64>) -> impl IntoView {
                                     <th scope="col">{t!(i18n, floor.agent)}</th>
                                     <th scope="col">{t!(i18n, floor.state)}</th>
                                     <th scope="col">{t!(i18n, floor.load)}</th>
+                                    <th scope="col">{t!(i18n, floor.agent_today)}</th>
                                     <th scope="col">{t!(i18n, nav.teams)}</th>
                                 </tr>
                             </thead>
                             <tbody>
-                                {agents.into_iter().map(|agent| view! { <AgentRow agent=agent now=now /> }).collect_view()}
+                                {agents
+                                    .into_iter()
+                                    .map(|agent| {
+                                        let day = days.get(&agent.id).copied().unwrap_or_default();
+                                        view! { <AgentRow agent=agent day=day now=now /> }
+                                    })
+                                    .collect_view()}
                             </tbody>
                         </table>
                     </div>
@@ -138,6 +154,16 @@ fn TeamCard(team: FloorTeam, now: Signal<i64>) -> impl IntoView {
         view! { <span class="badge badge-warning floor-closure">{reason}</span> }
     });
     let longest = team.longest_wait_since;
+    let name = team.name.clone();
+    // Breached first, then at risk: the five most pressing.
+    let pressing: Vec<_> = team
+        .sla_breached
+        .iter()
+        .chain(&team.sla_at_risk)
+        .take(5)
+        .cloned()
+        .collect();
+    let today = team.today.clone();
     view! {
         <article class="card floor-team" data-team-id=team.id.to_string()>
             <header class="floor-team-head">
@@ -160,6 +186,14 @@ fn TeamCard(team: FloorTeam, now: Signal<i64>) -> impl IntoView {
                 <div class="floor-figure">
                     <dt>{t!(i18n, floor.online)}</dt>
                     <dd class="floor-online">{team.agents_online}</dd>
+                </div>
+                <div class="floor-figure" class:is-breached={!team.sla_breached.is_empty()}>
+                    <dt>{t!(i18n, floor.sla_breached)}</dt>
+                    <dd class="floor-sla-breached">{team.sla_breached.len()}</dd>
+                </div>
+                <div class="floor-figure" class:is-at-risk={!team.sla_at_risk.is_empty()}>
+                    <dt>{t!(i18n, floor.sla_at_risk)}</dt>
+                    <dd class="floor-sla-at-risk">{team.sla_at_risk.len()}</dd>
                 </div>
             </dl>
             <p class="floor-method">{move || t_string!(i18n, floor.method).replace("%m", method)}</p>
@@ -185,12 +219,44 @@ fn TeamCard(team: FloorTeam, now: Signal<i64>) -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
+            {(!pressing.is_empty()).then(|| {
+                let label = t_string!(i18n, floor.sla_list).replace("%t", &name);
+                view! {
+                    <ul class="floor-waits floor-sla-list" aria-label=label>
+                        {pressing
+                            .into_iter()
+                            .map(|waiting| {
+                                let who = crate::labels::contact_label(waiting.contact_name.as_deref(), &waiting.open_id);
+                                let holder = waiting
+                                    .assignee_name
+                                    .clone()
+                                    .unwrap_or_else(|| t_string!(i18n, floor.nobody).to_owned());
+                                view! {
+                                    <li>
+                                        <a class="floor-wait" href=format!("/inbox/{}", waiting.id) data-id=waiting.id.to_string()>
+                                            <span class="floor-wait-who">{who}</span>
+                                            <span class="floor-wait-holder">{holder}</span>
+                                            {waiting.sla.map(|sla| view! { <SlaBadge sla=sla now=now /> })}
+                                        </a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+            })}
+            <Today figures=today />
         </article>
     }
 }
 
 #[component]
-fn AgentRow(agent: AgentView, now: Signal<i64>) -> impl IntoView {
+fn AgentRow(
+    agent: AgentView,
+    /// Today's first replies and resolves.
+    day: (usize, usize),
+    now: Signal<i64>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let state = if agent.online {
         "online"
@@ -229,7 +295,106 @@ fn AgentRow(agent: AgentView, now: Signal<i64>) -> impl IntoView {
                     </span>
                 </span>
             </td>
+            <td class="agent-today">
+                {move || t_string!(i18n, floor.agent_day)
+                    .replace("%f", &day.0.to_string())
+                    .replace("%r", &day.1.to_string())}
+            </td>
             <td>{teams}</td>
         </tr>
     }
+}
+
+/// One of today's figures: its words and value, and the conversations
+/// behind it a tap away.
+#[component]
+fn Figure(
+    key: &'static str,
+    label: String,
+    value: String,
+    items: Vec<FigureItem>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let empty = items.is_empty();
+    view! {
+        <details class="floor-today-figure" data-figure=key>
+            <summary>
+                <span class="floor-today-label">{label}</span>
+                <span class="floor-today-value">{value}</span>
+            </summary>
+            {if empty {
+                view! { <p class="muted floor-today-none">{t!(i18n, floor.none_today)}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="floor-today-items">
+                        {items
+                            .into_iter()
+                            .map(|item| {
+                                let who = crate::labels::contact_label(item.contact_name.as_deref(), &item.open_id);
+                                let took = item.ms.map(short_duration);
+                                view! {
+                                    <li>
+                                        <a href=format!("/inbox/{}", item.id) data-id=item.id.to_string()>
+                                            <span class="floor-wait-who">{who}</span>
+                                            <time class="floor-today-at">{hk_time(item.at)}</time>
+                                            {took.map(|took| view! { <span class="floor-today-took">{took}</span> })}
+                                        </a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </details>
+    }
+}
+
+/// "median 4m · p90 12m", or a dash with nothing to measure.
+fn spread(items: &[FigureItem]) -> String {
+    let times: Vec<i64> = items.iter().filter_map(|i| i.ms).collect();
+    match median_and_p90(&times) {
+        Some((median, p90)) => t_string!(use_i18n(), floor.spread)
+            .replace("%m", &short_duration(median))
+            .replace("%p", &short_duration(p90)),
+        None => "—".to_owned(),
+    }
+}
+
+/// A team's day so far, Hong Kong time.
+#[component]
+fn Today(figures: TodayFigures) -> impl IntoView {
+    let i18n = use_i18n();
+    let TodayFigures {
+        came_in,
+        first_responses,
+        resolved,
+        breaches,
+    } = figures;
+    let first_value = format!("{} · {}", first_responses.len(), spread(&first_responses));
+    let resolved_value = format!("{} · {}", resolved.len(), spread(&resolved));
+    view! {
+        <section class="floor-today">
+            <h4 class="floor-today-title">{t!(i18n, floor.today)}</h4>
+            <Figure key="came_in" label=t_string!(i18n, floor.came_in).to_owned() value=came_in.len().to_string() items=came_in />
+            <Figure key="first_responses" label=t_string!(i18n, floor.first_replies).to_owned() value=first_value items=first_responses />
+            <Figure key="resolved" label=t_string!(i18n, floor.resolved).to_owned() value=resolved_value items=resolved />
+            <Figure key="breaches" label=t_string!(i18n, floor.breaches).to_owned() value=breaches.len().to_string() items=breaches />
+        </section>
+    }
+}
+
+/// Per agent, today's first replies and resolves across the teams shown.
+fn agent_days(teams: &[FloorTeam]) -> HashMap<UserId, (usize, usize)> {
+    let mut days: HashMap<UserId, (usize, usize)> = HashMap::new();
+    for team in teams {
+        for agent in team.today.first_responses.iter().filter_map(|i| i.agent) {
+            days.entry(agent).or_default().0 += 1;
+        }
+        for agent in team.today.resolved.iter().filter_map(|i| i.agent) {
+            days.entry(agent).or_default().1 += 1;
+        }
+    }
+    days
 }

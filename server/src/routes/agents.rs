@@ -52,12 +52,17 @@ async fn visible_agents(state: &AppState, user: &AuthUser) -> AppResult<Vec<Agen
 const LONGEST: i64 = 5;
 
 /// The supervisor's floor: per team the waiting count, the longest wait
-/// and the conversations behind it, agents online, a closure in force;
-/// and the agents with their load. Supervisors see their own teams.
+/// and the conversations behind it, agents online, a closure in force, the
+/// conversations under SLA pressure, and today's figures (Hong Kong day)
+/// with the conversations behind each; and the agents with their load.
+/// Supervisors see their own teams.
 async fn floor(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<FloorView>> {
     let agents = visible_agents(&state, &user).await?;
     let now = state.clock.now();
     let mut counts = state.store.team_counts().await?;
+    let mut pressure = state.store.sla_pressure(now).await?;
+    let (_, day_start) = crate::calendar::local_date(now);
+    let mut today = state.store.today_figures(day_start).await?;
     let closures = state.store.closures(now).await?;
     let mut teams = Vec::new();
     for team in state.store.list_teams().await? {
@@ -89,6 +94,15 @@ async fn floor(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<
                 .filter(|a| a.online && shared::assignment::in_team(a, team.id))
                 .count() as i64,
             closure,
+            sla_breached: pressure
+                .get_mut(&team.id)
+                .map(|p| std::mem::take(&mut p.breached))
+                .unwrap_or_default(),
+            sla_at_risk: pressure
+                .remove(&team.id)
+                .map(|p| p.at_risk)
+                .unwrap_or_default(),
+            today: today.remove(&team.id).unwrap_or_default(),
         });
     }
     Ok(Json(FloorView {

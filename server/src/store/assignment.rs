@@ -612,10 +612,17 @@ impl Store {
         team: TeamId,
         limit: i64,
     ) -> AppResult<Vec<shared::assignment::Waiting>> {
-        type Row = (String, Option<String>, String, i64, Option<String>);
+        type Row = (
+            String,
+            Option<String>,
+            String,
+            i64,
+            Option<String>,
+            Option<String>,
+        );
         let rows: Vec<Row> = on_read!(self, pool => {
             sqlx::query_as(
-                "SELECT v.id, COALESCE(k.name, k.remark), k.open_id, v.waiting_since, u.name \
+                "SELECT v.id, COALESCE(k.name, k.remark), k.open_id, v.waiting_since, u.name, v.sla \
                  FROM conversations v JOIN contacts k ON k.id = v.contact_id \
                  LEFT JOIN users u ON u.id = v.assignee \
                  WHERE v.team_id = $1 AND v.status = 'open' AND v.waiting_since IS NOT NULL \
@@ -628,13 +635,14 @@ impl Store {
         });
         rows.into_iter()
             .map(
-                |(id, contact_name, open_id, waiting_since, assignee_name)| {
+                |(id, contact_name, open_id, waiting_since, assignee_name, sla)| {
                     Ok(shared::assignment::Waiting {
                         id: parse(&id)?,
                         contact_name,
                         open_id,
                         waiting_since,
                         assignee_name,
+                        sla: super::sla::headline_of(sla.as_deref()),
                     })
                 },
             )

@@ -191,6 +191,8 @@ pub async fn store_inbound_batch(
             "kind": push.kind,
             "body": push.body,
             "status": placed.status,
+            // A client's own message (not an event push): they now wait.
+            "opens_window": push.opens_window,
         });
         let team = placed.team_id.as_deref().and_then(|t| t.parse().ok());
         written.push(Written::New(

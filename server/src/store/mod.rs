@@ -16,6 +16,7 @@ pub mod csp_reports;
 pub mod dialect;
 pub mod events;
 pub mod exports;
+pub mod floor;
 pub mod inbox;
 pub mod jobs;
 pub mod kf;

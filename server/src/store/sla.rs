@@ -84,6 +84,8 @@ impl ClockRow {
 pub struct Timed {
     pub team: Option<TeamId>,
     pub status: Status,
+    /// Since when the client has waited for an answer.
+    pub waiting_since: Option<i64>,
     pub labels: Vec<String>,
     pub clocks: Vec<Clock>,
     /// The headline as stored, and when its timer was last armed for.
@@ -217,32 +219,85 @@ impl Store {
         Ok(true)
     }
 
-    /// Conversations with a clock still open (for a change of hours or a
-    /// closure, which moves their due times).
-    pub async fn timed_conversations(&self) -> AppResult<Vec<ConversationId>> {
-        let ids: Vec<String> = on_read!(self, pool => {
-            sqlx::query_scalar(
-                "SELECT DISTINCT conversation_id FROM sla_clocks WHERE stopped_at IS NULL ORDER BY conversation_id",
+    /// Conversations with a clock still open (a change of hours or a
+    /// closure moves their due times); with `waiting` too every open
+    /// conversation whose client waits (a new policy may time them).
+    pub async fn timed_conversations(&self, waiting: bool) -> AppResult<Vec<ConversationId>> {
+        let sql = if waiting {
+            "SELECT conversation_id FROM sla_clocks WHERE stopped_at IS NULL \
+             UNION SELECT id FROM conversations WHERE status = 'open' AND waiting_since IS NOT NULL"
+        } else {
+            "SELECT DISTINCT conversation_id FROM sla_clocks WHERE stopped_at IS NULL"
+        };
+        let ids: Vec<String> =
+            on_read!(self, pool => sqlx::query_scalar(sql).fetch_all(pool).await?);
+        ids.iter().map(|id| stored(id)).collect()
+    }
+
+    /// Whether some clock is running anywhere.
+    pub async fn any_clock_running(&self) -> AppResult<bool> {
+        let found: Option<i64> = on_read!(self, pool => {
+            sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM sla_clocks WHERE stopped_at IS NULL LIMIT 1")
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// A conversation's team and labels, and whether a clock of its runs,
+    /// read without a lock.
+    pub async fn sla_candidate(
+        &self,
+        conversation: ConversationId,
+    ) -> AppResult<Option<(Option<TeamId>, Vec<String>, bool)>> {
+        let id = conversation.to_string();
+        type Row = (Option<String>, bool);
+        let row: Option<Row> = on_read!(self, pool => {
+            sqlx::query_as(
+                "SELECT team_id, EXISTS (SELECT 1 FROM sla_clocks k WHERE k.conversation_id = v.id \
+                   AND k.stopped_at IS NULL) FROM conversations v WHERE v.id = $1",
             )
-            .fetch_all(pool)
+            .bind(&id)
+            .fetch_optional(pool)
             .await?
         });
-        ids.iter().map(|id| stored(id)).collect()
+        let Some((team, timed)) = row else {
+            return Ok(None);
+        };
+        let labels: Vec<String> = on_read!(self, pool => {
+            sqlx::query_scalar("SELECT label FROM conversation_labels WHERE conversation_id = $1")
+                .bind(&id)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(Some((
+            team.as_deref().map(stored).transpose()?,
+            labels,
+            timed,
+        )))
     }
 }
 
 /// The conversation's status, labels and clocks; the caller has locked it.
 pub async fn timed(tx: &mut Tx, conversation: ConversationId) -> AppResult<Option<Timed>> {
     let id = conversation.to_string();
-    /// Team, status, headline, timer.
-    type Row = (Option<String>, String, Option<String>, Option<i64>);
+    /// Team, status, waiting since, headline, timer.
+    type Row = (
+        Option<String>,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+    );
     let row: Option<Row> = on_tx!(tx, c => {
-        sqlx::query_as("SELECT team_id, status, sla, sla_timer_at FROM conversations WHERE id = $1")
+        sqlx::query_as(
+            "SELECT team_id, status, waiting_since, sla, sla_timer_at FROM conversations WHERE id = $1",
+        )
             .bind(&id)
             .fetch_optional(&mut *c)
             .await?
     });
-    let Some((team, status, shown, timer_at)) = row else {
+    let Some((team, status, waiting_since, shown, timer_at)) = row else {
         return Ok(None);
     };
     let labels: Vec<String> = on_tx!(tx, c => {
@@ -264,6 +319,7 @@ pub async fn timed(tx: &mut Tx, conversation: ConversationId) -> AppResult<Optio
     Ok(Some(Timed {
         team: team.as_deref().map(stored).transpose()?,
         status: stored(&status)?,
+        waiting_since,
         labels,
         clocks: rows
             .into_iter()
@@ -338,4 +394,44 @@ pub async fn save_headline(
 /// next change rewrites it).
 pub fn headline_of(stored: Option<&str>) -> Option<SlaStatus> {
     serde_json::from_str(stored?).ok()
+}
+
+/// Keeps a breach for the day's figures (clocks are replaced by the next
+/// cycle; breaches stay).
+pub async fn keep_breach(
+    tx: &mut Tx,
+    conversation: ConversationId,
+    metric: shared::sla::SlaMetric,
+    team: Option<TeamId>,
+    at: i64,
+) -> AppResult<()> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO sla_breaches (conversation_id, metric, team_id, breached_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(conversation.to_string())
+        .bind(metric.as_str())
+        .bind(team.map(|t| t.to_string()))
+        .bind(at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+/// Whether a person had replied in the conversation by `at`.
+pub async fn answered(tx: &mut Tx, conversation: ConversationId, at: i64) -> AppResult<bool> {
+    let found: Option<i64> = on_tx!(tx, c => {
+        sqlx::query_scalar(
+            "SELECT CAST(1 AS BIGINT) FROM messages WHERE conversation_id = $1 AND direction = 'out' \
+             AND author IS NOT NULL AND created_at <= $2 LIMIT 1",
+        )
+        .bind(conversation.to_string())
+        .bind(at)
+        .fetch_optional(&mut *c)
+        .await?
+    });
+    Ok(found.is_some())
 }

@@ -20,6 +20,8 @@ on_both_backends!(
     pending_and_a_closure_pause_the_clock_and_resolve_stops_it,
     policies_are_checked_and_kept_to_their_teams,
     two_nodes_record_each_breach_once,
+    the_floor_shows_sla_pressure_and_todays_figures_with_their_conversations,
+    a_reply_logged_before_the_deadline_is_never_a_breach_however_late_the_clocks_look,
 );
 
 const HOUR: i64 = 3_600_000;
@@ -439,4 +441,141 @@ async fn two_nodes_record_each_breach_once(backend: Backend) {
     per.sort();
     per.dedup();
     assert_eq!(per.len(), 10);
+}
+
+async fn the_floor_shows_sla_pressure_and_todays_figures_with_their_conversations(
+    backend: Backend,
+) {
+    let mut floor = floor(backend).await;
+    let admin = floor.desk.admin.clone();
+    policy(
+        &floor.desk.app,
+        &admin,
+        json!({ "name": "Loans", "team": floor.desk.team_a, "first_response_minutes": 30,
+                "resolution_minutes": 240, "warn_minutes": 10 }),
+    )
+    .await;
+    // 09:00 two clients write.
+    floor.writes("o_floor_answered", 1, "Hello").await;
+    floor.writes("o_floor_waiting", 2, "Hello?").await;
+    let answered = conversation_of(&floor.desk.app, &admin, "o_floor_answered").await;
+    let waiting = conversation_of(&floor.desk.app, &admin, "o_floor_waiting").await;
+    // 09:10 the first is answered, 09:15 resolved.
+    floor.later(10 * MINUTE).await;
+    let (code, sent) = post(
+        &floor.desk.app,
+        &format!("/api/v1/conversations/{answered}/messages"),
+        &floor.desk.admin,
+        &json!({ "text": "Hi, how can I help?", "confirm_recent": true }),
+    )
+    .await;
+    assert_eq!(code, 202, "{sent}");
+    floor.later(5 * MINUTE).await;
+    let (code, body) = post(
+        &floor.desk.app,
+        &format!("/api/v1/conversations/{answered}/actions"),
+        &floor.desk.admin,
+        &json!({ "action": "resolve" }),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    floor.tick().await;
+
+    // 09:25: the second is past its warning.
+    floor.later(10 * MINUTE).await;
+    floor.tick().await;
+    let team_a = json!(floor.desk.team_a);
+    let loans = |view: &Value| {
+        view["teams"]
+            .as_array()
+            .and_then(|teams| teams.iter().find(|t| t["id"] == team_a).cloned())
+            .expect("the Loans card")
+    };
+    let (code, view) = floor
+        .desk
+        .app
+        .get_json("/api/v1/floor", &floor.desk.admin)
+        .await;
+    assert_eq!(code, 200, "{view}");
+    let card = loans(&view);
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(ids(&card["sla_at_risk"]), [waiting.to_string()]);
+    assert!(ids(&card["sla_breached"]).is_empty());
+    let today = &card["today"];
+    assert_eq!(ids(&today["came_in"]).len(), 2, "{today}");
+    assert_eq!(ids(&today["first_responses"]), [answered.to_string()]);
+    assert_eq!(today["first_responses"][0]["ms"], 10 * MINUTE);
+    assert_eq!(ids(&today["resolved"]), [answered.to_string()]);
+    assert_eq!(today["resolved"][0]["ms"], 15 * MINUTE);
+    assert!(today["resolved"][0]["agent"].is_string());
+
+    // 09:31: breached, and today's breaches say which.
+    floor.later(6 * MINUTE).await;
+    floor.tick().await;
+    let (_, view) = floor
+        .desk
+        .app
+        .get_json("/api/v1/floor", &floor.desk.admin)
+        .await;
+    let card = loans(&view);
+    assert_eq!(ids(&card["sla_breached"]), [waiting.to_string()]);
+    assert!(ids(&card["sla_at_risk"]).is_empty());
+    assert_eq!(ids(&card["today"]["breaches"]), [waiting.to_string()]);
+    assert_eq!(card["today"]["breaches"][0]["metric"], "first_response");
+    // A supervisor of Claims sees none of it.
+    let (_, lead) = floor
+        .desk
+        .app
+        .user_with_role(&floor.desk.admin, Role::Supervisor, &[floor.desk.team_b])
+        .await;
+    let (_, theirs) = floor.desk.app.get_json("/api/v1/floor", &lead).await;
+    assert!(theirs["teams"]
+        .as_array()
+        .is_some_and(|teams| teams.iter().all(|t| t["id"] != json!(floor.desk.team_a))));
+}
+
+async fn a_reply_logged_before_the_deadline_is_never_a_breach_however_late_the_clocks_look(
+    backend: Backend,
+) {
+    let mut floor = floor(backend).await;
+    let admin = floor.desk.admin.clone();
+    policy(
+        &floor.desk.app,
+        &admin,
+        json!({ "name": "Loans", "team": floor.desk.team_a, "first_response_minutes": 30 }),
+    )
+    .await;
+    // 10:00 a client writes; the clocks arm a timer for the warning.
+    floor.later(HOUR).await;
+    floor.writes("o_sla_close_call", 1, "Hello").await;
+    let id = conversation_of(&floor.desk.app, &floor.desk.admin, "o_sla_close_call").await;
+    // 10:29 a person answers, and nothing reads the log until 11:00, when
+    // the timers run first.
+    floor.later(29 * MINUTE).await;
+    let (code, sent) = post(
+        &floor.desk.app,
+        &format!("/api/v1/conversations/{id}/messages"),
+        &floor.desk.admin,
+        &json!({ "text": "Sorry to keep you waiting.", "confirm_recent": true }),
+    )
+    .await;
+    assert_eq!(code, 202, "{sent}");
+    floor.later(31 * MINUTE).await;
+    floor.worker.run_once().await.expect("timers");
+    floor.worker.run_once().await.expect("timers");
+    floor.tick().await;
+    floor.tick().await;
+    assert!(events(&floor.desk.app, "sla.breached").await.is_empty());
+    assert_eq!(events(&floor.desk.app, "sla.warning").await.len(), 1);
+    assert_eq!(
+        summary(&floor.desk.app, &floor.desk.admin, id).await.sla,
+        None,
+        "answered, and no resolution target"
+    );
 }

@@ -20,6 +20,7 @@ mod keyboard;
 mod language;
 mod portal;
 mod screens;
+mod sla;
 mod wecom;
 
 #[tokio::test]
