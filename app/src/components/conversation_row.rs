@@ -140,10 +140,10 @@ pub fn ConversationRow(
                 <span class="conversation-line">
                     <span class="conversation-preview">{preview}</span>
                     {waiting_since.map(|since| view! { <WaitingBadge since=since now=now /> })}
-                    {sla.map(|sla| view! { <SlaBadge sla=sla now=now /> })}
                 </span>
                 <span class="conversation-line conversation-meta">
                     <span class="conversation-assignee">{assignee}</span>
+                    {sla.map(|sla| view! { <SlaBadge sla=sla now=now /> })}
                     {move || status().map(|s| view! { <span class="status-chip">{s}</span> })}
                     {labels
                         .into_iter()

@@ -25,7 +25,7 @@ use crate::components::skeleton_rows::SkeletonRows;
 use crate::components::sla_badge::SlaBadge;
 use crate::components::waiting_badge::WaitingBadge;
 use crate::debounce::Debounce;
-use crate::format::{hk_time, short_duration};
+use crate::format::{hk_clock, short_duration};
 use crate::i18n::{t, t_string, td_string, use_i18n};
 use crate::state::auth::AuthState;
 use crate::state::live::LiveState;
@@ -336,7 +336,7 @@ fn Figure(
                                     <li>
                                         <a href=format!("/inbox/{}", item.id) data-id=item.id.to_string()>
                                             <span class="floor-wait-who">{who}</span>
-                                            <time class="floor-today-at">{hk_time(item.at)}</time>
+                                            <time class="floor-today-at">{hk_clock(item.at)}</time>
                                             {took.map(|took| view! { <span class="floor-today-took">{took}</span> })}
                                         </a>
                                     </li>

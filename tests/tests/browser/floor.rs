@@ -1,7 +1,8 @@
 //! The supervisor's floor on a tablet: the team's card shows who waits
 //! and for how long; a tap on the longest wait opens the conversation,
 //! where the supervisor gives it to Ken; back on the floor Ken's load says
-//! so, and a new client shows up live, without a reload. Portrait too.
+//! so, and a new client shows up live, without a reload. Portrait too,
+//! where today's new conversations open onto the conversations themselves.
 
 use harbour_tests::app::PASSWORD;
 use harbour_tests::browser::Browser;
@@ -90,5 +91,19 @@ async fn a_supervisor_watches_the_floor_and_hands_the_longest_wait_to_an_agent()
         .wait_for_text(&format!("{card} .floor-waiting"), "2")
         .await;
     portrait.screenshot("floor-768x1024").await;
+    // Today's figures open onto the conversations behind them.
+    let came_in = format!("{card} .floor-today-figure[data-figure='came_in']");
+    portrait
+        .wait_for_text(&format!("{came_in} .floor-today-value"), "2")
+        .await;
+    portrait.click(&format!("{came_in} summary")).await;
+    portrait
+        .wait_for(&format!("{came_in} .floor-today-items li:nth-child(2) a"))
+        .await;
+    portrait.screenshot("floor-today-768x1024").await;
+    portrait
+        .click(&format!("{came_in} .floor-today-items li a"))
+        .await;
+    portrait.wait_for(".message.in").await;
     portrait.close().await;
 }
