@@ -322,6 +322,7 @@ fn trigger_matches(trigger: &Trigger, fired: &Fired, rule: &str) -> bool {
         }
         (Trigger::Resolved, Fired::Change { action }) => action == "resolved",
         (Trigger::SnoozeEnded, Fired::Change { action }) => action == "woke",
+        (Trigger::SlaAtRisk, Fired::Change { action }) => action == "sla_warning",
         (Trigger::NoAgentReply { .. } | Trigger::WaitingOver { .. }, Fired::Timer { rule: r }) => {
             r == rule
         }
@@ -339,6 +340,7 @@ fn trigger_word(trigger: &Trigger) -> &'static str {
         Trigger::NoAgentReply { .. } => "no_agent_reply",
         Trigger::WaitingOver { .. } => "waiting_over",
         Trigger::SnoozeEnded => "snooze_ended",
+        Trigger::SlaAtRisk => "sla_at_risk",
     }
 }
 
@@ -518,6 +520,7 @@ impl Why {
             ("assigned", _) => "the conversation was assigned".into(),
             ("resolved", _) => "the conversation was resolved".into(),
             ("snooze_ended", _) => "the snooze ended".into(),
+            ("sla_at_risk", _) => "an SLA target is about to be missed".into(),
             _ => "a message from the client".into(),
         });
         if let Some(keyword) = &self.keyword {

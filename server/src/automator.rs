@@ -55,6 +55,21 @@ struct Moment {
 fn moment(event: &Event) -> Option<Moment> {
     let payload = &event.payload;
     let conversation: ConversationId = payload["conversation"].as_str()?.parse().ok()?;
+    if event.kind == "sla.warning" {
+        // Once per clock's warning: the metric and its due time name it.
+        let key = format!("sla:{}:{}", payload["metric"].as_str()?, payload["due_at"]);
+        return Some(Moment {
+            seq: event.seq.0,
+            conversation,
+            fired: Fired::Change {
+                action: "sla_warning".into(),
+            },
+            key,
+            at: event.at,
+            message: None,
+            caused_by: None,
+        });
+    }
     let entry = payload["message"].as_str()?;
     match event.kind.as_str() {
         "message.received" => Some(Moment {
@@ -107,7 +122,8 @@ fn interesting(rules: &[RuleView], closures: &[ClosureView], fired: &Fired) -> b
                     Trigger::Reopened
                         | Trigger::Assigned
                         | Trigger::Resolved
-                        | Trigger::SnoozeEnded,
+                        | Trigger::SnoozeEnded
+                        | Trigger::SlaAtRisk,
                     Fired::Change { .. },
                 )
             )

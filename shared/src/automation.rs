@@ -35,6 +35,8 @@ pub enum Trigger {
     },
     /// A snooze ran out.
     SnoozeEnded,
+    /// An SLA clock passed its warning: a breach is near.
+    SlaAtRisk,
 }
 
 impl Trigger {

@@ -45,6 +45,7 @@ pub fn why_text(locale: Locale, why: &Value) -> String {
         "assigned" => td_string!(locale, automation.t_assigned).to_owned(),
         "resolved" => td_string!(locale, automation.t_resolved).to_owned(),
         "snooze_ended" => td_string!(locale, automation.t_snooze_ended).to_owned(),
+        "sla_at_risk" => td_string!(locale, automation.t_sla_at_risk).to_owned(),
         "no_agent_reply" => {
             td_string!(locale, automation.t_no_agent_reply).replace("%m", &minutes.to_string())
         }

@@ -320,6 +320,7 @@ fn trigger_word(i18n: leptos_i18n::I18nContext<crate::i18n::Locale>, trigger: &T
         Trigger::Assigned => t_string!(i18n, rules.t_assigned).to_owned(),
         Trigger::Resolved => t_string!(i18n, rules.t_resolved).to_owned(),
         Trigger::SnoozeEnded => t_string!(i18n, rules.t_snooze_ended).to_owned(),
+        Trigger::SlaAtRisk => t_string!(i18n, rules.t_sla_at_risk).to_owned(),
         Trigger::NoAgentReply { .. } => {
             t_string!(i18n, rules.t_no_agent_reply_n).replace("%m", &minutes)
         }
@@ -512,6 +513,7 @@ fn trigger_kind(trigger: &Trigger) -> &'static str {
         Trigger::NoAgentReply { .. } => "no_agent_reply",
         Trigger::WaitingOver { .. } => "waiting_over",
         Trigger::SnoozeEnded => "snooze_ended",
+        Trigger::SlaAtRisk => "sla_at_risk",
     }
 }
 
@@ -525,6 +527,7 @@ fn trigger_of(kind: &str, minutes: i64) -> Trigger {
         "no_agent_reply" => Trigger::NoAgentReply { minutes },
         "waiting_over" => Trigger::WaitingOver { minutes },
         "snooze_ended" => Trigger::SnoozeEnded,
+        "sla_at_risk" => Trigger::SlaAtRisk,
         _ => Trigger::MessageReceived { first_only: false },
     }
 }
@@ -696,6 +699,7 @@ fn RuleEditor(
                     {[
                         "message_received", "first_message", "conversation_created", "reopened",
                         "assigned", "resolved", "no_agent_reply", "waiting_over", "snooze_ended",
+                        "sla_at_risk",
                     ]
                         .into_iter()
                         .map(|value| {

@@ -22,6 +22,7 @@ on_both_backends!(
     two_nodes_record_each_breach_once,
     the_floor_shows_sla_pressure_and_todays_figures_with_their_conversations,
     a_reply_logged_before_the_deadline_is_never_a_breach_however_late_the_clocks_look,
+    a_rule_acts_once_when_a_breach_is_near,
 );
 
 const HOUR: i64 = 3_600_000;
@@ -578,4 +579,51 @@ async fn a_reply_logged_before_the_deadline_is_never_a_breach_however_late_the_c
         None,
         "answered, and no resolution target"
     );
+}
+
+async fn a_rule_acts_once_when_a_breach_is_near(backend: Backend) {
+    let mut floor = floor(backend).await;
+    let admin = floor.desk.admin.clone();
+    policy(
+        &floor.desk.app,
+        &admin,
+        json!({ "name": "Loans", "team": floor.desk.team_a, "first_response_minutes": 30,
+                "warn_minutes": 10 }),
+    )
+    .await;
+    let (code, rule) = post(
+        &floor.desk.app,
+        "/api/v1/rules",
+        &admin,
+        &json!({ "name": "Nearly late", "team": floor.desk.team_a,
+                 "trigger": { "kind": "sla_at_risk" },
+                 "actions": [{ "kind": "priority", "priority": "urgent" }] }),
+    )
+    .await;
+    assert_eq!(code, 201, "{rule}");
+    floor.writes("o_sla_nearly", 1, "Hello").await;
+    let id = conversation_of(&floor.desk.app, &floor.desk.admin, "o_sla_nearly").await;
+    floor.later(19 * MINUTE).await;
+    floor.tick().await;
+    assert_eq!(
+        summary(&floor.desk.app, &floor.desk.admin, id)
+            .await
+            .priority,
+        shared::api::Priority::Normal
+    );
+    // 09:21: past the warning; the rule raises the priority, once.
+    floor.later(2 * MINUTE).await;
+    floor.tick().await;
+    floor.tick().await;
+    assert_eq!(
+        summary(&floor.desk.app, &floor.desk.admin, id)
+            .await
+            .priority,
+        shared::api::Priority::Urgent
+    );
+    let entries = messages(&floor.desk.app, &floor.desk.admin, id).await;
+    let raised: Vec<_> = entries.iter().filter(|m| m.kind == "priority").collect();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    let why = raised[0].fields.clone().unwrap_or_default();
+    assert_eq!(why["why"]["trigger"], "sla_at_risk", "{why}");
 }
