@@ -48,6 +48,7 @@ fn Routed(auth: AuthState) -> impl IntoView {
                     <Route path=path!("/admin/teams") view=TeamsPage />
                     <Route path=path!("/admin/channels") view=ChannelsPage />
                     <Route path=path!("/admin/automation") view=AutomationPage />
+                    <Route path=path!("/admin/calendar") view=crate::pages::calendar::CalendarPage />
                     // The short address people type; the page lives with the other admin pages.
                     <Route
                         path=path!("/channels")

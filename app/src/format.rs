@@ -27,6 +27,12 @@ pub fn hk_date(epoch_ms: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// 0 for Monday … 6 for Sunday, in Hong Kong.
+pub fn hk_weekday(ms: i64) -> i64 {
+    // 1970-01-01 was a Thursday (3).
+    ((ms + HK_OFFSET_MS).div_euclid(DAY_MS) + 3).rem_euclid(7)
+}
+
 /// "2025-11-27 14:03 HKT", for titles and tooltips.
 pub fn hk_date_time(epoch_ms: i64) -> String {
     let time = hk_time(epoch_ms);

@@ -80,6 +80,7 @@ pub fn error_sentence(code: ErrorCode, field: Option<&str>, reason: Option<&str>
         Some("email_taken") => Some(td_string!(locale, conflict.email_taken)),
         Some("team_name_taken") => Some(td_string!(locale, conflict.team_name_taken)),
         Some("shortcut_taken") => Some(td_string!(locale, conflict.shortcut_taken)),
+        Some("holiday_exists") => Some(td_string!(locale, conflict.holiday_exists)),
         Some("own_account") => Some(td_string!(locale, conflict.own_account)),
         Some("last_admin") => Some(td_string!(locale, conflict.last_admin)),
         Some("already_assigned") => Some(td_string!(locale, conflict.already_assigned)),
@@ -116,6 +117,12 @@ pub fn error_sentence(code: ErrorCode, field: Option<&str>, reason: Option<&str>
         (ErrorCode::Validation, Some("conditions")) => {
             td_string!(locale, field_error.rule_conditions)
         }
+        (ErrorCode::Validation, Some("weekly" | "windows")) => {
+            td_string!(locale, field_error.hours_windows)
+        }
+        (ErrorCode::Validation, Some("date")) => td_string!(locale, field_error.date),
+        (ErrorCode::Validation, Some("name_zh")) => td_string!(locale, field_error.holiday_name),
+        (ErrorCode::Validation, Some("calendar")) => td_string!(locale, field_error.calendar_file),
         (ErrorCode::Validation, Some(_)) => td_string!(locale, field_error.other),
         (ErrorCode::Forbidden, Some("admin_page")) => td_string!(locale, error.admin_page),
         (ErrorCode::Forbidden, Some("automation_page")) => {

@@ -10,12 +10,6 @@ fn hk_midnight(ms: i64) -> i64 {
     (ms + HK_OFFSET_MS).div_euclid(DAY_MS) * DAY_MS - HK_OFFSET_MS
 }
 
-/// 0 for Monday … 6 for Sunday, in Hong Kong.
-fn hk_weekday(ms: i64) -> i64 {
-    // 1970-01-01 was a Thursday (3).
-    ((ms + HK_OFFSET_MS).div_euclid(DAY_MS) + 3).rem_euclid(7)
-}
-
 pub fn in_one_hour(now: i64) -> i64 {
     now + HOUR_MS
 }
@@ -27,7 +21,7 @@ pub fn tomorrow_morning(now: i64) -> i64 {
 
 /// 09:00 on the coming Monday (a week on when today is Monday).
 pub fn next_monday_morning(now: i64) -> i64 {
-    let days = 7 - hk_weekday(now);
+    let days = 7 - crate::format::hk_weekday(now);
     hk_midnight(now) + days * DAY_MS + 9 * HOUR_MS
 }
 

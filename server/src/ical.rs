@@ -39,14 +39,9 @@ pub fn export(holidays: &[HolidayView]) -> String {
     calendar.done().to_string()
 }
 
-/// One event that could not be taken as a holiday, and why.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Refused {
-    /// The event's place in the file, from 1.
-    pub event: usize,
-    pub uid: Option<String>,
-    pub reason: String,
-}
+/// One event that could not be taken as a holiday: its place, its code
+/// (for the app's words) and the English reason (for integrators).
+pub type Refused = shared::api::RefusedEvent;
 
 /// The holidays a calendar file holds, and the events it could not use.
 /// `Err` only when the text is not an iCalendar at all.
@@ -55,18 +50,23 @@ pub fn import(text: &str) -> Result<(Vec<Holiday>, Vec<Refused>), String> {
     let mut holidays = Vec::new();
     let mut refused = Vec::new();
     for (i, event) in calendar.events().enumerate() {
-        let refuse = |reason: &str| Refused {
+        let refuse = |code: &str, reason: &str| Refused {
             event: i + 1,
             uid: event.get_uid().map(str::to_owned),
+            code: code.to_owned(),
             reason: reason.to_owned(),
         };
         let name = event.get_summary().map(str::trim).unwrap_or_default();
         if name.is_empty() {
-            refused.push(refuse("The event has no SUMMARY to name the holiday."));
+            refused.push(refuse(
+                "no_summary",
+                "The event has no SUMMARY to name the holiday.",
+            ));
             continue;
         }
         if event.property_value("RRULE").is_some() || event.property_value("DURATION").is_some() {
             refused.push(refuse(
+                "repeats",
                 "The event repeats or has a duration; list each holiday as its own all-day event.",
             ));
             continue;
@@ -75,17 +75,20 @@ pub fn import(text: &str) -> Result<(Vec<Holiday>, Vec<Refused>), String> {
             .property_value("STATUS")
             .is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED"))
         {
-            refused.push(refuse("The event is cancelled."));
+            refused.push(refuse("cancelled", "The event is cancelled."));
             continue;
         }
         let start = match event.get_start() {
             Some(DatePerhapsTime::Date(date)) => date,
             Some(DatePerhapsTime::DateTime(_)) => {
-                refused.push(refuse("The event has a time; a holiday is a whole day."));
+                refused.push(refuse(
+                    "has_time",
+                    "The event has a time; a holiday is a whole day.",
+                ));
                 continue;
             }
             None => {
-                refused.push(refuse("The event has no DTSTART date."));
+                refused.push(refuse("no_date", "The event has no DTSTART date."));
                 continue;
             }
         };
@@ -96,6 +99,7 @@ pub fn import(text: &str) -> Result<(Vec<Holiday>, Vec<Refused>), String> {
         };
         if days > MAX_DAYS {
             refused.push(refuse(
+                "too_long",
                 "The event lasts more than a month; a holiday is a day or a few.",
             ));
             continue;
@@ -110,7 +114,7 @@ pub fn import(text: &str) -> Result<(Vec<Holiday>, Vec<Refused>), String> {
                 .checked_add_days(chrono::Days::new(offset.unsigned_abs()))
                 .and_then(from_chrono)
             else {
-                refused.push(refuse("The event's date is out of range."));
+                refused.push(refuse("out_of_range", "The event's date is out of range."));
                 break;
             };
             holidays.push(Holiday {

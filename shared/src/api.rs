@@ -1004,6 +1004,28 @@ pub struct HolidayView {
     pub name_zh: String,
 }
 
+/// What `POST /api/v1/holidays/import` did: the holidays added, how many
+/// dates were holidays already (kept as they are), and each event of the
+/// file that could not be used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolidayImport {
+    pub added: Vec<HolidayView>,
+    pub unchanged: usize,
+    pub refused: Vec<RefusedEvent>,
+}
+
+/// An event of an imported calendar that is not a holiday. `code` is one of
+/// `no_summary`, `repeats`, `cancelled`, `has_time`, `no_date`, `too_long`,
+/// `out_of_range`; `reason` says it in English.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedEvent {
+    /// The event's place in the file, from 1.
+    pub event: usize,
+    pub uid: Option<String>,
+    pub code: String,
+    pub reason: String,
+}
+
 /// `POST /api/v1/closures`: a closure called now, for every team (`teams`
 /// absent) or some, until `ends_at` (Unix ms) or until ended by hand.
 /// `reason` is `typhoon` (signal 8 or above), `black_rainstorm` or `other`

@@ -4,7 +4,6 @@
 use gloo_net::http::Method;
 use shared::api::{ClientHistory, ExportRequest, ExportView};
 use shared::{ContactId, ExportId};
-use wasm_bindgen::JsCast;
 
 use super::client::{get_json, send_json, ApiError, TokenSource};
 
@@ -53,25 +52,11 @@ pub async fn download(
     id: ExportId,
     file_name: &str,
 ) -> Result<(), ApiError> {
-    let url = super::media::authed_blob_url(
+    super::media::save_as(
         auth,
         &format!("/exports/{id}/download"),
-        Some("application/zip"),
+        "application/zip",
+        file_name,
     )
-    .await?;
-    let link = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.create_element("a").ok())
-        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
-    if let Some(link) = link {
-        link.set_href(&url);
-        link.set_download(file_name);
-        link.click();
-    }
-    // The click has handed the file over; the URL can go after a moment.
-    gloo_timers::callback::Timeout::new(60_000, move || {
-        super::media::revoke(&url);
-    })
-    .forget();
-    Ok(())
+    .await
 }

@@ -27,6 +27,16 @@ pub async fn page(
     get_json(auth, &query.path(limit, after.as_deref())).await
 }
 
+/// The open and pending conversations `user` holds, longest wait first
+/// (the floor's view of an agent's queue).
+pub async fn held_by(auth: impl TokenSource, user: UserId) -> Result<ConversationPage, ApiError> {
+    get_json(
+        auth,
+        &format!("/conversations?queue=all&assignee={user}&sort=waiting&limit=100"),
+    )
+    .await
+}
+
 /// One conversation; `Ok(None)` when it is gone or out of the user's sight.
 pub async fn one(
     auth: impl TokenSource,

@@ -3,7 +3,7 @@
 
 use gloo_net::http::Method;
 use shared::MessageId;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::client::{send_authed, ApiError, TokenSource};
 
@@ -56,6 +56,29 @@ pub async fn authed_blob_url(
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
         .map_err(|_| ApiError::unreadable(status))?;
     web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| ApiError::unreadable(status))
+}
+
+/// Fetches `path` with the user's token and hands it to the browser as a
+/// download named `file_name` (a link needs no token in its address).
+pub async fn save_as(
+    auth: impl TokenSource,
+    path: &str,
+    content_type: &str,
+    file_name: &str,
+) -> Result<(), ApiError> {
+    let url = authed_blob_url(auth, path, Some(content_type)).await?;
+    let link = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    if let Some(link) = link {
+        link.set_href(&url);
+        link.set_download(file_name);
+        link.click();
+    }
+    // The click has handed the file over; the URL can go after a moment.
+    gloo_timers::callback::Timeout::new(60_000, move || revoke(&url)).forget();
+    Ok(())
 }
 
 pub fn revoke(url: &str) {

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod automation;
+pub mod calendar;
 pub mod canned;
 pub mod channels;
 pub mod client;

@@ -45,6 +45,14 @@ pub async fn set_assignment(
     .await
 }
 
+/// The agents the user may see (a supervisor: their teams'), with presence
+/// and load.
+pub async fn agents(
+    auth: impl TokenSource,
+) -> Result<Vec<shared::assignment::AgentView>, ApiError> {
+    get_json(auth, "/agents").await
+}
+
 /// The supervisor's floor: teams' waits and agents' load.
 pub async fn floor(auth: impl TokenSource) -> Result<shared::assignment::FloorView, ApiError> {
     get_json(auth, "/floor").await

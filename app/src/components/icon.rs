@@ -22,6 +22,7 @@ pub enum IconKind {
     Send,
     Search,
     Chevron,
+    Calendar,
 }
 
 impl IconKind {
@@ -64,6 +65,13 @@ impl IconKind {
             IconKind::Compass => &[
                 "M22 12a10 10 0 1 1-20 0a10 10 0 0 1 20 0z",
                 "m16.24 7.76-2.12 6.36-6.36 2.12 2.12-6.36 6.36-2.12z",
+            ],
+            // Lucide "calendar": hours and holidays.
+            IconKind::Calendar => &[
+                "M5 4h14a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+                "M16 2v4",
+                "M8 2v4",
+                "M3 10h18",
             ],
             // Lucide "paperclip": attach a file.
             IconKind::Paperclip => &["m21.44 11.05-9.19 9.19a6 6 0 0 1-8.49-8.49l8.57-8.57A4 4 0 1 1 18 8.84l-8.59 8.57a2 2 0 0 1-2.83-2.83l8.49-8.48"],

@@ -88,6 +88,11 @@ pub fn SideNav() -> impl IntoView {
                         label=move || t_string!(i18n, nav.automation)
                         icon=IconKind::Compass
                     />
+                    <NavLink
+                        href="/admin/calendar"
+                        label=move || t_string!(i18n, nav.calendar)
+                        icon=IconKind::Calendar
+                    />
                 </ul>
             </Show>
             <Show when=move || auth.is_admin()>
@@ -114,6 +119,11 @@ pub fn SideNav() -> impl IntoView {
                         href="/admin/automation"
                         label=move || t_string!(i18n, nav.automation)
                         icon=IconKind::Compass
+                    />
+                    <NavLink
+                        href="/admin/calendar"
+                        label=move || t_string!(i18n, nav.calendar)
+                        icon=IconKind::Calendar
                     />
                 </ul>
             </Show>

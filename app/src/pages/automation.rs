@@ -8,7 +8,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::{ClosureView, NewClosure, Priority, Team, User};
+use shared::api::{ClosureView, NewClosure, Priority, Team};
 use shared::assignment::Assignment;
 use shared::automation::{Conditions, DryRun, Hours, RuleAction, RuleInput, RuleView, Trigger};
 use shared::{Role, TeamId};
@@ -51,9 +51,24 @@ fn Automation() -> impl IntoView {
     let i18n = use_i18n();
     let teams = RemoteList::<Team>::new();
     teams.load(api::teams::list(auth));
-    let users = RemoteList::<User>::new();
+    // Whom a rule may assign to: for an admin every active person who
+    // answers clients, for a supervisor the agents of their teams.
+    let users = RemoteList::<Person>::new();
     if auth.is_admin() {
-        users.load(api::users::list(auth));
+        users.load(async move {
+            api::users::list(auth).await.map(|all| {
+                all.into_iter()
+                    .filter(|u| u.active && u.role != Role::Compliance)
+                    .map(|u| (u.id, u.name))
+                    .collect()
+            })
+        });
+    } else {
+        users.load(async move {
+            api::teams::agents(auth)
+                .await
+                .map(|all| all.into_iter().map(|a| (a.id, a.name)).collect())
+        });
     }
     let rules = RemoteList::<RuleView>::new();
     let load_rules = move || rules.load(api::automation::rules(auth));
@@ -118,6 +133,9 @@ fn Automation() -> impl IntoView {
         </div>
     }
 }
+
+/// Someone a rule may assign to: id and name.
+type Person = (shared::UserId, String);
 
 fn team_name(teams: RemoteList<Team>, team: Option<TeamId>) -> Option<String> {
     let team = team?;
@@ -544,7 +562,7 @@ fn words(text: &str) -> Vec<String> {
 fn RuleEditor(
     rule: Option<RuleView>,
     teams: RemoteList<Team>,
-    users: RemoteList<User>,
+    users: RemoteList<Person>,
     on_saved: Callback<()>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
@@ -793,10 +811,9 @@ fn RuleEditor(
 fn ActionRow(
     draft: ActionDraft,
     teams: RemoteList<Team>,
-    users: RemoteList<User>,
+    users: RemoteList<Person>,
     on_remove: Callback<()>,
 ) -> impl IntoView {
-    let auth = expect_context::<AuthState>();
     let i18n = use_i18n();
     let id = |part: &str| format!("action-{}-{part}", draft.key);
     let kinds = move || {
@@ -811,9 +828,7 @@ fn ActionRow(
             ("snooze", t_string!(i18n, rules.a_snooze)),
             ("resolve", t_string!(i18n, rules.a_resolve)),
         ];
-        if auth.is_admin() {
-            kinds.insert(1, ("assign", t_string!(i18n, rules.a_assign)));
-        }
+        kinds.insert(1, ("assign", t_string!(i18n, rules.a_assign)));
         kinds
     };
     let (kind_id, first_id, second_id) = (id("kind"), id("first"), id("second"));
@@ -833,12 +848,12 @@ fn ActionRow(
                 <select id=first_id on:change=move |ev| draft.first.set(event_target_value(&ev))>
                     <option value="">"—"</option>
                     <For
-                        each=move || users.items.get().into_iter().filter(|u| u.active && u.role != Role::Compliance)
-                        key=|u| u.id
-                        children=move |u| {
-                            let value = u.id.to_string();
+                        each=move || users.items.get()
+                        key=|(id, _)| *id
+                        children=move |(id, name)| {
+                            let value = id.to_string();
                             let selected = value.clone();
-                            view! { <option value=value prop:selected=move || draft.first.get() == selected>{u.name}</option> }
+                            view! { <option value=value prop:selected=move || draft.first.get() == selected>{name}</option> }
                         }
                     />
                 </select>

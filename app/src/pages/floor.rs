@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::assignment::{
     median_and_p90, AgentView, Availability, FigureItem, FloorTeam, FloorView, TodayFigures,
+    Waiting,
 };
 use shared::Role;
 use shared::UserId;
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 
 use crate::api::{self, ApiError};
 use crate::components::error_state::ErrorState;
+use crate::components::form_banner::FormBanner;
 use crate::components::page_header::PageHeader;
 use crate::components::skeleton_rows::SkeletonRows;
 use crate::components::sla_badge::SlaBadge;
@@ -27,6 +29,7 @@ use crate::components::waiting_badge::WaitingBadge;
 use crate::debounce::Debounce;
 use crate::format::{hk_clock, short_duration};
 use crate::i18n::{t, t_string, td_string, use_i18n};
+use crate::pages::teams::{method_label, AssignmentSelect};
 use crate::state::auth::AuthState;
 use crate::state::live::LiveState;
 
@@ -34,6 +37,21 @@ use crate::state::live::LiveState;
 pub fn may_watch(auth: AuthState) -> bool {
     auth.user()
         .is_some_and(|u| matches!(u.role, Role::Admin | Role::Supervisor | Role::Compliance))
+}
+
+/// The agents whose queues are open, kept above the floor so a reload
+/// (every event) leaves them open.
+#[derive(Clone, Copy)]
+struct Opened {
+    queues: RwSignal<std::collections::HashSet<UserId>>,
+}
+
+impl Default for Opened {
+    fn default() -> Self {
+        Opened {
+            queues: RwSignal::new(Default::default()),
+        }
+    }
 }
 
 /// How often the floor looks again without an event (agents coming and
@@ -46,6 +64,8 @@ pub fn FloorPage() -> impl IntoView {
     let live = expect_context::<LiveState>();
     let i18n = use_i18n();
     let floor = RwSignal::new(None::<Result<FloorView, ApiError>>);
+    // The agents whose queues are open stay open as the floor is read again.
+    provide_context(Opened::default());
     let load = move || {
         spawn_local(async move {
             let got = api::teams::floor(auth).await;
@@ -90,12 +110,23 @@ fn Floor(view: FloorView, now: Signal<i64>) -> impl IntoView {
     let no_teams = teams.is_empty();
     let no_agents = agents.is_empty();
     let days = agent_days(&teams);
+    let agent_rows = agents.clone();
     view! {
         <section aria-labelledby="floor-teams-title">
             <h2 id="floor-teams-title" class="section-title">{t!(i18n, floor.teams)}</h2>
             {no_teams.then(|| view! { <p class="muted">{t!(i18n, floor.no_teams)}</p> })}
             <div class="floor-teams">
-                {teams.into_iter().map(|team| view! { <TeamCard team=team now=now /> }).collect_view()}
+                {teams
+                    .into_iter()
+                    .map(|team| {
+                        let members: Vec<AgentView> = agents
+                            .iter()
+                            .filter(|a| shared::assignment::in_team(a, team.id))
+                            .cloned()
+                            .collect();
+                        view! { <TeamCard team=team agents=members now=now /> }
+                    })
+                    .collect_view()}
             </div>
         </section>
         <section class="card card-flush" aria-labelledby="floor-agents-title">
@@ -119,7 +150,7 @@ fn Floor(view: FloorView, now: Signal<i64>) -> impl IntoView {
                                 </tr>
                             </thead>
                             <tbody>
-                                {agents
+                                {agent_rows
                                     .into_iter()
                                     .map(|agent| {
                                         let day = days.get(&agent.id).copied().unwrap_or_default();
@@ -137,13 +168,22 @@ fn Floor(view: FloorView, now: Signal<i64>) -> impl IntoView {
 }
 
 #[component]
-fn TeamCard(team: FloorTeam, now: Signal<i64>) -> impl IntoView {
+fn TeamCard(
+    team: FloorTeam,
+    /// The team's agents, to give a conversation to.
+    agents: Vec<AgentView>,
+    now: Signal<i64>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let method = match team.assignment {
-        shared::assignment::Assignment::Manual => t_string!(i18n, teams.assign_manual),
-        shared::assignment::Assignment::RoundRobin => t_string!(i18n, teams.assign_round_robin),
-        shared::assignment::Assignment::LeastLoaded => t_string!(i18n, teams.assign_least_loaded),
-    };
+    let team_agents = agents;
+    let sla_agents = team_agents.clone();
+    let auth = expect_context::<AuthState>();
+    // Admins and the team's supervisors change how it hands out work here.
+    let may_change = auth.user().is_some_and(|u| {
+        u.role == Role::Admin
+            || (u.role == Role::Supervisor && u.teams.iter().any(|t| t.id == team.id))
+    });
+    let assignment = team.assignment;
     let closure = team.closure.clone().map(|reason| {
         let locale = crate::language::current_locale();
         let reason = match reason.as_str() {
@@ -196,27 +236,26 @@ fn TeamCard(team: FloorTeam, now: Signal<i64>) -> impl IntoView {
                     <dd class="floor-sla-at-risk">{team.sla_at_risk.len()}</dd>
                 </div>
             </dl>
-            <p class="floor-method">{move || t_string!(i18n, floor.method).replace("%m", method)}</p>
+            {if may_change {
+                view! {
+                    <div class="floor-method">
+                        <AssignmentSelect id=team.id name=team.name.clone() current=assignment />
+                    </div>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <p class="floor-method">
+                        {move || t_string!(i18n, floor.method).replace("%m", method_label(i18n, assignment))}
+                    </p>
+                }
+                    .into_any()
+            }}
             <ul class="floor-waits" aria-label=move || t_string!(i18n, floor.longest_list).replace("%t", &team.name)>
                 {team
                     .longest
                     .into_iter()
-                    .map(|waiting| {
-                        let who = crate::labels::contact_label(waiting.contact_name.as_deref(), &waiting.open_id);
-                        let holder = waiting
-                            .assignee_name
-                            .clone()
-                            .unwrap_or_else(|| t_string!(i18n, floor.nobody).to_owned());
-                        view! {
-                            <li>
-                                <a class="floor-wait" href=format!("/inbox/{}", waiting.id) data-id=waiting.id.to_string()>
-                                    <span class="floor-wait-who">{who}</span>
-                                    <span class="floor-wait-holder">{holder}</span>
-                                    <WaitingBadge since=waiting.waiting_since now=now />
-                                </a>
-                            </li>
-                        }
-                    })
+                    .map(|waiting| view! { <WaitItem waiting=waiting agents=team_agents.clone() sla=false now=now /> })
                     .collect_view()}
             </ul>
             {(!pressing.is_empty()).then(|| {
@@ -225,22 +264,7 @@ fn TeamCard(team: FloorTeam, now: Signal<i64>) -> impl IntoView {
                     <ul class="floor-waits floor-sla-list" aria-label=label>
                         {pressing
                             .into_iter()
-                            .map(|waiting| {
-                                let who = crate::labels::contact_label(waiting.contact_name.as_deref(), &waiting.open_id);
-                                let holder = waiting
-                                    .assignee_name
-                                    .clone()
-                                    .unwrap_or_else(|| t_string!(i18n, floor.nobody).to_owned());
-                                view! {
-                                    <li>
-                                        <a class="floor-wait" href=format!("/inbox/{}", waiting.id) data-id=waiting.id.to_string()>
-                                            <span class="floor-wait-who">{who}</span>
-                                            <span class="floor-wait-holder">{holder}</span>
-                                            {waiting.sla.map(|sla| view! { <SlaBadge sla=sla now=now /> })}
-                                        </a>
-                                    </li>
-                                }
-                            })
+                            .map(|waiting| view! { <WaitItem waiting=waiting agents=sla_agents.clone() sla=true now=now /> })
                             .collect_view()}
                     </ul>
                 }
@@ -275,6 +299,9 @@ fn AgentRow(
             None => t_string!(i18n, floor.is_offline).to_owned(),
         },
     };
+    let opened = expect_context::<Opened>();
+    let user = agent.id;
+    let open = Signal::derive(move || opened.queues.with(|q| q.contains(&user)));
     let full = agent.load >= agent.capacity;
     let percent = (agent.load * 100 / agent.capacity.max(1)).min(100);
     let teams = agent
@@ -285,7 +312,22 @@ fn AgentRow(
         .join(", ");
     view! {
         <tr data-user-id=agent.id.to_string() data-state=state>
-            <th scope="row">{agent.name.clone()}</th>
+            <th scope="row">
+                <button
+                    type="button"
+                    class="link-button agent-open"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| {
+                        opened.queues.update(|q| {
+                            if !q.remove(&user) {
+                                q.insert(user);
+                            }
+                        })
+                    }
+                >
+                    {agent.name.clone()}
+                </button>
+            </th>
             <td><span class=format!("agent-state agent-state-{state}")>{label}</span></td>
             <td>
                 <span class="load" class:is-full=full>
@@ -302,6 +344,13 @@ fn AgentRow(
             </td>
             <td>{teams}</td>
         </tr>
+        <Show when=move || open.get()>
+            <tr class="agent-queue-row" data-queue-of=user.to_string()>
+                <td colspan="5">
+                    <AgentQueue user=user now=now />
+                </td>
+            </tr>
+        </Show>
     }
 }
 
@@ -397,4 +446,137 @@ fn agent_days(teams: &[FloorTeam]) -> HashMap<UserId, (usize, usize)> {
         }
     }
     days
+}
+
+/// A conversation on a team's card: a tap opens it; the "Give to…" menu
+/// (the device's own picker on a tablet) lists the team's agents, online
+/// first with their load, and assigns it there and then.
+#[component]
+fn WaitItem(
+    waiting: Waiting,
+    agents: Vec<AgentView>,
+    sla: bool,
+    now: Signal<i64>,
+) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
+    let id = waiting.id;
+    let held = waiting.assignee_name.is_some();
+    let who = crate::labels::contact_label(waiting.contact_name.as_deref(), &waiting.open_id);
+    let holder = waiting
+        .assignee_name
+        .clone()
+        .unwrap_or_else(|| t_string!(i18n, floor.nobody).to_owned());
+    let error = RwSignal::new(None::<ApiError>);
+    let done = RwSignal::new(None::<String>);
+    let mut agents = agents;
+    agents.sort_by_key(|a| (!a.online, a.load * 100 / a.capacity.max(1)));
+    let names: Vec<(UserId, String)> = agents.iter().map(|a| (a.id, a.name.clone())).collect();
+    let give = move |value: String| {
+        let Ok(user) = value.parse::<UserId>() else {
+            return;
+        };
+        let name = names
+            .iter()
+            .find(|(id, _)| *id == user)
+            .map(|(_, name)| name.clone())
+            .unwrap_or_default();
+        error.set(None);
+        spawn_local(async move {
+            let action = shared::api::ConversationAction::Assign { user, note: None };
+            match api::conversations::act(auth, id, action).await {
+                Ok(_) => {
+                    done.try_set(Some(name));
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    let badge = if sla {
+        waiting
+            .sla
+            .clone()
+            .map(|sla| view! { <SlaBadge sla=sla now=now /> }.into_any())
+    } else {
+        Some(view! { <WaitingBadge since=waiting.waiting_since now=now /> }.into_any())
+    };
+    let label = format!("{}{}", t_string!(i18n, floor.give_to_before), who);
+    view! {
+        <li class="floor-wait-item" data-held=held.to_string()>
+            <div class="floor-wait-row">
+                <a class="floor-wait" href=format!("/inbox/{id}") data-id=id.to_string()>
+                    <span class="floor-wait-who">{who.clone()}</span>
+                    <span class="floor-wait-holder">
+                        {move || done.get().unwrap_or_else(|| holder.clone())}
+                    </span>
+                    {badge}
+                </a>
+                <select
+                    class="select-compact floor-reassign"
+                    aria-label=label
+                    on:change=move |ev| give(event_target_value(&ev))
+                >
+                    <option value="" selected>{t!(i18n, floor.give_to)}</option>
+                    {agents
+                        .iter()
+                        .map(|agent| {
+                            let state = if agent.online {
+                                t_string!(i18n, floor.is_online)
+                            } else {
+                                t_string!(i18n, floor.is_offline)
+                            };
+                            let text = format!("{} · {} / {} · {state}", agent.name, agent.load, agent.capacity);
+                            view! { <option value=agent.id.to_string()>{text}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <FormBanner error=error />
+        </li>
+    }
+}
+
+/// An agent's open and pending conversations, loaded when asked for.
+#[component]
+fn AgentQueue(user: UserId, now: Signal<i64>) -> impl IntoView {
+    let auth = expect_context::<AuthState>();
+    let i18n = use_i18n();
+    let page = RwSignal::new(None::<Result<Vec<shared::api::ConversationSummary>, ApiError>>);
+    spawn_local(async move {
+        let got = api::conversations::held_by(auth, user)
+            .await
+            .map(|p| p.conversations);
+        page.try_set(Some(got));
+    });
+    view! {
+        {move || match page.get() {
+            None => view! { <p class="muted">{t!(i18n, floor.loading)}</p> }.into_any(),
+            Some(Err(error)) => view! { <ErrorState error=error /> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => {
+                view! { <p class="muted">{t!(i18n, floor.holds_none)}</p> }.into_any()
+            }
+            Some(Ok(list)) => view! {
+                <ul class="floor-today-items agent-queue">
+                    {list
+                        .into_iter()
+                        .map(|c| {
+                            let who = crate::labels::contact_label(c.contact_name.as_deref(), &c.open_id);
+                            view! {
+                                <li>
+                                    <a href=format!("/inbox/{}", c.id) data-id=c.id.to_string()>
+                                        <span class="floor-wait-who">{who}</span>
+                                        {c.waiting_since.map(|since| view! { <WaitingBadge since=since now=now /> })}
+                                        {c.sla.map(|sla| view! { <SlaBadge sla=sla now=now /> })}
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any(),
+        }}
+    }
 }

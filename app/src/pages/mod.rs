@@ -1,6 +1,7 @@
 //! One module per page (route).
 
 pub mod automation;
+pub mod calendar;
 pub mod change_password;
 pub mod channels;
 pub mod compliance;

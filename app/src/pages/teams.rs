@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use leptos_i18n::I18nContext;
 use shared::api::Team;
 use shared::assignment::{Assignment, SetAssignment};
+use shared::TeamId;
 
 use crate::api::{self, ApiError};
 use crate::components::admin_only::AdminOnly;
@@ -76,7 +77,12 @@ fn TeamsTable(teams: RemoteList<Team>) -> impl IntoView {
                                         <td class="cell-number">{members(i18n, team.member_count)}</td>
                                         <td title=hk_date_time(team.created_at)>{hk_date(team.created_at)}</td>
                                         <td class="cell-assignment">
-                                            <AssignmentSelect team=whole teams=teams />
+                                            <AssignmentSelect
+                                                id=whole.id
+                                                name=whole.name.clone()
+                                                current=whole.assignment
+                                                on_saved=Callback::new(move |updated: Team| teams.replace(updated, |t| t.id == whole.id))
+                                            />
                                         </td>
                                     </tr>
                                 }
@@ -89,7 +95,7 @@ fn TeamsTable(teams: RemoteList<Team>) -> impl IntoView {
     }
 }
 
-fn method_label(i18n: I18nContext<Locale>, method: Assignment) -> &'static str {
+pub fn method_label(i18n: I18nContext<Locale>, method: Assignment) -> &'static str {
     match method {
         Assignment::Manual => t_string!(i18n, teams.assign_manual),
         Assignment::RoundRobin => t_string!(i18n, teams.assign_round_robin),
@@ -99,13 +105,20 @@ fn method_label(i18n: I18nContext<Locale>, method: Assignment) -> &'static str {
 
 /// How one team hands out waiting conversations: saved on change, with
 /// the outcome said under the menu (and the menu put back on failure).
+/// Here for admins and on the floor for a team's supervisors.
 #[component]
-fn AssignmentSelect(team: Team, teams: RemoteList<Team>) -> impl IntoView {
+pub fn AssignmentSelect(
+    id: TeamId,
+    name: String,
+    current: Assignment,
+    /// The team as saved.
+    #[prop(optional)]
+    on_saved: Option<Callback<Team>>,
+) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let i18n = use_i18n();
-    let id = team.id;
-    let name = team.name.clone();
-    let saved = RwSignal::new(team.assignment);
+    let label = name.clone();
+    let saved = RwSignal::new(current);
     let busy = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<String, ApiError>>);
     let select = NodeRef::<leptos::html::Select>::new();
@@ -124,7 +137,9 @@ fn AssignmentSelect(team: Team, teams: RemoteList<Team>) -> impl IntoView {
                     outcome.try_set(Some(Ok(
                         t_string!(i18n, teams.assignment_saved).replace("%n", &name)
                     )));
-                    teams.replace(updated, |t| t.id == id);
+                    if let Some(on_saved) = on_saved {
+                        on_saved.run(updated);
+                    }
                 }
                 Err(error) => {
                     if let (Some(select), Some(was)) =
@@ -138,7 +153,6 @@ fn AssignmentSelect(team: Team, teams: RemoteList<Team>) -> impl IntoView {
             busy.try_set(false);
         });
     };
-    let label = team.name.clone();
     view! {
         <select
             node_ref=select

@@ -18,7 +18,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
-use shared::api::{ClosureView, HolidayView, HoursException, NewClosure, TeamHours, TeamStatus};
+use shared::api::{
+    ClosureView, HolidayImport, HolidayView, HoursException, NewClosure, TeamHours, TeamStatus,
+};
 use shared::{Role, TeamId};
 
 /// Windows a day at most: split shifts and a lunch break need a handful.
@@ -277,22 +279,13 @@ async fn holidays_ics(
     ))
 }
 
-/// What an import did: the holidays added, how many dates were holidays
-/// already (kept as they are), and each event that could not be used.
-#[derive(serde::Serialize)]
-struct Imported {
-    added: Vec<HolidayView>,
-    unchanged: usize,
-    refused: Vec<crate::ical::Refused>,
-}
-
 /// Adds the all-day events of an iCalendar file (the request body) as
 /// holidays; dates that are holidays already keep their names.
 async fn import_holidays(
     State(state): State<AppState>,
     user: AuthUser,
     body: axum::body::Bytes,
-) -> AppResult<Json<Imported>> {
+) -> AppResult<Json<HolidayImport>> {
     user.require_admin()?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| AppError::validation("calendar", "Send the calendar as UTF-8 text."))?;
@@ -315,7 +308,7 @@ async fn import_holidays(
         append(&mut tx, now, &[event]).await?;
     }
     state.store.commit(tx).await?;
-    Ok(Json(Imported {
+    Ok(Json(HolidayImport {
         unchanged: holidays.len() - added.len(),
         added,
         refused,

@@ -1,7 +1,9 @@
 //! The supervisor's floor on a tablet: the team's card shows who waits
 //! and for how long; a tap on the longest wait opens the conversation,
 //! where the supervisor gives it to Ken; back on the floor Ken's load says
-//! so, and a new client shows up live, without a reload. Portrait too,
+//! so, and a new client shows up live, without a reload; the supervisor
+//! gives it to Ken from the floor itself (its "Give to…" menu) and opens Ken's queue
+//! with a tap on his name, and sets the team to least-loaded from its card. Portrait too,
 //! where today's new conversations open onto the conversations themselves.
 
 use harbour_tests::app::PASSWORD;
@@ -81,6 +83,43 @@ async fn a_supervisor_watches_the_floor_and_hands_the_longest_wait_to_an_agent()
         .wait_for_text(&format!("{card} .floor-unassigned"), "1")
         .await;
     browser.screenshot("floor-live-1024x768").await;
+
+    // Giving it away without leaving the floor: the new client goes to Ken.
+    browser
+        .wait_for(&format!(
+            "{card} ul.floor-waits > li[data-held='false'] select.floor-reassign"
+        ))
+        .await
+        .select_by_value(&ken)
+        .await
+        .expect("give it to Ken");
+    browser
+        .wait_for_text(&format!("tr[data-user-id='{ken}'] .load-figure"), "2 / 10")
+        .await;
+    // Ken's queue, a tap on his name away.
+    browser
+        .click(&format!("tr[data-user-id='{ken}'] .agent-open"))
+        .await;
+    browser
+        .wait_for(&format!(
+            "tr[data-queue-of='{ken}'] .agent-queue li:nth-child(2) a"
+        ))
+        .await;
+    browser.screenshot("floor-picked-1024x768").await;
+    // The supervisor changes how the team hands out work from the floor.
+    browser
+        .wait_for(&format!("{card} .floor-method select"))
+        .await
+        .select_by_value("least_loaded")
+        .await
+        .expect("least-loaded");
+    assert_eq!(app.wait_for_events("team.assignment", 1).await, 1);
+    let (_, teams) = app.get_json("/api/v1/teams", &admin).await;
+    let method = teams
+        .as_array()
+        .and_then(|all| all.iter().find(|t| t["id"] == desk.team.as_str()))
+        .map(|t| t["assignment"].clone());
+    assert_eq!(method, Some(serde_json::json!("least_loaded")));
     browser.close().await;
 
     let portrait = Browser::start(768, 1024).await;

@@ -9,6 +9,7 @@ mod access;
 mod accessibility;
 mod assignment;
 mod automation;
+mod calendar;
 mod clock;
 mod compliance;
 mod composer_media;
