@@ -66,6 +66,7 @@ async fn no_page_has_a_serious_accessibility_violation_in_any_language() {
             ("teams", "/admin/teams", "main h1"),
             ("channels", "/admin/channels", "table.channels-table"),
             ("automation", "/admin/automation", "#rule-form"),
+            ("calendar", "/admin/calendar", ".holiday-table tbody tr"),
             ("floor", "/floor", ".floor-team"),
         ] {
             browser.goto(&app.url(path)).await;
