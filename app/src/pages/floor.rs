@@ -69,7 +69,15 @@ pub fn FloorPage() -> impl IntoView {
     let load = move || {
         spawn_local(async move {
             let got = api::teams::floor(auth).await;
-            floor.try_set(Some(got));
+            // Only a change redraws the floor: a look that finds the same
+            // keeps open menus, focus and today's open figures as they are.
+            floor.try_maybe_update(|shown| {
+                let changed = shown.as_ref() != Some(&got);
+                if changed {
+                    *shown = Some(got);
+                }
+                (changed, ())
+            });
         });
     };
     load();
@@ -255,7 +263,7 @@ fn TeamCard(
                 {team
                     .longest
                     .into_iter()
-                    .map(|waiting| view! { <WaitItem waiting=waiting agents=team_agents.clone() sla=false now=now /> })
+                    .map(|waiting| view! { <WaitItem waiting=waiting agents=team_agents.clone() sla=false may_give=may_change now=now /> })
                     .collect_view()}
             </ul>
             {(!pressing.is_empty()).then(|| {
@@ -264,7 +272,7 @@ fn TeamCard(
                     <ul class="floor-waits floor-sla-list" aria-label=label>
                         {pressing
                             .into_iter()
-                            .map(|waiting| view! { <WaitItem waiting=waiting agents=sla_agents.clone() sla=true now=now /> })
+                            .map(|waiting| view! { <WaitItem waiting=waiting agents=sla_agents.clone() sla=true may_give=may_change now=now /> })
                             .collect_view()}
                     </ul>
                 }
@@ -456,6 +464,9 @@ fn WaitItem(
     waiting: Waiting,
     agents: Vec<AgentView>,
     sla: bool,
+    /// Admins and the team's supervisors give conversations away here;
+    /// compliance only looks.
+    may_give: bool,
     now: Signal<i64>,
 ) -> impl IntoView {
     let auth = expect_context::<AuthState>();
@@ -472,6 +483,8 @@ fn WaitItem(
     let mut agents = agents;
     agents.sort_by_key(|a| (!a.online, a.load * 100 / a.capacity.max(1)));
     let names: Vec<(UserId, String)> = agents.iter().map(|a| (a.id, a.name.clone())).collect();
+    let menu = NodeRef::<leptos::html::Select>::new();
+    let busy = RwSignal::new(false);
     let give = move |value: String| {
         let Ok(user) = value.parse::<UserId>() else {
             return;
@@ -482,6 +495,7 @@ fn WaitItem(
             .map(|(_, name)| name.clone())
             .unwrap_or_default();
         error.set(None);
+        busy.set(true);
         spawn_local(async move {
             let action = shared::api::ConversationAction::Assign { user, note: None };
             match api::conversations::act(auth, id, action).await {
@@ -492,6 +506,11 @@ fn WaitItem(
                     error.try_set(Some(e));
                 }
             }
+            // Back to "Give to…", so the same agent can be picked again.
+            if let Some(menu) = menu.try_get_untracked().flatten() {
+                menu.set_value("");
+            }
+            busy.try_set(false);
         });
     };
     let badge = if sla {
@@ -513,9 +532,12 @@ fn WaitItem(
                     </span>
                     {badge}
                 </a>
+                {may_give.then(|| view! {
                 <select
+                    node_ref=menu
                     class="select-compact floor-reassign"
                     aria-label=label
+                    disabled=move || busy.get()
                     on:change=move |ev| give(event_target_value(&ev))
                 >
                     <option value="" selected>{t!(i18n, floor.give_to)}</option>
@@ -532,6 +554,7 @@ fn WaitItem(
                         })
                         .collect_view()}
                 </select>
+                })}
             </div>
             <FormBanner error=error />
         </li>

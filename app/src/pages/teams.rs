@@ -138,13 +138,14 @@ pub fn AssignmentSelect(
                         t_string!(i18n, teams.assignment_saved).replace("%n", &name)
                     )));
                     if let Some(on_saved) = on_saved {
-                        on_saved.run(updated);
+                        on_saved.try_run(updated);
                     }
                 }
                 Err(error) => {
-                    if let (Some(select), Some(was)) =
-                        (select.get_untracked(), saved.try_get_untracked())
-                    {
+                    if let (Some(select), Some(was)) = (
+                        select.try_get_untracked().flatten(),
+                        saved.try_get_untracked(),
+                    ) {
                         select.set_value(was.as_str());
                     }
                     outcome.try_set(Some(Err(error)));
