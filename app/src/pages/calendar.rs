@@ -210,25 +210,20 @@ fn TeamCalendar(team: TeamId, holidays: RemoteList<HolidayView>) -> impl IntoVie
             }
         });
     };
-    let look = move || {
-        spawn_local(async move {
-            match api::calendar::hours(auth, team).await {
-                Ok(hours) => {
-                    exceptions.try_set(hours.exceptions);
-                    if week.try_with_untracked(Option::is_none) == Some(true) {
-                        week.try_set(Some(Ok(hours.weekly)));
-                    }
-                }
-                Err(error) => {
-                    week.try_set(Some(Err(error)));
-                }
+    // The week is read once; saves hand back the exceptions.
+    spawn_local(async move {
+        match api::calendar::hours(auth, team).await {
+            Ok(hours) => {
+                exceptions.try_set(hours.exceptions);
+                week.try_set(Some(Ok(hours.weekly)));
             }
-        });
-        look_now();
-    };
-    look();
-    // Holidays added or removed, and the moment the standing changes, are
-    // looked at again.
+            Err(error) => {
+                week.try_set(Some(Err(error)));
+            }
+        }
+    });
+    // The standing is read at once (an effect's first run), again when
+    // holidays are added or removed, and when the moment it names passes.
     Effect::new(move |_| {
         holidays.items.track();
         look_now();
