@@ -4,15 +4,30 @@
 //! deletes it, and [`Roster::run`] touches this node's rows so the other
 //! nodes know it is alive. Joins, parts and changes of heart wake the
 //! dispatcher, so an agent who comes online gets waiting conversations at
-//! once.
+//! once, and are told to the sockets of those who watch the floor (every
+//! node's, through NOTIFY on PostgreSQL).
 
 use crate::clock::Clock;
 use crate::store::Store;
-use shared::UserId;
+use serde::{Deserialize, Serialize};
+use shared::{TeamId, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{broadcast, Notify};
+
+/// The channel on which nodes tell each other of a [`RosterChange`].
+const CHANNEL: &str = "harbour_roster";
+
+/// `user`'s first socket on a node opened or their last one closed: whether
+/// they are online may have changed. Their teams say who may hear of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RosterChange {
+    pub user: UserId,
+    pub teams: Vec<TeamId>,
+    /// The node where it happened (a node hears its own notices too).
+    node: String,
+}
 
 /// How often this node's rows are touched (well inside
 /// [`crate::assignment::STALE_MS`]).
@@ -28,6 +43,7 @@ pub struct Roster {
     /// This node, in `agent_connections`.
     pub node: String,
     wake: Arc<Notify>,
+    changes: broadcast::Sender<Arc<RosterChange>>,
 }
 
 impl Default for Roster {
@@ -37,6 +53,7 @@ impl Default for Roster {
             writes: Arc::default(),
             node: uuid::Uuid::new_v4().to_string(),
             wake: Arc::default(),
+            changes: broadcast::channel(256).0,
         }
     }
 }
@@ -62,6 +79,7 @@ impl Roster {
                 }
             }
             self.wake();
+            self.announce(store, user).await;
         }
     }
 
@@ -89,7 +107,57 @@ impl Roster {
                 }
             }
             self.wake();
+            self.announce(store, user).await;
         }
+    }
+
+    /// Tells this node's sockets, and the other nodes, that `user` came or went.
+    async fn announce(&self, store: &Store, user: UserId) {
+        let teams = match store.user(user).await {
+            Ok(Some(found)) => found.teams.iter().map(|t| t.id).collect(),
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read whose floor a connection shows on");
+                return;
+            }
+        };
+        let change = RosterChange {
+            user,
+            teams,
+            node: self.node.clone(),
+        };
+        if store.has_peers() {
+            match serde_json::to_string(&change) {
+                Ok(payload) => {
+                    if let Err(e) = store.notify(CHANNEL, &payload).await {
+                        tracing::warn!(error = %e, "could not tell the other nodes of a connection");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not write a roster notice"),
+            }
+        }
+        // No receivers is fine: nobody watches.
+        let _ = self.changes.send(Arc::new(change));
+    }
+
+    /// Every roster change heard on this node, its own and the other nodes'.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<RosterChange>> {
+        self.changes.subscribe()
+    }
+
+    /// Hears the other nodes' roster changes (NOTIFY); nothing without peers.
+    pub fn listen(&self, store: &Store) -> Option<tokio::task::JoinHandle<()>> {
+        let node = self.node.clone();
+        let changes = self.changes.clone();
+        store.listen(CHANNEL, move |payload| {
+            match serde_json::from_str::<RosterChange>(payload) {
+                Ok(change) if change.node != node => {
+                    let _ = changes.send(Arc::new(change));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "ignoring a malformed roster notice"),
+            }
+        })
     }
 
     fn count(&self, user: UserId) -> usize {

@@ -83,6 +83,9 @@ impl Application {
                     .run(store.clone(), clock.clone(), shutdown.clone()),
             ),
         );
+        if let Some(listening) = roster.listen(&store) {
+            tasks.add("roster mirror", listening);
+        }
         let secrets = Arc::new(SecretBox::new(config.secret_key.expose()));
         let (prover, proof_requests) = crate::checkpointer::Prover::channel();
         let exports = crate::exports::ExportSettings {

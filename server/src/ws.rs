@@ -5,6 +5,7 @@
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::presence::{Presence, PresenceUpdate, SessionId};
+use crate::roster::RosterChange;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use shared::api::Event;
 use shared::ws::{ClientMessage, Person, ServerMessage};
@@ -59,6 +60,10 @@ pub trait SessionBackend: Send + Sync {
     }
     /// Turns true when the server begins to stop.
     fn stopping(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        None
+    }
+    /// Agents coming online and going, for those who watch the floor.
+    fn roster(&self) -> Option<broadcast::Receiver<Arc<RosterChange>>> {
         None
     }
     /// A socket of `user` opened (`true`) or closed, for auto-assignment's
@@ -327,6 +332,7 @@ where
     B: SessionBackend,
 {
     let mut presence_updates = backend.presence().map(Presence::subscribe);
+    let mut roster = backend.roster();
     let mut heartbeat = tokio::time::interval(config.heartbeat);
     heartbeat.reset();
     let mut last_heard = Instant::now();
@@ -367,6 +373,13 @@ where
             }
             Some(update) = next_update(&mut presence_updates) => {
                 if presence_visible(user, &update) && !send(sink, update.message.clone(), config).await {
+                    return SessionEnd::TooSlow;
+                }
+            }
+            Some(change) = next_change(&mut roster) => {
+                if roster_visible(user, &change)
+                    && !send(sink, ServerMessage::Roster { user: change.user }, config).await
+                {
                     return SessionEnd::TooSlow;
                 }
             }
@@ -499,6 +512,34 @@ async fn next_update(
             Err(RecvError::Lagged(_)) => continue,
             Err(RecvError::Closed) => return std::future::pending().await,
         }
+    }
+}
+
+/// The next roster change, skipping any this socket was too slow for
+/// (the floor also looks again by itself); `None` when there is no roster
+/// (the branch then never fires).
+async fn next_change(
+    changes: &mut Option<broadcast::Receiver<Arc<RosterChange>>>,
+) -> Option<Arc<RosterChange>> {
+    let Some(receiver) = changes else {
+        return std::future::pending().await;
+    };
+    loop {
+        match receiver.recv().await {
+            Ok(change) => return Some(change),
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return std::future::pending().await,
+        }
+    }
+}
+
+/// Those who may watch the floor hear of the agents on it: admins and
+/// compliance of everyone, a supervisor of their teams' members.
+fn roster_visible(user: &AuthUser, change: &RosterChange) -> bool {
+    match user.role {
+        shared::Role::Admin | shared::Role::Compliance => true,
+        shared::Role::Supervisor => change.teams.iter().any(|t| user.teams.contains(t)),
+        shared::Role::Agent => false,
     }
 }
 

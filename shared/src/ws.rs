@@ -99,6 +99,13 @@ pub enum ServerMessage {
         typing: Vec<Person>,
         lock: Option<ReplyLock>,
     },
+    /// `user`'s first socket opened or their last one closed, on some
+    /// node: whether they are online may have changed. Sent to admins,
+    /// compliance and the supervisors of the user's teams, whose floor
+    /// looks again.
+    Roster {
+        user: UserId,
+    },
     /// The server is closing the socket for this reason.
     Closing {
         code: String,

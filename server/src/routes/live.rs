@@ -94,6 +94,10 @@ impl SessionBackend for AppState {
         Some(&self.presence)
     }
 
+    fn roster(&self) -> Option<tokio::sync::broadcast::Receiver<Arc<crate::roster::RosterChange>>> {
+        Some(self.roster.subscribe())
+    }
+
     async fn connection(&self, user: shared::UserId, open: bool) {
         let now = self.clock.now();
         if open {

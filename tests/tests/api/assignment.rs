@@ -8,7 +8,7 @@
 
 use harbour_server::dispatcher::{Dispatcher, Pass};
 use harbour_tests::desk::{act, conversation_of, desk, messages, push, summary, Desk};
-use harbour_tests::socket::{hello, Socket};
+use harbour_tests::socket::{hello, next_message, Socket};
 use harbour_tests::{on_both_backends, Backend};
 use serde_json::{json, Value};
 use shared::assignment::AgentView;
@@ -21,6 +21,7 @@ on_both_backends!(
     two_nodes_never_give_a_conversation_twice_nor_overfill_an_agent,
     who_may_see_agents_and_choose_how_a_team_assigns,
     the_floor_shows_a_supervisor_their_teams_waits_and_agents,
+    the_floor_hears_agents_come_and_go_on_every_node,
 );
 
 const MINUTE: i64 = 60_000;
@@ -539,4 +540,75 @@ async fn the_floor_shows_a_supervisor_their_teams_waits_and_agents(backend: Back
     assert_eq!(body["teams"].as_array().map(Vec::len), Some(2), "{body}");
     let (code, _) = app.get_json("/api/v1/floor", &amy.token).await;
     assert_eq!(code, 403);
+}
+
+/// The next roster notice on `socket` (other messages skipped).
+async fn next_roster(socket: &mut Socket) -> UserId {
+    while let Some(message) = next_message(socket).await {
+        if let shared::ws::ServerMessage::Roster { user } = message {
+            return user;
+        }
+    }
+    panic!("the socket closed or stayed quiet before a roster notice");
+}
+
+/// Agents coming online and going reach the floor over the socket: an
+/// admin hears of everyone, a supervisor of their own teams' agents only
+/// (a Claims agent's coming is never told to the Loans lead), an agent of
+/// nobody; on PostgreSQL an agent connecting to another node is heard too.
+async fn the_floor_hears_agents_come_and_go_on_every_node(backend: Backend) {
+    let room = room(backend, "round_robin").await;
+    let app = &room.desk.app;
+    let (_, lead_token) = app
+        .user_with_role(&room.desk.admin, Role::Supervisor, &[room.desk.team_a])
+        .await;
+    let (_, claims_lead_token) = app
+        .user_with_role(&room.desk.admin, Role::Supervisor, &[room.desk.team_b])
+        .await;
+    let (bob, bob_token) = app
+        .user_with_role(&room.desk.admin, Role::Agent, &[room.desk.team_b])
+        .await;
+    let (mut lead, _, _) = hello(app, &lead_token, Seq(0)).await;
+    let (mut claims_lead, _, _) = hello(app, &claims_lead_token, Seq(0)).await;
+    let (mut admin, _, _) = hello(app, &room.desk.admin, Seq(0)).await;
+    let mut amy = room.agent("Amy", 2).await;
+    let mut ken = room.agent("Ken", 2).await;
+    room.connect(&mut ken).await;
+    assert_eq!(next_roster(&mut lead).await, ken.id);
+    assert_eq!(next_roster(&mut admin).await, ken.id);
+
+    let (bob_socket, _, _) = hello(app, &bob_token, Seq(0)).await;
+    // Told to Claims' lead; the Loans lead hears Amy next, not Bob.
+    assert_eq!(next_roster(&mut claims_lead).await, bob.id);
+    assert_eq!(next_roster(&mut admin).await, bob.id);
+    room.connect(&mut amy).await;
+    assert_eq!(next_roster(&mut lead).await, amy.id);
+    room.disconnect(&mut amy).await;
+    assert_eq!(next_roster(&mut lead).await, amy.id, "going is told too");
+    drop(bob_socket);
+    assert_eq!(next_roster(&mut claims_lead).await, bob.id);
+    // An agent's own socket hears nobody: Ken's first message after Amy
+    // came and went is the ping, or nothing at all.
+    let mut ken_socket = ken.socket.take().expect("Ken's socket");
+    let heard =
+        tokio::time::timeout(Duration::from_millis(500), next_message(&mut ken_socket)).await;
+    assert!(
+        !matches!(heard, Ok(Some(shared::ws::ServerMessage::Roster { .. }))),
+        "{heard:?}"
+    );
+
+    if backend == Backend::Postgres {
+        let other = app
+            .second_node(|config| {
+                config.run_workers = false;
+                config.secret_key = harbour_server::config::Secret::new(harbour_tests::desk::KEY);
+            })
+            .await;
+        let (_amy_there, _, _) = hello(&other, &amy.token, Seq(0)).await;
+        assert_eq!(
+            next_roster(&mut lead).await,
+            amy.id,
+            "heard from the other node"
+        );
+    }
 }

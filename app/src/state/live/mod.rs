@@ -37,6 +37,8 @@ pub struct LiveState {
     /// Counts the times the server could not replay what this tab missed:
     /// lists reload instead.
     pub resyncs: RwSignal<u64>,
+    /// Counts agents coming online and going (the floor follows it).
+    pub roster: RwSignal<u64>,
     /// The conversation this tab has open, re-announced after a reconnect.
     viewing: StoredValue<Option<ConversationId>>,
     last_seq: StoredValue<Seq>,
@@ -51,6 +53,7 @@ impl LiveState {
             presence: RwSignal::new(HashMap::new()),
             connections: RwSignal::new(0),
             resyncs: RwSignal::new(0),
+            roster: RwSignal::new(0),
             viewing: StoredValue::new(None),
             last_seq: StoredValue::new(Seq(0)),
             connection: StoredValue::new_local(None),
@@ -203,6 +206,10 @@ impl SocketState for LiveState {
             self.last_seq.set_value(head);
         }
         self.resyncs.try_update(|n| *n += 1);
+    }
+
+    fn roster_changed(&self) {
+        self.roster.try_update(|n| *n += 1);
     }
 }
 

@@ -117,6 +117,8 @@ pub trait SocketState {
     fn resync(&self, head: Seq);
     /// The server said what time it is (Unix ms).
     fn server_time(&self, now: i64);
+    /// An agent came online or went: the floor looks again.
+    fn roster_changed(&self);
 }
 
 /// How one socket's life ended.
@@ -251,6 +253,7 @@ where
                         ServerMessage::Event { event } => state.record(event),
                         ServerMessage::Resync { head } => state.resync(head),
                         ServerMessage::Time { now } => state.server_time(now),
+                        ServerMessage::Roster { .. } => state.roster_changed(),
                         ServerMessage::Ping | ServerMessage::Pong => {}
                         ServerMessage::Closing { code, .. } => {
                             return if rejects_token(&code) {

@@ -148,6 +148,7 @@ struct Seen {
     connections: u32,
     times: Vec<i64>,
     resyncs: Vec<Seq>,
+    roster_changes: u32,
 }
 
 #[derive(Clone, Default)]
@@ -194,6 +195,10 @@ impl SocketState for FakeState {
         let mut seen = self.0.borrow_mut();
         seen.last_seq = seen.last_seq.max(head);
         seen.resyncs.push(head);
+    }
+
+    fn roster_changed(&self) {
+        self.0.borrow_mut().roster_changes += 1;
     }
 }
 
@@ -401,6 +406,20 @@ fn presence_from_the_server_is_kept_and_cleared_when_the_socket_drops() {
     harness.on_socket(0, |server| server.close(Some(1006)));
     assert!(harness.seen.borrow().presence.is_empty());
     assert_eq!(harness.seen.borrow().presence_clears, 1);
+}
+
+#[test]
+fn an_agent_coming_or_going_is_passed_on_for_the_floor() {
+    let mut harness = Harness::start();
+    harness.bring_live(0, &[]);
+    let agent = shared::UserId(uuid::Uuid::from_u128(7));
+    harness.on_socket(0, |server| {
+        server.say(ServerMessage::Roster { user: agent })
+    });
+    harness.on_socket(0, |server| {
+        server.say(ServerMessage::Roster { user: agent })
+    });
+    assert_eq!(harness.seen.borrow().roster_changes, 2);
 }
 
 #[test]
