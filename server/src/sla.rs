@@ -82,6 +82,13 @@ pub enum Happening {
     /// Open again: woken, or reopened by hand.
     Resumed,
     Resolved,
+    /// WeChat's reply window changed with no message: on WeCom, the session
+    /// ended, or a servicer took it in WeCom's own client (nothing can be
+    /// sent from the inbox), or gave it back. Counting stops or goes on
+    /// with it.
+    WindowChanged {
+        window_closes_at: Option<i64>,
+    },
     /// Its labels or team, or the policies, changed: another policy may
     /// apply. A client waiting since `waiting_since` on an unresolved
     /// conversation is timed from then if no clock times them yet.
@@ -214,6 +221,12 @@ pub fn apply(
         Happening::Paused => {
             for clock in clocks.iter_mut().filter(|c| c.is_open()) {
                 clock.running_since = None;
+            }
+        }
+        Happening::WindowChanged { window_closes_at } => {
+            // Counted up to now with the window as it was (above).
+            for clock in clocks.iter_mut().filter(|c| c.is_open()) {
+                clock.window_closes_at = *window_closes_at;
             }
         }
         Happening::Resumed => {
@@ -739,6 +752,55 @@ mod tests {
             standing_due(of(&clocks, SlaMetric::FirstResponse), &calendar),
             Some(monday(12, 30))
         );
+    }
+
+    #[test]
+    fn a_wecom_session_held_elsewhere_stops_the_count_until_it_comes_back() {
+        let calendar = desk();
+        let policy = SlaPolicy {
+            resolution_minutes: Some(60 * 60),
+            ..policy()
+        };
+        let open_window = Some(monday(10, 0) + crate::reply_window::WINDOW_MS);
+        let clocks = apply(
+            &[],
+            &Happening::ClientMessage {
+                window_closes_at: open_window,
+                answered: false,
+            },
+            monday(10, 0),
+            Some(&policy),
+            &calendar,
+        );
+        // At 10:20 a servicer takes the session in WeCom's own client:
+        // nothing can be sent from the inbox, so nothing counts.
+        let held = apply(
+            &clocks,
+            &Happening::WindowChanged {
+                window_closes_at: Some(monday(10, 20)),
+            },
+            monday(10, 20),
+            Some(&policy),
+            &calendar,
+        );
+        let first = of(&held, SlaMetric::FirstResponse);
+        let at_noon = standing(first, &calendar, monday(12, 0));
+        assert_eq!(at_noon.paused, Some(SlaPause::WindowClosed));
+        assert_eq!(at_noon.left_ms, first.target_ms - 20 * MINUTE_MS);
+        // At 12:00 it comes back to the inbox: counting goes on from there.
+        let back = apply(
+            &held,
+            &Happening::WindowChanged {
+                window_closes_at: open_window,
+            },
+            monday(12, 0),
+            Some(&policy),
+            &calendar,
+        );
+        let first = of(&back, SlaMetric::FirstResponse);
+        let later = standing(first, &calendar, monday(12, 5));
+        assert_eq!(later.paused, None);
+        assert_eq!(later.left_ms, first.target_ms - 25 * MINUTE_MS);
     }
 
     #[test]

@@ -51,6 +51,8 @@ enum Kind {
     Resumed,
     Resolved,
     Retarget,
+    /// WeCom's session changed hands or ended: the window moved.
+    Window,
     /// A timer: record what has come due.
     Look,
 }
@@ -76,6 +78,12 @@ fn touch(event: &Event) -> Option<Touch> {
         // Staff writing in WeCom's own client answer the client; event
         // pushes (follows, menu clicks) and the like ask for nothing.
         "message.received" if payload["kind"] == "servicer_message" => one(Kind::PersonReplied),
+        // WeCom says who holds the session now (or that it ended).
+        "message.received"
+            if payload["kind"] == "event" && payload["body"] == "session_status_change" =>
+        {
+            one(Kind::Window)
+        }
         "message.received" => {
             let opens = payload["opens_window"]
                 .as_bool()
@@ -90,6 +98,8 @@ fn touch(event: &Event) -> Option<Touch> {
             "pending" | "snoozed" => one(Kind::Paused),
             "reopened" | "woke" => one(Kind::Resumed),
             "labels" | "transferred" => one(Kind::Retarget),
+            // The inbox took a WeCom session back, or ended someone's.
+            "wecom_taken_back" | "wecom_session_ended" => one(Kind::Window),
             _ => None,
         },
         "sla.tick" if payload["retarget"] == true => one(Kind::Retarget),
@@ -326,7 +336,7 @@ impl SlaKeeper {
         .await?;
         let window = match kind {
             Kind::ClientMessage => Some(at + crate::reply_window::WINDOW_MS),
-            Kind::PersonReplied | Kind::Retarget => {
+            Kind::PersonReplied | Kind::Retarget | Kind::Window => {
                 match self.store.reply_target(conversation).await? {
                     Some(target) => window_bound(&target.window(), at),
                     None => None,
@@ -343,6 +353,9 @@ impl SlaKeeper {
                 window_closes_at: window,
             }),
             Kind::Paused => Some(Happening::Paused),
+            Kind::Window => Some(Happening::WindowChanged {
+                window_closes_at: window,
+            }),
             Kind::Resumed => Some(Happening::Resumed),
             Kind::Resolved => Some(Happening::Resolved),
             Kind::Retarget => Some(Happening::Retarget {

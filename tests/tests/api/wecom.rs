@@ -4,7 +4,7 @@
 //! with `kf/sync_msg` and stored once each, in order, with the cursor never
 //! ahead of what is stored.
 
-use harbour_tests::desk::{conversation_of, messages, post};
+use harbour_tests::desk::{conversation_of, messages, post, summary};
 use harbour_tests::{on_both_backends, Backend, TestApp};
 use serde_json::json;
 use shared::api::{ConnectedChannel, KfAccountView};
@@ -27,6 +27,7 @@ on_both_backends!(
     a_file_reaches_the_customer_once_under_its_name,
     a_teams_welcome_serves_its_accounts_that_have_none_of_their_own,
     a_session_ended_in_wecom_frees_the_inbox_once_the_client_writes_again,
+    a_session_held_in_wecom_stops_the_sla_clock_until_it_comes_back,
 );
 
 const CORP_ID: &str = "ww4f3e2d1c0b9a8776";
@@ -1089,4 +1090,59 @@ async fn a_session_ended_in_wecom_frees_the_inbox_once_the_client_writes_again(b
     assert_eq!(status, 202, "{sent}");
     let message = sent["message"].as_str().expect("a message id").to_owned();
     assert_eq!(settled(&estate, &message).await["status"], "sent");
+}
+
+/// While a servicer holds the session in WeCom's own client, and once they
+/// ended it, the inbox can send nothing: the SLA clock stops counting
+/// (shown as paused, window closed), and counts again once the client
+/// writes and the session is the inbox's again.
+async fn a_session_held_in_wecom_stops_the_sla_clock_until_it_comes_back(backend: Backend) {
+    let estate = connect(backend).await;
+    let (code, body) = post(
+        &estate.app,
+        "/api/v1/sla-policies",
+        &estate.admin,
+        &json!({ "name": "Everyone", "first_response_minutes": 30 }),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let customer = estate.fake.add_kf_customer("陳大文", None);
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "你好");
+    wait_for_messages(&estate, 1).await;
+    let conversation = conversation_of(&estate.app, &estate.admin, customer.as_str()).await;
+    let paused = |wanted: Option<shared::sla::SlaPause>| {
+        let estate = &estate;
+        async move {
+            eventually(
+                &format!("the clock never stood at paused={wanted:?}"),
+                || async {
+                    let row = summary(&estate.app, &estate.admin, conversation).await;
+                    let sla = row.sla?;
+                    (sla.paused == wanted).then_some(sla)
+                },
+            )
+            .await
+        }
+    };
+    let counting = paused(None).await;
+    assert!(counting.due_at.is_some(), "{counting:?}");
+    estate
+        .fake
+        .kf_servicer_takes(&estate.account, &customer, "lisi");
+    let held = paused(Some(shared::sla::SlaPause::WindowClosed)).await;
+    assert_eq!(held.due_at, None, "{held:?}");
+    // Lisi ends it: still nothing can be sent until the client writes.
+    estate
+        .fake
+        .kf_servicer_ends(&estate.account, &customer, None);
+    refused_for(&estate, &conversation, "session_ended").await;
+    let ended = paused(Some(shared::sla::SlaPause::WindowClosed)).await;
+    assert_eq!(ended.left_ms, held.left_ms, "no time counted meanwhile");
+    estate
+        .fake
+        .kf_customer_says(&estate.account, &customer, "喂？");
+    let back = paused(None).await;
+    assert!(back.due_at.is_some(), "{back:?}");
 }
