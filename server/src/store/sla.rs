@@ -2,8 +2,8 @@
 //! each conversation's clocks, and the headline clock the list shows.
 
 use super::events::{append, NewEvent};
-use super::{stored, Store, Tx};
-use crate::error::AppResult;
+use super::{is_unique_violation, stored, Store, Tx};
+use crate::error::{AppError, AppResult};
 use crate::sla::Clock;
 use crate::{on_read, on_tx};
 use serde_json::json;
@@ -93,6 +93,23 @@ pub struct Timed {
     pub timer_at: Option<i64>,
 }
 
+/// A save that met another policy of the same scope (saved at the same
+/// moment, past the API's own look) is refused as that look refuses it.
+fn scope_taken(err: sqlx::Error, policy: &SaveSlaPolicy) -> AppError {
+    if !is_unique_violation(&err, "sla_policies_scope") {
+        return err.into();
+    }
+    let field = if policy.label.is_some() {
+        "label"
+    } else {
+        "team"
+    };
+    AppError::validation(
+        field,
+        "Another policy already covers this team and label; change that one instead.",
+    )
+}
+
 impl Store {
     /// Every policy, oldest first (the order [`crate::sla::policy_for`]
     /// picks in).
@@ -139,9 +156,10 @@ impl Store {
                 .bind(warn_minutes)
                 .bind(now)
                 .execute(&mut *c)
-                .await?
-                .rows_affected()
-            }),
+                .await
+                .map(|r| r.rows_affected())
+            })
+            .map_err(|e| scope_taken(e, policy))?,
             None => 0,
         };
         let id = match id {
@@ -165,9 +183,10 @@ impl Store {
                     .bind(warn_minutes)
                     .bind(now)
                     .execute(&mut *c)
-                    .await?
-                    .rows_affected()
-                });
+                    .await
+                    .map(|r| r.rows_affected())
+                })
+                .map_err(|e| scope_taken(e, policy))?;
                 id
             }
         };

@@ -306,6 +306,35 @@ async fn policies_are_checked_and_kept_to_their_teams(backend: Backend) {
     )
     .await;
     assert_eq!((code, &error["field"]), (422, &json!("team")), "{error}");
+    // Past the API's look (two saves at one moment), the database refuses
+    // the second policy of a scope, as the API would.
+    let twin = shared::sla::SaveSlaPolicy {
+        name: "Loans twin".into(),
+        team: Some(floor.desk.team_a),
+        label: None,
+        first_response_minutes: Some(9),
+        next_response_minutes: None,
+        resolution_minutes: None,
+        warn_minutes: None,
+    };
+    let admin_id = app
+        .store
+        .list_users()
+        .await
+        .expect("users")
+        .into_iter()
+        .find(|u| u.role == Role::Admin)
+        .expect("an admin")
+        .id;
+    let refused = app
+        .store
+        .save_sla_policy(app.clock.now(), admin_id, None, &twin, 3)
+        .await
+        .expect_err("a second policy for Loans");
+    assert!(
+        matches!(&refused, harbour_server::error::AppError::Validation { field, .. } if field == "team"),
+        "{refused:?}"
+    );
     let claims = policy(
         app,
         &admin,
