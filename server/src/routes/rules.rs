@@ -182,14 +182,29 @@ async fn checked(state: &AppState, mut input: RuleInput) -> AppResult<RuleInput>
                 }
             }
             RuleAction::Assign { user } => {
-                if !users
+                let Some(person) = users
                     .iter()
-                    .any(|u| u.id == *user && u.active && u.role != Role::Compliance)
-                {
+                    .find(|u| u.id == *user && u.active && u.role != Role::Compliance)
+                else {
                     return Err(bad(
                         "actions",
                         "Assign to an active agent, supervisor or admin.",
                     ));
+                };
+                // A team's rule gives its conversations to one of the team
+                // (or an admin, who sees every team), never to someone who
+                // could not open them.
+                let in_team = |team: TeamId| person.teams.iter().any(|t| t.id == team);
+                if let Some(team) = input.team {
+                    if person.role != Role::Admin && !in_team(team) {
+                        return Err(AppError::validation(
+                            "actions",
+                            format!(
+                                "{} is not in the rule's team: assign to one of its members.",
+                                person.name
+                            ),
+                        ));
+                    }
                 }
             }
             RuleAction::Transfer { team } => {

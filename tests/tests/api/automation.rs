@@ -531,6 +531,9 @@ async fn rules_are_checked_kept_to_their_teams_and_dry_run(backend: Backend) {
         .user_with_role(&admin, Role::Supervisor, &[floor.desk.team_a])
         .await;
     let (_, auditor) = app.user_with_role(&admin, Role::Compliance, &[]).await;
+    let (claims_agent, _) = app
+        .user_with_role(&admin, Role::Agent, &[floor.desk.team_b])
+        .await;
     let base = json!({
         "name": "Tag VIPs",
         "team": floor.desk.team_a,
@@ -563,6 +566,11 @@ async fn rules_are_checked_kept_to_their_teams_and_dry_run(backend: Backend) {
         ),
         (
             with(json!({ "actions": [{ "kind": "transfer", "team": floor.desk.team_a }] })),
+            "actions",
+        ),
+        // Loans' rule cannot give its conversations to a Claims agent.
+        (
+            with(json!({ "actions": [{ "kind": "assign", "user": claims_agent.id }] })),
             "actions",
         ),
     ] {
