@@ -19,8 +19,9 @@ use tokio::sync::{broadcast, Notify};
 /// The channel on which nodes tell each other of a [`RosterChange`].
 const CHANNEL: &str = "harbour_roster";
 
-/// `user`'s first socket on a node opened or their last one closed: whether
-/// they are online may have changed. Their teams say who may hear of it.
+/// `user`'s first socket on a node opened or their last one closed (whether
+/// they are online may have changed), or their availability or capacity
+/// changed. Their teams say who may hear of it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RosterChange {
     pub user: UserId,
@@ -72,12 +73,13 @@ impl Roster {
             *count == 1
         };
         if first {
-            let _writing = self.writes.lock().await;
+            let writing = self.writes.lock().await;
             if self.count(user) > 0 {
                 if let Err(e) = store.connected(user, &self.node, now).await {
                     tracing::warn!(error = %e, "could not record a connection");
                 }
             }
+            drop(writing);
             self.wake();
             self.announce(store, user).await;
         }
@@ -100,19 +102,22 @@ impl Roster {
             }
         };
         if last {
-            let _writing = self.writes.lock().await;
+            let writing = self.writes.lock().await;
             if self.count(user) == 0 {
                 if let Err(e) = store.disconnected(user, &self.node, now).await {
                     tracing::warn!(error = %e, "could not record a disconnection");
                 }
             }
+            drop(writing);
             self.wake();
             self.announce(store, user).await;
         }
     }
 
-    /// Tells this node's sockets, and the other nodes, that `user` came or went.
-    async fn announce(&self, store: &Store, user: UserId) {
+    /// Tells this node's sockets, and the other nodes, that `user`'s
+    /// standing on the floor changed: they came or went, or changed their
+    /// availability or capacity.
+    pub async fn announce(&self, store: &Store, user: UserId) {
         let teams = match store.user(user).await {
             Ok(Some(found)) => found.teams.iter().map(|t| t.id).collect(),
             Ok(None) => Vec::new(),

@@ -100,7 +100,8 @@ pub enum ServerMessage {
         lock: Option<ReplyLock>,
     },
     /// `user`'s first socket opened or their last one closed, on some
-    /// node: whether they are online may have changed. Sent to admins,
+    /// node (whether they are online may have changed), or they changed
+    /// their availability, or an admin their capacity. Sent to admins,
     /// compliance and the supervisors of the user's teams, whose floor
     /// looks again.
     Roster {

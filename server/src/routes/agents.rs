@@ -123,6 +123,7 @@ async fn set_availability(
         .set_availability(user.id, input.availability, now)
         .await?;
     state.roster.wake();
+    state.roster.announce(&state.store, user.id).await;
     state
         .store
         .user(user.id)

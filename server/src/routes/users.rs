@@ -61,9 +61,13 @@ async fn update_user(
 ) -> AppResult<Json<User>> {
     actor.require_admin()?;
     let id = parse_user_id(&id)?;
-    Ok(Json(
-        accounts::update_user(&state.store, state.clock.now(), actor.id, id, &input).await?,
-    ))
+    let updated =
+        accounts::update_user(&state.store, state.clock.now(), actor.id, id, &input).await?;
+    // Capacity, teams or being active change the floor and what the
+    // dispatcher may give them.
+    state.roster.wake();
+    state.roster.announce(&state.store, id).await;
+    Ok(Json(updated))
 }
 
 async fn reset_password(

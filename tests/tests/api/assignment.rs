@@ -552,8 +552,8 @@ async fn next_roster(socket: &mut Socket) -> UserId {
     panic!("the socket closed or stayed quiet before a roster notice");
 }
 
-/// Agents coming online and going reach the floor over the socket: an
-/// admin hears of everyone, a supervisor of their own teams' agents only
+/// Agents coming online and going (and changing their availability or
+/// capacity) reach the floor over the socket: an admin hears of everyone, a supervisor of their own teams' agents only
 /// (a Claims agent's coming is never told to the Loans lead), an agent of
 /// nobody; on PostgreSQL an agent connecting to another node is heard too.
 async fn the_floor_hears_agents_come_and_go_on_every_node(backend: Backend) {
@@ -568,14 +568,32 @@ async fn the_floor_hears_agents_come_and_go_on_every_node(backend: Backend) {
     let (bob, bob_token) = app
         .user_with_role(&room.desk.admin, Role::Agent, &[room.desk.team_b])
         .await;
+    let mut amy = room.agent("Amy", 2).await;
+    let mut ken = room.agent("Ken", 2).await;
     let (mut lead, _, _) = hello(app, &lead_token, Seq(0)).await;
     let (mut claims_lead, _, _) = hello(app, &claims_lead_token, Seq(0)).await;
     let (mut admin, _, _) = hello(app, &room.desk.admin, Seq(0)).await;
-    let mut amy = room.agent("Amy", 2).await;
-    let mut ken = room.agent("Ken", 2).await;
     room.connect(&mut ken).await;
     assert_eq!(next_roster(&mut lead).await, ken.id);
     assert_eq!(next_roster(&mut admin).await, ken.id);
+    // Stepping away, or a new capacity, is told too.
+    room.set_away(&ken, "away").await;
+    assert_eq!(next_roster(&mut lead).await, ken.id, "away");
+    let (code, body) = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{}", ken.id),
+            &room.desk.admin,
+            &json!({ "capacity": 3 }),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(next_roster(&mut lead).await, ken.id, "capacity");
+    room.set_away(&ken, "available").await;
+    assert_eq!(next_roster(&mut lead).await, ken.id, "back");
+    for _ in 0..3 {
+        assert_eq!(next_roster(&mut admin).await, ken.id);
+    }
 
     let (bob_socket, _, _) = hello(app, &bob_token, Seq(0)).await;
     // Told to Claims' lead; the Loans lead hears Amy next, not Bob.
