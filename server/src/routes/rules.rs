@@ -155,6 +155,9 @@ async fn checked(state: &AppState, mut input: RuleInput) -> AppResult<RuleInput>
         return Err(bad("actions", "Give the rule between 1 and 10 actions."));
     }
     let users = state.store.list_users().await?;
+    // The team the conversation is in when each action runs: the rule's,
+    // until a transfer moves it.
+    let mut in_team_now = input.team;
     for action in &mut input.actions {
         match action {
             RuleAction::AutoReply { text_zh, text_en } => {
@@ -192,15 +195,16 @@ async fn checked(state: &AppState, mut input: RuleInput) -> AppResult<RuleInput>
                     ));
                 };
                 // A team's rule gives its conversations to one of the team
-                // (or an admin, who sees every team), never to someone who
-                // could not open them.
+                // (the one it was transferred to, after a transfer) or an
+                // admin, who sees every team: never to someone who could
+                // not open them.
                 let in_team = |team: TeamId| person.teams.iter().any(|t| t.id == team);
-                if let Some(team) = input.team {
+                if let Some(team) = in_team_now {
                     if person.role != Role::Admin && !in_team(team) {
                         return Err(AppError::validation(
                             "actions",
                             format!(
-                                "{} is not in the rule's team: assign to one of its members.",
+                                "{} is not in the team the conversation is in by then: assign to one of its members.",
                                 person.name
                             ),
                         ));
@@ -217,6 +221,7 @@ async fn checked(state: &AppState, mut input: RuleInput) -> AppResult<RuleInput>
                         "Transfer to another team than the rule's own.",
                     ));
                 }
+                in_team_now = Some(*team);
             }
             RuleAction::Label { label } => {
                 *label = label.trim().to_owned();

@@ -581,6 +581,24 @@ async fn rules_are_checked_kept_to_their_teams_and_dry_run(backend: Backend) {
             "{refused}"
         );
     }
+    // Transferred to Claims first, it may go to a Claims agent.
+    let handed_on = with(json!({ "actions": [
+        { "kind": "transfer", "team": floor.desk.team_b },
+        { "kind": "assign", "user": claims_agent.id }
+    ] }));
+    let (code, body) = post(app, "/api/v1/rules", &admin, &handed_on).await;
+    assert_eq!(code, 201, "{body}");
+    let gone = app
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/rules/{}",
+            body["id"].as_str().unwrap_or("")
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(gone.status(), 204);
     let (code, _) = post(
         app,
         "/api/v1/rules",
