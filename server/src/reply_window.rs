@@ -44,13 +44,21 @@ impl ContactWindow {
         }
     }
 
-    /// Why a reply cannot go out at `now`, if it cannot.
-    pub fn refusal(&self, now: i64) -> Option<WindowRefusal> {
-        if let Some((servicer, _)) = self
-            .held_by
+    /// Whether a servicer holds the session in WeCom's own client at `now`.
+    pub fn held_at(&self, now: i64) -> bool {
+        self.holder(now).is_some()
+    }
+
+    fn holder(&self, now: i64) -> Option<&String> {
+        self.held_by
             .as_ref()
             .filter(|(_, since)| since + WINDOW_MS > now)
-        {
+            .map(|(servicer, _)| servicer)
+    }
+
+    /// Why a reply cannot go out at `now`, if it cannot.
+    pub fn refusal(&self, now: i64) -> Option<WindowRefusal> {
+        if let Some(servicer) = self.holder(now) {
             return Some(WindowRefusal::HeldInWecom {
                 servicer: servicer.clone(),
             });

@@ -335,7 +335,20 @@ impl SlaKeeper {
         )
         .await?;
         let window = match kind {
-            Kind::ClientMessage => Some(at + crate::reply_window::WINDOW_MS),
+            Kind::ClientMessage => {
+                // While a servicer holds the session in WeCom's own client,
+                // the message is theirs: the inbox can send nothing.
+                let held = self
+                    .store
+                    .reply_target(conversation)
+                    .await?
+                    .is_some_and(|target| target.window().held_at(at));
+                Some(if held {
+                    at
+                } else {
+                    at + crate::reply_window::WINDOW_MS
+                })
+            }
             Kind::PersonReplied | Kind::Retarget | Kind::Window => {
                 match self.store.reply_target(conversation).await? {
                     Some(target) => window_bound(&target.window(), at),
