@@ -172,7 +172,9 @@ pub fn evaluate(rules: &[RuleView], fired: &Fired, facts: &Facts, now: i64) -> V
         }
     }
     let mut ordered: Vec<&RuleView> = rules.iter().collect();
-    ordered.sort_by_key(|r| (r.position, r.id.clone()));
+    ordered.sort_by(|a, b| (a.position, &a.id).cmp(&(b.position, &b.id)));
+    // Folded once for every rule's keywords.
+    let folded = facts.text.as_deref().map(crate::search::normalize);
     for rule in ordered {
         if !rule.enabled
             || rule.team.is_some_and(|t| Some(t) != facts.team)
@@ -181,7 +183,7 @@ pub fn evaluate(rules: &[RuleView], fired: &Fired, facts: &Facts, now: i64) -> V
         {
             continue;
         }
-        let Some(keyword) = conditions_hold(&rule.conditions, facts) else {
+        let Some(keyword) = conditions_hold(&rule.conditions, facts, folded.as_deref()) else {
             continue;
         };
         let mut why = match rule.conditions.hours {
@@ -345,7 +347,12 @@ fn trigger_word(trigger: &Trigger) -> &'static str {
 }
 
 /// `None` when a condition fails; else the keyword that matched, if any.
-fn conditions_hold(conditions: &Conditions, facts: &Facts) -> Option<Option<String>> {
+/// `folded`: the message's text, normalized as for search.
+fn conditions_hold(
+    conditions: &Conditions,
+    facts: &Facts,
+    folded: Option<&str>,
+) -> Option<Option<String>> {
     let any = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
     if !any(&conditions.channels, &facts.channel_kind) {
         return None;
@@ -386,11 +393,11 @@ fn conditions_hold(conditions: &Conditions, facts: &Facts) -> Option<Option<Stri
     if conditions.keywords.is_empty() {
         return Some(None);
     }
-    let text = facts.text.as_deref()?;
+    let text = folded?;
     conditions
         .keywords
         .iter()
-        .find(|k| contains_keyword(text, k))
+        .find(|k| holds_keyword(text, k))
         .map(|k| Some(k.clone()))
 }
 
@@ -398,7 +405,11 @@ fn conditions_hold(conditions: &Conditions, facts: &Facts) -> Option<Option<Stri
 /// each other, width and case are ignored, and a keyword of letters or
 /// digits matches whole words only ("loan" is not in "loaned").
 pub fn contains_keyword(text: &str, keyword: &str) -> bool {
-    let text = crate::search::normalize(text);
+    holds_keyword(&crate::search::normalize(text), keyword)
+}
+
+/// [`contains_keyword`] for a text already normalized.
+fn holds_keyword(text: &str, keyword: &str) -> bool {
     let keyword = crate::search::normalize(keyword.trim());
     if keyword.is_empty() {
         return false;

@@ -295,9 +295,7 @@ impl Automator {
         else {
             return Ok(None);
         };
-        let Some(target) = self.store.reply_target(conversation).await? else {
-            return Ok(None);
-        };
+        let target = &found.target;
         let team = found.team();
         if let std::collections::hash_map::Entry::Vacant(slot) = calendars.entry(team) {
             slot.insert(self.store.calendar_of(team, now).await?);

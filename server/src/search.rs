@@ -22,6 +22,11 @@ fn fold(c: char) -> char {
 }
 
 pub fn normalize(text: &str) -> String {
+    // Plain ASCII has no width or script to fold: the common case of
+    // English text, numbers and keywords skips the conversion.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let folded: String = text
         .chars()
         .map(fold)

@@ -4,6 +4,7 @@
 //! a rule's plan in the caller's transaction.
 
 use super::events::{append, NewEvent};
+use super::outbound::ReplyTarget;
 use super::{stored, Store, Tx};
 use crate::automation::{Plan, Step, CLOSED_REPLY_GUARD};
 use crate::error::AppResult;
@@ -71,6 +72,9 @@ pub struct ConversationFacts {
     pub contact_name: Option<String>,
     pub tags: String,
     pub recent_runs: i64,
+    /// Where a reply would go, and WeChat's window for it.
+    #[sqlx(flatten)]
+    pub target: ReplyTarget,
 }
 
 impl ConversationFacts {
@@ -169,7 +173,8 @@ impl Store {
         Ok(seq)
     }
 
-    /// The conversation as a rule sees it, with the rule runs on it since `since`.
+    /// The conversation as a rule sees it, with the rule runs on it since
+    /// `since` and where a reply would go (one query).
     pub async fn conversation_facts(
         &self,
         id: ConversationId,
@@ -177,10 +182,14 @@ impl Store {
     ) -> AppResult<Option<ConversationFacts>> {
         let row = on_read!(self, pool => {
             sqlx::query_as(
-                "SELECT v.team_id, t.name AS team_name, v.status, v.priority, v.assignee, v.waiting_since, \
-                        k.name AS contact_name, k.tags, \
+                "SELECT v.id AS conversation_id, v.channel_id, v.team_id, c.id AS contact_id, c.open_id, \
+                        c.subscribed, c.last_inbound_at, c.replies_in_window, c.kf_servicer, c.kf_servicer_at, \
+                        c.kf_session_ended_at, h.kind AS channel_kind, v.auto_replied_at, \
+                        t.name AS team_name, v.status, v.priority, v.assignee, v.waiting_since, \
+                        c.name AS contact_name, c.tags, \
                         (SELECT COUNT(*) FROM rule_runs r WHERE r.conversation_id = v.id AND r.ran_at > $2) AS recent_runs \
-                 FROM conversations v JOIN contacts k ON k.id = v.contact_id \
+                 FROM conversations v JOIN contacts c ON c.id = v.contact_id \
+                 JOIN channels h ON h.id = v.channel_id \
                  LEFT JOIN teams t ON t.id = v.team_id WHERE v.id = $1",
             )
             .bind(id.to_string())
@@ -192,44 +201,30 @@ impl Store {
     }
 
     /// A client's message as a rule sees it; `None` when it is not one.
+    /// One query: automation reads it for every client message.
     pub async fn message_facts(&self, message: MessageId) -> AppResult<Option<MessageFacts>> {
-        let found: Option<(String, i64, Option<String>)> = on_read!(self, pool => {
-            sqlx::query_as("SELECT conversation_id, position, body FROM messages WHERE id = $1 AND direction = 'in'")
-                .bind(message.to_string())
-                .fetch_optional(pool)
-                .await?
-        });
-        let Some((conversation, position, body)) = found else {
-            return Ok(None);
-        };
         // The entry before it that tells: a client's message (not the
         // first; nothing reopened), or a resolve (it reopened).
-        let before: Option<(String, String)> = on_read!(self, pool => {
+        let found: Option<(Option<String>, Option<String>, bool)> = on_read!(self, pool => {
             sqlx::query_as(
-                "SELECT direction, kind FROM messages WHERE conversation_id = $1 AND position < $2 \
-                   AND (direction = 'in' OR (direction = 'activity' AND kind IN ('resolved', 'reopened'))) \
-                 ORDER BY position DESC LIMIT 1",
+                "SELECT m.body, \
+                   (SELECT p.direction || ':' || p.kind FROM messages p \
+                     WHERE p.conversation_id = m.conversation_id AND p.position < m.position \
+                       AND (p.direction = 'in' OR (p.direction = 'activity' AND p.kind IN ('resolved', 'reopened'))) \
+                     ORDER BY p.position DESC LIMIT 1) AS before, \
+                   EXISTS (SELECT 1 FROM messages l WHERE l.conversation_id = m.conversation_id \
+                     AND l.position > m.position AND l.direction = 'in') AS later \
+                 FROM messages m WHERE m.id = $1 AND m.direction = 'in'",
             )
-            .bind(&conversation)
-            .bind(position)
+            .bind(message.to_string())
             .fetch_optional(pool)
             .await?
         });
-        let later: Option<i64> = on_read!(self, pool => {
-            sqlx::query_scalar(
-                "SELECT position FROM messages WHERE conversation_id = $1 AND position > $2 AND direction = 'in' LIMIT 1",
-            )
-            .bind(&conversation)
-            .bind(position)
-            .fetch_optional(pool)
-            .await?
-        });
-        Ok(Some(MessageFacts {
+        Ok(found.map(|(body, before, later)| MessageFacts {
             body,
             first: before.is_none(),
-            reopened: before
-                .is_some_and(|(direction, kind)| direction == "activity" && kind == "resolved"),
-            latest: later.is_none(),
+            reopened: before.as_deref() == Some("activity:resolved"),
+            latest: !later,
         }))
     }
 }
