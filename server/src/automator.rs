@@ -25,8 +25,8 @@ use std::time::Duration;
 
 /// A time-based rule's timer: `{rule, conversation, message, waiting_since}`.
 pub const TIMER_JOB: &str = "automation.timer";
-/// Events read per pass.
-const BATCH: i64 = 200;
+/// Events a log follower reads per pass.
+pub const BATCH: i64 = 200;
 /// How often the log is looked at when idle.
 const POLL: Duration = Duration::from_millis(250);
 const HOUR_MS: i64 = 3_600_000;
@@ -130,6 +130,34 @@ fn interesting(rules: &[RuleView], closures: &[ClosureView], fired: &Fired) -> b
         })
 }
 
+/// Runs `pass` (one batch of the log after a follower's cursor; how many
+/// events it read) until the node stops: at once again after a full batch,
+/// else after a short wait. `who` names the follower in warnings.
+pub async fn follow_log<F, Fut>(who: &str, shutdown: &crate::shutdown::Shutdown, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<usize>>,
+{
+    loop {
+        if shutdown.is_begun() {
+            return;
+        }
+        let more = match pass().await {
+            Ok(read) => read as i64 == BATCH,
+            Err(e) => {
+                tracing::warn!(error = %e, follower = who, "could not read the log");
+                false
+            }
+        };
+        if !more {
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = shutdown.begun() => return,
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Automator {
     pub store: Store,
@@ -152,24 +180,7 @@ impl Automator {
 
     /// Follows the log until the node stops.
     pub async fn run(self, shutdown: crate::shutdown::Shutdown) {
-        loop {
-            if shutdown.is_begun() {
-                return;
-            }
-            let more = match self.pass().await {
-                Ok(read) => read as i64 == BATCH,
-                Err(e) => {
-                    tracing::warn!(error = %e, "automation could not read the log");
-                    false
-                }
-            };
-            if !more {
-                tokio::select! {
-                    _ = tokio::time::sleep(POLL) => {}
-                    _ = shutdown.begun() => return,
-                }
-            }
-        }
+        follow_log("automation", &shutdown, || self.pass()).await;
     }
 
     /// Reads one batch of events after the cursor and writes what rules do

@@ -13,6 +13,7 @@
 //! change of hours or of policies arms a timer for every conversation it
 //! may move, one lock at a time.
 
+use crate::automator::BATCH;
 use crate::calendar::TeamCalendar;
 use crate::clock::Clock;
 use crate::error::AppResult;
@@ -29,15 +30,12 @@ use shared::api::{Direction, Event, Status};
 use shared::sla::{SlaMetric, SlaPolicy, MAX_TARGET_MINUTES};
 use shared::{ConversationId, Seq, TeamId};
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// A conversation's SLA timer: `{conversation, retarget?}`. It appends an
 /// `sla.tick` event for the keeper to read in order.
 pub const TIMER_JOB: &str = "sla.timer";
 /// The keeper's cursor row.
 const CURSOR: &str = "sla";
-const BATCH: i64 = 200;
-const POLL: Duration = Duration::from_millis(250);
 const MINUTE_MS: i64 = 60_000;
 /// A timer is retried for a long while rather than lost.
 const TIMER_ATTEMPTS: i64 = 50;
@@ -160,24 +158,7 @@ impl SlaKeeper {
 
     /// Follows the log until the node stops.
     pub async fn run(self, shutdown: crate::shutdown::Shutdown) {
-        loop {
-            if shutdown.is_begun() {
-                return;
-            }
-            let more = match self.pass().await {
-                Ok(read) => read as i64 == BATCH,
-                Err(e) => {
-                    tracing::warn!(error = %e, "SLA clocks could not read the log");
-                    false
-                }
-            };
-            if !more {
-                tokio::select! {
-                    _ = tokio::time::sleep(POLL) => {}
-                    _ = shutdown.begun() => return,
-                }
-            }
-        }
+        crate::automator::follow_log("SLA clocks", &shutdown, || self.pass()).await;
     }
 
     /// Reads one batch of events after the cursor and moves the clocks

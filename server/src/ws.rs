@@ -371,12 +371,12 @@ where
                     Some(Ok(message)) => on_presence(backend, user, session, message).await,
                 }
             }
-            Some(update) = next_update(&mut presence_updates) => {
+            Some(update) = next_latest(&mut presence_updates) => {
                 if presence_visible(user, &update) && !send(sink, update.message.clone(), config).await {
                     return SessionEnd::TooSlow;
                 }
             }
-            Some(change) = next_change(&mut roster) => {
+            Some(change) = next_latest(&mut roster) => {
                 if roster_visible(user, &change)
                     && !send(sink, ServerMessage::Roster { user: change.user }, config).await
                 {
@@ -497,36 +497,17 @@ fn leave_what_user_cannot_see<B: SessionBackend>(
     }
 }
 
-/// The next presence update, skipping any this socket was too slow for;
-/// `None` when presence is off (the branch then never fires).
-async fn next_update(
-    updates: &mut Option<broadcast::Receiver<Arc<PresenceUpdate>>>,
-) -> Option<Arc<PresenceUpdate>> {
+/// The next presence update or roster change, skipping any this socket was
+/// too slow for (presence is a snapshot each time, so a later one
+/// supersedes what was missed; the floor also looks again by itself);
+/// `None` when the backend has none (the branch then never fires).
+async fn next_latest<T: Clone>(updates: &mut Option<broadcast::Receiver<T>>) -> Option<T> {
     let Some(receiver) = updates else {
         return std::future::pending().await;
     };
     loop {
         match receiver.recv().await {
             Ok(update) => return Some(update),
-            // Presence is a snapshot each time: a later one supersedes what was missed.
-            Err(RecvError::Lagged(_)) => continue,
-            Err(RecvError::Closed) => return std::future::pending().await,
-        }
-    }
-}
-
-/// The next roster change, skipping any this socket was too slow for
-/// (the floor also looks again by itself); `None` when there is no roster
-/// (the branch then never fires).
-async fn next_change(
-    changes: &mut Option<broadcast::Receiver<Arc<RosterChange>>>,
-) -> Option<Arc<RosterChange>> {
-    let Some(receiver) = changes else {
-        return std::future::pending().await;
-    };
-    loop {
-        match receiver.recv().await {
-            Ok(change) => return Some(change),
             Err(RecvError::Lagged(_)) => continue,
             Err(RecvError::Closed) => return std::future::pending().await,
         }
