@@ -444,6 +444,23 @@ impl Browser {
         }
     }
 
+    /// Picks `value` in the menu `css`, brought to the middle of the
+    /// screen first (WebKit's driver will not pick in a menu the sticky
+    /// top bar covers).
+    pub async fn select(&self, css: &str, value: &str) {
+        let menu = self.wait_for(css).await;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center' });",
+                vec![serde_json::to_value(&menu).unwrap_or_default()],
+            )
+            .await
+            .expect("scroll to the menu");
+        menu.select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("pick {value} in {css}: {e}"));
+    }
+
     pub async fn click(&self, css: &str) {
         self.wait_for(css).await.click().await.expect("click");
     }

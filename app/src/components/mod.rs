@@ -13,6 +13,7 @@ pub mod canned_save;
 pub mod channels_table;
 pub mod client_history;
 pub mod composer;
+pub mod confirm_button;
 pub mod confirm_dialog;
 pub mod connection_bar;
 pub mod contact_form;

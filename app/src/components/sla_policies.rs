@@ -12,6 +12,7 @@ use shared::api::Team;
 use shared::sla::{SaveSlaPolicy, SlaPolicy};
 
 use crate::api::{self, ApiError};
+use crate::components::confirm_button::ConfirmButton;
 use crate::components::form_banner::FormBanner;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::automation::TeamSelect;
@@ -37,10 +38,15 @@ pub fn SlaPolicies(teams: RemoteList<Team>) -> impl IntoView {
         form_key.update(|k| *k += 1);
     };
     let armed = RwSignal::new(None::<String>);
+    let removing = RwSignal::new(None::<ApiError>);
     let remove = move |id: String| {
+        removing.set(None);
         spawn_local(async move {
-            if api::sla::delete(auth, &id).await.is_ok() {
-                load();
+            match api::sla::delete(auth, &id).await {
+                Ok(_) => load(),
+                Err(e) => {
+                    removing.try_set(Some(e));
+                }
             }
         });
     };
@@ -54,6 +60,7 @@ pub fn SlaPolicies(teams: RemoteList<Team>) -> impl IntoView {
         }
     };
     view! {
+        <FormBanner error=removing />
         <Show
             when=move || policies.items.with(|p| !p.is_empty())
             fallback=move || view! { <p class="sla-empty">{t!(i18n, sla.empty)}</p> }
@@ -77,8 +84,7 @@ pub fn SlaPolicies(teams: RemoteList<Team>) -> impl IntoView {
                             each=move || policies.items.get()
                             key=|p| (p.id.clone(), p.updated_at)
                             children=move |policy| {
-                                let (to_edit, id, confirm_id, armed_id) =
-                                    (policy.clone(), policy.id.clone(), policy.id.clone(), policy.id.clone());
+                                let (to_edit, id) = (policy.clone(), policy.id.clone());
                                 view! {
                                     <tr data-policy-id=policy.id.clone()>
                                         <th scope="row" class="cell-name">{policy.name.clone()}</th>
@@ -91,21 +97,12 @@ pub fn SlaPolicies(teams: RemoteList<Team>) -> impl IntoView {
                                             <button type="button" class="button button-small" on:click=move |_| edit(Some(to_edit.clone()))>
                                                 {t!(i18n, rules.edit)}
                                             </button>
-                                            {move || if armed.get().as_deref() == Some(armed_id.as_str()) {
-                                                let id = confirm_id.clone();
-                                                view! {
-                                                    <button type="button" class="button button-small button-danger" on:click=move |_| remove(id.clone())>
-                                                        {t!(i18n, rules.confirm_delete)}
-                                                    </button>
-                                                }.into_any()
-                                            } else {
-                                                let id = id.clone();
-                                                view! {
-                                                    <button type="button" class="button button-small" on:click=move |_| armed.set(Some(id.clone()))>
-                                                        {t!(i18n, rules.delete)}
-                                                    </button>
-                                                }.into_any()
-                                            }}
+                                            <ConfirmButton
+                                                id=id
+                                                armed=armed
+                                                text=Signal::derive(move || t_string!(i18n, rules.delete).to_owned())
+                                                on_confirm=Callback::new(remove)
+                                            />
                                         </td>
                                     </tr>
                                 }

@@ -15,6 +15,7 @@ use shared::{Role, TeamId};
 
 use crate::api::{self, ApiError};
 use crate::components::admin_only::forbidden_page;
+use crate::components::confirm_button::ConfirmButton;
 use crate::components::form_banner::FormBanner;
 use crate::components::page_header::PageHeader;
 use crate::components::sla_policies::SlaPolicies;
@@ -59,15 +60,26 @@ fn Automation() -> impl IntoView {
             api::users::list(auth).await.map(|all| {
                 all.into_iter()
                     .filter(|u| u.active && u.role != Role::Compliance)
-                    .map(|u| (u.id, u.name))
+                    .map(|u| Person {
+                        id: u.id,
+                        name: u.name,
+                        teams: (u.role != Role::Admin)
+                            .then(|| u.teams.iter().map(|t| t.id).collect()),
+                    })
                     .collect()
             })
         });
     } else {
         users.load(async move {
-            api::teams::agents(auth)
-                .await
-                .map(|all| all.into_iter().map(|a| (a.id, a.name)).collect())
+            api::teams::agents(auth).await.map(|all| {
+                all.into_iter()
+                    .map(|a| Person {
+                        id: a.id,
+                        name: a.name,
+                        teams: Some(a.teams.iter().map(|t| t.id).collect()),
+                    })
+                    .collect()
+            })
         });
     }
     let rules = RemoteList::<RuleView>::new();
@@ -135,7 +147,39 @@ fn Automation() -> impl IntoView {
 }
 
 /// Someone a rule may assign to: id and name.
-type Person = (shared::UserId, String);
+/// The team a conversation is in when the action `key` runs: the rule's
+/// (`rule_team`, empty for every team), or the last one an action before
+/// it transferred it to.
+fn team_at(rule_team: String, actions: &[ActionDraft], key: u32) -> Option<TeamId> {
+    let mut team = rule_team.parse::<TeamId>().ok();
+    for draft in actions.iter().take_while(|d| d.key != key) {
+        if draft.kind.get() == "transfer" {
+            if let Ok(to) = draft.first.get().parse::<TeamId>() {
+                team = Some(to);
+            }
+        }
+    }
+    team
+}
+
+/// Someone a rule may assign to, with their teams (`None`: an admin, who
+/// may be given any team's conversations).
+#[derive(Clone, Debug, PartialEq)]
+struct Person {
+    id: shared::UserId,
+    name: String,
+    teams: Option<Vec<TeamId>>,
+}
+
+impl Person {
+    /// May hold the conversations of a rule of `team` (`None`: every team).
+    fn serves(&self, team: Option<TeamId>) -> bool {
+        match (&self.teams, team) {
+            (None, _) | (_, None) => true,
+            (Some(teams), Some(team)) => teams.contains(&team),
+        }
+    }
+}
 
 fn team_name(teams: RemoteList<Team>, team: Option<TeamId>) -> Option<String> {
     let team = team?;
@@ -358,14 +402,18 @@ fn RulesTable(
     let auth = expect_context::<AuthState>();
     let i18n = use_i18n();
     let armed = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ApiError>);
     let remove = move |id: String| {
+        error.set(None);
         spawn_local(async move {
-            if api::automation::delete_rule(auth, &id).await.is_ok() {
-                reload.run(());
-            }
+            match api::automation::delete_rule(auth, &id).await {
+                Ok(_) => reload.try_run(()),
+                Err(e) => error.try_set(Some(e)).map(drop),
+            };
         });
     };
     view! {
+        <FormBanner error=error />
         <Show
             when=move || rules.items.with(|r| !r.is_empty())
             fallback=move || view! { <p class="rules-empty">{t!(i18n, rules.empty)}</p> }
@@ -387,8 +435,7 @@ fn RulesTable(
                             each=move || rules.items.get()
                             key=|rule| (rule.id.clone(), rule.updated_at)
                             children=move |rule| {
-                                let (edit_rule, id, confirm_id) = (rule.clone(), rule.id.clone(), rule.id.clone());
-                                let armed_id = rule.id.clone();
+                                let (edit_rule, id) = (rule.clone(), rule.id.clone());
                                 let team = team_name(teams, rule.team)
                                     .unwrap_or_else(|| t_string!(i18n, rules.all_teams).to_owned());
                                 let trigger = rule.trigger.clone();
@@ -409,21 +456,12 @@ fn RulesTable(
                                             <button type="button" class="button button-small" on:click=move |_| on_edit.run(Some(edit_rule.clone()))>
                                                 {t!(i18n, rules.edit)}
                                             </button>
-                                            {move || if armed.get().as_deref() == Some(armed_id.as_str()) {
-                                                let id = confirm_id.clone();
-                                                view! {
-                                                    <button type="button" class="button button-small button-danger" on:click=move |_| remove(id.clone())>
-                                                        {t!(i18n, rules.confirm_delete)}
-                                                    </button>
-                                                }.into_any()
-                                            } else {
-                                                let id = id.clone();
-                                                view! {
-                                                    <button type="button" class="button button-small" on:click=move |_| armed.set(Some(id.clone()))>
-                                                        {t!(i18n, rules.delete)}
-                                                    </button>
-                                                }.into_any()
-                                            }}
+                                            <ConfirmButton
+                                                id=id
+                                                armed=armed
+                                                text=Signal::derive(move || t_string!(i18n, rules.delete).to_owned())
+                                                on_confirm=Callback::new(remove)
+                                            />
                                         </td>
                                     </tr>
                                 }
@@ -774,6 +812,7 @@ fn RuleEditor(
                                 draft=draft
                                 teams=teams
                                 users=users
+                                rule_team=Signal::derive(move || team_at(team.get(), &actions.get(), key))
                                 on_remove=Callback::new(move |()| actions.update(|a| a.retain(|d| d.key != key)))
                             />
                         }
@@ -812,6 +851,9 @@ fn ActionRow(
     draft: ActionDraft,
     teams: RemoteList<Team>,
     users: RemoteList<Person>,
+    /// The team the conversation is in when this action runs: only its
+    /// members (and admins) are offered.
+    rule_team: Signal<Option<TeamId>>,
     on_remove: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -848,9 +890,12 @@ fn ActionRow(
                 <select id=first_id on:change=move |ev| draft.first.set(event_target_value(&ev))>
                     <option value="">"—"</option>
                     <For
-                        each=move || users.items.get()
-                        key=|(id, _)| *id
-                        children=move |(id, name)| {
+                        each=move || {
+                            let team = rule_team.get();
+                            users.items.get().into_iter().filter(|p| p.serves(team)).collect::<Vec<_>>()
+                        }
+                        key=|p| p.id
+                        children=move |Person { id, name, .. }| {
                             let value = id.to_string();
                             let selected = value.clone();
                             view! { <option value=value prop:selected=move || draft.first.get() == selected>{name}</option> }

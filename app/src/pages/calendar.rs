@@ -14,6 +14,7 @@ use shared::TeamId;
 
 use crate::api::{self, ApiError};
 use crate::components::admin_only::forbidden_page;
+use crate::components::confirm_button::ConfirmButton;
 use crate::components::error_state::ErrorState;
 use crate::components::form_banner::FormBanner;
 use crate::components::page_header::PageHeader;
@@ -688,56 +689,32 @@ fn Holidays(holidays: RemoteList<HolidayView>, reload: Callback<()>) -> impl Int
                             let shown_date = holiday.date.clone();
                             let (en, zh) = (holiday.name.clone(), holiday.name_zh.clone());
                             let name = move || if chinese() { zh.clone() } else { en.clone() };
-                            let is_armed = {
-                                let date = date.clone();
-                                move || armed.get().as_deref() == Some(date.as_str())
-                            };
                             let label = {
                                 let name = name.clone();
-                                let is_armed = is_armed.clone();
-                                move || {
-                                    let before = if is_armed() {
+                                Callback::new(move |armed: bool| {
+                                    let before = if armed {
                                         t_string!(i18n, calendar.confirm_remove_holiday_before)
                                     } else {
                                         t_string!(i18n, calendar.remove_holiday_before)
                                     };
                                     format!("{before}{}", name())
-                                }
-                            };
-                            let click = {
-                                let date = date.clone();
-                                let is_armed = is_armed.clone();
-                                move |_| {
-                                    if is_armed() {
-                                        remove(date.clone());
-                                    } else {
-                                        armed.set(Some(date.clone()));
-                                    }
-                                }
+                                })
                             };
                             view! {
                                 <tr data-date=holiday.date.clone()>
                                     <th scope="row">{move || dated(i18n, &shown_date)}</th>
                                     <td>{name.clone()}</td>
-                                    {admin.then(|| {
-                                        let danger = is_armed.clone();
-                                        view! {
-                                            <td class="cell-actions">
-                                                <button
-                                                    type="button"
-                                                    class="button button-small holiday-remove"
-                                                    class:button-danger=danger
-                                                    aria-label=label
-                                                    on:click=click
-                                                >
-                                                    {move || if is_armed() {
-                                                        t_string!(i18n, rules.confirm_delete)
-                                                    } else {
-                                                        t_string!(i18n, calendar.remove)
-                                                    }}
-                                                </button>
-                                            </td>
-                                        }
+                                    {admin.then(|| view! {
+                                        <td class="cell-actions">
+                                            <ConfirmButton
+                                                id=date.clone()
+                                                armed=armed
+                                                text=Signal::derive(move || t_string!(i18n, calendar.remove).to_owned())
+                                                label=label
+                                                class="holiday-remove"
+                                                on_confirm=Callback::new(remove)
+                                            />
+                                        </td>
                                     })}
                                 </tr>
                             }

@@ -7,7 +7,8 @@
 //! SLA breaches), each opening onto the conversations behind it; and every
 //! agent with their load against their capacity and their day. Supervisors see
 //! their own teams; admins and compliance every team. It follows live
-//! events, and looks again every 15 s for agents coming and going.
+//! events and agents coming online and going (both over the socket), and
+//! looks again every minute in case a node died without a word.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,7 +17,7 @@ use shared::assignment::{
     Waiting,
 };
 use shared::Role;
-use shared::UserId;
+use shared::{ConversationId, UserId};
 use std::collections::HashMap;
 
 use crate::api::{self, ApiError};
@@ -54,9 +55,29 @@ impl Default for Opened {
     }
 }
 
-/// How often the floor looks again without an event (agents coming and
-/// going are not events).
-const LOOK_EVERY_MS: u32 = 15_000;
+/// The agent picked in each waiting conversation's "Give to…" menu and
+/// not given yet, kept above the floor so a redraw (any event) keeps it.
+#[derive(Clone, Copy)]
+struct Picks(StoredValue<HashMap<ConversationId, UserId>>);
+
+impl Picks {
+    fn of(self, conversation: ConversationId) -> Option<UserId> {
+        self.0
+            .try_with_value(|picks| picks.get(&conversation).copied())
+            .flatten()
+    }
+
+    fn set(self, conversation: ConversationId, user: Option<UserId>) {
+        self.0.try_update_value(|picks| match user {
+            Some(user) => picks.insert(conversation, user),
+            None => picks.remove(&conversation),
+        });
+    }
+}
+
+/// How often the floor looks again without a word from the socket (a
+/// node that died took its agents' sockets without telling anyone).
+const LOOK_EVERY_MS: u32 = 60_000;
 
 #[component]
 pub fn FloorPage() -> impl IntoView {
@@ -66,6 +87,7 @@ pub fn FloorPage() -> impl IntoView {
     let floor = RwSignal::new(None::<Result<FloorView, ApiError>>);
     // The agents whose queues are open stay open as the floor is read again.
     provide_context(Opened::default());
+    provide_context(Picks(StoredValue::new(HashMap::new())));
     let load = move || {
         spawn_local(async move {
             let got = api::teams::floor(auth).await;
@@ -85,6 +107,7 @@ pub fn FloorPage() -> impl IntoView {
     Effect::new(move |first: Option<()>| {
         live.recent.track();
         live.connections.track();
+        live.roster.track();
         if first.is_some() {
             soon.call(load);
         }
@@ -309,6 +332,7 @@ fn AgentRow(
     };
     let opened = expect_context::<Opened>();
     let user = agent.id;
+    let agent_load = agent.load;
     let open = Signal::derive(move || opened.queues.with(|q| q.contains(&user)));
     let full = agent.load >= agent.capacity;
     let percent = (agent.load * 100 / agent.capacity.max(1)).min(100);
@@ -355,7 +379,7 @@ fn AgentRow(
         <Show when=move || open.get()>
             <tr class="agent-queue-row" data-queue-of=user.to_string()>
                 <td colspan="5">
-                    <AgentQueue user=user now=now />
+                    <AgentQueue user=user load=agent_load now=now />
                 </td>
             </tr>
         </Show>
@@ -485,8 +509,21 @@ fn WaitItem(
     let names: Vec<(UserId, String)> = agents.iter().map(|a| (a.id, a.name.clone())).collect();
     let menu = NodeRef::<leptos::html::Select>::new();
     let busy = RwSignal::new(false);
-    let give = move |value: String| {
-        let Ok(user) = value.parse::<UserId>() else {
+    // Picking an agent only chooses; the button gives. Browsing the menu
+    // with the arrow keys (which fires `change` in some browsers) must not
+    // hand the client to whoever it passes.
+    // A pick outlives a redraw of the floor.
+    let picks = expect_context::<Picks>();
+    let kept = picks
+        .of(id)
+        .filter(|user| agents.iter().any(|a| a.id == *user));
+    let picked = RwSignal::new(kept);
+    let pick = move |user: Option<UserId>| {
+        picked.set(user);
+        picks.set(id, user);
+    };
+    let give = move || {
+        let Some(user) = picked.get_untracked() else {
             return;
         };
         let name = names
@@ -510,6 +547,8 @@ fn WaitItem(
             if let Some(menu) = menu.try_get_untracked().flatten() {
                 menu.set_value("");
             }
+            picked.try_set(None);
+            picks.set(id, None);
             busy.try_set(false);
         });
     };
@@ -522,6 +561,7 @@ fn WaitItem(
         Some(view! { <WaitingBadge since=waiting.waiting_since now=now /> }.into_any())
     };
     let label = format!("{}{}", t_string!(i18n, floor.give_to_before), who);
+    let give_label = format!("{}{}", t_string!(i18n, floor.give_before), who);
     view! {
         <li class="floor-wait-item" data-held=held.to_string()>
             <div class="floor-wait-row">
@@ -533,14 +573,15 @@ fn WaitItem(
                     {badge}
                 </a>
                 {may_give.then(|| view! {
+                <div class="floor-give-to">
                 <select
                     node_ref=menu
                     class="select-compact floor-reassign"
                     aria-label=label
                     disabled=move || busy.get()
-                    on:change=move |ev| give(event_target_value(&ev))
+                    on:change=move |ev| pick(event_target_value(&ev).parse::<UserId>().ok())
                 >
-                    <option value="" selected>{t!(i18n, floor.give_to)}</option>
+                    <option value="" selected=kept.is_none()>{t!(i18n, floor.give_to)}</option>
                     {agents
                         .iter()
                         .map(|agent| {
@@ -550,10 +591,21 @@ fn WaitItem(
                                 t_string!(i18n, floor.is_offline)
                             };
                             let text = format!("{} · {} / {} · {state}", agent.name, agent.load, agent.capacity);
-                            view! { <option value=agent.id.to_string()>{text}</option> }
+                            let chosen = kept == Some(agent.id);
+                            view! { <option value=agent.id.to_string() selected=chosen>{text}</option> }
                         })
                         .collect_view()}
                 </select>
+                <button
+                    type="button"
+                    class="button floor-give"
+                    aria-label=give_label
+                    disabled=move || busy.get() || picked.get().is_none()
+                    on:click=move |_| give()
+                >
+                    {t!(i18n, floor.give)}
+                </button>
+                </div>
                 })}
             </div>
             <FormBanner error=error />
@@ -563,7 +615,13 @@ fn WaitItem(
 
 /// An agent's open and pending conversations, loaded when asked for.
 #[component]
-fn AgentQueue(user: UserId, now: Signal<i64>) -> impl IntoView {
+fn AgentQueue(
+    user: UserId,
+    /// Their open and pending conversations in every team: those of teams
+    /// the watcher does not supervise are counted, not listed.
+    load: i64,
+    now: Signal<i64>,
+) -> impl IntoView {
     let auth = expect_context::<AuthState>();
     let i18n = use_i18n();
     let page = RwSignal::new(None::<Result<Vec<shared::api::ConversationSummary>, ApiError>>);
@@ -577,10 +635,15 @@ fn AgentQueue(user: UserId, now: Signal<i64>) -> impl IntoView {
         {move || match page.get() {
             None => view! { <p class="muted">{t!(i18n, floor.loading)}</p> }.into_any(),
             Some(Err(error)) => view! { <ErrorState error=error /> }.into_any(),
-            Some(Ok(list)) if list.is_empty() => {
+            Some(Ok(list)) if list.is_empty() && load == 0 => {
                 view! { <p class="muted">{t!(i18n, floor.holds_none)}</p> }.into_any()
             }
-            Some(Ok(list)) => view! {
+            Some(Ok(list)) => {
+                let shown = list.len() as i64;
+                // Admins and compliance see every team: nothing is elsewhere.
+                let supervises = auth.user().is_some_and(|u| u.role == Role::Supervisor);
+                let elsewhere = if supervises { load - shown } else { 0 };
+                view! {
                 <ul class="floor-today-items agent-queue">
                     {list
                         .into_iter()
@@ -598,8 +661,19 @@ fn AgentQueue(user: UserId, now: Signal<i64>) -> impl IntoView {
                         })
                         .collect_view()}
                 </ul>
+                {(elsewhere > 0).then(|| view! {
+                    <p class="muted agent-elsewhere">
+                        {move || if shown == 0 {
+                            t_string!(i18n, floor.held_only_elsewhere)
+                        } else {
+                            t_string!(i18n, floor.held_elsewhere)
+                        }
+                        .replace("%n", &elsewhere.to_string())}
+                    </p>
+                })}
+                }
+                .into_any()
             }
-                .into_any(),
         }}
     }
 }

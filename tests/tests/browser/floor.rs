@@ -2,9 +2,11 @@
 //! and for how long; a tap on the longest wait opens the conversation,
 //! where the supervisor gives it to Ken; back on the floor Ken's load says
 //! so, and a new client shows up live, without a reload; the supervisor
-//! gives it to Ken from the floor itself (its "Give to…" menu) and opens Ken's queue
-//! with a tap on his name, and sets the team to least-loaded from its card. Portrait too,
-//! where today's new conversations open onto the conversations themselves.
+//! gives it to Ken from the floor itself (pick him in its "Give to…" menu,
+//! then "Give") and opens Ken's queue with a tap on his name, and sets the
+//! team to least-loaded from its card. Portrait too, where today's new
+//! conversations open onto the conversations themselves. Ken coming online
+//! and going shows on the floor as it happens.
 
 use harbour_tests::app::PASSWORD;
 use harbour_tests::browser::Browser;
@@ -86,13 +88,17 @@ async fn a_supervisor_watches_the_floor_and_hands_the_longest_wait_to_an_agent()
 
     // Giving it away without leaving the floor: the new client goes to Ken.
     browser
-        .wait_for(&format!(
-            "{card} ul.floor-waits > li[data-held='false'] select.floor-reassign"
+        .select(
+            &format!("{card} ul.floor-waits > li[data-held='false'] select.floor-reassign"),
+            &ken,
+        )
+        .await;
+    // Picking only chooses: the button gives.
+    browser
+        .click(&format!(
+            "{card} ul.floor-waits > li[data-held='false'] button.floor-give"
         ))
-        .await
-        .select_by_value(&ken)
-        .await
-        .expect("give it to Ken");
+        .await;
     browser
         .wait_for_text(&format!("tr[data-user-id='{ken}'] .load-figure"), "2 / 10")
         .await;
@@ -108,11 +114,8 @@ async fn a_supervisor_watches_the_floor_and_hands_the_longest_wait_to_an_agent()
     browser.screenshot("floor-picked-1024x768").await;
     // The supervisor changes how the team hands out work from the floor.
     browser
-        .wait_for(&format!("{card} .floor-method select"))
-        .await
-        .select_by_value("least_loaded")
-        .await
-        .expect("least-loaded");
+        .select(&format!("{card} .floor-method select"), "least_loaded")
+        .await;
     assert_eq!(app.wait_for_events("team.assignment", 1).await, 1);
     let (_, teams) = app.get_json("/api/v1/teams", &admin).await;
     let method = teams
@@ -145,4 +148,25 @@ async fn a_supervisor_watches_the_floor_and_hands_the_longest_wait_to_an_agent()
         .await;
     portrait.wait_for(".message.in").await;
     portrait.close().await;
+
+    // Ken comes online: the floor hears it over the socket at once (by
+    // itself it looks again only once a minute).
+    let watcher = Browser::start(1024, 768).await;
+    sign_in(&watcher, &app, &boss.email, PASSWORD).await;
+    watcher.wait_for_text(".live-indicator", "Live").await;
+    watcher.click("a.nav-link[href='/floor']").await;
+    let ken_state = format!("tr[data-user-id='{ken}'] .agent-state");
+    watcher.wait_for(&format!("{ken_state}-offline")).await;
+    let session: serde_json::Value = app
+        .login_with(&app.new_client(), &desk.ken, PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("Ken's session");
+    let token = session["access_token"].as_str().expect("Ken's token");
+    let (ken_socket, _, _) = harbour_tests::socket::hello(&app, token, shared::Seq(0)).await;
+    watcher.wait_for(&format!("{ken_state}-online")).await;
+    drop(ken_socket);
+    watcher.wait_for(&format!("{ken_state}-offline")).await;
+    watcher.close().await;
 }
