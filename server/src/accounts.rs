@@ -94,6 +94,20 @@ pub async fn create_user(
     store.user(id).await?.ok_or(AppError::NotFound("That user"))
 }
 
+/// A portal subject as an admin types it: trimmed, 1 to 255 characters
+/// (an empty one is refused; `null` unlinks).
+fn portal_subject(subject: &str) -> AppResult<String> {
+    let subject = subject.trim();
+    if subject.is_empty() || subject.chars().count() > 255 || subject.chars().any(char::is_control)
+    {
+        return Err(AppError::validation(
+            "external_id",
+            "A portal ID has 1 to 255 characters, without line breaks; leave it out to keep it, or send null to unlink.",
+        ));
+    }
+    Ok(subject.to_owned())
+}
+
 pub async fn update_user(
     store: &Store,
     now: i64,
@@ -121,6 +135,11 @@ pub async fn update_user(
             "Harbour needs at least one active admin.",
         ));
     }
+    let external_id = input
+        .external_id
+        .as_ref()
+        .map(|subject| subject.as_deref().map(portal_subject).transpose())
+        .transpose()?;
     if let Some(capacity) = input.capacity {
         if !(1..=shared::assignment::MAX_CAPACITY).contains(&capacity) {
             return Err(AppError::validation(
@@ -136,10 +155,18 @@ pub async fn update_user(
     if let Some(teams) = &input.teams {
         users::set_teams(&mut tx, id, teams).await?;
     }
+    if let Some(subject) = &external_id {
+        users::relink_external_id(&mut tx, id, subject.as_deref()).await?;
+    }
     if input.active == Some(false) {
         tokens::revoke_user_tokens(&mut tx, now, id).await?;
     }
-    let payload = json!({ "user": id, "changes": input });
+    // The change as applied (a portal ID trimmed).
+    let changes = UpdateUser {
+        external_id: external_id.clone(),
+        ..input.clone()
+    };
+    let payload = json!({ "user": id, "changes": changes });
     append(
         &mut tx,
         now,

@@ -292,6 +292,7 @@ mod tests {
             language: None,
             capacity: 10,
             availability: Default::default(),
+            external_id: None,
         };
         let token = issue_access_token(&keys, &user, "s", 1_000_000, 60).unwrap_or_default();
         assert!(decode_access_token(&keys, &token, 1_000_000 + 59_000).is_ok());

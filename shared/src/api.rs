@@ -67,6 +67,10 @@ pub struct User {
     pub capacity: i64,
     #[serde(default)]
     pub availability: crate::assignment::Availability,
+    /// The subject the firm's portal signs this user in as (linked at their
+    /// first portal sign-in by email, or set by an admin); `None`: not linked.
+    #[serde(default)]
+    pub external_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +131,14 @@ pub struct UpdateUser {
     /// 1 to [`crate::assignment::MAX_CAPACITY`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<i64>,
+    /// The portal's subject for this user (see `User::external_id`): a
+    /// string links them, `null` unlinks them, absent leaves it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub external_id: Option<Option<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

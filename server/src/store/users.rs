@@ -19,6 +19,7 @@ struct UserRow {
     language: Option<String>,
     capacity: i64,
     availability: String,
+    external_id: Option<String>,
 }
 
 /// What sign-in needs: the user and their password hash.
@@ -56,11 +57,13 @@ fn to_user(row: UserRow, teams: Vec<TeamRef>) -> AppResult<User> {
         language: row.language.as_deref().and_then(Language::from_tag),
         capacity: row.capacity,
         availability: row.availability.parse().unwrap_or_default(),
+        external_id: row.external_id,
     })
 }
 
 const USER_COLUMNS: &str =
-    "id, email, name, role, active, created_at, must_change_password, language, capacity, availability";
+    "id, email, name, role, active, created_at, must_change_password, language, capacity, availability, \
+     external_id";
 
 /// New user fields, already validated.
 pub struct NewUser<'a> {
@@ -125,6 +128,28 @@ pub async fn portal_match(
     });
     row.map(|(id, linked, active)| Ok((parse_id(&id)?, linked, active)))
         .transpose()
+}
+
+/// An admin links a user to the portal subject `subject`, or unlinks them
+/// (`None`), whatever they were linked to; a subject linked to someone else
+/// is a conflict.
+pub async fn relink_external_id(tx: &mut Tx, user: UserId, subject: Option<&str>) -> AppResult<()> {
+    let result = on_tx!(tx, c => {
+        sqlx::query("UPDATE users SET external_id = $1 WHERE id = $2")
+            .bind(subject)
+            .bind(user.to_string())
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+    });
+    match result {
+        Ok(done) => found_user(done),
+        Err(err) if is_unique_violation(&err, "external_id") => Err(AppError::conflict_because(
+            "external_id_taken",
+            "Another user is linked to that portal ID.",
+        )),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Links a user to their portal subject unless they are linked already;

@@ -17,6 +17,7 @@ on_both_backends!(a_portal_token_signs_in_once_and_renews_the_same_sign_in);
 on_both_backends!(every_doubtful_portal_token_is_refused_with_its_reason);
 on_both_backends!(an_unknown_portal_user_is_created_only_when_the_admin_allows_it);
 on_both_backends!(portal_sign_in_is_off_until_configured);
+on_both_backends!(an_admin_links_a_user_to_the_portals_id);
 
 const ISSUER: &str = "https://portal.example.com";
 const RS256_PRIVATE: &[u8] = include_bytes!("../../fixtures/portal_rs256_private.pem");
@@ -356,4 +357,89 @@ async fn portal_sign_in_is_off_until_configured(backend: Backend) {
         .await
         .expect("post");
     assert_eq!(response.status(), 400);
+}
+
+async fn patch_user(app: &TestApp, token: &str, id: shared::UserId, body: Value) -> (u16, Value) {
+    app.send_json(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/users/{id}"),
+        token,
+        &body,
+    )
+    .await
+}
+
+/// An admin links a user to the portal's id when the portal knows them by
+/// another email: the portal then signs them in as themselves. A portal ID
+/// is one user's (another is refused), blank is refused with its field, and
+/// `null` unlinks; only an admin may set it.
+async fn an_admin_links_a_user_to_the_portals_id(backend: Backend) {
+    let signer = PortalSigner::generate(ISSUER, "harbour").expect("key");
+    let app = portal_app(backend, KeySource::Jwks(signer.jwks()), None).await;
+    let admin = app.admin_token().await;
+    let (amy, amy_token) = app.user_with_role(&admin, Role::Agent, &[]).await;
+    let (ken, _) = app.user_with_role(&admin, Role::Agent, &[]).await;
+    assert_eq!(amy.external_id, None);
+
+    let (status, linked) =
+        patch_user(&app, &admin, amy.id, json!({ "external_id": "  staff-7 " })).await;
+    assert_eq!(status, 200, "{linked}");
+    assert_eq!(linked["external_id"], "staff-7");
+    let token = signer
+        .sign(
+            &person("staff-7", "amy@portal.example.com"),
+            app.clock.now(),
+        )
+        .expect("sign");
+    let (status, session) = trade(&app, &token, None).await;
+    assert_eq!(status, 200, "{session}");
+    assert_eq!(
+        session["user"]["id"],
+        json!(amy.id),
+        "found by the portal's id"
+    );
+
+    let (status, taken) =
+        patch_user(&app, &admin, ken.id, json!({ "external_id": "staff-7" })).await;
+    assert_eq!(
+        (status, &taken["reason"]),
+        (409, &json!("external_id_taken")),
+        "{taken}"
+    );
+    let (status, blank) = patch_user(&app, &admin, ken.id, json!({ "external_id": " " })).await;
+    assert_eq!(
+        (status, &blank["field"]),
+        (422, &json!("external_id")),
+        "{blank}"
+    );
+    let (status, _) = patch_user(
+        &app,
+        &amy_token,
+        amy.id,
+        json!({ "external_id": "staff-8" }),
+    )
+    .await;
+    assert_eq!(status, 403, "only an admin links");
+
+    let (status, unlinked) = patch_user(&app, &admin, amy.id, json!({ "external_id": null })).await;
+    assert_eq!(status, 200, "{unlinked}");
+    assert_eq!(unlinked["external_id"], Value::Null);
+    // Another field alone leaves the link as it is.
+    let (_, relinked) = patch_user(&app, &admin, ken.id, json!({ "external_id": "staff-7" })).await;
+    assert_eq!(
+        relinked["external_id"], "staff-7",
+        "free again once Amy was unlinked"
+    );
+    let (_, renamed) = patch_user(&app, &admin, ken.id, json!({ "name": "Ken Wong" })).await;
+    assert_eq!(renamed["external_id"], "staff-7");
+    let changes: Vec<Value> = events(&app, "user.updated")
+        .await
+        .into_iter()
+        .filter_map(|e| e["changes"].get("external_id").cloned())
+        .collect();
+    assert_eq!(
+        changes,
+        [json!("staff-7"), Value::Null, json!("staff-7")],
+        "recorded as applied"
+    );
 }
