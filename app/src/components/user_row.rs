@@ -31,6 +31,7 @@ enum Panel {
     Closed,
     Teams,
     Password,
+    Portal,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +55,7 @@ pub fn UserRow(
     let notice = RwSignal::new(None::<Notice>);
     let busy = RwSignal::new(false);
     let chosen_teams = RwSignal::new(Vec::<TeamId>::new());
+    let portal_id = RwSignal::new(String::new());
     let role_select = NodeRef::<html::Select>::new();
     let capacity_select = NodeRef::<html::Select>::new();
 
@@ -160,7 +162,38 @@ pub fn UserRow(
         if which == Panel::Teams {
             chosen_teams.set(current.with(|u| u.teams.iter().map(|t| t.id).collect()));
         }
+        if which == Panel::Portal {
+            portal_id.set(current.with(|u| u.external_id.clone().unwrap_or_default()));
+        }
         panel.update(|open| *open = if *open == which { Panel::Closed } else { which });
+    };
+    // An empty ID unlinks; the server trims and checks it.
+    let save_portal = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = portal_id.get_untracked().trim().to_owned();
+        let linked = current.with_untracked(|u| u.external_id.is_some());
+        if typed.is_empty() && !linked {
+            panel.set(Panel::Closed);
+            return;
+        }
+        let (external_id, done) = if typed.is_empty() {
+            (
+                None,
+                t_string!(i18n, users.portal_unlinked).replace("%n", &name()),
+            )
+        } else {
+            (
+                Some(typed),
+                t_string!(i18n, users.portal_linked).replace("%n", &name()),
+            )
+        };
+        apply(
+            UpdateUser {
+                external_id: Some(external_id),
+                ..Default::default()
+            },
+            done,
+        );
     };
     let save_teams = move |_| {
         let done = format!(
@@ -201,6 +234,20 @@ pub fn UserRow(
                     {is_self.then(|| view! { <span class="badge badge-neutral">{t!(i18n, users.you)}</span> })}
                 </span>
                 <span class="person-email">{move || current.with(|u| u.email.clone())}</span>
+                // The portal ID they are linked to; a tap edits it.
+                <button
+                    type="button"
+                    class="button-link person-portal user-portal"
+                    aria-label=move || t_string!(i18n, users.portal_id_of).replace("%n", &name())
+                    aria-expanded=move || (panel.get() == Panel::Portal).to_string()
+                    disabled=move || busy.get()
+                    on:click=move |_| toggle_panel(Panel::Portal)
+                >
+                    {move || match current.with(|u| u.external_id.clone()) {
+                        Some(linked) => format!("{}: {linked}", t_string!(i18n, users.portal_id)),
+                        None => format!("{}…", t_string!(i18n, users.portal_id)),
+                    }}
+                </button>
             </th>
             <td class="cell-role">
                 <select
@@ -285,6 +332,7 @@ pub fn UserRow(
                     >
                         {t!(i18n, users.reset_password)}
                     </button>
+
                     <button
                         type="button"
                         class=move || {
@@ -326,6 +374,33 @@ pub fn UserRow(
                                     })
                                     on_cancel=Callback::new(move |()| panel.set(Panel::Closed))
                                 />
+                            }
+                                .into_any()
+                        }
+                        Panel::Portal => {
+                            let field = format!("user-{id}-portal");
+                            view! {
+                                <form class="inline-form" on:submit=save_portal>
+                                    <div class="field">
+                                        <label for=field.clone()>
+                                            {move || t_string!(i18n, users.portal_id_of).replace("%n", &name())}
+                                        </label>
+                                        <input id=field type="text" maxlength="255" autocomplete="off" bind:value=portal_id />
+                                        <p class="field-hint">{t!(i18n, users.portal_hint)}</p>
+                                    </div>
+                                    <div class="inline-form-actions">
+                                        <button type="submit" class="button button-primary" disabled=move || busy.get()>
+                                            {t!(i18n, users.save_portal)}
+                                        </button>
+                                        <button
+                                            type="button"
+                                            class="button button-ghost"
+                                            on:click=move |_| panel.set(Panel::Closed)
+                                        >
+                                            {t!(i18n, common.cancel)}
+                                        </button>
+                                    </div>
+                                </form>
                             }
                                 .into_any()
                         }

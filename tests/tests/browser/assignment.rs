@@ -53,6 +53,23 @@ async fn an_agent_who_comes_online_is_given_the_waiting_client_and_away_hands_it
         .wait_for_text(".row-detail", "may now hold 3 conversations")
         .await;
     browser.screenshot("users-capacity-1366x768").await;
+    // The admin links Amy to the firm's portal, which knows her by another
+    // email; the ID shows under hers.
+    let row = format!("tr[data-user-id='{amy_id}']");
+    browser.click(&format!("{row} button.user-portal")).await;
+    browser
+        .fill(&format!("#user-{amy_id}-portal"), "  staff-1042 ")
+        .await;
+    browser
+        .click(".row-detail form.inline-form button[type=submit]")
+        .await;
+    browser
+        .wait_for_text(&format!("{row} .person-portal"), "staff-1042")
+        .await;
+    browser
+        .wait_for_text(".row-detail", "linked to the portal")
+        .await;
+    browser.screenshot("users-portal-1366x768").await;
     browser.click("#sign-out").await;
     browser.wait_for("input[name=email]").await;
 
